@@ -1,0 +1,307 @@
+//! Sign-in for staff (email and password) and patients (an enrollment code), token refresh and
+//! logout, and `/v1/me`.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use diesel::{Connection, PgConnection};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::extract::Json;
+use crate::auth::{self, Caller, Keys, Role};
+use crate::db::{self, Pool, Tenant, tokens};
+use crate::error::ApiError;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "admin@clinic.example", "password": "correct-horse-battery"}))]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"code": "K7QM-4XRT-9PWN"}))]
+pub struct EnrollRequest {
+    /// The code the clinic gave the patient; case, spaces and dashes don't matter.
+    pub code: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"refresh_token": "3q2-7wPeVg1Tz0m4kA0yWb4j0u0l6a2D8v1wHqN3cX8"}))]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// A fresh pair of tokens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Tokens {
+    /// Send as `Authorization: Bearer <access_token>`; valid for `expires_in` seconds.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    /// Exchange at `/v1/auth/refresh` for new tokens; each refresh token works once.
+    pub refresh_token: String,
+    pub refresh_expires_at: DateTime<Utc>,
+    pub role: Role,
+    pub clinic_id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient_id: Option<Uuid>,
+}
+
+/// Who the token belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub role: Role,
+    pub clinic_id: Uuid,
+    pub clinic_name: String,
+    /// The IANA time zone in which days since treatment are counted.
+    pub clinic_timezone: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient_id: Option<Uuid>,
+}
+
+/// Issues an access token and a new refresh token in `family` (a new family for a new sign-in).
+fn issue(
+    conn: &mut PgConnection,
+    keys: &Keys,
+    id: Uuid,
+    role: Role,
+    clinic_id: Uuid,
+    family_id: Option<Uuid>,
+) -> Result<Tokens, ApiError> {
+    let now = Utc::now();
+    let refresh_token = auth::new_refresh_token();
+    let is_patient = role == Role::Patient;
+    let ttl = if is_patient {
+        auth::PATIENT_REFRESH_TTL
+    } else {
+        auth::STAFF_REFRESH_TTL
+    };
+    let row = tokens::RefreshToken {
+        id: Uuid::new_v4(),
+        family_id: family_id.unwrap_or_else(Uuid::new_v4),
+        clinic_id,
+        staff_id: (!is_patient).then_some(id),
+        patient_id: is_patient.then_some(id),
+        token_hash: auth::secret_hash(&refresh_token),
+        expires_at: now + ttl,
+        used_at: None,
+        revoked_at: None,
+    };
+    tokens::insert_refresh(conn, &row)?;
+    Ok(Tokens {
+        access_token: keys.issue(id, role, clinic_id, now)?,
+        token_type: "Bearer",
+        expires_in: auth::ACCESS_TOKEN_TTL.num_seconds(),
+        refresh_token,
+        refresh_expires_at: row.expires_at,
+        role,
+        clinic_id,
+        user_id: (!is_patient).then_some(id),
+        patient_id: is_patient.then_some(id),
+    })
+}
+
+fn staff_role(role: &str) -> Role {
+    if role == "admin" {
+        Role::Admin
+    } else {
+        Role::Clinician
+    }
+}
+
+/// Sign in as a staff member.
+///
+/// An unknown email and a wrong password get the same answer, in the same time.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = Tokens),
+        (status = 401, description = "Wrong email or password", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/login")]
+pub async fn login(
+    pool: web::Data<Pool>,
+    keys: web::Data<Keys>,
+    Json(body): Json<LoginRequest>,
+) -> Result<web::Json<Tokens>, ApiError> {
+    let keys = keys.into_inner();
+    let tokens = db::run(&pool, move |conn| {
+        let staff =
+            db::staff::find_by_email(conn, &crate::domain::people::normalize_email(&body.email))?;
+        if !auth::verify_password(
+            &body.password,
+            staff.as_ref().map(|s| s.password_hash.as_str()),
+        ) {
+            return Err(ApiError::Unauthorized("the email or password is wrong"));
+        }
+        let staff = staff.ok_or(ApiError::Unauthorized("the email or password is wrong"))?;
+        issue(
+            conn,
+            &keys,
+            staff.id,
+            staff_role(&staff.role),
+            staff.clinic_id,
+            None,
+        )
+    })
+    .await?;
+    Ok(web::Json(tokens))
+}
+
+/// Sign in a patient's app with a one-time enrollment code.
+#[utoipa::path(
+    tag = "auth",
+    request_body = EnrollRequest,
+    responses(
+        (status = 200, description = "The app is enrolled", body = Tokens),
+        (status = 401, description = "The code is unknown, used or expired", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/enroll")]
+pub async fn enroll(
+    pool: web::Data<Pool>,
+    keys: web::Data<Keys>,
+    Json(body): Json<EnrollRequest>,
+) -> Result<web::Json<Tokens>, ApiError> {
+    let keys = keys.into_inner();
+    let hash = auth::secret_hash(&auth::normalize_enrollment_code(&body.code));
+    let tokens = db::run(&pool, move |conn| {
+        conn.transaction(|conn| {
+            let code = tokens::redeem_enrollment_code(conn, &hash, Utc::now())?.ok_or(
+                ApiError::Unauthorized("the enrollment code is unknown, used or expired"),
+            )?;
+            issue(
+                conn,
+                &keys,
+                code.patient_id,
+                Role::Patient,
+                code.clinic_id,
+                None,
+            )
+        })
+    })
+    .await?;
+    Ok(web::Json(tokens))
+}
+
+/// Exchange a refresh token for new tokens.
+///
+/// The refresh token given stops working. Presenting one that was already used revokes every token
+/// descended from the same sign-in, since one of the two holders must be a thief.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = Tokens),
+        (status = 401, description = "The refresh token is unknown, used, revoked or expired", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/auth/refresh")]
+pub async fn refresh(
+    pool: web::Data<Pool>,
+    keys: web::Data<Keys>,
+    Json(body): Json<RefreshRequest>,
+) -> Result<web::Json<Tokens>, ApiError> {
+    let keys = keys.into_inner();
+    let hash = auth::secret_hash(&body.refresh_token);
+    let rejected = ApiError::Unauthorized("the refresh token is unknown, used, revoked or expired");
+    // The transaction commits a revocation before the 401 is returned, so it is kept.
+    let tokens = db::run(&pool, move |conn| {
+        conn.transaction(|conn| {
+            let now = Utc::now();
+            let Some(token) = tokens::lock_refresh(conn, &hash)? else {
+                return Ok(None);
+            };
+            if token.used_at.is_some() {
+                tokens::revoke_family(conn, token.family_id, now)?;
+                return Ok(None);
+            }
+            if token.revoked_at.is_some() || token.expires_at <= now {
+                return Ok(None);
+            }
+            tokens::mark_used(conn, token.id, now)?;
+            let tenant = Tenant::new(token.clinic_id);
+            let (id, role) = match (token.staff_id, token.patient_id) {
+                (Some(id), _) => (id, staff_role(&db::staff::get(conn, tenant, id)?.role)),
+                (_, Some(id)) => (id, Role::Patient),
+                (None, None) => return Ok(None),
+            };
+            issue(
+                conn,
+                &keys,
+                id,
+                role,
+                token.clinic_id,
+                Some(token.family_id),
+            )
+            .map(Some)
+        })
+    })
+    .await?;
+    tokens.map(web::Json).ok_or(rejected)
+}
+
+/// Sign out: the refresh token given, and every token refreshed from the same sign-in, stop working.
+///
+/// Answers 204 whether or not the token was known, so that tokens can't be probed.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    security(("bearer" = [])),
+    responses((status = 204, description = "Signed out"))
+)]
+#[post("/v1/auth/logout")]
+pub async fn logout(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    Json(body): Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let hash = auth::secret_hash(&body.refresh_token);
+    db::run(&pool, move |conn| {
+        conn.transaction(|conn| {
+            if let Some(token) = tokens::lock_refresh(conn, &hash)?
+                && (token.staff_id == Some(caller.id) || token.patient_id == Some(caller.id))
+            {
+                tokens::revoke_family(conn, token.family_id, Utc::now())?;
+            }
+            Ok::<_, ApiError>(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Who the access token belongs to.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The caller", body = Me))
+)]
+#[get("/v1/me")]
+pub async fn me(pool: web::Data<Pool>, caller: Caller) -> Result<web::Json<Me>, ApiError> {
+    let clinic = db::run(&pool, move |conn| {
+        Ok(db::clinics::get(conn, caller.tenant)?)
+    })
+    .await?;
+    let is_patient = caller.role == Role::Patient;
+    Ok(web::Json(Me {
+        role: caller.role,
+        clinic_id: clinic.id,
+        clinic_name: clinic.name,
+        clinic_timezone: clinic.timezone,
+        user_id: (!is_patient).then_some(caller.id),
+        patient_id: is_patient.then_some(caller.id),
+    }))
+}

@@ -1,0 +1,251 @@
+//! Request extraction that fails with problem+json: JSON bodies with a size limit and field paths in
+//! their errors, the page parameters of lists, and the error handlers for actix's own extractors.
+
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::db::{Cursor, PageRequest};
+use crate::error::{ApiError, FieldError};
+
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+/// A JSON request body of at most `LIMIT` bytes. Malformed JSON is a 400; JSON of the wrong shape
+/// (a wrong type, an unknown or missing field, an unknown code) is a 422 naming the field.
+pub struct Json<T, const LIMIT: usize = DEFAULT_BODY_LIMIT>(pub T);
+
+impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for Json<T, LIMIT> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            })
+            .unwrap_or(false);
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared_len.is_some_and(|n| n > LIMIT) {
+                return Err(ApiError::PayloadTooLarge(LIMIT));
+            }
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    ApiError::BadRequest(format!("reading the body failed: {e}"), vec![])
+                })?;
+                if body.len() + chunk.len() > LIMIT {
+                    return Err(ApiError::PayloadTooLarge(LIMIT));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse(&body).map(Json)
+        })
+    }
+}
+
+/// Deserializes JSON, telling a syntax error (400) from a value of the wrong shape (422, with its path).
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_data() {
+            let field = if path == "." {
+                "body".to_string()
+            } else {
+                path
+            };
+            ApiError::Validation(vec![FieldError::new(
+                field,
+                without_position(&inner.to_string()),
+            )])
+        } else {
+            not_json(&inner)
+        }
+    })?;
+    de.end().map_err(|e| not_json(&e))?;
+    Ok(value)
+}
+
+fn not_json(e: &serde_json::Error) -> ApiError {
+    ApiError::BadRequest(
+        format!(
+            "the body is not valid JSON: {}",
+            without_position(&e.to_string())
+        ),
+        vec![],
+    )
+}
+
+/// serde_json ends its messages with " at line L column C", which means nothing to a form.
+fn without_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Page parameters of every list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// How many items, 1-200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+
+pub const MAX_PAGE: i64 = 200;
+
+impl PageParams {
+    pub fn request(&self) -> Result<PageRequest, ApiError> {
+        let limit = self.limit.unwrap_or(50);
+        let mut errors = vec![];
+        if !(1..=MAX_PAGE).contains(&limit) {
+            errors.push(FieldError::new("limit", "must be from 1 to 200"));
+        }
+        let after = match &self.cursor {
+            None => None,
+            Some(c) => {
+                let cursor = decode_cursor(c);
+                if cursor.is_none() {
+                    errors.push(FieldError::new(
+                        "cursor",
+                        "is not a cursor this API gave out",
+                    ));
+                }
+                cursor
+            }
+        };
+        if !errors.is_empty() {
+            return Err(ApiError::BadRequest(
+                "the query parameters are not valid".into(),
+                errors,
+            ));
+        }
+        Ok(PageRequest { after, limit })
+    }
+}
+
+pub fn encode_cursor(c: Cursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}.{}", c.at.timestamp_micros(), c.id))
+}
+
+fn decode_cursor(s: &str) -> Option<Cursor> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(s).ok()?).ok()?;
+    let (micros, id) = text.split_once('.')?;
+    Some(Cursor {
+        at: chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        id: id.parse().ok()?,
+    })
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    pub fn new<R>(rows: Vec<R>, next: Option<Cursor>, f: impl FnMut(R) -> T) -> Page<T> {
+        Page {
+            items: rows.into_iter().map(f).collect(),
+            next_cursor: next.map(encode_cursor),
+        }
+    }
+}
+
+/// actix's own path and query extractors answer with problems too.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _| {
+        ApiError::BadRequest(format!("a path parameter is not valid: {err}"), vec![]).into()
+    })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        ApiError::BadRequest(format!("a query parameter is not valid: {err}"), vec![]).into()
+    })
+}
+
+/// Deserializes a JSON field that may be absent (`None`), null (`Some(None)`) or set, as PATCH needs.
+pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        inner: Inner,
+    }
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        n: u8,
+    }
+
+    #[test]
+    fn wrong_shapes_name_their_field_and_syntax_errors_do_not() {
+        let err = parse::<Body>(br#"{"inner": {"n": 300}}"#).unwrap_err();
+        let ApiError::Validation(errors) = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(errors[0].field, "inner.n");
+        assert!(!errors[0].message.contains("line"));
+        assert!(matches!(
+            parse::<Body>(b"{\"inner\": "),
+            Err(ApiError::BadRequest(..))
+        ));
+        assert!(matches!(
+            parse::<Body>(br#"{"inner": {"n": 1}} x"#),
+            Err(ApiError::BadRequest(..))
+        ));
+        let err = parse::<Body>(br#"{"inner": {"n": 1}, "extra": 1}"#).unwrap_err();
+        assert!(matches!(err, ApiError::Validation(_)));
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_forgeries() {
+        let c = Cursor {
+            at: chrono::Utc::now(),
+            id: uuid::Uuid::new_v4(),
+        };
+        let back = decode_cursor(&encode_cursor(c)).unwrap();
+        assert_eq!(back.id, c.id);
+        assert_eq!(back.at.timestamp_micros(), c.at.timestamp_micros());
+        assert!(decode_cursor("nonsense").is_none());
+    }
+}

@@ -1,0 +1,340 @@
+//! Patients, and the enrollment codes that connect their phones.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::created;
+use super::extract::{Json, Page, PageParams, double_option};
+use crate::auth::{self, Caller};
+use crate::db::{self, Cursor, Pool, into_page};
+use crate::domain::codes::{self, Concern};
+use crate::domain::people::{check_birth_year, check_external_ref, check_fitzpatrick};
+use crate::domain::{Invalid, check_text};
+use crate::error::ApiError;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "external_ref": "MRN-00421", "display_name": "Alex", "birth_year": 1988, "fitzpatrick_type": 3,
+    "concerns": ["acne_scars", "texture"]
+}))]
+pub struct NewPatient {
+    /// The clinic's own record number, unique within the clinic.
+    pub external_ref: String,
+    pub display_name: Option<String>,
+    pub birth_year: Option<i32>,
+    /// Fitzpatrick skin type, 1-6.
+    pub fitzpatrick_type: Option<i16>,
+    #[serde(default)]
+    pub concerns: Vec<Concern>,
+}
+
+/// Changes to a patient: a field left out stays as it is; `null` clears an optional one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"display_name": "Alex P.", "fitzpatrick_type": null}))]
+pub struct PatientPatch {
+    pub external_ref: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub display_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub birth_year: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub fitzpatrick_type: Option<Option<i16>>,
+    pub concerns: Option<Vec<Concern>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Patient {
+    pub id: Uuid,
+    pub external_ref: String,
+    pub display_name: Option<String>,
+    pub birth_year: Option<i32>,
+    pub fitzpatrick_type: Option<i16>,
+    pub concerns: Vec<Concern>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<db::patients::Patient> for Patient {
+    fn from(p: db::patients::Patient) -> Self {
+        Patient {
+            id: p.id,
+            external_ref: p.external_ref,
+            display_name: p.display_name,
+            birth_year: p.birth_year,
+            fitzpatrick_type: p.fitzpatrick_type,
+            concerns: codes::parse_all(&p.concerns, Concern::parse),
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnrollmentCode {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    /// Shown once: only a hash is kept. Type it into the patient's app.
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// An enrollment code's state; the code itself is never shown again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnrollmentCodeStatus {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+fn stored_concerns(concerns: &[Concern]) -> Vec<Option<String>> {
+    let mut concerns = concerns.to_vec();
+    concerns.sort();
+    concerns.dedup();
+    codes::to_strings(&concerns, Concern::as_str)
+        .into_iter()
+        .map(Some)
+        .collect()
+}
+
+fn check_fields(
+    invalid: &mut Invalid,
+    external_ref: Option<&str>,
+    display_name: Option<&str>,
+    birth_year: Option<i32>,
+    fitzpatrick_type: Option<i16>,
+) {
+    if let Some(r) = external_ref {
+        check_external_ref(invalid, "external_ref", r);
+    }
+    check_text(invalid, "display_name", display_name, 120);
+    if let Some(year) = birth_year {
+        check_birth_year(invalid, "birth_year", year, Utc::now().date_naive());
+    }
+    if let Some(t) = fitzpatrick_type {
+        check_fitzpatrick(invalid, "fitzpatrick_type", t);
+    }
+}
+
+/// Register a patient.
+#[utoipa::path(
+    tag = "patients",
+    request_body = NewPatient,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Registered", body = Patient, headers(("Location" = String))),
+        (status = 409, description = "The external_ref is taken", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/patients")]
+pub async fn create(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    Json(req): Json<NewPatient>,
+) -> Result<HttpResponse, ApiError> {
+    caller.staff()?;
+    let mut invalid = Invalid::default();
+    check_fields(
+        &mut invalid,
+        Some(&req.external_ref),
+        req.display_name.as_deref(),
+        req.birth_year,
+        req.fitzpatrick_type,
+    );
+    invalid.into_result()?;
+    let now = Utc::now();
+    let patient = db::patients::Patient {
+        id: Uuid::new_v4(),
+        clinic_id: caller.tenant.id(),
+        external_ref: req.external_ref,
+        display_name: req.display_name.map(|s| s.trim().to_string()),
+        birth_year: req.birth_year,
+        fitzpatrick_type: req.fitzpatrick_type,
+        concerns: stored_concerns(&req.concerns),
+        created_at: now,
+        updated_at: now,
+    };
+    let patient = db::run(&pool, move |conn| Ok(db::patients::insert(conn, &patient)?)).await?;
+    Ok(created(
+        format!("/v1/patients/{}", patient.id),
+        Patient::from(patient),
+    ))
+}
+
+/// The clinic's patients, oldest first.
+#[utoipa::path(
+    tag = "patients",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of patients", body = Page<Patient>))
+)]
+#[get("/v1/patients")]
+pub async fn list(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    params: web::Query<PageParams>,
+) -> Result<web::Json<Page<Patient>>, ApiError> {
+    caller.staff()?;
+    let page = params.request()?;
+    let rows = db::run(&pool, move |conn| {
+        Ok(db::patients::page(conn, caller.tenant, page)?)
+    })
+    .await?;
+    let (rows, next) = into_page(rows, page, |p| Cursor {
+        at: p.created_at,
+        id: p.id,
+    });
+    Ok(web::Json(Page::new(rows, next, Patient::from)))
+}
+
+/// One patient. A patient may read their own record.
+#[utoipa::path(
+    tag = "patients",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The patient", body = Patient))
+)]
+#[get("/v1/patients/{id}")]
+pub async fn get(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Patient>, ApiError> {
+    let id = id.into_inner();
+    caller.may_see_patient(id)?;
+    let patient = db::run(&pool, move |conn| {
+        Ok(db::patients::get(conn, caller.tenant, id)?)
+    })
+    .await?;
+    Ok(web::Json(patient.into()))
+}
+
+/// Change a patient's details.
+#[utoipa::path(
+    tag = "patients",
+    params(("id" = Uuid, Path)),
+    request_body = PatientPatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The updated patient", body = Patient),
+        (status = 409, description = "The external_ref is taken", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/v1/patients/{id}")]
+pub async fn update(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Json(req): Json<PatientPatch>,
+) -> Result<web::Json<Patient>, ApiError> {
+    caller.staff()?;
+    let id = id.into_inner();
+    let mut invalid = Invalid::default();
+    check_fields(
+        &mut invalid,
+        req.external_ref.as_deref(),
+        req.display_name.as_ref().and_then(|d| d.as_deref()),
+        req.birth_year.flatten(),
+        req.fitzpatrick_type.flatten(),
+    );
+    invalid.into_result()?;
+    let changes = db::patients::PatientChanges {
+        external_ref: req.external_ref,
+        display_name: req.display_name.map(|d| d.map(|s| s.trim().to_string())),
+        birth_year: req.birth_year,
+        fitzpatrick_type: req.fitzpatrick_type,
+        concerns: req.concerns.as_deref().map(stored_concerns),
+        updated_at: Some(Utc::now()),
+    };
+    let patient = db::run(&pool, move |conn| {
+        Ok(db::patients::update(conn, caller.tenant, id, &changes)?)
+    })
+    .await?;
+    Ok(web::Json(patient.into()))
+}
+
+/// Issue a one-time code for the patient's app, valid for 72 hours.
+///
+/// Codes issued earlier for the same patient and not yet used stop working.
+#[utoipa::path(
+    tag = "patients",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 201, description = "The code", body = EnrollmentCode, headers(("Location" = String))))
+)]
+#[post("/v1/patients/{id}/enrollment-codes")]
+pub async fn create_enrollment_code(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let staff_id = caller.staff()?;
+    let patient_id = id.into_inner();
+    let code = auth::new_enrollment_code();
+    let now = Utc::now();
+    let row = db::tokens::EnrollmentCode {
+        id: Uuid::new_v4(),
+        clinic_id: caller.tenant.id(),
+        patient_id,
+        code_hash: auth::secret_hash(&auth::normalize_enrollment_code(&code)),
+        expires_at: now + auth::ENROLLMENT_CODE_TTL,
+        used_at: None,
+        created_by: staff_id,
+        created_at: now,
+    };
+    let row = db::run(&pool, move |conn| {
+        db::patients::get(conn, caller.tenant, patient_id)?;
+        db::tokens::replace_enrollment_code(conn, caller.tenant, &row)?;
+        Ok(row)
+    })
+    .await?;
+    let location = format!("/v1/patients/{patient_id}/enrollment-codes/{}", row.id);
+    Ok(created(
+        location,
+        EnrollmentCode {
+            id: row.id,
+            patient_id,
+            code,
+            expires_at: row.expires_at,
+        },
+    ))
+}
+
+/// Whether an enrollment code has been used.
+#[utoipa::path(
+    tag = "patients",
+    params(("id" = Uuid, Path), ("code_id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The code's state", body = EnrollmentCodeStatus))
+)]
+#[get("/v1/patients/{id}/enrollment-codes/{code_id}")]
+pub async fn get_enrollment_code(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<web::Json<EnrollmentCodeStatus>, ApiError> {
+    caller.staff()?;
+    let (patient_id, id) = path.into_inner();
+    let row = db::run(&pool, move |conn| {
+        Ok(db::tokens::get_enrollment_code(
+            conn,
+            caller.tenant,
+            patient_id,
+            id,
+        )?)
+    })
+    .await?;
+    Ok(web::Json(EnrollmentCodeStatus {
+        id: row.id,
+        patient_id: row.patient_id,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        used_at: row.used_at,
+    }))
+}

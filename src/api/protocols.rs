@@ -1,0 +1,215 @@
+//! Treatment protocols: what a clinic does, and on which days after it the patient checks in.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::created;
+use super::extract::{Json, Page, PageParams};
+use crate::auth::Caller;
+use crate::db::{self, Cursor, Pool, into_page};
+use crate::domain::codes::{self, Area, Procedure};
+use crate::domain::schedule::{default_check_in_days, normalize_check_in_days};
+use crate::domain::{Invalid, check_text};
+use crate::error::ApiError;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Face 1.0 mm", "procedure": "microneedling", "needle_depth_mm": 1.0, "areas": ["face"],
+    "sessions_planned": 3, "interval_days": 28, "check_in_days": [0, 1, 2, 3, 4, 5, 6, 7, 14, 21, 28],
+    "aftercare_instructions": "No makeup for 24 hours; sunscreen every day."
+}))]
+pub struct NewProtocol {
+    pub name: String,
+    pub procedure: Procedure,
+    /// Needle depth in millimetres, more than 0 and at most 3.
+    pub needle_depth_mm: f64,
+    pub areas: Vec<Area>,
+    /// Sessions in the series, 1-20.
+    pub sessions_planned: i32,
+    /// Days between sessions, 0-365.
+    pub interval_days: i32,
+    /// Days since treatment on which a check-in is due (0-365). Default: every day 0-14, then 21 and 28.
+    pub check_in_days: Option<Vec<i32>>,
+    #[serde(default)]
+    pub aftercare_instructions: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Protocol {
+    pub id: Uuid,
+    pub name: String,
+    pub procedure: Procedure,
+    pub needle_depth_mm: f64,
+    pub areas: Vec<Area>,
+    pub sessions_planned: i32,
+    pub interval_days: i32,
+    pub check_in_days: Vec<i32>,
+    pub aftercare_instructions: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<db::protocols::Protocol> for Protocol {
+    fn from(p: db::protocols::Protocol) -> Self {
+        Protocol {
+            id: p.id,
+            name: p.name,
+            procedure: Procedure::parse(&p.procedure).unwrap_or(Procedure::Other),
+            needle_depth_mm: p.needle_depth_mm,
+            areas: codes::parse_all(&p.areas, Area::parse),
+            sessions_planned: p.sessions_planned,
+            interval_days: p.interval_days,
+            check_in_days: p.check_in_days.into_iter().flatten().collect(),
+            aftercare_instructions: p.aftercare_instructions,
+            created_at: p.created_at,
+        }
+    }
+}
+
+pub fn check_needle_depth(invalid: &mut Invalid, field: &str, depth: f64) {
+    invalid.check(
+        depth > 0.0 && depth <= 3.0,
+        field,
+        "must be more than 0 and at most 3 mm",
+    );
+}
+
+fn validate(clinic_id: Uuid, req: NewProtocol) -> Result<db::protocols::Protocol, Invalid> {
+    let mut invalid = Invalid::default();
+    let name = req.name.trim().to_string();
+    invalid.check(
+        (1..=120).contains(&name.chars().count()),
+        "name",
+        "must be 1-120 characters",
+    );
+    check_needle_depth(&mut invalid, "needle_depth_mm", req.needle_depth_mm);
+    invalid.check(
+        !req.areas.is_empty(),
+        "areas",
+        "must name at least one area",
+    );
+    invalid.check(
+        (1..=20).contains(&req.sessions_planned),
+        "sessions_planned",
+        "must be from 1 to 20",
+    );
+    invalid.check(
+        (0..=365).contains(&req.interval_days),
+        "interval_days",
+        "must be from 0 to 365",
+    );
+    let days = req.check_in_days.unwrap_or_else(default_check_in_days);
+    let days = normalize_check_in_days(&mut invalid, "check_in_days", &days);
+    invalid.check(
+        days.len() <= 100,
+        "check_in_days",
+        "must name at most 100 days",
+    );
+    check_text(
+        &mut invalid,
+        "aftercare_instructions",
+        Some(&req.aftercare_instructions)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_str()),
+        10_000,
+    );
+    invalid.into_result()?;
+    let mut areas = req.areas;
+    areas.sort();
+    areas.dedup();
+    Ok(db::protocols::Protocol {
+        id: Uuid::new_v4(),
+        clinic_id,
+        name,
+        procedure: req.procedure.as_str().into(),
+        needle_depth_mm: req.needle_depth_mm,
+        areas: codes::to_strings(&areas, Area::as_str)
+            .into_iter()
+            .map(Some)
+            .collect(),
+        sessions_planned: req.sessions_planned,
+        interval_days: req.interval_days,
+        check_in_days: days.into_iter().map(Some).collect(),
+        aftercare_instructions: req.aftercare_instructions,
+        created_at: Utc::now(),
+    })
+}
+
+/// Create a protocol.
+#[utoipa::path(
+    tag = "protocols",
+    request_body = NewProtocol,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = Protocol, headers(("Location" = String))),
+        (status = 409, description = "The clinic has a protocol of this name", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/protocols")]
+pub async fn create(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    Json(req): Json<NewProtocol>,
+) -> Result<HttpResponse, ApiError> {
+    caller.staff()?;
+    let protocol = validate(caller.tenant.id(), req)?;
+    let protocol = db::run(&pool, move |conn| {
+        Ok(db::protocols::insert(conn, &protocol)?)
+    })
+    .await?;
+    Ok(created(
+        format!("/v1/protocols/{}", protocol.id),
+        Protocol::from(protocol),
+    ))
+}
+
+/// The clinic's protocols, oldest first.
+#[utoipa::path(
+    tag = "protocols",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of protocols", body = Page<Protocol>))
+)]
+#[get("/v1/protocols")]
+pub async fn list(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    params: web::Query<PageParams>,
+) -> Result<web::Json<Page<Protocol>>, ApiError> {
+    caller.staff()?;
+    let page = params.request()?;
+    let rows = db::run(&pool, move |conn| {
+        Ok(db::protocols::page(conn, caller.tenant, page)?)
+    })
+    .await?;
+    let (rows, next) = into_page(rows, page, |p| Cursor {
+        at: p.created_at,
+        id: p.id,
+    });
+    Ok(web::Json(Page::new(rows, next, Protocol::from)))
+}
+
+/// One protocol.
+#[utoipa::path(
+    tag = "protocols",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The protocol", body = Protocol))
+)]
+#[get("/v1/protocols/{id}")]
+pub async fn get(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Protocol>, ApiError> {
+    caller.staff()?;
+    let id = id.into_inner();
+    let protocol = db::run(&pool, move |conn| {
+        Ok(db::protocols::get(conn, caller.tenant, id)?)
+    })
+    .await?;
+    Ok(web::Json(protocol.into()))
+}

@@ -1,0 +1,168 @@
+//! Staff accounts, managed by a clinic's admins.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::created;
+use super::extract::{Json, Page, PageParams};
+use crate::auth::{self, Caller};
+use crate::db::{self, Cursor, Pool, into_page};
+use crate::domain::Invalid;
+use crate::domain::people::{check_email, check_password, normalize_email};
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRole {
+    Admin,
+    Clinician,
+}
+
+impl StaffRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffRole::Admin => "admin",
+            StaffRole::Clinician => "clinician",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "email": "dr.lee@clinic.example", "password": "a-long-passphrase", "role": "clinician", "name": "Dr. Lee"
+}))]
+pub struct NewStaffRequest {
+    pub email: String,
+    /// At least 12 characters.
+    pub password: String,
+    pub role: StaffRole,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffMember {
+    pub id: Uuid,
+    pub email: String,
+    pub role: StaffRole,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<db::staff::Staff> for StaffMember {
+    fn from(s: db::staff::Staff) -> Self {
+        StaffMember {
+            id: s.id,
+            email: s.email,
+            role: if s.role == "admin" {
+                StaffRole::Admin
+            } else {
+                StaffRole::Clinician
+            },
+            name: s.name,
+            created_at: s.created_at,
+        }
+    }
+}
+
+/// Checks a new account and hashes its password (slow by design: call it off the async workers).
+pub fn new_staff(clinic_id: Uuid, req: &NewStaffRequest) -> Result<db::staff::NewStaff, ApiError> {
+    let email = normalize_email(&req.email);
+    let mut invalid = Invalid::default();
+    check_email(&mut invalid, "email", &email);
+    check_password(&mut invalid, "password", &req.password);
+    let name = req.name.trim();
+    invalid.check(
+        (1..=120).contains(&name.chars().count()),
+        "name",
+        "must be 1-120 characters",
+    );
+    invalid.into_result()?;
+    Ok(db::staff::NewStaff {
+        id: Uuid::new_v4(),
+        clinic_id,
+        email,
+        password_hash: auth::hash_password(&req.password)?,
+        role: req.role.as_str().into(),
+        name: name.into(),
+    })
+}
+
+/// Add a clinician or an admin to the clinic.
+#[utoipa::path(
+    tag = "staff",
+    request_body = NewStaffRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Added", body = StaffMember, headers(("Location" = String))),
+        (status = 409, description = "The email is taken", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/staff")]
+pub async fn create(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    Json(req): Json<NewStaffRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.admin()?;
+    let staff = db::run(&pool, move |conn| {
+        let new = new_staff(caller.tenant.id(), &req)?;
+        Ok(db::staff::insert(conn, &new)?)
+    })
+    .await?;
+    Ok(created(
+        format!("/v1/staff/{}", staff.id),
+        StaffMember::from(staff),
+    ))
+}
+
+/// The clinic's staff, oldest first.
+#[utoipa::path(
+    tag = "staff",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of staff", body = Page<StaffMember>))
+)]
+#[get("/v1/staff")]
+pub async fn list(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    params: web::Query<PageParams>,
+) -> Result<web::Json<Page<StaffMember>>, ApiError> {
+    caller.admin()?;
+    let page = params.request()?;
+    let rows = db::run(&pool, move |conn| {
+        Ok(db::staff::page(conn, caller.tenant, page)?)
+    })
+    .await?;
+    let (rows, next) = into_page(rows, page, |s| Cursor {
+        at: s.created_at,
+        id: s.id,
+    });
+    Ok(web::Json(Page::new(rows, next, StaffMember::from)))
+}
+
+/// One staff member.
+#[utoipa::path(
+    tag = "staff",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The staff member", body = StaffMember))
+)]
+#[get("/v1/staff/{id}")]
+pub async fn get(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<StaffMember>, ApiError> {
+    caller.admin()?;
+    let id = id.into_inner();
+    let staff = db::run(&pool, move |conn| {
+        Ok(db::staff::get(conn, caller.tenant, id)?)
+    })
+    .await?;
+    Ok(web::Json(staff.into()))
+}

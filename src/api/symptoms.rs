@@ -1,0 +1,152 @@
+//! The symptom catalogue: the twelve defaults every clinic shares, and the clinic's own items.
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::created;
+use super::extract::{Json, Page};
+use crate::auth::Caller;
+use crate::db::{self, Pool};
+use crate::domain::Invalid;
+use crate::domain::symptoms::{SymptomKind, check_new_item};
+use crate::error::ApiError;
+
+/// How many items a clinic may add to the defaults.
+pub const MAX_CLINIC_ITEMS: usize = 50;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Answer {
+    pub value: i16,
+    pub label: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Symptom {
+    /// Stable code, used as the key in check-in scores.
+    pub code: String,
+    pub label: String,
+    pub kind: SymptomKind,
+    /// The answers, lowest first. Severity items use PRO-CTCAE's wording, asked about today
+    /// ("at its worst today") rather than the past 7 days: a PRO-CTCAE-derived daily scale.
+    pub answers: Vec<Answer>,
+    /// True for the defaults every clinic shares; false for the clinic's own items.
+    pub default: bool,
+}
+
+impl From<db::symptoms::Symptom> for Symptom {
+    fn from(s: db::symptoms::Symptom) -> Self {
+        let kind = SymptomKind::parse(&s.kind).unwrap_or(SymptomKind::Severity);
+        Symptom {
+            answers: kind
+                .answers()
+                .iter()
+                .enumerate()
+                .map(|(value, &label)| Answer {
+                    value: value as i16,
+                    label,
+                })
+                .collect(),
+            code: s.code,
+            label: s.label,
+            kind,
+            default: s.clinic_id.is_none(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"code": "tightness", "label": "Tight or dry-feeling skin", "kind": "severity"}))]
+pub struct NewSymptom {
+    /// 2-40 of a-z, 0-9 and _, starting with a letter; not a default's code.
+    pub code: String,
+    pub label: String,
+    pub kind: SymptomKind,
+}
+
+/// The catalogue: the defaults, then the clinic's own items. Always one page.
+#[utoipa::path(
+    tag = "symptoms",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The whole catalogue", body = Page<Symptom>))
+)]
+#[get("/v1/symptoms")]
+pub async fn list(
+    pool: web::Data<Pool>,
+    caller: Caller,
+) -> Result<web::Json<Page<Symptom>>, ApiError> {
+    let rows = db::run(&pool, move |conn| {
+        Ok(db::symptoms::catalogue(conn, caller.tenant)?)
+    })
+    .await?;
+    Ok(web::Json(Page::new(rows, None, Symptom::from)))
+}
+
+/// One item of the catalogue.
+#[utoipa::path(
+    tag = "symptoms",
+    params(("code" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The item", body = Symptom))
+)]
+#[get("/v1/symptoms/{code}")]
+pub async fn get(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    code: web::Path<String>,
+) -> Result<web::Json<Symptom>, ApiError> {
+    let code = code.into_inner();
+    let row = db::run(&pool, move |conn| {
+        Ok(db::symptoms::get(conn, caller.tenant, &code)?)
+    })
+    .await?;
+    Ok(web::Json(row.into()))
+}
+
+/// Add an item of the clinic's own. The defaults can't be changed.
+#[utoipa::path(
+    tag = "symptoms",
+    request_body = NewSymptom,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Added", body = Symptom, headers(("Location" = String))),
+        (status = 409, description = "The clinic has an item with this code", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/symptoms")]
+pub async fn create(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    Json(req): Json<NewSymptom>,
+) -> Result<HttpResponse, ApiError> {
+    caller.admin()?;
+    let row = db::run(&pool, move |conn| {
+        let catalogue = db::symptoms::catalogue(conn, caller.tenant)?;
+        let defaults: Vec<&str> = catalogue
+            .iter()
+            .filter(|s| s.clinic_id.is_none())
+            .map(|s| s.code.as_str())
+            .collect();
+        let mut invalid = Invalid::default();
+        check_new_item(&mut invalid, &req.code, &req.label, &defaults);
+        invalid.check(
+            catalogue.len() - defaults.len() < MAX_CLINIC_ITEMS,
+            "code",
+            "the clinic has 50 items of its own already",
+        );
+        invalid.into_result()?;
+        Ok(db::symptoms::insert(
+            conn,
+            caller.tenant,
+            &req.code,
+            req.label.trim(),
+            req.kind.as_str(),
+        )?)
+    })
+    .await?;
+    Ok(created(
+        format!("/v1/symptoms/{}", row.code),
+        Symptom::from(row),
+    ))
+}

@@ -1,0 +1,307 @@
+//! Treatment sessions, and the check-in schedule that follows each.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use diesel::PgConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::created;
+use super::extract::{Json, Page, PageParams};
+use super::protocols::check_needle_depth;
+use crate::auth::Caller;
+use crate::db::{self, Cursor, Pool, into_page};
+use crate::domain::check_in::CLOCK_SKEW;
+use crate::domain::codes::{self, Area, Contraindication};
+use crate::domain::schedule::{ScheduledDay, schedule};
+use crate::domain::{Invalid, check_text};
+use crate::error::ApiError;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "protocol_id": "0b7f8a52-3c4d-4e5f-8a9b-1c2d3e4f5a6b",
+    "performed_at": "2026-11-20T14:00:00+01:00",
+    "contraindications": {
+        "active_acne": false, "skin_infection": false, "eczema_psoriasis": false, "keloid_history": false,
+        "bleeding_disorder": false, "pregnancy": false, "skin_allergy": false, "diabetes": false
+    },
+    "notes": "Tolerated well."
+}))]
+pub struct NewTreatment {
+    pub protocol_id: Uuid,
+    /// When the session took place; not in the future.
+    pub performed_at: DateTime<Utc>,
+    /// Default: the protocol's.
+    pub needle_depth_mm: Option<f64>,
+    /// Default: the protocol's.
+    pub areas: Option<Vec<Area>>,
+    /// Which session of the series this is. Default: one more than the patient's earlier sessions
+    /// of this protocol.
+    pub session_number: Option<i32>,
+    /// The screening answer for every contraindication code.
+    pub contraindications: BTreeMap<Contraindication, bool>,
+    /// Required when any contraindication is answered `true`.
+    pub override_reason: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Treatment {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub protocol_id: Uuid,
+    pub performed_at: DateTime<Utc>,
+    pub needle_depth_mm: f64,
+    pub areas: Vec<Area>,
+    pub session_number: i32,
+    pub contraindications: BTreeMap<Contraindication, bool>,
+    pub override_reason: Option<String>,
+    pub notes: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<db::treatments::Treatment> for Treatment {
+    fn from(t: db::treatments::Treatment) -> Self {
+        Treatment {
+            id: t.id,
+            patient_id: t.patient_id,
+            protocol_id: t.protocol_id,
+            performed_at: t.performed_at,
+            needle_depth_mm: t.needle_depth_mm,
+            areas: codes::parse_all(&t.areas, Area::parse),
+            session_number: t.session_number,
+            contraindications: serde_json::from_value(t.contraindications).unwrap_or_default(),
+            override_reason: t.override_reason,
+            notes: t.notes,
+            created_at: t.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Schedule {
+    pub treatment_id: Uuid,
+    /// The clinic's time zone, in which the days are counted.
+    pub timezone: String,
+    pub days: Vec<ScheduledDay>,
+}
+
+fn validate(req: &NewTreatment, now: DateTime<Utc>) -> Result<(), Invalid> {
+    let mut invalid = Invalid::default();
+    invalid.check(
+        req.performed_at <= now + CLOCK_SKEW,
+        "performed_at",
+        "is in the future",
+    );
+    for code in Contraindication::ALL {
+        if !req.contraindications.contains_key(code) {
+            invalid.add(
+                format!("contraindications.{}", code.as_str()),
+                "must be answered",
+            );
+        }
+    }
+    let flagged = req.contraindications.values().any(|&v| v);
+    let reason = req
+        .override_reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    invalid.check(
+        !flagged || reason.is_some(),
+        "override_reason",
+        "is required when a contraindication is answered true",
+    );
+    check_text(
+        &mut invalid,
+        "override_reason",
+        req.override_reason.as_deref(),
+        2000,
+    );
+    check_text(&mut invalid, "notes", req.notes.as_deref(), 10_000);
+    if let Some(depth) = req.needle_depth_mm {
+        check_needle_depth(&mut invalid, "needle_depth_mm", depth);
+    }
+    if let Some(areas) = &req.areas {
+        invalid.check(!areas.is_empty(), "areas", "must name at least one area");
+    }
+    if let Some(n) = req.session_number {
+        invalid.check(
+            (1..=50).contains(&n),
+            "session_number",
+            "must be from 1 to 50",
+        );
+    }
+    invalid.into_result()
+}
+
+/// A treatment the caller may see: any of the clinic's for staff, only their own for a patient.
+pub fn visible(
+    conn: &mut PgConnection,
+    caller: Caller,
+    id: Uuid,
+) -> Result<db::treatments::Treatment, ApiError> {
+    let treatment = db::treatments::get(conn, caller.tenant, id)?;
+    caller.may_see_patient(treatment.patient_id)?;
+    Ok(treatment)
+}
+
+/// Record a treatment session.
+///
+/// A contraindication answered `true` needs an `override_reason`, or the treatment is refused (422).
+#[utoipa::path(
+    tag = "treatments",
+    params(("id" = Uuid, Path, description = "The patient")),
+    request_body = NewTreatment,
+    security(("bearer" = [])),
+    responses((status = 201, description = "Recorded", body = Treatment, headers(("Location" = String))))
+)]
+#[post("/v1/patients/{id}/treatments")]
+pub async fn create(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Json(req): Json<NewTreatment>,
+) -> Result<HttpResponse, ApiError> {
+    let staff_id = caller.staff()?;
+    let patient_id = id.into_inner();
+    let now = Utc::now();
+    validate(&req, now)?;
+    let treatment = db::run(&pool, move |conn| {
+        let tenant = caller.tenant;
+        db::patients::get(conn, tenant, patient_id)?;
+        let protocol = db::protocols::get(conn, tenant, req.protocol_id)
+            .map_err(|_| ApiError::invalid("protocol_id", "is not a protocol of this clinic"))?;
+        let session_number = match req.session_number {
+            Some(n) => n,
+            None => {
+                db::treatments::sessions_before(
+                    conn,
+                    tenant,
+                    patient_id,
+                    protocol.id,
+                    req.performed_at,
+                )? as i32
+                    + 1
+            }
+        };
+        let areas = match &req.areas {
+            Some(areas) => codes::to_strings(areas, Area::as_str)
+                .into_iter()
+                .map(Some)
+                .collect(),
+            None => protocol.areas.clone(),
+        };
+        let treatment = db::treatments::Treatment {
+            id: Uuid::new_v4(),
+            clinic_id: tenant.id(),
+            patient_id,
+            protocol_id: protocol.id,
+            performed_at: req.performed_at,
+            needle_depth_mm: req.needle_depth_mm.unwrap_or(protocol.needle_depth_mm),
+            areas,
+            session_number,
+            contraindications: serde_json::to_value(&req.contraindications)
+                .map_err(ApiError::internal)?,
+            override_reason: req.override_reason.map(|r| r.trim().to_string()),
+            notes: req.notes,
+            created_by: staff_id,
+            created_at: now,
+        };
+        Ok(db::treatments::insert(conn, &treatment)?)
+    })
+    .await?;
+    Ok(created(
+        format!("/v1/treatments/{}", treatment.id),
+        Treatment::from(treatment),
+    ))
+}
+
+/// A patient's treatments, newest first. A patient may list their own.
+#[utoipa::path(
+    tag = "treatments",
+    params(("id" = Uuid, Path, description = "The patient"), PageParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of treatments", body = Page<Treatment>))
+)]
+#[get("/v1/patients/{id}/treatments")]
+pub async fn list(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    params: web::Query<PageParams>,
+) -> Result<web::Json<Page<Treatment>>, ApiError> {
+    let patient_id = id.into_inner();
+    caller.may_see_patient(patient_id)?;
+    let page = params.request()?;
+    let rows = db::run(&pool, move |conn| {
+        db::patients::get(conn, caller.tenant, patient_id)?;
+        Ok(db::treatments::page_of_patient(
+            conn,
+            caller.tenant,
+            patient_id,
+            page,
+        )?)
+    })
+    .await?;
+    let (rows, next) = into_page(rows, page, |t| Cursor {
+        at: t.performed_at,
+        id: t.id,
+    });
+    Ok(web::Json(Page::new(rows, next, Treatment::from)))
+}
+
+/// One treatment.
+#[utoipa::path(
+    tag = "treatments",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The treatment", body = Treatment))
+)]
+#[get("/v1/treatments/{id}")]
+pub async fn get(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Treatment>, ApiError> {
+    let id = id.into_inner();
+    let treatment = db::run(&pool, move |conn| visible(conn, caller, id)).await?;
+    Ok(web::Json(treatment.into()))
+}
+
+/// The days a check-in is due after this treatment, and which were done.
+///
+/// Days are counted in the clinic's time zone from the treatment's date (day 0).
+#[utoipa::path(
+    tag = "treatments",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The schedule", body = Schedule))
+)]
+#[get("/v1/treatments/{id}/schedule")]
+pub async fn get_schedule(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Schedule>, ApiError> {
+    let id = id.into_inner();
+    let (treatment, protocol, clinic, done) = db::run(&pool, move |conn| {
+        let treatment = visible(conn, caller, id)?;
+        let protocol = db::protocols::get(conn, caller.tenant, treatment.protocol_id)?;
+        let clinic = db::clinics::get(conn, caller.tenant)?;
+        let done = db::treatments::days_checked_in(conn, caller.tenant, id)?;
+        Ok((treatment, protocol, clinic, done))
+    })
+    .await?;
+    let tz = super::clinic_tz(&clinic.timezone)?;
+    let due: Vec<i32> = protocol.check_in_days.into_iter().flatten().collect();
+    Ok(web::Json(Schedule {
+        treatment_id: treatment.id,
+        timezone: clinic.timezone,
+        days: schedule(treatment.performed_at, tz, &due, &done, Utc::now()),
+    }))
+}

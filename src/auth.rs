@@ -1,0 +1,323 @@
+//! Who is calling: access tokens (JWT, HS256) issued and verified, the extractor that turns a token
+//! into a [`Caller`], password hashing, and the random secrets behind refresh tokens and enrollment codes.
+
+use std::future::{Ready, ready};
+use std::sync::LazyLock;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::config::JwtSettings;
+use crate::db::Tenant;
+use crate::error::ApiError;
+
+pub const ISSUER: &str = "aftercare";
+pub const AUDIENCE: &str = "aftercare-api";
+pub const ACCESS_TOKEN_TTL: Duration = Duration::minutes(15);
+/// A clinician's session lasts a working day; a patient's phone stays signed in through a recovery.
+pub const STAFF_REFRESH_TTL: Duration = Duration::hours(12);
+pub const PATIENT_REFRESH_TTL: Duration = Duration::days(90);
+pub const ENROLLMENT_CODE_TTL: Duration = Duration::hours(72);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Clinician,
+    Patient,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Clinician => "clinician",
+            Role::Patient => "patient",
+        }
+    }
+}
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// The staff member's or the patient's id.
+    pub sub: Uuid,
+    pub role: Role,
+    pub clinic: Uuid,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+}
+
+struct Key {
+    kid: String,
+    decoding: DecodingKey,
+}
+
+/// The signing key, and the keys tokens are accepted under (the current and the previous secret).
+pub struct Keys {
+    kid: String,
+    encoding: EncodingKey,
+    accepted: Vec<Key>,
+    validation: Validation,
+}
+
+/// Names a secret without revealing it, so a token says which key signed it.
+fn key_id(secret: &str) -> String {
+    let digest = Sha256::digest(format!("aftercare-kid:{secret}"));
+    hex::encode(&digest[..8])
+}
+
+impl Keys {
+    pub fn new(settings: &JwtSettings) -> Keys {
+        let accepted = std::iter::once(&settings.secret)
+            .chain(settings.previous_secret.as_ref())
+            .map(|s| Key {
+                kid: key_id(s),
+                decoding: DecodingKey::from_secret(s.as_bytes()),
+            })
+            .collect();
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = 30;
+        Keys {
+            kid: key_id(&settings.secret),
+            encoding: EncodingKey::from_secret(settings.secret.as_bytes()),
+            accepted,
+            validation,
+        }
+    }
+
+    pub fn issue(
+        &self,
+        sub: Uuid,
+        role: Role,
+        clinic: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<String, ApiError> {
+        let claims = Claims {
+            sub,
+            role,
+            clinic,
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            iat: now.timestamp(),
+            nbf: now.timestamp(),
+            exp: (now + ACCESS_TOKEN_TTL).timestamp(),
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(ApiError::internal)
+    }
+
+    /// Accepts only HS256 tokens of ours: the right issuer and audience, in their time window,
+    /// signed by a key we hold (chosen by `kid`).
+    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        let invalid = || ApiError::Unauthorized("the access token is invalid or expired");
+        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
+        let key = self
+            .accepted
+            .iter()
+            .find(|k| header.kid.as_deref() == Some(k.kid.as_str()))
+            .ok_or_else(invalid)?;
+        jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|_| invalid())
+    }
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    pub id: Uuid,
+    pub role: Role,
+    pub tenant: Tenant,
+}
+
+impl Caller {
+    /// Staff of either role: returns the staff member's id.
+    pub fn staff(&self) -> Result<Uuid, ApiError> {
+        match self.role {
+            Role::Admin | Role::Clinician => Ok(self.id),
+            Role::Patient => Err(ApiError::Forbidden),
+        }
+    }
+
+    pub fn admin(&self) -> Result<Uuid, ApiError> {
+        match self.role {
+            Role::Admin => Ok(self.id),
+            _ => Err(ApiError::Forbidden),
+        }
+    }
+
+    pub fn patient(&self) -> Result<Uuid, ApiError> {
+        match self.role {
+            Role::Patient => Ok(self.id),
+            _ => Err(ApiError::Forbidden),
+        }
+    }
+
+    /// Staff may look at any patient of their clinic; a patient only at themselves. Another
+    /// patient's id is answered as if it did not exist.
+    pub fn may_see_patient(&self, patient_id: Uuid) -> Result<(), ApiError> {
+        match self.role {
+            Role::Patient if self.id != patient_id => Err(ApiError::NotFound),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Caller, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(caller_of(req))
+    }
+}
+
+fn caller_of(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let keys = req
+        .app_data::<web::Data<Keys>>()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("Keys are not configured")))?;
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(ApiError::Unauthorized(
+            "send Authorization: Bearer <access token>",
+        ))?;
+    let claims = keys.verify(token.trim())?;
+    Ok(Caller {
+        id: claims.sub,
+        role: claims.role,
+        tenant: Tenant::new(claims.clinic),
+    })
+}
+
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing a password: {e}")))
+}
+
+/// A hash no password matches, checked when the email is unknown so that the answer takes as long
+/// as a wrong password does.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    Argon2::default()
+        .hash_password(Uuid::new_v4().as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+});
+
+/// Checks a password against a stored hash, or against a dummy hash when there is none.
+pub fn verify_password(password: &str, stored_hash: Option<&str>) -> bool {
+    let hash = stored_hash.unwrap_or(DUMMY_HASH.as_str());
+    let matches = PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false);
+    matches && stored_hash.is_some()
+}
+
+/// Secrets that are only ever stored hashed; they are long and random, so a plain SHA-256 suffices.
+pub fn secret_hash(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// A new refresh token: 256 random bits, URL-safe.
+pub fn new_refresh_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Letters and digits that can't be mistaken for each other when read off a screen or paper.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTVWXYZ23456789";
+
+/// A new enrollment code, e.g. `K7QM-4XRT-9PWN` (about 59 bits).
+pub fn new_enrollment_code() -> String {
+    let mut rng = rand::rng();
+    let chars: Vec<char> = (0..12)
+        .map(|_| CODE_ALPHABET[(rng.next_u32() as usize) % CODE_ALPHABET.len()] as char)
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Codes are typed by people: case, spaces and dashes don't matter.
+pub fn normalize_enrollment_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(secret: &str, previous: Option<&str>) -> Keys {
+        Keys::new(&JwtSettings {
+            secret: secret.into(),
+            previous_secret: previous.map(Into::into),
+        })
+    }
+
+    #[test]
+    fn a_token_verifies_under_its_key_and_the_next_one() {
+        let old = keys("old-secret-old-secret-old-secret-1", None);
+        let token = old
+            .issue(Uuid::new_v4(), Role::Clinician, Uuid::new_v4(), Utc::now())
+            .unwrap();
+        assert!(old.verify(&token).is_ok());
+        let rotated = keys(
+            "new-secret-new-secret-new-secret-2",
+            Some("old-secret-old-secret-old-secret-1"),
+        );
+        assert!(rotated.verify(&token).is_ok());
+        let forgotten = keys("new-secret-new-secret-new-secret-2", None);
+        assert!(forgotten.verify(&token).is_err());
+    }
+
+    #[test]
+    fn enrollment_codes_are_readable_and_normalize() {
+        let code = new_enrollment_code();
+        assert_eq!(code.len(), 14);
+        let typed = code.to_lowercase().replace('-', " ");
+        assert_eq!(normalize_enrollment_code(&typed), code.replace('-', ""));
+    }
+
+    #[test]
+    fn unknown_users_never_verify() {
+        assert!(!verify_password("anything", None));
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(verify_password("correct horse battery", Some(&hash)));
+        assert!(!verify_password("wrong horse battery", Some(&hash)));
+    }
+}

@@ -1,0 +1,178 @@
+//! The command line: `serve`, `migrate`, `openapi` and `admin create-clinic`.
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+use diesel::{Connection, PgConnection};
+use uuid::Uuid;
+
+use crate::api::staff::{NewStaffRequest, StaffRole, new_staff};
+use crate::config::Settings;
+use crate::db;
+use crate::startup::Application;
+
+#[derive(Parser)]
+#[command(
+    name = "aftercare",
+    version,
+    about = "Follow patients' recovery after skin-needling treatments"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve the API on AFTERCARE_ADDR.
+    Serve,
+    /// Apply pending migrations to DATABASE_URL.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Operator tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a clinic and its first admin; prints {"clinic_id", "admin_id"}.
+    CreateClinic {
+        #[arg(long)]
+        name: String,
+        /// IANA time zone, e.g. Europe/Berlin: days since treatment are counted in it.
+        #[arg(long)]
+        timezone: String,
+        #[arg(long)]
+        admin_email: String,
+        #[arg(long, env = "AFTERCARE_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: String,
+        /// The admin's name (default: the email).
+        #[arg(long)]
+        admin_name: Option<String>,
+    },
+}
+
+pub fn main() -> anyhow::Result<()> {
+    dotenvy::dotenv().ok();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Openapi => {
+            println!("{}", crate::api::openapi().to_pretty_json()?);
+            Ok(())
+        }
+        Command::Migrate => {
+            init_logging();
+            let applied = migrate(&database_url()?)?;
+            tracing::info!(count = applied.len(), "migrations applied");
+            Ok(())
+        }
+        Command::Serve => {
+            init_logging();
+            let settings = Settings::from_env()?;
+            migrate(&settings.database_url)?;
+            serve(settings)
+        }
+        Command::Admin {
+            command:
+                AdminCommand::CreateClinic {
+                    name,
+                    timezone,
+                    admin_email,
+                    admin_password,
+                    admin_name,
+                },
+        } => {
+            let mut conn = connect(&database_url()?)?;
+            db::migrate(&mut conn)?;
+            let out = create_clinic(
+                &mut conn,
+                &name,
+                &timezone,
+                &admin_email,
+                &admin_password,
+                admin_name,
+            )?;
+            println!("{out}");
+            Ok(())
+        }
+    }
+}
+
+#[actix_web::main]
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(&settings)?;
+    tracing::info!(addr = %settings.addr, port = app.port(), "serving");
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+}
+
+fn database_url() -> anyhow::Result<String> {
+    std::env::var("DATABASE_URL").context("DATABASE_URL is not set")
+}
+
+fn connect(url: &str) -> anyhow::Result<PgConnection> {
+    PgConnection::establish(url).context("connecting to DATABASE_URL")
+}
+
+fn migrate(url: &str) -> anyhow::Result<Vec<String>> {
+    db::migrate(&mut connect(url)?)
+}
+
+/// Creates a clinic with its first admin and returns `{"clinic_id", "admin_id"}`.
+pub fn create_clinic(
+    conn: &mut PgConnection,
+    name: &str,
+    timezone: &str,
+    admin_email: &str,
+    admin_password: &str,
+    admin_name: Option<String>,
+) -> anyhow::Result<serde_json::Value> {
+    if timezone.parse::<chrono_tz::Tz>().is_err() {
+        bail!("{timezone:?} is not an IANA time zone (e.g. Europe/Berlin)");
+    }
+    if name.trim().is_empty() {
+        bail!("the clinic needs a name");
+    }
+    let clinic = db::clinics::Clinic {
+        id: Uuid::new_v4(),
+        name: name.trim().into(),
+        timezone: timezone.into(),
+        created_at: Utc::now(),
+    };
+    let request = NewStaffRequest {
+        email: admin_email.into(),
+        password: admin_password.into(),
+        role: StaffRole::Admin,
+        name: admin_name.unwrap_or_else(|| admin_email.into()),
+    };
+    let admin = new_staff(clinic.id, &request).map_err(|e| match e {
+        crate::error::ApiError::Validation(errors) => anyhow::anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(|e| format!("admin {}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::anyhow!("{other}"),
+    })?;
+    db::clinics::create_with_admin(conn, &clinic, &admin).map_err(|e| {
+        match crate::error::ApiError::from(e) {
+            crate::error::ApiError::Conflict(msg) => anyhow::anyhow!("{msg}"),
+            other => anyhow::anyhow!("{other}"),
+        }
+    })?;
+    Ok(serde_json::json!({"clinic_id": clinic.id, "admin_id": admin.id}))
+}

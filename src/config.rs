@@ -1,0 +1,80 @@
+//! Typed settings, read from the environment (and a `.env` file, if there is one).
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+#[derive(Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub addr: String,
+    pub jwt: JwtSettings,
+    /// Most database connections the service holds.
+    pub db_pool_size: u32,
+    /// How long a request waits for a free connection before it is answered 503.
+    pub db_acquire_timeout: Duration,
+}
+
+#[derive(Clone)]
+pub struct JwtSettings {
+    pub secret: String,
+    /// The secret before the last rotation: tokens it signed stay valid until they expire.
+    pub previous_secret: Option<String>,
+}
+
+/// A secret shorter than this is refused: HS256 needs at least 256 bits of key.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+impl Settings {
+    pub fn from_env() -> anyhow::Result<Settings> {
+        let database_url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
+        let secret =
+            std::env::var("AFTERCARE_JWT_SECRET").context("AFTERCARE_JWT_SECRET is not set")?;
+        let previous_secret = std::env::var("AFTERCARE_JWT_PREVIOUS_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty());
+        let jwt = JwtSettings {
+            secret,
+            previous_secret,
+        };
+        jwt.check()?;
+        Ok(Settings {
+            database_url,
+            addr: var_or("AFTERCARE_ADDR", "127.0.0.1:8080".into())?,
+            jwt,
+            db_pool_size: var_or("AFTERCARE_DB_POOL_SIZE", 10)?,
+            db_acquire_timeout: Duration::from_millis(var_or(
+                "AFTERCARE_DB_ACQUIRE_TIMEOUT_MS",
+                2000,
+            )?),
+        })
+    }
+}
+
+impl JwtSettings {
+    fn check(&self) -> anyhow::Result<()> {
+        for (name, s) in [
+            ("AFTERCARE_JWT_SECRET", Some(&self.secret)),
+            (
+                "AFTERCARE_JWT_PREVIOUS_SECRET",
+                self.previous_secret.as_ref(),
+            ),
+        ] {
+            if s.is_some_and(|s| s.len() < MIN_SECRET_BYTES) {
+                bail!(
+                    "{name} must be at least {MIN_SECRET_BYTES} bytes (try: openssl rand -hex 32)"
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn var_or<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{name} has an invalid value: {v:?}")),
+        Err(_) => Ok(default),
+    }
+}

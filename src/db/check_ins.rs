@@ -1,0 +1,131 @@
+//! Check-ins and their symptom scores, one row per score.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::schema::{check_in_scores, check_ins};
+use super::{Cursor, PageRequest, Tenant};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = check_ins)]
+pub struct CheckIn {
+    pub id: Uuid,
+    pub clinic_id: Uuid,
+    pub patient_id: Uuid,
+    pub treatment_id: Uuid,
+    pub recorded_at: DateTime<Utc>,
+    pub day: i32,
+    pub sunscreen: Option<bool>,
+    pub sun_exposure: Option<bool>,
+    pub makeup: Option<bool>,
+    pub exercise: Option<bool>,
+    pub hot_shower: Option<bool>,
+    pub note: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = check_in_scores)]
+pub struct ScoreRow {
+    pub check_in_id: Uuid,
+    pub symptom_code: String,
+    pub score: i16,
+    pub clinic_id: Uuid,
+    pub treatment_id: Uuid,
+    pub protocol_id: Uuid,
+    pub day: i32,
+}
+
+/// A check-in with its scores.
+pub type Stored = (CheckIn, Vec<ScoreRow>);
+
+/// Stores a check-in and its scores in one transaction. Returns false, storing nothing, when a
+/// check-in with this id exists already (a concurrent insert of the same id waits for the first).
+pub fn insert(
+    conn: &mut PgConnection,
+    check_in: &CheckIn,
+    scores: &[ScoreRow],
+) -> QueryResult<bool> {
+    conn.transaction(|conn| {
+        let inserted = diesel::insert_into(check_ins::table)
+            .values(check_in)
+            .on_conflict(check_ins::id)
+            .do_nothing()
+            .execute(conn)?;
+        if inserted == 0 {
+            return Ok(false);
+        }
+        diesel::insert_into(check_in_scores::table)
+            .values(scores)
+            .execute(conn)?;
+        Ok(true)
+    })
+}
+
+pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Option<Stored>> {
+    let check_in = check_ins::table
+        .filter(
+            check_ins::clinic_id
+                .eq(tenant.id())
+                .and(check_ins::id.eq(id)),
+        )
+        .select(CheckIn::as_select())
+        .first(conn)
+        .optional()?;
+    match check_in {
+        None => Ok(None),
+        Some(c) => Ok(with_scores(conn, vec![c])?.pop()),
+    }
+}
+
+/// A patient's check-ins, newest first, optionally of one treatment.
+pub fn page_of_patient(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    patient_id: Uuid,
+    treatment_id: Option<Uuid>,
+    page: PageRequest,
+) -> QueryResult<Vec<Stored>> {
+    let mut query = check_ins::table
+        .filter(check_ins::clinic_id.eq(tenant.id()))
+        .filter(check_ins::patient_id.eq(patient_id))
+        .select(CheckIn::as_select())
+        .order((check_ins::recorded_at.desc(), check_ins::id.desc()))
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(treatment_id) = treatment_id {
+        query = query.filter(check_ins::treatment_id.eq(treatment_id));
+    }
+    if let Some(Cursor { at, id }) = page.after {
+        query = query.filter(
+            check_ins::recorded_at
+                .lt(at)
+                .or(check_ins::recorded_at.eq(at).and(check_ins::id.lt(id))),
+        );
+    }
+    let rows = query.load(conn)?;
+    with_scores(conn, rows)
+}
+
+/// Loads the scores of many check-ins in one query.
+fn with_scores(conn: &mut PgConnection, check_ins: Vec<CheckIn>) -> QueryResult<Vec<Stored>> {
+    let ids: Vec<Uuid> = check_ins.iter().map(|c| c.id).collect();
+    let mut scores: HashMap<Uuid, Vec<ScoreRow>> = HashMap::new();
+    for row in check_in_scores::table
+        .filter(check_in_scores::check_in_id.eq_any(&ids))
+        .select(ScoreRow::as_select())
+        .load(conn)?
+    {
+        scores.entry(row.check_in_id).or_default().push(row);
+    }
+    Ok(check_ins
+        .into_iter()
+        .map(|c| {
+            let s = scores.remove(&c.id).unwrap_or_default();
+            (c, s)
+        })
+        .collect())
+}

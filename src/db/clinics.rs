@@ -1,0 +1,40 @@
+//! Clinics: created from the command line with their first admin.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::Tenant;
+use super::schema::clinics;
+use super::staff::NewStaff;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = clinics)]
+pub struct Clinic {
+    pub id: Uuid,
+    pub name: String,
+    pub timezone: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Creates a clinic and its first admin in one transaction.
+pub fn create_with_admin(
+    conn: &mut PgConnection,
+    clinic: &Clinic,
+    admin: &NewStaff,
+) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        diesel::insert_into(clinics::table)
+            .values(clinic)
+            .execute(conn)?;
+        super::staff::insert(conn, admin)?;
+        Ok(())
+    })
+}
+
+pub fn get(conn: &mut PgConnection, tenant: Tenant) -> QueryResult<Clinic> {
+    clinics::table
+        .find(tenant.id())
+        .select(Clinic::as_select())
+        .first(conn)
+}

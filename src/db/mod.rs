@@ -1,0 +1,100 @@
+//! The database layer: the pool, migrations, row types and the queries of each resource.
+//! Queries on clinic-owned rows take a [`Tenant`], so none can forget whose rows it may touch.
+
+pub mod check_ins;
+pub mod clinics;
+pub mod patients;
+pub mod protocols;
+pub mod schema;
+pub mod staff;
+pub mod symptoms;
+pub mod tokens;
+pub mod treatments;
+
+use std::time::Duration;
+
+use diesel::PgConnection;
+use diesel::r2d2::{ConnectionManager, Pool as R2d2Pool};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+pub type Pool = R2d2Pool<ConnectionManager<PgConnection>>;
+
+/// The clinic a query acts for. Only an authenticated caller, or an operator at the command line,
+/// can make one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tenant(Uuid);
+
+impl Tenant {
+    pub(crate) fn new(clinic_id: Uuid) -> Self {
+        Tenant(clinic_id)
+    }
+
+    pub fn id(self) -> Uuid {
+        self.0
+    }
+}
+
+pub fn pool(database_url: &str, max_size: u32, acquire_timeout: Duration) -> Pool {
+    R2d2Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(0))
+        .connection_timeout(acquire_timeout)
+        .test_on_check_out(true)
+        // Don't fail start-up while the database is away: /readyz reports it, requests get 503.
+        .build_unchecked(ConnectionManager::new(database_url))
+}
+
+pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
+    let applied = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    Ok(applied.iter().map(ToString::to_string).collect())
+}
+
+/// Runs blocking diesel work on the blocking thread pool, never on an async worker.
+pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+/// Keyset pagination: the sort key of the last row of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub id: Uuid,
+}
+
+/// A page request after validation: at most `limit` rows after `after`.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub after: Option<Cursor>,
+    pub limit: i64,
+}
+
+/// Splits the one extra row a query fetched off, and names the cursor of the next page.
+pub fn into_page<T>(
+    mut rows: Vec<T>,
+    req: PageRequest,
+    key: impl Fn(&T) -> Cursor,
+) -> (Vec<T>, Option<Cursor>) {
+    if rows.len() as i64 > req.limit {
+        rows.truncate(req.limit as usize);
+        let next = rows.last().map(key);
+        (rows, next)
+    } else {
+        (rows, None)
+    }
+}

@@ -1,0 +1,63 @@
+//! Treatment protocols.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::schema::protocols;
+use super::{Cursor, PageRequest, Tenant};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = protocols)]
+pub struct Protocol {
+    pub id: Uuid,
+    pub clinic_id: Uuid,
+    pub name: String,
+    pub procedure: String,
+    pub needle_depth_mm: f64,
+    pub areas: Vec<Option<String>>,
+    pub sessions_planned: i32,
+    pub interval_days: i32,
+    pub check_in_days: Vec<Option<i32>>,
+    pub aftercare_instructions: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn insert(conn: &mut PgConnection, protocol: &Protocol) -> QueryResult<Protocol> {
+    diesel::insert_into(protocols::table)
+        .values(protocol)
+        .returning(Protocol::as_returning())
+        .get_result(conn)
+}
+
+pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Protocol> {
+    protocols::table
+        .filter(
+            protocols::clinic_id
+                .eq(tenant.id())
+                .and(protocols::id.eq(id)),
+        )
+        .select(Protocol::as_select())
+        .first(conn)
+}
+
+pub fn page(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    page: PageRequest,
+) -> QueryResult<Vec<Protocol>> {
+    let mut query = protocols::table
+        .filter(protocols::clinic_id.eq(tenant.id()))
+        .select(Protocol::as_select())
+        .order((protocols::created_at, protocols::id))
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(Cursor { at, id }) = page.after {
+        query = query.filter(
+            protocols::created_at
+                .gt(at)
+                .or(protocols::created_at.eq(at).and(protocols::id.gt(id))),
+        );
+    }
+    query.load(conn)
+}

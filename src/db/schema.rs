@@ -1,0 +1,160 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    check_in_scores (check_in_id, symptom_code) {
+        check_in_id -> Uuid,
+        symptom_code -> Text,
+        score -> Int2,
+        clinic_id -> Uuid,
+        treatment_id -> Uuid,
+        protocol_id -> Uuid,
+        day -> Int4,
+    }
+}
+
+diesel::table! {
+    check_ins (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        patient_id -> Uuid,
+        treatment_id -> Uuid,
+        recorded_at -> Timestamptz,
+        day -> Int4,
+        sunscreen -> Nullable<Bool>,
+        sun_exposure -> Nullable<Bool>,
+        makeup -> Nullable<Bool>,
+        exercise -> Nullable<Bool>,
+        hot_shower -> Nullable<Bool>,
+        note -> Nullable<Text>,
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    clinics (id) {
+        id -> Uuid,
+        name -> Text,
+        timezone -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    enrollment_codes (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        patient_id -> Uuid,
+        code_hash -> Bytea,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    patients (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        external_ref -> Text,
+        display_name -> Nullable<Text>,
+        birth_year -> Nullable<Int4>,
+        fitzpatrick_type -> Nullable<Int2>,
+        concerns -> Array<Nullable<Text>>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    protocols (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        name -> Text,
+        procedure -> Text,
+        needle_depth_mm -> Float8,
+        areas -> Array<Nullable<Text>>,
+        sessions_planned -> Int4,
+        interval_days -> Int4,
+        check_in_days -> Array<Nullable<Int4>>,
+        aftercare_instructions -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Uuid,
+        family_id -> Uuid,
+        clinic_id -> Uuid,
+        staff_id -> Nullable<Uuid>,
+        patient_id -> Nullable<Uuid>,
+        token_hash -> Bytea,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    staff (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        name -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    symptoms (id) {
+        id -> Uuid,
+        clinic_id -> Nullable<Uuid>,
+        code -> Text,
+        label -> Text,
+        kind -> Text,
+        position -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    treatments (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        patient_id -> Uuid,
+        protocol_id -> Uuid,
+        performed_at -> Timestamptz,
+        needle_depth_mm -> Float8,
+        areas -> Array<Nullable<Text>>,
+        session_number -> Int4,
+        contraindications -> Jsonb,
+        override_reason -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(check_in_scores -> check_ins (check_in_id));
+diesel::joinable!(patients -> clinics (clinic_id));
+diesel::joinable!(protocols -> clinics (clinic_id));
+diesel::joinable!(refresh_tokens -> clinics (clinic_id));
+diesel::joinable!(staff -> clinics (clinic_id));
+diesel::joinable!(symptoms -> clinics (clinic_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    check_in_scores,
+    check_ins,
+    clinics,
+    enrollment_codes,
+    patients,
+    protocols,
+    refresh_tokens,
+    staff,
+    symptoms,
+    treatments,
+);

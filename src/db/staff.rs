@@ -1,0 +1,71 @@
+//! Staff accounts: admins and clinicians.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::schema::staff;
+use super::{Cursor, PageRequest, Tenant};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = staff)]
+pub struct Staff {
+    pub id: Uuid,
+    pub clinic_id: Uuid,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = staff)]
+pub struct NewStaff {
+    pub id: Uuid,
+    pub clinic_id: Uuid,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub name: String,
+}
+
+pub fn insert(conn: &mut PgConnection, new: &NewStaff) -> QueryResult<Staff> {
+    diesel::insert_into(staff::table)
+        .values(new)
+        .returning(Staff::as_returning())
+        .get_result(conn)
+}
+
+/// Login is by email alone, before any clinic is known.
+pub fn find_by_email(conn: &mut PgConnection, email: &str) -> QueryResult<Option<Staff>> {
+    staff::table
+        .filter(staff::email.eq(email))
+        .select(Staff::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Staff> {
+    staff::table
+        .filter(staff::clinic_id.eq(tenant.id()).and(staff::id.eq(id)))
+        .select(Staff::as_select())
+        .first(conn)
+}
+
+pub fn page(conn: &mut PgConnection, tenant: Tenant, page: PageRequest) -> QueryResult<Vec<Staff>> {
+    let mut query = staff::table
+        .filter(staff::clinic_id.eq(tenant.id()))
+        .select(Staff::as_select())
+        .order((staff::created_at, staff::id))
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(Cursor { at, id }) = page.after {
+        query = query.filter(
+            staff::created_at
+                .gt(at)
+                .or(staff::created_at.eq(at).and(staff::id.gt(id))),
+        );
+    }
+    query.load(conn)
+}

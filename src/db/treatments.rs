@@ -1,0 +1,101 @@
+//! Treatment sessions.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::schema::{check_ins, treatments};
+use super::{Cursor, PageRequest, Tenant};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = treatments)]
+pub struct Treatment {
+    pub id: Uuid,
+    pub clinic_id: Uuid,
+    pub patient_id: Uuid,
+    pub protocol_id: Uuid,
+    pub performed_at: DateTime<Utc>,
+    pub needle_depth_mm: f64,
+    pub areas: Vec<Option<String>>,
+    pub session_number: i32,
+    pub contraindications: serde_json::Value,
+    pub override_reason: Option<String>,
+    pub notes: Option<String>,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn insert(conn: &mut PgConnection, treatment: &Treatment) -> QueryResult<Treatment> {
+    diesel::insert_into(treatments::table)
+        .values(treatment)
+        .returning(Treatment::as_returning())
+        .get_result(conn)
+}
+
+/// How many sessions of this protocol the patient had before `before`.
+pub fn sessions_before(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    patient_id: Uuid,
+    protocol_id: Uuid,
+    before: DateTime<Utc>,
+) -> QueryResult<i64> {
+    treatments::table
+        .filter(treatments::clinic_id.eq(tenant.id()))
+        .filter(treatments::patient_id.eq(patient_id))
+        .filter(treatments::protocol_id.eq(protocol_id))
+        .filter(treatments::performed_at.lt(before))
+        .select(count_star())
+        .first(conn)
+}
+
+pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Treatment> {
+    treatments::table
+        .filter(
+            treatments::clinic_id
+                .eq(tenant.id())
+                .and(treatments::id.eq(id)),
+        )
+        .select(Treatment::as_select())
+        .first(conn)
+}
+
+/// A patient's treatments, newest first.
+pub fn page_of_patient(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    patient_id: Uuid,
+    page: PageRequest,
+) -> QueryResult<Vec<Treatment>> {
+    let mut query = treatments::table
+        .filter(treatments::clinic_id.eq(tenant.id()))
+        .filter(treatments::patient_id.eq(patient_id))
+        .select(Treatment::as_select())
+        .order((treatments::performed_at.desc(), treatments::id.desc()))
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(Cursor { at, id }) = page.after {
+        query = query.filter(
+            treatments::performed_at
+                .lt(at)
+                .or(treatments::performed_at.eq(at).and(treatments::id.lt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+/// The days since treatment on which at least one check-in was recorded.
+pub fn days_checked_in(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    treatment_id: Uuid,
+) -> QueryResult<Vec<i32>> {
+    check_ins::table
+        .filter(check_ins::clinic_id.eq(tenant.id()))
+        .filter(check_ins::treatment_id.eq(treatment_id))
+        .select(check_ins::day)
+        .distinct()
+        .order(check_ins::day)
+        .load(conn)
+}

@@ -1,0 +1,59 @@
+//! The clinical rules as plain types and functions: codes, scales, schedules, validation.
+//! Nothing here knows about HTTP or SQL, so unit tests reach every rule directly.
+
+pub mod check_in;
+pub mod codes;
+pub mod people;
+pub mod schedule;
+pub mod symptoms;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One field that failed validation. `field` is a dotted path into the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The fields of one request that broke a rule, collected so the client hears of all at once.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Invalid(pub Vec<FieldError>);
+
+impl Invalid {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// Records `field` as wrong unless `ok`.
+    pub fn check(&mut self, ok: bool, field: &str, message: &str) {
+        if !ok {
+            self.add(field, message);
+        }
+    }
+
+    pub fn into_result(self) -> Result<(), Invalid> {
+        if self.0.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+/// Checks an optional free text: not blank when given, and at most `max` characters.
+pub fn check_text(invalid: &mut Invalid, field: &str, value: Option<&str>, max: usize) {
+    if let Some(v) = value {
+        if v.trim().is_empty() {
+            invalid.add(field, "must not be blank");
+        } else if v.chars().count() > max {
+            invalid.add(field, format!("must be at most {max} characters"));
+        }
+    }
+}

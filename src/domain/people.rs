@@ -1,0 +1,103 @@
+//! Rules for the people the service knows: staff accounts and patients.
+
+use chrono::Datelike;
+
+use super::Invalid;
+
+pub const MIN_PASSWORD_CHARS: usize = 12;
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// Emails are compared case-insensitively, so they are stored trimmed and lower-cased.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+pub fn check_email(invalid: &mut Invalid, field: &str, email: &str) {
+    let ok = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !email.chars().any(char::is_whitespace);
+    invalid.check(ok, field, "must be an email address");
+}
+
+pub fn check_password(invalid: &mut Invalid, field: &str, password: &str) {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        invalid.add(
+            field,
+            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        );
+    } else if n > MAX_PASSWORD_CHARS {
+        invalid.add(
+            field,
+            format!("must be at most {MAX_PASSWORD_CHARS} characters"),
+        );
+    }
+}
+
+/// A clinic's record number for a patient: printable, no surrounding blanks, at most 64 characters.
+pub fn check_external_ref(invalid: &mut Invalid, field: &str, external_ref: &str) {
+    let ok = !external_ref.is_empty()
+        && external_ref.trim() == external_ref
+        && external_ref.chars().count() <= 64
+        && !external_ref.chars().any(char::is_control);
+    invalid.check(
+        ok,
+        field,
+        "must be 1-64 printable characters without surrounding blanks",
+    );
+}
+
+pub fn check_birth_year(invalid: &mut Invalid, field: &str, year: i32, today: chrono::NaiveDate) {
+    let ok = (1900..=today.year()).contains(&year);
+    invalid.check(ok, field, "must be a year from 1900 to this year");
+}
+
+pub fn check_fitzpatrick(invalid: &mut Invalid, field: &str, skin_type: i16) {
+    invalid.check(
+        (1..=6).contains(&skin_type),
+        field,
+        "must be a Fitzpatrick type from 1 to 6",
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        let mut inv = Invalid::default();
+        check_email(&mut inv, "a", "nurse@clinic.example");
+        assert!(inv.0.is_empty());
+        for bad in [
+            "nurse",
+            "@clinic.example",
+            "nurse@clinic",
+            "nurse@.example",
+            "a b@c.de",
+        ] {
+            let mut inv = Invalid::default();
+            check_email(&mut inv, "email", bad);
+            assert_eq!(inv.0.len(), 1, "{bad}");
+        }
+        assert_eq!(
+            normalize_email("  Nurse@Clinic.Example "),
+            "nurse@clinic.example"
+        );
+    }
+
+    #[test]
+    fn passwords_have_a_minimum_length_in_characters() {
+        let mut inv = Invalid::default();
+        check_password(&mut inv, "password", "ééééééééééé");
+        assert_eq!(inv.0.len(), 1);
+        let mut inv = Invalid::default();
+        check_password(&mut inv, "password", "éééééééééééé");
+        assert!(inv.0.is_empty());
+    }
+}

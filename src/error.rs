@@ -1,0 +1,206 @@
+//! The one error type of the service, and its RFC 9457 problem+json response.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub use crate::domain::FieldError;
+use crate::domain::Invalid;
+
+/// A problem details object (RFC 9457), the body of every failure.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:aftercare:problem:validation",
+    "title": "The request is not valid",
+    "status": 422,
+    "detail": "1 field is not valid",
+    "errors": [{"field": "scores.redness", "message": "must be between 0 and 4"}]
+}))]
+pub struct Problem {
+    /// A URN naming the kind of problem; stable, so clients can branch on it.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Which fields were wrong, for validation problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed syntax: a body that is not JSON, a path or query parameter of the wrong form.
+    #[error("bad request: {0}")]
+    BadRequest(String, Vec<FieldError>),
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("payload too large (limit {0} bytes)")]
+    PayloadTooLarge(usize),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// Well-formed but not acceptable: each wrong field is named.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// The database can't be reached or has no free connection; the client should retry.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0:#}")]
+    Internal(anyhow::Error),
+}
+
+impl ApiError {
+    pub fn internal(e: impl Into<anyhow::Error>) -> Self {
+        ApiError::Internal(e.into())
+    }
+
+    pub fn invalid(field: &str, message: &str) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    fn slug_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::BadRequest(..) => ("bad-request", "The request is malformed"),
+            ApiError::Unauthorized(_) => ("unauthorized", "Authentication is required"),
+            ApiError::Forbidden => ("forbidden", "Your role may not do this"),
+            ApiError::NotFound => ("not-found", "No such resource"),
+            ApiError::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
+            ApiError::Conflict(_) => ("conflict", "The request conflicts with what is stored"),
+            ApiError::PayloadTooLarge(_) => ("payload-too-large", "The request body is too large"),
+            ApiError::UnsupportedMediaType => ("unsupported-media-type", "Send application/json"),
+            ApiError::Validation(_) => ("validation", "The request is not valid"),
+            ApiError::Unavailable(_) => (
+                "unavailable",
+                "The service is busy or starting; retry shortly",
+            ),
+            ApiError::Internal(_) => ("internal", "Something went wrong on our side"),
+        }
+    }
+
+    /// The problem a client sees. Nothing internal leaks into it.
+    pub fn problem(&self) -> Problem {
+        let (slug, title) = self.slug_and_title();
+        let (detail, errors) = match self {
+            ApiError::BadRequest(detail, errors) => (detail.clone(), errors.clone()),
+            ApiError::Unauthorized(detail) => (detail.to_string(), vec![]),
+            ApiError::Forbidden => ("this operation is not open to your role".into(), vec![]),
+            ApiError::NotFound => (
+                "nothing exists here, or it is not yours to see".into(),
+                vec![],
+            ),
+            ApiError::MethodNotAllowed(allow) => (format!("allowed methods: {allow}"), vec![]),
+            ApiError::Conflict(detail) => (detail.clone(), vec![]),
+            ApiError::PayloadTooLarge(limit) => (format!("the limit is {limit} bytes"), vec![]),
+            ApiError::UnsupportedMediaType => ("the body must be application/json".into(), vec![]),
+            ApiError::Validation(errors) => {
+                let n = errors.len();
+                let s = if n == 1 { "field is" } else { "fields are" };
+                (format!("{n} {s} not valid"), errors.clone())
+            }
+            ApiError::Unavailable(_) => (
+                "the database is not answering; retry shortly".into(),
+                vec![],
+            ),
+            ApiError::Internal(_) => (
+                "the error was logged under this response's X-Request-Id".into(),
+                vec![],
+            ),
+        };
+        Problem {
+            kind: format!("urn:aftercare:problem:{slug}"),
+            title: title.into(),
+            status: self.status_code().as_u16(),
+            detail,
+            errors,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(..) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        res.content_type("application/problem+json");
+        match self {
+            ApiError::Unauthorized(_) => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::MethodNotAllowed(allow) => {
+                res.insert_header((header::ALLOW, allow.as_str()));
+            }
+            ApiError::Unavailable(_) => {
+                res.insert_header((header::RETRY_AFTER, "2"));
+            }
+            _ => {}
+        }
+        res.json(self.problem())
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        ApiError::Validation(invalid.0)
+    }
+}
+
+impl From<DieselError> for ApiError {
+    fn from(e: DieselError) -> Self {
+        match e {
+            DieselError::NotFound => ApiError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                ApiError::Conflict(conflict_message(info.constraint_name()).into())
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | DieselError::BrokenTransactionManager => ApiError::Unavailable(e.to_string()),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for ApiError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        ApiError::Unavailable(e.to_string())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        ApiError::Unavailable(e.to_string())
+    }
+}
+
+/// What a client is told when a unique constraint refuses a row.
+fn conflict_message(constraint: Option<&str>) -> &'static str {
+    match constraint {
+        Some("staff_email_key") => "a staff member with this email already exists",
+        Some("patients_external_ref_key") => "a patient with this external_ref already exists",
+        Some("protocols_name_key") => "a protocol with this name already exists",
+        Some("symptoms_clinic_code_key") => "the clinic already has a symptom with this code",
+        _ => "this resource already exists",
+    }
+}
