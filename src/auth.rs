@@ -75,7 +75,7 @@ pub struct Keys {
 }
 
 /// Names a secret without revealing it, so a token says which key signed it.
-fn key_id(secret: &str) -> String {
+pub fn key_id(secret: &str) -> String {
     let digest = Sha256::digest(format!("aftercare-kid:{secret}"));
     hex::encode(&digest[..8])
 }

@@ -235,7 +235,7 @@ impl Context {
             exercise: a.exercise,
             hot_shower: a.hot_shower,
             note: req.note,
-            received_at: Utc::now(),
+            received_at: truncate_to_micros(Utc::now()),
         };
         let score_rows: Vec<ScoreRow> = scores
             .iter()

@@ -70,8 +70,10 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_data() {
-            let field = if path == "." {
-                "body".to_string()
+            // An unknown map key shows as `?`: name the map instead.
+            let path = path.trim_end_matches(".?");
+            let field = if path == "." || path == "?" {
+                "body"
             } else {
                 path
             };

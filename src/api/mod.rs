@@ -95,6 +95,9 @@ pub fn openapi() -> Document {
     doc
 }
 
+/// A documented problem response: status, description, and a header it carries.
+type ProblemResponse = (&'static str, &'static str, Option<(&'static str, &'static str)>);
+
 /// Declares the bearer scheme, and the problem responses every operation can give, so that no
 /// operation forgets one: 400 for malformed input, 401/403 where a token is needed, 404 where the
 /// path names a resource, 413/415/422 where there is a body, 503 and 500 everywhere.
@@ -112,7 +115,7 @@ impl Modify for Security {
                     .build(),
             ),
         );
-        let problems: [(&str, &str, Option<(&str, &str)>); 9] = [
+        let problems: [ProblemResponse; 9] = [
             (
                 "400",
                 "The request is malformed: a body that is not JSON, or a bad path or query parameter",

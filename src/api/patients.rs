@@ -37,7 +37,9 @@ pub struct NewPatient {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"display_name": "Alex P.", "fitzpatrick_type": null}))]
 pub struct PatientPatch {
-    pub external_ref: Option<String>,
+    /// Can be changed, not cleared.
+    #[serde(default, deserialize_with = "double_option")]
+    pub external_ref: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     pub display_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
@@ -236,16 +238,22 @@ pub async fn update(
     caller.staff()?;
     let id = id.into_inner();
     let mut invalid = Invalid::default();
+    invalid.check(
+        req.external_ref != Some(None),
+        "external_ref",
+        "can't be cleared",
+    );
+    let external_ref = req.external_ref.flatten();
     check_fields(
         &mut invalid,
-        req.external_ref.as_deref(),
+        external_ref.as_deref(),
         req.display_name.as_ref().and_then(|d| d.as_deref()),
         req.birth_year.flatten(),
         req.fitzpatrick_type.flatten(),
     );
     invalid.into_result()?;
     let changes = db::patients::PatientChanges {
-        external_ref: req.external_ref,
+        external_ref,
         display_name: req.display_name.map(|d| d.map(|s| s.trim().to_string())),
         birth_year: req.birth_year,
         fitzpatrick_type: req.fitzpatrick_type,

@@ -1,0 +1,403 @@
+//! The test harness: each test gets its own database, cloned from a template that is migrated once,
+//! and the real server on a free port.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use aftercare::auth::Keys;
+use aftercare::config::JwtSettings;
+use aftercare::db;
+use aftercare::startup::Application;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0001";
+pub const PREVIOUS_SECRET: &str = "old-secret-old-secret-old-secret-old-0002";
+pub const PASSWORD: &str = "correct-horse-battery";
+
+/// The PostgreSQL server the tests use; `TEST_DATABASE_URL` names another.
+pub fn server_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    #[allow(dead_code)]
+    datname: String,
+}
+
+/// The template's name changes with the migrations, so a stale template is never used.
+fn template_name() -> String {
+    let mut dirs: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .expect("migrations folder")
+        .map(|e| e.expect("migration entry").path())
+        .collect();
+    dirs.sort();
+    let mut hash = Sha256::new();
+    for dir in dirs {
+        hash.update(dir.file_name().unwrap_or_default().as_encoded_bytes());
+        hash.update(std::fs::read(dir.join("up.sql")).unwrap_or_default());
+    }
+    format!("aftercare_tpl_{}", &hex::encode(hash.finalize())[..16])
+}
+
+fn admin_connection() -> PgConnection {
+    PgConnection::establish(&format!("{}/postgres", server_url())).expect("connect to PostgreSQL")
+}
+
+/// Creates and migrates the template once; other test processes wait on the advisory lock.
+fn ensure_template(conn: &mut PgConnection) -> String {
+    let template = template_name();
+    diesel::sql_query("SELECT pg_advisory_lock(727274)")
+        .execute(conn)
+        .expect("lock");
+    let exists = !diesel::sql_query("SELECT datname FROM pg_database WHERE datname = $1")
+        .bind::<Text, _>(&template)
+        .load::<Name>(conn)
+        .expect("look up template")
+        .is_empty();
+    if !exists {
+        let building = format!("{template}_building");
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {building}"))
+            .execute(conn)
+            .expect("drop");
+        diesel::sql_query(format!("CREATE DATABASE {building}"))
+            .execute(conn)
+            .expect("create");
+        {
+            let mut db =
+                PgConnection::establish(&format!("{}/{building}", server_url())).expect("connect");
+            db::migrate(&mut db).expect("migrate template");
+        }
+        diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {template}"))
+            .execute(conn)
+            .expect("rename template");
+    }
+    diesel::sql_query("SELECT pg_advisory_unlock(727274)")
+        .execute(conn)
+        .expect("unlock");
+    template
+}
+
+/// A fresh, migrated database of the test's own; its URL.
+pub fn fresh_database() -> (String, String) {
+    let mut conn = admin_connection();
+    let template = ensure_template(&mut conn);
+    let name = format!("aftercare_test_{}", Uuid::new_v4().simple());
+    diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+        .execute(&mut conn)
+        .expect("create test database");
+    (name.clone(), format!("{}/{name}", server_url()))
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db_url: String,
+    db_name: String,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let name = self.db_name.clone();
+        // Dropped from a separate thread: the test's runtime may not block.
+        let _ = std::thread::spawn(move || {
+            let mut conn = admin_connection();
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+        })
+        .join();
+    }
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts a problem+json answer with this status, and returns its body.
+    #[track_caller]
+    pub fn problem(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "{:#}", self.body);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{:#}",
+            self.body
+        );
+        assert_eq!(self.body["status"], status);
+        assert!(
+            self.body["type"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("urn:aftercare:problem:")
+        );
+        &self.body
+    }
+
+    /// The fields a validation problem names.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["field"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[track_caller]
+    pub fn ok(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "{:#}", self.body);
+        &self.body
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    let (db_name, db_url) = tokio::task::spawn_blocking(fresh_database)
+        .await
+        .expect("database");
+    let pool = db::pool(&db_url, 5, Duration::from_secs(2));
+    let keys = Keys::new(&JwtSettings {
+        secret: SECRET.into(),
+        previous_secret: Some(PREVIOUS_SECRET.into()),
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let app = Application::with_listener(listener, pool, keys).expect("build app");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        db_url,
+        db_name,
+    }
+}
+
+impl TestApp {
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Resp {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        into_resp(req.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.request(reqwest::Method::GET, path, Some(token), None)
+            .await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.request(reqwest::Method::POST, path, Some(token), Some(&body))
+            .await
+    }
+
+    pub async fn post_anon(&self, path: &str, body: Value) -> Resp {
+        self.request(reqwest::Method::POST, path, None, Some(&body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.request(reqwest::Method::PATCH, path, Some(token), Some(&body))
+            .await
+    }
+
+    pub fn db(&self) -> PgConnection {
+        PgConnection::establish(&self.db_url).expect("connect to the test database")
+    }
+
+    /// A clinic with its admin, created as an operator would, from the command line's code.
+    pub async fn clinic(&self, name: &str, timezone: &str) -> Clinic {
+        let email = format!(
+            "admin-{}@{}.example",
+            Uuid::new_v4().simple(),
+            name.to_lowercase().replace(' ', "-")
+        );
+        let (url, n, tz, e) = (
+            self.db_url.clone(),
+            name.to_string(),
+            timezone.to_string(),
+            email.clone(),
+        );
+        let out = tokio::task::spawn_blocking(move || {
+            let mut conn = PgConnection::establish(&url).expect("connect");
+            aftercare::cli::create_clinic(&mut conn, &n, &tz, &e, PASSWORD, None)
+                .expect("create clinic")
+        })
+        .await
+        .expect("create clinic");
+        let admin = self.login(&email, PASSWORD).await;
+        Clinic {
+            id: out["clinic_id"].as_str().unwrap().parse().unwrap(),
+            admin: admin["access_token"].as_str().unwrap().to_string(),
+        }
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        let r = self
+            .post_anon(
+                "/v1/auth/login",
+                json!({"email": email, "password": password}),
+            )
+            .await;
+        r.ok(200).clone()
+    }
+
+    /// A clinician of the clinic, signed in; their access token.
+    pub async fn clinician(&self, clinic: &Clinic) -> String {
+        let email = format!("clinician-{}@clinic.example", Uuid::new_v4().simple());
+        let body =
+            json!({"email": email, "password": PASSWORD, "role": "clinician", "name": "Dr. Test"});
+        self.post("/v1/staff", &clinic.admin, body).await.ok(201);
+        self.login(&email, PASSWORD).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub async fn protocol(&self, token: &str, name: &str) -> String {
+        let body = json!({"name": name, "procedure": "microneedling", "needle_depth_mm": 1.0, "areas": ["face"],
+                          "sessions_planned": 3, "interval_days": 28});
+        id_of(self.post("/v1/protocols", token, body).await.ok(201))
+    }
+
+    pub async fn patient(&self, token: &str, external_ref: &str) -> String {
+        let body = json!({"external_ref": external_ref, "fitzpatrick_type": 2, "concerns": ["acne_scars"]});
+        id_of(self.post("/v1/patients", token, body).await.ok(201))
+    }
+
+    pub async fn treatment(
+        &self,
+        token: &str,
+        patient: &str,
+        protocol: &str,
+        performed_at: DateTime<Utc>,
+    ) -> String {
+        let body = json!({"protocol_id": protocol, "performed_at": performed_at, "contraindications": no_contraindications()});
+        id_of(
+            self.post(&format!("/v1/patients/{patient}/treatments"), token, body)
+                .await
+                .ok(201),
+        )
+    }
+
+    /// Enrolls the patient's app; the patient's access token and refresh token.
+    pub async fn enroll(&self, token: &str, patient: &str) -> (String, String) {
+        let code = self
+            .post(
+                &format!("/v1/patients/{patient}/enrollment-codes"),
+                token,
+                json!(null),
+            )
+            .await;
+        let code = code.ok(201)["code"].as_str().unwrap().to_string();
+        let tokens = self
+            .post_anon("/v1/auth/enroll", json!({"code": code}))
+            .await;
+        let tokens = tokens.ok(200);
+        (
+            tokens["access_token"].as_str().unwrap().to_string(),
+            tokens["refresh_token"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// A clinic with a clinician, a protocol, and two enrolled patients with a treatment each,
+    /// performed two days ago.
+    pub async fn scenario(&self, name: &str) -> Scenario {
+        let clinic = self.clinic(name, "Europe/Berlin").await;
+        let clinician = self.clinician(&clinic).await;
+        let protocol = self.protocol(&clinician, "Face 1.0 mm").await;
+        let performed_at = Utc::now() - chrono::Duration::days(2);
+        let mut patients = vec![];
+        for n in 0..2 {
+            let id = self.patient(&clinician, &format!("MRN-{n}")).await;
+            let treatment = self
+                .treatment(&clinician, &id, &protocol, performed_at)
+                .await;
+            let (token, refresh) = self.enroll(&clinician, &id).await;
+            patients.push(Patient {
+                id,
+                treatment,
+                token,
+                refresh,
+            });
+        }
+        Scenario {
+            clinic,
+            clinician,
+            protocol,
+            patients,
+            performed_at,
+        }
+    }
+}
+
+async fn into_resp(res: reqwest::Response) -> Resp {
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let bytes = res.bytes().await.expect("body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+    };
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub fn id_of(body: &Value) -> String {
+    body["id"].as_str().expect("an id").to_string()
+}
+
+pub fn no_contraindications() -> Value {
+    json!({"active_acne": false, "skin_infection": false, "eczema_psoriasis": false, "keloid_history": false,
+           "bleeding_disorder": false, "pregnancy": false, "skin_allergy": false, "diabetes": false})
+}
+
+pub struct Clinic {
+    pub id: Uuid,
+    pub admin: String,
+}
+
+pub struct Patient {
+    pub id: String,
+    pub treatment: String,
+    pub token: String,
+    pub refresh: String,
+}
+
+pub struct Scenario {
+    pub clinic: Clinic,
+    pub clinician: String,
+    pub protocol: String,
+    pub patients: Vec<Patient>,
+    pub performed_at: DateTime<Utc>,
+}

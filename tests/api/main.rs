@@ -1,0 +1,13 @@
+//! Integration tests: the real server over HTTP, against a real PostgreSQL, each test with its own database.
+
+mod auth;
+mod check_ins;
+mod errors;
+mod helpers;
+mod migrations;
+mod openapi;
+mod patients;
+mod protocols;
+mod staff;
+mod symptoms;
+mod treatments;

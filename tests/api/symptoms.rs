@@ -1,0 +1,77 @@
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn every_role_reads_the_catalogue_of_twelve_defaults() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    for token in [&s.clinic.admin, &s.clinician, &s.patients[0].token] {
+        let r = app.get("/v1/symptoms", token).await;
+        let items = r.ok(200)["items"].as_array().unwrap().clone();
+        assert_eq!(items.len(), 12);
+        assert_eq!(items[0]["code"], "redness");
+        assert_eq!(items[0]["answers"][4]["label"], "Very severe");
+        assert_eq!(items[11]["code"], "blisters");
+        assert_eq!(items[11]["kind"], "presence");
+        assert!(items.iter().all(|i| i["default"] == true));
+    }
+    let r = app.get("/v1/symptoms/fever", &s.patients[0].token).await;
+    assert_eq!(
+        r.ok(200)["answers"],
+        json!([{"value": 0, "label": "No"}, {"value": 1, "label": "Yes"}])
+    );
+}
+
+#[tokio::test]
+async fn admins_add_items_that_only_their_clinic_sees() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let other = app.scenario("Other").await;
+    let item = json!({"code": "tightness", "label": "Tight skin", "kind": "severity"});
+    let r = app
+        .post("/v1/symptoms", &s.clinic.admin, item.clone())
+        .await;
+    assert_eq!(r.header("location"), Some("/v1/symptoms/tightness"));
+    assert_eq!(r.ok(201)["default"], false);
+    app.post("/v1/symptoms", &s.clinic.admin, item.clone())
+        .await
+        .problem(409);
+    app.post("/v1/symptoms", &other.clinic.admin, item.clone())
+        .await
+        .ok(201);
+    app.post("/v1/symptoms", &s.clinician, item)
+        .await
+        .problem(403);
+
+    let mine = app.get("/v1/symptoms", &s.patients[0].token).await;
+    assert_eq!(mine.ok(200)["items"].as_array().unwrap().len(), 13);
+    app.get("/v1/symptoms/tightness", &s.clinician)
+        .await
+        .ok(200);
+    let shadow = json!({"code": "redness", "label": "Mine", "kind": "severity"});
+    assert_eq!(
+        app.post("/v1/symptoms", &s.clinic.admin, shadow)
+            .await
+            .problem(422)["errors"][0]["field"],
+        "code"
+    );
+    let bad = json!({"code": "Bad Code", "label": "", "kind": "scale"});
+    app.post("/v1/symptoms", &s.clinic.admin, bad)
+        .await
+        .problem(422);
+}
+
+#[tokio::test]
+async fn another_clinics_item_is_not_found() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let other = app.scenario("Other").await;
+    let item = json!({"code": "glow", "label": "Glow", "kind": "presence"});
+    app.post("/v1/symptoms", &s.clinic.admin, item)
+        .await
+        .ok(201);
+    app.get("/v1/symptoms/glow", &other.clinician)
+        .await
+        .problem(404);
+}
