@@ -96,7 +96,11 @@ pub fn openapi() -> Document {
 }
 
 /// A documented problem response: status, description, and a header it carries.
-type ProblemResponse = (&'static str, &'static str, Option<(&'static str, &'static str)>);
+type ProblemResponse = (
+    &'static str,
+    &'static str,
+    Option<(&'static str, &'static str)>,
+);
 
 /// Declares the bearer scheme, and the problem responses every operation can give, so that no
 /// operation forgets one: 400 for malformed input, 401/403 where a token is needed, 404 where the
