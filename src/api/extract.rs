@@ -65,6 +65,12 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for Json<T, 
 
 /// Deserializes JSON, telling a syntax error (400) from a value of the wrong shape (422, with its path).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if has_nul_escape(body) {
+        return Err(ApiError::invalid(
+            "body",
+            "text must not contain the NUL character (\\u0000)",
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
         let path = err.path().to_string();
@@ -87,6 +93,13 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     })?;
     de.end().map_err(|e| not_json(&e))?;
     Ok(value)
+}
+
+/// PostgreSQL can't store NUL in text, so it is refused before it gets there. (Raw NUL bytes are
+/// not valid JSON anyway.)
+fn has_nul_escape(body: &[u8]) -> bool {
+    body.windows(6)
+        .any(|w| w[0] == b'\\' && w[1] == b'u' && w[2..].iter().all(|&b| b == b'0'))
 }
 
 fn not_json(e: &serde_json::Error) -> ApiError {
@@ -237,6 +250,8 @@ mod tests {
         ));
         let err = parse::<Body>(br#"{"inner": {"n": 1}, "extra": 1}"#).unwrap_err();
         assert!(matches!(err, ApiError::Validation(_)));
+        let err = parse::<Body>(br#"{"inner": {"n": 1}, "x": "a\u0000b"}"#).unwrap_err();
+        assert!(matches!(err, ApiError::Validation(e) if e[0].field == "body"));
     }
 
     #[test]

@@ -10,9 +10,10 @@ use super::created;
 use super::extract::{Json, Page, PageParams};
 use crate::auth::Caller;
 use crate::db::{self, Cursor, Pool, into_page};
+use crate::domain::Invalid;
 use crate::domain::codes::{self, Area, Procedure};
 use crate::domain::schedule::{default_check_in_days, normalize_check_in_days};
-use crate::domain::{Invalid, check_text};
+use crate::domain::treatment::{check_needle_depth, check_series};
 use crate::error::ApiError;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -69,14 +70,6 @@ impl From<db::protocols::Protocol> for Protocol {
     }
 }
 
-pub fn check_needle_depth(invalid: &mut Invalid, field: &str, depth: f64) {
-    invalid.check(
-        depth > 0.0 && depth <= 3.0,
-        field,
-        "must be more than 0 and at most 3 mm",
-    );
-}
-
 fn validate(clinic_id: Uuid, req: NewProtocol) -> Result<db::protocols::Protocol, Invalid> {
     let mut invalid = Invalid::default();
     let name = req.name.trim().to_string();
@@ -91,16 +84,7 @@ fn validate(clinic_id: Uuid, req: NewProtocol) -> Result<db::protocols::Protocol
         "areas",
         "must name at least one area",
     );
-    invalid.check(
-        (1..=20).contains(&req.sessions_planned),
-        "sessions_planned",
-        "must be from 1 to 20",
-    );
-    invalid.check(
-        (0..=365).contains(&req.interval_days),
-        "interval_days",
-        "must be from 0 to 365",
-    );
+    check_series(&mut invalid, req.sessions_planned, req.interval_days);
     let days = req.check_in_days.unwrap_or_else(default_check_in_days);
     let days = normalize_check_in_days(&mut invalid, "check_in_days", &days);
     invalid.check(
@@ -108,13 +92,10 @@ fn validate(clinic_id: Uuid, req: NewProtocol) -> Result<db::protocols::Protocol
         "check_in_days",
         "must name at most 100 days",
     );
-    check_text(
-        &mut invalid,
+    invalid.check(
+        req.aftercare_instructions.chars().count() <= 10_000,
         "aftercare_instructions",
-        Some(&req.aftercare_instructions)
-            .filter(|s| !s.is_empty())
-            .map(|s| s.as_str()),
-        10_000,
+        "must be at most 10000 characters",
     );
     invalid.into_result()?;
     let mut areas = req.areas;

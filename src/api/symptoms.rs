@@ -9,7 +9,7 @@ use super::extract::{Json, Page};
 use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::domain::Invalid;
-use crate::domain::symptoms::{SymptomKind, check_new_item};
+use crate::domain::symptoms::{SymptomKind, check_new_item, is_code};
 use crate::error::ApiError;
 
 /// How many items a clinic may add to the defaults.
@@ -97,6 +97,9 @@ pub async fn get(
     code: web::Path<String>,
 ) -> Result<web::Json<Symptom>, ApiError> {
     let code = code.into_inner();
+    if !is_code(&code) {
+        return Err(ApiError::NotFound);
+    }
     let row = db::run(&pool, move |conn| {
         Ok(db::symptoms::get(conn, caller.tenant, &code)?)
     })

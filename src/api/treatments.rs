@@ -11,12 +11,11 @@ use uuid::Uuid;
 
 use super::created;
 use super::extract::{Json, Page, PageParams};
-use super::protocols::check_needle_depth;
 use crate::auth::Caller;
 use crate::db::{self, Cursor, Pool, into_page};
-use crate::domain::check_in::CLOCK_SKEW;
 use crate::domain::codes::{self, Area, Contraindication};
 use crate::domain::schedule::{ScheduledDay, schedule};
+use crate::domain::treatment::{check_needle_depth, check_performed_at, check_screening};
 use crate::domain::{Invalid, check_text};
 use crate::error::ApiError;
 
@@ -33,7 +32,7 @@ use crate::error::ApiError;
 }))]
 pub struct NewTreatment {
     pub protocol_id: Uuid,
-    /// When the session took place; not in the future.
+    /// When the session took place: in the past, and after 2000.
     pub performed_at: DateTime<Utc>,
     /// Default: the protocol's.
     pub needle_depth_mm: Option<f64>,
@@ -92,35 +91,11 @@ pub struct Schedule {
 
 fn validate(req: &NewTreatment, now: DateTime<Utc>) -> Result<(), Invalid> {
     let mut invalid = Invalid::default();
-    invalid.check(
-        req.performed_at <= now + CLOCK_SKEW,
-        "performed_at",
-        "is in the future",
-    );
-    for code in Contraindication::ALL {
-        if !req.contraindications.contains_key(code) {
-            invalid.add(
-                format!("contraindications.{}", code.as_str()),
-                "must be answered",
-            );
-        }
-    }
-    let flagged = req.contraindications.values().any(|&v| v);
-    let reason = req
-        .override_reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty());
-    invalid.check(
-        !flagged || reason.is_some(),
-        "override_reason",
-        "is required when a contraindication is answered true",
-    );
-    check_text(
+    check_performed_at(&mut invalid, req.performed_at, now);
+    check_screening(
         &mut invalid,
-        "override_reason",
+        &req.contraindications,
         req.override_reason.as_deref(),
-        2000,
     );
     check_text(&mut invalid, "notes", req.notes.as_deref(), 10_000);
     if let Some(depth) = req.needle_depth_mm {

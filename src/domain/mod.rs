@@ -6,6 +6,7 @@ pub mod codes;
 pub mod people;
 pub mod schedule;
 pub mod symptoms;
+pub mod treatment;
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -89,15 +89,19 @@ pub fn validate_scores(
     valid
 }
 
-/// A clinic's own item: a code like the defaults' (lower-case, digits, underscores) and a label.
-pub fn check_new_item(invalid: &mut Invalid, code: &str, label: &str, default_codes: &[&str]) {
-    let code_ok = (2..=40).contains(&code.len())
+/// Whether `code` has the form of a symptom code: 2-40 of a-z, 0-9 and _, starting with a letter.
+pub fn is_code(code: &str) -> bool {
+    (2..=40).contains(&code.len())
         && code.starts_with(|c: char| c.is_ascii_lowercase())
         && code
             .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// A clinic's own item: a code like the defaults' and a label.
+pub fn check_new_item(invalid: &mut Invalid, code: &str, label: &str, default_codes: &[&str]) {
     invalid.check(
-        code_ok,
+        is_code(code),
         "code",
         "must be 2-40 of a-z, 0-9 and _, starting with a letter",
     );

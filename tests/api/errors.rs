@@ -108,6 +108,32 @@ async fn malformed_input_is_a_problem_not_a_crash() {
     app.get("/v1/patients?limit=ten", &s.clinician)
         .await
         .problem(400);
+    // PostgreSQL can't store NUL: it is refused up front, not with a 500.
+    let r = app
+        .post(
+            "/v1/patients",
+            &s.clinician,
+            json!({"external_ref": "x", "display_name": "a\u{0}b"}),
+        )
+        .await;
+    r.problem(422);
+    app.post_anon(
+        "/v1/auth/login",
+        json!({"email": "a\u{0}@b.example", "password": "x"}),
+    )
+    .await
+    .problem(422);
+    app.get("/v1/symptoms/a%00b", &s.clinician)
+        .await
+        .problem(404);
+    let far_past = json!({"protocol_id": s.protocol, "performed_at": "0001-01-01T00:00:00Z", "contraindications": no_contraindications()});
+    app.post(
+        &format!("/v1/patients/{}/treatments", s.patients[0].id),
+        &s.clinician,
+        far_past,
+    )
+    .await
+    .problem(422);
     let r = app.get("/v1/patients?cursor=forged", &s.clinician).await;
     assert_eq!(r.problem(400)["errors"][0]["field"], "cursor");
 }
