@@ -18,6 +18,7 @@ use crate::auth::Keys;
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::error::ApiError;
+use crate::recovery::Store;
 
 pub struct Application {
     port: u16,
@@ -45,11 +46,13 @@ impl Application {
         let routes = Arc::new(RouteTable::new(&doc));
         let pool = web::Data::new(pool);
         let keys = web::Data::new(keys);
+        let store = web::Data::new(Store::new());
         let server = HttpServer::new(move || {
             let routes = routes.clone();
             App::new()
                 .app_data(pool.clone())
                 .app_data(keys.clone())
+                .app_data(store.clone())
                 .app_data(extract::path_config())
                 .app_data(extract::query_config())
                 .wrap(from_fn(request_id))

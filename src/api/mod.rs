@@ -7,6 +7,7 @@ pub mod extract;
 pub mod health;
 pub mod patients;
 pub mod protocols;
+pub mod recovery;
 pub mod staff;
 pub mod symptoms;
 pub mod treatments;
@@ -41,7 +42,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(symptoms::get)
         .service(protocols::create)
         .service(protocols::list)
+        // Before `/v1/protocols/{id}`, which would take "compare" for an id.
+        .service(recovery::compare)
         .service(protocols::get)
+        .service(recovery::protocol_recovery)
         .service(patients::create)
         .service(patients::list)
         .service(patients::get)
@@ -55,7 +59,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(check_ins::create)
         .service(check_ins::create_batch)
         .service(check_ins::get)
-        .service(check_ins::list);
+        .service(check_ins::list)
+        .service(recovery::patient_recovery)
+        .service(recovery::dashboard);
 }
 
 #[derive(OpenApi)]
@@ -79,6 +85,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "patients", description = "Patients and their enrollment codes"),
         (name = "treatments", description = "Treatment sessions and check-in schedules"),
         (name = "check-ins", description = "Patients' daily check-ins"),
+        (name = "recovery", description = "Recovery against the protocol's cohort: curves, time to resolution, comparisons"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

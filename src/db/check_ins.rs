@@ -129,3 +129,16 @@ fn with_scores(conn: &mut PgConnection, check_ins: Vec<CheckIn>) -> QueryResult<
         })
         .collect())
 }
+
+/// How many check-ins the clinic received since `since`.
+pub fn count_received_since(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    since: DateTime<Utc>,
+) -> QueryResult<i64> {
+    check_ins::table
+        .filter(check_ins::clinic_id.eq(tenant.id()))
+        .filter(check_ins::received_at.ge(since))
+        .count()
+        .get_result(conn)
+}

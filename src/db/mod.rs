@@ -5,6 +5,7 @@ pub mod check_ins;
 pub mod clinics;
 pub mod patients;
 pub mod protocols;
+pub mod recovery;
 pub mod schema;
 pub mod staff;
 pub mod symptoms;

@@ -61,3 +61,20 @@ pub fn page(
     }
     query.load(conn)
 }
+
+/// All of a clinic's protocols (a clinic has a handful), for views across them.
+pub fn all(conn: &mut PgConnection, tenant: Tenant) -> QueryResult<Vec<Protocol>> {
+    protocols::table
+        .filter(protocols::clinic_id.eq(tenant.id()))
+        .select(Protocol::as_select())
+        .order((protocols::created_at, protocols::id))
+        .load(conn)
+}
+
+pub fn by_ids(conn: &mut PgConnection, tenant: Tenant, ids: &[Uuid]) -> QueryResult<Vec<Protocol>> {
+    protocols::table
+        .filter(protocols::clinic_id.eq(tenant.id()))
+        .filter(protocols::id.eq_any(ids))
+        .select(Protocol::as_select())
+        .load(conn)
+}

@@ -1,5 +1,11 @@
 // @generated automatically by Diesel CLI.
 
+pub mod sql_types {
+    #[derive(diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "xid8", schema = "pg_catalog"))]
+    pub struct Xid8;
+}
+
 diesel::table! {
     check_in_scores (check_in_id, symptom_code) {
         check_in_id -> Uuid,
@@ -13,6 +19,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Xid8;
+
     check_ins (id) {
         id -> Uuid,
         clinic_id -> Uuid,
@@ -27,6 +36,7 @@ diesel::table! {
         hot_shower -> Nullable<Bool>,
         note -> Nullable<Text>,
         received_at -> Timestamptz,
+        xid -> Xid8,
     }
 }
 
@@ -53,6 +63,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Xid8;
+
     patients (id) {
         id -> Uuid,
         clinic_id -> Uuid,
@@ -63,6 +76,7 @@ diesel::table! {
         concerns -> Array<Nullable<Text>>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        xid -> Xid8,
     }
 }
 
@@ -122,6 +136,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Xid8;
+
     treatments (id) {
         id -> Uuid,
         clinic_id -> Uuid,
@@ -136,6 +153,7 @@ diesel::table! {
         notes -> Nullable<Text>,
         created_by -> Uuid,
         created_at -> Timestamptz,
+        xid -> Xid8,
     }
 }
 

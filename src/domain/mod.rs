@@ -4,6 +4,7 @@
 pub mod check_in;
 pub mod codes;
 pub mod people;
+pub mod recovery;
 pub mod schedule;
 pub mod symptoms;
 pub mod treatment;

@@ -8,6 +8,7 @@ mod migrations;
 mod openapi;
 mod patients;
 mod protocols;
+mod recovery;
 mod staff;
 mod symptoms;
 mod treatments;

@@ -1,0 +1,11 @@
+DROP INDEX check_ins_clinic_received_idx;
+DROP TRIGGER patients_stamp_xid ON patients;
+DROP INDEX patients_xid_idx;
+ALTER TABLE patients DROP COLUMN xid;
+DROP TRIGGER treatments_stamp_xid ON treatments;
+DROP INDEX treatments_xid_idx;
+ALTER TABLE treatments DROP COLUMN xid;
+DROP TRIGGER check_ins_stamp_xid ON check_ins;
+DROP INDEX check_ins_xid_idx;
+ALTER TABLE check_ins DROP COLUMN xid;
+DROP FUNCTION stamp_xid();

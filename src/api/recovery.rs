@@ -1,0 +1,653 @@
+//! The recovery views: a protocol's cohort curves and time to resolution, protocols side by side, a
+//! patient's recovery against their cohort, and the clinic at a glance.
+
+use std::collections::HashSet;
+
+use actix_web::{get, web};
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use diesel::PgConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::db::{self, Pool, Tenant};
+use crate::domain::codes::Area;
+use crate::domain::recovery::{
+    Course, Histogram, SurvivalPoint, adherence, course, first_day_at_or_below, kaplan_meier,
+    median_with_interval,
+};
+use crate::domain::schedule::local_date;
+use crate::error::ApiError;
+use crate::recovery::{Cohort, Filter, Of, Store, SymptomCohort, TreatmentSeries};
+
+/// Cohort figures for a day are shown only once this many treatments reported the symptom that day.
+pub const MIN_COHORT: u32 = 20;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayStats {
+    /// Days since treatment.
+    pub day: u16,
+    /// Treatments that reported the symptom that day.
+    pub n: u32,
+    pub mean: Option<f64>,
+    pub median: Option<u8>,
+    pub p75: Option<u8>,
+    pub p90: Option<u8>,
+    /// The share at moderate (2) or worse.
+    pub moderate_or_worse: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CurvePoint {
+    pub day: u16,
+    /// Kaplan-Meier estimate of the share of affected treatments not yet resolved after this day.
+    pub unresolved: f64,
+    /// 95% band (Greenwood's variance).
+    pub ci_low: f64,
+    pub ci_high: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Resolution {
+    /// Treatments whose patient reported the symptom above 0.
+    pub affected: u32,
+    pub resolved: u32,
+    /// Still above 0 at their last report.
+    pub censored: u32,
+    /// First day on which half (75%, 90%) have resolved; null when the curve never gets that low.
+    pub median_day: Option<u16>,
+    pub p75_day: Option<u16>,
+    pub p90_day: Option<u16>,
+    pub curve: Vec<CurvePoint>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SymptomRecovery {
+    pub code: String,
+    /// The share of treatments whose patient ever reported the symptom (score >= 1).
+    pub incidence: Option<f64>,
+    /// Day 0 to the protocol's last scheduled day.
+    pub days: Vec<DayStats>,
+    pub resolution: Resolution,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProtocolRecovery {
+    pub protocol_id: Uuid,
+    /// Treatments in the view (after filters).
+    pub treatments: u32,
+    /// The share of scheduled check-in days, up to today, on which the patient checked in.
+    pub adherence: Option<f64>,
+    pub symptoms: Vec<SymptomRecovery>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RecoveryFilter {
+    /// Treatments on or after this date (clinic time).
+    pub from: Option<NaiveDate>,
+    /// Treatments on or before this date (clinic time).
+    pub to: Option<NaiveDate>,
+    /// Patients of this Fitzpatrick skin type (1-6).
+    pub fitzpatrick_type: Option<i16>,
+    /// Treatments that included this area.
+    pub area: Option<Area>,
+    pub session_number: Option<i32>,
+}
+
+impl RecoveryFilter {
+    fn into_filter(self) -> Result<Filter, ApiError> {
+        let mut errors = vec![];
+        if let (Some(from), Some(to)) = (self.from, self.to)
+            && from > to
+        {
+            errors.push(crate::error::FieldError::new(
+                "from",
+                "must not be after `to`",
+            ));
+        }
+        if self.fitzpatrick_type.is_some_and(|f| !(1..=6).contains(&f)) {
+            errors.push(crate::error::FieldError::new(
+                "fitzpatrick_type",
+                "must be from 1 to 6",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::BadRequest(
+                "the query parameters are not valid".into(),
+                errors,
+            ));
+        }
+        Ok(Filter {
+            from: self.from,
+            to: self.to,
+            fitzpatrick_type: self.fitzpatrick_type,
+            area: self.area,
+            session_number: self.session_number,
+        })
+    }
+}
+
+fn share(part: u32, whole: u32) -> Option<f64> {
+    (whole > 0).then(|| f64::from(part) / f64::from(whole))
+}
+
+fn day_stats(day: usize, h: &Histogram) -> DayStats {
+    DayStats {
+        day: day as u16,
+        n: h.n(),
+        mean: h.mean(),
+        median: h.percentile(50),
+        p75: h.percentile(75),
+        p90: h.percentile(90),
+        moderate_or_worse: h.share_at_least(2),
+    }
+}
+
+fn resolution(s: &SymptomCohort, last_day: u16) -> (Resolution, Vec<SurvivalPoint>) {
+    let curve = kaplan_meier(&s.events, last_day);
+    let unresolved = |p: &SurvivalPoint| p.unresolved;
+    let r = Resolution {
+        affected: s.affected,
+        resolved: s.events.total_resolved(),
+        censored: s.events.total_censored(),
+        median_day: first_day_at_or_below(&curve, 0.5, unresolved),
+        p75_day: first_day_at_or_below(&curve, 0.25, unresolved),
+        p90_day: first_day_at_or_below(&curve, 0.10, unresolved),
+        curve: curve
+            .iter()
+            .map(|p| CurvePoint {
+                day: p.day,
+                unresolved: p.unresolved,
+                ci_low: p.ci_low,
+                ci_high: p.ci_high,
+            })
+            .collect(),
+    };
+    (r, curve)
+}
+
+/// The recovery view of a cohort, as the API shows it.
+pub fn protocol_view(
+    protocol_id: Uuid,
+    cohort: &Cohort,
+    adherence: (u64, u64),
+    last_day: u16,
+) -> ProtocolRecovery {
+    ProtocolRecovery {
+        protocol_id,
+        treatments: cohort.treatments,
+        adherence: (adherence.1 > 0).then(|| adherence.0 as f64 / adherence.1 as f64),
+        symptoms: cohort
+            .symptoms
+            .iter()
+            .map(|s| SymptomRecovery {
+                code: s.code.clone(),
+                incidence: share(s.affected, cohort.treatments),
+                days: s
+                    .days
+                    .iter()
+                    .enumerate()
+                    .map(|(d, h)| day_stats(d, h))
+                    .collect(),
+                resolution: resolution(s, last_day).0,
+            })
+            .collect(),
+    }
+}
+
+/// The clinic's symptom codes, defaults first.
+fn catalogue(conn: &mut PgConnection, tenant: Tenant) -> Result<Vec<String>, ApiError> {
+    Ok(db::symptoms::catalogue(conn, tenant)?
+        .into_iter()
+        .map(|s| s.code)
+        .collect())
+}
+
+/// The last scheduled day of a protocol: the views run from day 0 to it.
+pub fn last_day(protocol: &db::protocols::Protocol) -> u16 {
+    protocol
+        .check_in_days
+        .iter()
+        .flatten()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .clamp(0, 365) as u16
+}
+
+fn schedule(protocol: &db::protocols::Protocol) -> Vec<i32> {
+    protocol.check_in_days.iter().flatten().copied().collect()
+}
+
+/// A protocol's recovery: per symptom, the daily score distribution of its cohort and the time to
+/// resolution (Kaplan-Meier with a 95% band). Filters narrow the cohort.
+#[utoipa::path(
+    tag = "recovery",
+    params(("id" = Uuid, Path), RecoveryFilter),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The protocol's recovery", body = ProtocolRecovery))
+)]
+#[get("/v1/protocols/{id}/recovery")]
+pub async fn protocol_recovery(
+    pool: web::Data<Pool>,
+    store: web::Data<Store>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    filter: web::Query<RecoveryFilter>,
+) -> Result<web::Json<ProtocolRecovery>, ApiError> {
+    caller.staff()?;
+    let id = id.into_inner();
+    let filter = filter.into_inner().into_filter()?;
+    let store = store.into_inner();
+    let view = db::run(&pool, move |conn| {
+        let protocol = db::protocols::get(conn, caller.tenant, id)?;
+        let codes = catalogue(conn, caller.tenant)?;
+        store.refresh(conn)?;
+        let last = last_day(&protocol);
+        let cohort = if filter == Filter::default() {
+            (*store.full_cohort(id, &codes, last)).clone()
+        } else {
+            store.cohort(id, &codes, last, &filter)
+        };
+        let adherence = store.adherence(id, &schedule(&protocol), &filter);
+        Ok(protocol_view(id, &cohort, adherence, last))
+    })
+    .await?;
+    Ok(web::Json(view))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CompareParams {
+    /// 2 to 5 protocol ids, comma-separated.
+    pub ids: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComparedProtocol {
+    pub protocol_id: Uuid,
+    pub name: String,
+    pub treatments: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SymptomComparison {
+    pub protocol_id: Uuid,
+    pub incidence: Option<f64>,
+    pub median_day: Option<u16>,
+    /// The 95% interval of the median resolution day, where the band crosses one half.
+    pub median_ci_low: Option<u16>,
+    pub median_ci_high: Option<u16>,
+    pub moderate_or_worse_day_1: Option<f64>,
+    pub moderate_or_worse_day_3: Option<f64>,
+    pub moderate_or_worse_day_7: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComparedSymptom {
+    pub code: String,
+    /// In the order of `ids`.
+    pub protocols: Vec<SymptomComparison>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Comparison {
+    pub protocols: Vec<ComparedProtocol>,
+    pub symptoms: Vec<ComparedSymptom>,
+}
+
+fn parse_ids(ids: &str) -> Result<Vec<Uuid>, ApiError> {
+    let bad = |m: &str| {
+        ApiError::BadRequest(
+            "the query parameters are not valid".into(),
+            vec![crate::error::FieldError::new("ids", m)],
+        )
+    };
+    let parsed: Vec<Uuid> = ids
+        .split(',')
+        .map(|s| s.trim().parse())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad("must be protocol ids separated by commas"))?;
+    let distinct: HashSet<&Uuid> = parsed.iter().collect();
+    if !(2..=5).contains(&parsed.len()) || distinct.len() != parsed.len() {
+        return Err(bad("must name 2 to 5 different protocols"));
+    }
+    Ok(parsed)
+}
+
+/// Protocols side by side, per symptom: incidence, median resolution day with its 95% interval,
+/// and the share at moderate or worse on days 1, 3 and 7.
+#[utoipa::path(
+    tag = "recovery",
+    params(CompareParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The comparison", body = Comparison))
+)]
+#[get("/v1/protocols/compare")]
+pub async fn compare(
+    pool: web::Data<Pool>,
+    store: web::Data<Store>,
+    caller: Caller,
+    params: web::Query<CompareParams>,
+) -> Result<web::Json<Comparison>, ApiError> {
+    caller.staff()?;
+    let ids = parse_ids(&params.ids)?;
+    let store = store.into_inner();
+    let view = db::run(&pool, move |conn| {
+        let found = db::protocols::by_ids(conn, caller.tenant, &ids)?;
+        let protocols: Vec<_> = ids
+            .iter()
+            .map(|id| found.iter().find(|p| p.id == *id).ok_or(ApiError::NotFound))
+            .collect::<Result<_, _>>()?;
+        let codes = catalogue(conn, caller.tenant)?;
+        store.refresh(conn)?;
+        let cohorts: Vec<_> = protocols
+            .iter()
+            .map(|p| {
+                let last = last_day(p).max(7);
+                (store.full_cohort(p.id, &codes, last), last)
+            })
+            .collect();
+        let symptoms = codes
+            .iter()
+            .enumerate()
+            .map(|(i, code)| ComparedSymptom {
+                code: code.clone(),
+                protocols: protocols
+                    .iter()
+                    .zip(&cohorts)
+                    .map(|(p, (cohort, last))| {
+                        let s = &cohort.symptoms[i];
+                        let (_, curve) = resolution(s, *last);
+                        let (median_day, median_ci_low, median_ci_high) =
+                            median_with_interval(&curve);
+                        let moderate =
+                            |day: usize| s.days.get(day).and_then(|h| h.share_at_least(2));
+                        SymptomComparison {
+                            protocol_id: p.id,
+                            incidence: share(s.affected, cohort.treatments),
+                            median_day,
+                            median_ci_low,
+                            median_ci_high,
+                            moderate_or_worse_day_1: moderate(1),
+                            moderate_or_worse_day_3: moderate(3),
+                            moderate_or_worse_day_7: moderate(7),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(Comparison {
+            protocols: protocols
+                .iter()
+                .zip(&cohorts)
+                .map(|(p, (c, _))| ComparedProtocol {
+                    protocol_id: p.id,
+                    name: p.name.clone(),
+                    treatments: c.treatments,
+                })
+                .collect(),
+            symptoms,
+        })
+    })
+    .await?;
+    Ok(web::Json(view))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PatientDay {
+    pub day: u16,
+    /// The worst score reported that day.
+    pub score: u8,
+    /// The protocol cohort's median and 90th percentile that day, once 20 treatments reported it.
+    pub cohort_median: Option<u8>,
+    pub cohort_p90: Option<u8>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PatientSymptom {
+    pub code: String,
+    /// The days the symptom was reported.
+    pub days: Vec<PatientDay>,
+    pub resolved_day: Option<u16>,
+    /// The last day it was reported, still above 0 ("not resolved by day N").
+    pub censored_at: Option<u16>,
+    /// Some day's score was above the cohort's 90th percentile.
+    pub slower_than_usual: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PatientTreatmentRecovery {
+    pub treatment_id: Uuid,
+    pub protocol_id: Uuid,
+    pub performed_at: DateTime<Utc>,
+    /// The symptoms the patient reported after this treatment.
+    pub symptoms: Vec<PatientSymptom>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PatientRecovery {
+    pub patient_id: Uuid,
+    /// Newest treatment first.
+    pub treatments: Vec<PatientTreatmentRecovery>,
+}
+
+/// The cohort's median and 90th percentile on a day, if enough treatments reported it.
+fn cohort_on(s: &SymptomCohort, day: usize) -> (Option<u8>, Option<u8>) {
+    match s.days.get(day) {
+        Some(h) if h.n() >= MIN_COHORT => (h.percentile(50), h.percentile(90)),
+        _ => (None, None),
+    }
+}
+
+/// One symptom of one treatment against its cohort.
+pub fn patient_symptom(
+    code: &str,
+    series: &[Option<u8>],
+    cohort: Option<&SymptomCohort>,
+) -> Option<PatientSymptom> {
+    let days: Vec<PatientDay> = series
+        .iter()
+        .enumerate()
+        .filter_map(|(day, score)| {
+            let (cohort_median, cohort_p90) =
+                cohort.map(|c| cohort_on(c, day)).unwrap_or((None, None));
+            score.map(|score| PatientDay {
+                day: day as u16,
+                score,
+                cohort_median,
+                cohort_p90,
+            })
+        })
+        .collect();
+    if days.is_empty() {
+        return None;
+    }
+    let (resolved_day, censored_at) = match course(series) {
+        Course::Resolved(d) => (Some(d), None),
+        Course::Censored(d) => (None, Some(d)),
+        Course::Unaffected => (None, None),
+    };
+    Some(PatientSymptom {
+        code: code.to_string(),
+        slower_than_usual: days
+            .iter()
+            .any(|d| d.cohort_p90.is_some_and(|p90| d.score > p90)),
+        days,
+        resolved_day,
+        censored_at,
+    })
+}
+
+/// A patient's recovery: per treatment and symptom, the daily scores against the protocol's cohort.
+#[utoipa::path(
+    tag = "recovery",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The patient's recovery", body = PatientRecovery))
+)]
+#[get("/v1/patients/{id}/recovery")]
+pub async fn patient_recovery(
+    pool: web::Data<Pool>,
+    store: web::Data<Store>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<PatientRecovery>, ApiError> {
+    let patient_id = id.into_inner();
+    caller.may_see_patient(patient_id)?;
+    let store = store.into_inner();
+    let view = db::run(&pool, move |conn| {
+        db::patients::get(conn, caller.tenant, patient_id)?;
+        let codes = catalogue(conn, caller.tenant)?;
+        let protocols = db::protocols::all(conn, caller.tenant)?;
+        store.refresh(conn)?;
+        let mut treatments = store.with_treatments(Of::Patient(patient_id), &codes, |treatments| {
+            treatments
+                .into_iter()
+                .map(|pt| {
+                    let t = pt.treatment;
+                    let cohort = protocols
+                        .iter()
+                        .find(|p| p.id == t.protocol_id)
+                        .map(|p| store.full_cohort(p.id, &codes, last_day(p)));
+                    PatientTreatmentRecovery {
+                        treatment_id: t.id,
+                        protocol_id: t.protocol_id,
+                        performed_at: t.performed_at,
+                        symptoms: codes
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(i, code)| {
+                                patient_symptom(
+                                    code,
+                                    pt.series[i],
+                                    cohort.as_ref().map(|c| &c.symptoms[i]),
+                                )
+                            })
+                            .collect(),
+                    }
+                })
+                .collect::<Vec<_>>()
+        });
+        treatments.sort_by(|a, b| {
+            b.performed_at
+                .cmp(&a.performed_at)
+                .then(b.treatment_id.cmp(&a.treatment_id))
+        });
+        Ok(PatientRecovery {
+            patient_id,
+            treatments,
+        })
+    })
+    .await?;
+    Ok(web::Json(view))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlowRecovery {
+    pub patient_id: Uuid,
+    pub treatment_id: Uuid,
+    pub protocol_id: Uuid,
+    /// Days since the treatment, today.
+    pub day: i64,
+    /// The symptoms above their cohort's 90th percentile on some day.
+    pub symptoms: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Dashboard {
+    /// Treatments whose check-in schedule is still running today.
+    pub active_treatments: u32,
+    /// Check-ins received since midnight, clinic time.
+    pub check_ins_today: i64,
+    /// Adherence over the last 7 days (today counted once done); null when nothing was due.
+    pub adherence_7d: Option<f64>,
+    /// Active treatments whose recovery is slower than their cohort's.
+    pub slower_than_usual: Vec<SlowRecovery>,
+}
+
+/// The clinic at a glance.
+#[utoipa::path(
+    tag = "recovery",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The clinic today", body = Dashboard))
+)]
+#[get("/v1/dashboard")]
+pub async fn dashboard(
+    pool: web::Data<Pool>,
+    store: web::Data<Store>,
+    caller: Caller,
+) -> Result<web::Json<Dashboard>, ApiError> {
+    caller.staff()?;
+    let store = store.into_inner();
+    let view = db::run(&pool, move |conn| {
+        let clinic = db::clinics::get(conn, caller.tenant)?;
+        let tz = super::clinic_tz(&clinic.timezone)?;
+        let today = local_date(Utc::now(), tz);
+        let midnight = today
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(tz).earliest())
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(Utc::now);
+        let check_ins_today = db::check_ins::count_received_since(conn, caller.tenant, midnight)?;
+        let codes = catalogue(conn, caller.tenant)?;
+        let protocols = db::protocols::all(conn, caller.tenant)?;
+        store.refresh(conn)?;
+        let week_start = today.checked_sub_days(Days::new(6));
+        let (mut active, mut done, mut due, mut slow) = (0, 0, 0, vec![]);
+        for p in &protocols {
+            let last = last_day(p);
+            let plan = schedule(p);
+            let cohort = store.full_cohort(p.id, &codes, last);
+            store.with_treatments(Of::Protocol(p.id), &codes, |treatments| {
+                for TreatmentSeries {
+                    treatment: t,
+                    series,
+                } in treatments
+                {
+                    let (d, n) = adherence(
+                        t.performed_on,
+                        &plan,
+                        |day| t.checked_in(day),
+                        today,
+                        week_start,
+                    );
+                    (done, due) = (done + d, due + n);
+                    let day = (today - t.performed_on).num_days();
+                    if !(0..=i64::from(last)).contains(&day) {
+                        continue;
+                    }
+                    active += 1;
+                    let above: Vec<String> = codes
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, code)| {
+                            patient_symptom(code, series[*i], Some(&cohort.symptoms[*i]))
+                                .is_some_and(|s| s.slower_than_usual)
+                        })
+                        .map(|(_, code)| code.clone())
+                        .collect();
+                    if !above.is_empty() {
+                        slow.push(SlowRecovery {
+                            patient_id: t.patient_id,
+                            treatment_id: t.id,
+                            protocol_id: t.protocol_id,
+                            day,
+                            symptoms: above,
+                        });
+                    }
+                }
+            });
+        }
+        Ok(Dashboard {
+            active_treatments: active,
+            check_ins_today,
+            adherence_7d: share(done, due),
+            slower_than_usual: slow,
+        })
+    })
+    .await?;
+    Ok(web::Json(view))
+}

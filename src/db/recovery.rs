@@ -1,0 +1,105 @@
+//! What the recovery views read: every treatment's facts and daily worst scores, either all of them
+//! or only what changed since a snapshot (see migration `change_tracking`).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Int2, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct TreatmentFacts {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub clinic_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub protocol_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub patient_id: Uuid,
+    #[diesel(sql_type = Timestamptz)]
+    pub performed_at: DateTime<Utc>,
+    #[diesel(sql_type = Int4)]
+    pub session_number: i32,
+    #[diesel(sql_type = Array<Nullable<Text>>)]
+    pub areas: Vec<Option<String>>,
+    #[diesel(sql_type = Nullable<Int2>)]
+    pub fitzpatrick_type: Option<i16>,
+    #[diesel(sql_type = Text)]
+    pub timezone: String,
+}
+
+/// The worst score of one symptom on one day of one treatment (or, in a delta, one new score).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct DailyScore {
+    #[diesel(sql_type = SqlUuid)]
+    pub treatment_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub symptom_code: String,
+    #[diesel(sql_type = Int4)]
+    pub day: i32,
+    #[diesel(sql_type = Int2)]
+    pub score: i16,
+}
+
+#[derive(QueryableByName)]
+struct Snapshot {
+    #[diesel(sql_type = Text)]
+    snapshot: String,
+}
+
+/// Everything new since `since` (everything, when `None`), and the snapshot it was read at.
+pub struct Changes {
+    pub snapshot: String,
+    pub treatments: Vec<TreatmentFacts>,
+    pub scores: Vec<DailyScore>,
+}
+
+const FACTS: &str = "SELECT t.id, t.clinic_id, t.protocol_id, t.patient_id, t.performed_at, t.session_number,
+           t.areas, p.fitzpatrick_type, c.timezone
+      FROM treatments t JOIN patients p ON p.id = t.patient_id JOIN clinics c ON c.id = t.clinic_id";
+
+/// A row of `table` is new when its writing transaction was not visible in the snapshot `$1`.
+fn new_since(table: &str) -> String {
+    format!(
+        "{table}.xid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot({table}.xid, $1::pg_snapshot)"
+    )
+}
+
+pub fn changes(conn: &mut PgConnection, since: Option<&str>) -> QueryResult<Changes> {
+    // One snapshot for every statement, so that what is read is exactly what the snapshot shows.
+    conn.build_transaction().repeatable_read().read_only().run(|conn| {
+        let snapshot = diesel::sql_query("SELECT pg_current_snapshot()::text AS snapshot")
+            .get_result::<Snapshot>(conn)?
+            .snapshot;
+        let (treatments, scores) = match since {
+            None => (
+                diesel::sql_query(FACTS).load(conn)?,
+                diesel::sql_query(
+                    "SELECT treatment_id, symptom_code, day, max(score) AS score
+                       FROM check_in_scores GROUP BY treatment_id, symptom_code, day",
+                )
+                .load(conn)?,
+            ),
+            Some(since) => (
+                diesel::sql_query(format!(
+                    "{FACTS} WHERE t.id IN (SELECT id FROM treatments WHERE {}
+                                     UNION SELECT t2.id FROM treatments t2 JOIN patients p2 ON p2.id = t2.patient_id
+                                            WHERE {})",
+                    new_since("treatments"),
+                    new_since("p2")
+                ))
+                .bind::<Text, _>(since)
+                .load(conn)?,
+                diesel::sql_query(format!(
+                    "SELECT s.treatment_id, s.symptom_code, s.day, s.score
+                       FROM check_ins c JOIN check_in_scores s ON s.check_in_id = c.id
+                      WHERE {}",
+                    new_since("c")
+                ))
+                .bind::<Text, _>(since)
+                .load(conn)?,
+            ),
+        };
+        Ok(Changes { snapshot, treatments, scores })
+    })
+}
