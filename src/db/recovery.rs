@@ -59,10 +59,14 @@ const FACTS: &str = "SELECT t.id, t.clinic_id, t.protocol_id, t.patient_id, t.pe
       FROM treatments t JOIN patients p ON p.id = t.patient_id JOIN clinics c ON c.id = t.clinic_id";
 
 /// A row of `table` is new when its writing transaction was not visible in the snapshot `$1`.
+/// Only transactions from that snapshot's xmin (`$2`) on can be new, which the xid index finds.
 fn new_since(table: &str) -> String {
-    format!(
-        "{table}.xid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot({table}.xid, $1::pg_snapshot)"
-    )
+    format!("{table}.xid >= $2::xid8 AND NOT pg_visible_in_snapshot({table}.xid, $1::pg_snapshot)")
+}
+
+/// A snapshot reads `xmin:xmax:xip,...`.
+fn xmin(snapshot: &str) -> &str {
+    snapshot.split(':').next().unwrap_or("0")
 }
 
 pub fn changes(conn: &mut PgConnection, since: Option<&str>) -> QueryResult<Changes> {
@@ -82,21 +86,24 @@ pub fn changes(conn: &mut PgConnection, since: Option<&str>) -> QueryResult<Chan
             ),
             Some(since) => (
                 diesel::sql_query(format!(
-                    "{FACTS} WHERE t.id IN (SELECT id FROM treatments WHERE {}
-                                     UNION SELECT t2.id FROM treatments t2 JOIN patients p2 ON p2.id = t2.patient_id
-                                            WHERE {})",
+                    "{FACTS} WHERE t.id = ANY(ARRAY(
+                         SELECT id FROM treatments WHERE {}
+                         UNION SELECT t2.id FROM patients p2
+                                 JOIN treatments t2 ON t2.clinic_id = p2.clinic_id AND t2.patient_id = p2.id
+                                WHERE {}))",
                     new_since("treatments"),
                     new_since("p2")
                 ))
                 .bind::<Text, _>(since)
+                .bind::<Text, _>(xmin(since))
                 .load(conn)?,
                 diesel::sql_query(format!(
-                    "SELECT s.treatment_id, s.symptom_code, s.day, s.score
-                       FROM check_ins c JOIN check_in_scores s ON s.check_in_id = c.id
-                      WHERE {}",
+                    "SELECT s.treatment_id, s.symptom_code, s.day, s.score FROM check_in_scores s
+                      WHERE s.check_in_id = ANY(ARRAY(SELECT c.id FROM check_ins c WHERE {}))",
                     new_since("c")
                 ))
                 .bind::<Text, _>(since)
+                .bind::<Text, _>(xmin(since))
                 .load(conn)?,
             ),
         };

@@ -1,0 +1,256 @@
+//! Load run against a running server holding the generated data: latency percentiles of the recovery
+//! views, and the check-in ingestion rate at a fixed concurrency, alone and while the views are read.
+//!
+//! Usage: cargo run --release --example bench-load -- BASE_URL [REQUESTS] [CONCURRENCY] [SECONDS]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "bench-password-0001";
+const CLINICIAN: &str = "clinician@bench.aftercare.test";
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Client {
+    async fn send(&self, req: reqwest::RequestBuilder) -> (u16, Value) {
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        self.send(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .bearer_auth(token),
+        )
+        .await
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        let mut req = self.http.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        self.send(req).await
+    }
+}
+
+/// Nearest-rank percentiles, in milliseconds.
+fn report(name: &str, mut ms: Vec<f64>, elapsed: Duration) {
+    ms.sort_by(f64::total_cmp);
+    let p = |q: f64| ms[((q * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1];
+    println!(
+        "{name:<34} n={:<6} {:>8.1} req/s   p50 {:>7.2} ms   p95 {:>7.2} ms   p99 {:>7.2} ms",
+        ms.len(),
+        ms.len() as f64 / elapsed.as_secs_f64(),
+        p(0.50),
+        p(0.95),
+        p(0.99)
+    );
+}
+
+/// Runs `make(i)` `n` times at `concurrency`, or until `until` passes; returns the latencies.
+async fn run<F, Fut>(
+    n: usize,
+    concurrency: usize,
+    until: Option<Instant>,
+    make: F,
+) -> (Vec<f64>, Duration)
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = u16> + Send,
+{
+    let make = Arc::new(make);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (make, next) = (make.clone(), next.clone());
+            tokio::spawn(async move {
+                let mut ms = vec![];
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n || until.is_some_and(|u| Instant::now() >= u) {
+                        return ms;
+                    }
+                    let t = Instant::now();
+                    let status = make(i).await;
+                    assert!((200..300).contains(&status), "status {status}");
+                    ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+            })
+        })
+        .collect();
+    let mut all = vec![];
+    for w in workers {
+        all.extend(w.await.expect("worker"));
+    }
+    (all, started.elapsed())
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let base = args
+        .get(1)
+        .cloned()
+        .unwrap_or_else(|| "http://127.0.0.1:8080".into());
+    let requests: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(500);
+    let concurrency: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(4);
+    let seconds: u64 = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(20);
+    let c = Arc::new(Client {
+        http: reqwest::Client::new(),
+        base,
+    });
+
+    let (_, tokens) = c
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({"email": CLINICIAN, "password": PASSWORD}),
+        )
+        .await;
+    let doc = tokens["access_token"]
+        .as_str()
+        .expect("clinician login")
+        .to_string();
+    let (_, protocols) = c.get("/v1/protocols", &doc).await;
+    let protocols: Vec<String> = protocols["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect();
+    let (_, patients) = c.get("/v1/patients?limit=200", &doc).await;
+    let patients: Vec<String> = patients["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect();
+
+    // Phones: 50 enrolled patients, each posting to their latest treatment.
+    let mut phones = vec![];
+    for patient in patients.iter().take(50) {
+        let (_, code) = c
+            .post(
+                &format!("/v1/patients/{patient}/enrollment-codes"),
+                Some(&doc),
+                json!(null),
+            )
+            .await;
+        let (_, t) = c
+            .post("/v1/auth/enroll", None, json!({"code": code["code"]}))
+            .await;
+        let token = t["access_token"].as_str().unwrap().to_string();
+        let (_, treatments) = c
+            .get(
+                &format!("/v1/patients/{patient}/treatments?limit=1"),
+                &token,
+            )
+            .await;
+        phones.push((
+            token,
+            treatments["items"][0]["id"].as_str().unwrap().to_string(),
+        ));
+    }
+    let phones = Arc::new(phones);
+
+    let t = Instant::now();
+    let (status, _) = c
+        .get(&format!("/v1/protocols/{}/recovery", protocols[0]), &doc)
+        .await;
+    assert_eq!(status, 200);
+    println!(
+        "first view after start (loads the read model): {:.0} ms\n",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+
+    let views: Vec<(&str, Box<dyn Fn(usize) -> String + Send + Sync>)> = vec![
+        ("protocol view", {
+            let p = protocols.clone();
+            Box::new(move |i| format!("/v1/protocols/{}/recovery", p[i % p.len()]))
+        }),
+        ("protocol view, filtered", {
+            let p = protocols.clone();
+            Box::new(move |i| {
+                format!(
+                    "/v1/protocols/{}/recovery?fitzpatrick_type={}&area=face",
+                    p[i % p.len()],
+                    1 + i % 6
+                )
+            })
+        }),
+        ("compare view (3 protocols)", {
+            let ids = protocols.join(",");
+            Box::new(move |_| format!("/v1/protocols/compare?ids={ids}"))
+        }),
+        ("patient view", {
+            let p = patients.clone();
+            Box::new(move |i| format!("/v1/patients/{}/recovery", p[i % p.len()]))
+        }),
+        ("dashboard", Box::new(|_| "/v1/dashboard".to_string())),
+    ];
+    println!("views, {requests} requests at concurrency {concurrency}, no check-ins arriving:");
+    for (name, path) in views {
+        let (c2, doc2, path) = (c.clone(), doc.clone(), Arc::new(path));
+        let (ms, elapsed) = run(requests, concurrency, None, move |i| {
+            let (c, doc, path) = (c2.clone(), doc2.clone(), path.clone());
+            async move { c.get(&path(i), &doc).await.0 }
+        })
+        .await;
+        report(name, ms, elapsed);
+    }
+
+    let post_check_in = {
+        let (c, phones) = (c.clone(), phones.clone());
+        move |i: usize| {
+            let (c, phones) = (c.clone(), phones.clone());
+            async move {
+                let (token, treatment) = &phones[i % phones.len()];
+                let body = json!({"id": uuid::Uuid::new_v4(), "treatment_id": treatment, "recorded_at": chrono::Utc::now(),
+                                  "scores": {"redness": i % 3, "swelling": i % 2, "flaking": 1, "itching": 0, "pain": i % 4,
+                                             "infection": 0, "fever": 0, "bruising": 0}});
+                c.post("/v1/check-ins", Some(token), body).await.0
+            }
+        }
+    };
+    let ingest_concurrency = 8;
+    println!("\ncheck-in ingestion, concurrency {ingest_concurrency}, {seconds} s:");
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let (ms, elapsed) = run(
+        usize::MAX,
+        ingest_concurrency,
+        Some(until),
+        post_check_in.clone(),
+    )
+    .await;
+    report("check-ins alone", ms, elapsed);
+
+    println!(
+        "\ncheck-in ingestion while clinicians read protocol views (concurrency 2), {seconds} s:"
+    );
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let readers = {
+        let (c, doc, p) = (c.clone(), doc.clone(), protocols.clone());
+        tokio::spawn(run(usize::MAX, 2, Some(until), move |i| {
+            let (c, doc, path) = (
+                c.clone(),
+                doc.clone(),
+                format!("/v1/protocols/{}/recovery", p[i % p.len()]),
+            );
+            async move { c.get(&path, &doc).await.0 }
+        }))
+    };
+    let (ms, elapsed) = run(usize::MAX, ingest_concurrency, Some(until), post_check_in).await;
+    report("check-ins during views", ms, elapsed);
+    let (ms, elapsed) = readers.await.expect("readers");
+    report("protocol view during check-ins", ms, elapsed);
+}
