@@ -42,6 +42,9 @@ impl Client {
     }
 }
 
+/// The path of the i-th request of a run.
+type PathFn = Box<dyn Fn(usize) -> String + Send + Sync>;
+
 /// Nearest-rank percentiles, in milliseconds.
 fn report(name: &str, mut ms: Vec<f64>, elapsed: Duration) {
     ms.sort_by(f64::total_cmp);
@@ -173,7 +176,7 @@ async fn main() {
         t.elapsed().as_secs_f64() * 1000.0
     );
 
-    let views: Vec<(&str, Box<dyn Fn(usize) -> String + Send + Sync>)> = vec![
+    let views: Vec<(&str, PathFn)> = vec![
         ("protocol view", {
             let p = protocols.clone();
             Box::new(move |i| format!("/v1/protocols/{}/recovery", p[i % p.len()]))

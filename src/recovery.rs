@@ -1,20 +1,22 @@
 //! The recovery read model: every treatment's worst score per symptom and day, held in memory and
 //! kept exact by reading, on each use, only the rows written since the snapshot it last read
-//! (`db::recovery::changes`). Views over any filter are a scan of one protocol's treatments; the
-//! unfiltered cohort of each protocol is memoized until its data changes.
+//! (`db::recovery::changes`).
 //!
-//! The store spans every clinic, like a materialized view: callers reach it only with a protocol
-//! or patient they have already loaded through their own tenant.
+//! Each protocol's whole cohort (daily score counts, resolution events, checked-in days) is kept up
+//! to date as scores arrive, so unfiltered views cost the size of the answer, not of the data; a
+//! filtered view scans the protocol's treatments. The store spans every clinic, like a materialized
+//! view: callers reach it only with a protocol or patient they have already loaded through their own
+//! tenant.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, RwLock};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
-use chrono::{NaiveDate, Utc};
+use chrono::{Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use diesel::{PgConnection, QueryResult};
 use uuid::Uuid;
 
-use crate::db::recovery::{Changes, TreatmentFacts, changes};
+use crate::db::recovery::{Changes, Scores, TreatmentFacts, changes};
 use crate::domain::codes::Area;
 use crate::domain::recovery::{Course, Events, Histogram, adherence, course};
 use crate::domain::schedule::local_date;
@@ -29,29 +31,22 @@ pub struct Treatment {
     pub performed_at: chrono::DateTime<Utc>,
     /// The treatment's date in the clinic's time zone (day 0).
     pub performed_on: NaiveDate,
-    pub tz: Tz,
     pub fitzpatrick_type: Option<i16>,
     pub session_number: i32,
     pub areas: Vec<Area>,
     /// The worst score of each symptom (by interned code) on each day since treatment.
     daily: Vec<Vec<Option<u8>>>,
-    /// The days on which the patient checked in.
-    days: BTreeSet<u16>,
+    /// The days on which the patient checked in, sorted.
+    days: Vec<u16>,
 }
 
 impl Treatment {
     fn series(&self, code: Option<usize>) -> &[Option<u8>] {
-        code.and_then(|c| self.daily.get(c))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        code.and_then(|c| self.daily.get(c)).map(Vec::as_slice).unwrap_or(&[])
     }
 
     pub fn checked_in(&self, day: u16) -> bool {
-        self.days.contains(&day)
-    }
-
-    pub fn today(&self) -> NaiveDate {
-        local_date(Utc::now(), self.tz)
+        self.days.binary_search(&day).is_ok()
     }
 }
 
@@ -70,9 +65,7 @@ impl Filter {
     pub fn matches(&self, t: &Treatment) -> bool {
         self.from.is_none_or(|d| t.performed_on >= d)
             && self.to.is_none_or(|d| t.performed_on <= d)
-            && self
-                .fitzpatrick_type
-                .is_none_or(|f| t.fitzpatrick_type == Some(f))
+            && self.fitzpatrick_type.is_none_or(|f| t.fitzpatrick_type == Some(f))
             && self.area.is_none_or(|a| t.areas.contains(&a))
             && self.session_number.is_none_or(|n| t.session_number == n)
     }
@@ -82,7 +75,7 @@ impl Filter {
 #[derive(Debug, Clone, Default)]
 pub struct SymptomCohort {
     pub code: String,
-    /// Day 0 to the last scheduled day.
+    /// Day 0 to the last day asked for.
     pub days: Vec<Histogram>,
     /// Treatments whose patient ever reported the symptom above 0.
     pub affected: u32,
@@ -95,9 +88,22 @@ pub struct Cohort {
     pub symptoms: Vec<SymptomCohort>,
 }
 
-impl Cohort {
-    pub fn symptom(&self, code: &str) -> Option<&SymptomCohort> {
-        self.symptoms.iter().find(|s| s.code == code)
+/// A protocol's whole cohort, kept current score by score.
+#[derive(Debug, Default)]
+struct Aggregate {
+    treatments: u32,
+    /// By interned code: daily histograms (every day reported), affected count, resolution events.
+    codes: Vec<(Vec<Histogram>, u32, Events)>,
+    /// Treatments by date, for adherence and for what is running today.
+    by_date: BTreeMap<NaiveDate, Vec<Uuid>>,
+    /// By day since treatment: how many treatments had a check-in that day.
+    checked: Vec<u32>,
+    tz: Option<Tz>,
+}
+
+impl Aggregate {
+    fn treatments_before(&self, date: NaiveDate) -> u64 {
+        self.by_date.range(..date).map(|(_, ids)| ids.len() as u64).sum()
     }
 }
 
@@ -107,18 +113,26 @@ struct State {
     treatments: HashMap<Uuid, Treatment>,
     by_protocol: HashMap<Uuid, Vec<Uuid>>,
     by_patient: HashMap<Uuid, Vec<Uuid>>,
+    aggregates: HashMap<Uuid, Aggregate>,
     codes: HashMap<String, usize>,
-    /// Bumped whenever a protocol's data changes, to retire its memoized cohort.
-    versions: HashMap<Uuid, u64>,
 }
-
-type Memo = (u64, u16, Vec<String>, Arc<Cohort>);
 
 #[derive(Default)]
 pub struct Store {
     state: RwLock<State>,
     refreshing: Mutex<()>,
-    cohorts: Mutex<HashMap<Uuid, Memo>>,
+}
+
+pub enum Of {
+    Patient(Uuid),
+    /// A protocol's treatments performed in this date range (inclusive).
+    ProtocolBetween(Uuid, NaiveDate, NaiveDate),
+}
+
+/// A treatment with the daily scores of the requested symptoms, in their order.
+pub struct TreatmentSeries<'a> {
+    pub treatment: &'a Treatment,
+    pub series: Vec<&'a [Option<u8>]>,
 }
 
 impl Store {
@@ -131,139 +145,31 @@ impl Store {
         let _one_at_a_time = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
         let since = self.read().snapshot.clone();
         let changes = changes(conn, since.as_deref())?;
-        self.write().apply(changes);
+        self.state.write().unwrap_or_else(|e| e.into_inner()).apply(changes);
         Ok(())
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+    fn read(&self) -> RwLockReadGuard<'_, State> {
         self.state.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
-        self.state.write().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// The cohort of a protocol's treatments that pass `filter`, for `codes`, days 0..=last_day.
-    pub fn cohort(
-        &self,
-        protocol_id: Uuid,
-        codes: &[String],
-        last_day: u16,
-        filter: &Filter,
-    ) -> Cohort {
+    pub fn cohort(&self, protocol_id: Uuid, codes: &[String], last_day: u16, filter: &Filter) -> Cohort {
         let state = self.read();
-        state.cohort(protocol_id, codes, last_day, |t| filter.matches(t))
-    }
-
-    /// The whole cohort of a protocol, memoized until the protocol's data changes.
-    pub fn full_cohort(&self, protocol_id: Uuid, codes: &[String], last_day: u16) -> Arc<Cohort> {
-        let state = self.read();
-        let version = state.versions.get(&protocol_id).copied().unwrap_or(0);
-        let mut memo = self.cohorts.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((v, d, c, cohort)) = memo.get(&protocol_id)
-            && *v == version
-            && *d == last_day
-            && c == codes
-        {
-            return cohort.clone();
+        if *filter == Filter::default() {
+            return state.whole_cohort(protocol_id, codes, last_day);
         }
-        let cohort = Arc::new(state.cohort(protocol_id, codes, last_day, |_| true));
-        memo.insert(
-            protocol_id,
-            (version, last_day, codes.to_vec(), cohort.clone()),
-        );
-        cohort
-    }
-
-    /// Adherence of a protocol's filtered treatments: (done, due) scheduled days up to today.
-    pub fn adherence(&self, protocol_id: Uuid, schedule: &[i32], filter: &Filter) -> (u64, u64) {
-        let state = self.read();
-        state
-            .of_protocol(protocol_id)
-            .filter(|t| filter.matches(t))
-            .map(|t| {
-                adherence(
-                    t.performed_on,
-                    schedule,
-                    |d| t.checked_in(d),
-                    t.today(),
-                    None,
-                )
-            })
-            .fold((0, 0), |(a, b), (d, n)| {
-                (a + u64::from(d), b + u64::from(n))
-            })
-    }
-
-    /// Calls `f` with the treatments of a patient or a protocol, each with its daily scores of `codes`.
-    pub fn with_treatments<R>(
-        &self,
-        of: Of,
-        codes: &[String],
-        f: impl FnOnce(Vec<TreatmentSeries<'_>>) -> R,
-    ) -> R {
-        let state = self.read();
-        let ids = match of {
-            Of::Patient(id) => state.by_patient.get(&id),
-            Of::Protocol(id) => state.by_protocol.get(&id),
+        let indices = state.indices(codes);
+        let mut cohort = Cohort {
+            treatments: 0,
+            symptoms: codes
+                .iter()
+                .map(|c| SymptomCohort { code: c.clone(), days: vec![Histogram::default(); usize::from(last_day) + 1], ..Default::default() })
+                .collect(),
         };
-        let indices: Vec<Option<usize>> =
-            codes.iter().map(|c| state.codes.get(c).copied()).collect();
-        let treatments = ids
-            .into_iter()
-            .flatten()
-            .filter_map(|id| state.treatments.get(id))
-            .map(|t| TreatmentSeries {
-                treatment: t,
-                series: indices.iter().map(|&i| t.series(i)).collect(),
-            })
-            .collect();
-        f(treatments)
-    }
-}
-
-pub enum Of {
-    Patient(Uuid),
-    Protocol(Uuid),
-}
-
-/// A treatment with the daily scores of the requested symptoms, in their order.
-pub struct TreatmentSeries<'a> {
-    pub treatment: &'a Treatment,
-    pub series: Vec<&'a [Option<u8>]>,
-}
-
-impl State {
-    fn of_protocol(&self, protocol_id: Uuid) -> impl Iterator<Item = &Treatment> {
-        self.by_protocol
-            .get(&protocol_id)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.treatments.get(id))
-    }
-
-    fn cohort(
-        &self,
-        protocol_id: Uuid,
-        codes: &[String],
-        last_day: u16,
-        keep: impl Fn(&Treatment) -> bool,
-    ) -> Cohort {
-        let indices: Vec<Option<usize>> =
-            codes.iter().map(|c| self.codes.get(c).copied()).collect();
-        let days = usize::from(last_day) + 1;
-        let mut symptoms: Vec<SymptomCohort> = codes
-            .iter()
-            .map(|code| SymptomCohort {
-                code: code.clone(),
-                days: vec![Histogram::default(); days],
-                ..Default::default()
-            })
-            .collect();
-        let mut treatments = 0;
-        for t in self.of_protocol(protocol_id).filter(|t| keep(t)) {
-            treatments += 1;
-            for (symptom, &idx) in symptoms.iter_mut().zip(&indices) {
+        for t in state.of_protocol(protocol_id).filter(|t| filter.matches(t)) {
+            cohort.treatments += 1;
+            for (symptom, &idx) in cohort.symptoms.iter_mut().zip(&indices) {
                 let series = t.series(idx);
                 for (histogram, score) in symptom.days.iter_mut().zip(series) {
                     if let Some(score) = score {
@@ -275,10 +181,87 @@ impl State {
                 symptom.events.add(c);
             }
         }
-        Cohort {
-            treatments,
-            symptoms,
+        cohort
+    }
+
+    /// Adherence of a protocol's filtered treatments: (done, due) scheduled days.
+    pub fn adherence(&self, protocol_id: Uuid, schedule: &[i32], filter: &Filter) -> (u64, u64) {
+        let state = self.read();
+        let Some(agg) = state.aggregates.get(&protocol_id) else { return (0, 0) };
+        let today = local_date(Utc::now(), agg.tz.unwrap_or(Tz::UTC));
+        if *filter != Filter::default() {
+            return state
+                .of_protocol(protocol_id)
+                .filter(|t| filter.matches(t))
+                .map(|t| adherence(t.performed_on, schedule, |d| t.checked_in(d), today, None))
+                .fold((0, 0), |(a, b), (d, n)| (a + u64::from(d), b + u64::from(n)));
         }
+        // Done: every check-in on a scheduled day. Due: every scheduled day that has passed, plus
+        // those not passed but done (which only recent treatments can have).
+        let (mut done, mut due) = (0u64, 0u64);
+        for &day in schedule {
+            let Ok(d) = u16::try_from(day) else { continue };
+            done += u64::from(agg.checked.get(usize::from(d)).copied().unwrap_or(0));
+            let Some(cutoff) = today.checked_sub_days(Days::new(u64::from(d))) else { continue };
+            due += agg.treatments_before(cutoff);
+            due += agg
+                .by_date
+                .range(cutoff..)
+                .flat_map(|(_, ids)| ids)
+                .filter(|id| state.treatments.get(id).is_some_and(|t| t.checked_in(d)))
+                .count() as u64;
+        }
+        (done, due)
+    }
+
+    /// Calls `f` with the chosen treatments, each with its daily scores of `codes`.
+    pub fn with_treatments<R>(&self, of: Of, codes: &[String], f: impl FnOnce(Vec<TreatmentSeries<'_>>) -> R) -> R {
+        let state = self.read();
+        let ids: Vec<Uuid> = match of {
+            Of::Patient(id) => state.by_patient.get(&id).cloned().unwrap_or_default(),
+            Of::ProtocolBetween(id, from, to) => state
+                .aggregates
+                .get(&id)
+                .map(|a| a.by_date.range(from..=to).flat_map(|(_, ids)| ids.iter().copied()).collect())
+                .unwrap_or_default(),
+        };
+        let indices = state.indices(codes);
+        let treatments = ids
+            .iter()
+            .filter_map(|id| state.treatments.get(id))
+            .map(|t| TreatmentSeries { treatment: t, series: indices.iter().map(|&i| t.series(i)).collect() })
+            .collect();
+        f(treatments)
+    }
+}
+
+impl State {
+    fn indices(&self, codes: &[String]) -> Vec<Option<usize>> {
+        codes.iter().map(|c| self.codes.get(c).copied()).collect()
+    }
+
+    fn of_protocol(&self, protocol_id: Uuid) -> impl Iterator<Item = &Treatment> {
+        self.by_protocol.get(&protocol_id).into_iter().flatten().filter_map(|id| self.treatments.get(id))
+    }
+
+    fn whole_cohort(&self, protocol_id: Uuid, codes: &[String], last_day: u16) -> Cohort {
+        let agg = self.aggregates.get(&protocol_id);
+        let days = usize::from(last_day) + 1;
+        let symptoms = self
+            .indices(codes)
+            .into_iter()
+            .zip(codes)
+            .map(|(idx, code)| {
+                let (histograms, affected, events) = match idx.and_then(|i| agg?.codes.get(i)) {
+                    Some((h, a, e)) => (h.as_slice(), *a, e.clone()),
+                    None => (&[][..], 0, Events::default()),
+                };
+                let mut days_out: Vec<Histogram> = histograms.iter().take(days).copied().collect();
+                days_out.resize(days, Histogram::default());
+                SymptomCohort { code: code.clone(), days: days_out, affected, events }
+            })
+            .collect();
+        Cohort { treatments: agg.map_or(0, |a| a.treatments), symptoms }
     }
 
     fn apply(&mut self, changes: Changes) {
@@ -286,64 +269,88 @@ impl State {
             self.upsert_treatment(facts);
         }
         for row in changes.scores {
-            let (Ok(day), Ok(score)) = (u16::try_from(row.day), u8::try_from(row.score)) else {
-                continue;
-            };
-            let next = self.codes.len();
-            let code = *self.codes.entry(row.symptom_code).or_insert(next);
-            let Some(t) = self.treatments.get_mut(&row.treatment_id) else {
-                continue;
-            };
-            if t.daily.len() <= code {
-                t.daily.resize(code + 1, Vec::new());
-            }
-            let series = &mut t.daily[code];
-            if series.len() <= usize::from(day) {
-                series.resize(usize::from(day) + 1, None);
-            }
-            let cell = &mut series[usize::from(day)];
-            // The worst score of the day: applying a score twice changes nothing.
-            *cell = Some(cell.map_or(score, |s| s.max(score)));
-            t.days.insert(day);
-            *self.versions.entry(t.protocol_id).or_default() += 1;
+            self.apply_scores(row);
         }
         self.snapshot = Some(changes.snapshot);
     }
 
+    fn apply_scores(&mut self, row: Scores) {
+        let next = self.codes.len();
+        let code = *self.codes.entry(row.symptom_code).or_insert(next);
+        let Some(t) = self.treatments.get_mut(&row.treatment_id) else { return };
+        let agg = self.aggregates.entry(t.protocol_id).or_default();
+        if agg.codes.len() <= code {
+            agg.codes.resize_with(code + 1, Default::default);
+        }
+        let (histograms, affected, events) = &mut agg.codes[code];
+        if t.daily.len() <= code {
+            t.daily.resize(code + 1, Vec::new());
+        }
+        let series = &mut t.daily[code];
+        let before = course(series);
+        for (&day, &score) in row.days.iter().zip(&row.scores) {
+            let (Ok(day), Ok(score)) = (u16::try_from(day), u8::try_from(score)) else { continue };
+            let d = usize::from(day);
+            if series.len() <= d {
+                series.resize(d + 1, None);
+            }
+            if histograms.len() <= d {
+                histograms.resize(d + 1, Histogram::default());
+            }
+            // The worst score of the day: applying a score twice changes nothing.
+            let old = series[d];
+            let new = old.map_or(score, |s| s.max(score));
+            if old != Some(new) {
+                if let Some(old) = old {
+                    histograms[d].remove(old);
+                }
+                histograms[d].add(new);
+                series[d] = Some(new);
+            }
+            if let Err(at) = t.days.binary_search(&day) {
+                t.days.insert(at, day);
+                if agg.checked.len() <= d {
+                    agg.checked.resize(d + 1, 0);
+                }
+                agg.checked[d] += 1;
+            }
+        }
+        let after = course(series);
+        if after != before {
+            events.remove(before);
+            events.add(after);
+            *affected = *affected + u32::from(after != Course::Unaffected) - u32::from(before != Course::Unaffected);
+        }
+    }
+
     fn upsert_treatment(&mut self, f: TreatmentFacts) {
         let tz: Tz = f.timezone.parse().unwrap_or(Tz::UTC);
+        let performed_on = local_date(f.performed_at, tz);
+        let agg = self.aggregates.entry(f.protocol_id).or_default();
+        agg.tz = Some(tz);
         let facts = Treatment {
             id: f.id,
             clinic_id: f.clinic_id,
             protocol_id: f.protocol_id,
             patient_id: f.patient_id,
             performed_at: f.performed_at,
-            performed_on: local_date(f.performed_at, tz),
-            tz,
+            performed_on,
             fitzpatrick_type: f.fitzpatrick_type,
             session_number: f.session_number,
             areas: crate::domain::codes::parse_all(&f.areas, Area::parse),
             daily: Vec::new(),
-            days: BTreeSet::new(),
+            days: Vec::new(),
         };
-        *self.versions.entry(f.protocol_id).or_default() += 1;
         match self.treatments.get_mut(&f.id) {
+            // A patient's details changed; the treatment's date and protocol never do.
             Some(existing) => {
-                let (daily, days) = (
-                    std::mem::take(&mut existing.daily),
-                    std::mem::take(&mut existing.days),
-                );
-                *existing = Treatment {
-                    daily,
-                    days,
-                    ..facts
-                };
+                let (daily, days) = (std::mem::take(&mut existing.daily), std::mem::take(&mut existing.days));
+                *existing = Treatment { daily, days, ..facts };
             }
             None => {
-                self.by_protocol
-                    .entry(f.protocol_id)
-                    .or_default()
-                    .push(f.id);
+                agg.treatments += 1;
+                agg.by_date.entry(performed_on).or_default().push(f.id);
+                self.by_protocol.entry(f.protocol_id).or_default().push(f.id);
                 self.by_patient.entry(f.patient_id).or_default().push(f.id);
                 self.treatments.insert(f.id, facts);
             }

@@ -47,6 +47,16 @@ impl Application {
         let pool = web::Data::new(pool);
         let keys = web::Data::new(keys);
         let store = web::Data::new(Store::new());
+        // Load the recovery read model now, so the first view doesn't wait for it.
+        let (preload_pool, preload_store) = (pool.clone(), store.clone());
+        std::thread::spawn(move || {
+            let loaded = preload_pool.get().map_err(anyhow::Error::from).and_then(|mut conn| {
+                preload_store.refresh(&mut conn).map_err(anyhow::Error::from)
+            });
+            if let Err(e) = loaded {
+                tracing::warn!(error = %e, "the recovery views will load on first use");
+            }
+        });
         let server = HttpServer::new(move || {
             let routes = routes.clone();
             App::new()

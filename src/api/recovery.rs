@@ -246,11 +246,7 @@ pub async fn protocol_recovery(
         let codes = catalogue(conn, caller.tenant)?;
         store.refresh(conn)?;
         let last = last_day(&protocol);
-        let cohort = if filter == Filter::default() {
-            (*store.full_cohort(id, &codes, last)).clone()
-        } else {
-            store.cohort(id, &codes, last, &filter)
-        };
+        let cohort = store.cohort(id, &codes, last, &filter);
         let adherence = store.adherence(id, &schedule(&protocol), &filter);
         Ok(protocol_view(id, &cohort, adherence, last))
     })
@@ -347,7 +343,7 @@ pub async fn compare(
             .iter()
             .map(|p| {
                 let last = last_day(p).max(7);
-                (store.full_cohort(p.id, &codes, last), last)
+                (store.cohort(p.id, &codes, last, &Filter::default()), last)
             })
             .collect();
         let symptoms = codes
@@ -511,7 +507,7 @@ pub async fn patient_recovery(
                     let cohort = protocols
                         .iter()
                         .find(|p| p.id == t.protocol_id)
-                        .map(|p| store.full_cohort(p.id, &codes, last_day(p)));
+                        .map(|p| store.cohort(p.id, &codes, last_day(p), &Filter::default()));
                     PatientTreatmentRecovery {
                         treatment_id: t.id,
                         protocol_id: t.protocol_id,
@@ -600,8 +596,10 @@ pub async fn dashboard(
         for p in &protocols {
             let last = last_day(p);
             let plan = schedule(p);
-            let cohort = store.full_cohort(p.id, &codes, last);
-            store.with_treatments(Of::Protocol(p.id), &codes, |treatments| {
+            let cohort = store.cohort(p.id, &codes, last, &Filter::default());
+            // Only treatments whose schedule reaches into the last seven days matter here.
+            let earliest = week_start.and_then(|w| w.checked_sub_days(Days::new(u64::from(last)))).unwrap_or(today);
+            store.with_treatments(Of::ProtocolBetween(p.id, earliest, today), &codes, |treatments| {
                 for TreatmentSeries {
                     treatment: t,
                     series,

@@ -28,17 +28,18 @@ pub struct TreatmentFacts {
     pub timezone: String,
 }
 
-/// The worst score of one symptom on one day of one treatment (or, in a delta, one new score).
+/// Scores of one symptom of one treatment: `days[i]` had `scores[i]`. In a full load, the worst
+/// score of each day; in a delta, each new score.
 #[derive(Debug, Clone, QueryableByName)]
-pub struct DailyScore {
+pub struct Scores {
     #[diesel(sql_type = SqlUuid)]
     pub treatment_id: Uuid,
     #[diesel(sql_type = Text)]
     pub symptom_code: String,
-    #[diesel(sql_type = Int4)]
-    pub day: i32,
-    #[diesel(sql_type = Int2)]
-    pub score: i16,
+    #[diesel(sql_type = Array<Int4>)]
+    pub days: Vec<i32>,
+    #[diesel(sql_type = Array<Int2>)]
+    pub scores: Vec<i16>,
 }
 
 #[derive(QueryableByName)]
@@ -51,7 +52,7 @@ struct Snapshot {
 pub struct Changes {
     pub snapshot: String,
     pub treatments: Vec<TreatmentFacts>,
-    pub scores: Vec<DailyScore>,
+    pub scores: Vec<Scores>,
 }
 
 const FACTS: &str = "SELECT t.id, t.clinic_id, t.protocol_id, t.patient_id, t.performed_at, t.session_number,
@@ -78,9 +79,13 @@ pub fn changes(conn: &mut PgConnection, since: Option<&str>) -> QueryResult<Chan
         let (treatments, scores) = match since {
             None => (
                 diesel::sql_query(FACTS).load(conn)?,
+                // One row per treatment and symptom keeps a large load compact.
                 diesel::sql_query(
-                    "SELECT treatment_id, symptom_code, day, max(score) AS score
-                       FROM check_in_scores GROUP BY treatment_id, symptom_code, day",
+                    "SELECT treatment_id, symptom_code, array_agg(day ORDER BY day) AS days,
+                            array_agg(score ORDER BY day) AS scores
+                       FROM (SELECT treatment_id, symptom_code, day, max(score) AS score
+                               FROM check_in_scores GROUP BY treatment_id, symptom_code, day) worst
+                      GROUP BY treatment_id, symptom_code",
                 )
                 .load(conn)?,
             ),
@@ -98,8 +103,10 @@ pub fn changes(conn: &mut PgConnection, since: Option<&str>) -> QueryResult<Chan
                 .bind::<Text, _>(xmin(since))
                 .load(conn)?,
                 diesel::sql_query(format!(
-                    "SELECT s.treatment_id, s.symptom_code, s.day, s.score FROM check_in_scores s
-                      WHERE s.check_in_id = ANY(ARRAY(SELECT c.id FROM check_ins c WHERE {}))",
+                    "SELECT s.treatment_id, s.symptom_code, array_agg(s.day) AS days, array_agg(s.score) AS scores
+                       FROM check_in_scores s
+                      WHERE s.check_in_id = ANY(ARRAY(SELECT c.id FROM check_ins c WHERE {}))
+                      GROUP BY s.treatment_id, s.symptom_code",
                     new_since("c")
                 ))
                 .bind::<Text, _>(since)

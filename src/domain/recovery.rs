@@ -11,6 +11,11 @@ impl Histogram {
         self.0[usize::from(score.min(4))] += 1;
     }
 
+    pub fn remove(&mut self, score: u8) {
+        let count = &mut self.0[usize::from(score.min(4))];
+        *count = count.saturating_sub(1);
+    }
+
     pub fn n(&self) -> u32 {
         self.0.iter().sum()
     }
@@ -73,8 +78,20 @@ pub struct Events {
 
 impl Events {
     pub fn add(&mut self, course: Course) {
+        if let Some(count) = self.count(course) {
+            *count += 1;
+        }
+    }
+
+    pub fn remove(&mut self, course: Course) {
+        if let Some(count) = self.count(course) {
+            *count = count.saturating_sub(1);
+        }
+    }
+
+    fn count(&mut self, course: Course) -> Option<&mut u32> {
         let (resolved, day) = match course {
-            Course::Unaffected => return,
+            Course::Unaffected => return None,
             Course::Resolved(d) => (true, usize::from(d)),
             Course::Censored(d) => (false, usize::from(d)),
         };
@@ -82,12 +99,7 @@ impl Events {
             self.resolved.resize(day + 1, 0);
             self.censored.resize(day + 1, 0);
         }
-        let list = if resolved {
-            &mut self.resolved
-        } else {
-            &mut self.censored
-        };
-        list[day] += 1;
+        Some(if resolved { &mut self.resolved[day] } else { &mut self.censored[day] })
     }
 
     pub fn total_resolved(&self) -> u32 {
@@ -248,9 +260,9 @@ mod tests {
     }
 }
 
-/// Adherence: of the scheduled check-in days up to today, how many had a check-in. Today counts
-/// once it is done, so a patient isn't marked behind on a day that hasn't ended. `window` limits the
-/// days to those on or after a date. Returns (done, due).
+/// Adherence: the share of scheduled check-in days on which the patient checked in. A scheduled day
+/// counts once it has passed, or once it is done (so a patient isn't behind on a day that hasn't
+/// ended). `window_start` limits the days to those on or after a date. Returns (done, due).
 pub fn adherence(
     performed_on: chrono::NaiveDate,
     schedule: &[i32],
@@ -260,13 +272,9 @@ pub fn adherence(
 ) -> (u32, u32) {
     let (mut done, mut due) = (0, 0);
     for &day in schedule {
-        let Ok(day) = u16::try_from(day) else {
-            continue;
-        };
-        let Some(date) = performed_on.checked_add_days(chrono::Days::new(u64::from(day))) else {
-            continue;
-        };
-        if window_start.is_some_and(|start| date < start) || date > today {
+        let Ok(day) = u16::try_from(day) else { continue };
+        let Some(date) = performed_on.checked_add_days(chrono::Days::new(u64::from(day))) else { continue };
+        if window_start.is_some_and(|start| date < start) {
             continue;
         }
         let was_done = checked_in(day);
@@ -284,7 +292,7 @@ mod adherence_tests {
     use chrono::NaiveDate;
 
     #[test]
-    fn today_counts_once_done_and_the_future_never() {
+    fn a_day_counts_once_passed_or_done() {
         let treated = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
         let today = NaiveDate::from_ymd_opt(2026, 11, 4).unwrap(); // day 3
         let schedule = [0, 1, 2, 3, 4, 7];
@@ -295,7 +303,7 @@ mod adherence_tests {
         );
         // Checking in today (day 3) makes it due and done.
         assert_eq!(
-            adherence(treated, &schedule, |d| d != 1, today, None),
+            adherence(treated, &schedule, |d| [0, 2, 3].contains(&d), today, None),
             (3, 4)
         );
         // Over the last two days only (days 2 and 3).
@@ -304,5 +312,25 @@ mod adherence_tests {
             adherence(treated, &schedule, |d| d == 0 || d == 2, today, window),
             (1, 1)
         );
+    }
+}
+
+#[cfg(test)]
+mod removal_tests {
+    use super::*;
+
+    #[test]
+    fn removing_undoes_adding() {
+        let mut h = Histogram::default();
+        h.add(3);
+        h.add(1);
+        h.remove(3);
+        assert_eq!(h, Histogram([0, 1, 0, 0, 0]));
+        let mut e = Events::default();
+        e.add(Course::Resolved(4));
+        e.add(Course::Censored(2));
+        e.remove(Course::Resolved(4));
+        e.remove(Course::Unaffected);
+        assert_eq!((e.total_resolved(), e.total_censored()), (0, 1));
     }
 }
