@@ -1,7 +1,7 @@
 //! Load run against a running server holding the generated data: latency percentiles of the recovery
 //! views, and the check-in ingestion rate at a fixed concurrency, alone and while the views are read.
 //!
-//! Usage: cargo run --release --example bench-load -- BASE_URL [REQUESTS] [CONCURRENCY] [SECONDS]
+//! Usage: cargo run --release --example bench-load -- BASE_URL [REQUESTS] [CONCURRENCY] [SECONDS] [all|ingest]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -59,11 +59,13 @@ fn report(name: &str, mut ms: Vec<f64>, elapsed: Duration) {
     );
 }
 
-/// Runs `make(i)` `n` times at `concurrency`, or until `until` passes; returns the latencies.
+/// Runs `make(i)` `n` times at `concurrency`, or until `until` passes, each worker starting a
+/// request at most every `pace`; returns the latencies.
 async fn run<F, Fut>(
     n: usize,
     concurrency: usize,
     until: Option<Instant>,
+    pace: Duration,
     make: F,
 ) -> (Vec<f64>, Duration)
 where
@@ -87,6 +89,7 @@ where
                     let status = make(i).await;
                     assert!((200..300).contains(&status), "status {status}");
                     ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                    tokio::time::sleep(pace.saturating_sub(t.elapsed())).await;
                 }
             })
         })
@@ -108,6 +111,7 @@ async fn main() {
     let requests: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(500);
     let concurrency: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(4);
     let seconds: u64 = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(20);
+    let ingest_only = args.get(5).is_some_and(|m| m == "ingest");
     let c = Arc::new(Client {
         http: reqwest::Client::new(),
         base,
@@ -181,15 +185,30 @@ async fn main() {
             let p = protocols.clone();
             Box::new(move |i| format!("/v1/protocols/{}/recovery", p[i % p.len()]))
         }),
-        ("protocol view, filtered", {
+        ("protocol view, by skin type", {
             let p = protocols.clone();
             Box::new(move |i| {
                 format!(
-                    "/v1/protocols/{}/recovery?fitzpatrick_type={}&area=face",
+                    "/v1/protocols/{}/recovery?fitzpatrick_type={}",
                     p[i % p.len()],
                     1 + i % 6
                 )
             })
+        }),
+        ("protocol view, type and area", {
+            let p = protocols.clone();
+            Box::new(move |i| {
+                format!(
+                    "/v1/protocols/{}/recovery?fitzpatrick_type={}&area=neck",
+                    p[i % p.len()],
+                    1 + i % 6
+                )
+            })
+        }),
+        ("protocol view, last 30 days", {
+            let p = protocols.clone();
+            let from = (chrono::Utc::now() - chrono::Duration::days(30)).date_naive();
+            Box::new(move |i| format!("/v1/protocols/{}/recovery?from={from}", p[i % p.len()]))
         }),
         ("compare view (3 protocols)", {
             let ids = protocols.join(",");
@@ -201,10 +220,12 @@ async fn main() {
         }),
         ("dashboard", Box::new(|_| "/v1/dashboard".to_string())),
     ];
-    println!("views, {requests} requests at concurrency {concurrency}, no check-ins arriving:");
-    for (name, path) in views {
+    if !ingest_only {
+        println!("views, {requests} requests at concurrency {concurrency}, no check-ins arriving:");
+    }
+    for (name, path) in views.into_iter().filter(|_| !ingest_only) {
         let (c2, doc2, path) = (c.clone(), doc.clone(), Arc::new(path));
-        let (ms, elapsed) = run(requests, concurrency, None, move |i| {
+        let (ms, elapsed) = run(requests, concurrency, None, Duration::ZERO, move |i| {
             let (c, doc, path) = (c2.clone(), doc2.clone(), path.clone());
             async move { c.get(&path(i), &doc).await.0 }
         })
@@ -226,34 +247,51 @@ async fn main() {
         }
     };
     let ingest_concurrency = 8;
-    println!("\ncheck-in ingestion, concurrency {ingest_concurrency}, {seconds} s:");
+    println!("\ncheck-in ingestion, concurrency {ingest_concurrency}, {seconds} s each:");
     let until = Instant::now() + Duration::from_secs(seconds);
     let (ms, elapsed) = run(
         usize::MAX,
         ingest_concurrency,
         Some(until),
+        Duration::ZERO,
         post_check_in.clone(),
     )
     .await;
     report("check-ins alone", ms, elapsed);
+    if ingest_only {
+        return;
+    }
 
-    println!(
-        "\ncheck-in ingestion while clinicians read protocol views (concurrency 2), {seconds} s:"
-    );
-    let until = Instant::now() + Duration::from_secs(seconds);
-    let readers = {
-        let (c, doc, p) = (c.clone(), doc.clone(), protocols.clone());
-        tokio::spawn(run(usize::MAX, 2, Some(until), move |i| {
-            let (c, doc, path) = (
-                c.clone(),
-                doc.clone(),
-                format!("/v1/protocols/{}/recovery", p[i % p.len()]),
-            );
+    // Clinicians at work: 20 views a second, a mix of the four views, while the phones post.
+    let mixed = {
+        let (c, doc, p, patients) = (c.clone(), doc.clone(), protocols.clone(), patients.clone());
+        move |i: usize| {
+            let path = match i % 4 {
+                0 => format!("/v1/protocols/{}/recovery", p[i % p.len()]),
+                1 => format!("/v1/protocols/compare?ids={}", p.join(",")),
+                2 => format!("/v1/patients/{}/recovery", patients[i % patients.len()]),
+                _ => "/v1/dashboard".to_string(),
+            };
+            let (c, doc) = (c.clone(), doc.clone());
             async move { c.get(&path, &doc).await.0 }
-        }))
+        }
     };
-    let (ms, elapsed) = run(usize::MAX, ingest_concurrency, Some(until), post_check_in).await;
-    report("check-ins during views", ms, elapsed);
-    let (ms, elapsed) = readers.await.expect("readers");
-    report("protocol view during check-ins", ms, elapsed);
+    for (label, readers, pace) in [
+        ("20 views/s", 2, Duration::from_millis(100)),
+        ("views as fast as 2 clients go", 2, Duration::ZERO),
+    ] {
+        let until = Instant::now() + Duration::from_secs(seconds);
+        let reading = tokio::spawn(run(usize::MAX, readers, Some(until), pace, mixed.clone()));
+        let (ms, elapsed) = run(
+            usize::MAX,
+            ingest_concurrency,
+            Some(until),
+            Duration::ZERO,
+            post_check_in.clone(),
+        )
+        .await;
+        report(&format!("check-ins, {label}"), ms, elapsed);
+        let (ms, elapsed) = reading.await.expect("readers");
+        report(&format!("  mixed views, {label}"), ms, elapsed);
+    }
 }

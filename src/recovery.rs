@@ -42,7 +42,9 @@ pub struct Treatment {
 
 impl Treatment {
     fn series(&self, code: Option<usize>) -> &[Option<u8>] {
-        code.and_then(|c| self.daily.get(c)).map(Vec::as_slice).unwrap_or(&[])
+        code.and_then(|c| self.daily.get(c))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     pub fn checked_in(&self, day: u16) -> bool {
@@ -65,7 +67,9 @@ impl Filter {
     pub fn matches(&self, t: &Treatment) -> bool {
         self.from.is_none_or(|d| t.performed_on >= d)
             && self.to.is_none_or(|d| t.performed_on <= d)
-            && self.fitzpatrick_type.is_none_or(|f| t.fitzpatrick_type == Some(f))
+            && self
+                .fitzpatrick_type
+                .is_none_or(|f| t.fitzpatrick_type == Some(f))
             && self.area.is_none_or(|a| t.areas.contains(&a))
             && self.session_number.is_none_or(|n| t.session_number == n)
     }
@@ -88,7 +92,37 @@ pub struct Cohort {
     pub symptoms: Vec<SymptomCohort>,
 }
 
-/// A protocol's whole cohort, kept current score by score.
+/// A part of a protocol's cohort that is kept aggregated: the whole, or the treatments of one skin
+/// type, one session number or one area. Other filters scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Segment {
+    All,
+    Fitzpatrick(i16),
+    Session(i32),
+    Area(Area),
+}
+
+impl Segment {
+    fn of(t: &Treatment) -> Vec<Segment> {
+        let mut segments = vec![Segment::All, Segment::Session(t.session_number)];
+        segments.extend(t.fitzpatrick_type.map(Segment::Fitzpatrick));
+        segments.extend(t.areas.iter().map(|&a| Segment::Area(a)));
+        segments
+    }
+
+    /// The segment that is exactly this filter, if there is one.
+    fn for_filter(f: &Filter) -> Option<Segment> {
+        match (f.from, f.to, f.fitzpatrick_type, f.area, f.session_number) {
+            (None, None, None, None, None) => Some(Segment::All),
+            (None, None, Some(t), None, None) => Some(Segment::Fitzpatrick(t)),
+            (None, None, None, Some(a), None) => Some(Segment::Area(a)),
+            (None, None, None, None, Some(n)) => Some(Segment::Session(n)),
+            _ => None,
+        }
+    }
+}
+
+/// A segment's cohort, kept current score by score.
 #[derive(Debug, Default)]
 struct Aggregate {
     treatments: u32,
@@ -98,12 +132,95 @@ struct Aggregate {
     by_date: BTreeMap<NaiveDate, Vec<Uuid>>,
     /// By day since treatment: how many treatments had a check-in that day.
     checked: Vec<u32>,
-    tz: Option<Tz>,
 }
 
 impl Aggregate {
     fn treatments_before(&self, date: NaiveDate) -> u64 {
-        self.by_date.range(..date).map(|(_, ids)| ids.len() as u64).sum()
+        self.by_date
+            .range(..date)
+            .map(|(_, ids)| ids.len() as u64)
+            .sum()
+    }
+
+    fn code(&mut self, code: usize) -> &mut (Vec<Histogram>, u32, Events) {
+        if self.codes.len() <= code {
+            self.codes.resize_with(code + 1, Default::default);
+        }
+        &mut self.codes[code]
+    }
+
+    fn count_day(&mut self, day: usize, delta: i64) {
+        if self.checked.len() <= day {
+            self.checked.resize(day + 1, 0);
+        }
+        self.checked[day] = (i64::from(self.checked[day]) + delta).max(0) as u32;
+    }
+
+    /// Adds (or, with `sign` -1, removes) everything a treatment contributes.
+    fn contribute(&mut self, t: &Treatment, sign: i64) {
+        let ids = self.by_date.entry(t.performed_on).or_default();
+        if sign > 0 {
+            self.treatments += 1;
+            ids.push(t.id);
+        } else {
+            self.treatments = self.treatments.saturating_sub(1);
+            ids.retain(|id| *id != t.id);
+        }
+        for (code, series) in t.daily.iter().enumerate() {
+            let (histograms, affected, events) = self.code(code);
+            if histograms.len() < series.len() {
+                histograms.resize(series.len(), Histogram::default());
+            }
+            for (h, score) in histograms.iter_mut().zip(series) {
+                match (score, sign > 0) {
+                    (Some(s), true) => h.add(*s),
+                    (Some(s), false) => h.remove(*s),
+                    (None, _) => {}
+                }
+            }
+            let c = course(series);
+            let hit = u32::from(c != Course::Unaffected);
+            if sign > 0 {
+                events.add(c);
+                *affected += hit;
+            } else {
+                events.remove(c);
+                *affected = affected.saturating_sub(hit);
+            }
+        }
+        for &day in &t.days {
+            self.count_day(usize::from(day), sign);
+        }
+    }
+
+    /// Applies the changes one batch of scores made to one symptom of one treatment.
+    fn apply(
+        &mut self,
+        code: usize,
+        cells: &[(usize, Option<u8>, u8)],
+        new_days: &[usize],
+        before: Course,
+        after: Course,
+    ) {
+        let (histograms, affected, events) = self.code(code);
+        for &(day, old, new) in cells {
+            if histograms.len() <= day {
+                histograms.resize(day + 1, Histogram::default());
+            }
+            if let Some(old) = old {
+                histograms[day].remove(old);
+            }
+            histograms[day].add(new);
+        }
+        if after != before {
+            events.remove(before);
+            events.add(after);
+            *affected = *affected + u32::from(after != Course::Unaffected)
+                - u32::from(before != Course::Unaffected);
+        }
+        for &day in new_days {
+            self.count_day(day, 1);
+        }
     }
 }
 
@@ -113,7 +230,9 @@ struct State {
     treatments: HashMap<Uuid, Treatment>,
     by_protocol: HashMap<Uuid, Vec<Uuid>>,
     by_patient: HashMap<Uuid, Vec<Uuid>>,
-    aggregates: HashMap<Uuid, Aggregate>,
+    aggregates: HashMap<(Uuid, Segment), Aggregate>,
+    /// Each protocol's clinic time zone, for "today".
+    zones: HashMap<Uuid, Tz>,
     codes: HashMap<String, usize>,
 }
 
@@ -145,7 +264,10 @@ impl Store {
         let _one_at_a_time = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
         let since = self.read().snapshot.clone();
         let changes = changes(conn, since.as_deref())?;
-        self.state.write().unwrap_or_else(|e| e.into_inner()).apply(changes);
+        self.state
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .apply(changes);
         Ok(())
     }
 
@@ -154,20 +276,33 @@ impl Store {
     }
 
     /// The cohort of a protocol's treatments that pass `filter`, for `codes`, days 0..=last_day.
-    pub fn cohort(&self, protocol_id: Uuid, codes: &[String], last_day: u16, filter: &Filter) -> Cohort {
+    pub fn cohort(
+        &self,
+        protocol_id: Uuid,
+        codes: &[String],
+        last_day: u16,
+        filter: &Filter,
+    ) -> Cohort {
         let state = self.read();
-        if *filter == Filter::default() {
-            return state.whole_cohort(protocol_id, codes, last_day);
+        if let Some(segment) = Segment::for_filter(filter) {
+            return state.aggregated_cohort(protocol_id, segment, codes, last_day);
         }
         let indices = state.indices(codes);
         let mut cohort = Cohort {
             treatments: 0,
             symptoms: codes
                 .iter()
-                .map(|c| SymptomCohort { code: c.clone(), days: vec![Histogram::default(); usize::from(last_day) + 1], ..Default::default() })
+                .map(|c| SymptomCohort {
+                    code: c.clone(),
+                    days: vec![Histogram::default(); usize::from(last_day) + 1],
+                    ..Default::default()
+                })
                 .collect(),
         };
-        for t in state.of_protocol(protocol_id).filter(|t| filter.matches(t)) {
+        for t in state
+            .candidates(protocol_id, filter)
+            .filter(|t| filter.matches(t))
+        {
             cohort.treatments += 1;
             for (symptom, &idx) in cohort.symptoms.iter_mut().zip(&indices) {
                 let series = t.series(idx);
@@ -187,22 +322,31 @@ impl Store {
     /// Adherence of a protocol's filtered treatments: (done, due) scheduled days.
     pub fn adherence(&self, protocol_id: Uuid, schedule: &[i32], filter: &Filter) -> (u64, u64) {
         let state = self.read();
-        let Some(agg) = state.aggregates.get(&protocol_id) else { return (0, 0) };
-        let today = local_date(Utc::now(), agg.tz.unwrap_or(Tz::UTC));
-        if *filter != Filter::default() {
+        let today = local_date(
+            Utc::now(),
+            state.zones.get(&protocol_id).copied().unwrap_or(Tz::UTC),
+        );
+        let Some(segment) = Segment::for_filter(filter) else {
             return state
-                .of_protocol(protocol_id)
+                .candidates(protocol_id, filter)
                 .filter(|t| filter.matches(t))
                 .map(|t| adherence(t.performed_on, schedule, |d| t.checked_in(d), today, None))
-                .fold((0, 0), |(a, b), (d, n)| (a + u64::from(d), b + u64::from(n)));
-        }
+                .fold((0, 0), |(a, b), (d, n)| {
+                    (a + u64::from(d), b + u64::from(n))
+                });
+        };
+        let Some(agg) = state.aggregates.get(&(protocol_id, segment)) else {
+            return (0, 0);
+        };
         // Done: every check-in on a scheduled day. Due: every scheduled day that has passed, plus
         // those not passed but done (which only recent treatments can have).
         let (mut done, mut due) = (0u64, 0u64);
         for &day in schedule {
             let Ok(d) = u16::try_from(day) else { continue };
             done += u64::from(agg.checked.get(usize::from(d)).copied().unwrap_or(0));
-            let Some(cutoff) = today.checked_sub_days(Days::new(u64::from(d))) else { continue };
+            let Some(cutoff) = today.checked_sub_days(Days::new(u64::from(d))) else {
+                continue;
+            };
             due += agg.treatments_before(cutoff);
             due += agg
                 .by_date
@@ -214,22 +358,36 @@ impl Store {
         (done, due)
     }
 
-    /// Calls `f` with the chosen treatments, each with its daily scores of `codes`.
-    pub fn with_treatments<R>(&self, of: Of, codes: &[String], f: impl FnOnce(Vec<TreatmentSeries<'_>>) -> R) -> R {
+    /// Calls `f` with the chosen treatments, each with its daily scores of `codes`. `f` runs under
+    /// the store's read lock, so it must not call back into the store.
+    pub fn with_treatments<R>(
+        &self,
+        of: Of,
+        codes: &[String],
+        f: impl FnOnce(Vec<TreatmentSeries<'_>>) -> R,
+    ) -> R {
         let state = self.read();
         let ids: Vec<Uuid> = match of {
             Of::Patient(id) => state.by_patient.get(&id).cloned().unwrap_or_default(),
             Of::ProtocolBetween(id, from, to) => state
                 .aggregates
-                .get(&id)
-                .map(|a| a.by_date.range(from..=to).flat_map(|(_, ids)| ids.iter().copied()).collect())
+                .get(&(id, Segment::All))
+                .map(|a| {
+                    a.by_date
+                        .range(from..=to)
+                        .flat_map(|(_, ids)| ids.iter().copied())
+                        .collect()
+                })
                 .unwrap_or_default(),
         };
         let indices = state.indices(codes);
         let treatments = ids
             .iter()
             .filter_map(|id| state.treatments.get(id))
-            .map(|t| TreatmentSeries { treatment: t, series: indices.iter().map(|&i| t.series(i)).collect() })
+            .map(|t| TreatmentSeries {
+                treatment: t,
+                series: indices.iter().map(|&i| t.series(i)).collect(),
+            })
             .collect();
         f(treatments)
     }
@@ -240,12 +398,46 @@ impl State {
         codes.iter().map(|c| self.codes.get(c).copied()).collect()
     }
 
-    fn of_protocol(&self, protocol_id: Uuid) -> impl Iterator<Item = &Treatment> {
-        self.by_protocol.get(&protocol_id).into_iter().flatten().filter_map(|id| self.treatments.get(id))
+    /// The treatments a filter could match: those of its smallest segment, in its date range.
+    fn candidates<'a>(
+        &'a self,
+        protocol_id: Uuid,
+        filter: &Filter,
+    ) -> Box<dyn Iterator<Item = &'a Treatment> + 'a> {
+        let segments = [
+            Some(Segment::All),
+            filter.fitzpatrick_type.map(Segment::Fitzpatrick),
+            filter.area.map(Segment::Area),
+            filter.session_number.map(Segment::Session),
+        ];
+        let smallest = segments
+            .into_iter()
+            .flatten()
+            .filter_map(|s| self.aggregates.get(&(protocol_id, s)))
+            .min_by_key(|agg| agg.treatments);
+        let Some(agg) = smallest else {
+            return Box::new(std::iter::empty());
+        };
+        let (from, to) = (
+            filter.from.unwrap_or(NaiveDate::MIN),
+            filter.to.unwrap_or(NaiveDate::MAX),
+        );
+        Box::new(
+            agg.by_date
+                .range(from..=to)
+                .flat_map(|(_, ids)| ids)
+                .filter_map(|id| self.treatments.get(id)),
+        )
     }
 
-    fn whole_cohort(&self, protocol_id: Uuid, codes: &[String], last_day: u16) -> Cohort {
-        let agg = self.aggregates.get(&protocol_id);
+    fn aggregated_cohort(
+        &self,
+        protocol_id: Uuid,
+        segment: Segment,
+        codes: &[String],
+        last_day: u16,
+    ) -> Cohort {
+        let agg = self.aggregates.get(&(protocol_id, segment));
         let days = usize::from(last_day) + 1;
         let symptoms = self
             .indices(codes)
@@ -258,10 +450,18 @@ impl State {
                 };
                 let mut days_out: Vec<Histogram> = histograms.iter().take(days).copied().collect();
                 days_out.resize(days, Histogram::default());
-                SymptomCohort { code: code.clone(), days: days_out, affected, events }
+                SymptomCohort {
+                    code: code.clone(),
+                    days: days_out,
+                    affected,
+                    events,
+                }
             })
             .collect();
-        Cohort { treatments: agg.map_or(0, |a| a.treatments), symptoms }
+        Cohort {
+            treatments: agg.map_or(0, |a| a.treatments),
+            symptoms,
+        }
     }
 
     fn apply(&mut self, changes: Changes) {
@@ -277,83 +477,86 @@ impl State {
     fn apply_scores(&mut self, row: Scores) {
         let next = self.codes.len();
         let code = *self.codes.entry(row.symptom_code).or_insert(next);
-        let Some(t) = self.treatments.get_mut(&row.treatment_id) else { return };
-        let agg = self.aggregates.entry(t.protocol_id).or_default();
-        if agg.codes.len() <= code {
-            agg.codes.resize_with(code + 1, Default::default);
-        }
-        let (histograms, affected, events) = &mut agg.codes[code];
+        let Some(t) = self.treatments.get_mut(&row.treatment_id) else {
+            return;
+        };
         if t.daily.len() <= code {
             t.daily.resize(code + 1, Vec::new());
         }
         let series = &mut t.daily[code];
         let before = course(series);
+        let (mut cells, mut new_days) = (vec![], vec![]);
         for (&day, &score) in row.days.iter().zip(&row.scores) {
-            let (Ok(day), Ok(score)) = (u16::try_from(day), u8::try_from(score)) else { continue };
+            let (Ok(day), Ok(score)) = (u16::try_from(day), u8::try_from(score)) else {
+                continue;
+            };
             let d = usize::from(day);
             if series.len() <= d {
                 series.resize(d + 1, None);
-            }
-            if histograms.len() <= d {
-                histograms.resize(d + 1, Histogram::default());
             }
             // The worst score of the day: applying a score twice changes nothing.
             let old = series[d];
             let new = old.map_or(score, |s| s.max(score));
             if old != Some(new) {
-                if let Some(old) = old {
-                    histograms[d].remove(old);
-                }
-                histograms[d].add(new);
                 series[d] = Some(new);
+                cells.push((d, old, new));
             }
             if let Err(at) = t.days.binary_search(&day) {
                 t.days.insert(at, day);
-                if agg.checked.len() <= d {
-                    agg.checked.resize(d + 1, 0);
-                }
-                agg.checked[d] += 1;
+                new_days.push(d);
             }
         }
         let after = course(series);
-        if after != before {
-            events.remove(before);
-            events.add(after);
-            *affected = *affected + u32::from(after != Course::Unaffected) - u32::from(before != Course::Unaffected);
+        for segment in Segment::of(t) {
+            let agg = self.aggregates.entry((t.protocol_id, segment)).or_default();
+            agg.apply(code, &cells, &new_days, before, after);
         }
     }
 
     fn upsert_treatment(&mut self, f: TreatmentFacts) {
         let tz: Tz = f.timezone.parse().unwrap_or(Tz::UTC);
-        let performed_on = local_date(f.performed_at, tz);
-        let agg = self.aggregates.entry(f.protocol_id).or_default();
-        agg.tz = Some(tz);
-        let facts = Treatment {
+        self.zones.insert(f.protocol_id, tz);
+        let mut t = Treatment {
             id: f.id,
             clinic_id: f.clinic_id,
             protocol_id: f.protocol_id,
             patient_id: f.patient_id,
             performed_at: f.performed_at,
-            performed_on,
+            performed_on: local_date(f.performed_at, tz),
             fitzpatrick_type: f.fitzpatrick_type,
             session_number: f.session_number,
             areas: crate::domain::codes::parse_all(&f.areas, Area::parse),
             daily: Vec::new(),
             days: Vec::new(),
         };
-        match self.treatments.get_mut(&f.id) {
-            // A patient's details changed; the treatment's date and protocol never do.
-            Some(existing) => {
-                let (daily, days) = (std::mem::take(&mut existing.daily), std::mem::take(&mut existing.days));
-                *existing = Treatment { daily, days, ..facts };
+        // Each area is one segment: a repeated area must not count twice.
+        t.areas.sort();
+        t.areas.dedup();
+        match self.treatments.remove(&f.id) {
+            // A patient's details changed (a skin type, say): move the treatment between segments.
+            Some(old) => {
+                for segment in Segment::of(&old) {
+                    self.aggregates
+                        .entry((old.protocol_id, segment))
+                        .or_default()
+                        .contribute(&old, -1);
+                }
+                (t.daily, t.days) = (old.daily, old.days);
             }
             None => {
-                agg.treatments += 1;
-                agg.by_date.entry(performed_on).or_default().push(f.id);
-                self.by_protocol.entry(f.protocol_id).or_default().push(f.id);
+                self.by_protocol
+                    .entry(f.protocol_id)
+                    .or_default()
+                    .push(f.id);
                 self.by_patient.entry(f.patient_id).or_default().push(f.id);
-                self.treatments.insert(f.id, facts);
             }
         }
+        for segment in Segment::of(&t) {
+            self.aggregates
+                .entry((t.protocol_id, segment))
+                .or_default()
+                .contribute(&t, 1);
+        }
+        self.treatments.insert(f.id, t);
     }
 }

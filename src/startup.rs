@@ -50,9 +50,14 @@ impl Application {
         // Load the recovery read model now, so the first view doesn't wait for it.
         let (preload_pool, preload_store) = (pool.clone(), store.clone());
         std::thread::spawn(move || {
-            let loaded = preload_pool.get().map_err(anyhow::Error::from).and_then(|mut conn| {
-                preload_store.refresh(&mut conn).map_err(anyhow::Error::from)
-            });
+            let loaded = preload_pool
+                .get()
+                .map_err(anyhow::Error::from)
+                .and_then(|mut conn| {
+                    preload_store
+                        .refresh(&mut conn)
+                        .map_err(anyhow::Error::from)
+                });
             if let Err(e) = loaded {
                 tracing::warn!(error = %e, "the recovery views will load on first use");
             }

@@ -95,16 +95,6 @@ pub struct EnrollmentCodeStatus {
     pub used_at: Option<DateTime<Utc>>,
 }
 
-fn stored_concerns(concerns: &[Concern]) -> Vec<Option<String>> {
-    let mut concerns = concerns.to_vec();
-    concerns.sort();
-    concerns.dedup();
-    codes::to_strings(&concerns, Concern::as_str)
-        .into_iter()
-        .map(Some)
-        .collect()
-}
-
 fn check_fields(
     invalid: &mut Invalid,
     external_ref: Option<&str>,
@@ -158,7 +148,7 @@ pub async fn create(
         display_name: req.display_name.map(|s| s.trim().to_string()),
         birth_year: req.birth_year,
         fitzpatrick_type: req.fitzpatrick_type,
-        concerns: stored_concerns(&req.concerns),
+        concerns: codes::stored(&req.concerns, Concern::as_str),
         created_at: now,
         updated_at: now,
     };
@@ -257,7 +247,10 @@ pub async fn update(
         display_name: req.display_name.map(|d| d.map(|s| s.trim().to_string())),
         birth_year: req.birth_year,
         fitzpatrick_type: req.fitzpatrick_type,
-        concerns: req.concerns.as_deref().map(stored_concerns),
+        concerns: req
+            .concerns
+            .as_deref()
+            .map(|c| codes::stored(c, Concern::as_str)),
         updated_at: Some(Utc::now()),
     };
     let patient = db::run(&pool, move |conn| {

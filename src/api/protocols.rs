@@ -98,19 +98,13 @@ fn validate(clinic_id: Uuid, req: NewProtocol) -> Result<db::protocols::Protocol
         "must be at most 10000 characters",
     );
     invalid.into_result()?;
-    let mut areas = req.areas;
-    areas.sort();
-    areas.dedup();
     Ok(db::protocols::Protocol {
         id: Uuid::new_v4(),
         clinic_id,
         name,
         procedure: req.procedure.as_str().into(),
         needle_depth_mm: req.needle_depth_mm,
-        areas: codes::to_strings(&areas, Area::as_str)
-            .into_iter()
-            .map(Some)
-            .collect(),
+        areas: codes::stored(&req.areas, Area::as_str),
         sessions_planned: req.sessions_planned,
         interval_days: req.interval_days,
         check_in_days: days.into_iter().map(Some).collect(),

@@ -1,7 +1,7 @@
 //! The recovery views: a protocol's cohort curves and time to resolution, protocols side by side, a
 //! patient's recovery against their cohort, and the clinic at a glance.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use actix_web::{get, web};
 use chrono::{DateTime, Days, NaiveDate, Utc};
@@ -438,6 +438,21 @@ fn cohort_on(s: &SymptomCohort, day: usize) -> (Option<u8>, Option<u8>) {
     }
 }
 
+/// The cohort's 90th percentile of each day, where enough treatments reported it.
+pub fn cohort_p90s(cohort: &SymptomCohort) -> Vec<Option<u8>> {
+    (0..cohort.days.len())
+        .map(|day| cohort_on(cohort, day).1)
+        .collect()
+}
+
+/// Whether some day's score was above the cohort's 90th percentile for that day.
+pub fn slower_than_usual(series: &[Option<u8>], p90s: &[Option<u8>]) -> bool {
+    series
+        .iter()
+        .zip(p90s)
+        .any(|(score, p90)| matches!((score, p90), (Some(s), Some(p90)) if s > p90))
+}
+
 /// One symptom of one treatment against its cohort.
 pub fn patient_symptom(
     code: &str,
@@ -468,9 +483,7 @@ pub fn patient_symptom(
     };
     Some(PatientSymptom {
         code: code.to_string(),
-        slower_than_usual: days
-            .iter()
-            .any(|d| d.cohort_p90.is_some_and(|p90| d.score > p90)),
+        slower_than_usual: cohort.is_some_and(|c| slower_than_usual(series, &cohort_p90s(c))),
         days,
         resolved_day,
         censored_at,
@@ -499,16 +512,24 @@ pub async fn patient_recovery(
         let codes = catalogue(conn, caller.tenant)?;
         let protocols = db::protocols::all(conn, caller.tenant)?;
         store.refresh(conn)?;
+        // The cohorts first: `with_treatments` holds the store's lock while it runs.
+        let cohorts: HashMap<Uuid, Cohort> = protocols
+            .iter()
+            .map(|p| {
+                (
+                    p.id,
+                    store.cohort(p.id, &codes, last_day(p), &Filter::default()),
+                )
+            })
+            .collect();
         let mut treatments = store.with_treatments(Of::Patient(patient_id), &codes, |treatments| {
             treatments
                 .into_iter()
-                .map(|pt| {
-                    let t = pt.treatment;
-                    let cohort = protocols
-                        .iter()
-                        .find(|p| p.id == t.protocol_id)
-                        .map(|p| store.cohort(p.id, &codes, last_day(p), &Filter::default()));
-                    PatientTreatmentRecovery {
+                .map(
+                    |TreatmentSeries {
+                         treatment: t,
+                         series,
+                     }| PatientTreatmentRecovery {
                         treatment_id: t.id,
                         protocol_id: t.protocol_id,
                         performed_at: t.performed_at,
@@ -516,15 +537,12 @@ pub async fn patient_recovery(
                             .iter()
                             .enumerate()
                             .filter_map(|(i, code)| {
-                                patient_symptom(
-                                    code,
-                                    pt.series[i],
-                                    cohort.as_ref().map(|c| &c.symptoms[i]),
-                                )
+                                let cohort = cohorts.get(&t.protocol_id).map(|c| &c.symptoms[i]);
+                                patient_symptom(code, series[i], cohort)
                             })
                             .collect(),
-                    }
-                })
+                    },
+                )
                 .collect::<Vec<_>>()
         });
         treatments.sort_by(|a, b| {
@@ -597,47 +615,51 @@ pub async fn dashboard(
             let last = last_day(p);
             let plan = schedule(p);
             let cohort = store.cohort(p.id, &codes, last, &Filter::default());
+            let p90s: Vec<Vec<Option<u8>>> = cohort.symptoms.iter().map(cohort_p90s).collect();
             // Only treatments whose schedule reaches into the last seven days matter here.
-            let earliest = week_start.and_then(|w| w.checked_sub_days(Days::new(u64::from(last)))).unwrap_or(today);
-            store.with_treatments(Of::ProtocolBetween(p.id, earliest, today), &codes, |treatments| {
-                for TreatmentSeries {
-                    treatment: t,
-                    series,
-                } in treatments
-                {
-                    let (d, n) = adherence(
-                        t.performed_on,
-                        &plan,
-                        |day| t.checked_in(day),
-                        today,
-                        week_start,
-                    );
-                    (done, due) = (done + d, due + n);
-                    let day = (today - t.performed_on).num_days();
-                    if !(0..=i64::from(last)).contains(&day) {
-                        continue;
+            let earliest = week_start
+                .and_then(|w| w.checked_sub_days(Days::new(u64::from(last))))
+                .unwrap_or(today);
+            store.with_treatments(
+                Of::ProtocolBetween(p.id, earliest, today),
+                &codes,
+                |treatments| {
+                    for TreatmentSeries {
+                        treatment: t,
+                        series,
+                    } in treatments
+                    {
+                        let (d, n) = adherence(
+                            t.performed_on,
+                            &plan,
+                            |day| t.checked_in(day),
+                            today,
+                            week_start,
+                        );
+                        (done, due) = (done + d, due + n);
+                        let day = (today - t.performed_on).num_days();
+                        if !(0..=i64::from(last)).contains(&day) {
+                            continue;
+                        }
+                        active += 1;
+                        let above: Vec<String> = codes
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, _)| slower_than_usual(series[*i], &p90s[*i]))
+                            .map(|(_, code)| code.clone())
+                            .collect();
+                        if !above.is_empty() {
+                            slow.push(SlowRecovery {
+                                patient_id: t.patient_id,
+                                treatment_id: t.id,
+                                protocol_id: t.protocol_id,
+                                day,
+                                symptoms: above,
+                            });
+                        }
                     }
-                    active += 1;
-                    let above: Vec<String> = codes
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, code)| {
-                            patient_symptom(code, series[*i], Some(&cohort.symptoms[*i]))
-                                .is_some_and(|s| s.slower_than_usual)
-                        })
-                        .map(|(_, code)| code.clone())
-                        .collect();
-                    if !above.is_empty() {
-                        slow.push(SlowRecovery {
-                            patient_id: t.patient_id,
-                            treatment_id: t.id,
-                            protocol_id: t.protocol_id,
-                            day,
-                            symptoms: above,
-                        });
-                    }
-                }
-            });
+                },
+            );
         }
         Ok(Dashboard {
             active_treatments: active,

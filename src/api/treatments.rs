@@ -165,10 +165,7 @@ pub async fn create(
             }
         };
         let areas = match &req.areas {
-            Some(areas) => codes::to_strings(areas, Area::as_str)
-                .into_iter()
-                .map(Some)
-                .collect(),
+            Some(areas) => codes::stored(areas, Area::as_str),
             None => protocol.areas.clone(),
         };
         let treatment = db::treatments::Treatment {

@@ -80,7 +80,10 @@ pub fn parse_all<T>(codes: &[Option<String>], parse: fn(&str) -> Option<T>) -> V
     codes.iter().flatten().filter_map(|c| parse(c)).collect()
 }
 
-/// Codes as the database stores them.
-pub fn to_strings<T: Copy>(codes: &[T], as_str: fn(T) -> &'static str) -> Vec<String> {
-    codes.iter().map(|c| as_str(*c).to_owned()).collect()
+/// Codes as the database stores them: sorted, each once.
+pub fn stored<T: Copy + Ord>(codes: &[T], as_str: fn(T) -> &'static str) -> Vec<Option<String>> {
+    let mut codes = codes.to_vec();
+    codes.sort();
+    codes.dedup();
+    codes.iter().map(|c| Some(as_str(*c).to_owned())).collect()
 }

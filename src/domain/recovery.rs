@@ -99,7 +99,11 @@ impl Events {
             self.resolved.resize(day + 1, 0);
             self.censored.resize(day + 1, 0);
         }
-        Some(if resolved { &mut self.resolved[day] } else { &mut self.censored[day] })
+        Some(if resolved {
+            &mut self.resolved[day]
+        } else {
+            &mut self.censored[day]
+        })
     }
 
     pub fn total_resolved(&self) -> u32 {
@@ -272,8 +276,12 @@ pub fn adherence(
 ) -> (u32, u32) {
     let (mut done, mut due) = (0, 0);
     for &day in schedule {
-        let Ok(day) = u16::try_from(day) else { continue };
-        let Some(date) = performed_on.checked_add_days(chrono::Days::new(u64::from(day))) else { continue };
+        let Ok(day) = u16::try_from(day) else {
+            continue;
+        };
+        let Some(date) = performed_on.checked_add_days(chrono::Days::new(u64::from(day))) else {
+            continue;
+        };
         if window_start.is_some_and(|start| date < start) {
             continue;
         }

@@ -326,7 +326,9 @@ async fn the_views_equal_a_computation_from_the_raw_check_ins() {
         if n == 1 {
             // A skin type corrected after the fact moves the patient between filtered cohorts.
             let path = format!("/v1/patients/{}", c.treatments[2].1);
-            app.patch(&path, &c.clinician, json!({"fitzpatrick_type": 3})).await.ok(200);
+            app.patch(&path, &c.clinician, json!({"fitzpatrick_type": 3}))
+                .await
+                .ok(200);
         }
         let raw = Raw::load(&app);
         for (protocol, query, keep) in [

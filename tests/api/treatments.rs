@@ -23,10 +23,11 @@ async fn a_treatment_takes_the_protocols_defaults_and_counts_sessions() {
 
     let mut custom = treatment(&s.protocol);
     custom["needle_depth_mm"] = json!(0.5);
-    custom["areas"] = json!(["neck"]);
+    custom["areas"] = json!(["neck", "face", "neck"]);
     custom["session_number"] = json!(1);
     let t = app.post(&path, &s.clinician, custom).await;
     assert_eq!(t.ok(201)["needle_depth_mm"], 0.5);
+    assert_eq!(t.body["areas"], json!(["face", "neck"]));
     assert_eq!(t.body["session_number"], 1);
 }
 

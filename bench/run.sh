@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The benchmark, start to finish: generate SCORES scores (once), load them into their own database,
+# serve it, run the load, then run the same SQL through pgbench as the ceiling. See bench/README.md.
+#   bash bench/run.sh 1000000
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scores=${1:-1000000}
+seconds=${SECONDS_PER_PHASE:-15}
+pg=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
+db="aftercare_bench_$scores"
+dir=${BENCH_DIR:-/tmp/aftercare-bench-$scores}
+port=18090
+
+cargo build -q --release --bin aftercare --example bench-generate --example bench-load
+bin="${CARGO_TARGET_DIR:-target}/release"
+
+if ! psql "$pg/$db" -qtAc 'SELECT 1' >/dev/null 2>&1; then
+  time "$bin/examples/bench-generate" "$scores" "$dir"
+  psql "$pg/postgres" -qc "CREATE DATABASE $db"
+  DATABASE_URL="$pg/$db" "$bin/aftercare" migrate
+  time psql "$pg/$db" -q -f "$dir/load.sql"
+fi
+psql "$pg/$db" -qtAc "SELECT 'treatments: ' || count(*) FROM treatments UNION ALL
+                      SELECT 'check-ins: ' || count(*) FROM check_ins UNION ALL
+                      SELECT 'scores: ' || count(*) FROM check_in_scores"
+
+export DATABASE_URL="$pg/$db" AFTERCARE_ADDR="127.0.0.1:$port" RUST_LOG=warn
+AFTERCARE_JWT_SECRET=$(openssl rand -hex 32)
+export AFTERCARE_JWT_SECRET
+"$bin/aftercare" serve &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.2; done
+echo
+"$bin/examples/bench-load" "http://127.0.0.1:$port" 500 4 "$seconds"
+echo "server memory (RSS): $(ps -o rss= -p $server) KiB"
+
+# The ceiling: the SQL those requests run, straight through pgbench at the same concurrency.
+ids=$(psql "$pg/$db" -qtAc "SELECT t.clinic_id, t.protocol_id, t.id, t.patient_id FROM treatments t ORDER BY t.performed_at DESC LIMIT 1")
+IFS='|' read -r clinic protocol treatment patient <<<"$ids"
+vars=(-D "clinic=$clinic" -D "protocol=$protocol" -D "treatment=$treatment" -D "patient=$patient")
+echo
+echo "pgbench, the SQL of one protocol view (4 clients, ${seconds} s):"
+pgbench -n -c 4 -j 2 -T "$seconds" "${vars[@]}" -f bench/pgbench/view.sql "$pg/$db" | grep -E 'latency average|tps'
+echo "pgbench, the SQL of one check-in (8 clients, ${seconds} s):"
+pgbench -n -c 8 -j 2 -T "$seconds" "${vars[@]}" -f bench/pgbench/check_in.sql "$pg/$db" | grep -E 'latency average|tps'
