@@ -92,7 +92,8 @@ impl Out {
                 self.dir.join(format!("{table}.tsv")).display()
             );
         }
-        sql += "COMMIT;\nANALYZE;\n";
+        // Vacuumed now, so that autovacuum does not wake up in the middle of a measurement.
+        sql += "COMMIT;\nVACUUM (ANALYZE);\n";
         std::fs::write(self.dir.join("load.sql"), sql).expect("write load.sql");
     }
 }
