@@ -13,6 +13,8 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// How long a request waits for a free connection before it is answered 503.
     pub db_acquire_timeout: Duration,
+    /// How often the server looks for missed check-ins.
+    pub job_interval: Duration,
 }
 
 #[derive(Clone)]
@@ -47,6 +49,7 @@ impl Settings {
                 "AFTERCARE_DB_ACQUIRE_TIMEOUT_MS",
                 2000,
             )?),
+            job_interval: Duration::from_secs(var_or("AFTERCARE_JOB_INTERVAL", 300u64)?.max(1)),
         })
     }
 }

@@ -7,5 +7,6 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod jobs;
 pub mod recovery;
 pub mod startup;

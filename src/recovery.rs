@@ -239,7 +239,8 @@ struct State {
 #[derive(Default)]
 pub struct Store {
     state: RwLock<State>,
-    refreshing: Mutex<()>,
+    /// Held while refreshing; holds when the last refresh began.
+    refreshing: Mutex<Option<std::time::Instant>>,
 }
 
 pub enum Of {
@@ -261,7 +262,20 @@ impl Store {
 
     /// Brings the copy up to date with what the database has committed.
     pub fn refresh(&self, conn: &mut PgConnection) -> QueryResult<()> {
-        let _one_at_a_time = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
+        self.refresh_if_older(conn, std::time::Duration::ZERO)
+    }
+
+    /// Refreshes unless the last refresh began less than `age` ago.
+    pub fn refresh_if_older(
+        &self,
+        conn: &mut PgConnection,
+        age: std::time::Duration,
+    ) -> QueryResult<()> {
+        let mut last = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
+        if age > std::time::Duration::ZERO && last.is_some_and(|at| at.elapsed() < age) {
+            return Ok(());
+        }
+        *last = Some(std::time::Instant::now());
         let since = self.read().snapshot.clone();
         let changes = changes(conn, since.as_deref())?;
         self.state
@@ -356,6 +370,30 @@ impl Store {
                 .count() as u64;
         }
         (done, due)
+    }
+
+    /// Applies `f` to each of a protocol's treatments in their first week (days 0-7 by the clinic's
+    /// calendar), with today's date there, and keeps what it returns.
+    pub fn first_week<R>(
+        &self,
+        protocol_id: Uuid,
+        f: impl Fn(&Treatment, NaiveDate) -> Option<R>,
+    ) -> Vec<R> {
+        let state = self.read();
+        let today = local_date(
+            Utc::now(),
+            state.zones.get(&protocol_id).copied().unwrap_or(Tz::UTC),
+        );
+        let Some(agg) = state.aggregates.get(&(protocol_id, Segment::All)) else {
+            return vec![];
+        };
+        let start = today.checked_sub_days(Days::new(8)).unwrap_or(today);
+        agg.by_date
+            .range(start..=today)
+            .flat_map(|(_, ids)| ids)
+            .filter_map(|id| state.treatments.get(id))
+            .filter_map(|t| f(t, today))
+            .collect()
     }
 
     /// Calls `f` with the chosen treatments, each with its daily scores of `codes`. `f` runs under

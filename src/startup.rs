@@ -33,13 +33,20 @@ impl Application {
             settings.db_acquire_timeout,
         );
         let listener = TcpListener::bind(&settings.addr)?;
-        Self::with_listener(listener, pool, Keys::new(&settings.jwt))
+        Self::with_listener(
+            listener,
+            pool,
+            Keys::new(&settings.jwt),
+            Some(settings.job_interval),
+        )
     }
 
+    /// The service on `listener`; with `job_interval`, the background jobs run too.
     pub fn with_listener(
         listener: TcpListener,
         pool: Pool,
         keys: Keys,
+        job_interval: Option<std::time::Duration>,
     ) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
         let doc = api::openapi();
@@ -47,6 +54,9 @@ impl Application {
         let pool = web::Data::new(pool);
         let keys = web::Data::new(keys);
         let store = web::Data::new(Store::new());
+        if let Some(interval) = job_interval {
+            crate::jobs::spawn(pool.get_ref().clone(), store.clone().into_inner(), interval);
+        }
         // Load the recovery read model now, so the first view doesn't wait for it.
         let (preload_pool, preload_store) = (pool.clone(), store.clone());
         std::thread::spawn(move || {

@@ -2,12 +2,13 @@
 //! offline. Both are idempotent by the id the app chooses.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use diesel::PgConnection;
+use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -16,11 +17,14 @@ use super::extract::{Json, Page, PageParams, parse};
 use crate::auth::Caller;
 use crate::db::check_ins::{CheckIn as CheckInRow, ScoreRow, Stored};
 use crate::db::{self, Cursor, Pool, Tenant, into_page};
+use crate::domain::alerts::{Level, Observation, Rule, evaluate};
 use crate::domain::check_in::{MAX_NOTE_CHARS, check_recorded_at, truncate_to_micros};
+use crate::domain::recovery::MIN_COHORT;
 use crate::domain::schedule::day_of;
 use crate::domain::symptoms::{Item, SymptomKind, validate_scores};
 use crate::domain::{Invalid, check_text};
 use crate::error::{ApiError, Problem};
+use crate::recovery::{Filter, Store};
 
 /// Answers to the aftercare questions; each may be left out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -57,12 +61,38 @@ pub struct NewCheckIn {
     pub note: Option<String>,
 }
 
-/// An alert a check-in raised.
-#[derive(Debug, Serialize, ToSchema)]
+/// An alert a check-in raised, or added its evidence to.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AlertRef {
     pub id: Uuid,
-    pub rule: String,
-    pub level: String,
+    pub rule: Rule,
+    pub level: Level,
+}
+
+/// The answer to a posted check-in: the stored check-in and the alerts it raised.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckInReceipt {
+    #[serde(flatten)]
+    pub check_in: CheckIn,
+    pub alerts: Vec<AlertRef>,
+    /// True when an alert is urgent: the app should tell the patient to contact the clinic.
+    pub contact_clinic: bool,
+    /// What to tell the patient when `contact_clinic` is true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'static str>,
+}
+
+const CONTACT_CLINIC: &str = "Some of your answers need a clinician's attention. Please contact your clinic today; \
+    if you feel very unwell, seek urgent care.";
+
+fn receipt(stored: Stored, alerts: Vec<AlertRef>) -> CheckInReceipt {
+    let urgent = alerts.iter().any(|a| a.level == Level::Urgent);
+    CheckInReceipt {
+        check_in: stored.into(),
+        alerts,
+        contact_clinic: urgent,
+        message: urgent.then_some(CONTACT_CLINIC),
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -78,8 +108,6 @@ pub struct CheckIn {
     pub note: Option<String>,
     /// When the server stored it.
     pub received_at: DateTime<Utc>,
-    /// Alerts this check-in raised (only in the answer to the post that stored it).
-    pub alerts: Vec<AlertRef>,
 }
 
 impl From<Stored> for CheckIn {
@@ -103,7 +131,6 @@ impl From<Stored> for CheckIn {
             },
             note: c.note,
             received_at: c.received_at,
-            alerts: vec![],
         }
     }
 }
@@ -143,9 +170,9 @@ fn fingerprint((c, scores): &Stored) -> Fingerprint {
 
 /// What storing one check-in came to.
 enum Outcome {
-    Created(Stored),
+    Created(Stored, Vec<AlertRef>),
     /// The same check-in was stored before; nothing new was stored.
-    Replayed(Stored),
+    Replayed(Stored, Vec<AlertRef>),
 }
 
 /// What every check-in of one patient's request is checked against, loaded once.
@@ -156,14 +183,18 @@ struct Context {
     catalogue: Vec<Item>,
     now: DateTime<Utc>,
     treatments: HashMap<Uuid, Option<db::treatments::Treatment>>,
+    store: Arc<Store>,
 }
 
 impl Context {
     fn load(
         conn: &mut PgConnection,
+        store: Arc<Store>,
         tenant: Tenant,
         patient_id: Uuid,
     ) -> Result<Context, ApiError> {
+        // The cohort that `slower_than_peers` compares with may lag by a second, not more.
+        store.refresh_if_older(conn, std::time::Duration::from_secs(1))?;
         let clinic = db::clinics::get(conn, tenant)?;
         let catalogue = db::symptoms::catalogue(conn, tenant)?
             .into_iter()
@@ -181,6 +212,7 @@ impl Context {
             catalogue,
             now: Utc::now(),
             treatments: HashMap::new(),
+            store,
         })
     }
 
@@ -249,17 +281,99 @@ impl Context {
                 day,
             })
             .collect();
-        if db::check_ins::insert(conn, &row, &score_rows)? {
-            return Ok(Outcome::Created((row, score_rows)));
+        // The check-in and the alerts it raises are stored together, or not at all.
+        conn.transaction(|conn| {
+            if db::check_ins::insert(conn, &row, &score_rows)? {
+                let alerts = self.raise_alerts(conn, &row, &score_rows, treatment.protocol_id)?;
+                return Ok(Outcome::Created((row, score_rows), alerts));
+            }
+            // The id is taken: the same check-in sent again, or a different one under a used id.
+            let conflict = || {
+                ApiError::Conflict("a different check-in was already stored under this id".into())
+            };
+            let existing = db::check_ins::get(conn, self.tenant, req.id)?.ok_or_else(conflict)?;
+            if fingerprint(&existing) != fingerprint(&(row, score_rows)) {
+                return Err(conflict());
+            }
+            let alerts = db::alerts::of_check_in(conn, self.tenant, req.id)?
+                .into_iter()
+                .filter_map(|a| {
+                    Some(AlertRef {
+                        id: a.id,
+                        rule: Rule::parse(&a.rule)?,
+                        level: Level::parse(&a.level)?,
+                    })
+                })
+                .collect();
+            Ok(Outcome::Replayed(existing, alerts))
+        })
+    }
+
+    /// Runs the rules a check-in can trigger, and raises (or adds evidence to) their alerts.
+    fn raise_alerts(
+        &self,
+        conn: &mut PgConnection,
+        row: &CheckInRow,
+        scores: &[ScoreRow],
+        protocol_id: Uuid,
+    ) -> Result<Vec<AlertRef>, ApiError> {
+        let previous = db::check_ins::previous_scores(
+            conn,
+            self.tenant,
+            row.treatment_id,
+            row.recorded_at,
+            row.id,
+        )?;
+        let kinds: Vec<(String, SymptomKind, i16)> = scores
+            .iter()
+            .filter_map(|s| {
+                let item = self.catalogue.iter().find(|i| i.code == s.symptom_code)?;
+                Some((s.symptom_code.clone(), item.kind, s.score))
+            })
+            .collect();
+        let codes: Vec<String> = kinds.iter().map(|(c, _, _)| c.clone()).collect();
+        let day = u16::try_from(row.day).unwrap_or(u16::MAX);
+        let cohort = self
+            .store
+            .cohort(protocol_id, &codes, day, &Filter::default());
+        let peers_p90 = |code: &str| {
+            let h = cohort
+                .symptoms
+                .iter()
+                .find(|s| s.code == code)?
+                .days
+                .get(usize::from(day))?;
+            (h.n() >= MIN_COHORT)
+                .then(|| h.percentile(90))
+                .flatten()
+                .map(i16::from)
+        };
+        let observation = Observation {
+            day: row.day,
+            scores: &kinds,
+            previous: previous.as_ref(),
+            peers_p90: &peers_p90,
+        };
+        let mut raised = vec![];
+        for (rule, evidence) in evaluate(&observation) {
+            let level = rule.level();
+            let id = db::alerts::raise(
+                conn,
+                self.tenant,
+                &db::alerts::Raise {
+                    patient_id: row.patient_id,
+                    treatment_id: row.treatment_id,
+                    rule: rule.as_str(),
+                    level: level.as_str(),
+                    level_rank: level.rank(),
+                    day: row.day,
+                    check_in_id: Some(row.id),
+                    detail: serde_json::to_value(&evidence).map_err(ApiError::internal)?,
+                },
+            )?;
+            raised.push(AlertRef { id, rule, level });
         }
-        // The id is taken: the same check-in sent again, or a different one under a used id.
-        let conflict =
-            || ApiError::Conflict("a different check-in was already stored under this id".into());
-        let existing = db::check_ins::get(conn, self.tenant, req.id)?.ok_or_else(conflict)?;
-        if fingerprint(&existing) != fingerprint(&(row, score_rows)) {
-            return Err(conflict());
-        }
-        Ok(Outcome::Replayed(existing))
+        Ok(raised)
     }
 }
 
@@ -272,28 +386,30 @@ impl Context {
     request_body = NewCheckIn,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Stored", body = CheckIn, headers(("Location" = String))),
-        (status = 200, description = "Stored before; nothing new was stored", body = CheckIn),
+        (status = 201, description = "Stored", body = CheckInReceipt, headers(("Location" = String))),
+        (status = 200, description = "Stored before; nothing new was stored", body = CheckInReceipt),
         (status = 409, description = "A different check-in has this id", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/check-ins")]
 pub async fn create(
     pool: web::Data<Pool>,
+    store: web::Data<Store>,
     caller: Caller,
     Json(req): Json<NewCheckIn>,
 ) -> Result<HttpResponse, ApiError> {
     let patient_id = caller.patient()?;
+    let store = store.into_inner();
     let outcome = db::run(&pool, move |conn| {
-        Context::load(conn, caller.tenant, patient_id)?.store(conn, req)
+        Context::load(conn, store, caller.tenant, patient_id)?.store(conn, req)
     })
     .await?;
     Ok(match outcome {
-        Outcome::Created(stored) => super::created(
+        Outcome::Created(stored, alerts) => super::created(
             format!("/v1/check-ins/{}", stored.0.id),
-            CheckIn::from(stored),
+            receipt(stored, alerts),
         ),
-        Outcome::Replayed(stored) => HttpResponse::Ok().json(CheckIn::from(stored)),
+        Outcome::Replayed(stored, alerts) => HttpResponse::Ok().json(receipt(stored, alerts)),
     })
 }
 
@@ -323,7 +439,7 @@ pub struct BatchItemResult {
     /// As if the item had been posted alone: 201 stored, 200 stored before, 409, or 422.
     pub status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub check_in: Option<CheckIn>,
+    pub check_in: Option<CheckInReceipt>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<Problem>,
 }
@@ -346,6 +462,7 @@ pub struct BatchResult {
 #[post("/v1/check-ins/batch")]
 pub async fn create_batch(
     pool: web::Data<Pool>,
+    store: web::Data<Store>,
     caller: Caller,
     Json(batch): Json<CheckInBatch, BATCH_LIMIT_BYTES>,
 ) -> Result<web::Json<BatchResult>, ApiError> {
@@ -356,8 +473,9 @@ pub async fn create_batch(
             "must hold 1 to 100 check-ins",
         ));
     }
+    let store = store.into_inner();
     let results = db::run(&pool, move |conn| {
-        let mut ctx = Context::load(conn, caller.tenant, patient_id)?;
+        let mut ctx = Context::load(conn, store, caller.tenant, patient_id)?;
         let results = batch
             .check_ins
             .into_iter()
@@ -372,8 +490,8 @@ pub async fn create_batch(
                     .and_then(|bytes| parse::<NewCheckIn>(&bytes))
                     .and_then(|req| ctx.store(conn, req));
                 let (status, check_in, problem) = match outcome {
-                    Ok(Outcome::Created(s)) => (StatusCode::CREATED, Some(CheckIn::from(s)), None),
-                    Ok(Outcome::Replayed(s)) => (StatusCode::OK, Some(CheckIn::from(s)), None),
+                    Ok(Outcome::Created(s, a)) => (StatusCode::CREATED, Some(receipt(s, a)), None),
+                    Ok(Outcome::Replayed(s, a)) => (StatusCode::OK, Some(receipt(s, a)), None),
                     // A database that fails fails the batch: the app retries it whole.
                     Err(e @ (ApiError::Unavailable(_) | ApiError::Internal(_))) => return Err(e),
                     Err(e) => (

@@ -1,6 +1,7 @@
 //! The HTTP API: every route is registered in [`routes`], and the OpenAPI document is collected from
 //! the same registration, so the two can't disagree.
 
+pub mod alerts;
 pub mod auth;
 pub mod check_ins;
 pub mod extract;
@@ -61,7 +62,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(check_ins::get)
         .service(check_ins::list)
         .service(recovery::patient_recovery)
-        .service(recovery::dashboard);
+        .service(recovery::dashboard)
+        .service(alerts::list)
+        .service(alerts::get)
+        .service(alerts::acknowledge)
+        .service(alerts::resolve);
 }
 
 #[derive(OpenApi)]
@@ -85,6 +90,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "patients", description = "Patients and their enrollment codes"),
         (name = "treatments", description = "Treatment sessions and check-in schedules"),
         (name = "check-ins", description = "Patients' daily check-ins"),
+        (name = "alerts", description = "The alert queue: what the rules raised, urgent first"),
         (name = "recovery", description = "Recovery against the protocol's cohort: curves, time to resolution, comparisons"),
         (name = "health", description = "Liveness and readiness"),
     )

@@ -21,8 +21,7 @@ use crate::domain::schedule::local_date;
 use crate::error::ApiError;
 use crate::recovery::{Cohort, Filter, Of, Store, SymptomCohort, TreatmentSeries};
 
-/// Cohort figures for a day are shown only once this many treatments reported the symptom that day.
-pub const MIN_COHORT: u32 = 20;
+pub use crate::domain::recovery::MIN_COHORT;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DayStats {

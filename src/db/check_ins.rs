@@ -142,3 +142,28 @@ pub fn count_received_since(
         .count()
         .get_result(conn)
 }
+
+/// The scores of the check-in recorded just before `before` for the same treatment (other than `except`).
+pub fn previous_scores(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    treatment_id: Uuid,
+    before: DateTime<Utc>,
+    except: Uuid,
+) -> QueryResult<Option<std::collections::BTreeMap<String, i16>>> {
+    let previous: Option<Uuid> = check_ins::table
+        .filter(check_ins::clinic_id.eq(tenant.id()))
+        .filter(check_ins::treatment_id.eq(treatment_id))
+        .filter(check_ins::recorded_at.lt(before))
+        .filter(check_ins::id.ne(except))
+        .order((check_ins::recorded_at.desc(), check_ins::id.desc()))
+        .select(check_ins::id)
+        .first(conn)
+        .optional()?;
+    let Some(id) = previous else { return Ok(None) };
+    let scores = check_in_scores::table
+        .filter(check_in_scores::check_in_id.eq(id))
+        .select((check_in_scores::symptom_code, check_in_scores::score))
+        .load::<(String, i16)>(conn)?;
+    Ok(Some(scores.into_iter().collect()))
+}

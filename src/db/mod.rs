@@ -1,6 +1,7 @@
 //! The database layer: the pool, migrations, row types and the queries of each resource.
 //! Queries on clinic-owned rows take a [`Tenant`], so none can forget whose rows it may touch.
 
+pub mod alerts;
 pub mod check_ins;
 pub mod clinics;
 pub mod patients;

@@ -78,3 +78,8 @@ pub fn by_ids(conn: &mut PgConnection, tenant: Tenant, ids: &[Uuid]) -> QueryRes
         .select(Protocol::as_select())
         .load(conn)
 }
+
+/// Every clinic's protocols, for the jobs that look across clinics.
+pub fn every_clinics(conn: &mut PgConnection) -> QueryResult<Vec<Protocol>> {
+    protocols::table.select(Protocol::as_select()).load(conn)
+}

@@ -7,6 +7,38 @@ pub mod sql_types {
 }
 
 diesel::table! {
+    alert_evidence (id) {
+        id -> Uuid,
+        alert_id -> Uuid,
+        check_in_id -> Nullable<Uuid>,
+        day -> Int4,
+        detail -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    alerts (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        patient_id -> Uuid,
+        treatment_id -> Uuid,
+        rule -> Text,
+        level -> Text,
+        level_rank -> Int2,
+        status -> Text,
+        day -> Int4,
+        evidence_count -> Int4,
+        raised_at -> Timestamptz,
+        acknowledged_at -> Nullable<Timestamptz>,
+        acknowledged_by -> Nullable<Uuid>,
+        resolved_at -> Nullable<Timestamptz>,
+        resolved_by -> Nullable<Uuid>,
+        resolution_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     check_in_scores (check_in_id, symptom_code) {
         check_in_id -> Uuid,
         symptom_code -> Text,
@@ -157,6 +189,8 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(alert_evidence -> alerts (alert_id));
+diesel::joinable!(alert_evidence -> check_ins (check_in_id));
 diesel::joinable!(check_in_scores -> check_ins (check_in_id));
 diesel::joinable!(patients -> clinics (clinic_id));
 diesel::joinable!(protocols -> clinics (clinic_id));
@@ -165,6 +199,8 @@ diesel::joinable!(staff -> clinics (clinic_id));
 diesel::joinable!(symptoms -> clinics (clinic_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    alert_evidence,
+    alerts,
     check_in_scores,
     check_ins,
     clinics,

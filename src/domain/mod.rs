@@ -1,6 +1,7 @@
 //! The clinical rules as plain types and functions: codes, scales, schedules, validation.
 //! Nothing here knows about HTTP or SQL, so unit tests reach every rule directly.
 
+pub mod alerts;
 pub mod check_in;
 pub mod codes;
 pub mod people;

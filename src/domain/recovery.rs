@@ -1,6 +1,9 @@
 //! Recovery, measured (domain.md): daily scores, resolution and censoring, nearest-rank percentiles,
 //! Kaplan-Meier time to resolution with Greenwood's 95% band, incidence and adherence.
 
+/// A cohort's figures for a day are compared against only once this many treatments reported it.
+pub const MIN_COHORT: u32 = 20;
+
 /// Daily scores run 0-4 (presence items 0-1), so a day's values are fully described by how many
 /// treatments gave each score.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -178,7 +178,7 @@ pub async fn spawn_app() -> TestApp {
         previous_secret: Some(PREVIOUS_SECRET.into()),
     });
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let app = Application::with_listener(listener, pool, keys).expect("build app");
+    let app = Application::with_listener(listener, pool, keys, None).expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {

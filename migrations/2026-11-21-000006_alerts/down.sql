@@ -1,0 +1,2 @@
+DROP TABLE alert_evidence;
+DROP TABLE alerts;

@@ -1,0 +1,353 @@
+//! The alert queue: what the rules raised, urgent first, and a clinician's acknowledgement and
+//! resolution of each.
+
+use actix_web::{get, post, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::extract::{Json, MAX_PAGE, Page};
+use crate::auth::Caller;
+use crate::db::alerts::{Filter, QueueCursor};
+use crate::db::{self, Pool};
+use crate::domain::alerts::{Level, Rule};
+use crate::domain::{Invalid, check_text};
+use crate::error::{ApiError, FieldError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Open,
+    Acknowledged,
+    Resolved,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Acknowledged => "acknowledged",
+            Status::Resolved => "resolved",
+        }
+    }
+
+    fn parse(s: &str) -> Status {
+        match s {
+            "acknowledged" => Status::Acknowledged,
+            "resolved" => Status::Resolved,
+            _ => Status::Open,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    Raised,
+    Acknowledged,
+    Resolved,
+}
+
+/// One step of an alert's life.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    pub event: Event,
+    pub at: DateTime<Utc>,
+    /// The staff member, for acknowledgement and resolution.
+    pub by: Option<Uuid>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Alert {
+    pub id: Uuid,
+    pub rule: Rule,
+    pub level: Level,
+    pub status: Status,
+    pub patient_id: Uuid,
+    pub treatment_id: Uuid,
+    /// Days since the treatment when it was raised.
+    pub day: i32,
+    /// How many check-ins (or runs of missed days) met the rule while the alert was open.
+    pub evidence_count: i32,
+    /// What met the rule, oldest first: the latest item in the queue, up to 100 for one alert.
+    pub evidence: Vec<EvidenceItem>,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// One check-in that met the rule, with the scores that did; or the scheduled days that were missed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvidenceItem {
+    pub check_in_id: Option<Uuid>,
+    pub day: i32,
+    /// `{code: score}`, or `{"missed_days": [d, d]}`.
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+    pub at: DateTime<Utc>,
+}
+
+impl From<db::alerts::Evidence> for EvidenceItem {
+    fn from(e: db::alerts::Evidence) -> Self {
+        EvidenceItem {
+            check_in_id: e.check_in_id,
+            day: e.day,
+            detail: e.detail,
+            at: e.created_at,
+        }
+    }
+}
+
+fn with_evidence(a: db::alerts::Alert, evidence: Vec<db::alerts::Evidence>) -> Alert {
+    Alert {
+        evidence: evidence.into_iter().map(EvidenceItem::from).collect(),
+        ..Alert::from(a)
+    }
+}
+
+impl From<db::alerts::Alert> for Alert {
+    fn from(a: db::alerts::Alert) -> Self {
+        let mut history = vec![HistoryEntry {
+            event: Event::Raised,
+            at: a.raised_at,
+            by: None,
+            note: None,
+        }];
+        if let Some(at) = a.acknowledged_at {
+            history.push(HistoryEntry {
+                event: Event::Acknowledged,
+                at,
+                by: a.acknowledged_by,
+                note: None,
+            });
+        }
+        if let Some(at) = a.resolved_at {
+            history.push(HistoryEntry {
+                event: Event::Resolved,
+                at,
+                by: a.resolved_by,
+                note: a.resolution_note,
+            });
+        }
+        Alert {
+            id: a.id,
+            rule: Rule::parse(&a.rule).unwrap_or(Rule::SlowerThanPeers),
+            level: Level::parse(&a.level).unwrap_or(Level::Normal),
+            status: Status::parse(&a.status),
+            patient_id: a.patient_id,
+            treatment_id: a.treatment_id,
+            day: a.day,
+            evidence_count: a.evidence_count,
+            evidence: vec![],
+            history,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AlertQuery {
+    pub status: Option<Status>,
+    pub level: Option<Level>,
+    pub patient_id: Option<Uuid>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1-200 (default 50).
+    pub limit: Option<i64>,
+}
+
+fn encode(c: QueueCursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}.{}.{}", c.0, c.1.timestamp_micros(), c.2))
+}
+
+fn decode(s: &str) -> Option<QueueCursor> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(s).ok()?).ok()?;
+    let mut parts = text.splitn(3, '.');
+    let rank = parts.next()?.parse().ok()?;
+    let at = DateTime::from_timestamp_micros(parts.next()?.parse().ok()?)?;
+    Some((rank, at, parts.next()?.parse().ok()?))
+}
+
+/// The alert queue of the clinic: urgent first, then oldest first.
+#[utoipa::path(
+    tag = "alerts",
+    params(AlertQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of alerts", body = Page<Alert>))
+)]
+#[get("/v1/alerts")]
+pub async fn list(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    query: web::Query<AlertQuery>,
+) -> Result<web::Json<Page<Alert>>, ApiError> {
+    caller.staff()?;
+    let q = query.into_inner();
+    let limit = q.limit.unwrap_or(50);
+    let after = q.cursor.as_deref().map(|c| decode(c).ok_or(())).transpose();
+    let mut errors = vec![];
+    if !(1..=MAX_PAGE).contains(&limit) {
+        errors.push(FieldError::new("limit", "must be from 1 to 200"));
+    }
+    if after.is_err() {
+        errors.push(FieldError::new(
+            "cursor",
+            "is not a cursor this API gave out",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::BadRequest(
+            "the query parameters are not valid".into(),
+            errors,
+        ));
+    }
+    let after = after.ok().flatten();
+    let filter = Filter {
+        status: q.status.map(|s| s.as_str().to_string()),
+        level: q.level.map(|l| l.as_str().to_string()),
+        patient_id: q.patient_id,
+    };
+    let (mut rows, evidence) = db::run(&pool, move |conn| {
+        let rows = db::alerts::page(conn, caller.tenant, &filter, after, limit)?;
+        let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
+        Ok((rows, db::alerts::latest_evidence(conn, &ids)?))
+    })
+    .await?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last()
+            .map(|a| encode((a.level_rank, a.raised_at, a.id)))
+    } else {
+        None
+    };
+    let items = rows
+        .into_iter()
+        .map(|a| {
+            let latest = evidence
+                .iter()
+                .filter(|e| e.alert_id == a.id)
+                .cloned()
+                .collect();
+            with_evidence(a, latest)
+        })
+        .collect();
+    Ok(web::Json(Page {
+        items,
+        next_cursor: next,
+    }))
+}
+
+/// One alert, with its evidence and history.
+#[utoipa::path(
+    tag = "alerts",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The alert", body = Alert))
+)]
+#[get("/v1/alerts/{id}")]
+pub async fn get(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Alert>, ApiError> {
+    caller.staff()?;
+    let id = id.into_inner();
+    let (alert, evidence) = db::run(&pool, move |conn| {
+        let alert = db::alerts::get(conn, caller.tenant, id)?;
+        let evidence = db::alerts::evidence(conn, alert.id, 100)?;
+        Ok((alert, evidence))
+    })
+    .await?;
+    Ok(web::Json(with_evidence(alert, evidence)))
+}
+
+/// Acknowledge an alert: someone is on it. Acknowledging it again changes nothing.
+#[utoipa::path(
+    tag = "alerts",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The acknowledged alert", body = Alert),
+        (status = 409, description = "The alert is resolved", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/alerts/{id}/acknowledge")]
+pub async fn acknowledge(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Alert>, ApiError> {
+    let staff_id = caller.staff()?;
+    let id = id.into_inner();
+    let alert = db::run(&pool, move |conn| {
+        if let Some(alert) = db::alerts::acknowledge(conn, caller.tenant, id, staff_id, Utc::now())?
+        {
+            return Ok(alert);
+        }
+        let alert = db::alerts::get(conn, caller.tenant, id)?;
+        if alert.status == "resolved" {
+            return Err(ApiError::Conflict("the alert is resolved already".into()));
+        }
+        Ok(alert)
+    })
+    .await?;
+    Ok(web::Json(alert.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"note": "Called the patient: mild redness, reassured; review photo tomorrow."}))]
+pub struct ResolveRequest {
+    /// What was done, 1-2000 characters.
+    pub note: String,
+}
+
+/// Resolve an alert, saying what was done.
+#[utoipa::path(
+    tag = "alerts",
+    params(("id" = Uuid, Path)),
+    request_body = ResolveRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The resolved alert", body = Alert),
+        (status = 409, description = "The alert is resolved already", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/alerts/{id}/resolve")]
+pub async fn resolve(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Json(req): Json<ResolveRequest>,
+) -> Result<web::Json<Alert>, ApiError> {
+    let staff_id = caller.staff()?;
+    let id = id.into_inner();
+    let mut invalid = Invalid::default();
+    invalid.check(
+        !req.note.trim().is_empty(),
+        "note",
+        "must say what was done",
+    );
+    check_text(&mut invalid, "note", Some(&req.note), 2000);
+    invalid.into_result()?;
+    let alert = db::run(&pool, move |conn| {
+        match db::alerts::resolve(
+            conn,
+            caller.tenant,
+            id,
+            staff_id,
+            req.note.trim(),
+            Utc::now(),
+        )? {
+            Some(alert) => Ok(alert),
+            None => {
+                db::alerts::get(conn, caller.tenant, id)?;
+                Err(ApiError::Conflict("the alert is resolved already".into()))
+            }
+        }
+    })
+    .await?;
+    Ok(web::Json(alert.into()))
+}

@@ -1,0 +1,269 @@
+//! Alerts: raised in the transaction that stores the check-in, then acknowledged and resolved.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Int2, Int4, Text, Uuid as SqlUuid};
+use uuid::Uuid;
+
+use super::Tenant;
+use super::schema::{alert_evidence, alerts};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = alerts)]
+pub struct Alert {
+    pub id: Uuid,
+    pub clinic_id: Uuid,
+    pub patient_id: Uuid,
+    pub treatment_id: Uuid,
+    pub rule: String,
+    pub level: String,
+    pub level_rank: i16,
+    pub status: String,
+    pub day: i32,
+    pub evidence_count: i32,
+    pub raised_at: DateTime<Utc>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<Uuid>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_by: Option<Uuid>,
+    pub resolution_note: Option<String>,
+}
+
+/// An alert to raise: its rule and level, and one piece of evidence.
+pub struct Raise<'a> {
+    pub patient_id: Uuid,
+    pub treatment_id: Uuid,
+    pub rule: &'a str,
+    pub level: &'a str,
+    pub level_rank: i16,
+    pub day: i32,
+    pub check_in_id: Option<Uuid>,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = alert_evidence)]
+pub struct Evidence {
+    pub alert_id: Uuid,
+    pub check_in_id: Option<Uuid>,
+    pub day: i32,
+    pub detail: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(QueryableByName)]
+struct Raised {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+}
+
+/// Raises an alert, or adds the evidence to the one of the same rule and treatment still open.
+pub fn raise(conn: &mut PgConnection, tenant: Tenant, r: &Raise) -> QueryResult<Uuid> {
+    let id = diesel::sql_query(
+        "INSERT INTO alerts (id, clinic_id, patient_id, treatment_id, rule, level, level_rank, day)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (treatment_id, rule) WHERE status <> 'resolved'
+         DO UPDATE SET evidence_count = alerts.evidence_count + 1
+         RETURNING id",
+    )
+    .bind::<SqlUuid, _>(Uuid::new_v4())
+    .bind::<SqlUuid, _>(tenant.id())
+    .bind::<SqlUuid, _>(r.patient_id)
+    .bind::<SqlUuid, _>(r.treatment_id)
+    .bind::<Text, _>(r.rule)
+    .bind::<Text, _>(r.level)
+    .bind::<Int2, _>(r.level_rank)
+    .bind::<Int4, _>(r.day)
+    .get_result::<Raised>(conn)?
+    .id;
+    diesel::insert_into(alert_evidence::table)
+        .values((
+            alert_evidence::alert_id.eq(id),
+            alert_evidence::check_in_id.eq(r.check_in_id),
+            alert_evidence::day.eq(r.day),
+            alert_evidence::detail.eq(&r.detail),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// The alerts a check-in raised or added its evidence to.
+pub fn of_check_in(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    check_in_id: Uuid,
+) -> QueryResult<Vec<Alert>> {
+    alerts::table
+        .inner_join(alert_evidence::table)
+        .filter(alerts::clinic_id.eq(tenant.id()))
+        .filter(alert_evidence::check_in_id.eq(check_in_id))
+        .select(Alert::as_select())
+        .order((alerts::level_rank, alerts::raised_at))
+        .load(conn)
+}
+
+/// The most recent evidence of an alert, newest last.
+pub fn evidence(conn: &mut PgConnection, alert_id: Uuid, most: i64) -> QueryResult<Vec<Evidence>> {
+    let mut rows: Vec<Evidence> = alert_evidence::table
+        .filter(alert_evidence::alert_id.eq(alert_id))
+        .select(Evidence::as_select())
+        .order(alert_evidence::created_at.desc())
+        .limit(most)
+        .load(conn)?;
+    rows.reverse();
+    Ok(rows)
+}
+
+pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Alert> {
+    alerts::table
+        .filter(alerts::clinic_id.eq(tenant.id()).and(alerts::id.eq(id)))
+        .select(Alert::as_select())
+        .first(conn)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub status: Option<String>,
+    pub level: Option<String>,
+    pub patient_id: Option<Uuid>,
+}
+
+/// Where a page of the queue starts: after this (level rank, raised at, id).
+pub type QueueCursor = (i16, DateTime<Utc>, Uuid);
+
+/// The queue: urgent first, then oldest first.
+pub fn page(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    filter: &Filter,
+    after: Option<QueueCursor>,
+    limit: i64,
+) -> QueryResult<Vec<Alert>> {
+    let mut query = alerts::table
+        .filter(alerts::clinic_id.eq(tenant.id()))
+        .select(Alert::as_select())
+        .order((alerts::level_rank, alerts::raised_at, alerts::id))
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(status) = &filter.status {
+        query = query.filter(alerts::status.eq(status.clone()));
+    }
+    if let Some(level) = &filter.level {
+        query = query.filter(alerts::level.eq(level.clone()));
+    }
+    if let Some(patient_id) = filter.patient_id {
+        query = query.filter(alerts::patient_id.eq(patient_id));
+    }
+    if let Some((rank, at, id)) = after {
+        query = query.filter(
+            alerts::level_rank
+                .gt(rank)
+                .or(alerts::level_rank.eq(rank).and(
+                    alerts::raised_at
+                        .gt(at)
+                        .or(alerts::raised_at.eq(at).and(alerts::id.gt(id))),
+                )),
+        );
+    }
+    query.load(conn)
+}
+
+/// Marks an open alert acknowledged; an acknowledged one stays as it was.
+pub fn acknowledge(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<Alert>> {
+    diesel::update(
+        alerts::table
+            .filter(alerts::clinic_id.eq(tenant.id()).and(alerts::id.eq(id)))
+            .filter(alerts::status.eq("open")),
+    )
+    .set((
+        alerts::status.eq("acknowledged"),
+        alerts::acknowledged_at.eq(now),
+        alerts::acknowledged_by.eq(by),
+    ))
+    .returning(Alert::as_returning())
+    .get_result(conn)
+    .optional()
+}
+
+/// Resolves an alert that is not resolved yet.
+pub fn resolve(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    id: Uuid,
+    by: Uuid,
+    note: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<Alert>> {
+    diesel::update(
+        alerts::table
+            .filter(alerts::clinic_id.eq(tenant.id()).and(alerts::id.eq(id)))
+            .filter(alerts::status.ne("resolved")),
+    )
+    .set((
+        alerts::status.eq("resolved"),
+        alerts::resolved_at.eq(now),
+        alerts::resolved_by.eq(by),
+        alerts::resolution_note.eq(note),
+    ))
+    .returning(Alert::as_returning())
+    .get_result(conn)
+    .optional()
+}
+
+#[derive(QueryableByName)]
+struct LatestEvidence {
+    #[diesel(sql_type = SqlUuid)]
+    alert_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
+    check_in_id: Option<Uuid>,
+    #[diesel(sql_type = Int4)]
+    day: i32,
+    #[diesel(sql_type = diesel::sql_types::Jsonb)]
+    detail: serde_json::Value,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    created_at: DateTime<Utc>,
+}
+
+/// The latest evidence of each of these alerts, in one query.
+pub fn latest_evidence(conn: &mut PgConnection, alert_ids: &[Uuid]) -> QueryResult<Vec<Evidence>> {
+    Ok(diesel::sql_query(
+        "SELECT DISTINCT ON (alert_id) alert_id, check_in_id, day, detail, created_at
+           FROM alert_evidence WHERE alert_id = ANY($1) ORDER BY alert_id, created_at DESC",
+    )
+    .bind::<diesel::sql_types::Array<SqlUuid>, _>(alert_ids)
+    .load::<LatestEvidence>(conn)?
+    .into_iter()
+    .map(|e| Evidence {
+        alert_id: e.alert_id,
+        check_in_id: e.check_in_id,
+        day: e.day,
+        detail: e.detail,
+        created_at: e.created_at,
+    })
+    .collect())
+}
+
+/// Whether an alert of this rule for this treatment already holds this evidence.
+pub fn has_evidence(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    treatment_id: Uuid,
+    rule: &str,
+    detail: &serde_json::Value,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        alerts::table
+            .inner_join(alert_evidence::table)
+            .filter(alerts::clinic_id.eq(tenant.id()))
+            .filter(alerts::treatment_id.eq(treatment_id))
+            .filter(alerts::rule.eq(rule))
+            .filter(alert_evidence::detail.eq(detail)),
+    ))
+    .get_result(conn)
+}

@@ -1,0 +1,461 @@
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+fn check_in(treatment: &str, at: DateTime<Utc>, scores: Value) -> Value {
+    json!({"id": Uuid::new_v4(), "treatment_id": treatment, "recorded_at": at, "scores": scores})
+}
+
+/// A treatment performed `days_ago` days ago (at the same clock time), and the patient's token.
+async fn treated(
+    app: &TestApp,
+    s: &Scenario,
+    patient: usize,
+    days_ago: i64,
+) -> (String, DateTime<Utc>) {
+    let at = Utc::now() - Duration::days(days_ago) - Duration::minutes(1);
+    let t = app
+        .treatment(&s.clinician, &s.patients[patient].id, &s.protocol, at)
+        .await;
+    (t, at)
+}
+
+fn rules(receipt: &Value) -> Vec<String> {
+    receipt["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_normal_recovery_raises_nothing() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let (t, at) = treated(&app, &s, 0, 7).await;
+    let token = &s.patients[0].token;
+    let days = [
+        json!({"redness": 3, "swelling": 3, "pain": 3, "infection": 0, "fever": 0}),
+        json!({"redness": 2, "swelling": 2, "pain": 1}),
+        json!({"redness": 1, "flaking": 2, "itching": 2}),
+        json!({"redness": 1, "flaking": 3, "itching": 2}),
+        json!({"redness": 0, "flaking": 1}),
+        json!({"redness": 0}),
+        json!({"redness": 0, "breakout": 1}),
+        json!({"redness": 0, "darkening": 0, "blisters": 0}),
+    ];
+    for (day, scores) in days.iter().enumerate() {
+        let r = app
+            .post(
+                "/v1/check-ins",
+                token,
+                check_in(&t, at + Duration::days(day as i64), scores.clone()),
+            )
+            .await;
+        let receipt = r.ok(201);
+        assert_eq!(receipt["alerts"], json!([]), "day {day}");
+        assert_eq!(receipt["contact_clinic"], false);
+        assert!(receipt.get("message").is_none());
+    }
+    assert_eq!(
+        app.get("/v1/alerts", &s.clinician).await.ok(200)["items"],
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn an_urgent_sign_tells_the_patient_and_joins_the_open_alert() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let p = &s.patients[0];
+    let first = check_in(
+        &p.treatment,
+        Utc::now() - Duration::hours(2),
+        json!({"infection": 1, "redness": 2}),
+    );
+    let r = app.post("/v1/check-ins", &p.token, first.clone()).await;
+    let receipt = r.ok(201).clone();
+    assert_eq!(rules(&receipt), ["infection_signs"]);
+    assert_eq!(receipt["alerts"][0]["level"], "urgent");
+    assert_eq!(receipt["contact_clinic"], true);
+    assert!(
+        receipt["message"]
+            .as_str()
+            .unwrap()
+            .contains("contact your clinic")
+    );
+    // Sent again: the same answer, and nothing new.
+    let again = app.post("/v1/check-ins", &p.token, first).await;
+    assert_eq!(again.ok(200)["alerts"], receipt["alerts"]);
+
+    let second = app
+        .post(
+            "/v1/check-ins",
+            &p.token,
+            check_in(&p.treatment, Utc::now(), json!({"infection": 2})),
+        )
+        .await;
+    assert_eq!(
+        second.ok(201)["alerts"][0]["id"],
+        receipt["alerts"][0]["id"]
+    );
+    let alert = app
+        .get(
+            &format!(
+                "/v1/alerts/{}",
+                receipt["alerts"][0]["id"].as_str().unwrap()
+            ),
+            &s.clinician,
+        )
+        .await;
+    let alert = alert.ok(200);
+    assert_eq!(alert["rule"], "infection_signs");
+    assert_eq!(alert["status"], "open");
+    assert_eq!(alert["patient_id"], p.id);
+    assert_eq!(alert["evidence_count"], 2);
+    assert_eq!(alert["evidence"][0]["detail"], json!({"infection": 1}));
+    assert_eq!(alert["evidence"][1]["detail"], json!({"infection": 2}));
+    assert_eq!(alert["history"][0]["event"], "raised");
+}
+
+#[tokio::test]
+async fn each_rule_is_raised_by_the_check_ins_that_meet_it() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let (t, at) = treated(&app, &s, 1, 8).await;
+    let token = &s.patients[1].token;
+    let app = &app;
+    let post = |day: i64, minutes: i64, scores: Value| {
+        let body = check_in(
+            &t,
+            at + Duration::days(day) + Duration::minutes(minutes),
+            scores,
+        );
+        async move { app.post("/v1/check-ins", token, body).await.ok(201).clone() }
+    };
+    assert_eq!(rules(&post(0, 10, json!({"fever": 1})).await), ["fever"]);
+    assert_eq!(
+        rules(&post(1, 10, json!({"blisters": 1, "bruising": 4})).await),
+        ["blisters", "very_severe"]
+    );
+    assert_eq!(
+        rules(&post(2, 10, json!({"pain": 3})).await),
+        ["severe_persisting"]
+    );
+    assert_eq!(
+        rules(&post(3, 10, json!({"swelling": 1})).await),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        rules(&post(3, 20, json!({"swelling": 1, "redness": 1})).await),
+        Vec::<String>::new()
+    );
+    // Later the same day swelling rises above the previous check-in's.
+    assert_eq!(
+        rules(&post(3, 30, json!({"swelling": 2})).await),
+        ["worsening"]
+    );
+    assert_eq!(
+        rules(&post(4, 10, json!({"swelling": 2})).await),
+        ["slow_recovery"]
+    );
+    assert_eq!(
+        rules(&post(7, 10, json!({"breakout": 2, "swelling": 0})).await),
+        ["late_reaction"]
+    );
+    let queue = app.get("/v1/alerts", &s.clinician).await;
+    let levels: Vec<&str> = queue.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["level"].as_str().unwrap())
+        .collect();
+    // Urgent first, then high, then normal; oldest first within a level.
+    assert_eq!(
+        levels,
+        [
+            "urgent", "urgent", "urgent", "high", "high", "normal", "normal"
+        ]
+    );
+    let mut in_order: Vec<&str> = queue.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["rule"].as_str().unwrap())
+        .collect();
+    // Blisters and very severe came with the same check-in, so either may come first.
+    in_order[1..3].sort();
+    assert_eq!(&in_order[..3], ["fever", "blisters", "very_severe"]);
+}
+
+#[tokio::test]
+async fn clinicians_acknowledge_and_resolve_alerts() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let p = &s.patients[0];
+    let r = app
+        .post(
+            "/v1/check-ins",
+            &p.token,
+            check_in(&p.treatment, Utc::now(), json!({"fever": 1})),
+        )
+        .await;
+    let id = r.ok(201)["alerts"][0]["id"].as_str().unwrap().to_string();
+    let me = app.get("/v1/me", &s.clinician).await.ok(200)["user_id"].clone();
+
+    let acked = app
+        .post(
+            &format!("/v1/alerts/{id}/acknowledge"),
+            &s.clinician,
+            json!(null),
+        )
+        .await;
+    assert_eq!(acked.ok(200)["status"], "acknowledged");
+    assert_eq!(acked.body["history"][1]["by"], me);
+    let again = app
+        .post(
+            &format!("/v1/alerts/{id}/acknowledge"),
+            &s.clinic.admin,
+            json!(null),
+        )
+        .await;
+    assert_eq!(again.ok(200)["history"][1]["by"], me);
+
+    app.post(
+        &format!("/v1/alerts/{id}/resolve"),
+        &s.clinician,
+        json!({"note": "  "}),
+    )
+    .await
+    .problem(422);
+    app.post(&format!("/v1/alerts/{id}/resolve"), &s.clinician, json!({}))
+        .await
+        .problem(422);
+    let resolved = app
+        .post(
+            &format!("/v1/alerts/{id}/resolve"),
+            &s.clinician,
+            json!({"note": "Called; paracetamol, review tomorrow."}),
+        )
+        .await;
+    let resolved = resolved.ok(200);
+    assert_eq!(resolved["status"], "resolved");
+    assert_eq!(
+        resolved["history"][2]["note"],
+        "Called; paracetamol, review tomorrow."
+    );
+    app.post(
+        &format!("/v1/alerts/{id}/resolve"),
+        &s.clinician,
+        json!({"note": "again"}),
+    )
+    .await
+    .problem(409);
+    app.post(
+        &format!("/v1/alerts/{id}/acknowledge"),
+        &s.clinician,
+        json!(null),
+    )
+    .await
+    .problem(409);
+
+    // A new fever after resolution is a new alert.
+    let r = app
+        .post(
+            "/v1/check-ins",
+            &p.token,
+            check_in(&p.treatment, Utc::now(), json!({"fever": 1})),
+        )
+        .await;
+    assert_ne!(r.ok(201)["alerts"][0]["id"], id.as_str());
+    let open = app.get("/v1/alerts?status=open", &s.clinician).await;
+    assert_eq!(open.ok(200)["items"].as_array().unwrap().len(), 1);
+    let resolved = app
+        .get(
+            &format!(
+                "/v1/alerts?status=resolved&level=urgent&patient_id={}",
+                p.id
+            ),
+            &s.clinician,
+        )
+        .await;
+    assert_eq!(resolved.ok(200)["items"][0]["id"], id.as_str());
+    assert_eq!(
+        app.get("/v1/alerts?level=normal", &s.clinician)
+            .await
+            .ok(200)["items"],
+        json!([])
+    );
+    app.get("/v1/alerts?status=closed", &s.clinician)
+        .await
+        .problem(400);
+}
+
+#[tokio::test]
+async fn alerts_stay_inside_their_clinic() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let other = app.scenario("Other").await;
+    let p = &s.patients[0];
+    let r = app
+        .post(
+            "/v1/check-ins",
+            &p.token,
+            check_in(&p.treatment, Utc::now(), json!({"fever": 1})),
+        )
+        .await;
+    let id = r.ok(201)["alerts"][0]["id"].as_str().unwrap().to_string();
+    app.get(&format!("/v1/alerts/{id}"), &other.clinician)
+        .await
+        .problem(404);
+    app.post(
+        &format!("/v1/alerts/{id}/acknowledge"),
+        &other.clinician,
+        json!(null),
+    )
+    .await
+    .problem(404);
+    app.post(
+        &format!("/v1/alerts/{id}/resolve"),
+        &other.clinician,
+        json!({"note": "x"}),
+    )
+    .await
+    .problem(404);
+    assert_eq!(
+        app.get("/v1/alerts", &other.clinician).await.ok(200)["items"],
+        json!([])
+    );
+    app.get("/v1/alerts", &p.token).await.problem(403);
+    app.get(&format!("/v1/alerts/{id}"), &p.token)
+        .await
+        .problem(403);
+    app.post(
+        &format!("/v1/alerts/{id}/acknowledge"),
+        &p.token,
+        json!(null),
+    )
+    .await
+    .problem(403);
+}
+
+#[tokio::test]
+async fn a_check_in_and_its_alerts_are_stored_together_or_not_at_all() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let p = &s.patients[0];
+    let body = check_in(&p.treatment, Utc::now(), json!({"infection": 2}));
+    // Break the alert tables: storing the alert fails, and the check-in must not be kept without it.
+    diesel::sql_query("ALTER TABLE alert_evidence RENAME TO alert_evidence_away")
+        .execute(&mut app.db())
+        .unwrap();
+    app.post("/v1/check-ins", &p.token, body.clone())
+        .await
+        .problem(500);
+    let count = || {
+        use aftercare::db::schema::check_ins::dsl::*;
+        check_ins.count().get_result::<i64>(&mut app.db()).unwrap()
+    };
+    assert_eq!(count(), 0);
+    // The app retries once the database is whole again: both are stored.
+    diesel::sql_query("ALTER TABLE alert_evidence_away RENAME TO alert_evidence")
+        .execute(&mut app.db())
+        .unwrap();
+    let r = app.post("/v1/check-ins", &p.token, body).await;
+    assert_eq!(rules(r.ok(201)), ["infection_signs"]);
+    assert_eq!(count(), 1);
+}
+
+#[tokio::test]
+async fn a_batch_raises_alerts_per_item() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let p = &s.patients[0];
+    let batch = json!({"check_ins": [
+        check_in(&p.treatment, Utc::now() - Duration::hours(3), json!({"redness": 1})),
+        check_in(&p.treatment, Utc::now() - Duration::hours(2), json!({"blisters": 1})),
+    ]});
+    let r = app.post("/v1/check-ins/batch", &p.token, batch).await;
+    let results = r.ok(200)["results"].as_array().unwrap().clone();
+    assert_eq!(results[0]["check_in"]["alerts"], json!([]));
+    assert_eq!(rules(&results[1]["check_in"]), ["blisters"]);
+    assert_eq!(results[1]["check_in"]["contact_clinic"], true);
+}
+
+#[tokio::test]
+async fn two_missed_days_in_a_row_raise_one_alert_from_one_instance() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    // Treated four days ago: days 0-3 have passed. Checked in on days 0 and 3 only.
+    let (t, at) = treated(&app, &s, 0, 4).await;
+    let (kept, kept_at) = treated(&app, &s, 1, 4).await;
+    let token = &s.patients[0].token;
+    for day in [0, 3] {
+        app.post(
+            "/v1/check-ins",
+            token,
+            check_in(&t, at + Duration::days(day), json!({"redness": 1})),
+        )
+        .await
+        .ok(201);
+    }
+    for day in 0..4 {
+        let body = check_in(&kept, kept_at + Duration::days(day), json!({"redness": 0}));
+        app.post("/v1/check-ins", &s.patients[1].token, body)
+            .await
+            .ok(201);
+    }
+    let store = aftercare::recovery::Store::new();
+    let mut conn = app.db();
+
+    // Another instance holds the job: this one stands aside.
+    let mut other = app.db();
+    diesel::sql_query(format!(
+        "SELECT pg_advisory_lock({})",
+        aftercare::jobs::JOB_LOCK
+    ))
+    .execute(&mut other)
+    .unwrap();
+    assert_eq!(aftercare::jobs::run_once(&mut conn, &store).unwrap(), 0);
+    diesel::sql_query(format!(
+        "SELECT pg_advisory_unlock({})",
+        aftercare::jobs::JOB_LOCK
+    ))
+    .execute(&mut other)
+    .unwrap();
+
+    // This treatment, and the scenario's two treatments of two days ago that saw no check-in at all.
+    assert_eq!(aftercare::jobs::run_once(&mut conn, &store).unwrap(), 3);
+    assert_eq!(
+        aftercare::jobs::run_once(&mut conn, &store).unwrap(),
+        0,
+        "a second run adds nothing"
+    );
+    let queue = app.get("/v1/alerts?level=normal", &s.clinician).await;
+    let items = queue.ok(200)["items"].as_array().unwrap().clone();
+    let of = |treatment: &str| {
+        items
+            .iter()
+            .find(|a| a["treatment_id"] == treatment)
+            .cloned()
+    };
+    let alert = of(&t).expect("an alert for the treatment with missed days");
+    assert_eq!(alert["rule"], "missed_check_ins");
+    assert_eq!(alert["evidence_count"], 1);
+    assert_eq!(
+        alert["evidence"][0]["detail"],
+        json!({"missed_days": [1, 2]})
+    );
+    assert!(
+        of(&kept).is_none(),
+        "the patient who checked in every day has no alert"
+    );
+    assert_eq!(
+        of(&s.patients[1].treatment).unwrap()["evidence"][0]["detail"],
+        json!({"missed_days": [0, 1]})
+    );
+}
