@@ -239,9 +239,12 @@ async fn main() {
             let (c, phones) = (c.clone(), phones.clone());
             async move {
                 let (token, treatment) = &phones[i % phones.len()];
-                let body = json!({"id": uuid::Uuid::new_v4(), "treatment_id": treatment, "recorded_at": chrono::Utc::now(),
-                                  "scores": {"redness": i % 3, "swelling": i % 2, "flaking": 1, "itching": 0, "pain": i % 4,
-                                             "infection": 0, "fever": 0, "bruising": 0}});
+                // A recovering patient's answers; one check-in in fifty reports infection signs, which
+                // raises (or adds to) an urgent alert.
+                let scores = json!({"redness": i % 2, "swelling": 0, "flaking": 1, "itching": i % 2, "pain": 0,
+                                    "infection": u8::from(i % 50 == 0), "fever": 0, "bruising": 0});
+                let body = json!({"id": uuid::Uuid::new_v4(), "treatment_id": treatment,
+                                  "recorded_at": chrono::Utc::now(), "scores": scores});
                 c.post("/v1/check-ins", Some(token), body).await.0
             }
         }

@@ -265,16 +265,21 @@ impl Store {
         self.refresh_if_older(conn, std::time::Duration::ZERO)
     }
 
-    /// Refreshes unless the last refresh began less than `age` ago.
+    /// Refreshes unless the last refresh began less than `age` ago, or one is under way (whose
+    /// result is fresh enough): a caller on a hot path never waits for another's refresh.
     pub fn refresh_if_older(
         &self,
         conn: &mut PgConnection,
         age: std::time::Duration,
     ) -> QueryResult<()> {
-        let mut last = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
-        if age > std::time::Duration::ZERO && last.is_some_and(|at| at.elapsed() < age) {
-            return Ok(());
-        }
+        let mut last = if age.is_zero() {
+            self.refreshing.lock().unwrap_or_else(|e| e.into_inner())
+        } else {
+            match self.refreshing.try_lock() {
+                Ok(last) if !last.is_some_and(|at| at.elapsed() < age) => last,
+                _ => return Ok(()),
+            }
+        };
         *last = Some(std::time::Instant::now());
         let since = self.read().snapshot.clone();
         let changes = changes(conn, since.as_deref())?;

@@ -39,3 +39,7 @@ CREATE TABLE alert_evidence (
 );
 CREATE INDEX alert_evidence_alert_idx ON alert_evidence (alert_id, created_at);
 CREATE INDEX alert_evidence_check_in_idx ON alert_evidence (check_in_id);
+
+-- The rules compare a check-in with the patient's previous one for the same treatment.
+DROP INDEX check_ins_treatment_idx;
+CREATE INDEX check_ins_treatment_recorded_idx ON check_ins (treatment_id, recorded_at DESC, id DESC);
