@@ -242,7 +242,7 @@ async fn main() {
                 // A recovering patient's answers; one check-in in fifty reports infection signs, which
                 // raises (or adds to) an urgent alert.
                 let scores = json!({"redness": i % 2, "swelling": 0, "flaking": 1, "itching": i % 2, "pain": 0,
-                                    "infection": u8::from(i % 50 == 0), "fever": 0, "bruising": 0});
+                                    "infection": u8::from(i.is_multiple_of(50)), "fever": 0, "bruising": 0});
                 let body = json!({"id": uuid::Uuid::new_v4(), "treatment_id": treatment,
                                   "recorded_at": chrono::Utc::now(), "scores": scores});
                 c.post("/v1/check-ins", Some(token), body).await.0
