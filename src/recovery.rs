@@ -338,6 +338,16 @@ impl Store {
         cohort
     }
 
+    /// The ids of a protocol's treatments that pass `filter`.
+    pub fn matching(&self, protocol_id: Uuid, filter: &Filter) -> std::collections::HashSet<Uuid> {
+        let state = self.read();
+        state
+            .candidates(protocol_id, filter)
+            .filter(|t| filter.matches(t))
+            .map(|t| t.id)
+            .collect()
+    }
+
     /// Adherence of a protocol's filtered treatments: (done, due) scheduled days.
     pub fn adherence(&self, protocol_id: Uuid, schedule: &[i32], filter: &Filter) -> (u64, u64) {
         let state = self.read();

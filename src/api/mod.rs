@@ -6,6 +6,7 @@ pub mod auth;
 pub mod check_ins;
 pub mod extract;
 pub mod health;
+pub mod outcomes;
 pub mod patients;
 pub mod protocols;
 pub mod recovery;
@@ -66,7 +67,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(alerts::list)
         .service(alerts::get)
         .service(alerts::acknowledge)
-        .service(alerts::resolve);
+        .service(alerts::resolve)
+        .service(outcomes::create_adverse_event)
+        .service(outcomes::list_adverse_events)
+        .service(outcomes::get_adverse_event)
+        .service(outcomes::update_adverse_event)
+        .service(outcomes::create_outcome)
+        .service(outcomes::list_outcomes)
+        .service(outcomes::protocol_outcomes);
 }
 
 #[derive(OpenApi)]
@@ -91,6 +99,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "treatments", description = "Treatment sessions and check-in schedules"),
         (name = "check-ins", description = "Patients' daily check-ins"),
         (name = "alerts", description = "The alert queue: what the rules raised, urgent first"),
+        (name = "outcomes", description = "Complications and outcomes weeks later"),
         (name = "recovery", description = "Recovery against the protocol's cohort: curves, time to resolution, comparisons"),
         (name = "health", description = "Liveness and readiness"),
     )

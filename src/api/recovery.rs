@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::db::{self, Pool, Tenant};
 use crate::domain::codes::Area;
+use crate::domain::outcomes::complication_rates;
 use crate::domain::recovery::{
     Course, Histogram, SurvivalPoint, adherence, course, first_day_at_or_below, kaplan_meier,
     median_with_interval,
@@ -71,6 +72,17 @@ pub struct SymptomRecovery {
     pub resolution: Resolution,
 }
 
+/// Complications of one term and grade in the cohort.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComplicationRate {
+    /// As recorded, compared without case.
+    pub term: String,
+    /// CTCAE grade 1-5.
+    pub grade: i16,
+    pub count: u32,
+    pub per_100_treatments: f64,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProtocolRecovery {
     pub protocol_id: Uuid,
@@ -79,6 +91,8 @@ pub struct ProtocolRecovery {
     /// The share of scheduled check-in days, up to today, on which the patient checked in.
     pub adherence: Option<f64>,
     pub symptoms: Vec<SymptomRecovery>,
+    /// Recorded complications per 100 treatments of the cohort, by term and grade.
+    pub complications: Vec<ComplicationRate>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -173,8 +187,20 @@ pub fn protocol_view(
     cohort: &Cohort,
     adherence: (u64, u64),
     last_day: u16,
+    complications: &[(String, i16)],
 ) -> ProtocolRecovery {
     ProtocolRecovery {
+        complications: complication_rates(complications, cohort.treatments)
+            .into_iter()
+            .map(
+                |(term, grade, count, per_100_treatments)| ComplicationRate {
+                    term,
+                    grade,
+                    count,
+                    per_100_treatments,
+                },
+            )
+            .collect(),
         protocol_id,
         treatments: cohort.treatments,
         adherence: (adherence.1 > 0).then(|| adherence.0 as f64 / adherence.1 as f64),
@@ -247,7 +273,16 @@ pub async fn protocol_recovery(
         let last = last_day(&protocol);
         let cohort = store.cohort(id, &codes, last, &filter);
         let adherence = store.adherence(id, &schedule(&protocol), &filter);
-        Ok(protocol_view(id, &cohort, adherence, last))
+        let mut events = db::adverse_events::of_protocol(conn, caller.tenant, id)?;
+        if filter != Filter::default() {
+            let cohort_ids = store.matching(id, &filter);
+            events.retain(|(treatment, _, _)| cohort_ids.contains(treatment));
+        }
+        let events: Vec<(String, i16)> = events
+            .into_iter()
+            .map(|(_, term, grade)| (term, grade))
+            .collect();
+        Ok(protocol_view(id, &cohort, adherence, last, &events))
     })
     .await?;
     Ok(web::Json(view))

@@ -1,9 +1,11 @@
 //! The database layer: the pool, migrations, row types and the queries of each resource.
 //! Queries on clinic-owned rows take a [`Tenant`], so none can forget whose rows it may touch.
 
+pub mod adverse_events;
 pub mod alerts;
 pub mod check_ins;
 pub mod clinics;
+pub mod outcomes;
 pub mod patients;
 pub mod protocols;
 pub mod recovery;

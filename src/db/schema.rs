@@ -7,6 +7,24 @@ pub mod sql_types {
 }
 
 diesel::table! {
+    adverse_events (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        patient_id -> Uuid,
+        treatment_id -> Uuid,
+        term -> Text,
+        grade -> Int2,
+        serious -> Bool,
+        onset_date -> Date,
+        outcome -> Text,
+        notes -> Nullable<Text>,
+        recorded_by -> Uuid,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     alert_evidence (id) {
         id -> Uuid,
         alert_id -> Uuid,
@@ -90,6 +108,23 @@ diesel::table! {
         expires_at -> Timestamptz,
         used_at -> Nullable<Timestamptz>,
         created_by -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    outcomes (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        patient_id -> Uuid,
+        treatment_id -> Uuid,
+        assessed_on -> Date,
+        assessor -> Text,
+        gais -> Int2,
+        satisfaction -> Int2,
+        goodman_baron -> Nullable<Int2>,
+        notes -> Nullable<Text>,
+        recorded_by_staff -> Nullable<Uuid>,
         created_at -> Timestamptz,
     }
 }
@@ -199,12 +234,14 @@ diesel::joinable!(staff -> clinics (clinic_id));
 diesel::joinable!(symptoms -> clinics (clinic_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    adverse_events,
     alert_evidence,
     alerts,
     check_in_scores,
     check_ins,
     clinics,
     enrollment_codes,
+    outcomes,
     patients,
     protocols,
     refresh_tokens,

@@ -87,3 +87,22 @@ pub fn stored<T: Copy + Ord>(codes: &[T], as_str: fn(T) -> &'static str) -> Vec<
     codes.dedup();
     codes.iter().map(|c| Some(as_str(*c).to_owned())).collect()
 }
+
+code_enum!(
+    /// What became of a complication.
+    AdverseOutcome {
+        Resolved = "resolved",
+        Recovering = "recovering",
+        Ongoing = "ongoing",
+        ResolvedWithSequelae = "resolved_with_sequelae",
+        Unknown = "unknown",
+    }
+);
+
+code_enum!(
+    /// Who rated an outcome.
+    Assessor {
+        Clinician = "clinician",
+        Patient = "patient",
+    }
+);

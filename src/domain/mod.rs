@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod check_in;
 pub mod codes;
+pub mod outcomes;
 pub mod people;
 pub mod recovery;
 pub mod schedule;

@@ -7,6 +7,7 @@ mod errors;
 mod helpers;
 mod migrations;
 mod openapi;
+mod outcomes;
 mod patients;
 mod protocols;
 mod recovery;

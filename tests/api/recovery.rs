@@ -151,7 +151,7 @@ impl Raw {
                 symptom.events.add(c);
             }
         }
-        serde_json::to_value(protocol_view(protocol, &cohort, (done, due), last_day)).unwrap()
+        serde_json::to_value(protocol_view(protocol, &cohort, (done, due), last_day, &[])).unwrap()
     }
 }
 

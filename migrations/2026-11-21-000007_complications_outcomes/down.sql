@@ -1,0 +1,2 @@
+DROP TABLE outcomes;
+DROP TABLE adverse_events;

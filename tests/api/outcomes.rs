@@ -1,0 +1,204 @@
+use chrono::{Duration, Utc};
+use serde_json::json;
+
+use crate::helpers::*;
+
+fn onset(days_ago: i64) -> String {
+    (Utc::now() - Duration::days(days_ago))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+#[tokio::test]
+async fn clinicians_record_and_follow_complications() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let path = format!("/v1/treatments/{}/adverse-events", s.patients[0].treatment);
+    let body = json!({"term": "Post-inflammatory hyperpigmentation", "grade": 2, "serious": false,
+                      "onset_date": onset(1), "outcome": "ongoing"});
+    let r = app.post(&path, &s.clinician, body).await;
+    let location = r.header("location").unwrap().to_string();
+    let event = r.ok(201).clone();
+    assert_eq!(event["outcome"], "ongoing");
+    assert_eq!(event["patient_id"], s.patients[0].id);
+
+    let r = app
+        .patch(
+            &location,
+            &s.clinician,
+            json!({"outcome": "resolved", "notes": "Faded with hydroquinone."}),
+        )
+        .await;
+    assert_eq!(r.ok(200)["outcome"], "resolved");
+    assert_eq!(
+        app.get(&location, &s.clinician).await.ok(200)["notes"],
+        "Faded with hydroquinone."
+    );
+    assert_eq!(
+        app.get(&path, &s.clinician).await.ok(200)["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let bad = json!({"term": "", "grade": 6, "serious": false, "onset_date": onset(5), "outcome": "ongoing"});
+    let r = app.post(&path, &s.clinician, bad).await;
+    r.problem(422);
+    let mut fields = r.error_fields();
+    fields.sort();
+    assert_eq!(fields, ["grade", "onset_date", "term"]);
+    let bad = json!({"term": "x", "grade": 1, "serious": false, "onset_date": onset(0), "outcome": "gone"});
+    app.post(&path, &s.clinician, bad).await.problem(422);
+}
+
+#[tokio::test]
+async fn complications_are_for_staff_of_the_clinic() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let other = app.scenario("Other").await;
+    let path = format!("/v1/treatments/{}/adverse-events", s.patients[0].treatment);
+    let body = json!({"term": "Infection", "grade": 3, "serious": true, "onset_date": onset(0), "outcome": "recovering"});
+    app.post(&path, &s.patients[0].token, body.clone())
+        .await
+        .problem(403);
+    app.post(&path, &other.clinician, body.clone())
+        .await
+        .problem(404);
+    let location = app
+        .post(&path, &s.clinician, body)
+        .await
+        .header("location")
+        .unwrap()
+        .to_string();
+    app.get(&path, &other.clinician).await.problem(404);
+    app.get(&location, &other.clinician).await.problem(404);
+    app.patch(&location, &other.clinician, json!({"outcome": "resolved"}))
+        .await
+        .problem(404);
+    app.get(&path, &s.patients[0].token).await.problem(403);
+}
+
+#[tokio::test]
+async fn the_protocol_view_counts_complications_per_hundred_treatments() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await; // two treatments of the protocol
+    for (patient, term, grade) in [(0, "PIH", 2), (1, "pih", 2), (1, "Infection", 3)] {
+        let path = format!(
+            "/v1/treatments/{}/adverse-events",
+            s.patients[patient].treatment
+        );
+        let body = json!({"term": term, "grade": grade, "serious": grade >= 3, "onset_date": onset(0), "outcome": "ongoing"});
+        app.post(&path, &s.clinician, body).await.ok(201);
+    }
+    let view = app
+        .get(
+            &format!("/v1/protocols/{}/recovery", s.protocol),
+            &s.clinician,
+        )
+        .await;
+    assert_eq!(
+        view.ok(200)["complications"],
+        json!([{"term": "infection", "grade": 3, "count": 1, "per_100_treatments": 50.0},
+               {"term": "pih", "grade": 2, "count": 2, "per_100_treatments": 100.0}])
+    );
+    // Patient 0 is Fitzpatrick 2 like patient 1; a filter that keeps nobody counts nothing.
+    let none = app
+        .get(
+            &format!("/v1/protocols/{}/recovery?fitzpatrick_type=6", s.protocol),
+            &s.clinician,
+        )
+        .await;
+    assert_eq!(none.ok(200)["complications"], json!([]));
+}
+
+#[tokio::test]
+async fn clinicians_and_patients_record_outcomes() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let p = &s.patients[0];
+    let path = format!("/v1/treatments/{}/outcomes", p.treatment);
+    let today = onset(0);
+    let r = app
+        .post(
+            &path,
+            &s.clinician,
+            json!({"assessed_on": today, "gais": 2, "satisfaction": 8, "goodman_baron": 2}),
+        )
+        .await;
+    assert_eq!(r.ok(201)["assessor"], "clinician");
+    let r = app
+        .post(
+            &path,
+            &p.token,
+            json!({"assessed_on": today, "gais": 1, "satisfaction": 7}),
+        )
+        .await;
+    assert_eq!(r.ok(201)["assessor"], "patient");
+    assert_eq!(
+        app.get(&path, &p.token).await.ok(200)["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Another patient can neither read nor add to them.
+    app.get(&path, &s.patients[1].token).await.problem(404);
+    app.post(
+        &path,
+        &s.patients[1].token,
+        json!({"assessed_on": today, "gais": 3, "satisfaction": 10}),
+    )
+    .await
+    .problem(404);
+    let r = app
+        .post(
+            &path,
+            &s.clinician,
+            json!({"assessed_on": onset(9), "gais": 4, "satisfaction": 11, "goodman_baron": 0}),
+        )
+        .await;
+    let mut fields = r.problem(422).clone()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["assessed_on", "gais", "goodman_baron", "satisfaction"]
+    );
+
+    // Patient 1 (session 1 as well) adds a patient-rated "worse".
+    let other = format!("/v1/treatments/{}/outcomes", s.patients[1].treatment);
+    app.post(
+        &other,
+        &s.patients[1].token,
+        json!({"assessed_on": today, "gais": -1, "satisfaction": 2}),
+    )
+    .await
+    .ok(201);
+    let summary = app
+        .get(
+            &format!("/v1/protocols/{}/outcomes", s.protocol),
+            &s.clinician,
+        )
+        .await;
+    let summary = summary.ok(200);
+    assert_eq!(summary["sessions"][0]["session_number"], 1);
+    let assessors = &summary["sessions"][0]["assessors"];
+    assert_eq!(assessors[0]["assessor"], "clinician");
+    assert_eq!(assessors[0]["n"], 1);
+    assert_eq!(assessors[1]["assessor"], "patient");
+    assert_eq!(assessors[1]["n"], 2);
+    assert_eq!(
+        assessors[1]["gais"],
+        json!({"-1": 1, "0": 0, "1": 1, "2": 0, "3": 0})
+    );
+    assert_eq!(assessors[1]["mean_satisfaction"], 4.5);
+    assert_eq!(assessors[1]["improved_or_better"], 0.5);
+    app.get(&format!("/v1/protocols/{}/outcomes", s.protocol), &p.token)
+        .await
+        .problem(403);
+}
