@@ -19,7 +19,6 @@ use crate::db::check_ins::{CheckIn as CheckInRow, ScoreRow, Stored};
 use crate::db::{self, Cursor, Pool, Tenant, into_page};
 use crate::domain::alerts::{Level, Observation, Rule, evaluate};
 use crate::domain::check_in::{MAX_NOTE_CHARS, check_recorded_at, truncate_to_micros};
-use crate::domain::recovery::MIN_COHORT;
 use crate::domain::schedule::day_of;
 use crate::domain::symptoms::{Item, SymptomKind, validate_scores};
 use crate::domain::{Invalid, check_text};
@@ -343,10 +342,7 @@ impl Context {
                 .find(|s| s.code == code)?
                 .days
                 .get(usize::from(day))?;
-            (h.n() >= MIN_COHORT)
-                .then(|| h.percentile(90))
-                .flatten()
-                .map(i16::from)
+            h.peer_percentile(90).map(i16::from)
         };
         let observation = Observation {
             day: row.day,

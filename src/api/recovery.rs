@@ -23,6 +23,7 @@ use crate::error::ApiError;
 use crate::recovery::{Cohort, Filter, Of, Store, SymptomCohort, TreatmentSeries};
 
 pub use crate::domain::recovery::MIN_COHORT;
+use crate::domain::recovery::slower_than_usual;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DayStats {
@@ -466,10 +467,9 @@ pub struct PatientRecovery {
 
 /// The cohort's median and 90th percentile on a day, if enough treatments reported it.
 fn cohort_on(s: &SymptomCohort, day: usize) -> (Option<u8>, Option<u8>) {
-    match s.days.get(day) {
-        Some(h) if h.n() >= MIN_COHORT => (h.percentile(50), h.percentile(90)),
-        _ => (None, None),
-    }
+    s.days.get(day).map_or((None, None), |h| {
+        (h.peer_percentile(50), h.peer_percentile(90))
+    })
 }
 
 /// The cohort's 90th percentile of each day, where enough treatments reported it.
@@ -477,14 +477,6 @@ pub fn cohort_p90s(cohort: &SymptomCohort) -> Vec<Option<u8>> {
     (0..cohort.days.len())
         .map(|day| cohort_on(cohort, day).1)
         .collect()
-}
-
-/// Whether some day's score was above the cohort's 90th percentile for that day.
-pub fn slower_than_usual(series: &[Option<u8>], p90s: &[Option<u8>]) -> bool {
-    series
-        .iter()
-        .zip(p90s)
-        .any(|(score, p90)| matches!((score, p90), (Some(s), Some(p90)) if s > p90))
 }
 
 /// One symptom of one treatment against its cohort.

@@ -42,6 +42,15 @@ impl Histogram {
         None
     }
 
+    /// The `p`-th percentile as a peer figure: only once `MIN_COHORT` treatments reported the day.
+    pub fn peer_percentile(&self, p: u32) -> Option<u8> {
+        if self.n() >= MIN_COHORT {
+            self.percentile(p)
+        } else {
+            None
+        }
+    }
+
     /// The share of values at `score` or above.
     pub fn share_at_least(&self, score: u8) -> Option<f64> {
         let n = self.n();
@@ -343,5 +352,32 @@ mod removal_tests {
         e.remove(Course::Resolved(4));
         e.remove(Course::Unaffected);
         assert_eq!((e.total_resolved(), e.total_censored()), (0, 1));
+    }
+}
+
+/// Slower than usual: some day's score above the cohort's 90th percentile for that day (where the
+/// cohort is large enough to say). `p90s` holds the cohort's peer 90th percentile of each day.
+pub fn slower_than_usual(series: &[Option<u8>], p90s: &[Option<u8>]) -> bool {
+    series
+        .iter()
+        .zip(p90s)
+        .any(|(score, p90)| matches!((score, p90), (Some(s), Some(p90)) if s > p90))
+}
+
+#[cfg(test)]
+mod peer_tests {
+    use super::*;
+
+    #[test]
+    fn peers_count_from_twenty_treatments() {
+        let small = Histogram([10, 5, 3, 1, 0]);
+        assert_eq!(small.peer_percentile(90), None);
+        let enough = Histogram([10, 5, 3, 1, 1]);
+        assert_eq!(enough.peer_percentile(90), Some(2));
+        assert!(slower_than_usual(&[Some(1), Some(3)], &[Some(2), Some(2)]));
+        assert!(!slower_than_usual(
+            &[Some(2), None, Some(4)],
+            &[Some(2), Some(0), None]
+        ));
     }
 }
