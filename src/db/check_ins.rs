@@ -151,19 +151,19 @@ pub fn previous_scores(
     before: DateTime<Utc>,
     except: Uuid,
 ) -> QueryResult<Option<std::collections::BTreeMap<String, i16>>> {
-    let previous: Option<Uuid> = check_ins::table
+    let previous = check_ins::table
         .filter(check_ins::clinic_id.eq(tenant.id()))
         .filter(check_ins::treatment_id.eq(treatment_id))
         .filter(check_ins::recorded_at.lt(before))
         .filter(check_ins::id.ne(except))
         .order((check_ins::recorded_at.desc(), check_ins::id.desc()))
         .select(check_ins::id)
-        .first(conn)
-        .optional()?;
-    let Some(id) = previous else { return Ok(None) };
+        .limit(1)
+        .single_value();
+    // One round trip: a check-in always has a score, so no rows means no previous check-in.
     let scores = check_in_scores::table
-        .filter(check_in_scores::check_in_id.eq(id))
+        .filter(check_in_scores::check_in_id.nullable().eq(previous))
         .select((check_in_scores::symptom_code, check_in_scores::score))
         .load::<(String, i16)>(conn)?;
-    Ok(Some(scores.into_iter().collect()))
+    Ok((!scores.is_empty()).then(|| scores.into_iter().collect()))
 }
