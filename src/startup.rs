@@ -41,7 +41,8 @@ impl Application {
         )
     }
 
-    /// The service on `listener`; with `job_interval`, the background jobs run too.
+    /// The service on `listener`; with `job_interval`, the background jobs run too (their first run
+    /// also loads the recovery read model, so the first view needn't wait for it).
     pub fn with_listener(
         listener: TcpListener,
         pool: Pool,
@@ -57,21 +58,6 @@ impl Application {
         if let Some(interval) = job_interval {
             crate::jobs::spawn(pool.get_ref().clone(), store.clone().into_inner(), interval);
         }
-        // Load the recovery read model now, so the first view doesn't wait for it.
-        let (preload_pool, preload_store) = (pool.clone(), store.clone());
-        std::thread::spawn(move || {
-            let loaded = preload_pool
-                .get()
-                .map_err(anyhow::Error::from)
-                .and_then(|mut conn| {
-                    preload_store
-                        .refresh(&mut conn)
-                        .map_err(anyhow::Error::from)
-                });
-            if let Err(e) = loaded {
-                tracing::warn!(error = %e, "the recovery views will load on first use");
-            }
-        });
         let server = HttpServer::new(move || {
             let routes = routes.clone();
             App::new()
