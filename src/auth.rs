@@ -4,7 +4,7 @@
 use std::future::{Ready, ready};
 use std::sync::LazyLock;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
@@ -187,7 +187,12 @@ impl FromRequest for Caller {
     type Future = Ready<Result<Caller, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(caller_of(req))
+        let caller = caller_of(req);
+        if let Ok(c) = &caller {
+            // For the audit trail, which records who asked.
+            req.extensions_mut().insert(*c);
+        }
+        ready(caller)
     }
 }
 

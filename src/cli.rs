@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `openapi` and `admin create-clinic`.
+//! The command line: `serve`, `migrate`, `openapi`, `admin create-clinic` and `admin verify-audit`.
 
 use anyhow::{Context, bail};
 use chrono::Utc;
@@ -7,6 +7,7 @@ use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::api::staff::{NewStaffRequest, StaffRole, new_staff};
+use crate::audit::Verdict;
 use crate::config::Settings;
 use crate::db;
 use crate::startup::Application;
@@ -54,6 +55,12 @@ enum AdminCommand {
         #[arg(long)]
         admin_name: Option<String>,
     },
+    /// Check every clinic's audit chain (or one clinic's); names the first broken record and exits
+    /// with status 1 if there is one.
+    VerifyAudit {
+        #[arg(long)]
+        clinic: Option<Uuid>,
+    },
 }
 
 pub fn main() -> anyhow::Result<()> {
@@ -99,7 +106,42 @@ pub fn main() -> anyhow::Result<()> {
             println!("{out}");
             Ok(())
         }
+        Command::Admin {
+            command: AdminCommand::VerifyAudit { clinic },
+        } => {
+            let mut conn = connect(&database_url()?)?;
+            if !verify_audit(&mut conn, clinic)? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
+}
+
+/// Prints each clinic's verdict; false if a chain is broken.
+fn verify_audit(conn: &mut PgConnection, clinic: Option<Uuid>) -> anyhow::Result<bool> {
+    let clinics = match clinic {
+        Some(id) => vec![id],
+        None => db::audit::clinics(conn)?,
+    };
+    let mut intact = true;
+    for id in clinics {
+        match crate::audit::verify(conn, id)? {
+            Verdict::Intact { sealed, unsealed } => {
+                println!("clinic {id}: intact, {sealed} sealed records ({unsealed} not sealed yet)")
+            }
+            Verdict::Broken {
+                record,
+                seq,
+                reason,
+            } => {
+                intact = false;
+                let record = record.map_or("-".to_string(), |r| r.to_string());
+                println!("clinic {id}: BROKEN at record {record} (seq {seq}): {reason}");
+            }
+        }
+    }
+    Ok(intact)
 }
 
 #[actix_web::main]

@@ -1,10 +1,9 @@
 //! Work the server does on its own: the `missed_check_ins` rule, which no check-in can trigger
-//! because it is about the check-ins that did not come.
+//! because it is about the check-ins that did not come, and sealing the audit trail.
 
 use std::time::Duration;
 
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 
 use crate::db::{self, Pool, Tenant};
 use crate::domain::alerts::{Rule, missed_in_a_row};
@@ -13,14 +12,32 @@ use crate::recovery::Store;
 /// The advisory lock that keeps the job to one instance when several serve one database.
 pub const JOB_LOCK: i64 = 0x6166_7465_7263_6172; // "aftercar"
 
-#[derive(QueryableByName)]
-struct Locked {
-    #[diesel(sql_type = Bool)]
-    locked: bool,
-}
-
-/// Runs the job now and then every `interval`, on a thread of its own.
+/// Runs the missed check-ins job now and then every `interval`, and seals the audit trail every
+/// second, each on a thread of its own.
 pub fn spawn(pool: Pool, store: std::sync::Arc<Store>, interval: Duration) {
+    let sealer = pool.clone();
+    std::thread::spawn(move || {
+        loop {
+            let sealed = sealer
+                .get()
+                .map_err(anyhow::Error::from)
+                .and_then(|mut conn| {
+                    // Until it is caught up.
+                    let mut total = 0;
+                    loop {
+                        let n = crate::audit::seal(&mut conn, 1000)?;
+                        total += n;
+                        if n < 1000 {
+                            return Ok::<_, anyhow::Error>(total);
+                        }
+                    }
+                });
+            if let Err(e) = sealed {
+                tracing::warn!(error = %e, "sealing the audit trail failed; it runs again in a second");
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    });
     std::thread::spawn(move || {
         loop {
             match pool
@@ -45,11 +62,7 @@ pub fn spawn(pool: Pool, store: std::sync::Arc<Store>, interval: Duration) {
 pub fn run_once(conn: &mut PgConnection, store: &Store) -> QueryResult<usize> {
     store.refresh(conn)?;
     conn.transaction(|conn| {
-        let locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
-            .bind::<diesel::sql_types::BigInt, _>(JOB_LOCK)
-            .get_result::<Locked>(conn)?
-            .locked;
-        if !locked {
+        if !db::try_advisory_xact_lock(conn, JOB_LOCK)? {
             return Ok(0);
         }
         let mut raised = 0;

@@ -66,6 +66,7 @@ impl Application {
                 .app_data(store.clone())
                 .app_data(extract::path_config())
                 .app_data(extract::query_config())
+                .wrap(from_fn(crate::audit::middleware))
                 .wrap(from_fn(request_id))
                 .into_utoipa_app()
                 .configure(api::routes)

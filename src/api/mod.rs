@@ -2,6 +2,7 @@
 //! the same registration, so the two can't disagree.
 
 pub mod alerts;
+pub mod audit;
 pub mod auth;
 pub mod check_ins;
 pub mod extract;
@@ -74,7 +75,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(outcomes::update_adverse_event)
         .service(outcomes::create_outcome)
         .service(outcomes::list_outcomes)
-        .service(outcomes::protocol_outcomes);
+        .service(outcomes::protocol_outcomes)
+        .service(audit::list);
 }
 
 #[derive(OpenApi)]
@@ -101,6 +103,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "alerts", description = "The alert queue: what the rules raised, urgent first"),
         (name = "outcomes", description = "Complications and outcomes weeks later"),
         (name = "recovery", description = "Recovery against the protocol's cohort: curves, time to resolution, comparisons"),
+        (name = "audit", description = "The audit trail: who read or changed which patient's data"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

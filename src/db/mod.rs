@@ -3,6 +3,7 @@
 
 pub mod adverse_events;
 pub mod alerts;
+pub mod audit;
 pub mod check_ins;
 pub mod clinics;
 pub mod outcomes;
@@ -72,6 +73,24 @@ where
         f(&mut conn)
     })
     .await?
+}
+
+#[derive(diesel::QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    locked: bool,
+}
+
+/// Takes a transaction-scoped advisory lock if no other session holds it: how work that one
+/// instance should do at a time is kept to one, when several serve one database.
+pub fn try_advisory_xact_lock(conn: &mut PgConnection, key: i64) -> diesel::QueryResult<bool> {
+    use diesel::RunQueryDsl;
+    Ok(
+        diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+            .bind::<diesel::sql_types::BigInt, _>(key)
+            .get_result::<Locked>(conn)?
+            .locked,
+    )
 }
 
 /// Keyset pagination: the sort key of the last row of a page.

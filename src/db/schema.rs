@@ -57,6 +57,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_chains (clinic_id) {
+        clinic_id -> Uuid,
+        seq -> Int8,
+        hash -> Bytea,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        at -> Timestamptz,
+        actor_id -> Uuid,
+        actor_role -> Text,
+        action -> Text,
+        resource_type -> Text,
+        resource_id -> Nullable<Uuid>,
+        patient_id -> Nullable<Uuid>,
+        request_id -> Text,
+        status -> Int2,
+        outcome -> Text,
+        seq -> Nullable<Int8>,
+        prev_hash -> Nullable<Bytea>,
+        hash -> Nullable<Bytea>,
+    }
+}
+
+diesel::table! {
     check_in_scores (check_in_id, symptom_code) {
         check_in_id -> Uuid,
         symptom_code -> Text,
@@ -226,6 +254,8 @@ diesel::table! {
 
 diesel::joinable!(alert_evidence -> alerts (alert_id));
 diesel::joinable!(alert_evidence -> check_ins (check_in_id));
+diesel::joinable!(audit_chains -> clinics (clinic_id));
+diesel::joinable!(audit_events -> clinics (clinic_id));
 diesel::joinable!(check_in_scores -> check_ins (check_in_id));
 diesel::joinable!(patients -> clinics (clinic_id));
 diesel::joinable!(protocols -> clinics (clinic_id));
@@ -237,6 +267,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     adverse_events,
     alert_evidence,
     alerts,
+    audit_chains,
+    audit_events,
     check_in_scores,
     check_ins,
     clinics,

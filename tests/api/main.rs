@@ -1,6 +1,7 @@
 //! Integration tests: the real server over HTTP, against a real PostgreSQL, each test with its own database.
 
 mod alerts;
+mod audit;
 mod auth;
 mod check_ins;
 mod errors;

@@ -1,0 +1,158 @@
+//! The audit trail, for the clinic's admins: who read or changed which patient's data.
+
+use actix_web::{get, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::extract::{Page, PageParams};
+use crate::auth::Caller;
+use crate::db::audit::{Filter, Record};
+use crate::db::{self, Cursor, Pool, into_page};
+use crate::error::{ApiError, FieldError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    List,
+    Read,
+    Create,
+    Update,
+    Acknowledge,
+    Resolve,
+}
+
+impl Action {
+    fn as_str(self) -> &'static str {
+        match self {
+            Action::List => "list",
+            Action::Read => "read",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Acknowledge => "acknowledge",
+            Action::Resolve => "resolve",
+        }
+    }
+}
+
+/// One request that read or changed patient data.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0b6f1f1e-3c1a-4f55-9d47-2f0a8c1e7b90",
+    "at": "2026-11-21T09:14:03.120Z",
+    "actor_id": "5d2c8a71-9e0b-4c3f-a6d4-1b7e9f2c3a58",
+    "actor_role": "clinician",
+    "action": "read",
+    "resource_type": "patient",
+    "resource_id": "c4a1e9d2-7b3f-4e6a-8d5c-2f1b0a9e8d7c",
+    "patient_id": "c4a1e9d2-7b3f-4e6a-8d5c-2f1b0a9e8d7c",
+    "request_id": "8f14e45f-ceea-467f-a8d5-7c1e2b9a0d33",
+    "status": 200,
+    "outcome": "success",
+    "seq": 1842
+}))]
+pub struct AuditEvent {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    /// The staff member or patient who asked.
+    pub actor_id: Uuid,
+    /// admin, clinician or patient.
+    pub actor_role: String,
+    pub action: Action,
+    /// patient, treatment, schedule, check_in, recovery, alert, adverse_event, outcome,
+    /// enrollment_code or dashboard.
+    pub resource_type: String,
+    pub resource_id: Option<Uuid>,
+    /// The patient whose data it was; none for lists across patients.
+    pub patient_id: Option<Uuid>,
+    /// The `X-Request-Id` of the request, to find it in the logs.
+    pub request_id: String,
+    /// The HTTP status the caller got.
+    pub status: i16,
+    /// success, denied (401/403), not_found, rejected (other 4xx) or failed (5xx).
+    pub outcome: String,
+    /// The record's place in the clinic's hash chain; null for a second or so until it is sealed.
+    pub seq: Option<i64>,
+}
+
+impl From<Record> for AuditEvent {
+    fn from(r: Record) -> Self {
+        AuditEvent {
+            id: r.id,
+            at: r.at,
+            actor_id: r.actor_id,
+            actor_role: r.actor_role,
+            action: match r.action.as_str() {
+                "list" => Action::List,
+                "create" => Action::Create,
+                "update" => Action::Update,
+                "acknowledge" => Action::Acknowledge,
+                "resolve" => Action::Resolve,
+                _ => Action::Read,
+            },
+            resource_type: r.resource_type,
+            resource_id: r.resource_id,
+            patient_id: r.patient_id,
+            request_id: r.request_id,
+            status: r.status,
+            outcome: r.outcome,
+            seq: r.seq,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    pub patient_id: Option<Uuid>,
+    /// A staff member's or patient's id.
+    pub actor_id: Option<Uuid>,
+    pub action: Option<Action>,
+    /// Records at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Records before this time.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The clinic's audit trail, newest first: every read and change of patient data, by whom, with the
+/// request id and what the caller got. Records can't be changed or deleted, and each clinic's are
+/// hash-chained (`aftercare admin verify-audit` checks the chain). Admins only.
+#[utoipa::path(
+    tag = "audit",
+    params(AuditQuery, PageParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of audit events", body = Page<AuditEvent>))
+)]
+#[get("/v1/audit-events")]
+pub async fn list(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    query: web::Query<AuditQuery>,
+    params: web::Query<PageParams>,
+) -> Result<web::Json<Page<AuditEvent>>, ApiError> {
+    caller.admin()?;
+    let page = params.request()?;
+    let q = query.into_inner();
+    if let (Some(from), Some(to)) = (q.from, q.to)
+        && from > to
+    {
+        return Err(ApiError::BadRequest(
+            "the query parameters are not valid".into(),
+            vec![FieldError::new("to", "must not be before from")],
+        ));
+    }
+    let filter = Filter {
+        patient_id: q.patient_id,
+        actor_id: q.actor_id,
+        action: q.action.map(|a| a.as_str().to_string()),
+        from: q.from,
+        to: q.to,
+    };
+    let rows = db::run(&pool, move |conn| {
+        Ok(db::audit::page(conn, caller.tenant, &filter, page)?)
+    })
+    .await?;
+    let (rows, next) = into_page(rows, page, |r| Cursor { at: r.at, id: r.id });
+    Ok(web::Json(Page::new(rows, next, AuditEvent::from)))
+}

@@ -1,0 +1,331 @@
+//! The audit trail: every read and change of patient data, recorded as the request finishes (who,
+//! what, which patient, the request id and the outcome; never the health data), then sealed into a
+//! hash chain per clinic by a background job, which `aftercare admin verify-audit` checks.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, web};
+use chrono::Utc;
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::db::audit::{Event, Lookup, Record};
+use crate::db::{self, Pool};
+use crate::startup::RequestId;
+
+/// Where an audited request's resource id comes from.
+#[derive(Debug, Clone, Copy)]
+enum Id {
+    /// A path parameter.
+    Path(&'static str),
+    /// The `Location` of what the request created.
+    Created,
+    None,
+}
+
+/// A route that reads or changes patient data, and how to tell which patient.
+struct Route {
+    method: Method,
+    pattern: &'static str,
+    action: &'static str,
+    resource_type: &'static str,
+    resource_id: Id,
+    /// The patient is found by looking this id up in this table (or is the caller, for a patient).
+    patient_of: Option<(Lookup, Id)>,
+}
+
+const fn route(
+    method: Method,
+    pattern: &'static str,
+    action: &'static str,
+    resource_type: &'static str,
+    resource_id: Id,
+    patient_of: Option<(Lookup, Id)>,
+) -> Route {
+    Route {
+        method,
+        pattern,
+        action,
+        resource_type,
+        resource_id,
+        patient_of,
+    }
+}
+
+const ID: Id = Id::Path("id");
+
+/// Every route that touches patient data. A test checks that no such route is missing.
+#[rustfmt::skip]
+static TRAIL: [Route; 26] = {
+    use Lookup::*;
+    [
+        route(Method::GET, "/v1/patients", "list", "patient", Id::None, None),
+        route(Method::POST, "/v1/patients", "create", "patient", Id::Created, Some((Patient, Id::Created))),
+        route(Method::GET, "/v1/patients/{id}", "read", "patient", ID, Some((Patient, ID))),
+        route(Method::PATCH, "/v1/patients/{id}", "update", "patient", ID, Some((Patient, ID))),
+        route(Method::POST, "/v1/patients/{id}/enrollment-codes", "create", "enrollment_code", Id::Created, Some((Patient, ID))),
+        route(Method::GET, "/v1/patients/{id}/enrollment-codes/{code_id}", "read", "enrollment_code", Id::Path("code_id"), Some((Patient, ID))),
+        route(Method::POST, "/v1/patients/{id}/treatments", "create", "treatment", Id::Created, Some((Patient, ID))),
+        route(Method::GET, "/v1/patients/{id}/treatments", "list", "treatment", Id::None, Some((Patient, ID))),
+        route(Method::GET, "/v1/patients/{id}/check-ins", "list", "check_in", Id::None, Some((Patient, ID))),
+        route(Method::GET, "/v1/patients/{id}/recovery", "read", "recovery", ID, Some((Patient, ID))),
+        route(Method::GET, "/v1/treatments/{id}", "read", "treatment", ID, Some((Treatment, ID))),
+        route(Method::GET, "/v1/treatments/{id}/schedule", "read", "schedule", ID, Some((Treatment, ID))),
+        route(Method::POST, "/v1/treatments/{id}/adverse-events", "create", "adverse_event", Id::Created, Some((Treatment, ID))),
+        route(Method::GET, "/v1/treatments/{id}/adverse-events", "list", "adverse_event", Id::None, Some((Treatment, ID))),
+        route(Method::GET, "/v1/treatments/{id}/adverse-events/{event_id}", "read", "adverse_event", Id::Path("event_id"), Some((Treatment, ID))),
+        route(Method::PATCH, "/v1/treatments/{id}/adverse-events/{event_id}", "update", "adverse_event", Id::Path("event_id"), Some((Treatment, ID))),
+        route(Method::POST, "/v1/treatments/{id}/outcomes", "create", "outcome", Id::Created, Some((Treatment, ID))),
+        route(Method::GET, "/v1/treatments/{id}/outcomes", "list", "outcome", Id::None, Some((Treatment, ID))),
+        route(Method::POST, "/v1/check-ins", "create", "check_in", Id::Created, Some((CheckIn, Id::Created))),
+        route(Method::POST, "/v1/check-ins/batch", "create", "check_in", Id::None, None),
+        route(Method::GET, "/v1/check-ins/{id}", "read", "check_in", ID, Some((CheckIn, ID))),
+        route(Method::GET, "/v1/alerts", "list", "alert", Id::None, None),
+        route(Method::GET, "/v1/alerts/{id}", "read", "alert", ID, Some((Alert, ID))),
+        route(Method::POST, "/v1/alerts/{id}/acknowledge", "acknowledge", "alert", ID, Some((Alert, ID))),
+        route(Method::POST, "/v1/alerts/{id}/resolve", "resolve", "alert", ID, Some((Alert, ID))),
+        route(Method::GET, "/v1/dashboard", "read", "dashboard", Id::None, None),
+    ]
+};
+
+/// Records the request if its route is in the trail and its caller is known. The response waits
+/// for the record: a request whose record can't be written is answered with that error instead,
+/// so no patient data leaves without its record.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let res = next.call(req).await?;
+    let Some(event) = event_of(&res) else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let Some(pool) = res.request().app_data::<web::Data<Pool>>().cloned() else {
+        return Ok(res.map_into_boxed_body());
+    };
+    match db::run(&pool, move |conn| Ok(db::audit::insert(conn, &event)?)).await {
+        Ok(()) => Ok(res.map_into_boxed_body()),
+        Err(e) => {
+            let (req, _) = res.into_parts();
+            Ok(ServiceResponse::from_err(e, req))
+        }
+    }
+}
+
+fn event_of(res: &ServiceResponse<impl MessageBody>) -> Option<Event> {
+    let req = res.request();
+    let caller = req.extensions().get::<Caller>().copied()?;
+    let pattern = req.match_pattern()?;
+    let route = TRAIL
+        .iter()
+        .find(|r| r.method == req.method() && r.pattern == pattern)?;
+    let id = |id: Id| -> Option<Uuid> {
+        match id {
+            Id::Path(name) => req.match_info().get(name)?.parse().ok(),
+            Id::Created => res
+                .headers()
+                .get(header::LOCATION)?
+                .to_str()
+                .ok()?
+                .rsplit('/')
+                .next()?
+                .parse()
+                .ok(),
+            Id::None => None,
+        }
+    };
+    let status = res.status().as_u16();
+    Some(Event {
+        id: Uuid::new_v4(),
+        clinic_id: caller.tenant.id(),
+        at: Utc::now(),
+        actor_id: caller.id,
+        actor_role: caller.role.as_str().to_string(),
+        action: route.action.to_string(),
+        resource_type: route.resource_type.to_string(),
+        resource_id: id(route.resource_id),
+        lookup: route
+            .patient_of
+            .and_then(|(table, i)| Some((table, id(i)?))),
+        caller_patient: caller.patient().ok(),
+        request_id: req
+            .extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default(),
+        status: status as i16,
+        outcome: match status {
+            200..=299 => "success",
+            401 | 403 => "denied",
+            404 => "not_found",
+            400..=499 => "rejected",
+            _ => "failed",
+        }
+        .to_string(),
+    })
+}
+
+/// The hash of a sealed record: SHA-256 over the hash of the record before it and the record's
+/// fields, in a fixed JSON encoding.
+pub fn hash_of(record: &Record, seq: i64, prev_hash: &[u8]) -> Vec<u8> {
+    let fields = serde_json::json!([
+        seq,
+        record.id,
+        record.clinic_id,
+        record.at.timestamp_micros(),
+        record.actor_id,
+        record.actor_role,
+        record.action,
+        record.resource_type,
+        record.resource_id,
+        record.patient_id,
+        record.request_id,
+        record.status,
+        record.outcome,
+    ]);
+    let mut hash = Sha256::new();
+    hash.update(prev_hash);
+    hash.update(fields.to_string().as_bytes());
+    hash.finalize().to_vec()
+}
+
+/// The `prev_hash` of a clinic's first record.
+pub const GENESIS: [u8; 32] = [0; 32];
+
+/// The advisory lock that keeps sealing to one instance at a time.
+const SEAL_LOCK: i64 = 0x6175_6469_7473_6561; // "auditsea"
+
+/// Seals up to `limit` unsealed records into their clinics' chains, oldest first; returns how
+/// many. 0 when another instance is sealing.
+pub fn seal(conn: &mut PgConnection, limit: i64) -> QueryResult<usize> {
+    conn.transaction(|conn| {
+        if !db::try_advisory_xact_lock(conn, SEAL_LOCK)? {
+            return Ok(0);
+        }
+        let mut pending = db::audit::unsealed(conn, limit)?;
+        let count = pending.len();
+        pending.sort_by_key(|r| r.clinic_id);
+        for records in pending.chunk_by_mut(|a, b| a.clinic_id == b.clinic_id) {
+            records.sort_by_key(|r| (r.at, r.id));
+            let clinic_id = records[0].clinic_id;
+            let (mut seq, mut prev) =
+                db::audit::head(conn, clinic_id)?.unwrap_or_else(|| (0, GENESIS.to_vec()));
+            for record in records.iter_mut() {
+                seq += 1;
+                let hash = hash_of(record, seq, &prev);
+                record.seq = Some(seq);
+                record.prev_hash = Some(std::mem::replace(&mut prev, hash.clone()));
+                record.hash = Some(hash);
+            }
+            db::audit::store_seals(conn, records)?;
+            db::audit::set_head(conn, clinic_id, seq, &prev)?;
+        }
+        Ok(count)
+    })
+}
+
+/// What checking one clinic's chain found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Intact {
+        sealed: i64,
+        unsealed: i64,
+    },
+    /// The first record that does not fit the chain (or, for records missing from its end, the
+    /// last one that does), and why.
+    Broken {
+        record: Option<Uuid>,
+        seq: i64,
+        reason: String,
+    },
+}
+
+/// Walks a clinic's chain from its first record and stops at the first one that doesn't fit.
+pub fn verify(conn: &mut PgConnection, clinic_id: Uuid) -> QueryResult<Verdict> {
+    const BATCH: i64 = 10_000;
+    let (mut seq, mut prev, mut last) = (0i64, GENESIS.to_vec(), None);
+    loop {
+        let records = db::audit::sealed_after(conn, clinic_id, seq, BATCH)?;
+        for r in &records {
+            let r_seq = r.seq.unwrap_or_default();
+            let broken = |reason: String| {
+                Ok(Verdict::Broken {
+                    record: Some(r.id),
+                    seq: r_seq,
+                    reason,
+                })
+            };
+            if r_seq != seq + 1 {
+                return broken(format!(
+                    "the records before it from seq {} are missing",
+                    seq + 1
+                ));
+            }
+            if r.prev_hash.as_ref() != Some(&prev) {
+                return broken("it does not link to the record before it".into());
+            }
+            let hash = hash_of(r, r_seq, &prev);
+            if r.hash.as_ref() != Some(&hash) {
+                return broken("it was changed after it was sealed".into());
+            }
+            (seq, prev, last) = (r_seq, hash, Some(r.id));
+        }
+        if (records.len() as i64) < BATCH {
+            break;
+        }
+    }
+    let (head_seq, head_hash) = db::audit::head(conn, clinic_id)?.unwrap_or((0, GENESIS.to_vec()));
+    if (head_seq, &head_hash) != (seq, &prev) {
+        return Ok(Verdict::Broken {
+            record: last,
+            seq,
+            reason: format!("the chain's head says seq {head_seq}, but the records end here"),
+        });
+    }
+    Ok(Verdict::Intact {
+        sealed: seq,
+        unsealed: db::audit::count_unsealed(conn, clinic_id)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every path under patient data must be in the trail, so a new endpoint can't forget it.
+    #[test]
+    fn every_route_with_patient_data_is_audited() {
+        let doc = crate::api::openapi();
+        let sensitive = [
+            "/v1/patients",
+            "/v1/treatments",
+            "/v1/check-ins",
+            "/v1/alerts",
+            "/v1/dashboard",
+        ];
+        for (path, item) in &doc.paths.paths {
+            if !sensitive.iter().any(|p| path.starts_with(p)) {
+                continue;
+            }
+            for (method, op) in [
+                (Method::GET, &item.get),
+                (Method::POST, &item.post),
+                (Method::PATCH, &item.patch),
+                (Method::PUT, &item.put),
+                (Method::DELETE, &item.delete),
+            ] {
+                if op.is_some() {
+                    assert!(
+                        TRAIL
+                            .iter()
+                            .any(|r| r.method == method && r.pattern == path),
+                        "{method} {path} is not in the audit trail"
+                    );
+                }
+            }
+        }
+    }
+}

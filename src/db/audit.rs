@@ -1,0 +1,229 @@
+//! Audit records: written as requests finish, sealed into each clinic's chain, read by admins.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Int2, Nullable, Text, Timestamptz};
+use uuid::Uuid;
+
+use super::schema::{audit_chains, audit_events};
+use super::{Cursor, PageRequest, Tenant};
+
+/// The table whose row names the patient a request was about.
+#[derive(Debug, Clone, Copy)]
+pub enum Lookup {
+    Patient,
+    Treatment,
+    CheckIn,
+    Alert,
+}
+
+/// A record to write. Its patient is looked up in the clinic's own rows, so an id of another
+/// clinic names no patient.
+#[derive(Debug)]
+pub struct Event {
+    pub id: Uuid,
+    pub clinic_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_id: Uuid,
+    pub actor_role: String,
+    pub action: String,
+    pub resource_type: String,
+    pub resource_id: Option<Uuid>,
+    pub lookup: Option<(Lookup, Uuid)>,
+    /// When the caller is a patient: the patient, if the lookup finds none.
+    pub caller_patient: Option<Uuid>,
+    pub request_id: String,
+    pub status: i16,
+    pub outcome: String,
+}
+
+pub fn insert(conn: &mut PgConnection, e: &Event) -> QueryResult<()> {
+    let patient = match e.lookup.map(|l| l.0) {
+        Some(Lookup::Patient) => "(SELECT id FROM patients WHERE clinic_id = $2 AND id = $13)",
+        Some(Lookup::Treatment) => {
+            "(SELECT patient_id FROM treatments WHERE clinic_id = $2 AND id = $13)"
+        }
+        Some(Lookup::CheckIn) => {
+            "(SELECT patient_id FROM check_ins WHERE clinic_id = $2 AND id = $13)"
+        }
+        Some(Lookup::Alert) => "(SELECT patient_id FROM alerts WHERE clinic_id = $2 AND id = $13)",
+        None => "$13",
+    };
+    diesel::sql_query(format!(
+        "INSERT INTO audit_events (id, clinic_id, at, actor_id, actor_role, action, resource_type, \
+         resource_id, request_id, status, outcome, patient_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, COALESCE({patient}, $12))"
+    ))
+    .bind::<diesel::sql_types::Uuid, _>(e.id)
+    .bind::<diesel::sql_types::Uuid, _>(e.clinic_id)
+    .bind::<Timestamptz, _>(e.at)
+    .bind::<diesel::sql_types::Uuid, _>(e.actor_id)
+    .bind::<Text, _>(&e.actor_role)
+    .bind::<Text, _>(&e.action)
+    .bind::<Text, _>(&e.resource_type)
+    .bind::<Nullable<diesel::sql_types::Uuid>, _>(e.resource_id)
+    .bind::<Text, _>(&e.request_id)
+    .bind::<Int2, _>(e.status)
+    .bind::<Text, _>(&e.outcome)
+    .bind::<Nullable<diesel::sql_types::Uuid>, _>(e.caller_patient)
+    .bind::<Nullable<diesel::sql_types::Uuid>, _>(e.lookup.map(|l| l.1))
+    .execute(conn)
+    .map(drop)
+}
+
+/// A stored record; `seq`, `prev_hash` and `hash` are set once it is sealed.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_events, check_for_backend(diesel::pg::Pg))]
+pub struct Record {
+    pub id: Uuid,
+    pub clinic_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_id: Uuid,
+    pub actor_role: String,
+    pub action: String,
+    pub resource_type: String,
+    pub resource_id: Option<Uuid>,
+    pub patient_id: Option<Uuid>,
+    pub request_id: String,
+    pub status: i16,
+    pub outcome: String,
+    pub seq: Option<i64>,
+    pub prev_hash: Option<Vec<u8>>,
+    pub hash: Option<Vec<u8>>,
+}
+
+pub fn unsealed(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Record>> {
+    audit_events::table
+        .filter(audit_events::hash.is_null())
+        .order((audit_events::at, audit_events::id))
+        .limit(limit)
+        .select(Record::as_select())
+        .for_update()
+        .load(conn)
+}
+
+pub fn count_unsealed(conn: &mut PgConnection, clinic_id: Uuid) -> QueryResult<i64> {
+    audit_events::table
+        .filter(audit_events::clinic_id.eq(clinic_id))
+        .filter(audit_events::hash.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// Stores the seals of records (one statement for all of them).
+pub fn store_seals(conn: &mut PgConnection, records: &[Record]) -> QueryResult<()> {
+    let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
+    let seqs: Vec<Option<i64>> = records.iter().map(|r| r.seq).collect();
+    let prevs: Vec<Option<Vec<u8>>> = records.iter().map(|r| r.prev_hash.clone()).collect();
+    let hashes: Vec<Option<Vec<u8>>> = records.iter().map(|r| r.hash.clone()).collect();
+    diesel::sql_query(
+        "UPDATE audit_events a SET seq = s.seq, prev_hash = s.prev_hash, hash = s.hash \
+         FROM unnest($1::uuid[], $2::bigint[], $3::bytea[], $4::bytea[]) AS s(id, seq, prev_hash, hash) \
+         WHERE a.id = s.id",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+    .bind::<diesel::sql_types::Array<Nullable<diesel::sql_types::BigInt>>, _>(seqs)
+    .bind::<diesel::sql_types::Array<Nullable<diesel::sql_types::Binary>>, _>(prevs)
+    .bind::<diesel::sql_types::Array<Nullable<diesel::sql_types::Binary>>, _>(hashes)
+    .execute(conn)
+    .map(drop)
+}
+
+/// The seq and hash of a clinic's last sealed record.
+pub fn head(conn: &mut PgConnection, clinic_id: Uuid) -> QueryResult<Option<(i64, Vec<u8>)>> {
+    audit_chains::table
+        .find(clinic_id)
+        .select((audit_chains::seq, audit_chains::hash))
+        .first(conn)
+        .optional()
+}
+
+pub fn set_head(
+    conn: &mut PgConnection,
+    clinic_id: Uuid,
+    seq: i64,
+    hash: &[u8],
+) -> QueryResult<()> {
+    diesel::insert_into(audit_chains::table)
+        .values((
+            audit_chains::clinic_id.eq(clinic_id),
+            audit_chains::seq.eq(seq),
+            audit_chains::hash.eq(hash),
+        ))
+        .on_conflict(audit_chains::clinic_id)
+        .do_update()
+        .set((audit_chains::seq.eq(seq), audit_chains::hash.eq(hash)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// A clinic's sealed records after `seq`, in chain order.
+pub fn sealed_after(
+    conn: &mut PgConnection,
+    clinic_id: Uuid,
+    seq: i64,
+    limit: i64,
+) -> QueryResult<Vec<Record>> {
+    audit_events::table
+        .filter(audit_events::clinic_id.eq(clinic_id))
+        .filter(audit_events::seq.gt(seq))
+        .order(audit_events::seq)
+        .limit(limit)
+        .select(Record::as_select())
+        .load(conn)
+}
+
+/// Every clinic, in a stable order.
+pub fn clinics(conn: &mut PgConnection) -> QueryResult<Vec<Uuid>> {
+    super::schema::clinics::table
+        .select(super::schema::clinics::id)
+        .order(super::schema::clinics::id)
+        .load(conn)
+}
+
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub patient_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub action: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A page of the clinic's records, newest first.
+pub fn page(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    filter: &Filter,
+    page: PageRequest,
+) -> QueryResult<Vec<Record>> {
+    let mut query = audit_events::table
+        .filter(audit_events::clinic_id.eq(tenant.id()))
+        .order((audit_events::at.desc(), audit_events::id.desc()))
+        .limit(page.limit + 1)
+        .select(Record::as_select())
+        .into_boxed();
+    if let Some(p) = filter.patient_id {
+        query = query.filter(audit_events::patient_id.eq(p));
+    }
+    if let Some(a) = filter.actor_id {
+        query = query.filter(audit_events::actor_id.eq(a));
+    }
+    if let Some(action) = &filter.action {
+        query = query.filter(audit_events::action.eq(action.clone()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_events::at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(audit_events::at.lt(to));
+    }
+    if let Some(Cursor { at, id }) = page.after {
+        query = query.filter(
+            audit_events::at
+                .lt(at)
+                .or(audit_events::at.eq(at).and(audit_events::id.lt(id))),
+        );
+    }
+    query.load(conn)
+}
