@@ -13,8 +13,32 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// How long a request waits for a free connection before it is answered 503.
     pub db_acquire_timeout: Duration,
+    /// Longest any SQL statement of a request may run.
+    pub db_statement_timeout: Duration,
     /// How often the server looks for missed check-ins.
     pub job_interval: Duration,
+    pub http: HttpSettings,
+}
+
+/// How the service answers over HTTP.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Origins (`https://app.example.com`) whose pages may call the API from a browser.
+    pub cors_origins: Vec<String>,
+    /// Whether `/docs` and `/openapi.json` are served.
+    pub docs: bool,
+    /// A request that takes longer is answered 503.
+    pub request_timeout: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            cors_origins: vec![],
+            docs: true,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -50,12 +74,27 @@ impl Settings {
                 2000,
             )?),
             job_interval: Duration::from_secs(var_or("AFTERCARE_JOB_INTERVAL", 300u64)?.max(1)),
+            db_statement_timeout: Duration::from_millis(var_or(
+                "AFTERCARE_DB_STATEMENT_TIMEOUT_MS",
+                5000,
+            )?),
+            http: HttpSettings {
+                cors_origins: var_or("AFTERCARE_CORS_ORIGINS", String::new())?
+                    .split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_string())
+                    .filter(|o| !o.is_empty())
+                    .collect(),
+                docs: var_or("AFTERCARE_DOCS", true)?,
+                request_timeout: Duration::from_secs(
+                    var_or("AFTERCARE_REQUEST_TIMEOUT", 30u64)?.max(1),
+                ),
+            },
         })
     }
 }
 
 impl JwtSettings {
-    fn check(&self) -> anyhow::Result<()> {
+    pub fn check(&self) -> anyhow::Result<()> {
         for (name, s) in [
             ("AFTERCARE_JWT_SECRET", Some(&self.secret)),
             (
@@ -63,14 +102,33 @@ impl JwtSettings {
                 self.previous_secret.as_ref(),
             ),
         ] {
-            if s.is_some_and(|s| s.len() < MIN_SECRET_BYTES) {
+            let Some(s) = s else { continue };
+            if s.len() < MIN_SECRET_BYTES {
                 bail!(
                     "{name} must be at least {MIN_SECRET_BYTES} bytes (try: openssl rand -hex 32)"
                 );
             }
+            if is_placeholder(s) {
+                bail!("{name} looks like a placeholder, not a secret (try: openssl rand -hex 32)");
+            }
         }
         Ok(())
     }
+}
+
+/// A secret copied from an example, or too repetitive to be random.
+fn is_placeholder(secret: &str) -> bool {
+    let lower = secret.to_lowercase();
+    let distinct = lower
+        .chars()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    distinct < 10
+        || [
+            "change", "replace", "your", "example", "default", "secret", "password",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
 }
 
 fn var_or<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
@@ -79,5 +137,34 @@ fn var_or<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
             .parse()
             .map_err(|_| anyhow::anyhow!("{name} has an invalid value: {v:?}")),
         Err(_) => Ok(default),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(secret: &str) -> JwtSettings {
+        JwtSettings {
+            secret: secret.into(),
+            previous_secret: None,
+        }
+    }
+
+    #[test]
+    fn short_default_and_repetitive_secrets_are_refused() {
+        for bad in [
+            "too-short",
+            "change-me-change-me-change-me-change-me",
+            "your-jwt-secret-goes-here-at-least-32-bytes",
+            "abababababababababababababababababab",
+        ] {
+            assert!(jwt(bad).check().is_err(), "{bad}");
+        }
+        assert!(
+            jwt("3f9a1c0e7b2d4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d")
+                .check()
+                .is_ok()
+        );
     }
 }

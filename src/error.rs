@@ -55,6 +55,12 @@ pub enum ApiError {
     /// The database can't be reached or has no free connection; the client should retry.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// The request, or one of its statements, ran past its time limit.
+    #[error("timed out")]
+    TimedOut,
+    /// Too many attempts: retry after this many seconds.
+    #[error("too many requests")]
+    TooManyRequests(u64),
     #[error("internal error: {0:#}")]
     Internal(anyhow::Error),
 }
@@ -83,6 +89,8 @@ impl ApiError {
                 "unavailable",
                 "The service is busy or starting; retry shortly",
             ),
+            ApiError::TimedOut => ("timed-out", "The request took too long"),
+            ApiError::TooManyRequests(_) => ("too-many-requests", "Too many attempts"),
             ApiError::Internal(_) => ("internal", "Something went wrong on our side"),
         }
     }
@@ -111,6 +119,11 @@ impl ApiError {
                 "the database is not answering; retry shortly".into(),
                 vec![],
             ),
+            ApiError::TimedOut => (
+                "the request was stopped at its time limit; retry shortly".into(),
+                vec![],
+            ),
+            ApiError::TooManyRequests(secs) => (format!("retry after {secs} seconds"), vec![]),
             ApiError::Internal(_) => (
                 "the error was logged under this response's X-Request-Id".into(),
                 vec![],
@@ -138,7 +151,8 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::TimedOut => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -153,8 +167,11 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed(allow) => {
                 res.insert_header((header::ALLOW, allow.as_str()));
             }
-            ApiError::Unavailable(_) => {
+            ApiError::Unavailable(_) | ApiError::TimedOut => {
                 res.insert_header((header::RETRY_AFTER, "2"));
+            }
+            ApiError::TooManyRequests(secs) => {
+                res.insert_header((header::RETRY_AFTER, secs.to_string()));
             }
             _ => {}
         }
@@ -177,6 +194,9 @@ impl From<DieselError> for ApiError {
             }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
             | DieselError::BrokenTransactionManager => ApiError::Unavailable(e.to_string()),
+            DieselError::DatabaseError(_, info) if info.message().contains("statement timeout") => {
+                ApiError::TimedOut
+            }
             other => ApiError::Internal(other.into()),
         }
     }

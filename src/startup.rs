@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::api::{self, RouteTable, extract};
 use crate::auth::Keys;
-use crate::config::Settings;
+use crate::config::{HttpSettings, Settings};
 use crate::db::{self, Pool};
 use crate::error::ApiError;
 use crate::recovery::Store;
@@ -31,12 +31,14 @@ impl Application {
             &settings.database_url,
             settings.db_pool_size,
             settings.db_acquire_timeout,
+            settings.db_statement_timeout,
         );
         let listener = TcpListener::bind(&settings.addr)?;
         Self::with_listener(
             listener,
             pool,
             Keys::new(&settings.jwt),
+            settings.http.clone(),
             Some(settings.job_interval),
         )
     }
@@ -47,36 +49,49 @@ impl Application {
         listener: TcpListener,
         pool: Pool,
         keys: Keys,
+        http: HttpSettings,
         job_interval: Option<std::time::Duration>,
     ) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
         let doc = api::openapi();
-        let routes = Arc::new(RouteTable::new(&doc));
+        let routes = Arc::new(RouteTable::new(&doc, http.docs));
+        let docs = http.docs;
+        let http = web::Data::new(http);
         let pool = web::Data::new(pool);
         let keys = web::Data::new(keys);
         let store = web::Data::new(Store::new());
+        let limits = web::Data::new(crate::limits::Limits::default());
         if let Some(interval) = job_interval {
             crate::jobs::spawn(pool.get_ref().clone(), store.clone().into_inner(), interval);
         }
         let server = HttpServer::new(move || {
             let routes = routes.clone();
-            App::new()
+            let app = App::new()
                 .app_data(pool.clone())
                 .app_data(keys.clone())
                 .app_data(store.clone())
+                .app_data(http.clone())
+                .app_data(limits.clone())
                 .app_data(extract::path_config())
                 .app_data(extract::query_config())
                 .wrap(from_fn(crate::audit::middleware))
+                .wrap(from_fn(crate::http::cors))
+                .wrap(from_fn(crate::http::security_headers))
+                .wrap(from_fn(crate::http::time_limit))
                 .wrap(from_fn(request_id))
                 .into_utoipa_app()
                 .configure(api::routes)
-                .into_app()
-                .service(web::redirect("/docs", "/docs/"))
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
-                .default_service(web::to(move |req: actix_web::HttpRequest| {
-                    let answer = routes.fallback(&req).error_response();
-                    async move { answer }
-                }))
+                .into_app();
+            let app = if docs {
+                app.service(web::redirect("/docs", "/docs/"))
+                    .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
+            } else {
+                app
+            };
+            app.default_service(web::to(move |req: actix_web::HttpRequest| {
+                let answer = routes.fallback(&req).error_response();
+                async move { answer }
+            }))
         })
         .listen(listener)?
         .run();
@@ -117,8 +132,16 @@ async fn request_id(
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.path().to_string();
-    // Handlers' and extractors' errors arrive here as responses, so the header is always added.
-    let mut res = next.call(req).await?;
+    // Handlers' and extractors' errors arrive here as responses, so the header is always added;
+    // only the time limit's answer arrives as an error, with its own headers.
+    let mut res = match next.call(req).await {
+        Ok(res) => res,
+        Err(e) => {
+            tracing::warn!(request_id = %id, method = %method, path = %path, error = %e,
+                ms = started.elapsed().as_millis() as u64, "request stopped");
+            return Err(e);
+        }
+    };
     let status = res.status();
     if status.is_server_error() {
         match res.response().error() {

@@ -1,7 +1,7 @@
 //! Sign-in for staff (email and password) and patients (an enrollment code), token refresh and
 //! logout, and `/v1/me`.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,7 @@ use super::extract::Json;
 use crate::auth::{self, Caller, Keys, Role};
 use crate::db::{self, Pool, Tenant, tokens};
 use crate::error::ApiError;
+use crate::limits::Limits;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -128,18 +129,24 @@ fn staff_role(role: &str) -> Role {
     responses(
         (status = 200, description = "Signed in", body = Tokens),
         (status = 401, description = "Wrong email or password", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address or for this account; retry after Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
 #[post("/v1/auth/login")]
 pub async fn login(
     pool: web::Data<Pool>,
     keys: web::Data<Keys>,
+    limits: web::Data<Limits>,
+    req: HttpRequest,
     Json(body): Json<LoginRequest>,
 ) -> Result<web::Json<Tokens>, ApiError> {
+    let email = crate::domain::people::normalize_email(&body.email);
+    limits.attempt("login", client(&req), &email)?;
     let keys = keys.into_inner();
+    let account = email.clone();
     let tokens = db::run(&pool, move |conn| {
-        let staff =
-            db::staff::find_by_email(conn, &crate::domain::people::normalize_email(&body.email))?;
+        let staff = db::staff::find_by_email(conn, &account)?;
         if !auth::verify_password(
             &body.password,
             staff.as_ref().map(|s| s.password_hash.as_str()),
@@ -156,8 +163,18 @@ pub async fn login(
             None,
         )
     })
-    .await?;
-    Ok(web::Json(tokens))
+    .await;
+    match &tokens {
+        Ok(_) => limits.succeeded(&email),
+        Err(ApiError::Unauthorized(_)) => limits.failed(&email),
+        Err(_) => {}
+    }
+    Ok(web::Json(tokens?))
+}
+
+/// The client's address, for rate limits.
+fn client(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    req.peer_addr().map(|a| a.ip())
 }
 
 /// Sign in a patient's app with a one-time enrollment code.
@@ -167,16 +184,21 @@ pub async fn login(
     responses(
         (status = 200, description = "The app is enrolled", body = Tokens),
         (status = 401, description = "The code is unknown, used or expired", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address or for this account; retry after Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
 #[post("/v1/auth/enroll")]
 pub async fn enroll(
     pool: web::Data<Pool>,
     keys: web::Data<Keys>,
+    limits: web::Data<Limits>,
+    req: HttpRequest,
     Json(body): Json<EnrollRequest>,
 ) -> Result<web::Json<Tokens>, ApiError> {
     let keys = keys.into_inner();
     let hash = auth::secret_hash(&auth::normalize_enrollment_code(&body.code));
+    limits.attempt("enroll", client(&req), &hex::encode(&hash))?;
     let tokens = db::run(&pool, move |conn| {
         conn.transaction(|conn| {
             let code = tokens::redeem_enrollment_code(conn, &hash, Utc::now())?.ok_or(
@@ -206,16 +228,21 @@ pub async fn enroll(
     responses(
         (status = 200, description = "New tokens", body = Tokens),
         (status = 401, description = "The refresh token is unknown, used, revoked or expired", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address or for this account; retry after Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
 #[post("/v1/auth/refresh")]
 pub async fn refresh(
     pool: web::Data<Pool>,
     keys: web::Data<Keys>,
+    limits: web::Data<Limits>,
+    req: HttpRequest,
     Json(body): Json<RefreshRequest>,
 ) -> Result<web::Json<Tokens>, ApiError> {
     let keys = keys.into_inner();
     let hash = auth::secret_hash(&body.refresh_token);
+    limits.attempt("refresh", client(&req), &hex::encode(&hash))?;
     let rejected = ApiError::Unauthorized("the refresh token is unknown, used, revoked or expired");
     // The transaction commits a revocation before the 401 is returned, so it is kept.
     let tokens = db::run(&pool, move |conn| {

@@ -489,7 +489,11 @@ pub async fn create_batch(
                     Ok(Outcome::Created(s, a)) => (StatusCode::CREATED, Some(receipt(s, a)), None),
                     Ok(Outcome::Replayed(s, a)) => (StatusCode::OK, Some(receipt(s, a)), None),
                     // A database that fails fails the batch: the app retries it whole.
-                    Err(e @ (ApiError::Unavailable(_) | ApiError::Internal(_))) => return Err(e),
+                    Err(
+                        e @ (ApiError::Unavailable(_) | ApiError::TimedOut | ApiError::Internal(_)),
+                    ) => {
+                        return Err(e);
+                    }
                     Err(e) => (
                         actix_web::ResponseError::status_code(&e),
                         None,

@@ -179,7 +179,7 @@ impl Modify for Security {
             ),
             (
                 "503",
-                "The database is not answering; retry after Retry-After seconds",
+                "The database is not answering, or the request ran past its time limit; retry after Retry-After seconds",
                 Some(("Retry-After", "Seconds to wait")),
             ),
         ];
@@ -271,7 +271,7 @@ pub fn clinic_tz(name: &str) -> Result<chrono_tz::Tz, ApiError> {
 pub struct RouteTable(Vec<(ResourceDef, Vec<Method>)>);
 
 impl RouteTable {
-    pub fn new(doc: &Document) -> RouteTable {
+    pub fn new(doc: &Document, docs: bool) -> RouteTable {
         let mut routes: Vec<(ResourceDef, Vec<Method>)> = doc
             .paths
             .paths
@@ -292,8 +292,10 @@ impl RouteTable {
                 (ResourceDef::new(path.as_str()), allowed)
             })
             .collect();
-        for path in ["/openapi.json", "/docs", "/docs/{tail:.*}"] {
-            routes.push((ResourceDef::new(path), vec![Method::GET]));
+        if docs {
+            for path in ["/openapi.json", "/docs", "/docs/{tail:.*}"] {
+                routes.push((ResourceDef::new(path), vec![Method::GET]));
+            }
         }
         RouteTable(routes)
     }

@@ -33,11 +33,11 @@ impl StaffRole {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
-    "email": "dr.lee@clinic.example", "password": "a-long-passphrase", "role": "clinician", "name": "Dr. Lee"
+    "email": "dr.lee@clinic.example", "password": "maple-orbit-canvas-17", "role": "clinician", "name": "Dr. Lee"
 }))]
 pub struct NewStaffRequest {
     pub email: String,
-    /// At least 12 characters.
+    /// At least 12 characters and hard to guess (zxcvbn score 3 or more).
     pub password: String,
     pub role: StaffRole,
     pub name: String,
@@ -73,7 +73,12 @@ pub fn new_staff(clinic_id: Uuid, req: &NewStaffRequest) -> Result<db::staff::Ne
     let email = normalize_email(&req.email);
     let mut invalid = Invalid::default();
     check_email(&mut invalid, "email", &email);
-    check_password(&mut invalid, "password", &req.password);
+    check_password(
+        &mut invalid,
+        "password",
+        &req.password,
+        &[&req.email, &req.name],
+    );
     let name = req.name.trim();
     invalid.check(
         (1..=120).contains(&name.chars().count()),

@@ -44,11 +44,29 @@ impl Tenant {
     }
 }
 
-pub fn pool(database_url: &str, max_size: u32, acquire_timeout: Duration) -> Pool {
+/// Puts every statement of a connection under a time limit.
+#[derive(Debug)]
+struct StatementTimeout(Duration);
+
+impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for StatementTimeout {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        use diesel::connection::SimpleConnection;
+        conn.batch_execute(&format!("SET statement_timeout = {}", self.0.as_millis()))
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+pub fn pool(
+    database_url: &str,
+    max_size: u32,
+    acquire_timeout: Duration,
+    statement_timeout: Duration,
+) -> Pool {
     R2d2Pool::builder()
         .max_size(max_size)
         .min_idle(Some(0))
         .connection_timeout(acquire_timeout)
+        .connection_customizer(Box::new(StatementTimeout(statement_timeout)))
         .test_on_check_out(true)
         // Don't fail start-up while the database is away: /readyz reports it, requests get 503.
         .build_unchecked(ConnectionManager::new(database_url))

@@ -73,6 +73,10 @@ fn xmin(snapshot: &str) -> &str {
 pub fn changes(conn: &mut PgConnection, since: Option<&str>) -> QueryResult<Changes> {
     // One snapshot for every statement, so that what is read is exactly what the snapshot shows.
     conn.build_transaction().repeatable_read().read_only().run(|conn| {
+        if since.is_none() {
+            // The first load reads every score: more than a request's statement may take.
+            diesel::sql_query("SET LOCAL statement_timeout = 0").execute(conn)?;
+        }
         let snapshot = diesel::sql_query("SELECT pg_current_snapshot()::text AS snapshot")
             .get_result::<Snapshot>(conn)?
             .snapshot;

@@ -24,7 +24,9 @@ pub fn check_email(invalid: &mut Invalid, field: &str, email: &str) {
     invalid.check(ok, field, "must be an email address");
 }
 
-pub fn check_password(invalid: &mut Invalid, field: &str, password: &str) {
+/// At least 12 characters, and not guessable: zxcvbn's score of 3 or more (at least 10^8 guesses),
+/// counting the account's own email and name as known words.
+pub fn check_password(invalid: &mut Invalid, field: &str, password: &str, known: &[&str]) {
     let n = password.chars().count();
     if n < MIN_PASSWORD_CHARS {
         invalid.add(
@@ -35,6 +37,11 @@ pub fn check_password(invalid: &mut Invalid, field: &str, password: &str) {
         invalid.add(
             field,
             format!("must be at most {MAX_PASSWORD_CHARS} characters"),
+        );
+    } else if zxcvbn::zxcvbn(password, known).score() < zxcvbn::Score::Three {
+        invalid.add(
+            field,
+            "is too easy to guess: use a few unrelated words or more varied characters",
         );
     }
 }
@@ -94,10 +101,40 @@ mod tests {
     #[test]
     fn passwords_have_a_minimum_length_in_characters() {
         let mut inv = Invalid::default();
-        check_password(&mut inv, "password", "ééééééééééé");
+        check_password(&mut inv, "password", "éééééé-vélo", &[]);
         assert_eq!(inv.0.len(), 1);
         let mut inv = Invalid::default();
-        check_password(&mut inv, "password", "éééééééééééé");
-        assert!(inv.0.is_empty());
+        check_password(&mut inv, "password", "vélo-gâteau-étoile", &[]);
+        assert!(inv.0.is_empty(), "{:?}", inv.0);
+    }
+
+    #[test]
+    fn guessable_passwords_are_refused() {
+        for weak in [
+            "password1234",
+            "aaaaaaaaaaaaaaaa",
+            "123456789012",
+            "qwertyuiop12",
+            "dr.lee@clinic.example",
+        ] {
+            let mut inv = Invalid::default();
+            check_password(
+                &mut inv,
+                "password",
+                weak,
+                &["dr.lee@clinic.example", "Dr. Lee"],
+            );
+            assert_eq!(inv.0.len(), 1, "{weak}");
+        }
+        // The tests' password, and those of the README and the API document's examples.
+        for strong in [
+            "correct-horse-battery",
+            "quiet-heron-lantern-42",
+            "maple-orbit-canvas-17",
+        ] {
+            let mut inv = Invalid::default();
+            check_password(&mut inv, "password", strong, &[]);
+            assert!(inv.0.is_empty(), "{strong}");
+        }
     }
 }

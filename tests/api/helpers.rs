@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use aftercare::auth::Keys;
-use aftercare::config::JwtSettings;
+use aftercare::config::{HttpSettings, JwtSettings};
 use aftercare::db;
 use aftercare::startup::Application;
 use chrono::{DateTime, Utc};
@@ -169,16 +169,20 @@ impl Resp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(HttpSettings::default()).await
+}
+
+pub async fn spawn_app_with(http: HttpSettings) -> TestApp {
     let (db_name, db_url) = tokio::task::spawn_blocking(fresh_database)
         .await
         .expect("database");
-    let pool = db::pool(&db_url, 5, Duration::from_secs(2));
+    let pool = db::pool(&db_url, 5, Duration::from_secs(2), Duration::from_secs(5));
     let keys = Keys::new(&JwtSettings {
         secret: SECRET.into(),
         previous_secret: Some(PREVIOUS_SECRET.into()),
     });
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let app = Application::with_listener(listener, pool, keys, None).expect("build app");
+    let app = Application::with_listener(listener, pool, keys, http, None).expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {

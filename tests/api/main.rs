@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod check_ins;
 mod errors;
+mod hardening;
 mod helpers;
 mod migrations;
 mod openapi;

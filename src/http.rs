@@ -1,0 +1,156 @@
+//! What every response gets: security headers, CORS for the configured origins, and a time limit.
+
+use std::time::Duration;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, web};
+
+use crate::config::HttpSettings;
+use crate::error::ApiError;
+use crate::startup::RequestId;
+
+fn settings(req: &ServiceRequest) -> Option<web::Data<HttpSettings>> {
+    req.app_data::<web::Data<HttpSettings>>().cloned()
+}
+
+/// Answers a request that takes longer than the configured limit with a 503 (its database work
+/// stops at the statement timeout). Runs before routing, where the request can't be kept for the
+/// answer, so the answer is an error that carries its own headers.
+pub async fn time_limit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let limit = settings(&req).map_or(Duration::from_secs(30), |s| s.request_timeout);
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+    match actix_web::rt::time::timeout(limit, next.call(req)).await {
+        Ok(res) => res,
+        Err(_) => Err(TimedOut { request_id }.into()),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the request ran past its time limit")]
+struct TimedOut {
+    request_id: Option<String>,
+}
+
+impl ResponseError for TimedOut {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = ApiError::TimedOut.error_response();
+        let headers = res.headers_mut();
+        add_security_headers(headers, false);
+        if let Some(id) = self
+            .request_id
+            .as_deref()
+            .and_then(|id| HeaderValue::from_str(id).ok())
+        {
+            headers.insert(HeaderName::from_static("x-request-id"), id);
+        }
+        res
+    }
+}
+
+const API_HEADERS: [(&str, &str); 6] = [
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+    (
+        "strict-transport-security",
+        "max-age=63072000; includeSubDomains",
+    ),
+    (
+        "content-security-policy",
+        "default-src 'none'; frame-ancestors 'none'",
+    ),
+    // Answers carry health data: no cache may keep them.
+    ("cache-control", "no-store"),
+];
+
+/// The API docs page runs Swagger UI's own scripts and styles, from this server only.
+const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+    script-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+
+/// Security headers on every response.
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let docs = req.path().starts_with("/docs");
+    let mut res = next.call(req).await?;
+    add_security_headers(res.headers_mut(), docs);
+    Ok(res)
+}
+
+fn add_security_headers(headers: &mut actix_web::http::header::HeaderMap, docs: bool) {
+    for (name, value) in API_HEADERS {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    if docs {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DOCS_CSP),
+        );
+    }
+}
+
+const ALLOWED_METHODS: &str = "GET, POST, PATCH, DELETE";
+const ALLOWED_HEADERS: &str = "authorization, content-type, x-request-id";
+const EXPOSED_HEADERS: &str = "location, retry-after, x-request-id";
+
+/// CORS for the configured origins only: a preflight from one is answered here, and its other
+/// requests get `Access-Control-Allow-Origin`. Other origins get no CORS headers, so browsers keep
+/// their pages out.
+pub async fn cors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let origins = settings(&req)
+        .map(|s| s.cors_origins.clone())
+        .unwrap_or_default();
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .filter(|o| origins.iter().any(|allowed| allowed == o))
+        .and_then(|o| HeaderValue::from_str(o).ok());
+    let Some(origin) = origin else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    let preflight = req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if preflight {
+        let res = HttpResponse::build(StatusCode::NO_CONTENT)
+            .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, origin))
+            .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, ALLOWED_METHODS))
+            .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOWED_HEADERS))
+            .insert_header((header::ACCESS_CONTROL_MAX_AGE, "3600"))
+            .insert_header((header::VARY, "Origin"))
+            .finish();
+        return Ok(req.into_response(res));
+    }
+    let mut res = next.call(req).await?.map_into_boxed_body();
+    let headers = res.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(EXPOSED_HEADERS),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    Ok(res)
+}
