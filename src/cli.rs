@@ -148,16 +148,27 @@ fn verify_audit(conn: &mut PgConnection, clinic: Option<Uuid>) -> anyhow::Result
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(&settings)?;
     tracing::info!(addr = %settings.addr, port = app.port(), "serving");
-    app.run_until_stopped().await?;
+    app.run_until_signalled(settings.shutdown_grace).await?;
     Ok(())
 }
 
+/// JSON lines by default, one object per event with the request's id; `AFTERCARE_LOG_FORMAT=text`
+/// for people reading a terminal.
 fn init_logging() {
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
-        .init();
+        .with_writer(std::io::stderr);
+    if std::env::var("AFTERCARE_LOG_FORMAT").is_ok_and(|f| f == "text") {
+        logs.init();
+    } else {
+        logs.json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    }
 }
 
 fn database_url() -> anyhow::Result<String> {

@@ -18,6 +18,8 @@ pub struct Settings {
     /// How often the server looks for missed check-ins.
     pub job_interval: Duration,
     pub http: HttpSettings,
+    /// On SIGTERM, how long the service keeps serving, not ready, before it stops taking requests.
+    pub shutdown_grace: Duration,
 }
 
 /// How the service answers over HTTP.
@@ -78,6 +80,7 @@ impl Settings {
                 "AFTERCARE_DB_STATEMENT_TIMEOUT_MS",
                 5000,
             )?),
+            shutdown_grace: Duration::from_millis(var_or("AFTERCARE_SHUTDOWN_GRACE_MS", 5000)?),
             http: HttpSettings {
                 cors_origins: var_or("AFTERCARE_CORS_ORIGINS", String::new())?
                     .split(',')

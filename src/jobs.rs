@@ -45,7 +45,13 @@ pub fn spawn(pool: Pool, store: std::sync::Arc<Store>, interval: Duration) {
                 .map_err(anyhow::Error::from)
                 .and_then(|mut conn| run_once(&mut conn, &store).map_err(anyhow::Error::from))
             {
-                Ok(raised) if raised > 0 => tracing::info!(raised, "missed check-ins"),
+                Ok(raised) if raised > 0 => {
+                    crate::metrics::METRICS
+                        .alerts_raised
+                        .with_label_values(&[Rule::MissedCheckIns.level().as_str()])
+                        .inc_by(raised as u64);
+                    tracing::info!(raised, "missed check-ins")
+                }
                 Ok(_) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "the missed check-ins job failed; it runs again later")

@@ -11,5 +11,6 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod limits;
+pub mod metrics;
 pub mod recovery;
 pub mod startup;

@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -23,7 +24,12 @@ use crate::recovery::Store;
 pub struct Application {
     port: u16,
     server: Server,
+    draining: web::Data<Draining>,
 }
+
+/// Set when the service is shutting down: readiness fails from then on.
+#[derive(Debug, Default)]
+pub struct Draining(pub AtomicBool);
 
 impl Application {
     pub fn build(settings: &Settings) -> anyhow::Result<Application> {
@@ -61,6 +67,8 @@ impl Application {
         let keys = web::Data::new(keys);
         let store = web::Data::new(Store::new());
         let limits = web::Data::new(crate::limits::Limits::default());
+        let draining = web::Data::new(Draining::default());
+        let draining_ = draining.clone();
         if let Some(interval) = job_interval {
             crate::jobs::spawn(pool.get_ref().clone(), store.clone().into_inner(), interval);
         }
@@ -72,6 +80,7 @@ impl Application {
                 .app_data(store.clone())
                 .app_data(http.clone())
                 .app_data(limits.clone())
+                .app_data(draining_.clone())
                 .app_data(extract::path_config())
                 .app_data(extract::query_config())
                 .wrap(from_fn(crate::audit::middleware))
@@ -94,8 +103,15 @@ impl Application {
             }))
         })
         .listen(listener)?
+        // Signals are handled in `run_until_signalled`, so that readiness fails first.
+        .disable_signals()
+        .shutdown_timeout(30)
         .run();
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            draining,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -104,6 +120,35 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+
+    /// Serves until SIGTERM or SIGINT. Then `/readyz` fails at once, requests are still served for
+    /// `grace` (while load balancers take the instance out), and the process exits once the requests
+    /// in flight have finished (30 seconds at most).
+    pub async fn run_until_signalled(self, grace: std::time::Duration) -> std::io::Result<()> {
+        use actix_web::rt::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        let handle = self.server.handle();
+        let draining = self.draining.clone();
+        actix_web::rt::spawn(async move {
+            let (term, int) = (std::pin::pin!(term.recv()), std::pin::pin!(int.recv()));
+            let name = match futures_util::future::select(term, int).await {
+                futures_util::future::Either::Left(_) => "SIGTERM",
+                futures_util::future::Either::Right(_) => "SIGINT",
+            };
+            draining.0.store(true, Ordering::SeqCst);
+            tracing::info!(
+                signal = name,
+                grace_ms = grace.as_millis() as u64,
+                "shutting down: not ready from now on"
+            );
+            actix_web::rt::time::sleep(grace).await;
+            handle.stop(true).await;
+        });
+        self.server.await?;
+        tracing::info!("stopped: every request in flight was answered");
+        Ok(())
     }
 }
 
@@ -134,7 +179,8 @@ async fn request_id(
     let path = req.path().to_string();
     // Handlers' and extractors' errors arrive here as responses, so the header is always added;
     // only the time limit's answer arrives as an error, with its own headers.
-    let mut res = match next.call(req).await {
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut res = match tracing::Instrument::instrument(next.call(req), span).await {
         Ok(res) => res,
         Err(e) => {
             tracing::warn!(request_id = %id, method = %method, path = %path, error = %e,
@@ -143,6 +189,19 @@ async fn request_id(
         }
     };
     let status = res.status();
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
+    let metrics = &crate::metrics::METRICS;
+    metrics
+        .requests
+        .with_label_values(&[route.as_str(), method.as_str(), status.as_str()])
+        .inc();
+    metrics
+        .request_seconds
+        .with_label_values(&[route.as_str(), method.as_str()])
+        .observe(started.elapsed().as_secs_f64());
     if status.is_server_error() {
         match res.response().error() {
             Some(e) => match e.as_error::<ApiError>() {

@@ -281,7 +281,7 @@ impl Context {
             })
             .collect();
         // The check-in and the alerts it raises are stored together, or not at all.
-        conn.transaction(|conn| {
+        let outcome = conn.transaction(|conn| {
             if db::check_ins::insert(conn, &row, &score_rows)? {
                 let alerts = self.raise_alerts(conn, &row, &score_rows, treatment.protocol_id)?;
                 return Ok(Outcome::Created((row, score_rows), alerts));
@@ -305,7 +305,18 @@ impl Context {
                 })
                 .collect();
             Ok(Outcome::Replayed(existing, alerts))
-        })
+        })?;
+        if let Outcome::Created(_, alerts) = &outcome {
+            let metrics = &crate::metrics::METRICS;
+            metrics.check_ins_stored.inc();
+            for a in alerts {
+                metrics
+                    .alerts_raised
+                    .with_label_values(&[a.level.as_str()])
+                    .inc();
+            }
+        }
+        Ok(outcome)
     }
 
     /// Runs the rules a check-in can trigger, and raises (or adds evidence to) their alerts.

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::db::{self, Pool};
 use crate::error::ApiError;
+use crate::startup::Draining;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
@@ -20,14 +21,33 @@ pub async fn livez() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
-/// The service can serve requests: the database answers.
+/// The service can serve requests: the database answers, and it is not shutting down.
 #[utoipa::path(tag = "health", responses((status = 200, description = "Ready", body = Health)))]
 #[get("/readyz")]
-pub async fn readyz(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+pub async fn readyz(
+    pool: web::Data<Pool>,
+    draining: web::Data<Draining>,
+) -> Result<HttpResponse, ApiError> {
+    if draining.0.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(ApiError::Unavailable("shutting down".into()));
+    }
     db::run(&pool, |conn| {
         diesel::sql_query("SELECT 1").execute(conn)?;
         Ok(())
     })
     .await?;
     Ok(HttpResponse::Ok().json(Health { status: "ok" }))
+}
+
+/// Prometheus metrics: requests by route, method and status with latency histograms, database
+/// connections in use, idle and waited for, check-ins stored, alerts raised, webhook deliveries.
+#[utoipa::path(
+    tag = "health",
+    responses((status = 200, description = "Metrics in Prometheus' text format", body = String, content_type = "text/plain"))
+)]
+#[get("/metrics")]
+pub async fn metrics(pool: web::Data<Pool>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(crate::metrics::METRICS.render(&pool))
 }

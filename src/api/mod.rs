@@ -32,6 +32,7 @@ use crate::error::{ApiError, FieldError, Problem};
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::livez)
         .service(health::readyz)
+        .service(health::metrics)
         .service(auth::login)
         .service(auth::enroll)
         .service(auth::refresh)
@@ -104,7 +105,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "outcomes", description = "Complications and outcomes weeks later"),
         (name = "recovery", description = "Recovery against the protocol's cohort: curves, time to resolution, comparisons"),
         (name = "audit", description = "The audit trail: who read or changed which patient's data"),
-        (name = "health", description = "Liveness and readiness"),
+        (name = "health", description = "Liveness, readiness and metrics"),
     )
 )]
 struct ApiDoc;

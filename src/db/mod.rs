@@ -86,8 +86,15 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
+    // Log lines from the blocking thread carry the request's id too.
+    let span = tracing::Span::current();
     actix_web::web::block(move || {
-        let mut conn = pool.get()?;
+        let _request = span.enter();
+        let waiting = &crate::metrics::METRICS.pool_waiting;
+        waiting.inc();
+        let conn = pool.get();
+        waiting.dec();
+        let mut conn = conn?;
         f(&mut conn)
     })
     .await?

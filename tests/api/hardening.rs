@@ -213,3 +213,32 @@ async fn a_request_past_its_time_limit_is_a_503_with_the_usual_headers() {
     assert!(r.header("x-request-id").is_some());
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_check_ins() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let p = &s.patients[0];
+    let check_in = json!({"id": uuid::Uuid::new_v4(), "treatment_id": p.treatment, "recorded_at": chrono::Utc::now(),
+                          "scores": {"infection": 1}});
+    app.post("/v1/check-ins", &p.token, check_in).await.ok(201);
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        r#"aftercare_http_requests_total{method="POST",route="/v1/check-ins",status="201"}"#,
+        r#"aftercare_http_request_duration_seconds_bucket{method="POST",route="/v1/check-ins""#,
+        "aftercare_check_ins_stored_total",
+        r#"aftercare_alerts_raised_total{level="urgent"}"#,
+        "aftercare_db_pool_in_use",
+        "aftercare_db_pool_waiting",
+    ] {
+        assert!(text.contains(expected), "{expected} is not in\n{text}");
+    }
+}

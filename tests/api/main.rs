@@ -13,6 +13,7 @@ mod outcomes;
 mod patients;
 mod protocols;
 mod recovery;
+mod shutdown;
 mod staff;
 mod symptoms;
 mod treatments;

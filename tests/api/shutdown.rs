@@ -1,0 +1,154 @@
+//! The real binary: JSON logs, and a graceful stop on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const JWT_SECRET: &str = "9c4e1f0a7b3d2e8c6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c";
+
+fn http(port: u16, request: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+fn get(port: u16, path: &str) -> String {
+    http(
+        port,
+        &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    )
+}
+
+#[test]
+fn sigterm_fails_readiness_first_finishes_requests_in_flight_then_exits() {
+    let (db_name, db_url) = fresh_database();
+    let mut conn = {
+        use diesel::Connection;
+        diesel::PgConnection::establish(&db_url).unwrap()
+    };
+    let email = "admin@shutdown.example";
+    aftercare::cli::create_clinic(
+        &mut conn,
+        "Shutdown",
+        "Europe/Berlin",
+        email,
+        PASSWORD,
+        None,
+    )
+    .unwrap();
+    drop(conn);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aftercare"))
+        .arg("serve")
+        .env("DATABASE_URL", &db_url)
+        .env("AFTERCARE_JWT_SECRET", JWT_SECRET)
+        .env("AFTERCARE_ADDR", "127.0.0.1:0")
+        .env("AFTERCARE_SHUTDOWN_GRACE_MS", "1500")
+        .env_remove("AFTERCARE_LOG_FORMAT")
+        .env_remove("RUST_LOG")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start aftercare serve");
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    {
+        let lines = lines.clone();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<Value>(&line)
+                    && v["message"] == "serving"
+                {
+                    let _ = tx.send(v["port"].as_u64().unwrap() as u16);
+                }
+                lines.lock().unwrap().push(line);
+            }
+        });
+    }
+    let port = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the server says where it listens");
+    assert!(get(port, "/readyz").starts_with("HTTP/1.1 200"));
+
+    // A sign-in whose body is only half sent when the signal comes.
+    let body = json!({"email": email, "password": PASSWORD}).to_string();
+    let (first, rest) = body.split_at(10);
+    let mut in_flight = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        in_flight,
+        "POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{first}",
+        body.len()
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+
+    // Readiness fails first, while requests are still served.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let ready = get(port, "/readyz");
+        if ready.starts_with("HTTP/1.1 503") {
+            assert!(get(port, "/livez").starts_with("HTTP/1.1 200"));
+            break;
+        }
+        assert!(Instant::now() < deadline, "readiness never failed: {ready}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // After the grace period new connections are refused...
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(Instant::now() < deadline, "still accepting connections");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // ...but the request in flight is answered, and then the process exits.
+    in_flight.write_all(rest.as_bytes()).unwrap();
+    let mut answer = String::new();
+    in_flight.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let token = serde_json::from_str::<Value>(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap()
+        ["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+
+    // Every log line is JSON; the requests' lines carry their id; no secret is in them.
+    let lines = lines.lock().unwrap().clone();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        if v["message"] == "request" {
+            assert!(v["request_id"].is_string(), "{line}");
+        }
+        if let Some(span) = v.get("span") {
+            assert!(span["request_id"].is_string(), "{line}");
+        }
+    }
+    let all = lines.join("\n");
+    for secret in [PASSWORD, &token, JWT_SECRET] {
+        assert!(!all.contains(secret), "a secret is in the logs");
+    }
+    assert!(all.contains("shutting down") && all.contains("SIGTERM"));
+
+    let mut admin = {
+        use diesel::Connection;
+        diesel::PgConnection::establish(&format!("{}/postgres", server_url())).unwrap()
+    };
+    use diesel::RunQueryDsl;
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .unwrap();
+}
