@@ -10,3 +10,4 @@ pub mod error;
 pub mod jobs;
 pub mod recovery;
 pub mod startup;
+pub mod webhooks;
