@@ -15,6 +15,34 @@ pub struct Settings {
     pub db_acquire_timeout: Duration,
     /// How often the server looks for missed check-ins.
     pub job_interval: Duration,
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhook deliveries are sent and retried.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// The wait after the first failed attempt; it doubles with each failure after that.
+    pub retry_base: Duration,
+    /// The longest wait between two attempts.
+    pub retry_cap: Duration,
+    /// How long one attempt waits for the receiver's answer.
+    pub timeout: Duration,
+    /// How often the worker looks for due deliveries.
+    pub poll_interval: Duration,
+    /// Most deliveries in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            retry_base: Duration::from_secs(30),
+            retry_cap: Duration::from_secs(3600),
+            timeout: Duration::from_secs(10),
+            poll_interval: Duration::from_secs(1),
+            concurrency: 8,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -50,6 +78,14 @@ impl Settings {
                 2000,
             )?),
             job_interval: Duration::from_secs(var_or("AFTERCARE_JOB_INTERVAL", 300u64)?.max(1)),
+            webhooks: WebhookSettings {
+                retry_base: Duration::from_secs(
+                    var_or("AFTERCARE_WEBHOOK_RETRY_BASE", 30u64)?.max(1),
+                ),
+                timeout: Duration::from_secs(var_or("AFTERCARE_WEBHOOK_TIMEOUT", 10u64)?.max(1)),
+                concurrency: var_or("AFTERCARE_WEBHOOK_CONCURRENCY", 8usize)?.max(1),
+                ..WebhookSettings::default()
+            },
         })
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use aftercare::auth::Keys;
 use aftercare::config::JwtSettings;
 use aftercare::db;
-use aftercare::startup::Application;
+use aftercare::startup::{Application, Background};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
@@ -169,6 +169,11 @@ impl Resp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Background::default()).await
+}
+
+/// The app with what `background` asks for running beside it (the webhook worker, say).
+pub async fn spawn_app_with(background: Background) -> TestApp {
     let (db_name, db_url) = tokio::task::spawn_blocking(fresh_database)
         .await
         .expect("database");
@@ -178,7 +183,7 @@ pub async fn spawn_app() -> TestApp {
         previous_secret: Some(PREVIOUS_SECRET.into()),
     });
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let app = Application::with_listener(listener, pool, keys, None).expect("build app");
+    let app = Application::with_listener(listener, pool, keys, background).expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
