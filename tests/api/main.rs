@@ -14,3 +14,4 @@ mod recovery;
 mod staff;
 mod symptoms;
 mod treatments;
+mod webhooks;
