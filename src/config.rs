@@ -20,6 +20,7 @@ pub struct Settings {
     pub http: HttpSettings,
     /// On SIGTERM, how long the service keeps serving, not ready, before it stops taking requests.
     pub shutdown_grace: Duration,
+    pub webhooks: WebhookSettings,
 }
 
 /// How the service answers over HTTP.
@@ -39,6 +40,33 @@ impl Default for HttpSettings {
             cors_origins: vec![],
             docs: true,
             request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How webhook deliveries are sent and retried.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// The wait after the first failed attempt; it doubles with each failure after that.
+    pub retry_base: Duration,
+    /// The longest wait between two attempts.
+    pub retry_cap: Duration,
+    /// How long one attempt waits for the receiver's answer.
+    pub timeout: Duration,
+    /// How often the worker looks for due deliveries.
+    pub poll_interval: Duration,
+    /// Most deliveries in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            retry_base: Duration::from_secs(30),
+            retry_cap: Duration::from_secs(3600),
+            timeout: Duration::from_secs(10),
+            poll_interval: Duration::from_secs(1),
+            concurrency: 8,
         }
     }
 }
@@ -91,6 +119,14 @@ impl Settings {
                 request_timeout: Duration::from_secs(
                     var_or("AFTERCARE_REQUEST_TIMEOUT", 30u64)?.max(1),
                 ),
+            },
+            webhooks: WebhookSettings {
+                retry_base: Duration::from_secs(
+                    var_or("AFTERCARE_WEBHOOK_RETRY_BASE", 30u64)?.max(1),
+                ),
+                timeout: Duration::from_secs(var_or("AFTERCARE_WEBHOOK_TIMEOUT", 10u64)?.max(1)),
+                concurrency: var_or("AFTERCARE_WEBHOOK_CONCURRENCY", 8usize)?.max(1),
+                ..WebhookSettings::default()
             },
         })
     }

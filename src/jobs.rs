@@ -7,7 +7,9 @@ use diesel::prelude::*;
 
 use crate::db::{self, Pool, Tenant};
 use crate::domain::alerts::{Rule, missed_in_a_row};
+use crate::domain::webhooks::{AlertData, Event};
 use crate::recovery::Store;
+use crate::webhooks;
 
 /// The advisory lock that keeps the job to one instance when several serve one database.
 pub const JOB_LOCK: i64 = 0x6166_7465_7263_6172; // "aftercar"
@@ -94,7 +96,7 @@ pub fn run_once(conn: &mut PgConnection, store: &Store) -> QueryResult<usize> {
                     continue;
                 }
                 let level = Rule::MissedCheckIns.level();
-                db::alerts::raise(
+                let (id, new) = db::alerts::raise(
                     conn,
                     tenant,
                     &db::alerts::Raise {
@@ -108,6 +110,17 @@ pub fn run_once(conn: &mut PgConnection, store: &Store) -> QueryResult<usize> {
                         detail,
                     },
                 )?;
+                if new {
+                    let alert = AlertData {
+                        id,
+                        rule: Rule::MissedCheckIns,
+                        level,
+                        patient_id,
+                        treatment_id,
+                        day: second,
+                    };
+                    webhooks::enqueue(conn, tenant, &Event::AlertRaised(alert))?;
+                }
                 raised += 1;
             }
         }

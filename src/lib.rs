@@ -14,3 +14,4 @@ pub mod limits;
 pub mod metrics;
 pub mod recovery;
 pub mod startup;
+pub mod webhooks;

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::api::{self, RouteTable, extract};
 use crate::auth::Keys;
-use crate::config::{HttpSettings, Settings};
+use crate::config::{HttpSettings, Settings, WebhookSettings};
 use crate::db::{self, Pool};
 use crate::error::ApiError;
 use crate::recovery::Store;
@@ -31,6 +31,15 @@ pub struct Application {
 #[derive(Debug, Default)]
 pub struct Draining(pub AtomicBool);
 
+/// What runs beside the API. Tests leave out what they don't exercise.
+#[derive(Debug, Clone, Default)]
+pub struct Background {
+    /// How often the missed check-ins job runs (it runs at start too).
+    pub job_interval: Option<std::time::Duration>,
+    /// The webhook delivery worker, and how it sends and retries.
+    pub webhooks: Option<WebhookSettings>,
+}
+
 impl Application {
     pub fn build(settings: &Settings) -> anyhow::Result<Application> {
         let pool = db::pool(
@@ -40,23 +49,28 @@ impl Application {
             settings.db_statement_timeout,
         );
         let listener = TcpListener::bind(&settings.addr)?;
+        let background = Background {
+            job_interval: Some(settings.job_interval),
+            webhooks: Some(settings.webhooks.clone()),
+        };
         Self::with_listener(
             listener,
             pool,
             Keys::new(&settings.jwt),
             settings.http.clone(),
-            Some(settings.job_interval),
+            background,
         )
     }
 
-    /// The service on `listener`; with `job_interval`, the background jobs run too (their first run
-    /// also loads the recovery read model, so the first view needn't wait for it).
+    /// The service on `listener`, and what `background` asks for beside it: the jobs (their first
+    /// run also loads the recovery read model, so the first view needn't wait for it), and the
+    /// webhook worker (on the calling Tokio runtime).
     pub fn with_listener(
         listener: TcpListener,
         pool: Pool,
         keys: Keys,
         http: HttpSettings,
-        job_interval: Option<std::time::Duration>,
+        background: Background,
     ) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
         let doc = api::openapi();
@@ -69,8 +83,11 @@ impl Application {
         let limits = web::Data::new(crate::limits::Limits::default());
         let draining = web::Data::new(Draining::default());
         let draining_ = draining.clone();
-        if let Some(interval) = job_interval {
+        if let Some(interval) = background.job_interval {
             crate::jobs::spawn(pool.get_ref().clone(), store.clone().into_inner(), interval);
+        }
+        if let Some(settings) = background.webhooks {
+            crate::webhooks::spawn(pool.get_ref().clone(), settings)?;
         }
         let server = HttpServer::new(move || {
             let routes = routes.clone();

@@ -5,6 +5,7 @@ use actix_web::{get, post, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -14,8 +15,10 @@ use crate::auth::Caller;
 use crate::db::alerts::{Filter, QueueCursor};
 use crate::db::{self, Pool};
 use crate::domain::alerts::{Level, Rule};
+use crate::domain::webhooks::{AlertData, Event as WebhookEvent};
 use crate::domain::{Invalid, check_text};
 use crate::error::{ApiError, FieldError};
+use crate::webhooks;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -143,6 +146,18 @@ impl From<db::alerts::Alert> for Alert {
             evidence: vec![],
             history,
         }
+    }
+}
+
+/// What a webhook hears of an alert.
+fn data(a: &db::alerts::Alert) -> AlertData {
+    AlertData {
+        id: a.id,
+        rule: Rule::parse(&a.rule).unwrap_or(Rule::SlowerThanPeers),
+        level: Level::parse(&a.level).unwrap_or(Level::Normal),
+        patient_id: a.patient_id,
+        treatment_id: a.treatment_id,
+        day: a.day,
     }
 }
 
@@ -333,20 +348,29 @@ pub async fn resolve(
     check_text(&mut invalid, "note", Some(&req.note), 2000);
     invalid.into_result()?;
     let alert = db::run(&pool, move |conn| {
-        match db::alerts::resolve(
-            conn,
-            caller.tenant,
-            id,
-            staff_id,
-            req.note.trim(),
-            Utc::now(),
-        )? {
-            Some(alert) => Ok(alert),
-            None => {
-                db::alerts::get(conn, caller.tenant, id)?;
-                Err(ApiError::Conflict("the alert is resolved already".into()))
+        conn.transaction(|conn| {
+            match db::alerts::resolve(
+                conn,
+                caller.tenant,
+                id,
+                staff_id,
+                req.note.trim(),
+                Utc::now(),
+            )? {
+                Some(alert) => {
+                    webhooks::enqueue(
+                        conn,
+                        caller.tenant,
+                        &WebhookEvent::AlertResolved(data(&alert)),
+                    )?;
+                    Ok(alert)
+                }
+                None => {
+                    db::alerts::get(conn, caller.tenant, id)?;
+                    Err(ApiError::Conflict("the alert is resolved already".into()))
+                }
             }
-        }
+        })
     })
     .await?;
     Ok(web::Json(alert.into()))

@@ -21,9 +21,11 @@ use crate::domain::alerts::{Level, Observation, Rule, evaluate};
 use crate::domain::check_in::{MAX_NOTE_CHARS, check_recorded_at, truncate_to_micros};
 use crate::domain::schedule::day_of;
 use crate::domain::symptoms::{Item, SymptomKind, validate_scores};
+use crate::domain::webhooks::{AlertData, CheckInData, Event};
 use crate::domain::{Invalid, check_text};
 use crate::error::{ApiError, Problem};
 use crate::recovery::{Filter, Store};
+use crate::webhooks;
 
 /// Answers to the aftercare questions; each may be left out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -284,6 +286,17 @@ impl Context {
         let outcome = conn.transaction(|conn| {
             if db::check_ins::insert(conn, &row, &score_rows)? {
                 let alerts = self.raise_alerts(conn, &row, &score_rows, treatment.protocol_id)?;
+                webhooks::enqueue(
+                    conn,
+                    self.tenant,
+                    &Event::CheckInCreated(CheckInData {
+                        id: row.id,
+                        patient_id: row.patient_id,
+                        treatment_id: row.treatment_id,
+                        day: row.day,
+                        recorded_at: row.recorded_at,
+                    }),
+                )?;
                 return Ok(Outcome::Created((row, score_rows), alerts));
             }
             // The id is taken: the same check-in sent again, or a different one under a used id.
@@ -364,7 +377,7 @@ impl Context {
         let mut raised = vec![];
         for (rule, evidence) in evaluate(&observation) {
             let level = rule.level();
-            let id = db::alerts::raise(
+            let (id, new) = db::alerts::raise(
                 conn,
                 self.tenant,
                 &db::alerts::Raise {
@@ -378,6 +391,17 @@ impl Context {
                     detail: serde_json::to_value(&evidence).map_err(ApiError::internal)?,
                 },
             )?;
+            if new {
+                let alert = AlertData {
+                    id,
+                    rule,
+                    level,
+                    patient_id: row.patient_id,
+                    treatment_id: row.treatment_id,
+                    day: row.day,
+                };
+                webhooks::enqueue(conn, self.tenant, &Event::AlertRaised(alert))?;
+            }
             raised.push(AlertRef { id, rule, level });
         }
         Ok(raised)

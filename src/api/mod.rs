@@ -14,6 +14,7 @@ pub mod recovery;
 pub mod staff;
 pub mod symptoms;
 pub mod treatments;
+pub mod webhooks;
 
 use actix_web::dev::ResourceDef;
 use actix_web::http::{Method, header};
@@ -26,6 +27,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
 
+use crate::domain::webhooks::{AdverseEventData, AlertData, CheckInData, WebhookPayload};
 use crate::error::{ApiError, FieldError, Problem};
 
 /// Registers every documented route. The one place routes are listed.
@@ -77,7 +79,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(outcomes::create_outcome)
         .service(outcomes::list_outcomes)
         .service(outcomes::protocol_outcomes)
-        .service(audit::list);
+        .service(audit::list)
+        .service(webhooks::create)
+        .service(webhooks::list)
+        .service(webhooks::get)
+        .service(webhooks::update)
+        .service(webhooks::deliveries)
+        .service(webhooks::get_delivery)
+        .service(webhooks::redeliver);
 }
 
 #[derive(OpenApi)]
@@ -92,7 +101,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             Lists are paginated: pass a page's `next_cursor` as `cursor` to get the next one.",
         license(name = "Apache-2.0")
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, WebhookPayload, AlertData, CheckInData, AdverseEventData)),
     tags(
         (name = "auth", description = "Signing in, tokens and who you are"),
         (name = "staff", description = "Clinicians and admins (admins only)"),
@@ -105,6 +114,24 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (name = "outcomes", description = "Complications and outcomes weeks later"),
         (name = "recovery", description = "Recovery against the protocol's cohort: curves, time to resolution, comparisons"),
         (name = "audit", description = "The audit trail: who read or changed which patient's data"),
+        (name = "webhooks", description = "Webhooks (admins only): your systems hear of the clinic's events as \
+            they happen. Register an endpoint with the event types it wants: `alert.raised` (a rule raised a \
+            new alert), `alert.resolved`, `check_in.created`, `adverse_event.recorded`. Each event is POSTed to \
+            it as JSON, a `WebhookPayload` whose `data` is an `AlertData`, `CheckInData` or \
+            `AdverseEventData`: ids and codes, never notes; ask the API for more.\n\n\
+            Every delivery carries these headers:\n\
+            - `Aftercare-Event-Id`: the event's id, the same in every retry and redelivery. Delivery is at \
+            least once, so deduplicate on it.\n\
+            - `Aftercare-Delivery-Id`: this event to this endpoint, as listed in its deliveries.\n\
+            - `Aftercare-Event-Type`: the payload's `type`.\n\
+            - `Aftercare-Timestamp`: when this attempt was sent, in Unix seconds.\n\
+            - `Aftercare-Signature`: `v1=` and the hex HMAC-SHA256, keyed with the endpoint's secret (its \
+            UTF-8 bytes), of the timestamp, a `.`, and the body exactly as received. Compute it over the raw \
+            bytes, compare in constant time, and refuse a timestamp more than 5 minutes from your clock.\n\n\
+            A 2xx answer within 10 seconds (by default) delivers an event. Anything else (another status, a \
+            redirect, a timeout, a refused connection) is retried with exponential backoff (30 s by default, \
+            doubling, at most an hour apart) for 24 hours; then the delivery fails. Events may arrive out of \
+            order. Every attempt is listed in the endpoint's deliveries, and any delivery can be redelivered."),
         (name = "health", description = "Liveness, readiness and metrics"),
     )
 )]

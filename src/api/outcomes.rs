@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -17,8 +18,10 @@ use crate::db::{self, Pool};
 use crate::domain::codes::{AdverseOutcome, Assessor};
 use crate::domain::outcomes::{OutcomeSummary, check_adverse_event, check_outcome};
 use crate::domain::schedule::local_date;
+use crate::domain::webhooks::{AdverseEventData, Event};
 use crate::domain::{Invalid, check_text};
 use crate::error::ApiError;
+use crate::webhooks;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -133,24 +136,33 @@ pub async fn create_adverse_event(
         check_text(&mut invalid, "notes", req.notes.as_deref(), 10_000);
         invalid.into_result()?;
         let now = Utc::now();
-        Ok(db::adverse_events::insert(
-            conn,
-            &db::adverse_events::AdverseEvent {
-                id: Uuid::new_v4(),
-                clinic_id: caller.tenant.id(),
-                patient_id: t.patient_id,
-                treatment_id,
-                term: req.term.trim().to_string(),
-                grade: req.grade,
-                serious: req.serious,
-                onset_date: req.onset_date,
-                outcome: req.outcome.as_str().into(),
-                notes: req.notes,
-                recorded_by: staff_id,
-                created_at: now,
-                updated_at: now,
-            },
-        )?)
+        let row = db::adverse_events::AdverseEvent {
+            id: Uuid::new_v4(),
+            clinic_id: caller.tenant.id(),
+            patient_id: t.patient_id,
+            treatment_id,
+            term: req.term.trim().to_string(),
+            grade: req.grade,
+            serious: req.serious,
+            onset_date: req.onset_date,
+            outcome: req.outcome.as_str().into(),
+            notes: req.notes,
+            recorded_by: staff_id,
+            created_at: now,
+            updated_at: now,
+        };
+        conn.transaction(|conn| {
+            let event = db::adverse_events::insert(conn, &row)?;
+            let data = AdverseEventData {
+                id: event.id,
+                patient_id: event.patient_id,
+                treatment_id: event.treatment_id,
+                grade: event.grade,
+                serious: event.serious,
+            };
+            webhooks::enqueue(conn, caller.tenant, &Event::AdverseEventRecorded(data))?;
+            Ok(event)
+        })
     })
     .await?;
     let location = format!("/v1/treatments/{treatment_id}/adverse-events/{}", event.id);

@@ -58,7 +58,9 @@ struct Raised {
 }
 
 /// Raises an alert, or adds the evidence to the one of the same rule and treatment still open.
-pub fn raise(conn: &mut PgConnection, tenant: Tenant, r: &Raise) -> QueryResult<Uuid> {
+/// Returns the alert's id, and whether it is new.
+pub fn raise(conn: &mut PgConnection, tenant: Tenant, r: &Raise) -> QueryResult<(Uuid, bool)> {
+    let new_id = Uuid::new_v4();
     let id = diesel::sql_query(
         "INSERT INTO alerts (id, clinic_id, patient_id, treatment_id, rule, level, level_rank, day)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -66,7 +68,7 @@ pub fn raise(conn: &mut PgConnection, tenant: Tenant, r: &Raise) -> QueryResult<
          DO UPDATE SET evidence_count = alerts.evidence_count + 1
          RETURNING id",
     )
-    .bind::<SqlUuid, _>(Uuid::new_v4())
+    .bind::<SqlUuid, _>(new_id)
     .bind::<SqlUuid, _>(tenant.id())
     .bind::<SqlUuid, _>(r.patient_id)
     .bind::<SqlUuid, _>(r.treatment_id)
@@ -84,7 +86,7 @@ pub fn raise(conn: &mut PgConnection, tenant: Tenant, r: &Raise) -> QueryResult<
             alert_evidence::detail.eq(&r.detail),
         ))
         .execute(conn)?;
-    Ok(id)
+    Ok((id, id == new_id))
 }
 
 /// The alerts a check-in raised or added its evidence to.

@@ -15,6 +15,7 @@ pub mod staff;
 pub mod symptoms;
 pub mod tokens;
 pub mod treatments;
+pub mod webhooks;
 
 use std::time::Duration;
 

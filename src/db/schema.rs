@@ -252,6 +252,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Uuid,
+        delivery_id -> Uuid,
+        attempted_at -> Timestamptz,
+        http_status -> Nullable<Int2>,
+        error -> Nullable<Text>,
+        duration_ms -> Int4,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        webhook_id -> Uuid,
+        event_id -> Uuid,
+        status -> Text,
+        failures -> Int4,
+        next_attempt_at -> Timestamptz,
+        deadline -> Timestamptz,
+        last_status -> Nullable<Int2>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        #[sql_name = "type"]
+        type_ -> Text,
+        payload -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        url -> Text,
+        events -> Array<Nullable<Text>>,
+        secret -> Text,
+        active -> Bool,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(alert_evidence -> alerts (alert_id));
 diesel::joinable!(alert_evidence -> check_ins (check_in_id));
 diesel::joinable!(audit_chains -> clinics (clinic_id));
@@ -262,6 +314,9 @@ diesel::joinable!(protocols -> clinics (clinic_id));
 diesel::joinable!(refresh_tokens -> clinics (clinic_id));
 diesel::joinable!(staff -> clinics (clinic_id));
 diesel::joinable!(symptoms -> clinics (clinic_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+diesel::joinable!(webhook_events -> clinics (clinic_id));
+diesel::joinable!(webhooks -> clinics (clinic_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     adverse_events,
@@ -280,4 +335,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     staff,
     symptoms,
     treatments,
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_events,
+    webhooks,
 );

@@ -10,6 +10,7 @@ pub mod recovery;
 pub mod schedule;
 pub mod symptoms;
 pub mod treatment;
+pub mod webhooks;
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use aftercare::config::HttpSettings;
 use aftercare::error::ApiError;
+use aftercare::startup::Background;
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -42,10 +43,13 @@ async fn every_answer_has_security_headers_and_no_cache() {
 
 #[tokio::test]
 async fn cors_answers_only_the_configured_origins() {
-    let app = spawn_app_with(HttpSettings {
-        cors_origins: vec!["https://app.clinic.example".into()],
-        ..HttpSettings::default()
-    })
+    let app = spawn_app_with(
+        HttpSettings {
+            cors_origins: vec!["https://app.clinic.example".into()],
+            ..HttpSettings::default()
+        },
+        Background::default(),
+    )
     .await;
     let s = app.scenario("Lumen").await;
     let preflight = |origin: &'static str| {
@@ -122,10 +126,13 @@ async fn cors_answers_only_the_configured_origins() {
 
 #[tokio::test]
 async fn docs_can_be_turned_off() {
-    let app = spawn_app_with(HttpSettings {
-        docs: false,
-        ..HttpSettings::default()
-    })
+    let app = spawn_app_with(
+        HttpSettings {
+            docs: false,
+            ..HttpSettings::default()
+        },
+        Background::default(),
+    )
     .await;
     for path in ["/docs/", "/openapi.json"] {
         app.request(reqwest::Method::GET, path, None, None)
@@ -196,10 +203,13 @@ async fn a_statement_past_its_time_limit_is_a_503() {
 
 #[tokio::test]
 async fn a_request_past_its_time_limit_is_a_503_with_the_usual_headers() {
-    let app = spawn_app_with(HttpSettings {
-        request_timeout: Duration::from_millis(1),
-        ..HttpSettings::default()
-    })
+    let app = spawn_app_with(
+        HttpSettings {
+            request_timeout: Duration::from_millis(1),
+            ..HttpSettings::default()
+        },
+        Background::default(),
+    )
     .await;
     // Checking a password takes far longer than a millisecond.
     let r = app

@@ -7,7 +7,7 @@ use std::time::Duration;
 use aftercare::auth::Keys;
 use aftercare::config::{HttpSettings, JwtSettings};
 use aftercare::db;
-use aftercare::startup::Application;
+use aftercare::startup::{Application, Background};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
@@ -169,10 +169,12 @@ impl Resp {
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(HttpSettings::default()).await
+    spawn_app_with(HttpSettings::default(), Background::default()).await
 }
 
-pub async fn spawn_app_with(http: HttpSettings) -> TestApp {
+/// The app with these HTTP settings, and what `background` asks for running beside it (the
+/// webhook worker, say).
+pub async fn spawn_app_with(http: HttpSettings, background: Background) -> TestApp {
     let (db_name, db_url) = tokio::task::spawn_blocking(fresh_database)
         .await
         .expect("database");
@@ -182,7 +184,8 @@ pub async fn spawn_app_with(http: HttpSettings) -> TestApp {
         previous_secret: Some(PREVIOUS_SECRET.into()),
     });
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let app = Application::with_listener(listener, pool, keys, http, None).expect("build app");
+    let app =
+        Application::with_listener(listener, pool, keys, http, background).expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {

@@ -17,3 +17,4 @@ mod shutdown;
 mod staff;
 mod symptoms;
 mod treatments;
+mod webhooks;

@@ -1,0 +1,428 @@
+//! Webhooks (admins only): the endpoints that hear of the clinic's events, their deliveries with
+//! every attempt, and redelivery.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use diesel::Connection;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::created;
+use super::extract::{Json, Page, PageParams};
+use crate::auth::Caller;
+use crate::db::{self, Cursor, Pool, into_page};
+use crate::domain::Invalid;
+use crate::domain::webhooks::{EventType, check_events, check_secret, check_url};
+use crate::error::{ApiError, Problem};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "url": "https://integrations.clinic.example/aftercare",
+    "events": ["alert.raised", "alert.resolved"],
+    "secret": "whsec-4f1c9e2b7d3a8f60a5e1c3b9"
+}))]
+pub struct NewWebhook {
+    /// An absolute http or https URL, at most 2000 characters. Use https beyond your own network.
+    pub url: String,
+    /// One or more of the event types, each once.
+    pub events: Vec<EventType>,
+    /// Keys the signature of every delivery: 16-200 characters, no white space. Left out, one is
+    /// made (64 hex digits). Either way it is shown in this response only.
+    pub secret: Option<String>,
+}
+
+/// Changes to a webhook: a field left out stays as it is.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"active": false}))]
+pub struct WebhookPatch {
+    pub url: Option<String>,
+    pub events: Option<Vec<EventType>>,
+    /// `false` stops deliveries: no new ones are queued, and pending ones fail. `true` resumes
+    /// with the events that happen from then on.
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Webhook {
+    pub id: Uuid,
+    pub url: String,
+    pub events: Vec<EventType>,
+    pub active: bool,
+    /// The admin who registered it.
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<db::webhooks::Webhook> for Webhook {
+    fn from(w: db::webhooks::Webhook) -> Self {
+        Webhook {
+            id: w.id,
+            url: w.url,
+            events: w
+                .events
+                .iter()
+                .flatten()
+                .filter_map(|e| EventType::parse(e))
+                .collect(),
+            active: w.active,
+            created_by: w.created_by,
+            created_at: w.created_at,
+        }
+    }
+}
+
+/// A new webhook, with the secret that signs its deliveries: this is the only time it is shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedWebhook {
+    #[serde(flatten)]
+    pub webhook: Webhook,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Not delivered yet; retried until its deadline.
+    Pending,
+    /// The receiver answered 2xx.
+    Delivered,
+    /// No 2xx before the deadline, or the webhook was deactivated. It can be redelivered.
+    Failed,
+}
+
+impl DeliveryStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> DeliveryStatus {
+        match s {
+            "delivered" => DeliveryStatus::Delivered,
+            "failed" => DeliveryStatus::Failed,
+            _ => DeliveryStatus::Pending,
+        }
+    }
+}
+
+/// One attempt at a delivery.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryAttempt {
+    pub at: DateTime<Utc>,
+    /// The receiver's HTTP status; null when there was no answer.
+    pub http_status: Option<u16>,
+    /// Why there was no answer (a refused connection, a timeout).
+    pub error: Option<String>,
+    pub duration_ms: i32,
+}
+
+/// One event sent to one webhook, with every attempt at it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Delivery {
+    /// Sent as `Aftercare-Delivery-Id`.
+    pub id: Uuid,
+    /// Sent as `Aftercare-Event-Id`: the same in every attempt and redelivery.
+    pub event_id: Uuid,
+    pub event_type: EventType,
+    pub status: DeliveryStatus,
+    /// The HTTP status of the latest attempt.
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    /// When it is tried next, while pending.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Retried until then.
+    pub deadline: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// Oldest first.
+    pub attempts: Vec<DeliveryAttempt>,
+    /// The body sent (a `WebhookPayload`).
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+fn delivery(
+    (d, event_type, payload): db::webhooks::DeliveryWithEvent,
+    attempts: &[db::webhooks::Attempt],
+) -> Delivery {
+    let status = DeliveryStatus::parse(&d.status);
+    Delivery {
+        id: d.id,
+        event_id: d.event_id,
+        event_type: EventType::parse(&event_type).unwrap_or(EventType::AlertRaised),
+        status,
+        last_status: d.last_status.and_then(|s| u16::try_from(s).ok()),
+        last_error: d.last_error,
+        next_attempt_at: (status == DeliveryStatus::Pending).then_some(d.next_attempt_at),
+        deadline: d.deadline,
+        delivered_at: d.delivered_at,
+        created_at: d.created_at,
+        attempts: attempts
+            .iter()
+            .filter(|a| a.delivery_id == d.id)
+            .map(|a| DeliveryAttempt {
+                at: a.attempted_at,
+                http_status: a.http_status.and_then(|s| u16::try_from(s).ok()),
+                error: a.error.clone(),
+                duration_ms: a.duration_ms,
+            })
+            .collect(),
+        payload,
+    }
+}
+
+/// 256 random bits, as hex.
+fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn events(events: &[EventType]) -> Vec<Option<String>> {
+    events
+        .iter()
+        .map(|e| Some(e.as_str().to_string()))
+        .collect()
+}
+
+/// Register a webhook. The answer holds its signing secret, which is not shown again.
+#[utoipa::path(
+    tag = "webhooks",
+    request_body = NewWebhook,
+    security(("bearer" = [])),
+    responses((status = 201, description = "Registered", body = CreatedWebhook, headers(("Location" = String))))
+)]
+#[post("/v1/webhooks")]
+pub async fn create(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    Json(req): Json<NewWebhook>,
+) -> Result<HttpResponse, ApiError> {
+    let admin_id = caller.admin()?;
+    let mut invalid = Invalid::default();
+    check_url(&mut invalid, "url", &req.url);
+    check_events(&mut invalid, "events", &req.events);
+    if let Some(secret) = &req.secret {
+        check_secret(&mut invalid, "secret", secret);
+    }
+    invalid.into_result()?;
+    let new = db::webhooks::NewWebhook {
+        id: Uuid::new_v4(),
+        clinic_id: caller.tenant.id(),
+        url: req.url,
+        events: events(&req.events),
+        secret: req.secret.unwrap_or_else(new_secret),
+        created_by: admin_id,
+    };
+    let row = db::run(&pool, move |conn| Ok(db::webhooks::insert(conn, &new)?)).await?;
+    let secret = row.secret.clone();
+    Ok(created(
+        format!("/v1/webhooks/{}", row.id),
+        CreatedWebhook {
+            webhook: row.into(),
+            secret,
+        },
+    ))
+}
+
+/// The clinic's webhooks, oldest first.
+#[utoipa::path(
+    tag = "webhooks",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of webhooks", body = Page<Webhook>))
+)]
+#[get("/v1/webhooks")]
+pub async fn list(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    params: web::Query<PageParams>,
+) -> Result<web::Json<Page<Webhook>>, ApiError> {
+    caller.admin()?;
+    let page = params.request()?;
+    let rows = db::run(&pool, move |conn| {
+        Ok(db::webhooks::page(conn, caller.tenant, page)?)
+    })
+    .await?;
+    let (rows, next) = into_page(rows, page, |w| Cursor {
+        at: w.created_at,
+        id: w.id,
+    });
+    Ok(web::Json(Page::new(rows, next, Webhook::from)))
+}
+
+/// One webhook.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The webhook", body = Webhook))
+)]
+#[get("/v1/webhooks/{id}")]
+pub async fn get(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Webhook>, ApiError> {
+    caller.admin()?;
+    let id = id.into_inner();
+    let row = db::run(&pool, move |conn| {
+        Ok(db::webhooks::get(conn, caller.tenant, id)?)
+    })
+    .await?;
+    Ok(web::Json(row.into()))
+}
+
+/// Change a webhook's URL or events, or deactivate (`"active": false`) and reactivate it.
+/// Deactivated, it gets nothing: its pending deliveries fail, and can be redelivered once it is
+/// active again.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path)),
+    request_body = WebhookPatch,
+    security(("bearer" = [])),
+    responses((status = 200, description = "The changed webhook", body = Webhook))
+)]
+#[patch("/v1/webhooks/{id}")]
+pub async fn update(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    Json(req): Json<WebhookPatch>,
+) -> Result<web::Json<Webhook>, ApiError> {
+    caller.admin()?;
+    let id = id.into_inner();
+    let mut invalid = Invalid::default();
+    if let Some(url) = &req.url {
+        check_url(&mut invalid, "url", url);
+    }
+    if let Some(e) = &req.events {
+        check_events(&mut invalid, "events", e);
+    }
+    invalid.into_result()?;
+    let changes = db::webhooks::Changes {
+        url: req.url,
+        events: req.events.as_deref().map(events),
+        active: req.active,
+    };
+    let row = db::run(&pool, move |conn| {
+        Ok(db::webhooks::update(conn, caller.tenant, id, &changes)?)
+    })
+    .await?;
+    Ok(web::Json(row.into()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryFilter {
+    /// Only the deliveries in this status.
+    pub status: Option<DeliveryStatus>,
+}
+
+/// A webhook's deliveries, newest first, each with its attempts.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path, description = "The webhook"), DeliveryFilter, PageParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of deliveries", body = Page<Delivery>))
+)]
+#[get("/v1/webhooks/{id}/deliveries")]
+pub async fn deliveries(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    filter: web::Query<DeliveryFilter>,
+    params: web::Query<PageParams>,
+) -> Result<web::Json<Page<Delivery>>, ApiError> {
+    caller.admin()?;
+    let webhook_id = id.into_inner();
+    let page = params.request()?;
+    let status = filter.status;
+    let (rows, attempts) = db::run(&pool, move |conn| {
+        db::webhooks::get(conn, caller.tenant, webhook_id)?;
+        let rows = db::webhooks::deliveries(
+            conn,
+            caller.tenant,
+            webhook_id,
+            status.map(DeliveryStatus::as_str),
+            page,
+        )?;
+        let ids: Vec<Uuid> = rows.iter().map(|(d, _, _)| d.id).collect();
+        Ok((rows, db::webhooks::attempts(conn, &ids)?))
+    })
+    .await?;
+    let (rows, next) = into_page(rows, page, |(d, _, _)| Cursor {
+        at: d.created_at,
+        id: d.id,
+    });
+    Ok(web::Json(Page::new(rows, next, |row| {
+        delivery(row, &attempts)
+    })))
+}
+
+/// One delivery, with its attempts.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path, description = "The webhook"), ("delivery_id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The delivery", body = Delivery))
+)]
+#[get("/v1/webhooks/{id}/deliveries/{delivery_id}")]
+pub async fn get_delivery(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<web::Json<Delivery>, ApiError> {
+    caller.admin()?;
+    let (webhook_id, id) = path.into_inner();
+    let (row, attempts) = db::run(&pool, move |conn| {
+        let row = db::webhooks::delivery(conn, caller.tenant, webhook_id, id)?;
+        Ok((row, db::webhooks::attempts(conn, &[id])?))
+    })
+    .await?;
+    Ok(web::Json(delivery(row, &attempts)))
+}
+
+/// Send a delivery again, with the same event id: it is due at once and retried for another 24
+/// hours. Whether it was delivered or failed, or is still pending, makes no difference.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path, description = "The webhook"), ("delivery_id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "Queued again", body = Delivery),
+        (status = 409, description = "The webhook is not active", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver")]
+pub async fn redeliver(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    caller.admin()?;
+    let (webhook_id, id) = path.into_inner();
+    let (row, attempts) = db::run(&pool, move |conn| {
+        conn.transaction(|conn| {
+            if !db::webhooks::get(conn, caller.tenant, webhook_id)?.active {
+                return Err(ApiError::Conflict(
+                    "the webhook is not active: activate it first".into(),
+                ));
+            }
+            if db::webhooks::redeliver(conn, caller.tenant, webhook_id, id, Utc::now())? == 0 {
+                return Err(ApiError::NotFound);
+            }
+            let row = db::webhooks::delivery(conn, caller.tenant, webhook_id, id)?;
+            Ok((row, db::webhooks::attempts(conn, &[id])?))
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().json(delivery(row, &attempts)))
+}

@@ -1,0 +1,403 @@
+//! Webhooks, the outbox of events, their deliveries and every attempt at one.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Int4, Jsonb, Text, Timestamptz, Uuid as SqlUuid};
+use uuid::Uuid;
+
+use super::schema::{webhook_attempts, webhook_deliveries, webhook_events, webhooks};
+use super::{Cursor, PageRequest, Tenant};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = webhooks)]
+pub struct Webhook {
+    pub id: Uuid,
+    pub clinic_id: Uuid,
+    pub url: String,
+    pub events: Vec<Option<String>>,
+    pub secret: String,
+    pub active: bool,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = webhooks)]
+pub struct NewWebhook {
+    pub id: Uuid,
+    pub clinic_id: Uuid,
+    pub url: String,
+    pub events: Vec<Option<String>>,
+    pub secret: String,
+    pub created_by: Uuid,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = webhooks)]
+pub struct Changes {
+    pub url: Option<String>,
+    pub events: Option<Vec<Option<String>>>,
+    pub active: Option<bool>,
+}
+
+pub fn insert(conn: &mut PgConnection, new: &NewWebhook) -> QueryResult<Webhook> {
+    diesel::insert_into(webhooks::table)
+        .values(new)
+        .returning(Webhook::as_returning())
+        .get_result(conn)
+}
+
+pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Webhook> {
+    webhooks::table
+        .filter(webhooks::clinic_id.eq(tenant.id()).and(webhooks::id.eq(id)))
+        .select(Webhook::as_select())
+        .first(conn)
+}
+
+/// The clinic's webhooks, oldest first.
+pub fn page(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    page: PageRequest,
+) -> QueryResult<Vec<Webhook>> {
+    let mut query = webhooks::table
+        .filter(webhooks::clinic_id.eq(tenant.id()))
+        .select(Webhook::as_select())
+        .order((webhooks::created_at, webhooks::id))
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(Cursor { at, id }) = page.after {
+        query = query.filter(
+            webhooks::created_at
+                .gt(at)
+                .or(webhooks::created_at.eq(at).and(webhooks::id.gt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+const DEACTIVATED: &str = "the webhook was deactivated";
+
+/// Changes a webhook. Deactivating it fails its pending deliveries: nothing more is sent to it.
+pub fn update(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    id: Uuid,
+    changes: &Changes,
+) -> QueryResult<Webhook> {
+    conn.transaction(|conn| {
+        let target =
+            webhooks::table.filter(webhooks::clinic_id.eq(tenant.id()).and(webhooks::id.eq(id)));
+        let webhook =
+            if changes.url.is_none() && changes.events.is_none() && changes.active.is_none() {
+                target.select(Webhook::as_select()).first(conn)?
+            } else {
+                diesel::update(target)
+                    .set(changes)
+                    .returning(Webhook::as_returning())
+                    .get_result(conn)?
+            };
+        if !webhook.active {
+            diesel::update(
+                webhook_deliveries::table
+                    .filter(webhook_deliveries::webhook_id.eq(id))
+                    .filter(webhook_deliveries::status.eq("pending")),
+            )
+            .set((
+                webhook_deliveries::status.eq("failed"),
+                webhook_deliveries::last_error.eq(DEACTIVATED),
+            ))
+            .execute(conn)?;
+        }
+        Ok(webhook)
+    })
+}
+
+/// How long a delivery is retried after it is queued, or queued again.
+pub const RETRY_FOR: chrono::Duration = chrono::Duration::hours(24);
+
+/// Writes an event to the outbox, with a delivery for each active webhook of the clinic that
+/// subscribes to its type; when there is none, writes nothing. One statement, so that it costs the
+/// transaction it joins one round trip. Returns how many deliveries it queued.
+pub fn enqueue(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    id: Uuid,
+    event_type: &str,
+    payload: &serde_json::Value,
+    at: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::sql_query(
+        "WITH hooks AS (
+             SELECT id FROM webhooks WHERE clinic_id = $2 AND active AND $3 = ANY (events)
+         ), event AS (
+             INSERT INTO webhook_events (id, clinic_id, type, payload, created_at)
+             SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM hooks)
+             RETURNING id
+         )
+         INSERT INTO webhook_deliveries
+             (id, clinic_id, webhook_id, event_id, next_attempt_at, deadline, created_at)
+         SELECT gen_random_uuid(), $2, hooks.id, event.id, $5, $5 + $6 * interval '1 second', $5
+           FROM hooks CROSS JOIN event",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<SqlUuid, _>(tenant.id())
+    .bind::<Text, _>(event_type)
+    .bind::<Jsonb, _>(payload)
+    .bind::<Timestamptz, _>(at)
+    .bind::<BigInt, _>(RETRY_FOR.num_seconds())
+    .execute(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub webhook_id: Uuid,
+    pub event_id: Uuid,
+    pub status: String,
+    pub failures: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    pub last_status: Option<i16>,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A delivery with its event's type and body.
+pub type DeliveryWithEvent = (Delivery, String, serde_json::Value);
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = webhook_attempts)]
+pub struct Attempt {
+    pub delivery_id: Uuid,
+    pub attempted_at: DateTime<Utc>,
+    pub http_status: Option<i16>,
+    pub error: Option<String>,
+    pub duration_ms: i32,
+}
+
+/// A webhook's deliveries, newest first, of one status if given.
+pub fn deliveries(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    webhook_id: Uuid,
+    status: Option<&str>,
+    page: PageRequest,
+) -> QueryResult<Vec<DeliveryWithEvent>> {
+    let mut query = webhook_deliveries::table
+        .inner_join(webhook_events::table.on(webhook_events::id.eq(webhook_deliveries::event_id)))
+        .filter(webhook_deliveries::clinic_id.eq(tenant.id()))
+        .filter(webhook_deliveries::webhook_id.eq(webhook_id))
+        .select((
+            Delivery::as_select(),
+            webhook_events::type_,
+            webhook_events::payload,
+        ))
+        .order((
+            webhook_deliveries::created_at.desc(),
+            webhook_deliveries::id.desc(),
+        ))
+        .limit(page.limit + 1)
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(webhook_deliveries::status.eq(status.to_string()));
+    }
+    if let Some(Cursor { at, id }) = page.after {
+        query = query.filter(
+            webhook_deliveries::created_at
+                .lt(at)
+                .or(webhook_deliveries::created_at
+                    .eq(at)
+                    .and(webhook_deliveries::id.lt(id))),
+        );
+    }
+    query.load(conn)
+}
+
+pub fn delivery(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    webhook_id: Uuid,
+    id: Uuid,
+) -> QueryResult<DeliveryWithEvent> {
+    webhook_deliveries::table
+        .inner_join(webhook_events::table.on(webhook_events::id.eq(webhook_deliveries::event_id)))
+        .filter(webhook_deliveries::clinic_id.eq(tenant.id()))
+        .filter(webhook_deliveries::webhook_id.eq(webhook_id))
+        .filter(webhook_deliveries::id.eq(id))
+        .select((
+            Delivery::as_select(),
+            webhook_events::type_,
+            webhook_events::payload,
+        ))
+        .first(conn)
+}
+
+/// The attempts at these deliveries, oldest first.
+pub fn attempts(conn: &mut PgConnection, delivery_ids: &[Uuid]) -> QueryResult<Vec<Attempt>> {
+    webhook_attempts::table
+        .filter(webhook_attempts::delivery_id.eq_any(delivery_ids))
+        .select(Attempt::as_select())
+        .order((webhook_attempts::attempted_at, webhook_attempts::id))
+        .load(conn)
+}
+
+/// Queues a delivery again: due now, retried for another 24 hours.
+pub fn redeliver(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    webhook_id: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::clinic_id.eq(tenant.id()))
+            .filter(webhook_deliveries::webhook_id.eq(webhook_id))
+            .filter(webhook_deliveries::id.eq(id)),
+    )
+    .set((
+        webhook_deliveries::status.eq("pending"),
+        webhook_deliveries::failures.eq(0),
+        webhook_deliveries::next_attempt_at.eq(now),
+        webhook_deliveries::deadline.eq(now + RETRY_FOR),
+        webhook_deliveries::delivered_at.eq(None::<DateTime<Utc>>),
+    ))
+    .execute(conn)
+}
+
+/// A delivery a worker has taken, with what it needs to send it. (Not `Debug`: it holds the secret.)
+#[derive(Clone, QueryableByName)]
+pub struct Claimed {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub event_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub event_type: String,
+    #[diesel(sql_type = Jsonb)]
+    pub payload: serde_json::Value,
+    #[diesel(sql_type = Text)]
+    pub url: String,
+    #[diesel(sql_type = Text)]
+    pub secret: String,
+    #[diesel(sql_type = Int4)]
+    pub failures: i32,
+    #[diesel(sql_type = Timestamptz)]
+    pub deadline: DateTime<Utc>,
+    /// False when the webhook was deactivated after the delivery was queued: it is not sent.
+    #[diesel(sql_type = Bool)]
+    pub active: bool,
+    /// Its `next_attempt_at` as the claim left it: the attempt's result is recorded only while it
+    /// still says this, i.e. while no one redelivered it or took it over after the lease ran out.
+    #[diesel(sql_type = Timestamptz)]
+    pub leased_until: DateTime<Utc>,
+}
+
+/// Takes up to `limit` due deliveries, oldest due first, and leases them for
+/// `lease_ms`: their next attempt moves that far ahead, so another worker (of this instance or
+/// another) takes them only if this one never reports back. Rows another worker is taking right
+/// now are skipped, not waited for.
+pub fn claim(conn: &mut PgConnection, limit: i64, lease_ms: i64) -> QueryResult<Vec<Claimed>> {
+    diesel::sql_query(
+        "UPDATE webhook_deliveries d
+            SET next_attempt_at = now() + $2 * interval '1 millisecond'
+           FROM (SELECT p.id, w.url, w.secret, w.active, e.type AS event_type, e.payload
+                   FROM webhook_deliveries p
+                   JOIN webhooks w ON w.id = p.webhook_id
+                   JOIN webhook_events e ON e.id = p.event_id
+                  WHERE p.status = 'pending' AND p.next_attempt_at <= now()
+                  ORDER BY p.next_attempt_at
+                  LIMIT $1
+                  FOR UPDATE OF p SKIP LOCKED) due
+          WHERE d.id = due.id
+      RETURNING d.id, d.event_id, due.event_type, due.payload, due.url, due.secret, d.failures,
+                d.deadline, due.active, d.next_attempt_at AS leased_until",
+    )
+    .bind::<BigInt, _>(limit)
+    .bind::<BigInt, _>(lease_ms)
+    .load(conn)
+}
+
+/// One attempt at a delivery, as it went.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = webhook_attempts)]
+pub struct NewAttempt {
+    pub delivery_id: Uuid,
+    pub attempted_at: DateTime<Utc>,
+    pub http_status: Option<i16>,
+    pub error: Option<String>,
+    pub duration_ms: i32,
+}
+
+/// What becomes of a delivery after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    Delivered(DateTime<Utc>),
+    RetryAt(DateTime<Utc>),
+    Failed,
+}
+
+/// Logs an attempt and moves the delivery on, if the claim still holds. Returns whether it did.
+pub fn record(
+    conn: &mut PgConnection,
+    claimed: &Claimed,
+    attempt: &NewAttempt,
+    next: Next,
+) -> QueryResult<bool> {
+    conn.transaction(|conn| {
+        diesel::insert_into(webhook_attempts::table)
+            .values(attempt)
+            .execute(conn)?;
+        let target = webhook_deliveries::table
+            .filter(webhook_deliveries::id.eq(claimed.id))
+            .filter(webhook_deliveries::status.eq("pending"))
+            .filter(webhook_deliveries::next_attempt_at.eq(claimed.leased_until));
+        let last = (
+            webhook_deliveries::last_status.eq(attempt.http_status),
+            webhook_deliveries::last_error.eq(attempt.error.as_deref()),
+        );
+        let updated = match next {
+            Next::Delivered(at) => diesel::update(target)
+                .set((
+                    last,
+                    webhook_deliveries::status.eq("delivered"),
+                    webhook_deliveries::delivered_at.eq(at),
+                ))
+                .execute(conn)?,
+            Next::RetryAt(at) => diesel::update(target)
+                .set((
+                    last,
+                    webhook_deliveries::failures.eq(claimed.failures + 1),
+                    webhook_deliveries::next_attempt_at.eq(at),
+                ))
+                .execute(conn)?,
+            Next::Failed => diesel::update(target)
+                .set((
+                    last,
+                    webhook_deliveries::failures.eq(claimed.failures + 1),
+                    webhook_deliveries::status.eq("failed"),
+                ))
+                .execute(conn)?,
+        };
+        Ok(updated == 1)
+    })
+}
+
+/// Fails a claimed delivery without an attempt: its webhook was deactivated.
+pub fn abandon(conn: &mut PgConnection, claimed: &Claimed) -> QueryResult<bool> {
+    let updated = diesel::update(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::id.eq(claimed.id))
+            .filter(webhook_deliveries::status.eq("pending"))
+            .filter(webhook_deliveries::next_attempt_at.eq(claimed.leased_until)),
+    )
+    .set((
+        webhook_deliveries::status.eq("failed"),
+        webhook_deliveries::last_error.eq(DEACTIVATED),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}

@@ -1,0 +1,271 @@
+//! Webhooks as plain rules: the event types, what each event carries, how a delivery is signed, how
+//! long a failed one waits, and what an endpoint may be.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::Invalid;
+use super::alerts::{Level, Rule};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum EventType {
+    /// A rule raised a new alert (not: a check-in added evidence to an alert already open).
+    #[serde(rename = "alert.raised")]
+    AlertRaised,
+    #[serde(rename = "alert.resolved")]
+    AlertResolved,
+    #[serde(rename = "check_in.created")]
+    CheckInCreated,
+    #[serde(rename = "adverse_event.recorded")]
+    AdverseEventRecorded,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 4] = [
+        EventType::AlertRaised,
+        EventType::AlertResolved,
+        EventType::CheckInCreated,
+        EventType::AdverseEventRecorded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::AlertRaised => "alert.raised",
+            EventType::AlertResolved => "alert.resolved",
+            EventType::CheckInCreated => "check_in.created",
+            EventType::AdverseEventRecorded => "adverse_event.recorded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// The `data` of `alert.raised` and `alert.resolved`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AlertData {
+    pub id: Uuid,
+    pub rule: Rule,
+    pub level: Level,
+    pub patient_id: Uuid,
+    pub treatment_id: Uuid,
+    /// Days since the treatment when it was raised.
+    pub day: i32,
+}
+
+/// The `data` of `check_in.created`: which check-in, not what it says.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CheckInData {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub treatment_id: Uuid,
+    pub day: i32,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// The `data` of `adverse_event.recorded`: the grade, not the clinician's words.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AdverseEventData {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub treatment_id: Uuid,
+    /// CTCAE grade 1-5.
+    pub grade: i16,
+    pub serious: bool,
+}
+
+/// Something a webhook can hear of. Ids and codes only: a receiver that needs more asks the API.
+#[derive(Debug, Clone)]
+pub enum Event {
+    AlertRaised(AlertData),
+    AlertResolved(AlertData),
+    CheckInCreated(CheckInData),
+    AdverseEventRecorded(AdverseEventData),
+}
+
+/// The body of every delivery.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "5b0c8f2e-3a1d-4e6f-8b9c-0d1e2f3a4b5c",
+    "type": "alert.raised",
+    "created_at": "2026-11-21T08:30:00.123456Z",
+    "clinic_id": "0f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f",
+    "data": {"id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "rule": "infection_signs", "level": "urgent",
+             "patient_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", "treatment_id": "a81b4c2d-6e7f-4a8b-9c0d-1e2f3a4b5c6d",
+             "day": 2}
+}))]
+pub struct WebhookPayload {
+    /// The event's id: the same in every attempt and redelivery, so receivers deduplicate on it.
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub created_at: DateTime<Utc>,
+    pub clinic_id: Uuid,
+    /// `AlertData`, `CheckInData` or `AdverseEventData`, as `type` says.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+impl Event {
+    pub fn event_type(&self) -> EventType {
+        match self {
+            Event::AlertRaised(_) => EventType::AlertRaised,
+            Event::AlertResolved(_) => EventType::AlertResolved,
+            Event::CheckInCreated(_) => EventType::CheckInCreated,
+            Event::AdverseEventRecorded(_) => EventType::AdverseEventRecorded,
+        }
+    }
+
+    /// The event as a receiver gets it.
+    pub fn envelope(
+        &self,
+        id: Uuid,
+        clinic_id: Uuid,
+        created_at: DateTime<Utc>,
+    ) -> serde_json::Result<WebhookPayload> {
+        let data = match self {
+            Event::AlertRaised(d) | Event::AlertResolved(d) => serde_json::to_value(d),
+            Event::CheckInCreated(d) => serde_json::to_value(d),
+            Event::AdverseEventRecorded(d) => serde_json::to_value(d),
+        }?;
+        Ok(WebhookPayload {
+            id,
+            event_type: self.event_type(),
+            created_at,
+            clinic_id,
+            data,
+        })
+    }
+}
+
+/// The `Aftercare-Signature` of a body sent at `timestamp` (Unix seconds):
+/// `v1=` and the hex HMAC-SHA256, keyed with the secret's UTF-8 bytes, of `"{timestamp}.{body}"`.
+pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    // HMAC takes a key of any length, so this never fails.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// How long a delivery waits after its `failures`-th failed attempt in a row: `base`, doubling with
+/// each failure, at most `cap`.
+pub fn backoff(failures: u32, base: Duration, cap: Duration) -> Duration {
+    let doublings = failures.saturating_sub(1).min(31);
+    base.saturating_mul(1 << doublings).min(cap)
+}
+
+pub const MAX_URL_CHARS: usize = 2000;
+pub const MIN_SECRET_CHARS: usize = 16;
+pub const MAX_SECRET_CHARS: usize = 200;
+
+/// An endpoint is an absolute http or https URL with a host.
+pub fn check_url(invalid: &mut Invalid, field: &str, url: &str) {
+    if url.chars().count() > MAX_URL_CHARS {
+        invalid.add(field, format!("must be at most {MAX_URL_CHARS} characters"));
+        return;
+    }
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+            if !u.username().is_empty() || u.password().is_some() {
+                invalid.add(field, "must not hold credentials");
+            }
+        }
+        Ok(_) => invalid.add(field, "must be an http or https URL"),
+        Err(_) => invalid.add(field, "must be an absolute http or https URL"),
+    }
+}
+
+/// Events are a non-empty list of the known types, each once.
+pub fn check_events(invalid: &mut Invalid, field: &str, events: &[EventType]) {
+    if events.is_empty() {
+        invalid.add(field, "must name at least one event type");
+    }
+    let mut seen = vec![];
+    for e in events {
+        if seen.contains(e) {
+            invalid.add(field, format!("names {} twice", e.as_str()));
+        }
+        seen.push(*e);
+    }
+}
+
+pub fn check_secret(invalid: &mut Invalid, field: &str, secret: &str) {
+    let n = secret.chars().count();
+    invalid.check(
+        (MIN_SECRET_CHARS..=MAX_SECRET_CHARS).contains(&n),
+        field,
+        "must be 16-200 characters",
+    );
+    invalid.check(
+        !secret.chars().any(char::is_whitespace),
+        field,
+        "must not contain white space",
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signature_is_hmac_sha256_over_timestamp_dot_body() {
+        // As Python's hmac module computes it.
+        assert_eq!(
+            signature("whsec-0123456789abcdef", 1_700_000_000, br#"{"id":1}"#),
+            "v1=139d89016db745c75bf654476b1450b5650c0885f51ba9dae48257ca45752295"
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_from_the_base_up_to_the_cap() {
+        let base = Duration::from_secs(30);
+        let cap = Duration::from_secs(3600);
+        let waits: Vec<u64> = (1..=9).map(|n| backoff(n, base, cap).as_secs()).collect();
+        assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+        assert_eq!(backoff(u32::MAX, base, cap), cap);
+    }
+
+    #[test]
+    fn endpoints_are_http_urls_without_credentials() {
+        let check = |url: &str| {
+            let mut invalid = Invalid::default();
+            check_url(&mut invalid, "url", url);
+            invalid.0.len()
+        };
+        assert_eq!(check("https://hooks.example.com/aftercare?x=1"), 0);
+        assert_eq!(check("http://127.0.0.1:9000/"), 0);
+        assert_eq!(check("ftp://example.com/"), 1);
+        assert_eq!(check("/relative"), 1);
+        assert_eq!(check("https://user:pw@example.com/"), 1);
+        assert_eq!(check(&format!("https://e.com/{}", "a".repeat(2000))), 1);
+    }
+
+    #[test]
+    fn event_types_round_trip() {
+        for t in EventType::ALL {
+            assert_eq!(EventType::parse(t.as_str()), Some(t));
+            assert_eq!(
+                serde_json::to_value(t).unwrap(),
+                serde_json::json!(t.as_str())
+            );
+        }
+        let mut invalid = Invalid::default();
+        check_events(
+            &mut invalid,
+            "events",
+            &[EventType::AlertRaised, EventType::AlertRaised],
+        );
+        check_events(&mut invalid, "events", &[]);
+        assert_eq!(invalid.0.len(), 2);
+    }
+}
