@@ -144,7 +144,12 @@ impl Worker {
             Err(e) => (None, Some(describe(e, self.settings.timeout))),
         };
         let now = Utc::now();
-        let next = if http_status.is_some_and(|s| (200..300).contains(&s)) {
+        let delivered = http_status.is_some_and(|s| (200..300).contains(&s));
+        crate::metrics::METRICS
+            .webhook_deliveries
+            .with_label_values(&[if delivered { "delivered" } else { "failed" }])
+            .inc();
+        let next = if delivered {
             Next::Delivered(now)
         } else {
             let failures = u32::try_from(d.failures).unwrap_or(0).saturating_add(1);

@@ -175,10 +175,25 @@ pub async fn spawn_app() -> TestApp {
 /// The app with these HTTP settings, and what `background` asks for running beside it (the
 /// webhook worker, say).
 pub async fn spawn_app_with(http: HttpSettings, background: Background) -> TestApp {
+    spawn_app_through(http, background, str::to_string).await
+}
+
+/// The app, connecting to its database at the URL `route` makes of the database's own (through a
+/// proxy, say); the test itself connects directly.
+pub async fn spawn_app_through(
+    http: HttpSettings,
+    background: Background,
+    route: impl FnOnce(&str) -> String,
+) -> TestApp {
     let (db_name, db_url) = tokio::task::spawn_blocking(fresh_database)
         .await
         .expect("database");
-    let pool = db::pool(&db_url, 5, Duration::from_secs(2), Duration::from_secs(5));
+    let pool = db::pool(
+        &route(&db_url),
+        5,
+        Duration::from_secs(2),
+        Duration::from_secs(5),
+    );
     let keys = Keys::new(&JwtSettings {
         secret: SECRET.into(),
         previous_secret: Some(PREVIOUS_SECRET.into()),

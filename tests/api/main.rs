@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod check_ins;
 mod errors;
+mod faults;
 mod hardening;
 mod helpers;
 mod migrations;
