@@ -89,6 +89,68 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(webhooks::redeliver);
 }
 
+/// Who may call each operation: `a` admin, `c` clinician, `p` patient; another role gets 403. A
+/// caller of another clinic gets 404 for anything of this clinic's, and a patient 404 for another
+/// patient's. `public` needs no token. tests/api/authorization.rs calls every documented operation
+/// as every role and checks this table, which must have a row for each.
+#[rustfmt::skip]
+pub const ACCESS: &[(&str, &str, &str)] = &[
+    ("GET", "/livez", "public"),
+    ("GET", "/readyz", "public"),
+    ("GET", "/metrics", "public"),
+    ("POST", "/v1/auth/login", "public"),
+    ("POST", "/v1/auth/enroll", "public"),
+    ("POST", "/v1/auth/refresh", "public"),
+    ("POST", "/v1/auth/logout", "acp"),
+    ("GET", "/v1/me", "acp"),
+    ("GET", "/v1/staff", "a"),
+    ("POST", "/v1/staff", "a"),
+    ("GET", "/v1/staff/{id}", "a"),
+    ("GET", "/v1/symptoms", "acp"),
+    ("POST", "/v1/symptoms", "a"),
+    ("GET", "/v1/symptoms/{code}", "acp"),
+    ("GET", "/v1/protocols", "ac"),
+    ("POST", "/v1/protocols", "ac"),
+    ("GET", "/v1/protocols/compare", "ac"),
+    ("GET", "/v1/protocols/{id}", "ac"),
+    ("GET", "/v1/protocols/{id}/recovery", "ac"),
+    ("GET", "/v1/protocols/{id}/outcomes", "ac"),
+    ("GET", "/v1/patients", "ac"),
+    ("POST", "/v1/patients", "ac"),
+    ("GET", "/v1/patients/{id}", "acp"),
+    ("PATCH", "/v1/patients/{id}", "ac"),
+    ("POST", "/v1/patients/{id}/enrollment-codes", "ac"),
+    ("GET", "/v1/patients/{id}/enrollment-codes/{code_id}", "ac"),
+    ("GET", "/v1/patients/{id}/treatments", "acp"),
+    ("POST", "/v1/patients/{id}/treatments", "ac"),
+    ("GET", "/v1/patients/{id}/check-ins", "acp"),
+    ("GET", "/v1/patients/{id}/recovery", "acp"),
+    ("GET", "/v1/treatments/{id}", "acp"),
+    ("GET", "/v1/treatments/{id}/schedule", "acp"),
+    ("GET", "/v1/treatments/{id}/adverse-events", "ac"),
+    ("POST", "/v1/treatments/{id}/adverse-events", "ac"),
+    ("GET", "/v1/treatments/{id}/adverse-events/{event_id}", "ac"),
+    ("PATCH", "/v1/treatments/{id}/adverse-events/{event_id}", "ac"),
+    ("GET", "/v1/treatments/{id}/outcomes", "acp"),
+    ("POST", "/v1/treatments/{id}/outcomes", "acp"),
+    ("POST", "/v1/check-ins", "p"),
+    ("POST", "/v1/check-ins/batch", "p"),
+    ("GET", "/v1/check-ins/{id}", "acp"),
+    ("GET", "/v1/dashboard", "ac"),
+    ("GET", "/v1/alerts", "ac"),
+    ("GET", "/v1/alerts/{id}", "ac"),
+    ("POST", "/v1/alerts/{id}/acknowledge", "ac"),
+    ("POST", "/v1/alerts/{id}/resolve", "ac"),
+    ("GET", "/v1/audit-events", "a"),
+    ("GET", "/v1/webhooks", "a"),
+    ("POST", "/v1/webhooks", "a"),
+    ("GET", "/v1/webhooks/{id}", "a"),
+    ("PATCH", "/v1/webhooks/{id}", "a"),
+    ("GET", "/v1/webhooks/{id}/deliveries", "a"),
+    ("GET", "/v1/webhooks/{id}/deliveries/{delivery_id}", "a"),
+    ("POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", "a"),
+];
+
 #[derive(OpenApi)]
 #[openapi(
     info(

@@ -3,6 +3,7 @@
 mod alerts;
 mod audit;
 mod auth;
+mod authorization;
 mod check_ins;
 mod errors;
 mod faults;

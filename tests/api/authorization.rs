@@ -1,0 +1,257 @@
+//! The authorization matrix: every documented operation, called as every role of the clinic, as
+//! another patient, and as every role of another clinic, answers as `api::ACCESS` says.
+
+use aftercare::api::ACCESS;
+use chrono::Utc;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+/// The ids the paths and bodies are filled with: clinic A's resources, of its first patient.
+struct Ids {
+    patient: String,
+    treatment: String,
+    protocol: String,
+    protocol2: String,
+    staff: String,
+    check_in: String,
+    alert: String,
+    code_id: String,
+    adverse_event: String,
+    webhook: String,
+    delivery: String,
+}
+
+fn fill_path(path: &str, ids: &Ids) -> String {
+    let id = match path.split('/').nth(2).unwrap_or("") {
+        "patients" => &ids.patient,
+        "treatments" => &ids.treatment,
+        "protocols" => &ids.protocol,
+        "staff" => &ids.staff,
+        "check-ins" => &ids.check_in,
+        "alerts" => &ids.alert,
+        "webhooks" => &ids.webhook,
+        _ => "",
+    };
+    let mut path = path
+        .replace("{id}", id)
+        .replace("{code_id}", &ids.code_id)
+        .replace("{event_id}", &ids.adverse_event)
+        .replace("{delivery_id}", &ids.delivery)
+        .replace("{code}", "redness");
+    if path == "/v1/protocols/compare" {
+        path = format!("{path}?ids={},{}", ids.protocol, ids.protocol2);
+    }
+    path
+}
+
+/// The operation's documented example body, pointed at clinic A's resources.
+fn example_body(doc: &Value, op: &Value, ids: &Ids) -> Option<Value> {
+    let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+    let name = schema["$ref"].as_str()?.rsplit('/').next()?;
+    let mut body = doc["components"]["schemas"][name]["example"].clone();
+    fill_body(&mut body, ids);
+    Some(body)
+}
+
+fn fill_body(v: &mut Value, ids: &Ids) {
+    match v {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                match key.as_str() {
+                    "treatment_id" => *value = json!(ids.treatment),
+                    "protocol_id" => *value = json!(ids.protocol),
+                    "patient_id" => *value = json!(ids.patient),
+                    // A check-in's own id: a new one each time.
+                    "id" => *value = json!(Uuid::new_v4()),
+                    "recorded_at" => *value = json!(Utc::now()),
+                    _ => fill_body(value, ids),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| fill_body(i, ids)),
+        _ => {}
+    }
+}
+
+/// Calls the operation; a description of the answer if it is not what `expect` says.
+async fn check(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+    expect: &str,
+    who: &str,
+) -> Option<String> {
+    let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let r = app.request(m, path, token, body.as_ref()).await;
+    let ok = match expect {
+        "allowed" => r.status < 500 && ![401, 403, 404].contains(&r.status),
+        "401" => r.status == 401,
+        "403" => r.status == 403,
+        "404" => r.status == 404,
+        _ => r.status < 500,
+    };
+    (!ok).then(|| {
+        format!(
+            "{method} {path} as {who}: expected {expect}, got {} {}",
+            r.status, r.body
+        )
+    })
+}
+
+#[tokio::test]
+async fn every_operation_answers_every_caller_as_the_table_says() {
+    let app = spawn_app().await;
+    let a = app.scenario("Lumen").await;
+    let b = app.scenario("Other").await;
+    let doc: Value =
+        serde_json::from_str(&aftercare::api::openapi().to_pretty_json().unwrap()).unwrap();
+
+    // Clinic A's resources: a webhook, an urgent check-in with its alert and delivery, a complication.
+    let webhook = app
+        .post("/v1/webhooks", &a.clinic.admin, json!({"url": "https://hooks.clinic.example/aftercare", "events": ["check_in.created"]}))
+        .await;
+    let webhook = id_of(webhook.ok(201));
+    let p = &a.patients[0];
+    let receipt = app
+        .post("/v1/check-ins", &p.token, json!({"id": Uuid::new_v4(), "treatment_id": p.treatment,
+                                               "recorded_at": Utc::now(), "scores": {"infection": 1}}))
+        .await;
+    let receipt = receipt.ok(201).clone();
+    let adverse = app
+        .post(&format!("/v1/treatments/{}/adverse-events", p.treatment), &a.clinician,
+              json!({"term": "infection", "grade": 2, "serious": false, "onset_date": Utc::now().date_naive(), "outcome": "recovering"}))
+        .await;
+    let code = app
+        .post(
+            &format!("/v1/patients/{}/enrollment-codes", p.id),
+            &a.clinician,
+            json!(null),
+        )
+        .await;
+    let deliveries = app
+        .get(
+            &format!("/v1/webhooks/{webhook}/deliveries"),
+            &a.clinic.admin,
+        )
+        .await;
+    let ids = Ids {
+        patient: p.id.clone(),
+        treatment: p.treatment.clone(),
+        protocol: a.protocol.clone(),
+        protocol2: app.protocol(&a.clinician, "Face 1.5 mm").await,
+        staff: app.get("/v1/me", &a.clinician).await.ok(200)["user_id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        check_in: receipt["id"].as_str().unwrap().to_string(),
+        alert: receipt["alerts"][0]["id"].as_str().unwrap().to_string(),
+        code_id: id_of(code.ok(201)),
+        adverse_event: id_of(adverse.ok(201)),
+        webhook,
+        delivery: deliveries.ok(200)["items"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    };
+
+    let own = [
+        ("a", a.clinic.admin.as_str()),
+        ("c", a.clinician.as_str()),
+        ("p", p.token.as_str()),
+    ];
+    let foreign = [
+        ("a", b.clinic.admin.as_str()),
+        ("c", b.clinician.as_str()),
+        ("p", b.patients[0].token.as_str()),
+    ];
+    let other_patient = a.patients[1].token.as_str();
+
+    let mut operations = vec![];
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let method = method.to_uppercase();
+            let Some((_, _, who)) = ACCESS.iter().find(|(m, p, _)| *m == method && p == path)
+            else {
+                panic!("{method} {path} has no row in api::ACCESS");
+            };
+            operations.push((method, path.clone(), *who, op.clone()));
+        }
+    }
+    assert_eq!(
+        operations.len(),
+        ACCESS.len(),
+        "api::ACCESS has rows for operations that don't exist"
+    );
+
+    let mut wrong = vec![];
+    // Strangers first, while every resource is as made; then the clinic's own roles.
+    for (method, path, who, op) in &operations {
+        let url = fill_path(path, &ids);
+        let body = example_body(&doc, op, &ids);
+        if *who == "public" {
+            wrong.extend(check(&app, method, &url, None, body, "no 5xx", "anyone").await);
+            continue;
+        }
+        let has_id = path.contains('{') && !path.starts_with("/v1/symptoms/");
+        if has_id {
+            for (role, token) in foreign {
+                let expect = if who.contains(role) { "404" } else { "403" };
+                wrong.extend(
+                    check(
+                        &app,
+                        method,
+                        &url,
+                        Some(token),
+                        body.clone(),
+                        expect,
+                        &format!("{role} of another clinic"),
+                    )
+                    .await,
+                );
+            }
+            let patients_own = ["/v1/patients/", "/v1/treatments/", "/v1/check-ins/"]
+                .iter()
+                .any(|p| path.starts_with(p));
+            if who.contains('p') && patients_own {
+                wrong.extend(
+                    check(
+                        &app,
+                        method,
+                        &url,
+                        Some(other_patient),
+                        body.clone(),
+                        "404",
+                        "another patient",
+                    )
+                    .await,
+                );
+            }
+        }
+    }
+    // Reads before writes, so that what a write changes doesn't hide what a read should find.
+    operations.sort_by_key(|(method, ..)| method != "GET");
+    for (method, path, who, op) in &operations {
+        if *who == "public" {
+            continue;
+        }
+        let url = fill_path(path, &ids);
+        for (role, token) in own {
+            let expect = if who.contains(role) { "allowed" } else { "403" };
+            let body = example_body(&doc, op, &ids);
+            wrong.extend(check(&app, method, &url, Some(token), body, expect, role).await);
+        }
+        // No token at all.
+        let body = example_body(&doc, op, &ids);
+        wrong.extend(check(&app, method, &url, None, body, "401", "nobody").await);
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} answers differ from api::ACCESS:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
