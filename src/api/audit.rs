@@ -142,6 +142,17 @@ pub async fn list(
             vec![FieldError::new("to", "must not be before from")],
         ));
     }
+    for (name, at) in [("from", q.from), ("to", q.to)] {
+        if at.is_some_and(|at| !super::extract::SANE_DATES.contains(&at.date_naive())) {
+            return Err(ApiError::BadRequest(
+                "the query parameters are not valid".into(),
+                vec![FieldError::new(
+                    name,
+                    "must be from 2000-01-01 to 2100-12-31",
+                )],
+            ));
+        }
+    }
     let filter = Filter {
         patient_id: q.patient_id,
         actor_id: q.actor_id,

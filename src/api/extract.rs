@@ -133,6 +133,11 @@ pub struct PageParams {
 
 pub const MAX_PAGE: i64 = 200;
 
+/// Dates a query may name: no treatment is older, and none is centuries ahead.
+pub const SANE_DATES: std::ops::RangeInclusive<chrono::NaiveDate> =
+    chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("a date")
+        ..=chrono::NaiveDate::from_ymd_opt(2100, 12, 31).expect("a date");
+
 impl PageParams {
     pub fn request(&self) -> Result<PageRequest, ApiError> {
         let limit = self.limit.unwrap_or(50);

@@ -252,3 +252,21 @@ async fn metrics_count_requests_by_route_and_check_ins() {
         assert!(text.contains(expected), "{expected} is not in\n{text}");
     }
 }
+
+#[tokio::test]
+async fn dates_outside_any_treatment_are_refused() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let r = app
+        .get(
+            &format!("/v1/protocols/{}/recovery?from=1900-01-01", s.protocol),
+            &s.clinician,
+        )
+        .await;
+    assert_eq!(r.error_fields(), ["from"]);
+    r.problem(400);
+    let r = app
+        .get("/v1/audit-events?to=9999-01-01T00:00:00Z", &s.clinic.admin)
+        .await;
+    assert_eq!(r.error_fields(), ["to"]);
+}
