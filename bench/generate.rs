@@ -1,11 +1,8 @@
 //! Generates realistic synthetic recoveries for the benchmark and writes them as PostgreSQL COPY
 //! files plus a `load.sql` that loads them with psql (see bench/README.md).
 //!
-//! One clinic group with three protocols (microneedling 1.0 mm, 1.5 mm, and with PRP). Symptoms fade
-//! over days 0-7 at rates that differ by protocol and Fitzpatrick type; flaking and itching peak on
-//! days 2-4; about one treatment in ten recovers slowly, one in a hundred shows infection signs, a few
-//! have late breakouts or darkening (more in darker skin); patients miss some days and sometimes
-//! check in twice.
+//! One clinic group with three protocols (microneedling 1.0 mm, 1.5 mm, and with PRP), and
+//! recoveries drawn from `aftercare::synthetic`, the model the demo clinic uses too.
 //!
 //! Usage: cargo run --release --example bench-generate -- SCORES OUT_DIR [SEED]
 
@@ -13,6 +10,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
+use aftercare::synthetic::{Course, Model, PROTOCOLS, SCHEDULE};
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -21,31 +19,10 @@ use uuid::Uuid;
 pub const PASSWORD: &str = "bench-password-0001";
 pub const CLINICIAN: &str = "clinician@bench.aftercare.test";
 
-const CODES: [&str; 12] = [
-    "redness",
-    "swelling",
-    "bruising",
-    "bleeding",
-    "flaking",
-    "itching",
-    "pain",
-    "breakout",
-    "darkening",
-    "infection",
-    "fever",
-    "blisters",
-];
-const SCHEDULE: [i64; 17] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 21, 28];
-
+/// A protocol of the benchmark's clinic and how patients react to it.
 struct Protocol {
     id: Uuid,
-    name: &'static str,
-    procedure: &'static str,
-    depth: f64,
-    /// How fast redness and swelling fade, per day.
-    rate: f64,
-    /// How strong the reaction is on day 0.
-    intensity: f64,
+    model: &'static Model,
 }
 
 fn uuid(rng: &mut StdRng) -> Uuid {
@@ -153,32 +130,10 @@ fn main() {
             &"Bench Clinician",
         ],
     );
-    let protocols = [
-        Protocol {
-            id: uuid(&mut rng),
-            name: "Microneedling 1.0 mm",
-            procedure: "microneedling",
-            depth: 1.0,
-            rate: 0.55,
-            intensity: 2.6,
-        },
-        Protocol {
-            id: uuid(&mut rng),
-            name: "Microneedling 1.5 mm",
-            procedure: "microneedling",
-            depth: 1.5,
-            rate: 0.38,
-            intensity: 3.1,
-        },
-        Protocol {
-            id: uuid(&mut rng),
-            name: "Microneedling with PRP",
-            procedure: "microneedling_prp",
-            depth: 1.0,
-            rate: 0.65,
-            intensity: 2.4,
-        },
-    ];
+    let protocols = PROTOCOLS.each_ref().map(|model| Protocol {
+        id: uuid(&mut rng),
+        model,
+    });
     let days = format!("{{{}}}", SCHEDULE.map(|d| d.to_string()).join(","));
     for p in &protocols {
         out.row(
@@ -186,9 +141,9 @@ fn main() {
             &[
                 &p.id,
                 &clinic,
-                &p.name,
-                &p.procedure,
-                &p.depth,
+                &p.model.name,
+                &p.model.procedure,
+                &p.model.depth,
                 &"{face}",
                 &3,
                 &35,
@@ -203,7 +158,7 @@ fn main() {
     while scores < target {
         let patient = uuid(&mut rng);
         patients += 1;
-        let fitz: i16 = [1, 2, 2, 3, 3, 4, 4, 5, 6][rng.random_range(0..9)];
+        let fitz = aftercare::synthetic::fitzpatrick(&mut rng);
         out.row(
             patients_t,
             &[
@@ -236,27 +191,20 @@ fn main() {
                     &patient,
                     &p.id,
                     &ts(performed),
-                    &p.depth,
+                    &p.model.depth,
                     &areas,
                     &session,
                     &contraindications,
                     &clinician,
                 ],
             );
-            let slow = if rng.random_bool(0.1) { 0.4 } else { 1.0 };
-            let infection = rng.random_bool(0.01);
-            let late = rng.random_bool(if fitz >= 4 { 0.08 } else { 0.02 });
-            let adherence = rng.random_range(0.6..0.98);
-            let strength = p.intensity * rng.random_range(0.7..1.3);
+            let course = Course::draw(&mut rng, p.model, fitz);
             for &day in &SCHEDULE {
                 let at_day = performed + Duration::days(day);
                 if at_day > now {
                     break;
                 }
-                if !rng.random_bool(adherence - day as f64 * 0.01) {
-                    continue;
-                }
-                for _ in 0..if rng.random_bool(0.1) { 2 } else { 1 } {
+                for _ in 0..course.check_ins_on(&mut rng, day) {
                     let recorded = at_day + Duration::minutes(rng.random_range(0..600));
                     if recorded > now {
                         continue;
@@ -276,40 +224,10 @@ fn main() {
                             &ts(recorded),
                         ],
                     );
-                    for (k, code) in CODES.iter().enumerate() {
-                        // The common items are always asked; the rest about half the time.
-                        if k >= 7 && k != 9 && k != 10 && !rng.random_bool(0.5) {
-                            continue;
-                        }
-                        let d = day as f64;
-                        let noise = rng.random_range(-0.6..0.6);
-                        let raw = match *code {
-                            "redness" | "swelling" | "pain" => {
-                                strength * (-p.rate * slow * d).exp()
-                            }
-                            "bruising" | "bleeding" => strength * 0.5 * (-1.2 * d).exp(),
-                            "flaking" | "itching" => {
-                                1.8 * (-((d - 3.0) / 2.0).powi(2)).exp() * strength / 2.6
-                            }
-                            "breakout" | "darkening" if late && day >= 7 => {
-                                rng.random_range(1.5..3.4)
-                            }
-                            "darkening" if fitz >= 4 => 0.8 * (-0.2 * d).exp(),
-                            "infection" if infection && (3..=8).contains(&day) => {
-                                rng.random_range(1.0..3.5)
-                            }
-                            "fever" => f64::from(
-                                infection && (3..=5).contains(&day) && rng.random_bool(0.5),
-                            ),
-                            _ => 0.0,
-                        };
-                        let max = if k >= 10 { 1.0 } else { 4.0 };
-                        let score = (raw + if k >= 10 { 0.0 } else { noise })
-                            .round()
-                            .clamp(0.0, max) as i16;
+                    for (code, score) in course.scores(&mut rng, day) {
                         out.row(
                             scores_t,
-                            &[&id, code, &score, &clinic, &treatment, &p.id, &day],
+                            &[&id, &code, &score, &clinic, &treatment, &p.id, &day],
                         );
                         scores += 1;
                     }

@@ -10,6 +10,7 @@ use crate::api::staff::{NewStaffRequest, StaffRole, new_staff};
 use crate::audit::Verdict;
 use crate::config::Settings;
 use crate::db;
+use crate::local_pg::LocalPostgres;
 use crate::startup::Application;
 
 #[derive(Parser)]
@@ -27,6 +28,9 @@ struct Cli {
 enum Command {
     /// Apply pending migrations, then serve the API on AFTERCARE_ADDR.
     Serve,
+    /// Serve a demo clinic: creates it (once) with three protocols, a clinician, an admin and about
+    /// 300 patients recovering, then serves it on AFTERCARE_ADDR.
+    Demo,
     /// Apply pending migrations to DATABASE_URL.
     Migrate,
     /// Print the OpenAPI document.
@@ -73,15 +77,30 @@ pub fn main() -> anyhow::Result<()> {
         }
         Command::Migrate => {
             init_logging();
-            let applied = migrate(&database_url()?)?;
+            let (url, _local) = database()?;
+            let applied = migrate(&url)?;
             tracing::info!(count = applied.len(), "migrations applied");
             Ok(())
         }
         Command::Serve => {
             init_logging();
-            let settings = Settings::from_env()?;
+            let (url, _local) = database()?;
+            let settings = Settings::from_env(url, None)?;
             migrate(&settings.database_url)?;
-            serve(settings)
+            serve(settings, false)
+        }
+        Command::Demo => {
+            init_logging();
+            let (url, _local) = database()?;
+            // A one-off secret, unless one is set: the demo's tokens end with it.
+            let secret = hex::encode(rand::random::<[u8; 32]>());
+            let mut settings = Settings::from_env(url, Some(secret))?;
+            // The demo enrolls its 300 patients' phones from this machine.
+            settings.http.auth_attempts_per_minute =
+                settings.http.auth_attempts_per_minute.max(1000);
+            migrate(&settings.database_url)?;
+            crate::demo::create_clinic(&mut connect(&settings.database_url)?)?;
+            serve(settings, true)
         }
         Command::Admin {
             command:
@@ -93,7 +112,8 @@ pub fn main() -> anyhow::Result<()> {
                     admin_name,
                 },
         } => {
-            let mut conn = connect(&database_url()?)?;
+            let (url, _local) = database()?;
+            let mut conn = connect(&url)?;
             db::migrate(&mut conn)?;
             let out = create_clinic(
                 &mut conn,
@@ -109,7 +129,8 @@ pub fn main() -> anyhow::Result<()> {
         Command::Admin {
             command: AdminCommand::VerifyAudit { clinic },
         } => {
-            let mut conn = connect(&database_url()?)?;
+            let (url, _local) = database()?;
+            let mut conn = connect(&url)?;
             if !verify_audit(&mut conn, clinic)? {
                 std::process::exit(1);
             }
@@ -144,11 +165,45 @@ fn verify_audit(conn: &mut PgConnection, clinic: Option<Uuid>) -> anyhow::Result
     Ok(intact)
 }
 
+/// Serves until SIGTERM or SIGINT; for the demo, fills the demo clinic first (unless it is full) and
+/// says where to find it.
 #[actix_web::main]
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let app = Application::build(&settings)?;
-    tracing::info!(addr = %settings.addr, port = app.port(), "serving");
-    app.run_until_signalled(settings.shutdown_grace).await?;
+    let port = app.port();
+    tracing::info!(addr = %settings.addr, port, "serving");
+    let running = actix_web::rt::spawn(app.run_until_signalled(settings.shutdown_grace));
+    if demo {
+        let base = format!("http://127.0.0.1:{port}");
+        tracing::info!("adding the demo clinic's patients (a minute or so)");
+        crate::demo::populate(&base).await?;
+        // Their missed check-ins, without waiting for the job's next run.
+        let url = settings.database_url.clone();
+        actix_web::web::block(move || -> anyhow::Result<usize> {
+            let mut conn = connect(&url)?;
+            Ok(crate::jobs::run_once(
+                &mut conn,
+                &crate::recovery::Store::new(),
+            )?)
+        })
+        .await??;
+    }
+    if demo {
+        let host = settings
+            .addr
+            .rsplit_once(':')
+            .map_or("127.0.0.1", |(h, _)| h);
+        let base = format!("http://{host}:{port}");
+        println!(
+            "\nAftercare demo clinic \"{}\"\n  API:        {base}/v1\n  Docs:       {base}/docs/\n  Dashboard:  {base}/dashboard\n  Clinician:  {} / {}\n  Admin:      {} / {}\n  (demo passwords: never use them for real patients)\n",
+            crate::demo::CLINIC,
+            crate::demo::CLINICIAN,
+            crate::demo::PASSWORD,
+            crate::demo::ADMIN,
+            crate::demo::PASSWORD
+        );
+    }
+    running.await??;
     Ok(())
 }
 
@@ -171,8 +226,17 @@ fn init_logging() {
     }
 }
 
-fn database_url() -> anyhow::Result<String> {
-    std::env::var("DATABASE_URL").context("DATABASE_URL is not set")
+/// `DATABASE_URL`, or else a PostgreSQL of Aftercare's own, started now and stopped when the
+/// returned guard is dropped.
+fn database() -> anyhow::Result<(String, Option<LocalPostgres>)> {
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        return Ok((url, None));
+    }
+    let dir = crate::local_pg::data_dir()?.join("postgres");
+    let local = LocalPostgres::start(&dir)?;
+    let url = local.database("aftercare")?;
+    tracing::info!(data = %dir.display(), "DATABASE_URL is not set: using Aftercare's own PostgreSQL");
+    Ok((url, Some(local)))
 }
 
 fn connect(url: &str) -> anyhow::Result<PgConnection> {

@@ -32,6 +32,8 @@ pub struct HttpSettings {
     pub docs: bool,
     /// A request that takes longer is answered 503.
     pub request_timeout: Duration,
+    /// Sign-in, enrollment and refresh attempts a minute from one client address.
+    pub auth_attempts_per_minute: u32,
 }
 
 impl Default for HttpSettings {
@@ -40,6 +42,7 @@ impl Default for HttpSettings {
             cors_origins: vec![],
             docs: true,
             request_timeout: Duration::from_secs(30),
+            auth_attempts_per_minute: crate::limits::PER_ADDRESS.attempts,
         }
     }
 }
@@ -82,10 +85,15 @@ pub struct JwtSettings {
 pub const MIN_SECRET_BYTES: usize = 32;
 
 impl Settings {
-    pub fn from_env() -> anyhow::Result<Settings> {
-        let database_url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
-        let secret =
-            std::env::var("AFTERCARE_JWT_SECRET").context("AFTERCARE_JWT_SECRET is not set")?;
+    /// The settings of the environment, for a service on `database_url`. `secret` stands in for a
+    /// missing `AFTERCARE_JWT_SECRET` (the demo's one-off secret).
+    pub fn from_env(database_url: String, secret: Option<String>) -> anyhow::Result<Settings> {
+        let secret = match std::env::var("AFTERCARE_JWT_SECRET") {
+            Ok(s) => s,
+            Err(_) => {
+                secret.context("AFTERCARE_JWT_SECRET is not set (try: openssl rand -hex 32)")?
+            }
+        };
         let previous_secret = std::env::var("AFTERCARE_JWT_PREVIOUS_SECRET")
             .ok()
             .filter(|s| !s.is_empty());
@@ -119,6 +127,10 @@ impl Settings {
                 request_timeout: Duration::from_secs(
                     var_or("AFTERCARE_REQUEST_TIMEOUT", 30u64)?.max(1),
                 ),
+                auth_attempts_per_minute: var_or(
+                    "AFTERCARE_AUTH_ATTEMPTS_PER_MINUTE",
+                    crate::limits::PER_ADDRESS.attempts,
+                )?,
             },
             webhooks: WebhookSettings {
                 retry_base: Duration::from_secs(

@@ -18,7 +18,8 @@ pub struct Rate {
 
 const MINUTE: Duration = Duration::from_secs(60);
 
-/// Per client address: enough for a clinic's staff behind one NAT, not for guessing.
+/// Per client address, by default (`AFTERCARE_AUTH_ATTEMPTS_PER_MINUTE`): enough for a clinic's
+/// staff behind one NAT, not for guessing.
 pub const PER_ADDRESS: Rate = Rate {
     attempts: 60,
     per: MINUTE,
@@ -45,13 +46,32 @@ struct Failures {
     locked_until: Option<Instant>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Limits {
+    per_address: Rate,
     windows: Mutex<HashMap<String, Window>>,
     failures: Mutex<HashMap<String, Failures>>,
 }
 
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::new(PER_ADDRESS.attempts)
+    }
+}
+
 impl Limits {
+    /// Limits allowing `per_address` attempts a minute from one address.
+    pub fn new(per_address: u32) -> Limits {
+        Limits {
+            per_address: Rate {
+                attempts: per_address,
+                per: MINUTE,
+            },
+            windows: Mutex::default(),
+            failures: Mutex::default(),
+        }
+    }
+
     /// Counts an attempt on `/v1/auth/{route}` from `addr` for `account`; 429 when either is over
     /// its rate, or the account is locked after failed sign-ins.
     pub fn attempt(
@@ -65,7 +85,7 @@ impl Limits {
             return Err(ApiError::TooManyRequests(seconds(until - now)));
         }
         let addr = addr.map_or_else(|| "unknown".to_string(), |a| a.to_string());
-        self.count(format!("{route} addr {addr}"), PER_ADDRESS, now)?;
+        self.count(format!("{route} addr {addr}"), self.per_address, now)?;
         self.count(format!("{route} account {account}"), PER_ACCOUNT, now)
     }
 

@@ -80,7 +80,7 @@ impl Application {
         let pool = web::Data::new(pool);
         let keys = web::Data::new(keys);
         let store = web::Data::new(Store::new());
-        let limits = web::Data::new(crate::limits::Limits::default());
+        let limits = web::Data::new(crate::limits::Limits::new(http.auth_attempts_per_minute));
         let draining = web::Data::new(Draining::default());
         let draining_ = draining.clone();
         if let Some(interval) = background.job_interval {

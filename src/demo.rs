@@ -1,0 +1,232 @@
+//! The demo clinic: three protocols, a clinician and an admin, and about 300 patients whose
+//! treatments and daily check-ins follow `synthetic`'s trajectories, dated so that some are
+//! recovering right now. The patients are added through the public API, as a clinic and its
+//! patients' phones would, so their check-ins raise the alerts they would.
+
+use anyhow::{Context, bail};
+use chrono::{Duration, Utc};
+use diesel::PgConnection;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::synthetic::{Course, PROTOCOLS, SCHEDULE};
+
+pub const CLINIC: &str = "Aftercare Demo Clinic";
+pub const ADMIN: &str = "admin@demo.aftercare.test";
+pub const CLINICIAN: &str = "clinician@demo.aftercare.test";
+/// Demo only: the service refuses passwords this easy everywhere else.
+pub const PASSWORD: &str = "aftercare-demo";
+pub const PATIENTS: usize = 300;
+
+/// Creates the demo clinic with its admin and clinician, unless it exists; true if it created it.
+pub fn create_clinic(conn: &mut PgConnection) -> anyhow::Result<bool> {
+    if crate::db::staff::find_by_email(conn, ADMIN)?.is_some() {
+        return Ok(false);
+    }
+    let clinic = crate::db::clinics::Clinic {
+        id: Uuid::new_v4(),
+        name: CLINIC.into(),
+        timezone: "Europe/Berlin".into(),
+        created_at: Utc::now(),
+    };
+    let hash = crate::auth::hash_password(PASSWORD)?;
+    let staff = |email: &str, role: &str, name: &str| crate::db::staff::NewStaff {
+        id: Uuid::new_v4(),
+        clinic_id: clinic.id,
+        email: email.into(),
+        password_hash: hash.clone(),
+        role: role.into(),
+        name: name.into(),
+    };
+    let (admin, clinician) = (
+        staff(ADMIN, "admin", "Demo Admin"),
+        staff(CLINICIAN, "clinician", "Dr. Demo"),
+    );
+    crate::db::clinics::create_with_admin(conn, &clinic, &admin)?;
+    crate::db::staff::insert(conn, &clinician)?;
+    Ok(true)
+}
+
+/// Adds the protocols, patients, treatments and check-ins through the API at `base`, unless they
+/// are there already.
+pub async fn populate(base: &str) -> anyhow::Result<()> {
+    let api = Api {
+        base: base.trim_end_matches('/').to_string(),
+        client: reqwest::Client::new(),
+    };
+    let staff = api
+        .call(
+            "POST",
+            "/v1/auth/login",
+            None,
+            json!({"email": CLINICIAN, "password": PASSWORD}),
+        )
+        .await?;
+    let staff = token(&staff)?;
+    // Whatever an earlier, interrupted run added stays; the rest is added now.
+    let existing = api.all(&staff, "/v1/protocols").await?;
+    let mut protocols = vec![];
+    for model in &PROTOCOLS {
+        if let Some(p) = existing.iter().find(|p| p["name"] == model.name) {
+            protocols.push((model, id(p)?));
+            continue;
+        }
+        let body = json!({"name": model.name, "procedure": model.procedure, "needle_depth_mm": model.depth,
+                          "areas": ["face"], "sessions_planned": 3, "interval_days": 35,
+                          "check_in_days": SCHEDULE,
+                          "aftercare_instructions": "Gentle cleanser only for 24 hours; sunscreen every day; no makeup for 24 hours."});
+        let p = api
+            .call("POST", "/v1/protocols", Some(&staff), body)
+            .await?;
+        protocols.push((model, id(&p)?));
+    }
+    let first = api.all(&staff, "/v1/patients").await?.len() + 1;
+    let now = Utc::now();
+    let no = json!({"active_acne": false, "skin_infection": false, "eczema_psoriasis": false,
+                    "keloid_history": false, "bleeding_disorder": false, "pregnancy": false,
+                    "skin_allergy": false, "diabetes": false});
+    for n in first..=PATIENTS {
+        let mut rng = StdRng::seed_from_u64(20261121 + n as u64);
+        let fitzpatrick = crate::synthetic::fitzpatrick(&mut rng);
+        let body = json!({"external_ref": format!("DEMO-{n:04}"), "fitzpatrick_type": fitzpatrick,
+                          "birth_year": rng.random_range(1960..2004), "concerns": ["acne_scars"]});
+        let patient = id(&api.call("POST", "/v1/patients", Some(&staff), body).await?)?;
+        let code = api
+            .call(
+                "POST",
+                &format!("/v1/patients/{patient}/enrollment-codes"),
+                Some(&staff),
+                json!(null),
+            )
+            .await?;
+        let code = code["code"].as_str().context("an enrollment code")?;
+        let phone = api
+            .call("POST", "/v1/auth/enroll", None, json!({"code": code}))
+            .await?;
+        let phone = token(&phone)?;
+        let (model, protocol) = &protocols[rng.random_range(0..protocols.len())];
+        // The latest session within the last seven weeks, so some are in their first days now;
+        // a third of the patients had one before it.
+        let latest = now - Duration::minutes(rng.random_range(30..49 * 24 * 60));
+        let sessions = if rng.random_bool(0.33) {
+            vec![latest - Duration::days(35), latest]
+        } else {
+            vec![latest]
+        };
+        for performed_at in sessions {
+            let body = json!({"protocol_id": protocol, "performed_at": performed_at, "contraindications": no});
+            let treatment = api
+                .call(
+                    "POST",
+                    &format!("/v1/patients/{patient}/treatments"),
+                    Some(&staff),
+                    body,
+                )
+                .await?;
+            let treatment = id(&treatment)?;
+            let course = Course::draw(&mut rng, model, fitzpatrick);
+            let mut check_ins = vec![];
+            for day in SCHEDULE {
+                for _ in 0..course.check_ins_on(&mut rng, day) {
+                    let at = performed_at
+                        + Duration::days(day)
+                        + Duration::minutes(rng.random_range(0..600));
+                    if at > now {
+                        continue;
+                    }
+                    let scores: serde_json::Map<String, Value> = course
+                        .scores(&mut rng, day)
+                        .into_iter()
+                        .map(|(c, s)| (c.to_string(), json!(s)))
+                        .collect();
+                    check_ins.push(json!({"id": Uuid::new_v4(), "treatment_id": treatment, "recorded_at": at, "scores": scores}));
+                }
+            }
+            if !check_ins.is_empty() {
+                api.call(
+                    "POST",
+                    "/v1/check-ins/batch",
+                    Some(&phone),
+                    json!({"check_ins": check_ins}),
+                )
+                .await?;
+            }
+        }
+        if n % 50 == 0 {
+            tracing::info!(patients = n, "demo clinic: patients added");
+        }
+    }
+    Ok(())
+}
+
+struct Api {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Api {
+    /// Every item of a list, page by page.
+    async fn all(&self, token: &str, path: &str) -> anyhow::Result<Vec<Value>> {
+        let mut items = vec![];
+        let mut cursor: Option<String> = None;
+        loop {
+            let page_path = match &cursor {
+                Some(c) => format!("{path}?limit=200&cursor={c}"),
+                None => format!("{path}?limit=200"),
+            };
+            let page = self
+                .call("GET", &page_path, Some(token), Value::Null)
+                .await?;
+            items.extend(page["items"].as_array().cloned().unwrap_or_default());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return Ok(items),
+            }
+        }
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> anyhow::Result<Value> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())?;
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if !body.is_null() {
+            req = req
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(serde_json::to_vec(&body)?);
+        }
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let res = req
+            .send()
+            .await
+            .with_context(|| format!("calling {path}"))?;
+        let status = res.status();
+        let bytes = res.bytes().await?;
+        if !status.is_success() {
+            bail!(
+                "{path} answered {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+        Ok(serde_json::from_slice(&bytes)?)
+    }
+}
+
+fn id(v: &Value) -> anyhow::Result<String> {
+    Ok(v["id"].as_str().context("an id in the answer")?.to_string())
+}
+
+fn token(v: &Value) -> anyhow::Result<String> {
+    Ok(v["access_token"]
+        .as_str()
+        .context("an access token")?
+        .to_string())
+}
