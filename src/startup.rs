@@ -64,6 +64,7 @@ impl Application {
                 .app_data(pool.clone())
                 .app_data(keys.clone())
                 .app_data(store.clone())
+                .app_data(web::Data::from(routes.clone()))
                 .app_data(extract::path_config())
                 .app_data(extract::query_config())
                 .wrap(from_fn(crate::audit::middleware))
