@@ -60,7 +60,7 @@ const ID: Id = Id::Path("id");
 
 /// Every route that touches patient data. A test checks that no such route is missing.
 #[rustfmt::skip]
-static TRAIL: [Route; 26] = {
+static TRAIL: [Route; 27] = {
     use Lookup::*;
     [
         route(Method::GET, "/v1/patients", "list", "patient", Id::None, None),
@@ -81,6 +81,7 @@ static TRAIL: [Route; 26] = {
         route(Method::PATCH, "/v1/treatments/{id}/adverse-events/{event_id}", "update", "adverse_event", Id::Path("event_id"), Some((Treatment, ID))),
         route(Method::POST, "/v1/treatments/{id}/outcomes", "create", "outcome", Id::Created, Some((Treatment, ID))),
         route(Method::GET, "/v1/treatments/{id}/outcomes", "list", "outcome", Id::None, Some((Treatment, ID))),
+        route(Method::GET, "/v1/treatments/{id}/outcomes/{outcome_id}", "read", "outcome", Id::Path("outcome_id"), Some((Treatment, ID))),
         route(Method::POST, "/v1/check-ins", "create", "check_in", Id::Created, Some((CheckIn, Id::Created))),
         route(Method::POST, "/v1/check-ins/batch", "create", "check_in", Id::None, None),
         route(Method::GET, "/v1/check-ins/{id}", "read", "check_in", ID, Some((CheckIn, ID))),

@@ -98,6 +98,7 @@ impl Application {
                 .app_data(http.clone())
                 .app_data(limits.clone())
                 .app_data(draining_.clone())
+                .app_data(web::Data::from(routes.clone()))
                 .app_data(extract::path_config())
                 .app_data(extract::query_config())
                 .wrap(from_fn(crate::audit::middleware))

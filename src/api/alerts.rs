@@ -170,6 +170,7 @@ pub struct AlertQuery {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1-200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 
@@ -315,7 +316,8 @@ pub async fn acknowledge(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"note": "Called the patient: mild redness, reassured; review photo tomorrow."}))]
 pub struct ResolveRequest {
-    /// What was done, 1-2000 characters.
+    /// What was done: not blank, at most 2000 characters.
+    #[schema(max_length = 2000, pattern = r"\S")]
     pub note: String,
 }
 

@@ -59,6 +59,8 @@ pub struct NewCheckIn {
     pub scores: BTreeMap<String, i64>,
     #[serde(default)]
     pub aftercare: AftercareAnswers,
+    /// Not blank, at most 2000 characters.
+    #[schema(max_length = 2000, pattern = r"\S")]
     pub note: Option<String>,
 }
 
@@ -456,8 +458,10 @@ pub const MAX_BATCH: usize = 100;
     "scores": {"redness": 2, "swelling": 1}
 }]}))]
 pub struct CheckInBatch {
-    /// 1 to 100 check-ins. Each is stored or refused on its own.
-    #[schema(value_type = Vec<NewCheckIn>)]
+    /// 1 to 100 check-ins, each a `NewCheckIn`. Each is checked, and stored or refused, on its own:
+    /// an item of another shape is refused in its result (422) without failing the others, so any
+    /// item is accepted here.
+    #[schema(min_items = 1, max_items = 100)]
     pub check_ins: Vec<serde_json::Value>,
 }
 

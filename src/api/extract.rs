@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::RouteTable;
 use crate::db::{Cursor, PageRequest};
 use crate::error::{ApiError, FieldError};
 
@@ -71,8 +72,9 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             "text must not contain the NUL character (\\u0000)",
         ));
     }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
+    let mut json: serde_json::Value = serde_json::from_slice(body).map_err(|e| not_json(&e))?;
+    integral_floats_to_integers(&mut json);
+    serde_path_to_error::deserialize(json).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_data() {
@@ -90,9 +92,27 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         } else {
             not_json(&inner)
         }
-    })?;
-    de.end().map_err(|e| not_json(&e))?;
-    Ok(value)
+    })
+}
+
+/// JSON has one number type: `2.0` is the integer 2 (JSON Schema agrees), but serde refuses it for
+/// an integer field. Numbers without a fractional part are made integers before the request type
+/// sees them; a float field takes an integer all the same.
+fn integral_floats_to_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64())
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *n = serde_json::Number::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_to_integers),
+        Value::Null | Value::Bool(_) | Value::String(_) => {}
+    }
 }
 
 /// PostgreSQL can't store NUL in text, so it is refused before it gets there. (Raw NUL bytes are
@@ -200,8 +220,18 @@ impl<T> Page<T> {
 
 /// actix's own path and query extractors answer with problems too.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|err, _| {
-        ApiError::BadRequest(format!("a path parameter is not valid: {err}"), vec![]).into()
+    web::PathConfig::default().error_handler(|err, req| {
+        // A path of the document without parameters wins over a template that also matches it
+        // (`/v1/check-ins/batch` over `/v1/check-ins/{id}`): a method the literal path doesn't
+        // have is answered 405, not taken for a malformed id.
+        let literal = req
+            .app_data::<web::Data<RouteTable>>()
+            .and_then(|routes| routes.literal_path_mismatch(req));
+        literal
+            .unwrap_or_else(|| {
+                ApiError::BadRequest(format!("a path parameter is not valid: {err}"), vec![])
+            })
+            .into()
     })
 }
 
@@ -255,6 +285,12 @@ mod tests {
         ));
         let err = parse::<Body>(br#"{"inner": {"n": 1}, "extra": 1}"#).unwrap_err();
         assert!(matches!(err, ApiError::Validation(_)));
+        assert_eq!(
+            parse::<Body>(br#"{"inner": {"n": 2.0}}"#).unwrap().inner.n,
+            2
+        );
+        let err = parse::<Body>(br#"{"inner": {"n": 2.5}}"#).unwrap_err();
+        assert!(matches!(err, ApiError::Validation(e) if e[0].field == "inner.n"));
         let err = parse::<Body>(br#"{"inner": {"n": 1}, "x": "a\u0000b"}"#).unwrap_err();
         assert!(matches!(err, ApiError::Validation(e) if e[0].field == "body"));
     }

@@ -78,6 +78,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(outcomes::update_adverse_event)
         .service(outcomes::create_outcome)
         .service(outcomes::list_outcomes)
+        .service(outcomes::get_outcome)
         .service(outcomes::protocol_outcomes)
         .service(audit::list)
         .service(webhooks::create)
@@ -133,6 +134,7 @@ pub const ACCESS: &[(&str, &str, &str)] = &[
     ("PATCH", "/v1/treatments/{id}/adverse-events/{event_id}", "ac"),
     ("GET", "/v1/treatments/{id}/outcomes", "acp"),
     ("POST", "/v1/treatments/{id}/outcomes", "acp"),
+    ("GET", "/v1/treatments/{id}/outcomes/{outcome_id}", "acp"),
     ("POST", "/v1/check-ins", "p"),
     ("POST", "/v1/check-ins/batch", "p"),
     ("GET", "/v1/check-ins/{id}", "acp"),
@@ -308,9 +310,31 @@ impl Modify for Security {
             .into_iter()
             .flatten()
             {
+                name_operation(op);
+            }
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.put,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
                 add_problems(op, has_params);
             }
         }
+    }
+}
+
+/// utoipa names an operation after its handler, and handlers of different resources share names
+/// (`get`, `list`, `create`), but an operationId must be unique: links and client generators find
+/// operations by it. The tag (the resource) makes it so: `patients_get`, `check_ins_create_batch`.
+fn name_operation(op: &mut Operation) {
+    let tag = op.tags.as_ref().and_then(|tags| tags.first());
+    if let (Some(tag), Some(id)) = (tag, &op.operation_id) {
+        op.operation_id = Some(format!("{}_{id}", tag.replace('-', "_")));
     }
 }
 
@@ -357,7 +381,8 @@ pub fn clinic_tz(name: &str) -> Result<chrono_tz::Tz, ApiError> {
 }
 
 /// The paths the service answers and their methods, to tell an unknown path (404) from a known
-/// path asked with the wrong method (405 with `Allow`).
+/// path asked with the wrong method (405 with `Allow`). Paths without parameters come first: as in
+/// OpenAPI, `/v1/check-ins/batch` is matched before `/v1/check-ins/{id}`.
 pub struct RouteTable(Vec<(ResourceDef, Vec<Method>)>);
 
 impl RouteTable {
@@ -387,17 +412,30 @@ impl RouteTable {
                 routes.push((ResourceDef::new(path), vec![Method::GET]));
             }
         }
+        routes.sort_by_key(|(def, _)| def.pattern().is_some_and(|p| p.contains('{')));
         RouteTable(routes)
+    }
+
+    /// A 405 when the request's path is one of the document's paths without parameters and it
+    /// doesn't have the request's method. For a route of a template that also matches that path.
+    pub fn literal_path_mismatch(&self, req: &HttpRequest) -> Option<ApiError> {
+        let (_, methods) = self.0.iter().find(|(def, _)| {
+            def.pattern()
+                .is_some_and(|p| !p.contains('{') && p == req.path())
+        })?;
+        (!methods.contains(req.method())).then(|| Self::not_allowed(methods))
+    }
+
+    fn not_allowed(methods: &[Method]) -> ApiError {
+        let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
+        ApiError::MethodNotAllowed(allow.join(", "))
     }
 
     /// The answer to a request no route took.
     pub fn fallback(&self, req: &HttpRequest) -> ApiError {
         let allowed = self.0.iter().find(|(def, _)| def.is_match(req.path()));
         match allowed {
-            Some((_, methods)) => {
-                let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
-                ApiError::MethodNotAllowed(allow.join(", "))
-            }
+            Some((_, methods)) => Self::not_allowed(methods),
             None => ApiError::NotFound,
         }
     }

@@ -30,13 +30,18 @@ use crate::webhooks;
     "onset_date": "2026-11-14", "outcome": "recovering", "notes": "Hydroquinone started."
 }))]
 pub struct NewAdverseEvent {
+    /// Not blank, at most 200 characters.
+    #[schema(max_length = 200, pattern = r"\S")]
     pub term: String,
     /// CTCAE grade: 1 mild, 2 moderate, 3 severe or medically significant, 4 life-threatening, 5 death.
+    #[schema(minimum = 1, maximum = 5)]
     pub grade: i16,
     pub serious: bool,
     /// Between the treatment date and today.
     pub onset_date: NaiveDate,
     pub outcome: AdverseOutcome,
+    /// Not blank, at most 10000 characters.
+    #[schema(max_length = 10000, pattern = r"\S")]
     pub notes: Option<String>,
 }
 
@@ -45,12 +50,17 @@ pub struct NewAdverseEvent {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"outcome": "resolved"}))]
 pub struct AdverseEventPatch {
+    #[schema(max_length = 200, pattern = r"\S")]
     pub term: Option<String>,
+    #[schema(minimum = 1, maximum = 5)]
     pub grade: Option<i16>,
     pub serious: Option<bool>,
+    /// Between the treatment date and today.
     pub onset_date: Option<NaiveDate>,
     pub outcome: Option<AdverseOutcome>,
+    /// `null` clears the notes.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(max_length = 10000, pattern = r"\S")]
     pub notes: Option<Option<String>>,
 }
 
@@ -290,11 +300,16 @@ pub struct NewOutcome {
     /// Between the treatment date and today.
     pub assessed_on: NaiveDate,
     /// Global Aesthetic Improvement Scale: -1 worse, 0 no change, 1 improved, 2 much, 3 very much improved.
+    #[schema(minimum = -1, maximum = 3)]
     pub gais: i16,
     /// 0-10.
+    #[schema(minimum = 0, maximum = 10)]
     pub satisfaction: i16,
     /// Goodman & Baron acne scar grade, 1 macular to 4 severe.
+    #[schema(minimum = 1, maximum = 4)]
     pub goodman_baron: Option<i16>,
+    /// Not blank, at most 2000 characters.
+    #[schema(max_length = 2000, pattern = r"\S")]
     pub notes: Option<String>,
 }
 
@@ -391,8 +406,30 @@ pub async fn create_outcome(
         )?)
     })
     .await?;
-    let location = format!("/v1/treatments/{treatment_id}/outcomes");
+    let location = format!("/v1/treatments/{treatment_id}/outcomes/{}", outcome.id);
     Ok(created(location, Outcome::from(outcome)))
+}
+
+/// One outcome. A patient may read their own.
+#[utoipa::path(
+    tag = "outcomes",
+    params(("id" = Uuid, Path, description = "The treatment"), ("outcome_id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The outcome", body = Outcome))
+)]
+#[get("/v1/treatments/{id}/outcomes/{outcome_id}")]
+pub async fn get_outcome(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<web::Json<Outcome>, ApiError> {
+    let (treatment_id, id) = path.into_inner();
+    let outcome = db::run(&pool, move |conn| {
+        visible(conn, caller, treatment_id)?;
+        Ok(db::outcomes::get(conn, caller.tenant, treatment_id, id)?)
+    })
+    .await?;
+    Ok(web::Json(outcome.into()))
 }
 
 /// A treatment's outcomes, by assessment date. A patient may read their own.

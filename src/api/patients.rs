@@ -22,11 +22,22 @@ use crate::error::ApiError;
     "concerns": ["acne_scars", "texture"]
 }))]
 pub struct NewPatient {
-    /// The clinic's own record number, unique within the clinic.
+    /// The clinic's own record number, unique within the clinic: 1-64 printable characters without
+    /// blanks around them.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
+    )]
     pub external_ref: String,
+    /// Not blank, at most 120 characters.
+    #[schema(max_length = 120, pattern = r"\S")]
     pub display_name: Option<String>,
+    /// From 1900 to this year.
+    #[schema(minimum = 1900)]
     pub birth_year: Option<i32>,
     /// Fitzpatrick skin type, 1-6.
+    #[schema(minimum = 1, maximum = 6)]
     pub fitzpatrick_type: Option<i16>,
     #[serde(default)]
     pub concerns: Vec<Concern>,
@@ -39,12 +50,22 @@ pub struct NewPatient {
 pub struct PatientPatch {
     /// Can be changed, not cleared.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = String, required = false)]
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
+    )]
     pub external_ref: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(max_length = 120, pattern = r"\S")]
     pub display_name: Option<Option<String>>,
+    /// From 1900 to this year.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(minimum = 1900)]
     pub birth_year: Option<Option<i32>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(minimum = 1, maximum = 6)]
     pub fitzpatrick_type: Option<Option<i16>>,
     pub concerns: Option<Vec<Concern>>,
 }

@@ -4,6 +4,9 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{
+    ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type,
+};
 use uuid::Uuid;
 
 use super::created;
@@ -12,7 +15,7 @@ use crate::auth::Caller;
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::Invalid;
 use crate::domain::codes::{self, Area, Procedure};
-use crate::domain::schedule::{default_check_in_days, normalize_check_in_days};
+use crate::domain::schedule::{MAX_SCHEDULE_DAY, default_check_in_days, normalize_check_in_days};
 use crate::domain::treatment::{check_needle_depth, check_series};
 use crate::error::ApiError;
 
@@ -24,19 +27,47 @@ use crate::error::ApiError;
     "aftercare_instructions": "No makeup for 24 hours; sunscreen every day."
 }))]
 pub struct NewProtocol {
+    /// Unique within the clinic; not blank, at most 120 characters.
+    #[schema(max_length = 120, pattern = r"\S")]
     pub name: String,
     pub procedure: Procedure,
     /// Needle depth in millimetres, more than 0 and at most 3.
+    #[schema(exclusive_minimum = 0.0, maximum = 3.0)]
     pub needle_depth_mm: f64,
+    #[schema(min_items = 1)]
     pub areas: Vec<Area>,
     /// Sessions in the series, 1-20.
+    #[schema(minimum = 1, maximum = 20)]
     pub sessions_planned: i32,
     /// Days between sessions, 0-365.
+    #[schema(minimum = 0, maximum = 365)]
     pub interval_days: i32,
-    /// Days since treatment on which a check-in is due (0-365). Default: every day 0-14, then 21 and 28.
+    #[schema(schema_with = check_in_days_schema)]
     pub check_in_days: Option<Vec<i32>>,
+    /// At most 10000 characters.
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub aftercare_instructions: String,
+}
+
+/// The schedule: 1-100 days since treatment, each 0-365 (repeats count once).
+fn check_in_days_schema() -> utoipa::openapi::Array {
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+                .minimum(Some(0))
+                .maximum(Some(MAX_SCHEDULE_DAY)),
+        )
+        .min_items(Some(1))
+        .max_items(Some(100))
+        .description(Some(
+            "Days since treatment on which a check-in is due (0-365). Default: every day 0-14, \
+             then 21 and 28.",
+        ))
+        .build()
 }
 
 #[derive(Debug, Serialize, ToSchema)]

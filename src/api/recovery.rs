@@ -7,6 +7,9 @@ use actix_web::{get, web};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
+use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -104,6 +107,7 @@ pub struct RecoveryFilter {
     /// Treatments on or before this date (clinic time).
     pub to: Option<NaiveDate>,
     /// Patients of this Fitzpatrick skin type (1-6).
+    #[param(minimum = 1, maximum = 6)]
     pub fitzpatrick_type: Option<i16>,
     /// Treatments that included this area.
     pub area: Option<Area>,
@@ -297,11 +301,36 @@ pub async fn protocol_recovery(
     Ok(web::Json(view))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Debug, Deserialize)]
 pub struct CompareParams {
-    /// 2 to 5 protocol ids, comma-separated.
+    /// 2 to 5 different protocol ids, comma-separated.
     pub ids: String,
+}
+
+/// Written by hand: the derive can't say both "an array of distinct uuids" and "comma-separated".
+impl IntoParams for CompareParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let ids = ArrayBuilder::new()
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+            )
+            .min_items(Some(2))
+            .max_items(Some(5))
+            .unique_items(true);
+        vec![
+            ParameterBuilder::new()
+                .name("ids")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::True)
+                .description(Some("2 to 5 different protocol ids, comma-separated."))
+                .style(Some(ParameterStyle::Form))
+                .explode(Some(false))
+                .schema(Some(ids))
+                .build(),
+        ]
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -362,7 +391,10 @@ fn parse_ids(ids: &str) -> Result<Vec<Uuid>, ApiError> {
     tag = "recovery",
     params(CompareParams),
     security(("bearer" = [])),
-    responses((status = 200, description = "The comparison", body = Comparison))
+    responses(
+        (status = 200, description = "The comparison", body = Comparison),
+        (status = 404, description = "A protocol is not of your clinic", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/v1/protocols/compare")]
 pub async fn compare(

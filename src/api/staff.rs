@@ -36,10 +36,15 @@ impl StaffRole {
     "email": "dr.lee@clinic.example", "password": "maple-orbit-canvas-17", "role": "clinician", "name": "Dr. Lee"
 }))]
 pub struct NewStaffRequest {
+    /// Unique across clinics, compared without case.
+    #[schema(max_length = 254, pattern = r"^[^\s@]+@[^\s.][^\s]*\.[^\s]*[^\s.]$")]
     pub email: String,
-    /// At least 12 characters and hard to guess (zxcvbn score 3 or more).
+    /// 12-256 characters, and hard to guess (zxcvbn score 3 or more).
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
     pub role: StaffRole,
+    /// Not blank, at most 120 characters.
+    #[schema(max_length = 120, pattern = r"\S")]
     pub name: String,
 }
 

@@ -60,7 +60,10 @@ impl From<db::symptoms::Symptom> for Symptom {
 #[schema(example = json!({"code": "tightness", "label": "Tight or dry-feeling skin", "kind": "severity"}))]
 pub struct NewSymptom {
     /// 2-40 of a-z, 0-9 and _, starting with a letter; not a default's code.
+    #[schema(pattern = r"^[a-z][a-z0-9_]{1,39}$")]
     pub code: String,
+    /// Not blank, at most 120 characters.
+    #[schema(max_length = 120, pattern = r"\S")]
     pub label: String,
     pub kind: SymptomKind,
 }
@@ -114,7 +117,7 @@ pub async fn get(
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Added", body = Symptom, headers(("Location" = String))),
-        (status = 409, description = "The clinic has an item with this code", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The catalogue has an item with this code (a default, or the clinic's own), or the clinic has 50 items of its own already", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/symptoms")]
@@ -132,13 +135,20 @@ pub async fn create(
             .map(|s| s.code.as_str())
             .collect();
         let mut invalid = Invalid::default();
-        check_new_item(&mut invalid, &req.code, &req.label, &defaults);
-        invalid.check(
-            catalogue.len() - defaults.len() < MAX_CLINIC_ITEMS,
-            "code",
-            "the clinic has 50 items of its own already",
-        );
+        check_new_item(&mut invalid, &req.code, &req.label);
         invalid.into_result()?;
+        // A valid item that the catalogue refuses: the state conflicts with it, not the request.
+        // (The clinic's own items with this code are refused by the unique index.)
+        if defaults.contains(&req.code.as_str()) {
+            return Err(ApiError::Conflict(
+                "a default item has this code; defaults can't be redefined".into(),
+            ));
+        }
+        if catalogue.len() - defaults.len() >= MAX_CLINIC_ITEMS {
+            return Err(ApiError::Conflict(format!(
+                "the clinic has {MAX_CLINIC_ITEMS} items of its own already"
+            )));
+        }
         Ok(db::symptoms::insert(
             conn,
             caller.tenant,

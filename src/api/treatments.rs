@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
 use uuid::Uuid;
 
 use super::created;
@@ -34,18 +35,43 @@ pub struct NewTreatment {
     pub protocol_id: Uuid,
     /// When the session took place: in the past, and after 2000.
     pub performed_at: DateTime<Utc>,
-    /// Default: the protocol's.
+    /// In millimetres, more than 0 and at most 3. Default: the protocol's.
+    #[schema(exclusive_minimum = 0.0, maximum = 3.0)]
     pub needle_depth_mm: Option<f64>,
     /// Default: the protocol's.
+    #[schema(min_items = 1)]
     pub areas: Option<Vec<Area>>,
-    /// Which session of the series this is. Default: one more than the patient's earlier sessions
-    /// of this protocol.
+    /// Which session of the series this is, 1-50. Default: one more than the patient's earlier
+    /// sessions of this protocol.
+    #[schema(minimum = 1, maximum = 50)]
     pub session_number: Option<i32>,
-    /// The screening answer for every contraindication code.
+    #[schema(schema_with = screening_schema)]
     pub contraindications: BTreeMap<Contraindication, bool>,
-    /// Required when any contraindication is answered `true`.
+    /// Required when any contraindication is answered `true`. Not blank, at most 2000 characters.
+    #[schema(max_length = 2000, pattern = r"\S")]
     pub override_reason: Option<String>,
+    /// Not blank, at most 10000 characters.
+    #[schema(max_length = 10000, pattern = r"\S")]
     pub notes: Option<String>,
+}
+
+/// The screening: an answer for every contraindication code, and no other key.
+fn screening_schema() -> utoipa::openapi::Object {
+    let mut object = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "The screening answer for every contraindication code (see domain.md).",
+        ))
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    for code in Contraindication::ALL {
+        object = object
+            .property(
+                code.as_str(),
+                ObjectBuilder::new().schema_type(Type::Boolean),
+            )
+            .required(code.as_str());
+    }
+    object.build()
 }
 
 #[derive(Debug, Serialize, ToSchema)]

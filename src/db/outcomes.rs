@@ -31,6 +31,20 @@ pub fn insert(conn: &mut PgConnection, outcome: &Outcome) -> QueryResult<Outcome
         .get_result(conn)
 }
 
+pub fn get(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    treatment_id: Uuid,
+    id: Uuid,
+) -> QueryResult<Outcome> {
+    outcomes::table
+        .filter(outcomes::clinic_id.eq(tenant.id()))
+        .filter(outcomes::treatment_id.eq(treatment_id))
+        .filter(outcomes::id.eq(id))
+        .select(Outcome::as_select())
+        .first(conn)
+}
+
 pub fn of_treatment(
     conn: &mut PgConnection,
     tenant: Tenant,

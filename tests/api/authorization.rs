@@ -19,6 +19,7 @@ struct Ids {
     alert: String,
     code_id: String,
     adverse_event: String,
+    outcome: String,
     webhook: String,
     delivery: String,
 }
@@ -38,6 +39,7 @@ fn fill_path(path: &str, ids: &Ids) -> String {
         .replace("{id}", id)
         .replace("{code_id}", &ids.code_id)
         .replace("{event_id}", &ids.adverse_event)
+        .replace("{outcome_id}", &ids.outcome)
         .replace("{delivery_id}", &ids.delivery)
         .replace("{code}", "redness");
     if path == "/v1/protocols/compare" {
@@ -125,6 +127,13 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
         .post(&format!("/v1/treatments/{}/adverse-events", p.treatment), &a.clinician,
               json!({"term": "infection", "grade": 2, "serious": false, "onset_date": Utc::now().date_naive(), "outcome": "recovering"}))
         .await;
+    let outcome = app
+        .post(
+            &format!("/v1/treatments/{}/outcomes", p.treatment),
+            &a.clinician,
+            json!({"assessed_on": Utc::now().date_naive(), "gais": 2, "satisfaction": 8}),
+        )
+        .await;
     let code = app
         .post(
             &format!("/v1/patients/{}/enrollment-codes", p.id),
@@ -151,6 +160,7 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
         alert: receipt["alerts"][0]["id"].as_str().unwrap().to_string(),
         code_id: id_of(code.ok(201)),
         adverse_event: id_of(adverse.ok(201)),
+        outcome: id_of(outcome.ok(201)),
         webhook,
         delivery: deliveries.ok(200)["items"][0]["id"]
             .as_str()

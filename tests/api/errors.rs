@@ -55,6 +55,46 @@ async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
 }
 
 #[tokio::test]
+async fn a_path_without_parameters_wins_over_a_template_that_matches_it() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    // `/v1/check-ins/{id}` answers GET, but `batch` is no id: the batch path only takes POST.
+    let r = app.get("/v1/check-ins/batch", &s.clinician).await;
+    r.problem(405);
+    assert_eq!(r.header("allow"), Some("POST"));
+    let r = app
+        .request(reqwest::Method::PATCH, "/v1/check-ins/batch", None, None)
+        .await;
+    r.problem(405);
+    assert_eq!(r.header("allow"), Some("POST"));
+    app.get("/v1/check-ins/not-a-uuid", &s.clinician)
+        .await
+        .problem(400);
+}
+
+#[tokio::test]
+async fn integers_written_with_a_zero_fraction_are_integers() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let r = app
+        .post(
+            "/v1/patients",
+            &s.clinician,
+            json!({"external_ref": "FLOAT-1", "fitzpatrick_type": 3.0, "birth_year": 1990.0}),
+        )
+        .await;
+    assert_eq!(r.ok(201)["fitzpatrick_type"], 3);
+    let r = app
+        .post(
+            "/v1/patients",
+            &s.clinician,
+            json!({"external_ref": "FLOAT-2", "fitzpatrick_type": 3.5}),
+        )
+        .await;
+    assert_eq!(r.problem(422)["errors"][0]["field"], "fitzpatrick_type");
+}
+
+#[tokio::test]
 async fn malformed_input_is_a_problem_not_a_crash() {
     let app = spawn_app().await;
     let s = app.scenario("Lumen").await;

@@ -126,7 +126,16 @@ async fn clinicians_and_patients_record_outcomes() {
             json!({"assessed_on": today, "gais": 2, "satisfaction": 8, "goodman_baron": 2}),
         )
         .await;
-    assert_eq!(r.ok(201)["assessor"], "clinician");
+    let location = r.header("location").unwrap().to_string();
+    let created = r.ok(201).clone();
+    assert_eq!(created["assessor"], "clinician");
+    // Location names the new outcome, which its patient may read too.
+    assert_eq!(
+        location,
+        format!("{path}/{}", created["id"].as_str().unwrap())
+    );
+    assert_eq!(app.get(&location, &p.token).await.ok(200), &created);
+    app.get(&location, &s.patients[1].token).await.problem(404);
     let r = app
         .post(
             &path,

@@ -49,13 +49,14 @@ async fn admins_add_items_that_only_their_clinic_sees() {
     app.get("/v1/symptoms/tightness", &s.clinician)
         .await
         .ok(200);
+    // A default's code is taken, as the clinic's own are.
     let shadow = json!({"code": "redness", "label": "Mine", "kind": "severity"});
-    assert_eq!(
-        app.post("/v1/symptoms", &s.clinic.admin, shadow)
-            .await
-            .problem(422)["errors"][0]["field"],
-        "code"
-    );
+    let problem = app
+        .post("/v1/symptoms", &s.clinic.admin, shadow)
+        .await
+        .problem(409)
+        .clone();
+    assert!(problem["detail"].as_str().unwrap().contains("default"));
     let bad = json!({"code": "Bad Code", "label": "", "kind": "scale"});
     app.post("/v1/symptoms", &s.clinic.admin, bad)
         .await
@@ -74,4 +75,23 @@ async fn another_clinics_item_is_not_found() {
     app.get("/v1/symptoms/glow", &other.clinician)
         .await
         .problem(404);
+}
+
+#[tokio::test]
+async fn a_full_catalogue_refuses_more_items_with_a_conflict() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    for i in 0..aftercare::api::symptoms::MAX_CLINIC_ITEMS {
+        let item = json!({"code": format!("item_{i}"), "label": "An item", "kind": "presence"});
+        app.post("/v1/symptoms", &s.clinic.admin, item)
+            .await
+            .ok(201);
+    }
+    let item = json!({"code": "one_more", "label": "One more", "kind": "presence"});
+    let problem = app
+        .post("/v1/symptoms", &s.clinic.admin, item)
+        .await
+        .problem(409)
+        .clone();
+    assert!(problem["detail"].as_str().unwrap().contains("50 items"));
 }
