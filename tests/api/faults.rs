@@ -10,7 +10,7 @@ use aftercare::startup::Background;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Uuid as SqlUuid};
 use serde_json::json;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpStream, UnixStream};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
@@ -38,7 +38,13 @@ impl Proxy {
                 }
                 let target = target.clone();
                 c.lock().await.push(tokio::spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect(target).await {
+                    // A server on a Unix socket (the tests' own PostgreSQL), or on TCP.
+                    if let Some(socket) = target.strip_prefix('/') {
+                        let path = format!("/{socket}/.s.PGSQL.5432");
+                        if let Ok(mut server) = UnixStream::connect(path).await {
+                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        }
+                    } else if let Ok(mut server) = TcpStream::connect(target).await {
                         let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
                     }
                 }));
@@ -74,8 +80,9 @@ struct Row {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_ins_acknowledged_while_the_database_restarts_are_stored_once() {
     let server = server_url();
+    // host:port, or the folder of a Unix socket, %2F-encoded.
     let host_port = server.rsplit('@').next().unwrap().to_string();
-    let proxy = Proxy::start(host_port.clone()).await;
+    let proxy = Proxy::start(host_port.replace("%2F", "/")).await;
     let port = proxy.port;
     let app = spawn_app_through(HttpSettings::default(), Background::default(), |url| {
         url.replace(&host_port, &format!("127.0.0.1:{port}"))

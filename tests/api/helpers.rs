@@ -2,11 +2,13 @@
 //! and the real server on a free port.
 
 use std::net::TcpListener;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use aftercare::auth::Keys;
 use aftercare::config::{HttpSettings, JwtSettings};
 use aftercare::db;
+use aftercare::local_pg::LocalPostgres;
 use aftercare::startup::{Application, Background};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -20,10 +22,22 @@ pub const SECRET: &str = "test-secret-test-secret-test-secret-0001";
 pub const PREVIOUS_SECRET: &str = "old-secret-old-secret-old-secret-old-0002";
 pub const PASSWORD: &str = "correct-horse-battery";
 
-/// The PostgreSQL server the tests use; `TEST_DATABASE_URL` names another.
+/// The PostgreSQL server the tests use: `TEST_DATABASE_URL`, or else one of Aftercare's own,
+/// started as `aftercare serve` starts it (and left running for the next test run).
 pub fn server_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
+            let dir = aftercare::local_pg::data_dir()
+                .expect("a data directory")
+                .join("test-postgres");
+            let pg = LocalPostgres::start(&dir).unwrap_or_else(|e| panic!("{e:#}"));
+            let url = pg.url("").trim_end_matches('/').to_string();
+            pg.keep_running();
+            url
+        })
+    })
+    .clone()
 }
 
 #[derive(QueryableByName)]
