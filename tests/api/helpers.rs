@@ -120,15 +120,18 @@ pub struct TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let name = self.db_name.clone();
-        // Dropped from a separate thread: the test's runtime may not block.
-        let _ = std::thread::spawn(move || {
-            let mut conn = admin_connection();
-            diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut conn)
-        })
-        .join();
+        drop_database(&self.db_name);
     }
+}
+
+/// Drops a test's database (from a thread of its own: the test's runtime may not block).
+pub fn drop_database(name: &str) {
+    let name = name.to_string();
+    let _ = std::thread::spawn(move || {
+        let mut conn = admin_connection();
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn)
+    })
+    .join();
 }
 
 #[derive(Debug)]

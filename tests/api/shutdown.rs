@@ -143,12 +143,5 @@ fn sigterm_fails_readiness_first_finishes_requests_in_flight_then_exits() {
     }
     assert!(all.contains("shutting down") && all.contains("SIGTERM"));
 
-    let mut admin = {
-        use diesel::Connection;
-        diesel::PgConnection::establish(&format!("{}/postgres", server_url())).unwrap()
-    };
-    use diesel::RunQueryDsl;
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .unwrap();
+    drop_database(&db_name);
 }

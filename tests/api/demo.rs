@@ -1,0 +1,171 @@
+//! `aftercare demo` and Aftercare's own PostgreSQL, as a newcomer runs them.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use aftercare::local_pg::LocalPostgres;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// Starts `aftercare demo` on the database; the child and the base URL it printed.
+fn start_demo(db_url: &str) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aftercare"))
+        .arg("demo")
+        .env("DATABASE_URL", db_url)
+        .env("AFTERCARE_ADDR", "127.0.0.1:0")
+        .env_remove("AFTERCARE_JWT_SECRET")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start aftercare demo");
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    for line in stdout.lines().map_while(Result::ok) {
+        if let Some(url) = line.trim().strip_prefix("Dashboard:") {
+            let base = url.trim().trim_end_matches("/dashboard").to_string();
+            return (child, base);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the demo never said where it serves");
+}
+
+fn stop(mut child: Child) {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+async fn all(client: &reqwest::Client, base: &str, token: &str, path: &str) -> Vec<Value> {
+    let mut items = vec![];
+    let mut cursor = String::new();
+    loop {
+        let page: Value = client
+            .get(format!("{base}{path}?limit=200{cursor}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        items.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => return items,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_clinic_is_made_once_with_recoveries_and_alerts() {
+    let (db_name, db_url) = tokio::task::spawn_blocking(fresh_database).await.unwrap();
+    let url = db_url.clone();
+    let (child, base) = tokio::task::spawn_blocking(move || start_demo(&url))
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let login: Value = client
+        .post(format!("{base}/v1/auth/login"))
+        .json(&json!({"email": "clinician@demo.aftercare.test", "password": "aftercare-demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_string();
+    assert_eq!(all(&client, &base, &token, "/v1/patients").await.len(), 300);
+    let protocols = all(&client, &base, &token, "/v1/protocols").await;
+    let names: Vec<&str> = protocols
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    let alerts = all(&client, &base, &token, "/v1/alerts").await;
+    assert!(alerts.len() > 10);
+    assert_eq!(alerts[0]["level"], "urgent", "urgent first");
+    let dashboard: Value = client
+        .get(format!("{base}/v1/dashboard"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        dashboard["active_treatments"].as_i64().unwrap() > 20,
+        "some are recovering now"
+    );
+    let recovery: Value = client
+        .get(format!(
+            "{base}/v1/protocols/{}/recovery",
+            protocols[0]["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(recovery["treatments"].as_i64().unwrap() > 50);
+    tokio::task::spawn_blocking(move || stop(child))
+        .await
+        .unwrap();
+
+    // Again: the same clinic, not a second one.
+    let url = db_url.clone();
+    let (child, base) = tokio::task::spawn_blocking(move || start_demo(&url))
+        .await
+        .unwrap();
+    let login: Value = client
+        .post(format!("{base}/v1/auth/login"))
+        .json(&json!({"email": "admin@demo.aftercare.test", "password": "aftercare-demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap();
+    assert_eq!(all(&client, &base, token, "/v1/patients").await.len(), 300);
+    tokio::task::spawn_blocking(move || stop(child))
+        .await
+        .unwrap();
+    drop_database(&db_name);
+}
+
+#[test]
+fn aftercare_starts_its_own_postgresql_and_stops_it() {
+    let dir = aftercare::local_pg::data_dir()
+        .unwrap()
+        .join(format!("test-local-{}", uuid::Uuid::new_v4().simple()));
+    let pg = LocalPostgres::start(&dir).unwrap();
+    let url = pg.database("clinic").unwrap();
+    assert!(
+        url.contains("%2F"),
+        "a Unix socket in the data folder: {url}"
+    );
+    let mut conn = PgConnection::establish(&url).unwrap();
+    diesel::sql_query("SELECT 1").execute(&mut conn).unwrap();
+    drop(conn);
+    drop(pg);
+    assert!(
+        PgConnection::establish(&url).is_err(),
+        "stopped with its guard"
+    );
+    // The data stays: started again, the database is there.
+    let pg = LocalPostgres::start(&dir).unwrap();
+    PgConnection::establish(&pg.url("clinic")).unwrap();
+    drop(pg);
+    std::thread::sleep(Duration::from_millis(100));
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(dir.with_extension("lock"));
+}
