@@ -26,11 +26,17 @@ use crate::error::{ApiError, Problem};
 }))]
 pub struct NewWebhook {
     /// An absolute http or https URL, at most 2000 characters. Use https beyond your own network.
+    #[schema(
+        pattern = "^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?(/[A-Za-z0-9._~/?=&-]*)?$",
+        max_length = 2000
+    )]
     pub url: String,
-    /// One or more of the event types, each once.
+    /// One or more of the event types (one named twice counts once).
+    #[schema(min_items = 1)]
     pub events: Vec<EventType>,
     /// Keys the signature of every delivery: 16-200 characters, no white space. Left out, one is
     /// made (64 hex digits). Either way it is shown in this response only.
+    #[schema(min_length = 16, max_length = 200, pattern = "^\\S+$")]
     pub secret: Option<String>,
 }
 
@@ -39,7 +45,13 @@ pub struct NewWebhook {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"active": false}))]
 pub struct WebhookPatch {
+    #[schema(
+        pattern = "^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?(/[A-Za-z0-9._~/?=&-]*)?$",
+        max_length = 2000
+    )]
     pub url: Option<String>,
+    /// One or more of the event types, in place of the webhook's.
+    #[schema(min_items = 1)]
     pub events: Option<Vec<EventType>>,
     /// `false` stops deliveries: no new ones are queued, and pending ones fail. `true` resumes
     /// with the events that happen from then on.
@@ -185,11 +197,16 @@ fn new_secret() -> String {
     hex::encode(bytes)
 }
 
+/// The event types as stored: each once, in the order first given.
 fn events(events: &[EventType]) -> Vec<Option<String>> {
-    events
-        .iter()
-        .map(|e| Some(e.as_str().to_string()))
-        .collect()
+    let mut stored: Vec<Option<String>> = vec![];
+    for e in events {
+        let e = Some(e.as_str().to_string());
+        if !stored.contains(&e) {
+            stored.push(e);
+        }
+    }
+    stored
 }
 
 /// Register a webhook. The answer holds its signing secret, which is not shown again.

@@ -185,17 +185,10 @@ pub fn check_url(invalid: &mut Invalid, field: &str, url: &str) {
     }
 }
 
-/// Events are a non-empty list of the known types, each once.
+/// Events are a non-empty list of the known types.
 pub fn check_events(invalid: &mut Invalid, field: &str, events: &[EventType]) {
     if events.is_empty() {
         invalid.add(field, "must name at least one event type");
-    }
-    let mut seen = vec![];
-    for e in events {
-        if seen.contains(e) {
-            invalid.add(field, format!("names {} twice", e.as_str()));
-        }
-        seen.push(*e);
     }
 }
 
@@ -260,12 +253,8 @@ mod tests {
             );
         }
         let mut invalid = Invalid::default();
-        check_events(
-            &mut invalid,
-            "events",
-            &[EventType::AlertRaised, EventType::AlertRaised],
-        );
+        check_events(&mut invalid, "events", &[EventType::AlertRaised]);
         check_events(&mut invalid, "events", &[]);
-        assert_eq!(invalid.0.len(), 2);
+        assert_eq!(invalid.0.len(), 1);
     }
 }
