@@ -107,7 +107,8 @@ impl Application {
                 .wrap(from_fn(request_id))
                 .into_utoipa_app()
                 .configure(api::routes)
-                .into_app();
+                .into_app()
+                .configure(crate::dashboard::routes);
             let app = if docs {
                 app.service(web::redirect("/docs", "/docs/"))
                     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))

@@ -387,6 +387,9 @@ impl RouteTable {
                 routes.push((ResourceDef::new(path), vec![Method::GET]));
             }
         }
+        for path in crate::dashboard::PATHS {
+            routes.push((ResourceDef::new(path), vec![Method::GET]));
+        }
         RouteTable(routes)
     }
 

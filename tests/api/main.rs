@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod authorization;
 mod check_ins;
+mod dashboard;
 mod errors;
 mod faults;
 mod hardening;
