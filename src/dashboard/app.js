@@ -88,7 +88,7 @@ const SEVERITY = ['None', 'Mild', 'Moderate', 'Severe', 'Very severe'].map((labe
 
 async function symptoms() {
   if (!cache.symptoms) {
-    const items = await getAll('/v1/symptoms');
+    const { items } = await get('/v1/symptoms');
     // The defaults' labels are what patients are asked; staff know them by their code.
     cache.symptoms = new Map(items.map((s, i) => [s.code, { ...s, name: s.default ? humanize(s.code) : s.label, order: i }]));
   }
@@ -376,12 +376,17 @@ function alertRow(alert, catalogue, myId, onChange) {
   };
 
   if (alert.status === 'open') {
-    const ack = h('button', { type: 'button', 'data-testid': 'alert-ack' }, 'Acknowledge');
+    const about = `${RULES[alert.rule] || humanize(alert.rule)}, ${patientName(patient, alert.patient_id)}`;
+    const ack = h('button', { type: 'button', 'aria-label': `Acknowledge: ${about}`, 'data-testid': 'alert-ack' }, 'Acknowledge');
     ack.addEventListener('click', () => act(ack, () => post(`/v1/alerts/${alert.id}/acknowledge`), 'Alert acknowledged'));
     actions.append(ack);
   }
   if (alert.status !== 'resolved') {
-    const open = h('button', { type: 'button', 'data-testid': 'alert-resolve' }, 'Resolve…');
+    const open = h(
+      'button',
+      { type: 'button', 'aria-label': `Resolve: ${RULES[alert.rule] || humanize(alert.rule)}, ${patientName(patient, alert.patient_id)}`, 'data-testid': 'alert-resolve' },
+      'Resolve…',
+    );
     const noteId = `note-${alert.id}`;
     const note = h('textarea', { id: noteId, rows: 3, maxlength: 2000, required: true, 'data-testid': 'alert-note' });
     const confirm = h('button', { type: 'submit', class: 'primary', 'data-testid': 'alert-resolve-confirm' }, 'Resolve alert');
@@ -422,9 +427,20 @@ async function alertsScreen(params) {
   document.title = 'Alerts · Aftercare';
   const status = STATUSES[params.get('status')] ? params.get('status') : 'open';
   const level = LEVELS[params.get('level')] ? params.get('level') : '';
+  const patient = /^[0-9a-f-]{36}$/i.test(params.get('patient') || '') ? params.get('patient') : '';
   const [catalogue, who] = await Promise.all([symptoms(), me()]);
+  if (patient) await patientsById([patient]);
+  // The hash of this screen with one filter changed.
+  const link = (change) => {
+    const next = { status, level, patient, ...change };
+    const q = Object.entries(next)
+      .filter(([, v]) => v)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('&');
+    return `#/alerts?${q}`;
+  };
   const query = (cursor) =>
-    `/v1/alerts?status=${status}${level ? `&level=${level}` : ''}&limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    `/v1/alerts?status=${status}${level ? `&level=${level}` : ''}${patient ? `&patient_id=${patient}` : ''}&limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
   const list = h('ol', { class: 'alerts', 'data-testid': 'alert-list', 'aria-label': `${STATUSES[status]} alerts` });
   const more = h('button', { type: 'button', hidden: true }, 'Show more');
   const empty = h('p', { class: 'panel empty', hidden: true, 'data-testid': 'alerts-empty' }, `No ${status} alerts.`);
@@ -456,7 +472,7 @@ async function alertsScreen(params) {
     h(
       'a',
       {
-        href: `#/alerts?status=${s}${level ? `&level=${level}` : ''}`,
+        href: link({ status: s }),
         class: 'tab',
         'aria-current': s === status ? 'page' : null,
         'data-testid': `alerts-tab-${s}`,
@@ -470,13 +486,28 @@ async function alertsScreen(params) {
     ...Object.entries(LEVELS).map(([v, label]) => h('option', { value: v, selected: v === level }, label)),
   );
   levelSelect.addEventListener('change', () => {
-    location.hash = `#/alerts?status=${status}${levelSelect.value ? `&level=${levelSelect.value}` : ''}`;
+    location.hash = link({ level: levelSelect.value });
   });
   const refresh = h('button', { type: 'button', onclick: () => route() }, 'Refresh');
   return h(
     'section',
     { class: 'screen', 'data-testid': 'alerts-screen' },
-    h('div', { class: 'screen-head' }, h('h1', {}, 'Alert queue'), h('p', { class: 'muted' }, 'Urgent first, then the longest waiting.')),
+    h(
+      'div',
+      { class: 'screen-head' },
+      h('h1', {}, 'Alert queue'),
+      h('p', { class: 'muted' }, 'Urgent first, then the longest waiting.'),
+      patient
+        ? h(
+            'p',
+            { class: 'filter-note', 'data-testid': 'alerts-patient-filter' },
+            'Only ',
+            h('a', { href: `#/patients/${patient}` }, patientName(cache.patients.get(patient), patient)),
+            '’s alerts. ',
+            h('a', { href: link({ patient: '' }) }, 'Show every patient’s'),
+          )
+        : null,
+    ),
     h(
       'div',
       { class: 'toolbar' },
@@ -534,6 +565,45 @@ async function patientsScreen() {
     openByPatient.set(a.patient_id, list);
   }
   const slowTreatments = new Set(summary.slower_than_usual.map((s) => s.treatment_id));
+  // Who needs attention first: open alerts in the queue's order, then slower recoveries.
+  const slowByPatient = new Map(summary.slower_than_usual.map((s) => [s.patient_id, s]));
+  const attention = [...new Set([...openByPatient.keys(), ...slowByPatient.keys()])];
+  await patientsById(attention);
+  const attentionPanel = attention.length
+    ? h(
+        'section',
+        { class: 'attention-list', 'aria-labelledby': 'attention-title', 'data-testid': 'attention' },
+        h('h2', { id: 'attention-title' }, 'Needs attention'),
+        h(
+          'ul',
+          {},
+          ...attention.map((id) => {
+            const alerts = openByPatient.get(id) || [];
+            const slow = slowByPatient.get(id);
+            const top = alerts.find((a) => a.level === 'urgent') || alerts.find((a) => a.level === 'high') || alerts[0];
+            return h(
+              'li',
+              { 'data-testid': 'attention-patient', 'data-patient-id': id },
+              h('a', { href: `#/patients/${id}` }, patientName(cache.patients.get(id), id)),
+              alerts.length
+                ? h(
+                    'a',
+                    { href: `#/alerts?status=open&patient=${id}`, class: `chip level-${top.level}` },
+                    `${alerts.length} open alert${alerts.length > 1 ? 's' : ''}${top.level === 'normal' ? '' : `, ${top.level}`}`,
+                  )
+                : null,
+              slow
+                ? h(
+                    'span',
+                    { class: 'chip warn' },
+                    `Slower than usual: ${slow.symptoms.map((c) => symptomOf(catalogue, c).name).join(', ')} (day ${slow.day})`,
+                  )
+                : null,
+            );
+          }),
+        ),
+      )
+    : null;
   const body = h('tbody');
   const more = h('button', { type: 'button', hidden: true }, 'Show more patients');
   let cursor = null;
@@ -659,6 +729,7 @@ async function patientsScreen() {
       stat('Check-in adherence, 7 days', pct(summary.adherence_7d), 'stat-adherence'),
       stat('Slower than usual', String(summary.slower_than_usual.length), 'stat-slower', 'recovering slower than 90% of their protocol’s patients'),
     ),
+    attentionPanel,
     body.children.length
       ? h(
           'div',
@@ -775,7 +846,7 @@ async function patientScreen(id, params) {
         h('strong', {}, `${open.items.length} open alert${open.items.length > 1 ? 's' : ''}: `),
         open.items.map((a) => `${RULES[a.rule] || humanize(a.rule)} (${LEVELS[a.level]}, day ${a.day})`).join('; '),
         ' ',
-        h('a', { href: `#/alerts?status=open` }, 'Go to the queue'),
+        h('a', { href: `#/alerts?status=open&patient=${id}` }, 'Acknowledge or resolve them'),
       )
     : null;
 

@@ -296,10 +296,7 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
     )
     .await;
     shot("3-resolved").await;
-    let stored = app
-        .get(&format!("/v1/alerts/{alert}"), &seed.clinician)
-        .await;
-    let stored = stored.ok(200);
+    let stored = api_get(&app, &format!("/v1/alerts/{alert}"), &seed.clinician).await;
     assert_eq!(stored["status"], "resolved");
     assert_eq!(stored["history"][2]["note"], note);
 
@@ -336,6 +333,12 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
         )
         .await;
     assert_ne!(renewed, "expired.access.token");
+    let attention = b.text("[data-testid=attention]").await;
+    assert!(attention.contains("Alex Morgan"), "{attention}");
+    assert!(
+        !attention.contains("Blake Chen"),
+        "resolved, yet: {attention}"
+    );
     let text = b.text(&slow_row).await;
     assert!(text.contains("Alex Morgan"), "{text}");
     assert!(text.contains("Face 1.0 mm"), "{text}");
@@ -365,6 +368,8 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
             .contains("Slower than usual"),
         "{chart}"
     );
+    let alerts = b.text("[data-testid=patient-alerts]").await;
+    assert!(alerts.contains("Severe symptom persisting"), "{alerts}");
     // Five days of cohort figures: a step for each.
     assert_eq!(chart["median"].as_str().unwrap().matches('M').count(), 1);
     assert!(chart["band"].as_str().unwrap().matches('L').count() >= 10);
@@ -398,13 +403,12 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
              && document.querySelectorAll('[data-testid=km-curve]').length === 2",
     )
     .await;
-    let expected = app
-        .get(
-            &format!("/v1/protocols/compare?ids={},{}", seed.face, seed.rf),
-            &seed.clinician,
-        )
-        .await;
-    let expected = expected.ok(200);
+    let expected = api_get(
+        &app,
+        &format!("/v1/protocols/compare?ids={},{}", seed.face, seed.rf),
+        &seed.clinician,
+    )
+    .await;
     let cards = b
         .script(
             "return [...document.querySelectorAll('[data-testid=compare-protocol]')].map(c => c.textContent)",
@@ -444,7 +448,47 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
         assert!(cells.contains(&format!("{incidence}%")), "{cells}");
     }
     shot("7-compare").await;
+
+    // Nothing went wrong on the way: no script error, nothing the page's policy blocked. (The
+    // refused access token's 401s were expected.)
+    let log = b
+        .call(
+            reqwest::Method::POST,
+            "/se/log",
+            Some(json!({"type": "browser"})),
+        )
+        .await;
+    let problems: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["level"] == "SEVERE" || e["level"] == "WARNING")
+        .filter(|e| {
+            !e["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("status of 401")
+        })
+        .collect();
+    assert!(problems.is_empty(), "the browser's console: {problems:#?}");
     drop(app);
+}
+
+/// Asks the API beside the browser, on a connection of its own: the harness's pooled one may have
+/// sat idle past the server's keep-alive while the browser worked.
+async fn api_get(app: &TestApp, path: &str, token: &str) -> Value {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("a client");
+    let r = client
+        .get(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("the API answers");
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().await.expect("JSON")
 }
 
 /// Waits up to this long for anything to show.
@@ -509,6 +553,7 @@ impl ChromeDriver {
     async fn session(&self) -> Browser {
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
+            "goog:loggingPrefs": {"browser": "ALL"},
             "goog:chromeOptions": {
                 "binary": CHROMIUM,
                 "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
