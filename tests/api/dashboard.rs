@@ -502,6 +502,8 @@ struct ChromeDriver {
     child: Child,
     url: String,
     client: reqwest::Client,
+    /// The browser's profile and temporary files, removed at the end.
+    tmp: std::path::PathBuf,
 }
 
 impl ChromeDriver {
@@ -517,8 +519,11 @@ impl ChromeDriver {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
+        let tmp = std::env::temp_dir().join(format!("aftercare-chromium-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&tmp).expect("a temporary folder");
         let child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .env("TMPDIR", &tmp)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             // Its own process group, so that the browser goes with it.
@@ -529,6 +534,7 @@ impl ChromeDriver {
             child,
             url: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::new(),
+            tmp,
         };
         let started = Instant::now();
         loop {
@@ -601,6 +607,7 @@ impl Drop for ChromeDriver {
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.tmp);
     }
 }
 
