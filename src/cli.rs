@@ -172,7 +172,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let app = Application::build(&settings)?;
     let port = app.port();
     tracing::info!(addr = %settings.addr, port, "serving");
-    let running = actix_web::rt::spawn(app.run_until_signalled(settings.shutdown_grace));
+    let running = actix_web::rt::spawn(app.run_until_signalled(settings.shutdown_grace)?);
     if demo {
         let base = format!("http://127.0.0.1:{port}");
         tracing::info!("adding the demo clinic's patients (a minute or so)");

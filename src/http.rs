@@ -46,7 +46,7 @@ impl ResponseError for TimedOut {
     fn error_response(&self) -> HttpResponse {
         let mut res = ApiError::TimedOut.error_response();
         let headers = res.headers_mut();
-        add_security_headers(headers, false);
+        add_security_headers(headers, Page::Api);
         if let Some(id) = self
             .request_id
             .as_deref()
@@ -78,30 +78,52 @@ const API_HEADERS: [(&str, &str); 6] = [
 const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
     script-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
+/// The dashboard runs its own scripts and styles and calls the API, all from this server; no
+/// inline code, no other origin.
+const DASHBOARD_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// What kind of page an answer is, for its Content-Security-Policy.
+#[derive(Debug, Clone, Copy)]
+enum Page {
+    Api,
+    Docs,
+    Dashboard,
+}
+
 /// Security headers on every response.
 pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let docs = req.path().starts_with("/docs");
+    let page = if req.path().starts_with("/docs") {
+        Page::Docs
+    } else if crate::dashboard::is_dashboard(req.path()) {
+        Page::Dashboard
+    } else {
+        Page::Api
+    };
     let mut res = next.call(req).await?;
-    add_security_headers(res.headers_mut(), docs);
+    add_security_headers(res.headers_mut(), page);
     Ok(res)
 }
 
-fn add_security_headers(headers: &mut actix_web::http::header::HeaderMap, docs: bool) {
+fn add_security_headers(headers: &mut actix_web::http::header::HeaderMap, page: Page) {
     for (name, value) in API_HEADERS {
         headers.insert(
             HeaderName::from_static(name),
             HeaderValue::from_static(value),
         );
     }
-    if docs {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(DOCS_CSP),
-        );
-    }
+    let csp = match page {
+        Page::Api => return,
+        Page::Docs => DOCS_CSP,
+        Page::Dashboard => DASHBOARD_CSP,
+    };
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
 }
 
 const ALLOWED_METHODS: &str = "GET, POST, PATCH, DELETE";

@@ -108,7 +108,8 @@ impl Application {
                 .wrap(from_fn(request_id))
                 .into_utoipa_app()
                 .configure(api::routes)
-                .into_app();
+                .into_app()
+                .configure(crate::dashboard::routes);
             let app = if docs {
                 app.service(web::redirect("/docs", "/docs/"))
                     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
@@ -143,7 +144,13 @@ impl Application {
     /// Serves until SIGTERM or SIGINT. Then `/readyz` fails at once, requests are still served for
     /// `grace` (while load balancers take the instance out), and the process exits once the requests
     /// in flight have finished (30 seconds at most).
-    pub async fn run_until_signalled(self, grace: std::time::Duration) -> std::io::Result<()> {
+    ///
+    /// The signals are taken over when this is called (inside the runtime), not when the returned
+    /// future is first polled, so that one sent in between is not missed.
+    pub fn run_until_signalled(
+        self,
+        grace: std::time::Duration,
+    ) -> std::io::Result<impl Future<Output = std::io::Result<()>>> {
         use actix_web::rt::signal::unix::{SignalKind, signal};
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
@@ -164,9 +171,11 @@ impl Application {
             actix_web::rt::time::sleep(grace).await;
             handle.stop(true).await;
         });
-        self.server.await?;
-        tracing::info!("stopped: every request in flight was answered");
-        Ok(())
+        Ok(async move {
+            self.server.await?;
+            tracing::info!("stopped: every request in flight was answered");
+            Ok(())
+        })
     }
 }
 

@@ -412,6 +412,9 @@ impl RouteTable {
                 routes.push((ResourceDef::new(path), vec![Method::GET]));
             }
         }
+        for path in crate::dashboard::PATHS {
+            routes.push((ResourceDef::new(path), vec![Method::GET]));
+        }
         routes.sort_by_key(|(def, _)| def.pattern().is_some_and(|p| p.contains('{')));
         RouteTable(routes)
     }

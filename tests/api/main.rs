@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod authorization;
 mod check_ins;
+mod dashboard;
 mod demo;
 mod errors;
 mod faults;

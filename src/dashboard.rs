@@ -1,0 +1,74 @@
+//! The clinicians' dashboard at `/dashboard`: plain HTML, CSS and JavaScript built into the binary,
+//! so it works offline and ships with the API it calls. The pages call the public API like any
+//! other client; they hold no data of their own and are not API operations (no OpenAPI entry).
+
+use actix_web::{HttpRequest, HttpResponse, guard, web};
+
+use crate::error::ApiError;
+
+/// The paths the dashboard answers (GET only); the route table answers 405 for other methods.
+pub const PATHS: [&str; 3] = ["/dashboard", "/dashboard/", "/dashboard/{file}"];
+
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// The files, by name under `/dashboard/`; the page itself has the empty name.
+const ASSETS: [Asset; 6] = [
+    Asset {
+        name: "",
+        content_type: HTML,
+        body: include_bytes!("dashboard/index.html"),
+    },
+    Asset {
+        name: "app.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("dashboard/app.css"),
+    },
+    Asset {
+        name: "app.js",
+        content_type: JS,
+        body: include_bytes!("dashboard/app.js"),
+    },
+    Asset {
+        name: "api.js",
+        content_type: JS,
+        body: include_bytes!("dashboard/api.js"),
+    },
+    Asset {
+        name: "charts.js",
+        content_type: JS,
+        body: include_bytes!("dashboard/charts.js"),
+    },
+    Asset {
+        name: "favicon.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("dashboard/favicon.svg"),
+    },
+];
+
+/// Registers the dashboard's GET routes; other methods fall through to the route table's 405.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource(PATHS).guard(guard::Get()).to(asset));
+}
+
+async fn asset(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let name = req.match_info().get("file").unwrap_or("");
+    let asset = ASSETS
+        .iter()
+        .find(|a| a.name == name)
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type(asset.content_type)
+        .body(asset.body))
+}
+
+/// Whether a path belongs to the dashboard, which gets its own Content-Security-Policy.
+pub fn is_dashboard(path: &str) -> bool {
+    path == "/dashboard" || path.starts_with("/dashboard/")
+}
