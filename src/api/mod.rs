@@ -311,17 +311,6 @@ impl Modify for Security {
             .flatten()
             {
                 name_operation(op);
-            }
-            for op in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.patch,
-                &mut item.put,
-                &mut item.delete,
-            ]
-            .into_iter()
-            .flatten()
-            {
                 add_problems(op, has_params);
             }
         }

@@ -41,19 +41,16 @@ fn stop(mut child: Child) {
     assert!(child.wait().unwrap().success());
 }
 
+async fn get(client: &reqwest::Client, url: &str, token: &str) -> Value {
+    let res = client.get(url).bearer_auth(token).send().await.unwrap();
+    res.json().await.unwrap()
+}
+
 async fn all(client: &reqwest::Client, base: &str, token: &str, path: &str) -> Vec<Value> {
     let mut items = vec![];
     let mut cursor = String::new();
     loop {
-        let page: Value = client
-            .get(format!("{base}{path}?limit=200{cursor}"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = get(client, &format!("{base}{path}?limit=200{cursor}"), token).await;
         items.extend(page["items"].as_array().unwrap().iter().cloned());
         match page["next_cursor"].as_str() {
             Some(c) => cursor = format!("&cursor={c}"),
@@ -90,31 +87,18 @@ async fn the_demo_clinic_is_made_once_with_recoveries_and_alerts() {
     let alerts = all(&client, &base, &token, "/v1/alerts").await;
     assert!(alerts.len() > 10);
     assert_eq!(alerts[0]["level"], "urgent", "urgent first");
-    let dashboard: Value = client
-        .get(format!("{base}/v1/dashboard"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let dashboard = get(&client, &format!("{base}/v1/dashboard"), &token).await;
     assert!(
         dashboard["active_treatments"].as_i64().unwrap() > 20,
         "some are recovering now"
     );
-    let recovery: Value = client
-        .get(format!(
-            "{base}/v1/protocols/{}/recovery",
-            protocols[0]["id"].as_str().unwrap()
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let protocol = protocols[0]["id"].as_str().unwrap();
+    let recovery = get(
+        &client,
+        &format!("{base}/v1/protocols/{protocol}/recovery"),
+        &token,
+    )
+    .await;
     assert!(recovery["treatments"].as_i64().unwrap() > 50);
     tokio::task::spawn_blocking(move || stop(child))
         .await

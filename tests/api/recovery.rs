@@ -13,20 +13,7 @@ use uuid::Uuid;
 
 use crate::helpers::*;
 
-const CODES: [&str; 12] = [
-    "redness",
-    "swelling",
-    "bruising",
-    "bleeding",
-    "flaking",
-    "itching",
-    "pain",
-    "breakout",
-    "darkening",
-    "infection",
-    "fever",
-    "blisters",
-];
+use aftercare::synthetic::CODES;
 
 #[derive(QueryableByName)]
 struct RawScore {

@@ -29,6 +29,16 @@ fn get(port: u16, path: &str) -> String {
 
 #[test]
 fn sigterm_fails_readiness_first_finishes_requests_in_flight_then_exits() {
+    stops_gracefully_on("TERM");
+}
+
+#[test]
+fn sigint_does_the_same() {
+    stops_gracefully_on("INT");
+}
+
+/// Signals the server with `signal` while a request is in flight, and checks the stop and the logs.
+fn stops_gracefully_on(signal: &str) {
     let (db_name, db_url) = fresh_database();
     let mut conn = {
         use diesel::Connection;
@@ -90,7 +100,7 @@ fn sigterm_fails_readiness_first_finishes_requests_in_flight_then_exits() {
     .unwrap();
     std::thread::sleep(Duration::from_millis(200));
     let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
@@ -141,7 +151,7 @@ fn sigterm_fails_readiness_first_finishes_requests_in_flight_then_exits() {
     for secret in [PASSWORD, &token, JWT_SECRET] {
         assert!(!all.contains(secret), "a secret is in the logs");
     }
-    assert!(all.contains("shutting down") && all.contains("SIGTERM"));
+    assert!(all.contains("shutting down") && all.contains(&format!("SIG{signal}")));
 
     drop_database(&db_name);
 }
