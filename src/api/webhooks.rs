@@ -27,7 +27,7 @@ use crate::error::{ApiError, Problem};
 pub struct NewWebhook {
     /// An absolute http or https URL, at most 2000 characters. Use https beyond your own network.
     #[schema(
-        pattern = "^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?(/[A-Za-z0-9._~/?=&-]*)?$",
+        pattern = "^https?://([A-Za-z][A-Za-z0-9-]*(\\.[A-Za-z][A-Za-z0-9-]*)*|((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(/[A-Za-z0-9._~/?=&-]*)?$",
         max_length = 2000
     )]
     pub url: String,
@@ -46,7 +46,7 @@ pub struct NewWebhook {
 #[schema(example = json!({"active": false}))]
 pub struct WebhookPatch {
     #[schema(
-        pattern = "^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?(/[A-Za-z0-9._~/?=&-]*)?$",
+        pattern = "^https?://([A-Za-z][A-Za-z0-9-]*(\\.[A-Za-z][A-Za-z0-9-]*)*|((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(/[A-Za-z0-9._~/?=&-]*)?$",
         max_length = 2000
     )]
     pub url: Option<String>,
@@ -442,4 +442,25 @@ pub async fn redeliver(
     })
     .await?;
     Ok(HttpResponse::Accepted().json(delivery(row, &attempts)))
+}
+
+#[cfg(test)]
+mod tests {
+    /// The document states the rule the service checks.
+    #[test]
+    fn the_documented_url_pattern_is_the_one_checked() {
+        let doc = serde_json::to_value(crate::api::openapi()).unwrap_or_default();
+        for schema in ["NewWebhook", "WebhookPatch"] {
+            let pattern = doc
+                .pointer(&format!(
+                    "/components/schemas/{schema}/properties/url/pattern"
+                ))
+                .and_then(|p| p.as_str());
+            assert_eq!(
+                pattern,
+                Some(crate::domain::webhooks::URL_PATTERN),
+                "{schema}"
+            );
+        }
+    }
 }

@@ -169,9 +169,24 @@ pub const MIN_SECRET_CHARS: usize = 16;
 pub const MAX_SECRET_CHARS: usize = 200;
 
 /// An endpoint is an absolute http or https URL with a host.
+/// What a webhook URL may look like, as the OpenAPI document says it (a test keeps the two equal):
+/// http or https, a host name or an IPv4 address, an optional port, and a plain path and query.
+pub const URL_PATTERN: &str = "^https?://([A-Za-z][A-Za-z0-9-]*(\\.[A-Za-z][A-Za-z0-9-]*)*|((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(/[A-Za-z0-9._~/?=&-]*)?$";
+
+static URL_SHAPE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(URL_PATTERN).unwrap_or_else(|e| panic!("URL_PATTERN is not a regex: {e}"))
+});
+
 pub fn check_url(invalid: &mut Invalid, field: &str, url: &str) {
     if url.chars().count() > MAX_URL_CHARS {
         invalid.add(field, format!("must be at most {MAX_URL_CHARS} characters"));
+        return;
+    }
+    if !URL_SHAPE.is_match(url) {
+        invalid.add(
+            field,
+            "must be an http or https URL with a host name or IPv4 address, a port and a plain path",
+        );
         return;
     }
     match url::Url::parse(url) {
@@ -208,6 +223,31 @@ pub fn check_secret(invalid: &mut Invalid, field: &str, secret: &str) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn urls_take_the_documented_shape() {
+        for ok in [
+            "https://hooks.clinic.example/aftercare?x=1",
+            "http://127.0.0.1:49152/",
+            "http://localhost:8080",
+        ] {
+            let mut invalid = Invalid::default();
+            check_url(&mut invalid, "url", ok);
+            assert!(invalid.0.is_empty(), "{ok}");
+        }
+        for bad in [
+            "http://0*",
+            "http://",
+            "ftp://x.example/",
+            "http://1.2.3.4.5/",
+            "http://x.example:70000/",
+            "https://user:pw@x.example/",
+        ] {
+            let mut invalid = Invalid::default();
+            check_url(&mut invalid, "url", bad);
+            assert_eq!(invalid.0.len(), 1, "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]
