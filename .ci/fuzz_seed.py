@@ -14,6 +14,7 @@ Only the standard library, so it runs before (and without) the fuzzer's virtuale
 """
 
 import json
+import time
 import os
 import shlex
 import sys
@@ -36,11 +37,17 @@ def call(api, method, path, body=None, token=None, expect=(200, 201)):
         req.add_header("content-type", "application/json")
     if token:
         req.add_header("authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as res:
-            status, text = res.status, res.read().decode()
-    except urllib.error.HTTPError as e:
-        status, text = e.code, e.read().decode()
+    for _ in range(5):
+        try:
+            with urllib.request.urlopen(req, timeout=30) as res:
+                status, text = res.status, res.read().decode()
+        except urllib.error.HTTPError as e:
+            status, text = e.code, e.read().decode()
+            # An account the fuzzer tried too often waits a little, as any client would.
+            if status == 429:
+                time.sleep(int(e.headers.get("retry-after", "1")))
+                continue
+        break
     if status not in expect:
         sys.exit(f"seeding failed: {method} {path} answered {status}: {text}")
     return json.loads(text) if text else None
