@@ -1,5 +1,7 @@
 //! The command line: `serve`, `migrate`, `openapi`, `admin create-clinic` and `admin verify-audit`.
 
+use std::io::Write;
+
 use anyhow::{Context, bail};
 use chrono::Utc;
 use clap::{Parser, Subcommand};
@@ -194,7 +196,9 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
             .rsplit_once(':')
             .map_or("127.0.0.1", |(h, _)| h);
         let base = format!("http://{host}:{port}");
-        println!(
+        // Said once; a terminal that has gone away is no reason to stop serving.
+        let _ = writeln!(
+            std::io::stdout(),
             "\nAftercare demo clinic \"{}\"\n  API:        {base}/v1\n  Docs:       {base}/docs/\n  Dashboard:  {base}/dashboard\n  Clinician:  {} / {}\n  Admin:      {} / {}\n  (demo passwords: never use them for real patients)\n",
             crate::demo::CLINIC,
             crate::demo::CLINICIAN,
