@@ -9,13 +9,53 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
 use chrono::Utc;
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::db::audit::{Event, Lookup, Record};
 use crate::db::{self, Pool};
 use crate::startup::RequestId;
+
+// What a request did with patient data (the API lists it as `action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    List,
+    Read,
+    Create,
+    Update,
+    Acknowledge,
+    Resolve,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::List => "list",
+            Action::Read => "read",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Acknowledge => "acknowledge",
+            Action::Resolve => "resolve",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        [
+            Action::List,
+            Action::Read,
+            Action::Create,
+            Action::Update,
+            Action::Acknowledge,
+            Action::Resolve,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+    }
+}
 
 /// Where an audited request's resource id comes from.
 #[derive(Debug, Clone, Copy)]
@@ -31,7 +71,7 @@ enum Id {
 struct Route {
     method: Method,
     pattern: &'static str,
-    action: &'static str,
+    action: Action,
     resource_type: &'static str,
     resource_id: Id,
     /// The patient is found by looking this id up in this table (or is the caller, for a patient).
@@ -41,7 +81,7 @@ struct Route {
 const fn route(
     method: Method,
     pattern: &'static str,
-    action: &'static str,
+    action: Action,
     resource_type: &'static str,
     resource_id: Id,
     patient_of: Option<(Lookup, Id)>,
@@ -63,33 +103,33 @@ const ID: Id = Id::Path("id");
 static TRAIL: [Route; 27] = {
     use Lookup::*;
     [
-        route(Method::GET, "/v1/patients", "list", "patient", Id::None, None),
-        route(Method::POST, "/v1/patients", "create", "patient", Id::Created, Some((Patient, Id::Created))),
-        route(Method::GET, "/v1/patients/{id}", "read", "patient", ID, Some((Patient, ID))),
-        route(Method::PATCH, "/v1/patients/{id}", "update", "patient", ID, Some((Patient, ID))),
-        route(Method::POST, "/v1/patients/{id}/enrollment-codes", "create", "enrollment_code", Id::Created, Some((Patient, ID))),
-        route(Method::GET, "/v1/patients/{id}/enrollment-codes/{code_id}", "read", "enrollment_code", Id::Path("code_id"), Some((Patient, ID))),
-        route(Method::POST, "/v1/patients/{id}/treatments", "create", "treatment", Id::Created, Some((Patient, ID))),
-        route(Method::GET, "/v1/patients/{id}/treatments", "list", "treatment", Id::None, Some((Patient, ID))),
-        route(Method::GET, "/v1/patients/{id}/check-ins", "list", "check_in", Id::None, Some((Patient, ID))),
-        route(Method::GET, "/v1/patients/{id}/recovery", "read", "recovery", ID, Some((Patient, ID))),
-        route(Method::GET, "/v1/treatments/{id}", "read", "treatment", ID, Some((Treatment, ID))),
-        route(Method::GET, "/v1/treatments/{id}/schedule", "read", "schedule", ID, Some((Treatment, ID))),
-        route(Method::POST, "/v1/treatments/{id}/adverse-events", "create", "adverse_event", Id::Created, Some((Treatment, ID))),
-        route(Method::GET, "/v1/treatments/{id}/adverse-events", "list", "adverse_event", Id::None, Some((Treatment, ID))),
-        route(Method::GET, "/v1/treatments/{id}/adverse-events/{event_id}", "read", "adverse_event", Id::Path("event_id"), Some((Treatment, ID))),
-        route(Method::PATCH, "/v1/treatments/{id}/adverse-events/{event_id}", "update", "adverse_event", Id::Path("event_id"), Some((Treatment, ID))),
-        route(Method::POST, "/v1/treatments/{id}/outcomes", "create", "outcome", Id::Created, Some((Treatment, ID))),
-        route(Method::GET, "/v1/treatments/{id}/outcomes", "list", "outcome", Id::None, Some((Treatment, ID))),
-        route(Method::GET, "/v1/treatments/{id}/outcomes/{outcome_id}", "read", "outcome", Id::Path("outcome_id"), Some((Treatment, ID))),
-        route(Method::POST, "/v1/check-ins", "create", "check_in", Id::Created, Some((CheckIn, Id::Created))),
-        route(Method::POST, "/v1/check-ins/batch", "create", "check_in", Id::None, None),
-        route(Method::GET, "/v1/check-ins/{id}", "read", "check_in", ID, Some((CheckIn, ID))),
-        route(Method::GET, "/v1/alerts", "list", "alert", Id::None, None),
-        route(Method::GET, "/v1/alerts/{id}", "read", "alert", ID, Some((Alert, ID))),
-        route(Method::POST, "/v1/alerts/{id}/acknowledge", "acknowledge", "alert", ID, Some((Alert, ID))),
-        route(Method::POST, "/v1/alerts/{id}/resolve", "resolve", "alert", ID, Some((Alert, ID))),
-        route(Method::GET, "/v1/dashboard", "read", "dashboard", Id::None, None),
+        route(Method::GET, "/v1/patients", Action::List, "patient", Id::None, None),
+        route(Method::POST, "/v1/patients", Action::Create, "patient", Id::Created, Some((Patient, Id::Created))),
+        route(Method::GET, "/v1/patients/{id}", Action::Read, "patient", ID, Some((Patient, ID))),
+        route(Method::PATCH, "/v1/patients/{id}", Action::Update, "patient", ID, Some((Patient, ID))),
+        route(Method::POST, "/v1/patients/{id}/enrollment-codes", Action::Create, "enrollment_code", Id::Created, Some((Patient, ID))),
+        route(Method::GET, "/v1/patients/{id}/enrollment-codes/{code_id}", Action::Read, "enrollment_code", Id::Path("code_id"), Some((Patient, ID))),
+        route(Method::POST, "/v1/patients/{id}/treatments", Action::Create, "treatment", Id::Created, Some((Patient, ID))),
+        route(Method::GET, "/v1/patients/{id}/treatments", Action::List, "treatment", Id::None, Some((Patient, ID))),
+        route(Method::GET, "/v1/patients/{id}/check-ins", Action::List, "check_in", Id::None, Some((Patient, ID))),
+        route(Method::GET, "/v1/patients/{id}/recovery", Action::Read, "recovery", ID, Some((Patient, ID))),
+        route(Method::GET, "/v1/treatments/{id}", Action::Read, "treatment", ID, Some((Treatment, ID))),
+        route(Method::GET, "/v1/treatments/{id}/schedule", Action::Read, "schedule", ID, Some((Treatment, ID))),
+        route(Method::POST, "/v1/treatments/{id}/adverse-events", Action::Create, "adverse_event", Id::Created, Some((Treatment, ID))),
+        route(Method::GET, "/v1/treatments/{id}/adverse-events", Action::List, "adverse_event", Id::None, Some((Treatment, ID))),
+        route(Method::GET, "/v1/treatments/{id}/adverse-events/{event_id}", Action::Read, "adverse_event", Id::Path("event_id"), Some((Treatment, ID))),
+        route(Method::PATCH, "/v1/treatments/{id}/adverse-events/{event_id}", Action::Update, "adverse_event", Id::Path("event_id"), Some((Treatment, ID))),
+        route(Method::POST, "/v1/treatments/{id}/outcomes", Action::Create, "outcome", Id::Created, Some((Treatment, ID))),
+        route(Method::GET, "/v1/treatments/{id}/outcomes", Action::List, "outcome", Id::None, Some((Treatment, ID))),
+        route(Method::GET, "/v1/treatments/{id}/outcomes/{outcome_id}", Action::Read, "outcome", Id::Path("outcome_id"), Some((Treatment, ID))),
+        route(Method::POST, "/v1/check-ins", Action::Create, "check_in", Id::Created, Some((CheckIn, Id::Created))),
+        route(Method::POST, "/v1/check-ins/batch", Action::Create, "check_in", Id::None, None),
+        route(Method::GET, "/v1/check-ins/{id}", Action::Read, "check_in", ID, Some((CheckIn, ID))),
+        route(Method::GET, "/v1/alerts", Action::List, "alert", Id::None, None),
+        route(Method::GET, "/v1/alerts/{id}", Action::Read, "alert", ID, Some((Alert, ID))),
+        route(Method::POST, "/v1/alerts/{id}/acknowledge", Action::Acknowledge, "alert", ID, Some((Alert, ID))),
+        route(Method::POST, "/v1/alerts/{id}/resolve", Action::Resolve, "alert", ID, Some((Alert, ID))),
+        route(Method::GET, "/v1/dashboard", Action::Read, "dashboard", Id::None, None),
     ]
 };
 
@@ -145,7 +185,7 @@ fn event_of(res: &ServiceResponse<impl MessageBody>) -> Option<Event> {
         at: Utc::now(),
         actor_id: caller.id,
         actor_role: caller.role.as_str().to_string(),
-        action: route.action.to_string(),
+        action: route.action.as_str().to_string(),
         resource_type: route.resource_type.to_string(),
         resource_id: id(route.resource_id),
         lookup: route

@@ -7,34 +7,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::extract::{Page, PageParams};
+use crate::audit::Action;
 use crate::auth::Caller;
 use crate::db::audit::{Filter, Record};
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::error::{ApiError, FieldError};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    List,
-    Read,
-    Create,
-    Update,
-    Acknowledge,
-    Resolve,
-}
-
-impl Action {
-    fn as_str(self) -> &'static str {
-        match self {
-            Action::List => "list",
-            Action::Read => "read",
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::Acknowledge => "acknowledge",
-            Action::Resolve => "resolve",
-        }
-    }
-}
 
 /// One request that read or changed patient data.
 #[derive(Debug, Serialize, ToSchema)]
@@ -83,14 +60,7 @@ impl From<Record> for AuditEvent {
             at: r.at,
             actor_id: r.actor_id,
             actor_role: r.actor_role,
-            action: match r.action.as_str() {
-                "list" => Action::List,
-                "create" => Action::Create,
-                "update" => Action::Update,
-                "acknowledge" => Action::Acknowledge,
-                "resolve" => Action::Resolve,
-                _ => Action::Read,
-            },
+            action: Action::parse(&r.action).unwrap_or(Action::Read),
             resource_type: r.resource_type,
             resource_id: r.resource_id,
             patient_id: r.patient_id,
@@ -142,16 +112,14 @@ pub async fn list(
             vec![FieldError::new("to", "must not be before from")],
         ));
     }
-    for (name, at) in [("from", q.from), ("to", q.to)] {
-        if at.is_some_and(|at| !super::extract::SANE_DATES.contains(&at.date_naive())) {
-            return Err(ApiError::BadRequest(
-                "the query parameters are not valid".into(),
-                vec![FieldError::new(
-                    name,
-                    "must be from 2000-01-01 to 2100-12-31",
-                )],
-            ));
-        }
+    let mut errors = vec![];
+    let day = |at: Option<DateTime<Utc>>| at.map(|at| at.date_naive());
+    super::extract::check_dates(&mut errors, [("from", day(q.from)), ("to", day(q.to))]);
+    if !errors.is_empty() {
+        return Err(ApiError::BadRequest(
+            "the query parameters are not valid".into(),
+            errors,
+        ));
     }
     let filter = Filter {
         patient_id: q.patient_id,

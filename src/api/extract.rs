@@ -154,9 +154,21 @@ pub struct PageParams {
 pub const MAX_PAGE: i64 = 200;
 
 /// Dates a query may name: no treatment is older, and none is centuries ahead.
-pub const SANE_DATES: std::ops::RangeInclusive<chrono::NaiveDate> =
+const SANE_DATES: std::ops::RangeInclusive<chrono::NaiveDate> =
     chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("a date")
         ..=chrono::NaiveDate::from_ymd_opt(2100, 12, 31).expect("a date");
+
+/// Names each of the query's dates that lies outside [`SANE_DATES`].
+pub fn check_dates(errors: &mut Vec<FieldError>, dates: [(&str, Option<chrono::NaiveDate>); 2]) {
+    for (name, date) in dates {
+        if date.is_some_and(|d| !SANE_DATES.contains(&d)) {
+            errors.push(FieldError::new(
+                name,
+                "must be from 2000-01-01 to 2100-12-31",
+            ));
+        }
+    }
+}
 
 impl PageParams {
     pub fn request(&self) -> Result<PageRequest, ApiError> {

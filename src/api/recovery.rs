@@ -125,14 +125,7 @@ impl RecoveryFilter {
                 "must not be after `to`",
             ));
         }
-        for (name, date) in [("from", self.from), ("to", self.to)] {
-            if date.is_some_and(|d| !super::extract::SANE_DATES.contains(&d)) {
-                errors.push(crate::error::FieldError::new(
-                    name,
-                    "must be from 2000-01-01 to 2100-12-31",
-                ));
-            }
-        }
+        super::extract::check_dates(&mut errors, [("from", self.from), ("to", self.to)]);
         if self.fitzpatrick_type.is_some_and(|f| !(1..=6).contains(&f)) {
             errors.push(crate::error::FieldError::new(
                 "fitzpatrick_type",

@@ -41,6 +41,17 @@ fn stop(mut child: Child) {
     assert!(child.wait().unwrap().success());
 }
 
+async fn sign_in(client: &reqwest::Client, base: &str, email: &str) -> Value {
+    let body = json!({"email": email, "password": "aftercare-demo"});
+    let res = client
+        .post(format!("{base}/v1/auth/login"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    res.json().await.unwrap()
+}
+
 async fn get(client: &reqwest::Client, url: &str, token: &str) -> Value {
     let res = client.get(url).bearer_auth(token).send().await.unwrap();
     res.json().await.unwrap()
@@ -67,15 +78,7 @@ async fn the_demo_clinic_is_made_once_with_recoveries_and_alerts() {
         .await
         .unwrap();
     let client = reqwest::Client::new();
-    let login: Value = client
-        .post(format!("{base}/v1/auth/login"))
-        .json(&json!({"email": "clinician@demo.aftercare.test", "password": "aftercare-demo"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login = sign_in(&client, &base, "clinician@demo.aftercare.test").await;
     let token = login["access_token"].as_str().unwrap().to_string();
     assert_eq!(all(&client, &base, &token, "/v1/patients").await.len(), 300);
     let protocols = all(&client, &base, &token, "/v1/protocols").await;
@@ -109,15 +112,7 @@ async fn the_demo_clinic_is_made_once_with_recoveries_and_alerts() {
     let (child, base) = tokio::task::spawn_blocking(move || start_demo(&url))
         .await
         .unwrap();
-    let login: Value = client
-        .post(format!("{base}/v1/auth/login"))
-        .json(&json!({"email": "admin@demo.aftercare.test", "password": "aftercare-demo"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login = sign_in(&client, &base, "admin@demo.aftercare.test").await;
     let token = login["access_token"].as_str().unwrap();
     assert_eq!(all(&client, &base, token, "/v1/patients").await.len(), 300);
     tokio::task::spawn_blocking(move || stop(child))
