@@ -74,19 +74,22 @@ pub struct EnrollmentCode {
     pub created_at: DateTime<Utc>,
 }
 
-/// Stores a new code for a patient; the patient's earlier unused codes stop working.
+/// Stores a new code for a patient; the patient's earlier unused codes stop working: they expire
+/// now, and can still be looked up.
 pub fn replace_enrollment_code(
     conn: &mut PgConnection,
     tenant: Tenant,
     code: &EnrollmentCode,
 ) -> QueryResult<()> {
     conn.transaction(|conn| {
-        diesel::delete(
+        diesel::update(
             enrollment_codes::table
                 .filter(enrollment_codes::clinic_id.eq(tenant.id()))
                 .filter(enrollment_codes::patient_id.eq(code.patient_id))
-                .filter(enrollment_codes::used_at.is_null()),
+                .filter(enrollment_codes::used_at.is_null())
+                .filter(enrollment_codes::expires_at.gt(code.created_at)),
         )
+        .set(enrollment_codes::expires_at.eq(code.created_at))
         .execute(conn)?;
         diesel::insert_into(enrollment_codes::table)
             .values(code)

@@ -321,14 +321,28 @@ async fn a_new_code_replaces_the_unused_one() {
     let clinician = app.clinician(&clinic).await;
     let patient = app.patient(&clinician, "MRN-1").await;
     let path = format!("/v1/patients/{patient}/enrollment-codes");
-    let first = app.post(&path, &clinician, json!(null)).await.ok(201)["code"].clone();
+    let first = app
+        .post(&path, &clinician, json!(null))
+        .await
+        .ok(201)
+        .clone();
     let second = app.post(&path, &clinician, json!(null)).await.ok(201)["code"].clone();
-    app.post_anon("/v1/auth/enroll", json!({"code": first}))
+    app.post_anon("/v1/auth/enroll", json!({"code": first["code"]}))
         .await
         .problem(401);
     app.post_anon("/v1/auth/enroll", json!({"code": second}))
         .await
         .ok(200);
+    // The replaced code is still there to look up (a created resource stays found), expired.
+    let replaced = app
+        .get(
+            &format!("{path}/{}", first["id"].as_str().unwrap()),
+            &clinician,
+        )
+        .await;
+    let replaced = replaced.ok(200);
+    assert!(replaced["expires_at"].as_str() < first["expires_at"].as_str());
+    assert!(replaced["used_at"].is_null());
 }
 
 #[tokio::test]
