@@ -12,15 +12,18 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// The rule the API document states as a pattern: something, `@`, and a domain with a dot inside;
+/// no white space (as JSON Schema's `\s` counts it); at most 254 characters.
 pub fn check_email(invalid: &mut Invalid, field: &str, email: &str) {
-    let ok = email.len() <= 254
+    let space = |c: char| (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}';
+    let ok = email.chars().count() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
         })
-        && !email.chars().any(char::is_whitespace);
+        && !email.chars().any(space);
     invalid.check(ok, field, "must be an email address");
 }
 
@@ -96,6 +99,27 @@ mod tests {
             normalize_email("  Nurse@Clinic.Example "),
             "nurse@clinic.example"
         );
+    }
+
+    #[test]
+    fn emails_follow_the_documented_pattern() {
+        for ok in ["dr.lee@clinic.example", "a@b.c", "\"x\u{85}y\"@b.c"] {
+            let mut inv = Invalid::default();
+            check_email(&mut inv, "email", ok);
+            assert!(inv.0.is_empty(), "{ok}");
+        }
+        for bad in [
+            "a@b",
+            "@b.c",
+            "a@.b.c",
+            "a@b.c.",
+            "a b@c.d",
+            "a\u{feff}@b.c",
+        ] {
+            let mut inv = Invalid::default();
+            check_email(&mut inv, "email", bad);
+            assert_eq!(inv.0.len(), 1, "{bad}");
+        }
     }
 
     #[test]
