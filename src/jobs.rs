@@ -96,7 +96,7 @@ pub fn run_once(conn: &mut PgConnection, store: &Store) -> QueryResult<usize> {
                     continue;
                 }
                 let level = Rule::MissedCheckIns.level();
-                let (id, new) = db::alerts::raise(
+                let raised_now = db::alerts::raise(
                     conn,
                     tenant,
                     &db::alerts::Raise {
@@ -109,7 +109,11 @@ pub fn run_once(conn: &mut PgConnection, store: &Store) -> QueryResult<usize> {
                         check_in_id: None,
                         detail,
                     },
+                    Rule::MissedCheckIns.once_per_treatment(),
                 )?;
+                let Some((id, new)) = raised_now else {
+                    continue;
+                };
                 if new {
                     let alert = AlertData {
                         id,

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::db::recovery::{Changes, Scores, TreatmentFacts, changes};
 use crate::domain::codes::Area;
-use crate::domain::recovery::{Course, Events, Histogram, adherence, course};
+use crate::domain::recovery::{Course, Events, Histogram, adherence, course, usual_resolution_day};
 use crate::domain::schedule::local_date;
 
 /// One treatment as the views see it.
@@ -336,6 +336,21 @@ impl Store {
             }
         }
         cohort
+    }
+
+    /// The protocol's usual resolution day of each of `codes` (`usual_resolution_day`), over its
+    /// whole cohort: what "slower than usual" is measured against, in the views and the alert rule.
+    pub fn usual_resolution_days(&self, protocol_id: Uuid, codes: &[String]) -> Vec<Option<u16>> {
+        let state = self.read();
+        let agg = state.aggregates.get(&(protocol_id, Segment::All));
+        state
+            .indices(codes)
+            .into_iter()
+            .map(|idx| {
+                let (_, _, events) = idx.and_then(|i| agg?.codes.get(i))?;
+                usual_resolution_day(events)
+            })
+            .collect()
     }
 
     /// The ids of a protocol's treatments that pass `filter`.

@@ -1,8 +1,17 @@
-//! Realistic synthetic recoveries, for the benchmark and the demo clinic. Symptoms fade over days
-//! 0-7 at rates that differ by protocol and Fitzpatrick type; flaking and itching peak on days 2-4;
-//! about one treatment in ten recovers slowly, one in a hundred shows infection signs, a few have
-//! late breakouts or darkening (more in darker skin); patients miss some days and sometimes check
-//! in twice.
+//! Realistic synthetic recoveries, for the benchmark, the demo clinic and the alert precision
+//! harness (`precision`). Symptoms fade over days 0-7 at rates that differ by protocol; flaking and
+//! itching peak on days 2-4; pain is milder than redness. Every course is of a known kind: about one
+//! in ten heals slowly (every healing symptom at 0.4 times the pace), one in a hundred is infected
+//! (infection signs, spreading redness and pain, sometimes fever, on days 3-8), a few have late
+//! breakouts or darkening from day 7 (more in darker skin), the rest are ordinary. Patients miss
+//! some days and sometimes check in twice.
+//!
+//! Ratings wobble as real ones do: a rating is the symptom's true level plus the patient's error of
+//! up to half a step either way (less for a faint symptom), rounded to the scale. So a symptom that
+//! does not change is rated on one of two neighbouring steps from day to day, never two apart, and
+//! one that has faded away is rated None.
+
+pub mod precision;
 
 use rand::Rng;
 
@@ -65,25 +74,44 @@ pub fn fitzpatrick(rng: &mut impl Rng) -> i16 {
     [1, 2, 2, 3, 3, 4, 4, 5, 6][rng.random_range(0..9)]
 }
 
+/// What kind of recovery a course is, as the alert rules should see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Ordinary,
+    Slow,
+    Infected,
+    LateReaction,
+}
+
+pub const KINDS: [Kind; 4] = [
+    Kind::Ordinary,
+    Kind::Slow,
+    Kind::Infected,
+    Kind::LateReaction,
+];
+
 /// One treatment's course, drawn once and then scored day by day.
 pub struct Course<'a> {
     model: &'a Model,
     fitzpatrick: i16,
-    slow: f64,
-    infection: bool,
-    late: bool,
+    pub kind: Kind,
     adherence: f64,
     strength: f64,
 }
 
 impl<'a> Course<'a> {
     pub fn draw(rng: &mut impl Rng, model: &'a Model, fitzpatrick: i16) -> Course<'a> {
+        let late = if fitzpatrick >= 4 { 0.08 } else { 0.02 };
+        let kind = match rng.random_range(0.0..1.0) {
+            u if u < 0.01 => Kind::Infected,
+            u if u < 0.11 => Kind::Slow,
+            u if u < 0.11 + late => Kind::LateReaction,
+            _ => Kind::Ordinary,
+        };
         Course {
             model,
             fitzpatrick,
-            slow: if rng.random_bool(0.1) { 0.4 } else { 1.0 },
-            infection: rng.random_bool(0.01),
-            late: rng.random_bool(if fitzpatrick >= 4 { 0.08 } else { 0.02 }),
+            kind,
             adherence: rng.random_range(0.6..0.98),
             strength: model.intensity * rng.random_range(0.7..1.15),
         }
@@ -103,31 +131,36 @@ impl<'a> Course<'a> {
     /// One check-in's answers on `day`: the common items always, the rest about half the time.
     pub fn scores(&self, rng: &mut impl Rng, day: i64) -> Vec<(&'static str, i16)> {
         let (p, d) = (self.model, day as f64);
+        // How far healing has got: a slow course heals at 0.4 times the pace.
+        let t = if self.kind == Kind::Slow { 0.4 * d } else { d };
+        let infected = self.kind == Kind::Infected && (3..=8).contains(&day);
+        let late = self.kind == Kind::LateReaction && day >= 7;
         let mut scores = vec![];
         for (k, code) in CODES.iter().enumerate() {
             if k >= 7 && k != 9 && k != 10 && !rng.random_bool(0.5) {
                 continue;
             }
-            let noise = rng.random_range(-0.35..0.35);
+            let inflamed = if infected { 1.5 } else { 0.0 };
             let raw = match *code {
-                "redness" | "swelling" | "pain" => self.strength * (-p.rate * self.slow * d).exp(),
-                "bruising" | "bleeding" => self.strength * 0.5 * (-1.2 * d).exp(),
+                "redness" | "swelling" => self.strength * (-p.rate * t).exp() + inflamed,
+                "pain" => 0.6 * self.strength * (-1.3 * p.rate * t).exp() + inflamed,
+                "bruising" | "bleeding" => self.strength * 0.5 * (-1.2 * t).exp(),
                 "flaking" | "itching" => {
-                    1.8 * (-((d - 3.0) / 2.0).powi(2)).exp() * self.strength / 2.6
+                    1.8 * (-((t - 3.0) / 2.0).powi(2)).exp() * self.strength / 2.6
                 }
-                "breakout" | "darkening" if self.late && day >= 7 => rng.random_range(1.5..3.4),
+                "breakout" | "darkening" if late => rng.random_range(1.5..3.4),
                 "darkening" if self.fitzpatrick >= 4 => 0.8 * (-0.2 * d).exp(),
-                "infection" if self.infection && (3..=8).contains(&day) => {
-                    rng.random_range(1.0..3.5)
-                }
-                "fever" => {
-                    f64::from(self.infection && (3..=5).contains(&day) && rng.random_bool(0.5))
-                }
+                "infection" if infected => rng.random_range(1.0..3.5),
+                "fever" => f64::from(infected && day <= 5 && rng.random_bool(0.5)),
                 _ => 0.0,
             };
-            // Patients rate what they have a little up or down, and what fades away steadily.
             let yes_no = k >= 10;
-            let score = (raw + if yes_no { 0.0 } else { noise * raw.min(1.0) })
+            let error = if yes_no {
+                0.0
+            } else {
+                rng.random_range(-0.5..0.5) * raw.min(1.0)
+            };
+            let score = (raw + error)
                 .round()
                 .clamp(0.0, if yes_no { 1.0 } else { 4.0 }) as i16;
             scores.push((*code, score));

@@ -17,14 +17,14 @@ use super::extract::{Json, Page, PageParams, parse};
 use crate::auth::Caller;
 use crate::db::check_ins::{CheckIn as CheckInRow, ScoreRow, Stored};
 use crate::db::{self, Cursor, Pool, Tenant, into_page};
-use crate::domain::alerts::{Level, Observation, Rule, evaluate};
+use crate::domain::alerts::{Level, Observation, Rule, WORSENING, evaluate, lowest_before};
 use crate::domain::check_in::{MAX_NOTE_CHARS, check_recorded_at, truncate_to_micros};
 use crate::domain::schedule::day_of;
 use crate::domain::symptoms::{Item, SymptomKind, validate_scores};
 use crate::domain::webhooks::{AlertData, CheckInData, Event};
 use crate::domain::{Invalid, check_text};
 use crate::error::{ApiError, Problem};
-use crate::recovery::{Filter, Store};
+use crate::recovery::Store;
 use crate::webhooks;
 
 /// Answers to the aftercare questions; each may be left out.
@@ -342,13 +342,14 @@ impl Context {
         scores: &[ScoreRow],
         protocol_id: Uuid,
     ) -> Result<Vec<AlertRef>, ApiError> {
-        let previous = db::check_ins::previous_scores(
+        let daily = db::check_ins::daily_worst_before(
             conn,
             self.tenant,
             row.treatment_id,
-            row.recorded_at,
-            row.id,
+            row.day,
+            &WORSENING,
         )?;
+        let lowest = lowest_before(row.day, daily);
         let kinds: Vec<(String, SymptomKind, i16)> = scores
             .iter()
             .filter_map(|s| {
@@ -357,29 +358,19 @@ impl Context {
             })
             .collect();
         let codes: Vec<String> = kinds.iter().map(|(c, _, _)| c.clone()).collect();
-        let day = u16::try_from(row.day).unwrap_or(u16::MAX);
-        let cohort = self
-            .store
-            .cohort(protocol_id, &codes, day, &Filter::default());
-        let peers_p90 = |code: &str| {
-            let h = cohort
-                .symptoms
-                .iter()
-                .find(|s| s.code == code)?
-                .days
-                .get(usize::from(day))?;
-            h.peer_percentile(90).map(i16::from)
-        };
+        let usual = self.store.usual_resolution_days(protocol_id, &codes);
+        let usual_resolution_day =
+            |code: &str| codes.iter().position(|c| c == code).and_then(|i| usual[i]);
         let observation = Observation {
             day: row.day,
             scores: &kinds,
-            previous: previous.as_ref(),
-            peers_p90: &peers_p90,
+            lowest_before: &lowest,
+            usual_resolution_day: &usual_resolution_day,
         };
         let mut raised = vec![];
         for (rule, evidence) in evaluate(&observation) {
             let level = rule.level();
-            let (id, new) = db::alerts::raise(
+            let raised_now = db::alerts::raise(
                 conn,
                 self.tenant,
                 &db::alerts::Raise {
@@ -392,7 +383,11 @@ impl Context {
                     check_in_id: Some(row.id),
                     detail: serde_json::to_value(&evidence).map_err(ApiError::internal)?,
                 },
+                rule.once_per_treatment(),
             )?;
+            let Some((id, new)) = raised_now else {
+                continue;
+            };
             if new {
                 let alert = AlertData {
                     id,

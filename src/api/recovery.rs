@@ -26,7 +26,7 @@ use crate::error::ApiError;
 use crate::recovery::{Cohort, Filter, Of, Store, SymptomCohort, TreatmentSeries};
 
 pub use crate::domain::recovery::MIN_COHORT;
-use crate::domain::recovery::slower_than_usual;
+use crate::domain::recovery::{slower_than_usual, usual_resolution_day};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DayStats {
@@ -478,7 +478,11 @@ pub struct PatientSymptom {
     pub resolved_day: Option<u16>,
     /// The last day it was reported, still above 0 ("not resolved by day N").
     pub censored_at: Option<u16>,
-    /// Some day's score was above the cohort's 90th percentile.
+    /// The day by which 90% of the protocol's patients had resolved this symptom (Kaplan-Meier),
+    /// once 20 of them had it.
+    pub usual_resolution_day: Option<u16>,
+    /// Still rated 1 or more on a day after `usual_resolution_day`: the meaning of the
+    /// `slower_than_peers` alert and of the dashboard's "slower than usual".
     pub slower_than_usual: bool,
 }
 
@@ -503,13 +507,6 @@ fn cohort_on(s: &SymptomCohort, day: usize) -> (Option<u8>, Option<u8>) {
     s.days.get(day).map_or((None, None), |h| {
         (h.peer_percentile(50), h.peer_percentile(90))
     })
-}
-
-/// The cohort's 90th percentile of each day, where enough treatments reported it.
-pub fn cohort_p90s(cohort: &SymptomCohort) -> Vec<Option<u8>> {
-    (0..cohort.days.len())
-        .map(|day| cohort_on(cohort, day).1)
-        .collect()
 }
 
 /// One symptom of one treatment against its cohort.
@@ -540,9 +537,11 @@ pub fn patient_symptom(
         Course::Censored(d) => (None, Some(d)),
         Course::Unaffected => (None, None),
     };
+    let usual = cohort.and_then(|c| usual_resolution_day(&c.events));
     Some(PatientSymptom {
         code: code.to_string(),
-        slower_than_usual: cohort.is_some_and(|c| slower_than_usual(series, &cohort_p90s(c))),
+        usual_resolution_day: usual,
+        slower_than_usual: slower_than_usual(series, usual),
         days,
         resolved_day,
         censored_at,
@@ -625,7 +624,7 @@ pub struct SlowRecovery {
     pub protocol_id: Uuid,
     /// Days since the treatment, today.
     pub day: i64,
-    /// The symptoms above their cohort's 90th percentile on some day.
+    /// The symptoms still present after their usual resolution day.
     pub symptoms: Vec<String>,
 }
 
@@ -633,8 +632,13 @@ pub struct SlowRecovery {
 pub struct Dashboard {
     /// Treatments whose check-in schedule is still running today.
     pub active_treatments: u32,
-    /// Check-ins received since midnight, clinic time.
+    /// Check-ins recorded today, clinic time. An answer from an earlier day that a phone sends
+    /// today (after being offline) counts for its own day.
     pub check_ins_today: i64,
+    /// Treatments with a check-in scheduled today.
+    pub due_today: u32,
+    /// Of those, how many have checked in today.
+    pub due_today_checked_in: u32,
     /// Adherence over the last 7 days (today counted once done); null when nothing was due.
     pub adherence_7d: Option<f64>,
     /// Active treatments whose recovery is slower than their cohort's.
@@ -659,22 +663,28 @@ pub async fn dashboard(
         let clinic = db::clinics::get(conn, caller.tenant)?;
         let tz = super::clinic_tz(&clinic.timezone)?;
         let today = local_date(Utc::now(), tz);
-        let midnight = today
-            .and_hms_opt(0, 0, 0)
-            .and_then(|t| t.and_local_timezone(tz).earliest())
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_else(Utc::now);
-        let check_ins_today = db::check_ins::count_received_since(conn, caller.tenant, midnight)?;
+        let midnight = |date: NaiveDate| {
+            date.and_hms_opt(0, 0, 0)
+                .and_then(|t| t.and_local_timezone(tz).earliest())
+                .map(|t| t.with_timezone(&Utc))
+        };
+        let tomorrow = today.checked_add_days(Days::new(1));
+        let check_ins_today = match (midnight(today), tomorrow.and_then(midnight)) {
+            (Some(from), Some(to)) => {
+                db::check_ins::count_recorded_between(conn, caller.tenant, from, to)?
+            }
+            _ => 0,
+        };
         let codes = catalogue(conn, caller.tenant)?;
         let protocols = db::protocols::all(conn, caller.tenant)?;
         store.refresh(conn)?;
         let week_start = today.checked_sub_days(Days::new(6));
         let (mut active, mut done, mut due, mut slow) = (0, 0, 0, vec![]);
+        let (mut due_today, mut due_today_checked_in) = (0, 0);
         for p in &protocols {
             let last = last_day(p);
             let plan = schedule(p);
-            let cohort = store.cohort(p.id, &codes, last, &Filter::default());
-            let p90s: Vec<Vec<Option<u8>>> = cohort.symptoms.iter().map(cohort_p90s).collect();
+            let usual = store.usual_resolution_days(p.id, &codes);
             // Only treatments whose schedule reaches into the last seven days matter here.
             let earliest = week_start
                 .and_then(|w| w.checked_sub_days(Days::new(u64::from(last))))
@@ -701,10 +711,14 @@ pub async fn dashboard(
                             continue;
                         }
                         active += 1;
+                        if plan.contains(&(day as i32)) {
+                            due_today += 1;
+                            due_today_checked_in += u32::from(t.checked_in(day as u16));
+                        }
                         let above: Vec<String> = codes
                             .iter()
                             .enumerate()
-                            .filter(|(i, _)| slower_than_usual(series[*i], &p90s[*i]))
+                            .filter(|(i, _)| slower_than_usual(series[*i], usual[*i]))
                             .map(|(_, code)| code.clone())
                             .collect();
                         if !above.is_empty() {
@@ -723,6 +737,8 @@ pub async fn dashboard(
         Ok(Dashboard {
             active_treatments: active,
             check_ins_today,
+            due_today,
+            due_today_checked_in,
             adherence_7d: share(done, due),
             slower_than_usual: slow,
         })

@@ -725,9 +725,9 @@ async function patientsScreen() {
       'div',
       { class: 'stats' },
       stat('Treatments in follow-up', String(summary.active_treatments), 'stat-active'),
-      stat('Check-ins today', String(summary.check_ins_today), 'stat-check-ins'),
+      stat('Check-ins today', String(summary.check_ins_today), 'stat-check-ins', `${summary.due_today_checked_in} of ${summary.due_today} due today checked in`),
       stat('Check-in adherence, 7 days', pct(summary.adherence_7d), 'stat-adherence'),
-      stat('Slower than usual', String(summary.slower_than_usual.length), 'stat-slower', 'recovering slower than 90% of their protocol’s patients'),
+      stat('Slower than usual', String(summary.slower_than_usual.length), 'stat-slower', 'still not recovered when 90% of their protocol’s patients had'),
     ),
     attentionPanel,
     body.children.length

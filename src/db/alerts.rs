@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Int2, Int4, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Bool, Int2, Int4, Text, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::Tenant;
@@ -58,12 +58,20 @@ struct Raised {
 }
 
 /// Raises an alert, or adds the evidence to the one of the same rule and treatment still open.
-/// Returns the alert's id, and whether it is new.
-pub fn raise(conn: &mut PgConnection, tenant: Tenant, r: &Raise) -> QueryResult<(Uuid, bool)> {
+/// Returns the alert's id, and whether it is new; None when the rule is raised `once` per treatment
+/// and its alert was resolved already.
+pub fn raise(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    r: &Raise,
+    once: bool,
+) -> QueryResult<Option<(Uuid, bool)>> {
     let new_id = Uuid::new_v4();
-    let id = diesel::sql_query(
+    let Some(raised) = diesel::sql_query(
         "INSERT INTO alerts (id, clinic_id, patient_id, treatment_id, rule, level, level_rank, day)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8
+         WHERE NOT $9 OR NOT EXISTS
+           (SELECT 1 FROM alerts WHERE treatment_id = $4 AND rule = $5 AND status = 'resolved')
          ON CONFLICT (treatment_id, rule) WHERE status <> 'resolved'
          DO UPDATE SET evidence_count = alerts.evidence_count + 1
          RETURNING id",
@@ -76,8 +84,13 @@ pub fn raise(conn: &mut PgConnection, tenant: Tenant, r: &Raise) -> QueryResult<
     .bind::<Text, _>(r.level)
     .bind::<Int2, _>(r.level_rank)
     .bind::<Int4, _>(r.day)
-    .get_result::<Raised>(conn)?
-    .id;
+    .bind::<Bool, _>(once)
+    .get_result::<Raised>(conn)
+    .optional()?
+    else {
+        return Ok(None);
+    };
+    let id = raised.id;
     diesel::insert_into(alert_evidence::table)
         .values((
             alert_evidence::alert_id.eq(id),
@@ -86,7 +99,7 @@ pub fn raise(conn: &mut PgConnection, tenant: Tenant, r: &Raise) -> QueryResult<
             alert_evidence::detail.eq(&r.detail),
         ))
         .execute(conn)?;
-    Ok((id, id == new_id))
+    Ok(Some((id, id == new_id)))
 }
 
 /// The alerts a check-in raised or added its evidence to.

@@ -130,40 +130,50 @@ fn with_scores(conn: &mut PgConnection, check_ins: Vec<CheckIn>) -> QueryResult<
         .collect())
 }
 
-/// How many check-ins the clinic received since `since`.
-pub fn count_received_since(
+/// How many of the clinic's check-ins were recorded from `from` up to (not including) `to`.
+pub fn count_recorded_between(
     conn: &mut PgConnection,
     tenant: Tenant,
-    since: DateTime<Utc>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
 ) -> QueryResult<i64> {
     check_ins::table
         .filter(check_ins::clinic_id.eq(tenant.id()))
-        .filter(check_ins::received_at.ge(since))
+        .filter(
+            check_ins::recorded_at
+                .ge(from)
+                .and(check_ins::recorded_at.lt(to)),
+        )
         .count()
         .get_result(conn)
 }
 
-/// The scores of the check-in recorded just before `before` for the same treatment (other than `except`).
-pub fn previous_scores(
+/// The worst score of each of `codes` on each day from day 1 up to (not including) `day`, for one
+/// treatment: (symptom, day, score).
+pub fn daily_worst_before(
     conn: &mut PgConnection,
     tenant: Tenant,
     treatment_id: Uuid,
-    before: DateTime<Utc>,
-    except: Uuid,
-) -> QueryResult<Option<std::collections::BTreeMap<String, i16>>> {
-    let previous = check_ins::table
+    day: i32,
+    codes: &[&str],
+) -> QueryResult<Vec<(String, i32, i16)>> {
+    use diesel::dsl::max;
+    // Through check_ins, whose index finds a treatment's few check-ins.
+    let rows: Vec<(String, i32, Option<i16>)> = check_in_scores::table
+        .inner_join(check_ins::table)
         .filter(check_ins::clinic_id.eq(tenant.id()))
         .filter(check_ins::treatment_id.eq(treatment_id))
-        .filter(check_ins::recorded_at.lt(before))
-        .filter(check_ins::id.ne(except))
-        .order((check_ins::recorded_at.desc(), check_ins::id.desc()))
-        .select(check_ins::id)
-        .limit(1)
-        .single_value();
-    // One round trip: a check-in always has a score, so no rows means no previous check-in.
-    let scores = check_in_scores::table
-        .filter(check_in_scores::check_in_id.nullable().eq(previous))
-        .select((check_in_scores::symptom_code, check_in_scores::score))
-        .load::<(String, i16)>(conn)?;
-    Ok((!scores.is_empty()).then(|| scores.into_iter().collect()))
+        .filter(check_in_scores::day.ge(1).and(check_in_scores::day.lt(day)))
+        .filter(check_in_scores::symptom_code.eq_any(codes))
+        .group_by((check_in_scores::symptom_code, check_in_scores::day))
+        .select((
+            check_in_scores::symptom_code,
+            check_in_scores::day,
+            max(check_in_scores::score),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(code, day, score)| Some((code, day, score?)))
+        .collect())
 }

@@ -1,12 +1,13 @@
-//! When a clinician must be told (domain.md): the alert rules, with their codes and levels. Strong
-//! redness, swelling and pain on the treatment day, and flaking and itching on days 2-4, are expected
-//! and raise nothing.
+//! When a clinician must be told (domain.md): the alert rules, with their codes and levels. They stay
+//! quiet on an ordinary recovery: strong redness, swelling and pain on the treatment day, flaking and
+//! itching rising on days 2-4, and a rating that wobbles by one step from day to day raise nothing.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::recovery::slower_than_usual_on;
 use super::symptoms::SymptomKind;
 
 #[derive(
@@ -51,12 +52,13 @@ pub enum Rule {
     Fever,
     /// `blisters` = 1, on any day (cold-sore reactivation).
     Blisters,
-    /// Any severity item rated 4.
+    /// Any severity item rated 4 on day 1 or later, or pain rated 4 on any day.
     VerySevere,
-    /// Any severity item rated 3 on day 2 or later (but flaking and itching on days 2-4, which peak
-    /// then as the skin heals).
+    /// Any severity item rated 3 or more on day 3 or later (but flaking and itching on days 3-4,
+    /// which peak then as the skin heals).
     SeverePersisting,
-    /// From day 3 on, redness, swelling or pain higher than at the patient's previous check-in.
+    /// From day 2 on, redness, swelling or pain at least 2 steps above the lowest value reported for
+    /// it on an earlier day, day 1 or later.
     Worsening,
     /// Redness or swelling >= 2 on day 4 or later.
     SlowRecovery,
@@ -64,7 +66,8 @@ pub enum Rule {
     LateReaction,
     /// Two scheduled check-in days in a row without a check-in, within days 0-7.
     MissedCheckIns,
-    /// A daily score above the protocol cohort's 90th percentile for that day (20 or more reported).
+    /// A symptom still rated 1 or more after the day by which 90% of the protocol's treatments had
+    /// resolved it (`recovery::usual_resolution_day`); at most once per treatment.
     SlowerThanPeers,
 }
 
@@ -111,7 +114,16 @@ impl Rule {
     pub fn parse(s: &str) -> Option<Rule> {
         RULES.into_iter().find(|r| r.as_str() == s)
     }
+
+    /// Raised at most once per treatment, even after a clinician resolved it; the other rules are
+    /// raised again when met after their alert was resolved.
+    pub fn once_per_treatment(self) -> bool {
+        self == Rule::SlowerThanPeers
+    }
 }
+
+/// The symptoms whose return after settling is `worsening`.
+pub const WORSENING: [&str; 3] = ["redness", "swelling", "pain"];
 
 /// One check-in as the rules see it.
 pub struct Observation<'a> {
@@ -119,10 +131,27 @@ pub struct Observation<'a> {
     pub day: i32,
     /// The check-in's scores, with the kind of each item.
     pub scores: &'a [(String, SymptomKind, i16)],
-    /// The scores of the patient's previous check-in for the same treatment, if any.
-    pub previous: Option<&'a BTreeMap<String, i16>>,
-    /// The cohort's 90th percentile of a symptom on this day, where 20 or more treatments reported it.
-    pub peers_p90: &'a dyn Fn(&str) -> Option<i16>,
+    /// For `worsening`: the lowest daily score of each of its symptoms on an earlier day, day 1 or
+    /// later (see `lowest_before`).
+    pub lowest_before: &'a BTreeMap<String, i16>,
+    /// The protocol's usual resolution day of a symptom (`recovery::usual_resolution_day`).
+    pub usual_resolution_day: &'a dyn Fn(&str) -> Option<u16>,
+}
+
+/// The lowest daily score of each symptom on the days before `day`, from day 1 on; `daily` holds
+/// (symptom, day, the day's worst score).
+pub fn lowest_before(
+    day: i32,
+    daily: impl IntoIterator<Item = (String, i32, i16)>,
+) -> BTreeMap<String, i16> {
+    let mut lowest: BTreeMap<String, i16> = BTreeMap::new();
+    for (code, d, score) in daily {
+        if (1..day).contains(&d) {
+            let low = lowest.entry(code).or_insert(score);
+            *low = (*low).min(score);
+        }
+    }
+    lowest
 }
 
 /// The rules a check-in meets, each with the scores that raised it.
@@ -134,6 +163,7 @@ pub fn evaluate(o: &Observation) -> Vec<(Rule, BTreeMap<String, i16>)> {
             .or_default()
             .insert(code.to_string(), score);
     };
+    let day = o.day;
     for (code, kind, score) in o.scores {
         let (code, score) = (code.as_str(), *score);
         match code {
@@ -143,27 +173,35 @@ pub fn evaluate(o: &Observation) -> Vec<(Rule, BTreeMap<String, i16>)> {
             _ => {}
         }
         if *kind == SymptomKind::Severity {
-            if score == 4 {
+            // Very severe redness or swelling on the treatment day is expected after deeper
+            // needling; pain that severe is not.
+            if score == 4 && (day >= 1 || code == "pain") {
                 raise(Rule::VerySevere, code, score);
             }
-            let healing = matches!(code, "flaking" | "itching") && (2..=4).contains(&o.day);
-            if score == 3 && o.day >= 2 && !healing {
+            let healing = matches!(code, "flaking" | "itching") && day <= 4;
+            if score >= 3 && day >= 3 && !healing {
                 raise(Rule::SeverePersisting, code, score);
             }
         }
-        if matches!(code, "redness" | "swelling" | "pain") && o.day >= 3 {
-            let before = o.previous.and_then(|p| p.get(code));
-            if before.is_some_and(|&b| score > b) {
-                raise(Rule::Worsening, code, score);
-            }
+        // Two steps, because a rating moves by one from day to day without anything changing.
+        if WORSENING.contains(&code)
+            && day >= 2
+            && o.lowest_before
+                .get(code)
+                .is_some_and(|&low| score >= low + 2)
+        {
+            raise(Rule::Worsening, code, score);
         }
-        if matches!(code, "redness" | "swelling") && score >= 2 && o.day >= 4 {
+        if matches!(code, "redness" | "swelling") && score >= 2 && day >= 4 {
             raise(Rule::SlowRecovery, code, score);
         }
-        if matches!(code, "breakout" | "darkening") && score >= 2 && o.day >= 7 {
+        if matches!(code, "breakout" | "darkening") && score >= 2 && day >= 7 {
             raise(Rule::LateReaction, code, score);
         }
-        if (o.peers_p90)(code).is_some_and(|p90| score > p90) {
+        let (Ok(d), Ok(s)) = (u16::try_from(day), u8::try_from(score)) else {
+            continue;
+        };
+        if slower_than_usual_on(d, s, (o.usual_resolution_day)(code)) {
             raise(Rule::SlowerThanPeers, code, score);
         }
     }
@@ -204,103 +242,185 @@ mod tests {
             .collect()
     }
 
-    fn rules(day: i32, list: &[(&str, i16)], previous: Option<&[(&str, i16)]>) -> Vec<Rule> {
+    /// The rules a check-in on `day` meets, after earlier days' lowest scores `lowest`, in a
+    /// protocol whose usual resolution day of every symptom is `usual`.
+    fn rules_with(
+        day: i32,
+        list: &[(&str, i16)],
+        lowest: &[(&str, i16)],
+        usual: Option<u16>,
+    ) -> Vec<Rule> {
         let s = scores(list);
-        let prev: Option<BTreeMap<String, i16>> =
-            previous.map(|p| p.iter().map(|&(c, v)| (c.to_string(), v)).collect());
-        let none = |_: &str| None;
+        let lowest: BTreeMap<String, i16> =
+            lowest.iter().map(|&(c, v)| (c.to_string(), v)).collect();
+        let usual = |_: &str| usual;
         let o = Observation {
             day,
             scores: &s,
-            previous: prev.as_ref(),
-            peers_p90: &none,
+            lowest_before: &lowest,
+            usual_resolution_day: &usual,
         };
         evaluate(&o).into_iter().map(|(r, _)| r).collect()
     }
 
+    fn rules(day: i32, list: &[(&str, i16)], lowest: &[(&str, i16)]) -> Vec<Rule> {
+        rules_with(day, list, lowest, None)
+    }
+
+    const NONE: [Rule; 0] = [];
+
     #[test]
-    fn a_normal_recovery_raises_nothing() {
-        // Strong redness, swelling and pain on the treatment day; flaking and itching peaking on day 3.
-        assert!(
+    fn an_ordinary_recovery_raises_nothing() {
+        // Strong redness, swelling and pain on the treatment day; flaking and itching peaking on
+        // days 3-4; redness wobbling by a step.
+        assert_eq!(
             rules(
                 0,
                 &[
-                    ("redness", 3),
-                    ("swelling", 3),
+                    ("redness", 4),
+                    ("swelling", 4),
                     ("pain", 3),
                     ("infection", 0),
                     ("fever", 0)
                 ],
-                None
-            )
-            .is_empty()
+                &[]
+            ),
+            NONE
         );
-        assert!(
+        assert_eq!(
+            rules(1, &[("redness", 3), ("swelling", 2), ("pain", 1)], &[]),
+            NONE
+        );
+        assert_eq!(
             rules(
-                1,
-                &[("redness", 2), ("swelling", 2), ("pain", 1)],
-                Some(&[("redness", 3)])
-            )
-            .is_empty()
+                2,
+                &[("redness", 3), ("pain", 2)],
+                &[("redness", 3), ("pain", 1)]
+            ),
+            NONE
         );
-        assert!(
+        assert_eq!(
             rules(
                 3,
-                &[("redness", 1), ("flaking", 3), ("itching", 2)],
-                Some(&[("redness", 2)])
-            )
-            .is_empty()
+                &[("redness", 2), ("flaking", 3), ("itching", 3)],
+                &[("redness", 2)]
+            ),
+            NONE
         );
-        assert!(
+        assert_eq!(
+            rules(
+                4,
+                &[("redness", 1), ("flaking", 3), ("itching", 3)],
+                &[("redness", 1)]
+            ),
+            NONE
+        );
+        assert_eq!(
             rules(
                 7,
                 &[("redness", 0), ("breakout", 1), ("darkening", 1)],
-                Some(&[("redness", 0)])
-            )
-            .is_empty()
+                &[("redness", 0)]
+            ),
+            NONE
         );
     }
 
     #[test]
-    fn each_rule_and_its_nearest_miss() {
-        assert_eq!(rules(0, &[("infection", 1)], None), [Rule::InfectionSigns]);
-        assert_eq!(rules(0, &[("fever", 1)], None), [Rule::Fever]);
-        assert_eq!(rules(5, &[("blisters", 1)], None), [Rule::Blisters]);
-        assert!(rules(5, &[("blisters", 0), ("fever", 0), ("infection", 0)], None).is_empty());
-        assert_eq!(rules(0, &[("bruising", 4)], None), [Rule::VerySevere]);
-        assert_eq!(rules(2, &[("pain", 3)], None), [Rule::SeverePersisting]);
-        assert!(rules(1, &[("pain", 3)], None).is_empty());
-        assert!(rules(4, &[("flaking", 3), ("itching", 3)], None).is_empty());
-        assert_eq!(rules(5, &[("flaking", 3)], None), [Rule::SeverePersisting]);
+    fn red_flags_on_any_day() {
+        assert_eq!(rules(0, &[("infection", 1)], &[]), [Rule::InfectionSigns]);
+        assert_eq!(rules(0, &[("infection", 0)], &[]), NONE);
+        assert_eq!(rules(0, &[("fever", 1)], &[]), [Rule::Fever]);
+        assert_eq!(rules(5, &[("blisters", 1)], &[]), [Rule::Blisters]);
+        assert_eq!(rules(5, &[("blisters", 0), ("fever", 0)], &[]), NONE);
+    }
+
+    #[test]
+    fn very_severe_from_day_one_and_pain_always() {
+        assert_eq!(rules(1, &[("redness", 4)], &[]), [Rule::VerySevere]);
+        assert_eq!(rules(0, &[("redness", 4), ("swelling", 4)], &[]), NONE);
+        assert_eq!(rules(0, &[("pain", 4)], &[]), [Rule::VerySevere]);
+        assert_eq!(rules(0, &[("pain", 3)], &[]), NONE);
+    }
+
+    #[test]
+    fn severe_persisting_from_day_three() {
         assert_eq!(
-            rules(3, &[("swelling", 2)], Some(&[("swelling", 1)])),
+            rules(3, &[("pain", 3)], &[("pain", 3)]),
+            [Rule::SeverePersisting]
+        );
+        assert_eq!(rules(2, &[("pain", 3)], &[("pain", 3)]), NONE);
+        // Flaking and itching peak on days 2-4 as the skin heals; on day 5 they count.
+        assert_eq!(rules(4, &[("flaking", 3), ("itching", 3)], &[]), NONE);
+        assert_eq!(rules(5, &[("flaking", 3)], &[]), [Rule::SeverePersisting]);
+        // A 4 from day 3 is both very severe and severe beyond the usual 72 hours.
+        assert_eq!(
+            rules(3, &[("bruising", 4)], &[]),
+            [Rule::VerySevere, Rule::SeverePersisting]
+        );
+    }
+
+    #[test]
+    fn worsening_is_two_steps_above_the_lowest_since_day_one() {
+        assert_eq!(
+            rules(2, &[("swelling", 3)], &[("swelling", 1)]),
             [Rule::Worsening]
         );
-        assert!(rules(2, &[("swelling", 2)], Some(&[("swelling", 1)])).is_empty());
-        assert!(rules(3, &[("swelling", 1)], Some(&[("swelling", 1)])).is_empty());
+        // One step is the day-to-day wobble of a rating.
+        assert_eq!(rules(2, &[("swelling", 2)], &[("swelling", 1)]), NONE);
         assert_eq!(
-            rules(4, &[("redness", 2)], Some(&[("redness", 2)])),
-            [Rule::SlowRecovery]
+            rules(2, &[("redness", 2)], &[("redness", 0)]),
+            [Rule::Worsening]
         );
-        assert!(rules(3, &[("redness", 2)], Some(&[("redness", 2)])).is_empty());
-        assert_eq!(rules(7, &[("darkening", 2)], None), [Rule::LateReaction]);
-        assert!(rules(6, &[("darkening", 2)], None).is_empty());
+        // Not on day 1, and day 0's value is not a baseline (it is the treatment's own reaction).
+        assert_eq!(rules(1, &[("redness", 2)], &[("redness", 0)]), NONE);
+        assert_eq!(rules(2, &[("redness", 2)], &[]), NONE);
+        // Only redness, swelling and pain: flaking is expected to rise.
+        assert_eq!(rules(3, &[("flaking", 2)], &[("flaking", 0)]), NONE);
     }
 
     #[test]
-    fn peers_compare_against_the_cohorts_90th_percentile() {
-        let s = scores(&[("redness", 2), ("swelling", 1)]);
-        let p90 = |code: &str| (code == "redness").then_some(1);
-        let o = Observation {
-            day: 1,
-            scores: &s,
-            previous: None,
-            peers_p90: &p90,
-        };
-        let raised = evaluate(&o);
-        assert_eq!(raised.len(), 1);
-        assert_eq!(raised[0].0, Rule::SlowerThanPeers);
-        assert_eq!(raised[0].1, BTreeMap::from([("redness".to_string(), 2)]));
+    fn slow_recovery_and_late_reaction() {
+        assert_eq!(
+            rules(4, &[("redness", 2)], &[("redness", 2)]),
+            [Rule::SlowRecovery]
+        );
+        assert_eq!(rules(3, &[("redness", 2)], &[("redness", 2)]), NONE);
+        assert_eq!(rules(4, &[("redness", 1)], &[("redness", 1)]), NONE);
+        assert_eq!(rules(7, &[("darkening", 2)], &[]), [Rule::LateReaction]);
+        assert_eq!(rules(6, &[("darkening", 2)], &[]), NONE);
+        assert_eq!(rules(7, &[("breakout", 1)], &[]), NONE);
+    }
+
+    #[test]
+    fn slower_than_peers_after_the_usual_resolution_day() {
+        // Usually resolved by day 3: still mild on day 4 is slower; mild on day 3 is not, nor is a
+        // score above every other patient's on day 1, nor anything while the cohort can't say.
+        assert_eq!(
+            rules_with(4, &[("itching", 1)], &[], Some(3)),
+            [Rule::SlowerThanPeers]
+        );
+        assert_eq!(rules_with(3, &[("itching", 1)], &[], Some(3)), NONE);
+        assert_eq!(rules_with(4, &[("itching", 0)], &[], Some(3)), NONE);
+        assert_eq!(rules_with(1, &[("itching", 3)], &[], Some(3)), NONE);
+        assert_eq!(rules_with(9, &[("itching", 1)], &[], None), NONE);
+        assert!(Rule::SlowerThanPeers.once_per_treatment());
+        assert!(!Rule::Worsening.once_per_treatment());
+    }
+
+    #[test]
+    fn lowest_before_takes_earlier_days_from_day_one() {
+        let daily = [
+            ("redness".to_string(), 0, 0),
+            ("redness".to_string(), 1, 2),
+            ("redness".to_string(), 2, 1),
+            ("redness".to_string(), 3, 0),
+            ("pain".to_string(), 2, 2),
+        ];
+        let low = lowest_before(3, daily);
+        assert_eq!(
+            low,
+            BTreeMap::from([("pain".to_string(), 2), ("redness".to_string(), 1)])
+        );
     }
 
     #[test]

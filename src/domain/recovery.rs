@@ -355,18 +355,48 @@ mod removal_tests {
     }
 }
 
-/// Slower than usual: some day's score above the cohort's 90th percentile for that day (where the
-/// cohort is large enough to say). `p90s` holds the cohort's peer 90th percentile of each day.
-pub fn slower_than_usual(series: &[Option<u8>], p90s: &[Option<u8>]) -> bool {
-    series
-        .iter()
-        .zip(p90s)
-        .any(|(score, p90)| matches!((score, p90), (Some(s), Some(p90)) if s > p90))
+/// The protocol's usual resolution day for a symptom: the first day by which 90% of the treatments
+/// that had it had resolved (Kaplan-Meier, so treatments still in follow-up count for the days they
+/// were seen), once `MIN_COHORT` of them had it. None while the cohort is smaller, or while its curve
+/// has not come down to 10%.
+pub fn usual_resolution_day(events: &Events) -> Option<u16> {
+    if events.total_resolved() + events.total_censored() < MIN_COHORT {
+        return None;
+    }
+    let last = events.resolved.len().max(events.censored.len());
+    let curve = kaplan_meier(events, u16::try_from(last).unwrap_or(u16::MAX));
+    first_day_at_or_below(&curve, 0.1, |p| p.unresolved)
+}
+
+/// Slower than usual (`slower_than_peers`, domain.md): the symptom still rated 1 or more on a day
+/// later than its usual resolution day. Comparing each day with that day's 90th percentile instead
+/// would flag almost every patient on some day and symptom.
+pub fn slower_than_usual_on(day: u16, score: u8, usual: Option<u16>) -> bool {
+    usual.is_some_and(|usual| score >= 1 && day > usual)
+}
+
+/// Whether any day of a treatment's daily scores was slower than usual.
+pub fn slower_than_usual(series: &[Option<u8>], usual: Option<u16>) -> bool {
+    series.iter().enumerate().any(|(day, score)| {
+        score
+            .is_some_and(|s| slower_than_usual_on(u16::try_from(day).unwrap_or(u16::MAX), s, usual))
+    })
 }
 
 #[cfg(test)]
 mod peer_tests {
     use super::*;
+
+    fn cohort(resolved: &[(u16, u32)], censored: &[(u16, u32)]) -> Events {
+        let mut e = Events::default();
+        for &(day, n) in resolved {
+            (0..n).for_each(|_| e.add(Course::Resolved(day)));
+        }
+        for &(day, n) in censored {
+            (0..n).for_each(|_| e.add(Course::Censored(day)));
+        }
+        e
+    }
 
     #[test]
     fn peers_count_from_twenty_treatments() {
@@ -374,10 +404,43 @@ mod peer_tests {
         assert_eq!(small.peer_percentile(90), None);
         let enough = Histogram([10, 5, 3, 1, 1]);
         assert_eq!(enough.peer_percentile(90), Some(2));
-        assert!(slower_than_usual(&[Some(1), Some(3)], &[Some(2), Some(2)]));
+        // 19 treatments had the symptom: too few to say what is usual; 20 are enough.
+        assert_eq!(usual_resolution_day(&cohort(&[(2, 19)], &[])), None);
+        assert_eq!(usual_resolution_day(&cohort(&[(2, 20)], &[])), Some(2));
+    }
+
+    #[test]
+    fn the_usual_day_is_where_nine_in_ten_had_resolved() {
+        // 20 resolved by day 2, 4 on day 3, 1 on day 6: unresolved after day 2 is 5/25 = 0.2, after
+        // day 3 it is 1/25 = 0.04, so day 3.
+        let e = cohort(&[(2, 20), (3, 4), (6, 1)], &[]);
+        assert_eq!(usual_resolution_day(&e), Some(3));
+        // Treatments still in follow-up are censored, not counted as unresolved: 10 resolved on day
+        // 1 and 15 seen only to day 0 still leave the curve at 0 after day 1.
+        assert_eq!(
+            usual_resolution_day(&cohort(&[(1, 10)], &[(0, 15)])),
+            Some(1)
+        );
+        // A curve that stays above 10% (many still unresolved at their last report) says nothing.
+        assert_eq!(usual_resolution_day(&cohort(&[(2, 15)], &[(4, 10)])), None);
+    }
+
+    #[test]
+    fn slower_than_usual_is_still_present_after_the_usual_day() {
+        // Usual resolution on day 3: rated 1 on day 4 is slower than usual; rated 1 on day 3, or 0
+        // on day 4, is not; nor is a score above every other patient's on day 1.
+        assert!(slower_than_usual_on(4, 1, Some(3)));
+        assert!(!slower_than_usual_on(3, 1, Some(3)));
+        assert!(!slower_than_usual_on(4, 0, Some(3)));
+        assert!(!slower_than_usual_on(1, 4, Some(3)));
+        assert!(!slower_than_usual_on(9, 4, None));
+        assert!(slower_than_usual(
+            &[Some(3), None, Some(1), None, Some(1)],
+            Some(3)
+        ));
         assert!(!slower_than_usual(
-            &[Some(2), None, Some(4)],
-            &[Some(2), Some(0), None]
+            &[Some(4), Some(4), Some(2), Some(1), Some(0)],
+            Some(3)
         ));
     }
 }

@@ -415,11 +415,13 @@ impl Raw {
                     ..Default::default()
                 };
                 for t in self.treatments.iter().filter(|t| t.protocol_id == protocol) {
-                    for (day, score) in self.series(t.id, code).iter().enumerate().take(29) {
+                    let series = self.series(t.id, code);
+                    for (day, score) in series.iter().enumerate().take(29) {
                         if let Some(sc) = score {
                             s.days[day].add(*sc);
                         }
                     }
+                    s.events.add(course(&series));
                 }
                 s
             })
@@ -653,15 +655,21 @@ async fn the_dashboard_shows_the_clinic_today() {
     let p = &s.patients[0];
     let body = json!({"id": Uuid::new_v4(), "treatment_id": p.treatment, "recorded_at": Utc::now(), "scores": {"redness": 1}});
     app.post("/v1/check-ins", &p.token, body).await.ok(201);
+    // Yesterday's answers, sent today by a phone that was offline, count for yesterday.
+    let body = json!({"id": Uuid::new_v4(), "treatment_id": p.treatment, "recorded_at": Utc::now() - Duration::days(1), "scores": {"redness": 2}});
+    app.post("/v1/check-ins", &p.token, body).await.ok(201);
     let d = app.get("/v1/dashboard", &s.clinician).await;
     let d = d.ok(200);
     assert_eq!(d["active_treatments"], 2);
     assert_eq!(d["check_ins_today"], 1);
-    // Days 0 and 1 were due for both and missed; patient 0 checked in today (day 2).
+    // Both treatments have a check-in scheduled every day of the first two weeks.
+    assert_eq!(d["due_today"], 2);
+    assert_eq!(d["due_today_checked_in"], 1);
+    // Days 0 and 1 were due for both; patient 0 checked in on day 1 (late) and today (day 2).
     // (Near midnight in Berlin day 0 may be "today", so allow for both readings.)
     let adherence = d["adherence_7d"].as_f64().unwrap();
     assert!(
-        adherence == 1.0 / 5.0 || adherence == 1.0 / 3.0,
+        adherence == 2.0 / 5.0 || adherence == 2.0 / 3.0,
         "{adherence}"
     );
     assert_eq!(d["slower_than_usual"], json!([]));

@@ -1,0 +1,1 @@
+DROP INDEX check_ins_clinic_recorded_idx;
