@@ -9,53 +9,14 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
 use chrono::Utc;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::db::audit::{Event, Lookup, Record};
 use crate::db::{self, Pool};
-use crate::startup::RequestId;
-
-// What a request did with patient data (the API lists it as `action`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    List,
-    Read,
-    Create,
-    Update,
-    Acknowledge,
-    Resolve,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::List => "list",
-            Action::Read => "read",
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::Acknowledge => "acknowledge",
-            Action::Resolve => "resolve",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Action> {
-        [
-            Action::List,
-            Action::Read,
-            Action::Create,
-            Action::Update,
-            Action::Acknowledge,
-            Action::Resolve,
-        ]
-        .into_iter()
-        .find(|a| a.as_str() == s)
-    }
-}
+use crate::domain::audit::Action;
+use crate::http::RequestId;
 
 /// Where an audited request's resource id comes from.
 #[derive(Debug, Clone, Copy)]

@@ -1,6 +1,7 @@
-//! What every response gets: security headers, CORS for the configured origins, and a time limit.
+//! What every request and response gets: a request id and its log line, security headers, CORS
+//! for the configured origins, and a time limit.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -11,7 +12,7 @@ use actix_web::{Error, HttpMessage, HttpResponse, ResponseError, web};
 
 use crate::config::HttpSettings;
 use crate::error::ApiError;
-use crate::startup::RequestId;
+use uuid::Uuid;
 
 fn settings(req: &ServiceRequest) -> Option<web::Data<HttpSettings>> {
     req.app_data::<web::Data<HttpSettings>>().cloned()
@@ -174,5 +175,78 @@ pub async fn cors(
         HeaderValue::from_static(EXPOSED_HEADERS),
     );
     headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    Ok(res)
+}
+
+/// The id of one request: the caller's `X-Request-Id` when it is a sane token, else a new UUID.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Tags each request with an id, returns it in `X-Request-Id`, logs one line per request and the
+/// cause of every 5xx (which the client never sees).
+pub async fn request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=64).contains(&v.len()) && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| Uuid::new_v4().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_string();
+    // Handlers' and extractors' errors arrive here as responses, so the header is always added;
+    // only the time limit's answer arrives as an error, with its own headers.
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut res = match tracing::Instrument::instrument(next.call(req), span).await {
+        Ok(res) => res,
+        Err(e) => {
+            tracing::warn!(request_id = %id, method = %method, path = %path, error = %e,
+                ms = started.elapsed().as_millis() as u64, "request stopped");
+            return Err(e);
+        }
+    };
+    let status = res.status();
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
+    let metrics = &crate::metrics::METRICS;
+    metrics
+        .requests
+        .with_label_values(&[route.as_str(), method.as_str(), status.as_str()])
+        .inc();
+    metrics
+        .request_seconds
+        .with_label_values(&[route.as_str(), method.as_str()])
+        .observe(started.elapsed().as_secs_f64());
+    if status.is_server_error() {
+        match res.response().error() {
+            Some(e) => match e.as_error::<ApiError>() {
+                Some(api) => tracing::error!(request_id = %id, error = %api, "request failed"),
+                None => tracing::error!(request_id = %id, error = %e, "request failed"),
+            },
+            None => tracing::error!(request_id = %id, "request failed"),
+        }
+    }
+    tracing::info!(
+        request_id = %id,
+        method = %method,
+        path = %path,
+        status = status.as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID.clone(), value);
+    }
     Ok(res)
 }

@@ -102,11 +102,7 @@ fn register<T: prometheus::core::Collector + Clone + 'static>(
 
 impl Metrics {
     /// The text exposition format.
-    pub fn render(&self, pool: &crate::db::Pool) -> String {
-        let state = pool.state();
-        self.pool_idle.set(i64::from(state.idle_connections));
-        self.pool_in_use
-            .set(i64::from(state.connections - state.idle_connections));
+    pub fn render(&self) -> String {
         let mut out = vec![];
         // Encoding into a Vec can't fail.
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);

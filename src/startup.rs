@@ -2,23 +2,19 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::sync::atomic::Ordering;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::{Next, from_fn};
-use actix_web::{App, Error, HttpMessage, HttpServer, ResponseError, web};
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, ResponseError, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
-use uuid::Uuid;
 
+use crate::api::health::Draining;
 use crate::api::{self, RouteTable, extract};
 use crate::auth::Keys;
 use crate::config::{HttpSettings, Settings, WebhookSettings};
 use crate::db::{self, Pool};
-use crate::error::ApiError;
 use crate::recovery::Store;
 
 pub struct Application {
@@ -26,10 +22,6 @@ pub struct Application {
     server: Server,
     draining: web::Data<Draining>,
 }
-
-/// Set when the service is shutting down: readiness fails from then on.
-#[derive(Debug, Default)]
-pub struct Draining(pub AtomicBool);
 
 /// What runs beside the API. Tests leave out what they don't exercise.
 #[derive(Debug, Clone, Default)]
@@ -105,7 +97,7 @@ impl Application {
                 .wrap(from_fn(crate::http::cors))
                 .wrap(from_fn(crate::http::security_headers))
                 .wrap(from_fn(crate::http::time_limit))
-                .wrap(from_fn(request_id))
+                .wrap(from_fn(crate::http::request_id))
                 .into_utoipa_app()
                 .configure(api::routes)
                 .into_app()
@@ -177,77 +169,4 @@ impl Application {
             Ok(())
         })
     }
-}
-
-/// The id of one request: the caller's `X-Request-Id` when it is a sane token, else a new UUID.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
-
-static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// Tags each request with an id, returns it in `X-Request-Id`, logs one line per request and the
-/// cause of every 5xx (which the client never sees).
-async fn request_id(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let id = req
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            (1..=64).contains(&v.len()) && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
-        .map(str::to_string)
-        .unwrap_or_else(|| Uuid::new_v4().to_string());
-    req.extensions_mut().insert(RequestId(id.clone()));
-    let started = Instant::now();
-    let method = req.method().clone();
-    let path = req.path().to_string();
-    // Handlers' and extractors' errors arrive here as responses, so the header is always added;
-    // only the time limit's answer arrives as an error, with its own headers.
-    let span = tracing::info_span!("request", request_id = %id);
-    let mut res = match tracing::Instrument::instrument(next.call(req), span).await {
-        Ok(res) => res,
-        Err(e) => {
-            tracing::warn!(request_id = %id, method = %method, path = %path, error = %e,
-                ms = started.elapsed().as_millis() as u64, "request stopped");
-            return Err(e);
-        }
-    };
-    let status = res.status();
-    let route = res
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".into());
-    let metrics = &crate::metrics::METRICS;
-    metrics
-        .requests
-        .with_label_values(&[route.as_str(), method.as_str(), status.as_str()])
-        .inc();
-    metrics
-        .request_seconds
-        .with_label_values(&[route.as_str(), method.as_str()])
-        .observe(started.elapsed().as_secs_f64());
-    if status.is_server_error() {
-        match res.response().error() {
-            Some(e) => match e.as_error::<ApiError>() {
-                Some(api) => tracing::error!(request_id = %id, error = %api, "request failed"),
-                None => tracing::error!(request_id = %id, error = %e, "request failed"),
-            },
-            None => tracing::error!(request_id = %id, "request failed"),
-        }
-    }
-    tracing::info!(
-        request_id = %id,
-        method = %method,
-        path = %path,
-        status = status.as_u16(),
-        ms = started.elapsed().as_millis() as u64,
-        "request"
-    );
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert(REQUEST_ID.clone(), value);
-    }
-    Ok(res)
 }

@@ -7,10 +7,10 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::extract::{Page, PageParams};
-use crate::audit::Action;
 use crate::auth::Caller;
 use crate::db::audit::{Filter, Record};
 use crate::db::{self, Cursor, Pool, into_page};
+use crate::domain::audit::Action;
 use crate::error::{ApiError, FieldError};
 
 /// One request that read or changed patient data.

@@ -211,7 +211,7 @@ impl Context {
         Ok(Context {
             tenant,
             patient_id,
-            tz: super::clinic_tz(&clinic.timezone)?,
+            tz: clinic.tz()?,
             catalogue,
             now: Utc::now(),
             treatments: HashMap::new(),
@@ -433,7 +433,7 @@ pub async fn create(
     })
     .await?;
     Ok(match outcome {
-        Outcome::Created(stored, alerts) => super::created(
+        Outcome::Created(stored, alerts) => super::extract::created(
             format!("/v1/check-ins/{}", stored.0.id),
             receipt(stored, alerts),
         ),

@@ -7,7 +7,10 @@ use utoipa::ToSchema;
 
 use crate::db::{self, Pool};
 use crate::error::ApiError;
-use crate::startup::Draining;
+
+/// Set when the service is shutting down: readiness fails from then on.
+#[derive(Debug, Default)]
+pub struct Draining(pub std::sync::atomic::AtomicBool);
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
@@ -47,7 +50,15 @@ pub async fn readyz(
 )]
 #[get("/metrics")]
 pub async fn metrics(pool: web::Data<Pool>) -> HttpResponse {
+    let (metrics, state) = (&crate::metrics::METRICS, pool.state());
+    metrics.pool_idle.set(i64::from(state.idle_connections));
+    metrics
+        .pool_in_use
+        .set(i64::from(state.connections - state.idle_connections));
+    metrics
+        .pool_waiting
+        .set(db::WAITING.load(std::sync::atomic::Ordering::Relaxed));
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(crate::metrics::METRICS.render(&pool))
+        .body(metrics.render())
 }

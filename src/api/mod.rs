@@ -17,9 +17,8 @@ pub mod treatments;
 pub mod webhooks;
 
 use actix_web::dev::ResourceDef;
-use actix_web::http::{Method, header};
-use actix_web::{App, HttpRequest, HttpResponse};
-use serde::Serialize;
+use actix_web::http::Method;
+use actix_web::{App, HttpRequest};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -352,21 +351,6 @@ fn add_problems(op: &mut Operation, has_params: bool) {
             op.responses.responses.insert(status.to_string(), reference);
         }
     }
-}
-
-/// A 201 answer with the new resource and where it lives.
-pub fn created(location: String, body: impl Serialize) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .json(body)
-}
-
-pub fn clinic_tz(name: &str) -> Result<chrono_tz::Tz, ApiError> {
-    name.parse().map_err(|_| {
-        ApiError::internal(anyhow::anyhow!(
-            "the clinic's time zone {name:?} is not known"
-        ))
-    })
 }
 
 /// The paths the service answers and their methods, to tell an unknown path (404) from a known

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::created;
+use super::extract::created;
 use super::extract::{Json, double_option};
 use super::treatments::visible;
 use crate::auth::{Caller, Role};
@@ -110,7 +110,7 @@ fn dates(
     caller: Caller,
     t: &db::treatments::Treatment,
 ) -> Result<(NaiveDate, NaiveDate), ApiError> {
-    let tz = super::clinic_tz(&db::clinics::get(conn, caller.tenant)?.timezone)?;
+    let tz = db::clinics::get(conn, caller.tenant)?.tz()?;
     Ok((local_date(t.performed_at, tz), local_date(Utc::now(), tz)))
 }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::created;
+use super::extract::created;
 use super::extract::{Json, Page, PageParams, double_option};
 use crate::auth::{self, Caller};
 use crate::db::{self, Cursor, Pool, into_page};

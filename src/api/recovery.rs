@@ -661,7 +661,7 @@ pub async fn dashboard(
     let store = store.into_inner();
     let view = db::run(&pool, move |conn| {
         let clinic = db::clinics::get(conn, caller.tenant)?;
-        let tz = super::clinic_tz(&clinic.timezone)?;
+        let tz = clinic.tz()?;
         let today = local_date(Utc::now(), tz);
         let midnight = |date: NaiveDate| {
             date.and_hms_opt(0, 0, 0)

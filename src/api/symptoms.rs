@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::created;
+use super::extract::created;
 use super::extract::{Json, Page};
 use crate::auth::Caller;
 use crate::db::{self, Pool};

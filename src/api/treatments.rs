@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
 use uuid::Uuid;
 
-use super::created;
+use super::extract::created;
 use super::extract::{Json, Page, PageParams};
 use crate::auth::Caller;
 use crate::db::{self, Cursor, Pool, into_page};
@@ -295,7 +295,7 @@ pub async fn get_schedule(
         Ok((treatment, protocol, clinic, done))
     })
     .await?;
-    let tz = super::clinic_tz(&clinic.timezone)?;
+    let tz = clinic.tz()?;
     let due: Vec<i32> = protocol.check_in_days.into_iter().flatten().collect();
     Ok(web::Json(Schedule {
         treatment_id: treatment.id,

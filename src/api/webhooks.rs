@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::created;
+use super::extract::created;
 use super::extract::{Json, Page, PageParams};
 use crate::auth::Caller;
 use crate::db::{self, Cursor, Pool, into_page};

@@ -17,6 +17,18 @@ pub struct Clinic {
     pub created_at: DateTime<Utc>,
 }
 
+impl Clinic {
+    /// The clinic's time zone, in which its days are counted.
+    pub fn tz(&self) -> Result<chrono_tz::Tz, crate::error::ApiError> {
+        self.timezone.parse().map_err(|_| {
+            crate::error::ApiError::internal(anyhow::anyhow!(
+                "the clinic's time zone {:?} is not known",
+                self.timezone
+            ))
+        })
+    }
+}
+
 /// Creates a clinic and its first admin in one transaction.
 pub fn create_with_admin(
     conn: &mut PgConnection,

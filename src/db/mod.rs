@@ -80,6 +80,9 @@ pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
     Ok(applied.iter().map(ToString::to_string).collect())
 }
 
+/// Requests waiting for a pooled connection now (a gauge of `/metrics`).
+pub static WAITING: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
 /// Runs blocking diesel work on the blocking thread pool, never on an async worker.
 pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, ApiError>
 where
@@ -91,10 +94,10 @@ where
     let span = tracing::Span::current();
     actix_web::web::block(move || {
         let _request = span.enter();
-        let waiting = &crate::metrics::METRICS.pool_waiting;
-        waiting.inc();
+        use std::sync::atomic::Ordering::Relaxed;
+        WAITING.fetch_add(1, Relaxed);
         let conn = pool.get();
-        waiting.dec();
+        WAITING.fetch_sub(1, Relaxed);
         let mut conn = conn?;
         f(&mut conn)
     })

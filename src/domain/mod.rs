@@ -2,6 +2,7 @@
 //! Nothing here knows about HTTP or SQL, so unit tests reach every rule directly.
 
 pub mod alerts;
+pub mod audit;
 pub mod check_in;
 pub mod codes;
 pub mod outcomes;
