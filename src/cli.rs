@@ -185,7 +185,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
             let mut conn = connect(&url)?;
             Ok(crate::jobs::run_once(
                 &mut conn,
-                &crate::recovery::Store::new(),
+                &crate::read_model::Store::new(),
             )?)
         })
         .await??;

@@ -7,9 +7,7 @@ use diesel::prelude::*;
 
 use crate::db::{self, Pool, Tenant};
 use crate::domain::alerts::{Rule, missed_in_a_row};
-use crate::domain::webhooks::{AlertData, Event};
-use crate::recovery::Store;
-use crate::webhooks;
+use crate::read_model::Store;
 
 /// The advisory lock that keeps the job to one instance when several serve one database.
 pub const JOB_LOCK: i64 = 0x6166_7465_7263_6172; // "aftercar"
@@ -47,13 +45,7 @@ pub fn spawn(pool: Pool, store: std::sync::Arc<Store>, interval: Duration) {
                 .map_err(anyhow::Error::from)
                 .and_then(|mut conn| run_once(&mut conn, &store).map_err(anyhow::Error::from))
             {
-                Ok(raised) if raised > 0 => {
-                    crate::metrics::METRICS
-                        .alerts_raised
-                        .with_label_values(&[Rule::MissedCheckIns.level().as_str()])
-                        .inc_by(raised as u64);
-                    tracing::info!(raised, "missed check-ins")
-                }
+                Ok(raised) if raised > 0 => tracing::info!(raised, "missed check-ins"),
                 Ok(_) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "the missed check-ins job failed; it runs again later")
@@ -95,35 +87,16 @@ pub fn run_once(conn: &mut PgConnection, store: &Store) -> QueryResult<usize> {
                 )? {
                     continue;
                 }
-                let level = Rule::MissedCheckIns.level();
-                let raised_now = db::alerts::raise(
-                    conn,
-                    tenant,
-                    &db::alerts::Raise {
-                        patient_id,
-                        treatment_id,
-                        rule: Rule::MissedCheckIns.as_str(),
-                        level: level.as_str(),
-                        level_rank: level.rank(),
-                        day: second,
-                        check_in_id: None,
-                        detail,
-                    },
-                    Rule::MissedCheckIns.once_per_treatment(),
-                )?;
-                let Some((id, new)) = raised_now else {
-                    continue;
+                let on = crate::services::alerts::Occasion {
+                    patient_id,
+                    treatment_id,
+                    day: second,
+                    check_in_id: None,
+                    detail,
                 };
-                if new {
-                    let alert = AlertData {
-                        id,
-                        rule: Rule::MissedCheckIns,
-                        level,
-                        patient_id,
-                        treatment_id,
-                        day: second,
-                    };
-                    webhooks::enqueue(conn, tenant, &Event::AlertRaised(alert))?;
+                if crate::services::alerts::raise(conn, tenant, Rule::MissedCheckIns, on)?.is_none()
+                {
+                    continue;
                 }
                 raised += 1;
             }

@@ -15,7 +15,7 @@ use crate::api::{self, RouteTable, extract};
 use crate::auth::Keys;
 use crate::config::{HttpSettings, Settings, WebhookSettings};
 use crate::db::{self, Pool};
-use crate::recovery::Store;
+use crate::read_model::Store;
 
 pub struct Application {
     port: u16,

@@ -11,29 +11,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::Utc;
-use diesel::PgConnection;
-use diesel::QueryResult;
 use tokio::sync::Semaphore;
-use uuid::Uuid;
 
 use crate::config::WebhookSettings;
 use crate::db::webhooks::{Claimed, NewAttempt, Next};
-use crate::db::{self, Pool, Tenant};
+use crate::db::{self, Pool};
 use crate::domain::check_in::truncate_to_micros;
-use crate::domain::webhooks::{Event, backoff, signature};
-
-/// Puts an event in the outbox, with a delivery for each webhook of the clinic that wants it. Call
-/// it inside the transaction that makes the change, so that the event exists exactly when the
-/// change does. Returns how many deliveries it queued.
-pub fn enqueue(conn: &mut PgConnection, tenant: Tenant, event: &Event) -> QueryResult<usize> {
-    let id = Uuid::new_v4();
-    let at = truncate_to_micros(Utc::now());
-    let payload = event
-        .envelope(id, tenant.id(), at)
-        .and_then(serde_json::to_value)
-        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    db::webhooks::enqueue(conn, tenant, id, event.event_type().as_str(), &payload, at)
-}
+use crate::domain::webhooks::{backoff, signature};
 
 /// The headers of a delivery, documented for receivers in the OpenAPI document and the README.
 pub const EVENT_ID: &str = "Aftercare-Event-Id";

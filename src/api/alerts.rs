@@ -18,7 +18,6 @@ use crate::domain::alerts::{Level, Rule};
 use crate::domain::webhooks::{AlertData, Event as WebhookEvent};
 use crate::domain::{Invalid, check_text};
 use crate::error::{ApiError, FieldError};
-use crate::webhooks;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -360,7 +359,7 @@ pub async fn resolve(
                 Utc::now(),
             )? {
                 Some(alert) => {
-                    webhooks::enqueue(
+                    db::webhooks::enqueue(
                         conn,
                         caller.tenant,
                         &WebhookEvent::AlertResolved(data(&alert)),

@@ -1,76 +1,24 @@
 //! Daily check-ins from patients' phones: one at a time, or a batch when an app syncs after being
-//! offline. Both are idempotent by the id the app chooses.
+//! offline. Both are idempotent by the id the app chooses; `services::check_ins` stores them.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, ResponseError, get, post, web};
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
-use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::extract::{Json, Page, PageParams, parse};
 use crate::auth::Caller;
-use crate::db::check_ins::{CheckIn as CheckInRow, ScoreRow, Stored};
-use crate::db::{self, Cursor, Pool, Tenant, into_page};
-use crate::domain::alerts::{Level, Observation, Rule, WORSENING, evaluate, lowest_before};
-use crate::domain::check_in::{MAX_NOTE_CHARS, check_recorded_at, truncate_to_micros};
-use crate::domain::schedule::day_of;
-use crate::domain::symptoms::{Item, SymptomKind, validate_scores};
-use crate::domain::webhooks::{AlertData, CheckInData, Event};
-use crate::domain::{Invalid, check_text};
+use crate::db::check_ins::Stored;
+use crate::db::{self, Cursor, Pool, into_page};
+use crate::domain::alerts::Level;
 use crate::error::{ApiError, Problem};
-use crate::recovery::Store;
-use crate::webhooks;
-
-/// Answers to the aftercare questions; each may be left out.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AftercareAnswers {
-    pub sunscreen: Option<bool>,
-    pub sun_exposure: Option<bool>,
-    pub makeup: Option<bool>,
-    pub exercise: Option<bool>,
-    pub hot_shower: Option<bool>,
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "id": "3f0c2a9e-8b1d-4c6e-9f2a-7d5b3c1e0a94",
-    "treatment_id": "a81b4c2d-6e7f-4a8b-9c0d-1e2f3a4b5c6d",
-    "recorded_at": "2026-11-21T08:30:00+01:00",
-    "scores": {"redness": 2, "swelling": 1, "flaking": 0, "infection": 0, "fever": 0},
-    "aftercare": {"sunscreen": true, "sun_exposure": false},
-    "note": "a little tight in the morning"
-}))]
-pub struct NewCheckIn {
-    /// Chosen by the app; sending the same check-in again with this id stores nothing new.
-    pub id: Uuid,
-    pub treatment_id: Uuid,
-    /// When the patient answered, with its offset; not before the treatment nor more than 5 minutes ahead.
-    pub recorded_at: DateTime<Utc>,
-    /// Symptom code to score: severity items 0-4 (None, Mild, Moderate, Severe, Very severe, at its
-    /// worst today; derived from PRO-CTCAE), presence items 0-1 (No, Yes). Any subset of the catalogue.
-    pub scores: BTreeMap<String, i64>,
-    #[serde(default)]
-    pub aftercare: AftercareAnswers,
-    /// Not blank, at most 2000 characters.
-    #[schema(max_length = 2000, pattern = r"\S")]
-    pub note: Option<String>,
-}
-
-/// An alert a check-in raised, or added its evidence to.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AlertRef {
-    pub id: Uuid,
-    pub rule: Rule,
-    pub level: Level,
-}
+use crate::read_model::Store;
+use crate::services::alerts::AlertRef;
+use crate::services::check_ins::{self, AftercareAnswers, NewCheckIn, Outcome};
 
 /// The answer to a posted check-in: the stored check-in and the alerts it raised.
 #[derive(Debug, Serialize, ToSchema)]
@@ -138,273 +86,6 @@ impl From<Stored> for CheckIn {
     }
 }
 
-/// What a retry must repeat exactly to count as the same check-in: everything the patient sent.
-type Fingerprint = (
-    Uuid,
-    Uuid,
-    DateTime<Utc>,
-    [Option<bool>; 5],
-    Option<String>,
-    Vec<(String, i16)>,
-);
-
-fn fingerprint((c, scores): &Stored) -> Fingerprint {
-    let mut values: Vec<(String, i16)> = scores
-        .iter()
-        .map(|s| (s.symptom_code.clone(), s.score))
-        .collect();
-    values.sort();
-    let aftercare = [
-        c.sunscreen,
-        c.sun_exposure,
-        c.makeup,
-        c.exercise,
-        c.hot_shower,
-    ];
-    (
-        c.patient_id,
-        c.treatment_id,
-        c.recorded_at,
-        aftercare,
-        c.note.clone(),
-        values,
-    )
-}
-
-/// What storing one check-in came to.
-enum Outcome {
-    Created(Stored, Vec<AlertRef>),
-    /// The same check-in was stored before; nothing new was stored.
-    Replayed(Stored, Vec<AlertRef>),
-}
-
-/// What every check-in of one patient's request is checked against, loaded once.
-struct Context {
-    tenant: Tenant,
-    patient_id: Uuid,
-    tz: Tz,
-    catalogue: Vec<Item>,
-    now: DateTime<Utc>,
-    treatments: HashMap<Uuid, Option<db::treatments::Treatment>>,
-    store: Arc<Store>,
-}
-
-impl Context {
-    fn load(
-        conn: &mut PgConnection,
-        store: Arc<Store>,
-        tenant: Tenant,
-        patient_id: Uuid,
-    ) -> Result<Context, ApiError> {
-        // The cohort that `slower_than_peers` compares with may lag by a second, not more.
-        store.refresh_if_older(conn, std::time::Duration::from_secs(1))?;
-        let clinic = db::clinics::get(conn, tenant)?;
-        let catalogue = db::symptoms::catalogue(conn, tenant)?
-            .into_iter()
-            .filter_map(|s| {
-                Some(Item {
-                    kind: SymptomKind::parse(&s.kind)?,
-                    code: s.code,
-                })
-            })
-            .collect();
-        Ok(Context {
-            tenant,
-            patient_id,
-            tz: clinic.tz()?,
-            catalogue,
-            now: Utc::now(),
-            treatments: HashMap::new(),
-            store,
-        })
-    }
-
-    /// The patient's own treatment with this id, if there is one.
-    fn treatment(
-        &mut self,
-        conn: &mut PgConnection,
-        id: Uuid,
-    ) -> Result<Option<db::treatments::Treatment>, ApiError> {
-        if !self.treatments.contains_key(&id) {
-            let t = db::treatments::get(conn, self.tenant, id)
-                .map(Some)
-                .or_else(|e| {
-                    if e == diesel::result::Error::NotFound {
-                        Ok(None)
-                    } else {
-                        Err(e)
-                    }
-                })?
-                .filter(|t| t.patient_id == self.patient_id);
-            self.treatments.insert(id, t);
-        }
-        Ok(self.treatments[&id].clone())
-    }
-
-    fn store(&mut self, conn: &mut PgConnection, req: NewCheckIn) -> Result<Outcome, ApiError> {
-        let mut invalid = Invalid::default();
-        let Some(treatment) = self.treatment(conn, req.treatment_id)? else {
-            return Err(ApiError::invalid(
-                "treatment_id",
-                "is not one of your treatments",
-            ));
-        };
-        let recorded_at = truncate_to_micros(req.recorded_at);
-        let scores = validate_scores(&mut invalid, "scores", &req.scores, &self.catalogue);
-        check_recorded_at(&mut invalid, recorded_at, treatment.performed_at, self.now);
-        check_text(&mut invalid, "note", req.note.as_deref(), MAX_NOTE_CHARS);
-        invalid.into_result()?;
-
-        let day = day_of(recorded_at, treatment.performed_at, self.tz);
-        let a = req.aftercare;
-        let row = CheckInRow {
-            id: req.id,
-            clinic_id: self.tenant.id(),
-            patient_id: self.patient_id,
-            treatment_id: treatment.id,
-            recorded_at,
-            day,
-            sunscreen: a.sunscreen,
-            sun_exposure: a.sun_exposure,
-            makeup: a.makeup,
-            exercise: a.exercise,
-            hot_shower: a.hot_shower,
-            note: req.note,
-            received_at: truncate_to_micros(Utc::now()),
-        };
-        let score_rows: Vec<ScoreRow> = scores
-            .iter()
-            .map(|(code, score)| ScoreRow {
-                check_in_id: row.id,
-                symptom_code: code.clone(),
-                score: score.value(),
-                clinic_id: self.tenant.id(),
-                treatment_id: treatment.id,
-                protocol_id: treatment.protocol_id,
-                day,
-            })
-            .collect();
-        // The check-in and the alerts it raises are stored together, or not at all.
-        let outcome = conn.transaction(|conn| {
-            if db::check_ins::insert(conn, &row, &score_rows)? {
-                let alerts = self.raise_alerts(conn, &row, &score_rows, treatment.protocol_id)?;
-                webhooks::enqueue(
-                    conn,
-                    self.tenant,
-                    &Event::CheckInCreated(CheckInData {
-                        id: row.id,
-                        patient_id: row.patient_id,
-                        treatment_id: row.treatment_id,
-                        day: row.day,
-                        recorded_at: row.recorded_at,
-                    }),
-                )?;
-                return Ok(Outcome::Created((row, score_rows), alerts));
-            }
-            // The id is taken: the same check-in sent again, or a different one under a used id.
-            let conflict = || {
-                ApiError::Conflict("a different check-in was already stored under this id".into())
-            };
-            let existing = db::check_ins::get(conn, self.tenant, req.id)?.ok_or_else(conflict)?;
-            if fingerprint(&existing) != fingerprint(&(row, score_rows)) {
-                return Err(conflict());
-            }
-            let alerts = db::alerts::of_check_in(conn, self.tenant, req.id)?
-                .into_iter()
-                .filter_map(|a| {
-                    Some(AlertRef {
-                        id: a.id,
-                        rule: Rule::parse(&a.rule)?,
-                        level: Level::parse(&a.level)?,
-                    })
-                })
-                .collect();
-            Ok(Outcome::Replayed(existing, alerts))
-        })?;
-        if let Outcome::Created(_, alerts) = &outcome {
-            let metrics = &crate::metrics::METRICS;
-            metrics.check_ins_stored.inc();
-            for a in alerts {
-                metrics
-                    .alerts_raised
-                    .with_label_values(&[a.level.as_str()])
-                    .inc();
-            }
-        }
-        Ok(outcome)
-    }
-
-    /// Runs the rules a check-in can trigger, and raises (or adds evidence to) their alerts.
-    fn raise_alerts(
-        &self,
-        conn: &mut PgConnection,
-        row: &CheckInRow,
-        scores: &[ScoreRow],
-        protocol_id: Uuid,
-    ) -> Result<Vec<AlertRef>, ApiError> {
-        let daily = db::check_ins::daily_worst_before(
-            conn,
-            self.tenant,
-            row.treatment_id,
-            row.day,
-            &WORSENING,
-        )?;
-        let lowest = lowest_before(row.day, daily);
-        let kinds: Vec<(String, SymptomKind, i16)> = scores
-            .iter()
-            .filter_map(|s| {
-                let item = self.catalogue.iter().find(|i| i.code == s.symptom_code)?;
-                Some((s.symptom_code.clone(), item.kind, s.score))
-            })
-            .collect();
-        let codes: Vec<String> = kinds.iter().map(|(c, _, _)| c.clone()).collect();
-        let usual = self.store.usual_resolution_days(protocol_id, &codes);
-        let usual_resolution_day =
-            |code: &str| codes.iter().position(|c| c == code).and_then(|i| usual[i]);
-        let observation = Observation {
-            day: row.day,
-            scores: &kinds,
-            lowest_before: &lowest,
-            usual_resolution_day: &usual_resolution_day,
-        };
-        let mut raised = vec![];
-        for (rule, evidence) in evaluate(&observation) {
-            let level = rule.level();
-            let raised_now = db::alerts::raise(
-                conn,
-                self.tenant,
-                &db::alerts::Raise {
-                    patient_id: row.patient_id,
-                    treatment_id: row.treatment_id,
-                    rule: rule.as_str(),
-                    level: level.as_str(),
-                    level_rank: level.rank(),
-                    day: row.day,
-                    check_in_id: Some(row.id),
-                    detail: serde_json::to_value(&evidence).map_err(ApiError::internal)?,
-                },
-                rule.once_per_treatment(),
-            )?;
-            let Some((id, new)) = raised_now else {
-                continue;
-            };
-            if new {
-                let alert = AlertData {
-                    id,
-                    rule,
-                    level,
-                    patient_id: row.patient_id,
-                    treatment_id: row.treatment_id,
-                    day: row.day,
-                };
-                webhooks::enqueue(conn, self.tenant, &Event::AlertRaised(alert))?;
-            }
-            raised.push(AlertRef { id, rule, level });
-        }
-        Ok(raised)
-    }
-}
-
 /// Record a check-in.
 ///
 /// Sending the same check-in again (same `id`, same content) answers 200 with the stored check-in
@@ -429,7 +110,7 @@ pub async fn create(
     let patient_id = caller.patient()?;
     let store = store.into_inner();
     let outcome = db::run(&pool, move |conn| {
-        Context::load(conn, store, caller.tenant, patient_id)?.store(conn, req)
+        check_ins::record(conn, store, caller.tenant, patient_id, req)
     })
     .await?;
     Ok(match outcome {
@@ -503,50 +184,48 @@ pub async fn create_batch(
             "must hold 1 to 100 check-ins",
         ));
     }
+    // Each item is parsed on its own, so one of another shape is refused without failing the rest.
+    let ids: Vec<Option<Uuid>> = batch.check_ins.iter().map(item_id).collect();
+    let items = batch
+        .check_ins
+        .iter()
+        .map(|item| {
+            serde_json::to_vec(item)
+                .map_err(ApiError::internal)
+                .and_then(|bytes| parse::<NewCheckIn>(&bytes))
+        })
+        .collect();
     let store = store.into_inner();
-    let results = db::run(&pool, move |conn| {
-        let mut ctx = Context::load(conn, store, caller.tenant, patient_id)?;
-        let results = batch
-            .check_ins
-            .into_iter()
-            .enumerate()
-            .map(|(index, item)| {
-                let id = item
-                    .get("id")
-                    .and_then(|v| v.as_str())
-                    .and_then(|s| s.parse().ok());
-                let outcome = serde_json::to_vec(&item)
-                    .map_err(ApiError::internal)
-                    .and_then(|bytes| parse::<NewCheckIn>(&bytes))
-                    .and_then(|req| ctx.store(conn, req));
-                let (status, check_in, problem) = match outcome {
-                    Ok(Outcome::Created(s, a)) => (StatusCode::CREATED, Some(receipt(s, a)), None),
-                    Ok(Outcome::Replayed(s, a)) => (StatusCode::OK, Some(receipt(s, a)), None),
-                    // A database that fails fails the batch: the app retries it whole.
-                    Err(
-                        e @ (ApiError::Unavailable(_) | ApiError::TimedOut | ApiError::Internal(_)),
-                    ) => {
-                        return Err(e);
-                    }
-                    Err(e) => (
-                        actix_web::ResponseError::status_code(&e),
-                        None,
-                        Some(e.problem()),
-                    ),
-                };
-                Ok(BatchItemResult {
-                    index,
-                    id,
-                    status: status.as_u16(),
-                    check_in,
-                    problem,
-                })
-            })
-            .collect::<Result<Vec<_>, ApiError>>()?;
-        Ok(results)
+    let outcomes = db::run(&pool, move |conn| {
+        check_ins::record_batch(conn, store, caller.tenant, patient_id, items)
     })
     .await?;
+    let results = outcomes
+        .into_iter()
+        .zip(ids)
+        .enumerate()
+        .map(|(index, (outcome, id))| {
+            let (status, check_in, problem) = match outcome {
+                Ok(Outcome::Created(s, a)) => (StatusCode::CREATED, Some(receipt(s, a)), None),
+                Ok(Outcome::Replayed(s, a)) => (StatusCode::OK, Some(receipt(s, a)), None),
+                Err(e) => (e.status_code(), None, Some(e.problem())),
+            };
+            let status = status.as_u16();
+            BatchItemResult {
+                index,
+                id,
+                status,
+                check_in,
+                problem,
+            }
+        })
+        .collect();
     Ok(web::Json(BatchResult { results }))
+}
+
+/// The id an item of a batch gives itself, if it gives a valid one.
+fn item_id(item: &serde_json::Value) -> Option<Uuid> {
+    item.get("id")?.as_str()?.parse().ok()
 }
 
 /// One check-in.

@@ -21,7 +21,6 @@ use crate::domain::schedule::local_date;
 use crate::domain::webhooks::{AdverseEventData, Event};
 use crate::domain::{Invalid, check_text};
 use crate::error::ApiError;
-use crate::webhooks;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -170,7 +169,7 @@ pub async fn create_adverse_event(
                 grade: event.grade,
                 serious: event.serious,
             };
-            webhooks::enqueue(conn, caller.tenant, &Event::AdverseEventRecorded(data))?;
+            db::webhooks::enqueue(conn, caller.tenant, &Event::AdverseEventRecorded(data))?;
             Ok(event)
         })
     })

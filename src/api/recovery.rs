@@ -1,103 +1,24 @@
-//! The recovery views: a protocol's cohort curves and time to resolution, protocols side by side, a
-//! patient's recovery against their cohort, and the clinic at a glance.
+//! The recovery views' endpoints: a protocol's cohort curves and time to resolution, protocols side
+//! by side, a patient's recovery against their cohort, and the clinic at a glance (assembled in
+//! `read_model::views`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use actix_web::{get, web};
-use chrono::{DateTime, Days, NaiveDate, Utc};
-use diesel::PgConnection;
-use serde::{Deserialize, Serialize};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterStyle};
 use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
-use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::db::{self, Pool, Tenant};
+use crate::db::{self, Pool};
 use crate::domain::codes::Area;
-use crate::domain::outcomes::complication_rates;
-use crate::domain::recovery::{
-    Course, Histogram, SurvivalPoint, adherence, course, first_day_at_or_below, kaplan_meier,
-    median_with_interval,
-};
-use crate::domain::schedule::local_date;
 use crate::error::ApiError;
-use crate::recovery::{Cohort, Filter, Of, Store, SymptomCohort, TreatmentSeries};
-
-pub use crate::domain::recovery::MIN_COHORT;
-use crate::domain::recovery::{slower_than_usual, usual_resolution_day};
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DayStats {
-    /// Days since treatment.
-    pub day: u16,
-    /// Treatments that reported the symptom that day.
-    pub n: u32,
-    pub mean: Option<f64>,
-    pub median: Option<u8>,
-    pub p75: Option<u8>,
-    pub p90: Option<u8>,
-    /// The share at moderate (2) or worse.
-    pub moderate_or_worse: Option<f64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CurvePoint {
-    pub day: u16,
-    /// Kaplan-Meier estimate of the share of affected treatments not yet resolved after this day.
-    pub unresolved: f64,
-    /// 95% band (Greenwood's variance).
-    pub ci_low: f64,
-    pub ci_high: f64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Resolution {
-    /// Treatments whose patient reported the symptom above 0.
-    pub affected: u32,
-    pub resolved: u32,
-    /// Still above 0 at their last report.
-    pub censored: u32,
-    /// First day on which half (75%, 90%) have resolved; null when the curve never gets that low.
-    pub median_day: Option<u16>,
-    pub p75_day: Option<u16>,
-    pub p90_day: Option<u16>,
-    pub curve: Vec<CurvePoint>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SymptomRecovery {
-    pub code: String,
-    /// The share of treatments whose patient ever reported the symptom (score >= 1).
-    pub incidence: Option<f64>,
-    /// Day 0 to the protocol's last scheduled day.
-    pub days: Vec<DayStats>,
-    pub resolution: Resolution,
-}
-
-/// Complications of one term and grade in the cohort.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ComplicationRate {
-    /// As recorded, compared without case.
-    pub term: String,
-    /// CTCAE grade 1-5.
-    pub grade: i16,
-    pub count: u32,
-    pub per_100_treatments: f64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProtocolRecovery {
-    pub protocol_id: Uuid,
-    /// Treatments in the view (after filters).
-    pub treatments: u32,
-    /// The share of scheduled check-in days, up to today, on which the patient checked in.
-    pub adherence: Option<f64>,
-    pub symptoms: Vec<SymptomRecovery>,
-    /// Recorded complications per 100 treatments of the cohort, by term and grade.
-    pub complications: Vec<ComplicationRate>,
-}
+use crate::read_model::views::{self, Comparison, Dashboard, PatientRecovery, ProtocolRecovery};
+use crate::read_model::{Filter, Store};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -148,110 +69,6 @@ impl RecoveryFilter {
     }
 }
 
-fn share(part: u32, whole: u32) -> Option<f64> {
-    (whole > 0).then(|| f64::from(part) / f64::from(whole))
-}
-
-fn day_stats(day: usize, h: &Histogram) -> DayStats {
-    DayStats {
-        day: day as u16,
-        n: h.n(),
-        mean: h.mean(),
-        median: h.percentile(50),
-        p75: h.percentile(75),
-        p90: h.percentile(90),
-        moderate_or_worse: h.share_at_least(2),
-    }
-}
-
-fn resolution(s: &SymptomCohort, last_day: u16) -> (Resolution, Vec<SurvivalPoint>) {
-    let curve = kaplan_meier(&s.events, last_day);
-    let unresolved = |p: &SurvivalPoint| p.unresolved;
-    let r = Resolution {
-        affected: s.affected,
-        resolved: s.events.total_resolved(),
-        censored: s.events.total_censored(),
-        median_day: first_day_at_or_below(&curve, 0.5, unresolved),
-        p75_day: first_day_at_or_below(&curve, 0.25, unresolved),
-        p90_day: first_day_at_or_below(&curve, 0.10, unresolved),
-        curve: curve
-            .iter()
-            .map(|p| CurvePoint {
-                day: p.day,
-                unresolved: p.unresolved,
-                ci_low: p.ci_low,
-                ci_high: p.ci_high,
-            })
-            .collect(),
-    };
-    (r, curve)
-}
-
-/// The recovery view of a cohort, as the API shows it.
-pub fn protocol_view(
-    protocol_id: Uuid,
-    cohort: &Cohort,
-    adherence: (u64, u64),
-    last_day: u16,
-    complications: &[(String, i16)],
-) -> ProtocolRecovery {
-    ProtocolRecovery {
-        complications: complication_rates(complications, cohort.treatments)
-            .into_iter()
-            .map(
-                |(term, grade, count, per_100_treatments)| ComplicationRate {
-                    term,
-                    grade,
-                    count,
-                    per_100_treatments,
-                },
-            )
-            .collect(),
-        protocol_id,
-        treatments: cohort.treatments,
-        adherence: (adherence.1 > 0).then(|| adherence.0 as f64 / adherence.1 as f64),
-        symptoms: cohort
-            .symptoms
-            .iter()
-            .map(|s| SymptomRecovery {
-                code: s.code.clone(),
-                incidence: share(s.affected, cohort.treatments),
-                days: s
-                    .days
-                    .iter()
-                    .enumerate()
-                    .map(|(d, h)| day_stats(d, h))
-                    .collect(),
-                resolution: resolution(s, last_day).0,
-            })
-            .collect(),
-    }
-}
-
-/// The clinic's symptom codes, defaults first.
-fn catalogue(conn: &mut PgConnection, tenant: Tenant) -> Result<Vec<String>, ApiError> {
-    Ok(db::symptoms::catalogue(conn, tenant)?
-        .into_iter()
-        .map(|s| s.code)
-        .collect())
-}
-
-/// The last scheduled day of a protocol: the views run from day 0 to it.
-pub fn last_day(protocol: &db::protocols::Protocol) -> u16 {
-    protocol
-        .check_in_days
-        .iter()
-        .flatten()
-        .copied()
-        .max()
-        .unwrap_or(0)
-        .clamp(0, 365) as u16
-}
-
-fn schedule(protocol: &db::protocols::Protocol) -> Vec<i32> {
-    protocol.check_in_days.iter().flatten().copied().collect()
-}
-
 /// A protocol's recovery: per symptom, the daily score distribution of its cohort and the time to
 /// resolution (Kaplan-Meier with a 95% band). Filters narrow the cohort.
 #[utoipa::path(
@@ -273,22 +90,7 @@ pub async fn protocol_recovery(
     let filter = filter.into_inner().into_filter()?;
     let store = store.into_inner();
     let view = db::run(&pool, move |conn| {
-        let protocol = db::protocols::get(conn, caller.tenant, id)?;
-        let codes = catalogue(conn, caller.tenant)?;
-        store.refresh(conn)?;
-        let last = last_day(&protocol);
-        let cohort = store.cohort(id, &codes, last, &filter);
-        let adherence = store.adherence(id, &schedule(&protocol), &filter);
-        let mut events = db::adverse_events::of_protocol(conn, caller.tenant, id)?;
-        if filter != Filter::default() {
-            let cohort_ids = store.matching(id, &filter);
-            events.retain(|(treatment, _, _)| cohort_ids.contains(treatment));
-        }
-        let events: Vec<(String, i16)> = events
-            .into_iter()
-            .map(|(_, term, grade)| (term, grade))
-            .collect();
-        Ok(protocol_view(id, &cohort, adherence, last, &events))
+        views::protocol_recovery(conn, &store, caller.tenant, id, &filter)
     })
     .await?;
     Ok(web::Json(view))
@@ -324,39 +126,6 @@ impl IntoParams for CompareParams {
                 .build(),
         ]
     }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ComparedProtocol {
-    pub protocol_id: Uuid,
-    pub name: String,
-    pub treatments: u32,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SymptomComparison {
-    pub protocol_id: Uuid,
-    pub incidence: Option<f64>,
-    pub median_day: Option<u16>,
-    /// The 95% interval of the median resolution day, where the band crosses one half.
-    pub median_ci_low: Option<u16>,
-    pub median_ci_high: Option<u16>,
-    pub moderate_or_worse_day_1: Option<f64>,
-    pub moderate_or_worse_day_3: Option<f64>,
-    pub moderate_or_worse_day_7: Option<f64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ComparedSymptom {
-    pub code: String,
-    /// In the order of `ids`.
-    pub protocols: Vec<SymptomComparison>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Comparison {
-    pub protocols: Vec<ComparedProtocol>,
-    pub symptoms: Vec<ComparedSymptom>,
 }
 
 fn parse_ids(ids: &str) -> Result<Vec<Uuid>, ApiError> {
@@ -400,152 +169,10 @@ pub async fn compare(
     let ids = parse_ids(&params.ids)?;
     let store = store.into_inner();
     let view = db::run(&pool, move |conn| {
-        let found = db::protocols::by_ids(conn, caller.tenant, &ids)?;
-        let protocols: Vec<_> = ids
-            .iter()
-            .map(|id| found.iter().find(|p| p.id == *id).ok_or(ApiError::NotFound))
-            .collect::<Result<_, _>>()?;
-        let codes = catalogue(conn, caller.tenant)?;
-        store.refresh(conn)?;
-        let cohorts: Vec<_> = protocols
-            .iter()
-            .map(|p| {
-                let last = last_day(p).max(7);
-                (store.cohort(p.id, &codes, last, &Filter::default()), last)
-            })
-            .collect();
-        let symptoms = codes
-            .iter()
-            .enumerate()
-            .map(|(i, code)| ComparedSymptom {
-                code: code.clone(),
-                protocols: protocols
-                    .iter()
-                    .zip(&cohorts)
-                    .map(|(p, (cohort, last))| {
-                        let s = &cohort.symptoms[i];
-                        let (_, curve) = resolution(s, *last);
-                        let (median_day, median_ci_low, median_ci_high) =
-                            median_with_interval(&curve);
-                        let moderate =
-                            |day: usize| s.days.get(day).and_then(|h| h.share_at_least(2));
-                        SymptomComparison {
-                            protocol_id: p.id,
-                            incidence: share(s.affected, cohort.treatments),
-                            median_day,
-                            median_ci_low,
-                            median_ci_high,
-                            moderate_or_worse_day_1: moderate(1),
-                            moderate_or_worse_day_3: moderate(3),
-                            moderate_or_worse_day_7: moderate(7),
-                        }
-                    })
-                    .collect(),
-            })
-            .collect();
-        Ok(Comparison {
-            protocols: protocols
-                .iter()
-                .zip(&cohorts)
-                .map(|(p, (c, _))| ComparedProtocol {
-                    protocol_id: p.id,
-                    name: p.name.clone(),
-                    treatments: c.treatments,
-                })
-                .collect(),
-            symptoms,
-        })
+        views::compare(conn, &store, caller.tenant, &ids)
     })
     .await?;
     Ok(web::Json(view))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PatientDay {
-    pub day: u16,
-    /// The worst score reported that day.
-    pub score: u8,
-    /// The protocol cohort's median and 90th percentile that day, once 20 treatments reported it.
-    pub cohort_median: Option<u8>,
-    pub cohort_p90: Option<u8>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PatientSymptom {
-    pub code: String,
-    /// The days the symptom was reported.
-    pub days: Vec<PatientDay>,
-    pub resolved_day: Option<u16>,
-    /// The last day it was reported, still above 0 ("not resolved by day N").
-    pub censored_at: Option<u16>,
-    /// The day by which 90% of the protocol's patients had resolved this symptom (Kaplan-Meier),
-    /// once 20 of them had it.
-    pub usual_resolution_day: Option<u16>,
-    /// Still rated 1 or more on a day after `usual_resolution_day`: the meaning of the
-    /// `slower_than_peers` alert and of the dashboard's "slower than usual".
-    pub slower_than_usual: bool,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PatientTreatmentRecovery {
-    pub treatment_id: Uuid,
-    pub protocol_id: Uuid,
-    pub performed_at: DateTime<Utc>,
-    /// The symptoms the patient reported after this treatment.
-    pub symptoms: Vec<PatientSymptom>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PatientRecovery {
-    pub patient_id: Uuid,
-    /// Newest treatment first.
-    pub treatments: Vec<PatientTreatmentRecovery>,
-}
-
-/// The cohort's median and 90th percentile on a day, if enough treatments reported it.
-fn cohort_on(s: &SymptomCohort, day: usize) -> (Option<u8>, Option<u8>) {
-    s.days.get(day).map_or((None, None), |h| {
-        (h.peer_percentile(50), h.peer_percentile(90))
-    })
-}
-
-/// One symptom of one treatment against its cohort.
-pub fn patient_symptom(
-    code: &str,
-    series: &[Option<u8>],
-    cohort: Option<&SymptomCohort>,
-) -> Option<PatientSymptom> {
-    let days: Vec<PatientDay> = series
-        .iter()
-        .enumerate()
-        .filter_map(|(day, score)| {
-            let (cohort_median, cohort_p90) =
-                cohort.map(|c| cohort_on(c, day)).unwrap_or((None, None));
-            score.map(|score| PatientDay {
-                day: day as u16,
-                score,
-                cohort_median,
-                cohort_p90,
-            })
-        })
-        .collect();
-    if days.is_empty() {
-        return None;
-    }
-    let (resolved_day, censored_at) = match course(series) {
-        Course::Resolved(d) => (Some(d), None),
-        Course::Censored(d) => (None, Some(d)),
-        Course::Unaffected => (None, None),
-    };
-    let usual = cohort.and_then(|c| usual_resolution_day(&c.events));
-    Some(PatientSymptom {
-        code: code.to_string(),
-        usual_resolution_day: usual,
-        slower_than_usual: slower_than_usual(series, usual),
-        days,
-        resolved_day,
-        censored_at,
-    })
 }
 
 /// A patient's recovery: per treatment and symptom, the daily scores against the protocol's cohort.
@@ -566,83 +193,10 @@ pub async fn patient_recovery(
     caller.may_see_patient(patient_id)?;
     let store = store.into_inner();
     let view = db::run(&pool, move |conn| {
-        db::patients::get(conn, caller.tenant, patient_id)?;
-        let codes = catalogue(conn, caller.tenant)?;
-        let protocols = db::protocols::all(conn, caller.tenant)?;
-        store.refresh(conn)?;
-        // The cohorts first: `with_treatments` holds the store's lock while it runs.
-        let cohorts: HashMap<Uuid, Cohort> = protocols
-            .iter()
-            .map(|p| {
-                (
-                    p.id,
-                    store.cohort(p.id, &codes, last_day(p), &Filter::default()),
-                )
-            })
-            .collect();
-        let mut treatments = store.with_treatments(Of::Patient(patient_id), &codes, |treatments| {
-            treatments
-                .into_iter()
-                .map(
-                    |TreatmentSeries {
-                         treatment: t,
-                         series,
-                     }| PatientTreatmentRecovery {
-                        treatment_id: t.id,
-                        protocol_id: t.protocol_id,
-                        performed_at: t.performed_at,
-                        symptoms: codes
-                            .iter()
-                            .enumerate()
-                            .filter_map(|(i, code)| {
-                                let cohort = cohorts.get(&t.protocol_id).map(|c| &c.symptoms[i]);
-                                patient_symptom(code, series[i], cohort)
-                            })
-                            .collect(),
-                    },
-                )
-                .collect::<Vec<_>>()
-        });
-        treatments.sort_by(|a, b| {
-            b.performed_at
-                .cmp(&a.performed_at)
-                .then(b.treatment_id.cmp(&a.treatment_id))
-        });
-        Ok(PatientRecovery {
-            patient_id,
-            treatments,
-        })
+        views::patient_recovery(conn, &store, caller.tenant, patient_id)
     })
     .await?;
     Ok(web::Json(view))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SlowRecovery {
-    pub patient_id: Uuid,
-    pub treatment_id: Uuid,
-    pub protocol_id: Uuid,
-    /// Days since the treatment, today.
-    pub day: i64,
-    /// The symptoms still present after their usual resolution day.
-    pub symptoms: Vec<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Dashboard {
-    /// Treatments whose check-in schedule is still running today.
-    pub active_treatments: u32,
-    /// Check-ins recorded today, clinic time. An answer from an earlier day that a phone sends
-    /// today (after being offline) counts for its own day.
-    pub check_ins_today: i64,
-    /// Treatments with a check-in scheduled today.
-    pub due_today: u32,
-    /// Of those, how many have checked in today.
-    pub due_today_checked_in: u32,
-    /// Adherence over the last 7 days (today counted once done); null when nothing was due.
-    pub adherence_7d: Option<f64>,
-    /// Active treatments whose recovery is slower than their cohort's.
-    pub slower_than_usual: Vec<SlowRecovery>,
 }
 
 /// The clinic at a glance.
@@ -660,88 +214,7 @@ pub async fn dashboard(
     caller.staff()?;
     let store = store.into_inner();
     let view = db::run(&pool, move |conn| {
-        let clinic = db::clinics::get(conn, caller.tenant)?;
-        let tz = clinic.tz()?;
-        let today = local_date(Utc::now(), tz);
-        let midnight = |date: NaiveDate| {
-            date.and_hms_opt(0, 0, 0)
-                .and_then(|t| t.and_local_timezone(tz).earliest())
-                .map(|t| t.with_timezone(&Utc))
-        };
-        let tomorrow = today.checked_add_days(Days::new(1));
-        let check_ins_today = match (midnight(today), tomorrow.and_then(midnight)) {
-            (Some(from), Some(to)) => {
-                db::check_ins::count_recorded_between(conn, caller.tenant, from, to)?
-            }
-            _ => 0,
-        };
-        let codes = catalogue(conn, caller.tenant)?;
-        let protocols = db::protocols::all(conn, caller.tenant)?;
-        store.refresh(conn)?;
-        let week_start = today.checked_sub_days(Days::new(6));
-        let (mut active, mut done, mut due, mut slow) = (0, 0, 0, vec![]);
-        let (mut due_today, mut due_today_checked_in) = (0, 0);
-        for p in &protocols {
-            let last = last_day(p);
-            let plan = schedule(p);
-            let usual = store.usual_resolution_days(p.id, &codes);
-            // Only treatments whose schedule reaches into the last seven days matter here.
-            let earliest = week_start
-                .and_then(|w| w.checked_sub_days(Days::new(u64::from(last))))
-                .unwrap_or(today);
-            store.with_treatments(
-                Of::ProtocolBetween(p.id, earliest, today),
-                &codes,
-                |treatments| {
-                    for TreatmentSeries {
-                        treatment: t,
-                        series,
-                    } in treatments
-                    {
-                        let (d, n) = adherence(
-                            t.performed_on,
-                            &plan,
-                            |day| t.checked_in(day),
-                            today,
-                            week_start,
-                        );
-                        (done, due) = (done + d, due + n);
-                        let day = (today - t.performed_on).num_days();
-                        if !(0..=i64::from(last)).contains(&day) {
-                            continue;
-                        }
-                        active += 1;
-                        if plan.contains(&(day as i32)) {
-                            due_today += 1;
-                            due_today_checked_in += u32::from(t.checked_in(day as u16));
-                        }
-                        let above: Vec<String> = codes
-                            .iter()
-                            .enumerate()
-                            .filter(|(i, _)| slower_than_usual(series[*i], usual[*i]))
-                            .map(|(_, code)| code.clone())
-                            .collect();
-                        if !above.is_empty() {
-                            slow.push(SlowRecovery {
-                                patient_id: t.patient_id,
-                                treatment_id: t.id,
-                                protocol_id: t.protocol_id,
-                                day,
-                                symptoms: above,
-                            });
-                        }
-                    }
-                },
-            );
-        }
-        Ok(Dashboard {
-            active_treatments: active,
-            check_ins_today,
-            due_today,
-            due_today_checked_in,
-            adherence_7d: share(done, due),
-            slower_than_usual: slow,
-        })
+        views::dashboard(conn, &store, caller.tenant)
     })
     .await?;
     Ok(web::Json(view))

@@ -7,6 +7,8 @@ use uuid::Uuid;
 
 use super::schema::{webhook_attempts, webhook_deliveries, webhook_events, webhooks};
 use super::{Cursor, PageRequest, Tenant};
+use crate::domain::check_in::truncate_to_micros;
+use crate::domain::webhooks::Event;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhooks)]
@@ -116,10 +118,23 @@ pub fn update(
 /// How long a delivery is retried after it is queued, or queued again.
 pub const RETRY_FOR: chrono::Duration = chrono::Duration::hours(24);
 
+/// Puts an event in the outbox, with a delivery for each webhook of the clinic that wants it. Call
+/// it inside the transaction that makes the change, so that the event exists exactly when the
+/// change does. Returns how many deliveries it queued.
+pub fn enqueue(conn: &mut PgConnection, tenant: Tenant, event: &Event) -> QueryResult<usize> {
+    let id = Uuid::new_v4();
+    let at = truncate_to_micros(Utc::now());
+    let payload = event
+        .envelope(id, tenant.id(), at)
+        .and_then(serde_json::to_value)
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    insert_event(conn, tenant, id, event.event_type().as_str(), &payload, at)
+}
+
 /// Writes an event to the outbox, with a delivery for each active webhook of the clinic that
 /// subscribes to its type; when there is none, writes nothing. One statement, so that it costs the
 /// transaction it joins one round trip. Returns how many deliveries it queued.
-pub fn enqueue(
+fn insert_event(
     conn: &mut PgConnection,
     tenant: Tenant,
     id: Uuid,

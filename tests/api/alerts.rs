@@ -541,7 +541,7 @@ async fn two_missed_days_in_a_row_raise_one_alert_from_one_instance() {
             .await
             .ok(201);
     }
-    let store = aftercare::recovery::Store::new();
+    let store = aftercare::read_model::Store::new();
     let mut conn = app.db();
 
     // Another instance holds the job: this one stands aside.

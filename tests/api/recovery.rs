@@ -1,8 +1,9 @@
 use std::collections::{BTreeSet, HashMap};
 
-use aftercare::api::recovery::{MIN_COHORT, patient_symptom, protocol_view};
+use aftercare::domain::recovery::MIN_COHORT;
 use aftercare::domain::recovery::{Course, Histogram, adherence, course};
-use aftercare::recovery::{Cohort, SymptomCohort};
+use aftercare::read_model::views::{patient_symptom, protocol_view};
+use aftercare::read_model::{Cohort, SymptomCohort};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Int2, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};

@@ -1,0 +1,70 @@
+//! Raising an alert: the one way the check-in path and the missed check-ins job raise one, announce
+//! it to the clinic's webhooks and count it.
+
+use diesel::{PgConnection, QueryResult};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::{self, Tenant};
+use crate::domain::alerts::{Level, Rule};
+use crate::domain::webhooks::{AlertData, Event};
+
+/// An alert a check-in raised, or added its evidence to.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AlertRef {
+    pub id: Uuid,
+    pub rule: Rule,
+    pub level: Level,
+}
+
+/// What an alert is raised on: a treatment's day, the check-in if one raised it, and the evidence.
+pub struct Occasion {
+    pub patient_id: Uuid,
+    pub treatment_id: Uuid,
+    pub day: i32,
+    pub check_in_id: Option<Uuid>,
+    pub detail: serde_json::Value,
+}
+
+/// Raises `rule` on the treatment, or adds the evidence to its open alert. A new alert is announced
+/// in the same transaction. None when the rule is raised once per treatment and its alert was
+/// resolved already.
+pub fn raise(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    rule: Rule,
+    on: Occasion,
+) -> QueryResult<Option<AlertRef>> {
+    let level = rule.level();
+    let raise = db::alerts::Raise {
+        patient_id: on.patient_id,
+        treatment_id: on.treatment_id,
+        rule: rule.as_str(),
+        level: level.as_str(),
+        level_rank: level.rank(),
+        day: on.day,
+        check_in_id: on.check_in_id,
+        detail: on.detail,
+    };
+    let Some((id, new)) = db::alerts::raise(conn, tenant, &raise, rule.once_per_treatment())?
+    else {
+        return Ok(None);
+    };
+    if new {
+        let alert = AlertData {
+            id,
+            rule,
+            level,
+            patient_id: on.patient_id,
+            treatment_id: on.treatment_id,
+            day: on.day,
+        };
+        db::webhooks::enqueue(conn, tenant, &Event::AlertRaised(alert))?;
+    }
+    crate::metrics::METRICS
+        .alerts_raised
+        .with_label_values(&[level.as_str()])
+        .inc();
+    Ok(Some(AlertRef { id, rule, level }))
+}
