@@ -19,7 +19,7 @@ const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 
 /// The files, by name under `/dashboard/`; the page itself has the empty name.
-const ASSETS: [Asset; 6] = [
+const ASSETS: [Asset; 15] = [
     Asset {
         name: "",
         content_type: HTML,
@@ -34,6 +34,51 @@ const ASSETS: [Asset; 6] = [
         name: "app.js",
         content_type: JS,
         body: include_bytes!("dashboard/app.js"),
+    },
+    Asset {
+        name: "login.js",
+        content_type: JS,
+        body: include_bytes!("dashboard/login.js"),
+    },
+    Asset {
+        name: "alerts.js",
+        content_type: JS,
+        body: include_bytes!("dashboard/alerts.js"),
+    },
+    Asset {
+        name: "patients.js",
+        content_type: JS,
+        body: include_bytes!("dashboard/patients.js"),
+    },
+    Asset {
+        name: "patient.js",
+        content_type: JS,
+        body: include_bytes!("dashboard/patient.js"),
+    },
+    Asset {
+        name: "protocols.js",
+        content_type: JS,
+        body: include_bytes!("dashboard/protocols.js"),
+    },
+    Asset {
+        name: "protocol.js",
+        content_type: JS,
+        body: include_bytes!("dashboard/protocol.js"),
+    },
+    Asset {
+        name: "compare.js",
+        content_type: JS,
+        body: include_bytes!("dashboard/compare.js"),
+    },
+    Asset {
+        name: "dom.js",
+        content_type: JS,
+        body: include_bytes!("dashboard/dom.js"),
+    },
+    Asset {
+        name: "shared.js",
+        content_type: JS,
+        body: include_bytes!("dashboard/shared.js"),
     },
     Asset {
         name: "api.js",

@@ -1,0 +1,219 @@
+// The alert queue: open, acknowledged or resolved alerts, urgent first, to acknowledge and resolve
+// with a note.
+
+import { post } from './api.js';
+import { answerLabel } from './charts.js';
+import { h, pager, toast } from './dom.js';
+import { LEVELS, STATUSES, answersOf, ago, cache, formatDate, humanize, me, patientName, patientsById, ruleName, symptomOf, symptoms } from './shared.js';
+
+function evidenceText(catalogue, item) {
+  const detail = item.detail || {};
+  if (Array.isArray(detail.missed_days)) return `Missed check-ins on days ${detail.missed_days.join(', ')}`;
+  const parts = Object.entries(detail).map(([code, value]) => {
+    const symptom = symptomOf(catalogue, code);
+    return typeof value === 'number' ? `${symptom.name}: ${answerLabel(answersOf(symptom), value)}` : `${symptom.name}: ${value}`;
+  });
+  return parts.length ? parts.join(' · ') : 'Reported in a check-in';
+}
+
+function historyText(entry, myId) {
+  const who = entry.by ? (entry.by === myId ? ' by you' : ' by a colleague') : '';
+  return `${humanize(entry.event)} ${formatDate(entry.at, true)}${who}`;
+}
+
+function alertRow(alert, catalogue, myId, onChange) {
+  const patient = cache.patients.get(alert.patient_id);
+  const latest = alert.evidence[alert.evidence.length - 1];
+  const raised = alert.history.find((e) => e.event === 'raised');
+  const resolution = alert.history.find((e) => e.event === 'resolved');
+  const actions = h('div', { class: 'actions' });
+  const row = h(
+    'li',
+    {
+      class: `alert level-${alert.level} alert-${alert.status}`,
+      'data-testid': 'alert-row',
+      'data-alert-id': alert.id,
+      'data-level': alert.level,
+      'data-status': alert.status,
+    },
+    h('span', { class: `badge level-${alert.level}`, 'data-testid': 'alert-level' }, LEVELS[alert.level] || alert.level),
+    h(
+      'div',
+      { class: 'alert-main' },
+      h(
+        'div',
+        { class: 'alert-title' },
+        h('strong', { 'data-testid': 'alert-rule' }, ruleName(alert.rule)),
+        h('span', { class: 'muted' }, ` · day ${alert.day} after treatment`),
+      ),
+      h(
+        'div',
+        { class: 'alert-patient' },
+        h('a', { href: `#/patients/${alert.patient_id}`, 'data-testid': 'alert-patient' }, patientName(patient, alert.patient_id)),
+        patient && patient.display_name ? h('span', { class: 'muted' }, ` · ${patient.external_ref}`) : null,
+      ),
+      latest
+        ? h(
+            'div',
+            { class: 'alert-evidence', 'data-testid': 'alert-evidence' },
+            evidenceText(catalogue, latest),
+            alert.evidence_count > 1 ? h('span', { class: 'muted' }, ` · ${alert.evidence_count} reports in all`) : null,
+          )
+        : null,
+      h(
+        'div',
+        { class: 'alert-meta muted' },
+        raised ? h('span', { title: formatDate(raised.at, true) }, `Raised ${ago(raised.at)}`) : null,
+        ...alert.history.filter((e) => e.event !== 'raised').map((e) => h('span', {}, ` · ${historyText(e, myId)}`)),
+      ),
+      resolution && resolution.note ? h('p', { class: 'alert-note', 'data-testid': 'alert-resolution-note' }, resolution.note) : null,
+    ),
+    h('div', { class: 'alert-side' }, h('span', { class: `state state-${alert.status}`, 'data-testid': 'alert-status' }, STATUSES[alert.status]), actions),
+  );
+
+  const act = async (button, call, done) => {
+    button.disabled = true;
+    try {
+      const updated = await call();
+      toast(done, 'ok');
+      onChange(row, updated);
+    } catch (err) {
+      toast(err.message, 'error');
+      button.disabled = false;
+    }
+  };
+
+  const about = `${ruleName(alert.rule)}, ${patientName(patient, alert.patient_id)}`;
+  if (alert.status === 'open') {
+    const ack = h('button', { type: 'button', 'aria-label': `Acknowledge: ${about}`, 'data-testid': 'alert-ack' }, 'Acknowledge');
+    ack.addEventListener('click', () => act(ack, () => post(`/v1/alerts/${alert.id}/acknowledge`), 'Alert acknowledged'));
+    actions.append(ack);
+  }
+  if (alert.status !== 'resolved') {
+    const open = h(
+      'button',
+      { type: 'button', 'aria-label': `Resolve: ${about}`, 'data-testid': 'alert-resolve' },
+      'Resolve…',
+    );
+    const noteId = `note-${alert.id}`;
+    const note = h('textarea', { id: noteId, rows: 3, maxlength: 2000, required: true, 'data-testid': 'alert-note' });
+    const confirm = h('button', { type: 'submit', class: 'primary', 'data-testid': 'alert-resolve-confirm' }, 'Resolve alert');
+    const cancel = h('button', { type: 'button', class: 'link' }, 'Cancel');
+    const form = h(
+      'form',
+      { class: 'resolve-form', hidden: true, 'data-testid': 'alert-resolve-form' },
+      h('label', { for: noteId }, 'What was done (kept with the alert)'),
+      note,
+      h('div', { class: 'form-buttons' }, confirm, cancel),
+    );
+    open.addEventListener('click', () => {
+      form.hidden = false;
+      open.hidden = true;
+      note.focus();
+    });
+    cancel.addEventListener('click', () => {
+      form.hidden = true;
+      open.hidden = false;
+    });
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const text = note.value.trim();
+      if (!text) {
+        toast('Write what was done before resolving.', 'error');
+        note.focus();
+        return;
+      }
+      act(confirm, () => post(`/v1/alerts/${alert.id}/resolve`, { note: text }), 'Alert resolved');
+    });
+    actions.append(open);
+    row.querySelector('.alert-main').append(form);
+  }
+  return row;
+}
+
+/** The queue with the filters of `params` (status, level, patient); `refresh` shows it anew. */
+export async function alertsScreen(params, refresh) {
+  document.title = 'Alerts · Aftercare';
+  const status = STATUSES[params.get('status')] ? params.get('status') : 'open';
+  const level = LEVELS[params.get('level')] ? params.get('level') : '';
+  const patient = /^[0-9a-f-]{36}$/i.test(params.get('patient') || '') ? params.get('patient') : '';
+  const [catalogue, who] = await Promise.all([symptoms(), me()]);
+  if (patient) await patientsById([patient]);
+  // The hash of this screen with one filter changed.
+  const link = (change) => {
+    const next = { status, level, patient, ...change };
+    const q = Object.entries(next)
+      .filter(([, v]) => v)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('&');
+    return `#/alerts?${q}`;
+  };
+  const list = h('ol', { class: 'alerts', 'data-testid': 'alert-list', 'aria-label': `${STATUSES[status]} alerts` });
+  const empty = h('p', { class: 'panel empty', hidden: true, 'data-testid': 'alerts-empty' }, `No ${status} alerts.`);
+
+  const replace = (row, updated) => {
+    row.replaceWith(alertRow(updated, catalogue, who.user_id, replace));
+  };
+  const { more, load } = pager(
+    `/v1/alerts?status=${status}${level ? `&level=${level}` : ''}${patient ? `&patient_id=${patient}` : ''}&limit=50`,
+    'Show more',
+    async (alerts) => {
+      await patientsById(alerts.map((a) => a.patient_id));
+      for (const alert of alerts) list.append(alertRow(alert, catalogue, who.user_id, replace));
+      empty.hidden = list.children.length > 0;
+    },
+  );
+  await load();
+
+  const tab = (s) =>
+    h(
+      'a',
+      {
+        href: link({ status: s }),
+        class: 'tab',
+        'aria-current': s === status ? 'page' : null,
+        'data-testid': `alerts-tab-${s}`,
+      },
+      STATUSES[s],
+    );
+  const levelSelect = h(
+    'select',
+    { id: 'level', 'data-testid': 'alerts-level' },
+    h('option', { value: '' }, 'All levels'),
+    ...Object.entries(LEVELS).map(([v, label]) => h('option', { value: v, selected: v === level }, label)),
+  );
+  levelSelect.addEventListener('change', () => {
+    location.hash = link({ level: levelSelect.value });
+  });
+  const refreshButton = h('button', { type: 'button', onclick: () => refresh() }, 'Refresh');
+  return h(
+    'section',
+    { class: 'screen', 'data-testid': 'alerts-screen' },
+    h(
+      'div',
+      { class: 'screen-head' },
+      h('h1', {}, 'Alert queue'),
+      h('p', { class: 'muted' }, 'Urgent first, then the longest waiting.'),
+      patient
+        ? h(
+            'p',
+            { class: 'filter-note', 'data-testid': 'alerts-patient-filter' },
+            'Only ',
+            h('a', { href: `#/patients/${patient}` }, patientName(cache.patients.get(patient), patient)),
+            '’s alerts. ',
+            h('a', { href: link({ patient: '' }) }, 'Show every patient’s'),
+          )
+        : null,
+    ),
+    h(
+      'div',
+      { class: 'toolbar' },
+      h('nav', { class: 'tabs', 'aria-label': 'Alert status' }, ...Object.keys(STATUSES).map(tab)),
+      h('div', { class: 'toolbar-right' }, h('label', { for: 'level' }, 'Level'), levelSelect, refreshButton),
+    ),
+    list,
+    empty,
+    more,
+  );
+}
+

@@ -1,0 +1,81 @@
+// What every screen builds its page with: elements, the toast, the error panel, legends, figures
+// and the "Show more" pager of a list.
+
+import { ApiError, get } from './api.js';
+
+/** Builds an element; text children are text nodes, so data never becomes markup. */
+export function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
+    else if (k === 'class') node.className = v;
+    else if (v === true) node.setAttribute(k, '');
+    else node.setAttribute(k, String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+let toastTimer = null;
+export function toast(message, kind = 'info') {
+  const node = document.getElementById('toast');
+  node.textContent = message;
+  node.className = `toast show ${kind}`;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    node.className = 'toast';
+  }, 4000);
+}
+
+export function errorPanel(err, retry) {
+  return h(
+    'div',
+    { class: 'panel error', role: 'alert', 'data-testid': 'error' },
+    h('p', {}, err instanceof ApiError ? err.message : 'Something went wrong while showing this page.'),
+    retry ? h('button', { type: 'button', onclick: retry }, 'Try again') : null,
+  );
+}
+
+/** A chart's legend: `[class of the key, label]` pairs. */
+export function legend(items) {
+  return h(
+    'ul',
+    { class: 'legend', 'aria-label': 'Legend' },
+    ...items.map(([cls, label]) => h('li', {}, h('span', { class: `key ${cls}`, 'aria-hidden': 'true' }), label)),
+  );
+}
+
+/** One figure of a screen's row of figures, with an optional note under it. */
+export function stat(label, value, testid, note) {
+  return h('div', { class: 'stat', 'data-testid': testid }, h('div', { class: 'stat-value' }, value), h('div', { class: 'stat-label' }, label), note ? h('div', { class: 'muted small' }, note) : null);
+}
+
+/**
+ * A list shown a page at a time. `path` is the list's API path with its query (filters and limit);
+ * `load()` fetches the next page and hands its items to `show`; `more` is the button that loads
+ * the page after, hidden once there is none.
+ */
+export function pager(path, label, show) {
+  const more = h('button', { type: 'button', hidden: true }, label);
+  let cursor = null;
+  const load = async () => {
+    const page = await get(`${path}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    await show(page.items);
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+  };
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try {
+      await load();
+    } catch (err) {
+      toast(err.message, 'error');
+    }
+    more.disabled = false;
+  });
+  return { more, load };
+}

@@ -1,0 +1,170 @@
+// A patient's page: their open alerts, their treatments, and for the one chosen, each symptom's
+// chart against the protocol's cohort.
+
+import { get, getAll } from './api.js';
+import { answerLabel, patientChart } from './charts.js';
+import { h, legend } from './dom.js';
+import { LEVELS, answersOf, cache, daysSince, formatDate, humanize, patientName, protocols, roman, ruleName, symptomOf, symptoms } from './shared.js';
+
+function symptomStatus(s) {
+  const chips = [];
+  if (s.slower_than_usual) chips.push(h('span', { class: 'chip warn', 'data-testid': 'symptom-slower' }, 'Slower than usual'));
+  if (s.resolved_day !== null && s.resolved_day !== undefined) chips.push(h('span', { class: 'chip ok' }, `Resolved on day ${s.resolved_day}`));
+  else if (s.censored_at !== null && s.censored_at !== undefined) chips.push(h('span', { class: 'chip' }, `Not resolved by day ${s.censored_at}`));
+  return chips;
+}
+
+function dataTable(s, answers) {
+  return h(
+    'details',
+    { class: 'data' },
+    h('summary', {}, 'Daily figures'),
+    h(
+      'table',
+      {},
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Day'), h('th', { scope: 'col' }, 'Patient'), h('th', { scope: 'col' }, 'Cohort median'), h('th', { scope: 'col' }, '90% at or below'))),
+      h(
+        'tbody',
+        {},
+        ...s.days.map((d) =>
+          h(
+            'tr',
+            {},
+            h('td', {}, String(d.day)),
+            h('td', {}, answerLabel(answers, d.score)),
+            h('td', {}, d.cohort_median === null || d.cohort_median === undefined ? '—' : answerLabel(answers, d.cohort_median)),
+            h('td', {}, d.cohort_p90 === null || d.cohort_p90 === undefined ? '—' : answerLabel(answers, d.cohort_p90)),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** The patient `id`, with the treatment that `params` chooses (else the latest). */
+export async function patientScreen(id, params) {
+  const [catalogue, protos, patient, recovery, treatments, open] = await Promise.all([
+    symptoms(),
+    protocols(),
+    get(`/v1/patients/${id}`),
+    get(`/v1/patients/${id}/recovery`),
+    getAll(`/v1/patients/${id}/treatments`),
+    get(`/v1/alerts?status=open&patient_id=${id}&limit=50`),
+  ]);
+  cache.patients.set(id, patient);
+  const name = patientName(patient, id);
+  document.title = `${name} · Aftercare`;
+  const details = new Map(treatments.map((t) => [t.id, t]));
+  const chosen = recovery.treatments.find((t) => t.treatment_id === params.get('treatment')) || recovery.treatments[0];
+
+  const facts = [
+    patient.display_name ? patient.external_ref : null,
+    patient.fitzpatrick_type ? `Fitzpatrick skin type ${roman(patient.fitzpatrick_type)}` : null,
+    patient.birth_year ? `born ${patient.birth_year}` : null,
+    patient.concerns.length ? `concerns: ${patient.concerns.map((c) => humanize(c).toLowerCase()).join(', ')}` : null,
+  ].filter(Boolean);
+
+  const head = h(
+    'div',
+    { class: 'screen-head' },
+    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/patients' }, 'Patients'), ' › ', name),
+    h('h1', { 'data-testid': 'patient-name' }, name),
+    h('p', { class: 'muted' }, facts.join(' · ')),
+  );
+  const alertsNote = open.items.length
+    ? h(
+        'div',
+        { class: 'panel attention', 'data-testid': 'patient-alerts' },
+        h('strong', {}, `${open.items.length} open alert${open.items.length > 1 ? 's' : ''}: `),
+        open.items.map((a) => `${ruleName(a.rule)} (${LEVELS[a.level]}, day ${a.day})`).join('; '),
+        ' ',
+        h('a', { href: `#/alerts?status=open&patient=${id}` }, 'Acknowledge or resolve them'),
+      )
+    : null;
+
+  if (!chosen) {
+    return h('section', { class: 'screen', 'data-testid': 'patient-screen' }, head, alertsNote, h('p', { class: 'panel empty' }, 'No treatments recorded yet.'));
+  }
+
+  const protocol = protos.get(chosen.protocol_id);
+  const detail = details.get(chosen.treatment_id);
+  const today = daysSince(chosen.performed_at);
+  const lastScheduled = protocol ? Math.max(...protocol.check_in_days) : today;
+  const lastDay = Math.min(today, lastScheduled);
+
+  const picker =
+    recovery.treatments.length > 1
+      ? h(
+          'nav',
+          { class: 'tabs', 'aria-label': 'Treatments' },
+          ...recovery.treatments.map((t) => {
+            const p = protos.get(t.protocol_id);
+            const d = details.get(t.treatment_id);
+            return h(
+              'a',
+              {
+                class: 'tab',
+                href: `#/patients/${id}?treatment=${t.treatment_id}`,
+                'aria-current': t === chosen ? 'page' : null,
+              },
+              `${formatDate(t.performed_at)}${d ? ` · session ${d.session_number}` : ''}${p ? ` · ${p.name}` : ''}`,
+            );
+          }),
+        )
+      : null;
+
+  const summary = h(
+    'div',
+    { class: 'treatment-summary', 'data-testid': 'treatment-summary' },
+    h('div', {}, h('span', { class: 'label' }, 'Protocol'), protocol ? h('a', { href: `#/protocols/${protocol.id}` }, protocol.name) : '—'),
+    h('div', {}, h('span', { class: 'label' }, 'Treated'), formatDate(chosen.performed_at, true)),
+    h('div', {}, h('span', { class: 'label' }, 'Today'), `day ${today}`),
+    detail ? h('div', {}, h('span', { class: 'label' }, 'Session'), `${detail.session_number}${protocol ? ` of ${protocol.sessions_planned}` : ''}`) : null,
+    detail ? h('div', {}, h('span', { class: 'label' }, 'Areas'), detail.areas.map(humanize).join(', ')) : null,
+  );
+
+  const ordered = [...chosen.symptoms].sort((a, b) => symptomOf(catalogue, a.code).order - symptomOf(catalogue, b.code).order);
+  const felt = ordered.filter((s) => s.days.some((d) => d.score > 0));
+  const none = ordered.filter((s) => !felt.includes(s)).map((s) => symptomOf(catalogue, s.code).name);
+  const cards = felt.map((s) => {
+    const symptom = symptomOf(catalogue, s.code);
+    const answers = answersOf(symptom);
+    const hasCohort = s.days.some((d) => d.cohort_p90 !== null && d.cohort_p90 !== undefined);
+    return h(
+      'article',
+      { class: 'card chart-card', 'data-testid': `chart-${s.code}`, 'data-symptom': s.code },
+      h(
+        'div',
+        { class: 'card-head' },
+        h('div', {}, h('h2', {}, symptom.name), symptom.label !== symptom.name ? h('div', { class: 'muted small' }, symptom.label) : null),
+        h('div', { class: 'chips' }, symptomStatus(s)),
+      ),
+      patientChart({ label: symptom.name, days: s.days, answers, lastDay }),
+      hasCohort ? null : h('p', { class: 'muted small' }, 'The cohort’s figures show on days that 20 or more treatments of this protocol reported.'),
+      dataTable(s, answers),
+    );
+  });
+
+  return h(
+    'section',
+    { class: 'screen', 'data-testid': 'patient-screen' },
+    head,
+    alertsNote,
+    picker,
+    summary,
+    cards.length
+      ? [
+          legend([
+            ['patient', 'This patient, worst score each day'],
+            ['median', 'Median of the protocol’s patients'],
+            ['band', 'Where 90% of the protocol’s patients are'],
+            ['above', 'Above that 90%'],
+          ]),
+          h('div', { class: 'grid' }, cards),
+        ]
+      : null,
+    none.length ? h('p', { class: 'muted', 'data-testid': 'symptoms-none' }, `None at every check-in: ${none.join(', ')}.`) : null,
+    ordered.length ? null : h('p', { class: 'panel empty' }, 'No check-ins yet for this treatment.'),
+  );
+}
+
