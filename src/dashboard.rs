@@ -18,6 +18,15 @@ struct Asset {
 const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 
+/// A script of the dashboard: one module per screen, and the shared ones.
+const fn script(name: &'static str, body: &'static [u8]) -> Asset {
+    Asset {
+        name,
+        content_type: JS,
+        body,
+    }
+}
+
 /// The files, by name under `/dashboard/`; the page itself has the empty name.
 const ASSETS: [Asset; 15] = [
     Asset {
@@ -30,66 +39,18 @@ const ASSETS: [Asset; 15] = [
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("dashboard/app.css"),
     },
-    Asset {
-        name: "app.js",
-        content_type: JS,
-        body: include_bytes!("dashboard/app.js"),
-    },
-    Asset {
-        name: "login.js",
-        content_type: JS,
-        body: include_bytes!("dashboard/login.js"),
-    },
-    Asset {
-        name: "alerts.js",
-        content_type: JS,
-        body: include_bytes!("dashboard/alerts.js"),
-    },
-    Asset {
-        name: "patients.js",
-        content_type: JS,
-        body: include_bytes!("dashboard/patients.js"),
-    },
-    Asset {
-        name: "patient.js",
-        content_type: JS,
-        body: include_bytes!("dashboard/patient.js"),
-    },
-    Asset {
-        name: "protocols.js",
-        content_type: JS,
-        body: include_bytes!("dashboard/protocols.js"),
-    },
-    Asset {
-        name: "protocol.js",
-        content_type: JS,
-        body: include_bytes!("dashboard/protocol.js"),
-    },
-    Asset {
-        name: "compare.js",
-        content_type: JS,
-        body: include_bytes!("dashboard/compare.js"),
-    },
-    Asset {
-        name: "dom.js",
-        content_type: JS,
-        body: include_bytes!("dashboard/dom.js"),
-    },
-    Asset {
-        name: "shared.js",
-        content_type: JS,
-        body: include_bytes!("dashboard/shared.js"),
-    },
-    Asset {
-        name: "api.js",
-        content_type: JS,
-        body: include_bytes!("dashboard/api.js"),
-    },
-    Asset {
-        name: "charts.js",
-        content_type: JS,
-        body: include_bytes!("dashboard/charts.js"),
-    },
+    script("app.js", include_bytes!("dashboard/app.js")),
+    script("login.js", include_bytes!("dashboard/login.js")),
+    script("alerts.js", include_bytes!("dashboard/alerts.js")),
+    script("patients.js", include_bytes!("dashboard/patients.js")),
+    script("patient.js", include_bytes!("dashboard/patient.js")),
+    script("protocols.js", include_bytes!("dashboard/protocols.js")),
+    script("protocol.js", include_bytes!("dashboard/protocol.js")),
+    script("compare.js", include_bytes!("dashboard/compare.js")),
+    script("dom.js", include_bytes!("dashboard/dom.js")),
+    script("shared.js", include_bytes!("dashboard/shared.js")),
+    script("api.js", include_bytes!("dashboard/api.js")),
+    script("charts.js", include_bytes!("dashboard/charts.js")),
     Asset {
         name: "favicon.svg",
         content_type: "image/svg+xml",
