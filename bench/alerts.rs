@@ -1,5 +1,5 @@
 //! The alert rules' precision and recall on synthetic treatments whose every course is known
-//! (`aftercare::synthetic::precision`); see bench/README.md.
+//! (`aftercare::local::synthetic::precision`); see bench/README.md.
 //!
 //! Usage: cargo run --release --example bench-alerts -- [TREATMENTS] [SEED...]
 
@@ -12,7 +12,7 @@ fn main() {
     }
     let mut missed = false;
     for seed in seeds {
-        let report = aftercare::synthetic::precision::run(seed, treatments);
+        let report = aftercare::local::synthetic::precision::run(seed, treatments);
         println!("{report}");
         for target in report.missed_targets() {
             println!("MISSED: {target}");

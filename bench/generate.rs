@@ -2,7 +2,7 @@
 //! files plus a `load.sql` that loads them with psql (see bench/README.md).
 //!
 //! One clinic group with three protocols (microneedling 1.0 mm, 1.5 mm, and with PRP), and
-//! recoveries drawn from `aftercare::synthetic`, the model the demo clinic uses too.
+//! recoveries drawn from `aftercare::local::synthetic`, the model the demo clinic uses too.
 //!
 //! Usage: cargo run --release --example bench-generate -- SCORES OUT_DIR [SEED]
 
@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use aftercare::synthetic::{Course, Model, PROTOCOLS, SCHEDULE};
+use aftercare::local::synthetic::{Course, Model, PROTOCOLS, SCHEDULE};
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -158,7 +158,7 @@ fn main() {
     while scores < target {
         let patient = uuid(&mut rng);
         patients += 1;
-        let fitz = aftercare::synthetic::fitzpatrick(&mut rng);
+        let fitz = aftercare::local::synthetic::fitzpatrick(&mut rng);
         out.row(
             patients_t,
             &[

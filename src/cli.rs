@@ -9,11 +9,11 @@ use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::api::staff::{NewStaffRequest, StaffRole, new_staff};
-use crate::audit::Verdict;
 use crate::config::Settings;
 use crate::db;
-use crate::local_pg::LocalPostgres;
+use crate::local::postgres::LocalPostgres;
 use crate::startup::Application;
+use crate::workers::audit_sealing::Verdict;
 
 #[derive(Parser)]
 #[command(
@@ -101,7 +101,7 @@ pub fn main() -> anyhow::Result<()> {
             settings.http.auth_attempts_per_minute =
                 settings.http.auth_attempts_per_minute.max(1000);
             migrate(&settings.database_url)?;
-            crate::demo::create_clinic(&mut connect(&settings.database_url)?)?;
+            crate::local::demo::create_clinic(&mut connect(&settings.database_url)?)?;
             serve(settings, true)
         }
         Command::Admin {
@@ -149,7 +149,7 @@ fn verify_audit(conn: &mut PgConnection, clinic: Option<Uuid>) -> anyhow::Result
     };
     let mut intact = true;
     for id in clinics {
-        match crate::audit::verify(conn, id)? {
+        match crate::workers::audit_sealing::verify(conn, id)? {
             Verdict::Intact { sealed, unsealed } => {
                 println!("clinic {id}: intact, {sealed} sealed records ({unsealed} not sealed yet)")
             }
@@ -178,12 +178,12 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     if demo {
         let base = format!("http://127.0.0.1:{port}");
         tracing::info!("adding the demo clinic's patients (a minute or so)");
-        crate::demo::populate(&base).await?;
+        crate::local::demo::populate(&base).await?;
         // Their missed check-ins, without waiting for the job's next run.
         let url = settings.database_url.clone();
         actix_web::web::block(move || -> anyhow::Result<usize> {
             let mut conn = connect(&url)?;
-            Ok(crate::jobs::run_once(
+            Ok(crate::workers::missed_check_ins::run_once(
                 &mut conn,
                 &crate::read_model::Store::new(),
             )?)
@@ -200,11 +200,11 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         let _ = writeln!(
             std::io::stdout(),
             "\nAftercare demo clinic \"{}\"\n  API:        {base}/v1\n  Docs:       {base}/docs/\n  Dashboard:  {base}/dashboard\n  Clinician:  {} / {}\n  Admin:      {} / {}\n  (demo passwords: never use them for real patients)\n",
-            crate::demo::CLINIC,
-            crate::demo::CLINICIAN,
-            crate::demo::PASSWORD,
-            crate::demo::ADMIN,
-            crate::demo::PASSWORD
+            crate::local::demo::CLINIC,
+            crate::local::demo::CLINICIAN,
+            crate::local::demo::PASSWORD,
+            crate::local::demo::ADMIN,
+            crate::local::demo::PASSWORD
         );
     }
     running.await??;
@@ -236,7 +236,7 @@ fn database() -> anyhow::Result<(String, Option<LocalPostgres>)> {
     if let Ok(url) = std::env::var("DATABASE_URL") {
         return Ok((url, None));
     }
-    let dir = crate::local_pg::data_dir()?.join("postgres");
+    let dir = crate::local::postgres::data_dir()?.join("postgres");
     let local = LocalPostgres::start(&dir)?;
     let url = local.database("aftercare")?;
     tracing::info!(data = %dir.display(), "DATABASE_URL is not set: using Aftercare's own PostgreSQL");

@@ -76,10 +76,15 @@ impl Application {
         let draining = web::Data::new(Draining::default());
         let draining_ = draining.clone();
         if let Some(interval) = background.job_interval {
-            crate::jobs::spawn(pool.get_ref().clone(), store.clone().into_inner(), interval);
+            crate::workers::missed_check_ins::spawn(
+                pool.get_ref().clone(),
+                store.clone().into_inner(),
+                interval,
+            );
+            crate::workers::audit_sealing::spawn(pool.get_ref().clone());
         }
         if let Some(settings) = background.webhooks {
-            crate::webhooks::spawn(pool.get_ref().clone(), settings)?;
+            crate::workers::webhook_delivery::spawn(pool.get_ref().clone(), settings)?;
         }
         let server = HttpServer::new(move || {
             let routes = routes.clone();

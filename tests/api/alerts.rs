@@ -548,22 +548,28 @@ async fn two_missed_days_in_a_row_raise_one_alert_from_one_instance() {
     let mut other = app.db();
     diesel::sql_query(format!(
         "SELECT pg_advisory_lock({})",
-        aftercare::jobs::JOB_LOCK
+        aftercare::workers::missed_check_ins::JOB_LOCK
     ))
     .execute(&mut other)
     .unwrap();
-    assert_eq!(aftercare::jobs::run_once(&mut conn, &store).unwrap(), 0);
+    assert_eq!(
+        aftercare::workers::missed_check_ins::run_once(&mut conn, &store).unwrap(),
+        0
+    );
     diesel::sql_query(format!(
         "SELECT pg_advisory_unlock({})",
-        aftercare::jobs::JOB_LOCK
+        aftercare::workers::missed_check_ins::JOB_LOCK
     ))
     .execute(&mut other)
     .unwrap();
 
     // This treatment, and the scenario's two treatments of two days ago that saw no check-in at all.
-    assert_eq!(aftercare::jobs::run_once(&mut conn, &store).unwrap(), 3);
     assert_eq!(
-        aftercare::jobs::run_once(&mut conn, &store).unwrap(),
+        aftercare::workers::missed_check_ins::run_once(&mut conn, &store).unwrap(),
+        3
+    );
+    assert_eq!(
+        aftercare::workers::missed_check_ins::run_once(&mut conn, &store).unwrap(),
         0,
         "a second run adds nothing"
     );

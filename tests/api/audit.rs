@@ -20,7 +20,7 @@ async fn seal(app: &TestApp) {
     let url = app.db_url.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = PgConnection::establish(&url).unwrap();
-        aftercare::audit::seal(&mut conn, 1000).unwrap()
+        aftercare::workers::audit_sealing::seal(&mut conn, 1000).unwrap()
     })
     .await
     .unwrap();

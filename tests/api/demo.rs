@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use aftercare::local_pg::LocalPostgres;
+use aftercare::local::postgres::LocalPostgres;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::{Value, json};
 
@@ -123,7 +123,7 @@ async fn the_demo_clinic_is_made_once_with_recoveries_and_alerts() {
 
 #[test]
 fn aftercare_starts_its_own_postgresql_and_stops_it() {
-    let dir = aftercare::local_pg::data_dir()
+    let dir = aftercare::local::postgres::data_dir()
         .unwrap()
         .join(format!("test-local-{}", uuid::Uuid::new_v4().simple()));
     let pg = LocalPostgres::start(&dir).unwrap();

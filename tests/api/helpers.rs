@@ -8,7 +8,7 @@ use std::time::Duration;
 use aftercare::auth::Keys;
 use aftercare::config::{HttpSettings, JwtSettings};
 use aftercare::db;
-use aftercare::local_pg::LocalPostgres;
+use aftercare::local::postgres::LocalPostgres;
 use aftercare::startup::{Application, Background};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -28,7 +28,7 @@ pub fn server_url() -> String {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
         std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
-            let dir = aftercare::local_pg::data_dir()
+            let dir = aftercare::local::postgres::data_dir()
                 .expect("a data directory")
                 .join("test-postgres");
             let pg = LocalPostgres::start(&dir).unwrap_or_else(|e| panic!("{e:#}"));

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::helpers::*;
 
-use aftercare::synthetic::CODES;
+use aftercare::local::synthetic::CODES;
 
 #[derive(QueryableByName)]
 struct RawScore {

@@ -534,7 +534,11 @@ async fn each_event_reaches_the_webhooks_that_want_it() {
     let db_url = app.db_url.clone();
     let raised = tokio::task::spawn_blocking(move || {
         let mut conn = PgConnection::establish(&db_url).unwrap();
-        aftercare::jobs::run_once(&mut conn, &aftercare::read_model::Store::new()).unwrap()
+        aftercare::workers::missed_check_ins::run_once(
+            &mut conn,
+            &aftercare::read_model::Store::new(),
+        )
+        .unwrap()
     })
     .await
     .unwrap();

@@ -1,5 +1,5 @@
-//! Work the server does on its own: the `missed_check_ins` rule, which no check-in can trigger
-//! because it is about the check-ins that did not come, and sealing the audit trail.
+//! The `missed_check_ins` rule, which no check-in can trigger because it is about the check-ins
+//! that did not come: a job every few minutes, on one instance at a time.
 
 use std::time::Duration;
 
@@ -12,32 +12,8 @@ use crate::read_model::Store;
 /// The advisory lock that keeps the job to one instance when several serve one database.
 pub const JOB_LOCK: i64 = 0x6166_7465_7263_6172; // "aftercar"
 
-/// Runs the missed check-ins job now and then every `interval`, and seals the audit trail every
-/// second, each on a thread of its own.
+/// Runs the job now and then every `interval`, on a thread of its own.
 pub fn spawn(pool: Pool, store: std::sync::Arc<Store>, interval: Duration) {
-    let sealer = pool.clone();
-    std::thread::spawn(move || {
-        loop {
-            let sealed = sealer
-                .get()
-                .map_err(anyhow::Error::from)
-                .and_then(|mut conn| {
-                    // Until it is caught up.
-                    let mut total = 0;
-                    loop {
-                        let n = crate::audit::seal(&mut conn, 1000)?;
-                        total += n;
-                        if n < 1000 {
-                            return Ok::<_, anyhow::Error>(total);
-                        }
-                    }
-                });
-            if let Err(e) = sealed {
-                tracing::warn!(error = %e, "sealing the audit trail failed; it runs again in a second");
-            }
-            std::thread::sleep(Duration::from_secs(1));
-        }
-    });
     std::thread::spawn(move || {
         loop {
             match pool

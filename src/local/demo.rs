@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::synthetic::{Course, PROTOCOLS, SCHEDULE};
+use crate::local::synthetic::{Course, PROTOCOLS, SCHEDULE};
 
 pub const CLINIC: &str = "Aftercare Demo Clinic";
 pub const ADMIN: &str = "admin@demo.aftercare.test";
@@ -89,7 +89,7 @@ pub async fn populate(base: &str) -> anyhow::Result<()> {
                     "skin_allergy": false, "diabetes": false});
     for n in first..=PATIENTS {
         let mut rng = StdRng::seed_from_u64(20261121 + n as u64);
-        let fitzpatrick = crate::synthetic::fitzpatrick(&mut rng);
+        let fitzpatrick = crate::local::synthetic::fitzpatrick(&mut rng);
         let body = json!({"external_ref": format!("DEMO-{n:04}"), "fitzpatrick_type": fitzpatrick,
                           "birth_year": rng.random_range(1960..2004), "concerns": ["acne_scars"]});
         let patient = id(&api.call("POST", "/v1/patients", Some(&staff), body).await?)?;
