@@ -5,10 +5,6 @@ use uuid::Uuid;
 
 use crate::helpers::*;
 
-fn check_in(treatment: &str, at: DateTime<Utc>, scores: Value) -> Value {
-    json!({"id": Uuid::new_v4(), "treatment_id": treatment, "recorded_at": at, "scores": scores})
-}
-
 /// A treatment performed `days_ago` days ago (at the same clock time), and the patient's token.
 async fn treated(
     app: &TestApp,
@@ -51,13 +47,8 @@ async fn a_noisy_ordinary_recovery_raises_nothing() {
         json!({"redness": 1, "darkening": 0, "blisters": 0}),
     ];
     for (day, scores) in days.iter().enumerate() {
-        let r = app
-            .post(
-                "/v1/check-ins",
-                token,
-                check_in(&t, at + Duration::days(day as i64), scores.clone()),
-            )
-            .await;
+        let check_in = CheckIn::new(&t, at + Duration::days(day as i64), scores.clone());
+        let r = app.check_in(token, &check_in).await;
         let receipt = r.ok(201);
         assert_eq!(receipt["alerts"], json!([]), "day {day}");
         assert_eq!(receipt["contact_clinic"], false);
@@ -69,12 +60,12 @@ async fn a_noisy_ordinary_recovery_raises_nothing() {
     );
     // Pain that severe is a red flag even on the treatment day.
     let (t, at) = treated(&app, &s, 1, 0).await;
-    let body = check_in(
+    let check_in = CheckIn::new(
         &t,
         at + Duration::seconds(30),
         json!({"pain": 4, "redness": 4}),
     );
-    let r = app.post("/v1/check-ins", &s.patients[1].token, body).await;
+    let r = app.check_in(&s.patients[1].token, &check_in).await;
     assert_eq!(rules(r.ok(201)), ["very_severe"]);
     assert_eq!(r.body["alerts"][0]["level"], "urgent");
     assert_eq!(r.body["contact_clinic"], true);
@@ -94,21 +85,15 @@ async fn recovering(
         .await;
     let treatment = app.treatment(clinician, &patient, protocol, at).await;
     let (token, _) = app.enroll(clinician, &patient).await;
-    let check_ins: Vec<Value> = days
+    let check_ins: Vec<CheckIn> = days
         .iter()
         .enumerate()
-        .map(|(d, scores)| check_in(&treatment, at + Duration::days(d as i64), scores.clone()))
+        .map(|(d, scores)| CheckIn::new(&treatment, at + Duration::days(d as i64), scores.clone()))
         .collect();
     if check_ins.is_empty() {
         return (patient, treatment, token);
     }
-    let r = app
-        .post(
-            "/v1/check-ins/batch",
-            &token,
-            json!({"check_ins": check_ins}),
-        )
-        .await;
+    let r = app.check_in_batch(&token, &check_ins).await;
     for result in r.ok(200)["results"].as_array().unwrap() {
         assert_eq!(result["status"], 201, "{result}");
         assert_eq!(result["check_in"]["alerts"], json!([]), "{result}");
@@ -141,12 +126,12 @@ async fn slower_than_its_protocols_patients_is_raised_once_and_shown_everywhere(
 
     let (patient, treatment, token) = recovering(&app, &clinician, &protocol, at, &[]).await;
     let post = async |day: i64, redness: i64| {
-        let body = check_in(
+        let check_in = CheckIn::new(
             &treatment,
             at + Duration::days(day),
             json!({"redness": redness}),
         );
-        rules(app.post("/v1/check-ins", &token, body).await.ok(201))
+        rules(app.check_in(&token, &check_in).await.ok(201))
     };
     // Mild redness on day 3 is not yet slower than usual; on day 4 it is, and day 5 adds to it.
     for (day, redness) in [(0, 3), (1, 2), (2, 2), (3, 1)] {
@@ -204,12 +189,12 @@ async fn an_urgent_sign_tells_the_patient_and_joins_the_open_alert() {
     let app = spawn_app().await;
     let s = app.scenario("Lumen").await;
     let p = &s.patients[0];
-    let first = check_in(
+    let first = CheckIn::new(
         &p.treatment,
         Utc::now() - Duration::hours(2),
         json!({"infection": 1, "redness": 2}),
     );
-    let r = app.post("/v1/check-ins", &p.token, first.clone()).await;
+    let r = app.check_in(&p.token, &first).await;
     let receipt = r.ok(201).clone();
     assert_eq!(rules(&receipt), ["infection_signs"]);
     assert_eq!(receipt["alerts"][0]["level"], "urgent");
@@ -221,16 +206,11 @@ async fn an_urgent_sign_tells_the_patient_and_joins_the_open_alert() {
             .contains("contact your clinic")
     );
     // Sent again: the same answer, and nothing new.
-    let again = app.post("/v1/check-ins", &p.token, first).await;
+    let again = app.check_in(&p.token, &first).await;
     assert_eq!(again.ok(200)["alerts"], receipt["alerts"]);
 
-    let second = app
-        .post(
-            "/v1/check-ins",
-            &p.token,
-            check_in(&p.treatment, Utc::now(), json!({"infection": 2})),
-        )
-        .await;
+    let second = CheckIn::new(&p.treatment, Utc::now(), json!({"infection": 2}));
+    let second = app.check_in(&p.token, &second).await;
     assert_eq!(
         second.ok(201)["alerts"][0]["id"],
         receipt["alerts"][0]["id"]
@@ -262,12 +242,12 @@ async fn each_rule_is_raised_by_the_check_ins_that_meet_it() {
     let token = &s.patients[1].token;
     let app = &app;
     let post = |day: i64, minutes: i64, scores: Value| {
-        let body = check_in(
+        let check_in = CheckIn::new(
             &t,
             at + Duration::days(day) + Duration::minutes(minutes),
             scores,
         );
-        async move { app.post("/v1/check-ins", token, body).await.ok(201).clone() }
+        async move { app.check_in(token, &check_in).await.ok(201).clone() }
     };
     assert_eq!(rules(&post(0, 10, json!({"fever": 1})).await), ["fever"]);
     assert_eq!(
@@ -329,13 +309,8 @@ async fn clinicians_acknowledge_and_resolve_alerts() {
     let app = spawn_app().await;
     let s = app.scenario("Lumen").await;
     let p = &s.patients[0];
-    let r = app
-        .post(
-            "/v1/check-ins",
-            &p.token,
-            check_in(&p.treatment, Utc::now(), json!({"fever": 1})),
-        )
-        .await;
+    let fever = CheckIn::new(&p.treatment, Utc::now(), json!({"fever": 1}));
+    let r = app.check_in(&p.token, &fever).await;
     let id = r.ok(201)["alerts"][0]["id"].as_str().unwrap().to_string();
     let me = app.get("/v1/me", &s.clinician).await.ok(200)["user_id"].clone();
 
@@ -396,13 +371,8 @@ async fn clinicians_acknowledge_and_resolve_alerts() {
     .problem(409);
 
     // A new fever after resolution is a new alert.
-    let r = app
-        .post(
-            "/v1/check-ins",
-            &p.token,
-            check_in(&p.treatment, Utc::now(), json!({"fever": 1})),
-        )
-        .await;
+    let fever = CheckIn::new(&p.treatment, Utc::now(), json!({"fever": 1}));
+    let r = app.check_in(&p.token, &fever).await;
     assert_ne!(r.ok(201)["alerts"][0]["id"], id.as_str());
     let open = app.get("/v1/alerts?status=open", &s.clinician).await;
     assert_eq!(open.ok(200)["items"].as_array().unwrap().len(), 1);
@@ -433,13 +403,8 @@ async fn alerts_stay_inside_their_clinic() {
     let s = app.scenario("Lumen").await;
     let other = app.scenario("Other").await;
     let p = &s.patients[0];
-    let r = app
-        .post(
-            "/v1/check-ins",
-            &p.token,
-            check_in(&p.treatment, Utc::now(), json!({"fever": 1})),
-        )
-        .await;
+    let fever = CheckIn::new(&p.treatment, Utc::now(), json!({"fever": 1}));
+    let r = app.check_in(&p.token, &fever).await;
     let id = r.ok(201)["alerts"][0]["id"].as_str().unwrap().to_string();
     app.get(&format!("/v1/alerts/{id}"), &other.clinician)
         .await
@@ -480,14 +445,12 @@ async fn a_check_in_and_its_alerts_are_stored_together_or_not_at_all() {
     let app = spawn_app().await;
     let s = app.scenario("Lumen").await;
     let p = &s.patients[0];
-    let body = check_in(&p.treatment, Utc::now(), json!({"infection": 2}));
+    let check_in = CheckIn::new(&p.treatment, Utc::now(), json!({"infection": 2}));
     // Break the alert tables: storing the alert fails, and the check-in must not be kept without it.
     diesel::sql_query("ALTER TABLE alert_evidence RENAME TO alert_evidence_away")
         .execute(&mut app.db())
         .unwrap();
-    app.post("/v1/check-ins", &p.token, body.clone())
-        .await
-        .problem(500);
+    app.check_in(&p.token, &check_in).await.problem(500);
     let count = || {
         use aftercare::db::schema::check_ins::dsl::*;
         check_ins.count().get_result::<i64>(&mut app.db()).unwrap()
@@ -497,7 +460,7 @@ async fn a_check_in_and_its_alerts_are_stored_together_or_not_at_all() {
     diesel::sql_query("ALTER TABLE alert_evidence_away RENAME TO alert_evidence")
         .execute(&mut app.db())
         .unwrap();
-    let r = app.post("/v1/check-ins", &p.token, body).await;
+    let r = app.check_in(&p.token, &check_in).await;
     assert_eq!(rules(r.ok(201)), ["infection_signs"]);
     assert_eq!(count(), 1);
 }
@@ -507,11 +470,19 @@ async fn a_batch_raises_alerts_per_item() {
     let app = spawn_app().await;
     let s = app.scenario("Lumen").await;
     let p = &s.patients[0];
-    let batch = json!({"check_ins": [
-        check_in(&p.treatment, Utc::now() - Duration::hours(3), json!({"redness": 1})),
-        check_in(&p.treatment, Utc::now() - Duration::hours(2), json!({"blisters": 1})),
-    ]});
-    let r = app.post("/v1/check-ins/batch", &p.token, batch).await;
+    let batch = [
+        CheckIn::new(
+            &p.treatment,
+            Utc::now() - Duration::hours(3),
+            json!({"redness": 1}),
+        ),
+        CheckIn::new(
+            &p.treatment,
+            Utc::now() - Duration::hours(2),
+            json!({"blisters": 1}),
+        ),
+    ];
+    let r = app.check_in_batch(&p.token, &batch).await;
     let results = r.ok(200)["results"].as_array().unwrap().clone();
     assert_eq!(results[0]["check_in"]["alerts"], json!([]));
     assert_eq!(rules(&results[1]["check_in"]), ["blisters"]);
@@ -527,19 +498,12 @@ async fn two_missed_days_in_a_row_raise_one_alert_from_one_instance() {
     let (kept, kept_at) = treated(&app, &s, 1, 4).await;
     let token = &s.patients[0].token;
     for day in [0, 3] {
-        app.post(
-            "/v1/check-ins",
-            token,
-            check_in(&t, at + Duration::days(day), json!({"redness": 1})),
-        )
-        .await
-        .ok(201);
+        let check_in = CheckIn::new(&t, at + Duration::days(day), json!({"redness": 1}));
+        app.check_in(token, &check_in).await.ok(201);
     }
     for day in 0..4 {
-        let body = check_in(&kept, kept_at + Duration::days(day), json!({"redness": 0}));
-        app.post("/v1/check-ins", &s.patients[1].token, body)
-            .await
-            .ok(201);
+        let check_in = CheckIn::new(&kept, kept_at + Duration::days(day), json!({"redness": 0}));
+        app.check_in(&s.patients[1].token, &check_in).await.ok(201);
     }
     let store = aftercare::read_model::Store::new();
     let mut conn = app.db();

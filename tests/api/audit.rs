@@ -2,7 +2,6 @@ use chrono::{Duration, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use crate::helpers::*;
 
@@ -65,9 +64,9 @@ async fn reads_and_changes_of_patient_data_are_recorded_without_the_data() {
         .await;
     read.ok(200);
     let request_id = read.header("x-request-id").unwrap().to_string();
-    let check_in = json!({"id": Uuid::new_v4(), "treatment_id": p.treatment, "recorded_at": Utc::now(),
-                          "scores": {"redness": 2}, "note": "secret-note-text"});
-    let posted = app.post("/v1/check-ins", &p.token, check_in).await;
+    let check_in =
+        CheckIn::new(&p.treatment, Utc::now(), json!({"redness": 2})).note("secret-note-text");
+    let posted = app.check_in(&p.token, &check_in).await;
     let check_in_id = id_of(posted.ok(201)).to_string();
     app.get(&format!("/v1/check-ins/{check_in_id}"), &s.clinician)
         .await

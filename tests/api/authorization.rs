@@ -118,10 +118,8 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
         .await;
     let webhook = id_of(webhook.ok(201));
     let p = &a.patients[0];
-    let receipt = app
-        .post("/v1/check-ins", &p.token, json!({"id": Uuid::new_v4(), "treatment_id": p.treatment,
-                                               "recorded_at": Utc::now(), "scores": {"infection": 1}}))
-        .await;
+    let urgent = CheckIn::new(&p.treatment, Utc::now(), json!({"infection": 1}));
+    let receipt = app.check_in(&p.token, &urgent).await;
     let receipt = receipt.ok(201).clone();
     let adverse = app
         .post(&format!("/v1/treatments/{}/adverse-events", p.treatment), &a.clinician,

@@ -5,15 +5,15 @@ use uuid::Uuid;
 
 use crate::helpers::*;
 
-fn check_in(treatment: &str, recorded_at: DateTime<Utc>) -> Value {
-    json!({
-        "id": Uuid::new_v4(),
-        "treatment_id": treatment,
-        "recorded_at": recorded_at,
-        "scores": {"redness": 2, "swelling": 1, "flaking": 0, "infection": 0, "fever": 0},
-        "aftercare": {"sunscreen": true, "sun_exposure": false},
-        "note": "a little tight in the morning"
-    })
+/// A check-in with every part: five scores, aftercare answers and a note.
+fn full_check_in(treatment: &str, recorded_at: DateTime<Utc>) -> CheckIn {
+    CheckIn::new(
+        treatment,
+        recorded_at,
+        json!({"redness": 2, "swelling": 1, "flaking": 0, "infection": 0, "fever": 0}),
+    )
+    .aftercare(json!({"sunscreen": true, "sun_exposure": false}))
+    .note("a little tight in the morning")
 }
 
 fn stored_check_ins(app: &TestApp) -> i64 {
@@ -31,16 +31,13 @@ async fn a_patient_records_a_check_in_and_reads_it_back() {
     let app = spawn_app().await;
     let s = app.scenario("Lumen").await;
     let p = &s.patients[0];
-    let body = check_in(&p.treatment, Utc::now());
-    let r = app.post("/v1/check-ins", &p.token, body.clone()).await;
+    let check_in = full_check_in(&p.treatment, Utc::now());
+    let r = app.check_in(&p.token, &check_in).await;
     let location = r.header("location").unwrap().to_string();
     let stored = r.ok(201).clone();
-    assert_eq!(
-        location,
-        format!("/v1/check-ins/{}", body["id"].as_str().unwrap())
-    );
+    assert_eq!(location, format!("/v1/check-ins/{}", check_in.id));
     assert_eq!(stored["day"], 2);
-    assert_eq!(stored["scores"], body["scores"]);
+    assert_eq!(stored["scores"], check_in.scores);
     assert_eq!(stored["aftercare"]["sunscreen"], true);
     assert_eq!(stored["aftercare"]["makeup"], Value::Null);
     assert_eq!(stored["patient_id"], p.id);
@@ -48,16 +45,16 @@ async fn a_patient_records_a_check_in_and_reads_it_back() {
 
     assert_eq!(
         app.get(&location, &p.token).await.ok(200)["scores"],
-        body["scores"]
+        check_in.scores
     );
     assert_eq!(
         app.get(&location, &s.clinician).await.ok(200)["id"],
-        body["id"]
+        check_in.id.to_string()
     );
     let list = app
         .get(&format!("/v1/patients/{}/check-ins", p.id), &p.token)
         .await;
-    assert_eq!(list.ok(200)["items"][0]["id"], body["id"]);
+    assert_eq!(list.ok(200)["items"][0]["id"], check_in.id.to_string());
     assert_eq!(stored_scores(&app), 5);
 }
 
@@ -75,21 +72,10 @@ async fn the_day_is_counted_in_the_clinics_time_zone() {
         .treatment(&clinician, &patient, &protocol, performed)
         .await;
     let (token, _) = app.enroll(&clinician, &patient).await;
-    let r = app
-        .post(
-            "/v1/check-ins",
-            &token,
-            check_in(&treatment, "2026-11-19T12:00:00Z".parse().unwrap()),
-        )
-        .await;
+    let at = |time: &str| full_check_in(&treatment, time.parse().unwrap());
+    let r = app.check_in(&token, &at("2026-11-19T12:00:00Z")).await;
     assert_eq!(r.ok(201)["day"], 1);
-    let r = app
-        .post(
-            "/v1/check-ins",
-            &token,
-            check_in(&treatment, "2026-11-19T10:30:00Z".parse().unwrap()),
-        )
-        .await;
+    let r = app.check_in(&token, &at("2026-11-19T10:30:00Z")).await;
     assert_eq!(r.ok(201)["day"], 0);
 }
 
@@ -98,29 +84,30 @@ async fn sending_the_same_check_in_again_stores_nothing_new() {
     let app = spawn_app().await;
     let s = app.scenario("Lumen").await;
     let p = &s.patients[0];
-    let body = check_in(&p.treatment, Utc::now());
-    let first = app.post("/v1/check-ins", &p.token, body.clone()).await;
+    let check_in = full_check_in(&p.treatment, Utc::now());
+    let first = app.check_in(&p.token, &check_in).await;
     first.ok(201);
     // The same instant written with another offset is the same content.
-    let mut again = body.clone();
-    let at: DateTime<Utc> = body["recorded_at"].as_str().unwrap().parse().unwrap();
+    let mut again = check_in.body();
     again["recorded_at"] = json!(
-        at.with_timezone(&chrono::FixedOffset::east_opt(3600).unwrap())
+        check_in
+            .recorded_at
+            .with_timezone(&chrono::FixedOffset::east_opt(3600).unwrap())
             .to_rfc3339()
     );
     let second = app.post("/v1/check-ins", &p.token, again).await;
     assert_eq!(second.ok(200), &first.body);
     assert_eq!(stored_check_ins(&app), 1);
 
-    let mut changed = body.clone();
-    changed["scores"]["redness"] = json!(3);
-    app.post("/v1/check-ins", &p.token, changed)
-        .await
-        .problem(409);
+    let mut changed = check_in.clone();
+    changed.scores["redness"] = json!(3);
+    app.check_in(&p.token, &changed).await.problem(409);
     // The other patient can't reuse (or learn anything from) the id either.
-    let mut theirs = check_in(&s.patients[1].treatment, Utc::now());
-    theirs["id"] = body["id"].clone();
-    app.post("/v1/check-ins", &s.patients[1].token, theirs)
+    let theirs = CheckIn {
+        id: check_in.id,
+        ..full_check_in(&s.patients[1].treatment, Utc::now())
+    };
+    app.check_in(&s.patients[1].token, &theirs)
         .await
         .problem(409);
     assert_eq!(stored_check_ins(&app), 1);
@@ -131,8 +118,8 @@ async fn concurrent_duplicates_store_one_check_in() {
     let app = spawn_app().await;
     let s = app.scenario("Lumen").await;
     let p = &s.patients[0];
-    let body = check_in(&p.treatment, Utc::now());
-    let posts = (0..16).map(|_| app.post("/v1/check-ins", &p.token, body.clone()));
+    let check_in = full_check_in(&p.treatment, Utc::now());
+    let posts = (0..16).map(|_| app.check_in(&p.token, &check_in));
     let answers = futures_util::future::join_all(posts).await;
     let created = answers.iter().filter(|r| r.status == 201).count();
     let replayed = answers.iter().filter(|r| r.status == 200).count();
@@ -151,9 +138,11 @@ async fn scores_outside_their_range_or_the_catalogue_are_refused() {
     let app = spawn_app().await;
     let s = app.scenario("Lumen").await;
     let p = &s.patients[0];
-    let mut body = check_in(&p.treatment, Utc::now());
-    body["scores"] = json!({"redness": 5, "fever": 2, "glow": 1, "pain": -1});
-    let r = app.post("/v1/check-ins", &p.token, body).await;
+    let out_of_range = CheckIn {
+        scores: json!({"redness": 5, "fever": 2, "glow": 1, "pain": -1}),
+        ..full_check_in(&p.treatment, Utc::now())
+    };
+    let r = app.check_in(&p.token, &out_of_range).await;
     r.problem(422);
     let mut fields = r.error_fields();
     fields.sort();
@@ -167,16 +156,19 @@ async fn scores_outside_their_range_or_the_catalogue_are_refused() {
         ]
     );
 
-    let mut body = check_in(&p.treatment, Utc::now());
+    // A score of the wrong type, and a field the check-in doesn't have, are sent as raw JSON.
+    let mut body = full_check_in(&p.treatment, Utc::now()).body();
     body["scores"] = json!({"redness": 1.5});
     assert_eq!(
         app.post("/v1/check-ins", &p.token, body).await.problem(422)["errors"][0]["field"],
         "scores.redness"
     );
-    let mut body = check_in(&p.treatment, Utc::now());
-    body["scores"] = json!({});
-    app.post("/v1/check-ins", &p.token, body).await.problem(422);
-    let mut body = check_in(&p.treatment, Utc::now());
+    let no_scores = CheckIn {
+        scores: json!({}),
+        ..full_check_in(&p.treatment, Utc::now())
+    };
+    app.check_in(&p.token, &no_scores).await.problem(422);
+    let mut body = full_check_in(&p.treatment, Utc::now()).body();
     body["mood"] = json!("great");
     app.post("/v1/check-ins", &p.token, body).await.problem(422);
     assert_eq!(stored_check_ins(&app), 0);
@@ -189,22 +181,19 @@ async fn recorded_at_must_fall_between_the_treatment_and_now() {
     let p = &s.patients[0];
     let before = s.performed_at - Duration::seconds(1);
     let r = app
-        .post("/v1/check-ins", &p.token, check_in(&p.treatment, before))
+        .check_in(&p.token, &full_check_in(&p.treatment, before))
         .await;
     assert_eq!(r.problem(422)["errors"][0]["field"], "recorded_at");
     let ahead = Utc::now() + Duration::minutes(6);
-    app.post("/v1/check-ins", &p.token, check_in(&p.treatment, ahead))
+    app.check_in(&p.token, &full_check_in(&p.treatment, ahead))
         .await
         .problem(422);
     let slightly_ahead = Utc::now() + Duration::minutes(4);
-    app.post(
-        "/v1/check-ins",
-        &p.token,
-        check_in(&p.treatment, slightly_ahead),
-    )
-    .await
-    .ok(201);
-    let mut no_offset = check_in(&p.treatment, Utc::now());
+    app.check_in(&p.token, &full_check_in(&p.treatment, slightly_ahead))
+        .await
+        .ok(201);
+    // A time without its offset is no time the check-in can hold: raw JSON.
+    let mut no_offset = full_check_in(&p.treatment, Utc::now()).body();
     no_offset["recorded_at"] = json!("2026-11-21T08:30:00");
     app.post("/v1/check-ins", &p.token, no_offset)
         .await
@@ -223,25 +212,16 @@ async fn patients_check_in_only_on_their_own_treatments() {
         &Uuid::new_v4().to_string(),
     ] {
         let r = app
-            .post("/v1/check-ins", &p.token, check_in(treatment, Utc::now()))
+            .check_in(&p.token, &full_check_in(treatment, Utc::now()))
             .await;
         assert_eq!(r.problem(422)["errors"][0]["field"], "treatment_id");
     }
     // Staff don't check in.
-    app.post(
-        "/v1/check-ins",
-        &s.clinician,
-        check_in(&p.treatment, Utc::now()),
-    )
-    .await
-    .problem(403);
-    app.post(
-        "/v1/check-ins",
-        &s.clinic.admin,
-        check_in(&p.treatment, Utc::now()),
-    )
-    .await
-    .problem(403);
+    for staff in [&s.clinician, &s.clinic.admin] {
+        app.check_in(staff, &full_check_in(&p.treatment, Utc::now()))
+            .await
+            .problem(403);
+    }
 }
 
 #[tokio::test]
@@ -250,11 +230,9 @@ async fn check_ins_are_seen_only_by_their_patient_and_clinic() {
     let s = app.scenario("Lumen").await;
     let other = app.scenario("Other").await;
     let p = &s.patients[0];
-    let body = check_in(&p.treatment, Utc::now());
-    app.post("/v1/check-ins", &p.token, body.clone())
-        .await
-        .ok(201);
-    let one = format!("/v1/check-ins/{}", body["id"].as_str().unwrap());
+    let check_in = full_check_in(&p.treatment, Utc::now());
+    app.check_in(&p.token, &check_in).await.ok(201);
+    let one = format!("/v1/check-ins/{}", check_in.id);
     let list = format!("/v1/patients/{}/check-ins", p.id);
     app.get(&one, &s.patients[1].token).await.problem(404);
     app.get(&list, &s.patients[1].token).await.problem(404);
@@ -278,9 +256,9 @@ async fn check_ins_list_newest_first_page_by_page() {
     let p = &s.patients[0];
     let mut ids = vec![];
     for hours in [40, 30, 20, 10, 1] {
-        let body = check_in(&p.treatment, Utc::now() - Duration::hours(hours));
-        ids.push(body["id"].as_str().unwrap().to_string());
-        app.post("/v1/check-ins", &p.token, body).await.ok(201);
+        let check_in = full_check_in(&p.treatment, Utc::now() - Duration::hours(hours));
+        ids.push(check_in.id.to_string());
+        app.check_in(&p.token, &check_in).await.ok(201);
     }
     ids.reverse();
     let mut seen = vec![];
@@ -321,14 +299,15 @@ async fn a_batch_stores_the_valid_items_and_reports_the_rest() {
     let app = spawn_app().await;
     let s = app.scenario("Lumen").await;
     let p = &s.patients[0];
-    let good = check_in(&p.treatment, Utc::now() - Duration::hours(5));
-    let good2 = check_in(&p.treatment, Utc::now() - Duration::hours(1));
-    let mut bad_score = check_in(&p.treatment, Utc::now());
-    bad_score["scores"]["redness"] = json!(9);
-    let mut bad_shape = check_in(&p.treatment, Utc::now());
+    let good = full_check_in(&p.treatment, Utc::now() - Duration::hours(5));
+    let good2 = full_check_in(&p.treatment, Utc::now() - Duration::hours(1));
+    let mut bad_score = full_check_in(&p.treatment, Utc::now());
+    bad_score.scores["redness"] = json!(9);
+    // An item with a field the check-in doesn't have: the batch is raw JSON.
+    let mut bad_shape = full_check_in(&p.treatment, Utc::now()).body();
     bad_shape["unknown"] = json!(true);
-    let foreign = check_in(&s.patients[1].treatment, Utc::now());
-    let batch = json!({"check_ins": [good, bad_score, good2, bad_shape, foreign]});
+    let foreign = full_check_in(&s.patients[1].treatment, Utc::now());
+    let batch = json!({"check_ins": [good.body(), bad_score.body(), good2.body(), bad_shape, foreign.body()]});
 
     let r = app
         .post("/v1/check-ins/batch", &p.token, batch.clone())
@@ -364,30 +343,18 @@ async fn a_batch_holds_one_to_a_hundred_items() {
     let app = spawn_app().await;
     let s = app.scenario("Lumen").await;
     let p = &s.patients[0];
-    let items: Vec<Value> = (0..101)
-        .map(|_| check_in(&p.treatment, Utc::now()))
+    let items: Vec<CheckIn> = (0..101)
+        .map(|_| full_check_in(&p.treatment, Utc::now()))
         .collect();
-    app.post("/v1/check-ins/batch", &p.token, json!({"check_ins": items}))
-        .await
-        .problem(422);
-    app.post("/v1/check-ins/batch", &p.token, json!({"check_ins": []}))
-        .await
-        .problem(422);
-    let items: Vec<Value> = (0..100)
-        .map(|_| check_in(&p.treatment, Utc::now()))
+    app.check_in_batch(&p.token, &items).await.problem(422);
+    app.check_in_batch(&p.token, &[]).await.problem(422);
+    let items: Vec<CheckIn> = (0..100)
+        .map(|_| full_check_in(&p.treatment, Utc::now()))
         .collect();
-    let r = app
-        .post("/v1/check-ins/batch", &p.token, json!({"check_ins": items}))
-        .await;
+    let r = app.check_in_batch(&p.token, &items).await;
     assert_eq!(r.ok(200)["results"].as_array().unwrap().len(), 100);
     assert_eq!(stored_check_ins(&app), 100);
-    app.post(
-        "/v1/check-ins/batch",
-        &s.clinician,
-        json!({"check_ins": []}),
-    )
-    .await
-    .problem(403);
+    app.check_in_batch(&s.clinician, &[]).await.problem(403);
 }
 
 #[tokio::test]
@@ -399,12 +366,15 @@ async fn a_clinics_own_symptom_can_be_scored() {
     app.post("/v1/symptoms", &s.clinic.admin, item)
         .await
         .ok(201);
-    let mut body = check_in(&p.treatment, Utc::now());
-    body["scores"] = json!({"tightness": 1});
-    app.post("/v1/check-ins", &p.token, body.clone())
-        .await
-        .ok(201);
-    body["id"] = json!(Uuid::new_v4());
-    body["scores"] = json!({"tightness": 2});
-    app.post("/v1/check-ins", &p.token, body).await.problem(422);
+    let tight = CheckIn {
+        scores: json!({"tightness": 1}),
+        ..full_check_in(&p.treatment, Utc::now())
+    };
+    app.check_in(&p.token, &tight).await.ok(201);
+    let too_tight = CheckIn {
+        id: Uuid::new_v4(),
+        scores: json!({"tightness": 2}),
+        ..tight
+    };
+    app.check_in(&p.token, &too_tight).await.problem(422);
 }

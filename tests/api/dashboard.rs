@@ -162,22 +162,17 @@ async fn seed(app: &TestApp) -> Seed {
             .treatment(&clinician, &patient, protocol, performed_at)
             .await;
         let (token, _) = app.enroll(&clinician, &patient).await;
-        let check_ins: Vec<Value> = days
+        let check_ins: Vec<CheckIn> = days
             .into_iter()
             .enumerate()
             .map(|(day, scores)| {
-                json!({"id": Uuid::new_v4(), "treatment_id": treatment, "scores": scores,
-                       "recorded_at": performed_at + chrono::Duration::days(day as i64)
-                           + chrono::Duration::minutes(30)})
+                let at = performed_at
+                    + chrono::Duration::days(day as i64)
+                    + chrono::Duration::minutes(30);
+                CheckIn::new(&treatment, at, scores)
             })
             .collect();
-        let r = app
-            .post(
-                "/v1/check-ins/batch",
-                &token,
-                json!({"check_ins": check_ins}),
-            )
-            .await;
+        let r = app.check_in_batch(&token, &check_ins).await;
         for result in r.ok(200)["results"].as_array().unwrap() {
             assert_eq!(result["status"], 201, "{result}");
         }

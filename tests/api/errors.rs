@@ -197,11 +197,10 @@ async fn bodies_over_the_limit_are_413() {
     r.problem(413);
     // A batch may be up to 1 MiB: 70 KiB is fine there (and refused for its content, not its size)...
     let note = "n".repeat(70 * 1024);
-    let batch = json!({"check_ins": [{"id": uuid::Uuid::new_v4(), "treatment_id": s.patients[0].treatment,
-        "recorded_at": chrono::Utc::now(), "scores": {"redness": 1}, "note": note}]});
-    let r = app
-        .post("/v1/check-ins/batch", &s.patients[0].token, batch)
-        .await;
+    let p = &s.patients[0];
+    let long_note =
+        CheckIn::new(&p.treatment, chrono::Utc::now(), json!({"redness": 1})).note(&note);
+    let r = app.check_in_batch(&p.token, &[long_note]).await;
     assert_eq!(r.ok(200)["results"][0]["status"], 422);
     // ...but not over 1 MiB.
     let huge = json!({"check_ins": ["x".repeat(1100 * 1024)]})

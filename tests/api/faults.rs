@@ -110,10 +110,11 @@ async fn check_ins_acknowledged_while_the_database_restarts_are_stored_once() {
             }));
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let id = Uuid::new_v4();
-        let body = json!({"id": id, "treatment_id": p.treatment,
-                          "recorded_at": s.performed_at + chrono::Duration::minutes(i),
-                          "scores": {"redness": 1, "swelling": 1}});
+        let check_in = CheckIn::new(
+            &p.treatment,
+            s.performed_at + chrono::Duration::minutes(i),
+            json!({"redness": 1, "swelling": 1}),
+        );
         // The app's retry: the same check-in again until it is acknowledged.
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -122,7 +123,7 @@ async fn check_ins_acknowledged_while_the_database_restarts_are_stored_once() {
                 .client
                 .post(format!("{}/v1/check-ins", app.base))
                 .bearer_auth(&p.token)
-                .json(&body)
+                .json(&check_in)
                 .send()
                 .await;
             let Ok(res) = sent else {
@@ -134,7 +135,7 @@ async fn check_ins_acknowledged_while_the_database_restarts_are_stored_once() {
             let text = res.text().await.unwrap_or_default();
             match status {
                 200 | 201 => {
-                    acked.insert(id, status);
+                    acked.insert(check_in.id, status);
                     break;
                 }
                 503 => {

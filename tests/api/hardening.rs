@@ -229,9 +229,8 @@ async fn metrics_count_requests_by_route_and_check_ins() {
     let app = spawn_app().await;
     let s = app.scenario("Lumen").await;
     let p = &s.patients[0];
-    let check_in = json!({"id": uuid::Uuid::new_v4(), "treatment_id": p.treatment, "recorded_at": chrono::Utc::now(),
-                          "scores": {"infection": 1}});
-    app.post("/v1/check-ins", &p.token, check_in).await.ok(201);
+    let check_in = CheckIn::new(&p.treatment, chrono::Utc::now(), json!({"infection": 1}));
+    app.check_in(&p.token, &check_in).await.ok(201);
     let text = app
         .client
         .get(format!("{}/metrics", app.base))

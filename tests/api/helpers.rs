@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use reqwest::header::HeaderMap;
+use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -266,6 +267,18 @@ impl TestApp {
             .await
     }
 
+    /// Posts the check-in with this (patient's) token.
+    pub async fn check_in(&self, token: &str, check_in: &CheckIn) -> Resp {
+        self.post("/v1/check-ins", token, check_in.body()).await
+    }
+
+    /// Posts the check-ins as one batch, as a phone that was offline sends them.
+    pub async fn check_in_batch(&self, token: &str, check_ins: &[CheckIn]) -> Resp {
+        let items: Vec<Value> = check_ins.iter().map(CheckIn::body).collect();
+        self.post("/v1/check-ins/batch", token, json!({"check_ins": items}))
+            .await
+    }
+
     pub fn db(&self) -> PgConnection {
         PgConnection::establish(&self.db_url).expect("connect to the test database")
     }
@@ -439,4 +452,52 @@ pub struct Scenario {
     pub protocol: String,
     pub patients: Vec<Patient>,
     pub performed_at: DateTime<Utc>,
+}
+
+/// A check-in as the patient's phone sends it: a fresh id, the treatment, when it was recorded,
+/// and the scores (a symptom's code to its rating); answers about aftercare and a note if wanted.
+/// It checks nothing, so scores and times the app must refuse are written here too; a body of the
+/// wrong shape (an unknown field, a wrong type, a time without its offset) is raw JSON instead.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckIn {
+    pub id: Uuid,
+    pub treatment_id: String,
+    pub recorded_at: DateTime<Utc>,
+    pub scores: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aftercare: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl CheckIn {
+    pub fn new(treatment: &str, recorded_at: DateTime<Utc>, scores: Value) -> CheckIn {
+        CheckIn {
+            id: Uuid::new_v4(),
+            treatment_id: treatment.to_string(),
+            recorded_at,
+            scores,
+            aftercare: None,
+            note: None,
+        }
+    }
+
+    pub fn aftercare(self, aftercare: Value) -> CheckIn {
+        CheckIn {
+            aftercare: Some(aftercare),
+            ..self
+        }
+    }
+
+    pub fn note(self, note: &str) -> CheckIn {
+        CheckIn {
+            note: Some(note.to_string()),
+            ..self
+        }
+    }
+
+    /// The JSON body, for a test that changes it into one of the wrong shape or sends it itself.
+    pub fn body(&self) -> Value {
+        serde_json::to_value(self).expect("a check-in as JSON")
+    }
 }

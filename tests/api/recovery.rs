@@ -143,15 +143,9 @@ impl Raw {
     }
 }
 
-fn check_in(
-    treatment: &str,
-    performed_at: DateTime<Utc>,
-    day: i64,
-    minutes: i64,
-    scores: Value,
-) -> Value {
-    json!({"id": Uuid::new_v4(), "treatment_id": treatment,
-           "recorded_at": performed_at + Duration::days(day) + Duration::minutes(minutes), "scores": scores})
+/// When a check-in `minutes` into day `day` of a treatment performed at `performed_at` is recorded.
+fn on_day(performed_at: DateTime<Utc>, day: i64, minutes: i64) -> DateTime<Utc> {
+    performed_at + Duration::days(day) + Duration::minutes(minutes)
 }
 
 struct Cohorts {
@@ -211,7 +205,7 @@ async fn cohorts(app: &TestApp, n: usize) -> Cohorts {
 
 /// Random recoveries: symptoms fading over the days, some relapsing, some never reported, with
 /// several check-ins on some days.
-fn random_check_ins(rng: &mut StdRng, c: &Cohorts) -> Vec<(usize, Value)> {
+fn random_check_ins(rng: &mut StdRng, c: &Cohorts) -> Vec<(usize, CheckIn)> {
     let mut posts = vec![];
     for (i, (treatment, _, _)) in c.treatments.iter().enumerate() {
         let start: Vec<u8> = CODES.iter().map(|_| rng.random_range(0..=4)).collect();
@@ -232,42 +226,30 @@ fn random_check_ins(rng: &mut StdRng, c: &Cohorts) -> Vec<(usize, Value)> {
                 if scores.is_empty() {
                     continue;
                 }
-                posts.push((
-                    i,
-                    check_in(
-                        treatment,
-                        c.performed_at,
-                        day,
-                        rng.random_range(0..1200),
-                        json!(scores),
-                    ),
-                ));
+                let at = on_day(c.performed_at, day, rng.random_range(0..1200));
+                posts.push((i, CheckIn::new(treatment, at, json!(scores))));
             }
         }
     }
     posts
 }
 
-async fn post_all(app: &TestApp, c: &Cohorts, posts: &[(usize, Value)]) {
+async fn post_all(app: &TestApp, c: &Cohorts, posts: &[(usize, CheckIn)]) {
     // Half one at a time, half in batches per patient.
-    for (n, (i, body)) in posts.iter().enumerate() {
+    for (n, (i, check_in)) in posts.iter().enumerate() {
         if n % 2 == 0 {
-            app.post("/v1/check-ins", &c.treatments[*i].2, body.clone())
-                .await
-                .ok(201);
+            app.check_in(&c.treatments[*i].2, check_in).await.ok(201);
         }
     }
     for (i, (_, _, token)) in c.treatments.iter().enumerate() {
-        let mine: Vec<Value> = posts
+        let mine: Vec<CheckIn> = posts
             .iter()
             .enumerate()
             .filter(|(n, (p, _))| n % 2 == 1 && *p == i)
             .map(|(_, (_, b))| b.clone())
             .collect();
         for chunk in mine.chunks(100) {
-            let r = app
-                .post("/v1/check-ins/batch", token, json!({"check_ins": chunk}))
-                .await;
+            let r = app.check_in_batch(token, chunk).await;
             assert!(
                 r.ok(200)["results"]
                     .as_array()
@@ -294,18 +276,11 @@ async fn the_views_equal_a_computation_from_the_raw_check_ins() {
     let base = |p: &str| format!("/v1/protocols/{p}/recovery");
     let mut rounds = vec![&posts[..half], &posts[half..]];
     // A last round that only worsens days already reported: the day's worst score must rise.
-    let worse: Vec<(usize, Value)> = (0..c.treatments.len())
+    let worse: Vec<(usize, CheckIn)> = (0..c.treatments.len())
         .map(|i| {
-            (
-                i,
-                check_in(
-                    &c.treatments[i].0,
-                    c.performed_at,
-                    3,
-                    1300,
-                    json!({"redness": 4, "pain": 3}),
-                ),
-            )
+            let at = on_day(c.performed_at, 3, 1300);
+            let scores = json!({"redness": 4, "pain": 3});
+            (i, CheckIn::new(&c.treatments[i].0, at, scores))
         })
         .collect();
     rounds.push(&worse);
@@ -439,15 +414,10 @@ async fn a_small_cohort_reads_as_worked_out_by_hand() {
     let app = spawn_app().await;
     let c = cohorts(&app, 4).await; // treatments 0-3 all on protocol A (every fifth is B)
     let redness = |t: usize, day: i64, score: u8| {
+        let at = on_day(c.performed_at, day, 60);
         (
             t,
-            check_in(
-                &c.treatments[t].0,
-                c.performed_at,
-                day,
-                60,
-                json!({"redness": score}),
-            ),
+            CheckIn::new(&c.treatments[t].0, at, json!({"redness": score})),
         )
     };
     // Redness by day:   t0: 2 1 0      -> resolved on day 2
@@ -468,16 +438,12 @@ async fn a_small_cohort_reads_as_worked_out_by_hand() {
         redness(3, 0, 1),
     ];
     post_all(&app, &c, &posts).await;
-    let late = check_in(
+    let late = CheckIn::new(
         &c.treatments[3].0,
-        c.performed_at,
-        0,
-        600,
+        on_day(c.performed_at, 0, 600),
         json!({"redness": 3}),
     );
-    app.post("/v1/check-ins", &c.treatments[3].2, late)
-        .await
-        .ok(201);
+    app.check_in(&c.treatments[3].2, &late).await.ok(201);
 
     let view = app
         .get(
@@ -545,21 +511,13 @@ async fn a_small_cohort_reads_as_worked_out_by_hand() {
 async fn protocols_compare_side_by_side() {
     let app = spawn_app().await;
     let c = cohorts(&app, 5).await; // four on A, one on B
-    let posts: Vec<(usize, Value)> = (0..5)
+    let posts: Vec<(usize, CheckIn)> = (0..5)
         .flat_map(|t| {
             let tr = c.treatments[t].0.clone();
             let at = c.performed_at;
             (0..=7).map(move |d| {
-                (
-                    t,
-                    check_in(
-                        &tr,
-                        at,
-                        d,
-                        30,
-                        json!({"redness": (3 - d).max(0), "fever": 0}),
-                    ),
-                )
+                let scores = json!({"redness": (3 - d).max(0), "fever": 0});
+                (t, CheckIn::new(&tr, on_day(at, d, 30), scores))
             })
         })
         .collect();
@@ -637,10 +595,9 @@ async fn recovery_views_keep_to_their_clinic_and_patient() {
         .await
         .problem(403);
     // Another clinic's check-ins don't show in this clinic's views.
-    let body = json!({"id": Uuid::new_v4(), "treatment_id": other.patients[0].treatment, "recorded_at": Utc::now(), "scores": {"redness": 4}});
-    app.post("/v1/check-ins", &other.patients[0].token, body)
-        .await
-        .ok(201);
+    let theirs = &other.patients[0];
+    let check_in = CheckIn::new(&theirs.treatment, Utc::now(), json!({"redness": 4}));
+    app.check_in(&theirs.token, &check_in).await.ok(201);
     let view = app.get(&protocol, &s.clinician).await;
     assert_eq!(view.ok(200)["symptoms"][0]["resolution"]["affected"], 0);
     assert_eq!(
@@ -654,11 +611,12 @@ async fn the_dashboard_shows_the_clinic_today() {
     let app = spawn_app().await;
     let s = app.scenario("Lumen").await; // two treatments performed two days ago
     let p = &s.patients[0];
-    let body = json!({"id": Uuid::new_v4(), "treatment_id": p.treatment, "recorded_at": Utc::now(), "scores": {"redness": 1}});
-    app.post("/v1/check-ins", &p.token, body).await.ok(201);
+    let today = CheckIn::new(&p.treatment, Utc::now(), json!({"redness": 1}));
+    app.check_in(&p.token, &today).await.ok(201);
     // Yesterday's answers, sent today by a phone that was offline, count for yesterday.
-    let body = json!({"id": Uuid::new_v4(), "treatment_id": p.treatment, "recorded_at": Utc::now() - Duration::days(1), "scores": {"redness": 2}});
-    app.post("/v1/check-ins", &p.token, body).await.ok(201);
+    let yesterday = Utc::now() - Duration::days(1);
+    let yesterday = CheckIn::new(&p.treatment, yesterday, json!({"redness": 2}));
+    app.check_in(&p.token, &yesterday).await.ok(201);
     let d = app.get("/v1/dashboard", &s.clinician).await;
     let d = d.ok(200);
     assert_eq!(d["active_treatments"], 2);

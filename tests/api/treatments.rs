@@ -120,8 +120,8 @@ async fn the_schedule_marks_done_missed_and_coming_days() {
     let s = app.scenario("Lumen").await;
     let p = &s.patients[0];
     // The treatment was two days ago: check in today only (day 2).
-    let body = json!({"id": uuid::Uuid::new_v4(), "treatment_id": p.treatment, "recorded_at": Utc::now(), "scores": {"redness": 1}});
-    app.post("/v1/check-ins", &p.token, body).await.ok(201);
+    let today = CheckIn::new(&p.treatment, Utc::now(), json!({"redness": 1}));
+    app.check_in(&p.token, &today).await.ok(201);
     let r = app
         .get(
             &format!("/v1/treatments/{}/schedule", p.treatment),

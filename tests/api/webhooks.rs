@@ -270,9 +270,9 @@ async fn all_delivered(app: &TestApp, admin: &str, webhook: &str, n: usize) -> V
     .await
 }
 
-fn check_in(treatment: &str, scores: Value) -> Value {
-    json!({"id": Uuid::new_v4(), "treatment_id": treatment, "recorded_at": Utc::now(), "scores": scores,
-           "note": "private words of the patient"})
+/// A check-in of the patient's now, with words of their own that must not leave the clinic.
+fn private_check_in(p: &Patient, scores: Value) -> CheckIn {
+    CheckIn::new(&p.treatment, Utc::now(), scores).note("private words of the patient")
 }
 
 #[tokio::test]
@@ -418,11 +418,7 @@ async fn a_check_in_that_raises_an_urgent_alert_is_delivered_signed() {
 
     let p = &s.patients[0];
     let r = app
-        .post(
-            "/v1/check-ins",
-            &p.token,
-            check_in(&p.treatment, json!({"infection": 1})),
-        )
+        .check_in(&p.token, &private_check_in(p, json!({"infection": 1})))
         .await;
     let receipt = r.ok(201).clone();
     let alert_id = receipt["alerts"][0]["id"].as_str().unwrap().to_string();
@@ -508,7 +504,7 @@ async fn each_event_reaches_the_webhooks_that_want_it() {
     )
     .await;
     let p = &s.patients[0];
-    let post = |scores: Value| app.post("/v1/check-ins", &p.token, check_in(&p.treatment, scores));
+    let post = async |scores: Value| app.check_in(&p.token, &private_check_in(p, scores)).await;
     let alert = post(json!({"fever": 1})).await.ok(201)["alerts"][0]["id"].clone();
     // Evidence for the alert already open raises nothing new.
     let again = post(json!({"fever": 1})).await;
@@ -597,13 +593,9 @@ async fn a_failing_receiver_is_retried_until_it_answers() {
     let (hook, secret) = register(&app, admin, &receiver.url(), &["check_in.created"]).await;
     receiver.fail_next(3);
     let p = &s.patients[0];
-    app.post(
-        "/v1/check-ins",
-        &p.token,
-        check_in(&p.treatment, json!({"redness": 1})),
-    )
-    .await
-    .ok(201);
+    app.check_in(&p.token, &private_check_in(p, json!({"redness": 1})))
+        .await
+        .ok(201);
 
     let items = all_delivered(&app, admin, &hook, 1).await;
     let statuses: Vec<&Value> = items[0]["attempts"]
@@ -650,9 +642,7 @@ async fn nothing_is_lost_while_the_receiver_is_down() {
             json!({"blisters": 1}),
             json!({"blisters": 1}),
         ] {
-            let r = app
-                .post("/v1/check-ins", &p.token, check_in(&p.treatment, scores))
-                .await;
+            let r = app.check_in(&p.token, &private_check_in(p, scores)).await;
             check_ins += 1;
             for a in r.ok(201)["alerts"].as_array().unwrap() {
                 alerts.insert(a["id"].as_str().unwrap().to_string());
@@ -699,13 +689,9 @@ async fn a_failed_delivery_is_redelivered_with_the_same_event_id() {
     let (hook, _) = register(&app, admin, &receiver.url(), &["check_in.created"]).await;
     receiver.down().await;
     let p = &s.patients[0];
-    app.post(
-        "/v1/check-ins",
-        &p.token,
-        check_in(&p.treatment, json!({"redness": 1})),
-    )
-    .await
-    .ok(201);
+    app.check_in(&p.token, &private_check_in(p, json!({"redness": 1})))
+        .await
+        .ok(201);
     let first = eventually("a failed attempt", || async {
         let items = deliveries(&app, admin, &hook).await;
         items
@@ -774,13 +760,9 @@ async fn a_failed_delivery_is_redelivered_with_the_same_event_id() {
     .await
     .ok(200);
     app.post(&redeliver, admin, json!(null)).await.problem(409);
-    app.post(
-        "/v1/check-ins",
-        &p.token,
-        check_in(&p.treatment, json!({"redness": 0})),
-    )
-    .await
-    .ok(201);
+    app.check_in(&p.token, &private_check_in(p, json!({"redness": 0})))
+        .await
+        .ok(201);
     assert_eq!(deliveries(&app, admin, &hook).await.len(), 1);
 }
 
@@ -793,13 +775,9 @@ async fn a_receiver_that_hangs_never_holds_up_a_check_in() {
     let (hook, _) = register(&app, admin, &receiver.url(), &["check_in.created"]).await;
     receiver.hang(true);
     let p = &s.patients[0];
-    app.post(
-        "/v1/check-ins",
-        &p.token,
-        check_in(&p.treatment, json!({"redness": 2})),
-    )
-    .await
-    .ok(201);
+    app.check_in(&p.token, &private_check_in(p, json!({"redness": 2})))
+        .await
+        .ok(201);
     eventually("the receiver to hold a delivery", || async {
         (receiver.holding() > 0).then_some(())
     })
@@ -807,11 +785,7 @@ async fn a_receiver_that_hangs_never_holds_up_a_check_in() {
     // While the receiver holds a delivery open, check-ins are answered as ever.
     for n in 0..3 {
         let r = app
-            .post(
-                "/v1/check-ins",
-                &p.token,
-                check_in(&p.treatment, json!({"redness": n})),
-            )
+            .check_in(&p.token, &private_check_in(p, json!({"redness": n})))
             .await;
         r.ok(201);
     }
