@@ -1,6 +1,7 @@
 //! The HTTP API: every route is registered in [`routes`], and the OpenAPI document is collected from
 //! the same registration, so the two can't disagree.
 
+pub mod adverse_events;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
@@ -71,10 +72,10 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(alerts::get)
         .service(alerts::acknowledge)
         .service(alerts::resolve)
-        .service(outcomes::create_adverse_event)
-        .service(outcomes::list_adverse_events)
-        .service(outcomes::get_adverse_event)
-        .service(outcomes::update_adverse_event)
+        .service(adverse_events::create_adverse_event)
+        .service(adverse_events::list_adverse_events)
+        .service(adverse_events::get_adverse_event)
+        .service(adverse_events::update_adverse_event)
         .service(outcomes::create_outcome)
         .service(outcomes::list_outcomes)
         .service(outcomes::get_outcome)

@@ -303,3 +303,14 @@ pub async fn get_schedule(
         days: schedule(treatment.performed_at, tz, &due, &done, Utc::now()),
     }))
 }
+
+/// The treatment's date and today, in the clinic's time zone.
+pub(super) fn dates(
+    conn: &mut diesel::PgConnection,
+    caller: Caller,
+    t: &db::treatments::Treatment,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate), ApiError> {
+    let tz = db::clinics::get(conn, caller.tenant)?.tz()?;
+    use crate::domain::schedule::local_date;
+    Ok((local_date(t.performed_at, tz), local_date(Utc::now(), tz)))
+}
