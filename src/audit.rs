@@ -4,93 +4,17 @@
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, header};
+use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
 use chrono::Utc;
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::db::audit::{Event, Lookup};
+use crate::db::audit::Event;
 use crate::db::{self, Pool};
-use crate::domain::audit::Action;
+use crate::domain::audit::Id;
 use crate::http::RequestId;
-
-/// Where an audited request's resource id comes from.
-#[derive(Debug, Clone, Copy)]
-enum Id {
-    /// A path parameter.
-    Path(&'static str),
-    /// The `Location` of what the request created.
-    Created,
-    None,
-}
-
-/// A route that reads or changes patient data, and how to tell which patient.
-struct Route {
-    method: Method,
-    pattern: &'static str,
-    action: Action,
-    resource_type: &'static str,
-    resource_id: Id,
-    /// The patient is found by looking this id up in this table (or is the caller, for a patient).
-    patient_of: Option<(Lookup, Id)>,
-}
-
-const fn route(
-    method: Method,
-    pattern: &'static str,
-    action: Action,
-    resource_type: &'static str,
-    resource_id: Id,
-    patient_of: Option<(Lookup, Id)>,
-) -> Route {
-    Route {
-        method,
-        pattern,
-        action,
-        resource_type,
-        resource_id,
-        patient_of,
-    }
-}
-
-const ID: Id = Id::Path("id");
-
-/// Every route that touches patient data. A test checks that no such route is missing.
-#[rustfmt::skip]
-static TRAIL: [Route; 27] = {
-    use Lookup::*;
-    [
-        route(Method::GET, "/v1/patients", Action::List, "patient", Id::None, None),
-        route(Method::POST, "/v1/patients", Action::Create, "patient", Id::Created, Some((Patient, Id::Created))),
-        route(Method::GET, "/v1/patients/{id}", Action::Read, "patient", ID, Some((Patient, ID))),
-        route(Method::PATCH, "/v1/patients/{id}", Action::Update, "patient", ID, Some((Patient, ID))),
-        route(Method::POST, "/v1/patients/{id}/enrollment-codes", Action::Create, "enrollment_code", Id::Created, Some((Patient, ID))),
-        route(Method::GET, "/v1/patients/{id}/enrollment-codes/{code_id}", Action::Read, "enrollment_code", Id::Path("code_id"), Some((Patient, ID))),
-        route(Method::POST, "/v1/patients/{id}/treatments", Action::Create, "treatment", Id::Created, Some((Patient, ID))),
-        route(Method::GET, "/v1/patients/{id}/treatments", Action::List, "treatment", Id::None, Some((Patient, ID))),
-        route(Method::GET, "/v1/patients/{id}/check-ins", Action::List, "check_in", Id::None, Some((Patient, ID))),
-        route(Method::GET, "/v1/patients/{id}/recovery", Action::Read, "recovery", ID, Some((Patient, ID))),
-        route(Method::GET, "/v1/treatments/{id}", Action::Read, "treatment", ID, Some((Treatment, ID))),
-        route(Method::GET, "/v1/treatments/{id}/schedule", Action::Read, "schedule", ID, Some((Treatment, ID))),
-        route(Method::POST, "/v1/treatments/{id}/adverse-events", Action::Create, "adverse_event", Id::Created, Some((Treatment, ID))),
-        route(Method::GET, "/v1/treatments/{id}/adverse-events", Action::List, "adverse_event", Id::None, Some((Treatment, ID))),
-        route(Method::GET, "/v1/treatments/{id}/adverse-events/{event_id}", Action::Read, "adverse_event", Id::Path("event_id"), Some((Treatment, ID))),
-        route(Method::PATCH, "/v1/treatments/{id}/adverse-events/{event_id}", Action::Update, "adverse_event", Id::Path("event_id"), Some((Treatment, ID))),
-        route(Method::POST, "/v1/treatments/{id}/outcomes", Action::Create, "outcome", Id::Created, Some((Treatment, ID))),
-        route(Method::GET, "/v1/treatments/{id}/outcomes", Action::List, "outcome", Id::None, Some((Treatment, ID))),
-        route(Method::GET, "/v1/treatments/{id}/outcomes/{outcome_id}", Action::Read, "outcome", Id::Path("outcome_id"), Some((Treatment, ID))),
-        route(Method::POST, "/v1/check-ins", Action::Create, "check_in", Id::Created, Some((CheckIn, Id::Created))),
-        route(Method::POST, "/v1/check-ins/batch", Action::Create, "check_in", Id::None, None),
-        route(Method::GET, "/v1/check-ins/{id}", Action::Read, "check_in", ID, Some((CheckIn, ID))),
-        route(Method::GET, "/v1/alerts", Action::List, "alert", Id::None, None),
-        route(Method::GET, "/v1/alerts/{id}", Action::Read, "alert", ID, Some((Alert, ID))),
-        route(Method::POST, "/v1/alerts/{id}/acknowledge", Action::Acknowledge, "alert", ID, Some((Alert, ID))),
-        route(Method::POST, "/v1/alerts/{id}/resolve", Action::Resolve, "alert", ID, Some((Alert, ID))),
-        route(Method::GET, "/v1/dashboard", Action::Read, "dashboard", Id::None, None),
-    ]
-};
 
 /// Records the request if its route is in the trail and its caller is known. The response waits
 /// for the record: a request whose record can't be written is answered with that error instead,
@@ -119,9 +43,10 @@ fn event_of(res: &ServiceResponse<impl MessageBody>) -> Option<Event> {
     let req = res.request();
     let caller = req.extensions().get::<Caller>().copied()?;
     let pattern = req.match_pattern()?;
-    let route = TRAIL
+    let route = crate::api::OPERATIONS
         .iter()
-        .find(|r| r.method == req.method() && r.pattern == pattern)?;
+        .find(|o| o.method == req.method().as_str() && o.path == pattern)?
+        .audit?;
     let id = |id: Id| -> Option<Uuid> {
         match id {
             Id::Path(name) => req.match_info().get(name)?.parse().ok(),
@@ -170,12 +95,9 @@ fn event_of(res: &ServiceResponse<impl MessageBody>) -> Option<Event> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    /// Every path under patient data must be in the trail, so a new endpoint can't forget it.
+    /// Every operation on patient data must say how it is audited, so a new endpoint can't forget.
     #[test]
     fn every_route_with_patient_data_is_audited() {
-        let doc = crate::api::openapi();
         let sensitive = [
             "/v1/patients",
             "/v1/treatments",
@@ -183,25 +105,14 @@ mod tests {
             "/v1/alerts",
             "/v1/dashboard",
         ];
-        for (path, item) in &doc.paths.paths {
-            if !sensitive.iter().any(|p| path.starts_with(p)) {
-                continue;
-            }
-            for (method, op) in [
-                (Method::GET, &item.get),
-                (Method::POST, &item.post),
-                (Method::PATCH, &item.patch),
-                (Method::PUT, &item.put),
-                (Method::DELETE, &item.delete),
-            ] {
-                if op.is_some() {
-                    assert!(
-                        TRAIL
-                            .iter()
-                            .any(|r| r.method == method && r.pattern == path),
-                        "{method} {path} is not in the audit trail"
-                    );
-                }
+        for op in crate::api::OPERATIONS {
+            if sensitive.iter().any(|p| op.path.starts_with(p)) {
+                assert!(
+                    op.audit.is_some(),
+                    "{} {} is not in the audit trail",
+                    op.method,
+                    op.path
+                );
             }
         }
     }

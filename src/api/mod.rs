@@ -20,138 +20,124 @@ pub mod webhooks;
 use actix_web::dev::ResourceDef;
 use actix_web::http::Method;
 use actix_web::{App, HttpRequest};
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::Operation as DocOperation;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
 
+use crate::domain::audit::{Action, Lookup};
+use crate::domain::audit::{Action::*, Audit, Id, Lookup::*};
 use crate::domain::webhooks::{AdverseEventData, AlertData, CheckInData, WebhookPayload};
 use crate::error::{ApiError, FieldError, Problem};
 
-/// Registers every documented route. The one place routes are listed.
-pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(health::livez)
-        .service(health::readyz)
-        .service(health::metrics)
-        .service(auth::login)
-        .service(auth::enroll)
-        .service(auth::refresh)
-        .service(auth::logout)
-        .service(auth::me)
-        .service(staff::create)
-        .service(staff::list)
-        .service(staff::get)
-        .service(symptoms::list)
-        .service(symptoms::create)
-        .service(symptoms::get)
-        .service(protocols::create)
-        .service(protocols::list)
-        // Before `/v1/protocols/{id}`, which would take "compare" for an id.
-        .service(recovery::compare)
-        .service(protocols::get)
-        .service(recovery::protocol_recovery)
-        .service(patients::create)
-        .service(patients::list)
-        .service(patients::get)
-        .service(patients::update)
-        .service(patients::create_enrollment_code)
-        .service(patients::get_enrollment_code)
-        .service(treatments::create)
-        .service(treatments::list)
-        .service(treatments::get)
-        .service(treatments::get_schedule)
-        .service(check_ins::create)
-        .service(check_ins::create_batch)
-        .service(check_ins::get)
-        .service(check_ins::list)
-        .service(recovery::patient_recovery)
-        .service(recovery::dashboard)
-        .service(alerts::list)
-        .service(alerts::get)
-        .service(alerts::acknowledge)
-        .service(alerts::resolve)
-        .service(adverse_events::create_adverse_event)
-        .service(adverse_events::list_adverse_events)
-        .service(adverse_events::get_adverse_event)
-        .service(adverse_events::update_adverse_event)
-        .service(outcomes::create_outcome)
-        .service(outcomes::list_outcomes)
-        .service(outcomes::get_outcome)
-        .service(outcomes::protocol_outcomes)
-        .service(audit::list)
-        .service(webhooks::create)
-        .service(webhooks::list)
-        .service(webhooks::get)
-        .service(webhooks::update)
-        .service(webhooks::deliveries)
-        .service(webhooks::get_delivery)
-        .service(webhooks::redeliver);
+/// What is true of one operation, in one row: its method and path (as its handler declares them),
+/// who may call it, and how the audit trail records it.
+#[derive(Debug, Clone, Copy)]
+pub struct Operation {
+    pub method: &'static str,
+    pub path: &'static str,
+    /// `a` admin, `c` clinician, `p` patient; another role gets 403. A caller of another clinic gets
+    /// 404 for anything of this clinic's, and a patient 404 for another patient's. `public` needs
+    /// no token. tests/api/authorization.rs calls every operation as every role and checks this.
+    pub roles: &'static str,
+    /// How a request that reads or changes patient data is recorded; None for the others.
+    pub audit: Option<Audit>,
 }
 
-/// Who may call each operation: `a` admin, `c` clinician, `p` patient; another role gets 403. A
-/// caller of another clinic gets 404 for anything of this clinic's, and a patient 404 for another
-/// patient's. `public` needs no token. tests/api/authorization.rs calls every documented operation
-/// as every role and checks this table, which must have a row for each.
+const fn audit(
+    action: Action,
+    resource_type: &'static str,
+    resource_id: Id,
+    patient_of: Option<(Lookup, Id)>,
+) -> Option<Audit> {
+    Some(Audit {
+        action,
+        resource_type,
+        resource_id,
+        patient_of,
+    })
+}
+
+const ID: Id = Id::Path("id");
+
+/// Declares the operations: `routes` registers their handlers in this order, `OPERATIONS` holds
+/// their rows.
+macro_rules! operations {
+    ($($handler:path => $method:literal $path:literal $roles:literal $audit:expr;)*) => {
+        /// Registers every documented route. The one place routes are listed.
+        pub fn routes(cfg: &mut ServiceConfig) {
+            $(cfg.service($handler);)*
+        }
+
+        /// Every operation of the API, as `routes` registers them.
+        pub static OPERATIONS: &[Operation] = &[
+            $(Operation { method: $method, path: $path, roles: $roles, audit: $audit },)*
+        ];
+    };
+}
+
+// A new endpoint is its resource file plus one row here. `/v1/protocols/compare` comes before
+// `/v1/protocols/{id}`, which would take "compare" for an id.
 #[rustfmt::skip]
-pub const ACCESS: &[(&str, &str, &str)] = &[
-    ("GET", "/livez", "public"),
-    ("GET", "/readyz", "public"),
-    ("GET", "/metrics", "public"),
-    ("POST", "/v1/auth/login", "public"),
-    ("POST", "/v1/auth/enroll", "public"),
-    ("POST", "/v1/auth/refresh", "public"),
-    ("POST", "/v1/auth/logout", "acp"),
-    ("GET", "/v1/me", "acp"),
-    ("GET", "/v1/staff", "a"),
-    ("POST", "/v1/staff", "a"),
-    ("GET", "/v1/staff/{id}", "a"),
-    ("GET", "/v1/symptoms", "acp"),
-    ("POST", "/v1/symptoms", "a"),
-    ("GET", "/v1/symptoms/{code}", "acp"),
-    ("GET", "/v1/protocols", "ac"),
-    ("POST", "/v1/protocols", "ac"),
-    ("GET", "/v1/protocols/compare", "ac"),
-    ("GET", "/v1/protocols/{id}", "ac"),
-    ("GET", "/v1/protocols/{id}/recovery", "ac"),
-    ("GET", "/v1/protocols/{id}/outcomes", "ac"),
-    ("GET", "/v1/patients", "ac"),
-    ("POST", "/v1/patients", "ac"),
-    ("GET", "/v1/patients/{id}", "acp"),
-    ("PATCH", "/v1/patients/{id}", "ac"),
-    ("POST", "/v1/patients/{id}/enrollment-codes", "ac"),
-    ("GET", "/v1/patients/{id}/enrollment-codes/{code_id}", "ac"),
-    ("GET", "/v1/patients/{id}/treatments", "acp"),
-    ("POST", "/v1/patients/{id}/treatments", "ac"),
-    ("GET", "/v1/patients/{id}/check-ins", "acp"),
-    ("GET", "/v1/patients/{id}/recovery", "acp"),
-    ("GET", "/v1/treatments/{id}", "acp"),
-    ("GET", "/v1/treatments/{id}/schedule", "acp"),
-    ("GET", "/v1/treatments/{id}/adverse-events", "ac"),
-    ("POST", "/v1/treatments/{id}/adverse-events", "ac"),
-    ("GET", "/v1/treatments/{id}/adverse-events/{event_id}", "ac"),
-    ("PATCH", "/v1/treatments/{id}/adverse-events/{event_id}", "ac"),
-    ("GET", "/v1/treatments/{id}/outcomes", "acp"),
-    ("POST", "/v1/treatments/{id}/outcomes", "acp"),
-    ("GET", "/v1/treatments/{id}/outcomes/{outcome_id}", "acp"),
-    ("POST", "/v1/check-ins", "p"),
-    ("POST", "/v1/check-ins/batch", "p"),
-    ("GET", "/v1/check-ins/{id}", "acp"),
-    ("GET", "/v1/dashboard", "ac"),
-    ("GET", "/v1/alerts", "ac"),
-    ("GET", "/v1/alerts/{id}", "ac"),
-    ("POST", "/v1/alerts/{id}/acknowledge", "ac"),
-    ("POST", "/v1/alerts/{id}/resolve", "ac"),
-    ("GET", "/v1/audit-events", "a"),
-    ("GET", "/v1/webhooks", "a"),
-    ("POST", "/v1/webhooks", "a"),
-    ("GET", "/v1/webhooks/{id}", "a"),
-    ("PATCH", "/v1/webhooks/{id}", "a"),
-    ("GET", "/v1/webhooks/{id}/deliveries", "a"),
-    ("GET", "/v1/webhooks/{id}/deliveries/{delivery_id}", "a"),
-    ("POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", "a"),
-];
+operations! {
+    health::livez => "GET" "/livez" "public" None;
+    health::readyz => "GET" "/readyz" "public" None;
+    health::metrics => "GET" "/metrics" "public" None;
+    auth::login => "POST" "/v1/auth/login" "public" None;
+    auth::enroll => "POST" "/v1/auth/enroll" "public" None;
+    auth::refresh => "POST" "/v1/auth/refresh" "public" None;
+    auth::logout => "POST" "/v1/auth/logout" "acp" None;
+    auth::me => "GET" "/v1/me" "acp" None;
+    staff::create => "POST" "/v1/staff" "a" None;
+    staff::list => "GET" "/v1/staff" "a" None;
+    staff::get => "GET" "/v1/staff/{id}" "a" None;
+    symptoms::list => "GET" "/v1/symptoms" "acp" None;
+    symptoms::create => "POST" "/v1/symptoms" "a" None;
+    symptoms::get => "GET" "/v1/symptoms/{code}" "acp" None;
+    protocols::create => "POST" "/v1/protocols" "ac" None;
+    protocols::list => "GET" "/v1/protocols" "ac" None;
+    recovery::compare => "GET" "/v1/protocols/compare" "ac" None;
+    protocols::get => "GET" "/v1/protocols/{id}" "ac" None;
+    recovery::protocol_recovery => "GET" "/v1/protocols/{id}/recovery" "ac" None;
+    patients::create => "POST" "/v1/patients" "ac" audit(Create, "patient", Id::Created, Some((Patient, Id::Created)));
+    patients::list => "GET" "/v1/patients" "ac" audit(List, "patient", Id::None, None);
+    patients::get => "GET" "/v1/patients/{id}" "acp" audit(Read, "patient", ID, Some((Patient, ID)));
+    patients::update => "PATCH" "/v1/patients/{id}" "ac" audit(Update, "patient", ID, Some((Patient, ID)));
+    patients::create_enrollment_code => "POST" "/v1/patients/{id}/enrollment-codes" "ac" audit(Create, "enrollment_code", Id::Created, Some((Patient, ID)));
+    patients::get_enrollment_code => "GET" "/v1/patients/{id}/enrollment-codes/{code_id}" "ac" audit(Read, "enrollment_code", Id::Path("code_id"), Some((Patient, ID)));
+    treatments::create => "POST" "/v1/patients/{id}/treatments" "ac" audit(Create, "treatment", Id::Created, Some((Patient, ID)));
+    treatments::list => "GET" "/v1/patients/{id}/treatments" "acp" audit(List, "treatment", Id::None, Some((Patient, ID)));
+    treatments::get => "GET" "/v1/treatments/{id}" "acp" audit(Read, "treatment", ID, Some((Treatment, ID)));
+    treatments::get_schedule => "GET" "/v1/treatments/{id}/schedule" "acp" audit(Read, "schedule", ID, Some((Treatment, ID)));
+    check_ins::create => "POST" "/v1/check-ins" "p" audit(Create, "check_in", Id::Created, Some((CheckIn, Id::Created)));
+    check_ins::create_batch => "POST" "/v1/check-ins/batch" "p" audit(Create, "check_in", Id::None, None);
+    check_ins::get => "GET" "/v1/check-ins/{id}" "acp" audit(Read, "check_in", ID, Some((CheckIn, ID)));
+    check_ins::list => "GET" "/v1/patients/{id}/check-ins" "acp" audit(List, "check_in", Id::None, Some((Patient, ID)));
+    recovery::patient_recovery => "GET" "/v1/patients/{id}/recovery" "acp" audit(Read, "recovery", ID, Some((Patient, ID)));
+    recovery::dashboard => "GET" "/v1/dashboard" "ac" audit(Read, "dashboard", Id::None, None);
+    alerts::list => "GET" "/v1/alerts" "ac" audit(List, "alert", Id::None, None);
+    alerts::get => "GET" "/v1/alerts/{id}" "ac" audit(Read, "alert", ID, Some((Alert, ID)));
+    alerts::acknowledge => "POST" "/v1/alerts/{id}/acknowledge" "ac" audit(Acknowledge, "alert", ID, Some((Alert, ID)));
+    alerts::resolve => "POST" "/v1/alerts/{id}/resolve" "ac" audit(Resolve, "alert", ID, Some((Alert, ID)));
+    adverse_events::create_adverse_event => "POST" "/v1/treatments/{id}/adverse-events" "ac" audit(Create, "adverse_event", Id::Created, Some((Treatment, ID)));
+    adverse_events::list_adverse_events => "GET" "/v1/treatments/{id}/adverse-events" "ac" audit(List, "adverse_event", Id::None, Some((Treatment, ID)));
+    adverse_events::get_adverse_event => "GET" "/v1/treatments/{id}/adverse-events/{event_id}" "ac" audit(Read, "adverse_event", Id::Path("event_id"), Some((Treatment, ID)));
+    adverse_events::update_adverse_event => "PATCH" "/v1/treatments/{id}/adverse-events/{event_id}" "ac" audit(Update, "adverse_event", Id::Path("event_id"), Some((Treatment, ID)));
+    outcomes::create_outcome => "POST" "/v1/treatments/{id}/outcomes" "acp" audit(Create, "outcome", Id::Created, Some((Treatment, ID)));
+    outcomes::list_outcomes => "GET" "/v1/treatments/{id}/outcomes" "acp" audit(List, "outcome", Id::None, Some((Treatment, ID)));
+    outcomes::get_outcome => "GET" "/v1/treatments/{id}/outcomes/{outcome_id}" "acp" audit(Read, "outcome", Id::Path("outcome_id"), Some((Treatment, ID)));
+    outcomes::protocol_outcomes => "GET" "/v1/protocols/{id}/outcomes" "ac" None;
+    audit::list => "GET" "/v1/audit-events" "a" None;
+    webhooks::create => "POST" "/v1/webhooks" "a" None;
+    webhooks::list => "GET" "/v1/webhooks" "a" None;
+    webhooks::get => "GET" "/v1/webhooks/{id}" "a" None;
+    webhooks::update => "PATCH" "/v1/webhooks/{id}" "a" None;
+    webhooks::deliveries => "GET" "/v1/webhooks/{id}/deliveries" "a" None;
+    webhooks::get_delivery => "GET" "/v1/webhooks/{id}/deliveries/{delivery_id}" "a" None;
+    webhooks::redeliver => "POST" "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver" "a" None;
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -320,7 +306,7 @@ impl Modify for Security {
 /// utoipa names an operation after its handler, and handlers of different resources share names
 /// (`get`, `list`, `create`), but an operationId must be unique: links and client generators find
 /// operations by it. The tag (the resource) makes it so: `patients_get`, `check_ins_create_batch`.
-fn name_operation(op: &mut Operation) {
+fn name_operation(op: &mut DocOperation) {
     let tag = op.tags.as_ref().and_then(|tags| tags.first());
     if let (Some(tag), Some(id)) = (tag, &op.operation_id) {
         op.operation_id = Some(format!("{}_{id}", tag.replace('-', "_")));
@@ -331,7 +317,7 @@ fn problem_name(status: &str) -> String {
     format!("Problem{status}")
 }
 
-fn add_problems(op: &mut Operation, has_params: bool) {
+fn add_problems(op: &mut DocOperation, has_params: bool) {
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
     let has_body = op.request_body.is_some();
     let statuses = [

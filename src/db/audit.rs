@@ -8,14 +8,7 @@ use uuid::Uuid;
 use super::schema::{audit_chains, audit_events};
 use super::{Cursor, PageRequest, Tenant};
 
-/// The table whose row names the patient a request was about.
-#[derive(Debug, Clone, Copy)]
-pub enum Lookup {
-    Patient,
-    Treatment,
-    CheckIn,
-    Alert,
-}
+pub use crate::domain::audit::Lookup;
 
 /// A record to write. Its patient is looked up in the clinic's own rows, so an id of another
 /// clinic names no patient.

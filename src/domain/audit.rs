@@ -1,4 +1,5 @@
-//! What a request did with patient data, as the audit trail records it.
+//! How the audit trail records a request that reads or changes patient data: what it did, to which
+//! resource, and how to tell which patient.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -40,4 +41,33 @@ impl Action {
         .into_iter()
         .find(|a| a.as_str() == s)
     }
+}
+
+/// Where an audited request's resource id comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Id {
+    /// A path parameter.
+    Path(&'static str),
+    /// The `Location` of what the request created.
+    Created,
+    None,
+}
+
+/// The table whose row names the patient a request was about.
+#[derive(Debug, Clone, Copy)]
+pub enum Lookup {
+    Patient,
+    Treatment,
+    CheckIn,
+    Alert,
+}
+
+/// How a route that touches patient data is recorded; the patient is found by looking an id up in
+/// a table (or is the caller, for a patient).
+#[derive(Debug, Clone, Copy)]
+pub struct Audit {
+    pub action: Action,
+    pub resource_type: &'static str,
+    pub resource_id: Id,
+    pub patient_of: Option<(Lookup, Id)>,
 }

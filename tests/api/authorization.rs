@@ -1,7 +1,7 @@
 //! The authorization matrix: every documented operation, called as every role of the clinic, as
-//! another patient, and as every role of another clinic, answers as `api::ACCESS` says.
+//! another patient, and as every role of another clinic, answers as `api::OPERATIONS` says.
 
-use aftercare::api::ACCESS;
+use aftercare::api::OPERATIONS;
 use chrono::Utc;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -182,17 +182,19 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             let method = method.to_uppercase();
-            let Some((_, _, who)) = ACCESS.iter().find(|(m, p, _)| *m == method && p == path)
+            let Some(row) = OPERATIONS
+                .iter()
+                .find(|o| o.method == method && o.path == path)
             else {
-                panic!("{method} {path} has no row in api::ACCESS");
+                panic!("{method} {path} has no row in api::OPERATIONS");
             };
-            operations.push((method, path.clone(), *who, op.clone()));
+            operations.push((method, path.clone(), row.roles, op.clone()));
         }
     }
     assert_eq!(
         operations.len(),
-        ACCESS.len(),
-        "api::ACCESS has rows for operations that don't exist"
+        OPERATIONS.len(),
+        "api::OPERATIONS has rows for operations that don't exist"
     );
 
     let mut wrong = vec![];
@@ -258,7 +260,7 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
     }
     assert!(
         wrong.is_empty(),
-        "{} answers differ from api::ACCESS:\n{}",
+        "{} answers differ from api::OPERATIONS:\n{}",
         wrong.len(),
         wrong.join("\n")
     );
