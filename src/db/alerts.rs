@@ -117,7 +117,8 @@ pub fn of_check_in(
         .load(conn)
 }
 
-/// The most recent evidence of an alert, newest last.
+/// The most recent evidence of an alert, newest last. No tenant: the alert was loaded through one
+/// (`get`), and evidence has no clinic of its own.
 pub fn evidence(conn: &mut PgConnection, alert_id: Uuid, most: i64) -> QueryResult<Vec<Evidence>> {
     let mut rows: Vec<Evidence> = alert_evidence::table
         .filter(alert_evidence::alert_id.eq(alert_id))
@@ -245,7 +246,8 @@ struct LatestEvidence {
     created_at: DateTime<Utc>,
 }
 
-/// The latest evidence of each of these alerts, in one query.
+/// The latest evidence of each of these alerts, in one query. No tenant: the ids come from a page
+/// that was read through one.
 pub fn latest_evidence(conn: &mut PgConnection, alert_ids: &[Uuid]) -> QueryResult<Vec<Evidence>> {
     Ok(diesel::sql_query(
         "SELECT DISTINCT ON (alert_id) alert_id, check_in_id, day, detail, created_at

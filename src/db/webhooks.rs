@@ -250,7 +250,8 @@ pub fn delivery(
         .first(conn)
 }
 
-/// The attempts at these deliveries, oldest first.
+/// The attempts at these deliveries, oldest first. No tenant: the ids come from deliveries that were
+/// read through one, and attempts have no clinic of their own.
 pub fn attempts(conn: &mut PgConnection, delivery_ids: &[Uuid]) -> QueryResult<Vec<Attempt>> {
     webhook_attempts::table
         .filter(webhook_attempts::delivery_id.eq_any(delivery_ids))
@@ -311,10 +312,10 @@ pub struct Claimed {
     pub leased_until: DateTime<Utc>,
 }
 
-/// Takes up to `limit` due deliveries, oldest due first, and leases them for
-/// `lease_ms`: their next attempt moves that far ahead, so another worker (of this instance or
-/// another) takes them only if this one never reports back. Rows another worker is taking right
-/// now are skipped, not waited for.
+/// Takes up to `limit` due deliveries, oldest due first, and leases them for `lease_ms`: their next
+/// attempt moves that far ahead, so another worker (of this instance or another) takes them only
+/// if this one never reports back. Rows another worker is taking right now are skipped, not waited
+/// for. No tenant: the delivery worker serves every clinic, and each delivery carries its endpoint.
 pub fn claim(conn: &mut PgConnection, limit: i64, lease_ms: i64) -> QueryResult<Vec<Claimed>> {
     diesel::sql_query(
         "UPDATE webhook_deliveries d

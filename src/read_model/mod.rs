@@ -1,6 +1,7 @@
 //! The recovery read model: every treatment's daily scores held in memory and kept exact from the
 //! database's change tracking (`store`), and the views assembled from it (`views`).
 
+mod segments;
 pub mod store;
 pub mod views;
 
