@@ -5,14 +5,22 @@ use uuid::Uuid;
 
 use crate::helpers::*;
 
-/// A treatment performed `days_ago` days ago (at the same clock time), and the patient's token.
+/// A treatment performed `days_ago` days ago, early in the clinic's day (at 01:00 Berlin time, or
+/// a minute ago if that is later), so that check-ins an hour or so after it fall on the same day.
 async fn treated(
     app: &TestApp,
     s: &Scenario,
     patient: usize,
     days_ago: i64,
 ) -> (String, DateTime<Utc>) {
-    let at = Utc::now() - Duration::days(days_ago) - Duration::minutes(1);
+    let now = Utc::now();
+    let berlin = now.with_timezone(&chrono_tz::Europe::Berlin);
+    let early = berlin
+        .date_naive()
+        .and_hms_opt(1, 0, 0)
+        .and_then(|t| t.and_local_timezone(chrono_tz::Europe::Berlin).earliest())
+        .map_or(now, |t| t.with_timezone(&Utc));
+    let at = early.min(now - Duration::minutes(1)) - Duration::days(days_ago);
     let t = app
         .treatment(&s.clinician, &s.patients[patient].id, &s.protocol, at)
         .await;
