@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::Connection;
+use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -118,51 +118,63 @@ pub async fn create_adverse_event(
     let staff_id = caller.staff()?;
     let treatment_id = id.into_inner();
     let event = db::run(&pool, move |conn| {
-        let t = visible(conn, caller, treatment_id)?;
-        let (treated_on, today) = dates(conn, caller, &t)?;
-        let mut invalid = Invalid::default();
-        check_adverse_event(
-            &mut invalid,
-            Some(&req.term),
-            Some(req.grade),
-            Some(req.onset_date),
-            treated_on,
-            today,
-        );
-        check_text(&mut invalid, "notes", req.notes.as_deref(), 10_000);
-        invalid.into_result()?;
-        let now = Utc::now();
-        let row = db::adverse_events::AdverseEvent {
-            id: Uuid::new_v4(),
-            clinic_id: caller.tenant.id(),
-            patient_id: t.patient_id,
-            treatment_id,
-            term: req.term.trim().to_string(),
-            grade: req.grade,
-            serious: req.serious,
-            onset_date: req.onset_date,
-            outcome: req.outcome.as_str().into(),
-            notes: req.notes,
-            recorded_by: staff_id,
-            created_at: now,
-            updated_at: now,
-        };
-        conn.transaction(|conn| {
-            let event = db::adverse_events::insert(conn, &row)?;
-            let data = AdverseEventData {
-                id: event.id,
-                patient_id: event.patient_id,
-                treatment_id: event.treatment_id,
-                grade: event.grade,
-                serious: event.serious,
-            };
-            db::webhooks::enqueue(conn, caller.tenant, &Event::AdverseEventRecorded(data))?;
-            Ok(event)
-        })
+        record(conn, caller, staff_id, treatment_id, req)
     })
     .await?;
     let location = format!("/v1/treatments/{treatment_id}/adverse-events/{}", event.id);
     Ok(created(location, AdverseEvent::from(event)))
+}
+
+/// Checks the complication against the treatment's date and today, and stores it with its webhook
+/// event in one transaction.
+fn record(
+    conn: &mut PgConnection,
+    caller: Caller,
+    staff_id: Uuid,
+    treatment_id: Uuid,
+    req: NewAdverseEvent,
+) -> Result<db::adverse_events::AdverseEvent, ApiError> {
+    let t = visible(conn, caller, treatment_id)?;
+    let (treated_on, today) = dates(conn, caller, &t)?;
+    let mut invalid = Invalid::default();
+    check_adverse_event(
+        &mut invalid,
+        Some(&req.term),
+        Some(req.grade),
+        Some(req.onset_date),
+        treated_on,
+        today,
+    );
+    check_text(&mut invalid, "notes", req.notes.as_deref(), 10_000);
+    invalid.into_result()?;
+    let now = Utc::now();
+    let row = db::adverse_events::AdverseEvent {
+        id: Uuid::new_v4(),
+        clinic_id: caller.tenant.id(),
+        patient_id: t.patient_id,
+        treatment_id,
+        term: req.term.trim().to_string(),
+        grade: req.grade,
+        serious: req.serious,
+        onset_date: req.onset_date,
+        outcome: req.outcome.as_str().into(),
+        notes: req.notes,
+        recorded_by: staff_id,
+        created_at: now,
+        updated_at: now,
+    };
+    conn.transaction(|conn| {
+        let event = db::adverse_events::insert(conn, &row)?;
+        let data = AdverseEventData {
+            id: event.id,
+            patient_id: event.patient_id,
+            treatment_id: event.treatment_id,
+            grade: event.grade,
+            serious: event.serious,
+        };
+        db::webhooks::enqueue(conn, caller.tenant, &Event::AdverseEventRecorded(data))?;
+        Ok(event)
+    })
 }
 
 /// A treatment's complications, oldest first.
@@ -239,42 +251,53 @@ pub async fn update_adverse_event(
     caller.staff()?;
     let (treatment_id, id) = path.into_inner();
     let event = db::run(&pool, move |conn| {
-        let t = visible(conn, caller, treatment_id)?;
-        db::adverse_events::get(conn, caller.tenant, treatment_id, id)?;
-        let (treated_on, today) = dates(conn, caller, &t)?;
-        let mut invalid = Invalid::default();
-        check_adverse_event(
-            &mut invalid,
-            req.term.as_deref(),
-            req.grade,
-            req.onset_date,
-            treated_on,
-            today,
-        );
-        check_text(
-            &mut invalid,
-            "notes",
-            req.notes.as_ref().and_then(|n| n.as_deref()),
-            10_000,
-        );
-        invalid.into_result()?;
-        let changes = db::adverse_events::Changes {
-            term: req.term.map(|t| t.trim().to_string()),
-            grade: req.grade,
-            serious: req.serious,
-            onset_date: req.onset_date,
-            outcome: req.outcome.map(|o| o.as_str().to_string()),
-            notes: req.notes,
-            updated_at: Some(Utc::now()),
-        };
-        Ok(db::adverse_events::update(
-            conn,
-            caller.tenant,
-            treatment_id,
-            id,
-            &changes,
-        )?)
+        update(conn, caller, treatment_id, id, req)
     })
     .await?;
     Ok(web::Json(event.into()))
+}
+
+/// Checks the changes against the treatment's date and today, and applies them.
+fn update(
+    conn: &mut PgConnection,
+    caller: Caller,
+    treatment_id: Uuid,
+    id: Uuid,
+    req: AdverseEventPatch,
+) -> Result<db::adverse_events::AdverseEvent, ApiError> {
+    let t = visible(conn, caller, treatment_id)?;
+    db::adverse_events::get(conn, caller.tenant, treatment_id, id)?;
+    let (treated_on, today) = dates(conn, caller, &t)?;
+    let mut invalid = Invalid::default();
+    check_adverse_event(
+        &mut invalid,
+        req.term.as_deref(),
+        req.grade,
+        req.onset_date,
+        treated_on,
+        today,
+    );
+    check_text(
+        &mut invalid,
+        "notes",
+        req.notes.as_ref().and_then(|n| n.as_deref()),
+        10_000,
+    );
+    invalid.into_result()?;
+    let changes = db::adverse_events::Changes {
+        term: req.term.map(|t| t.trim().to_string()),
+        grade: req.grade,
+        serious: req.serious,
+        onset_date: req.onset_date,
+        outcome: req.outcome.map(|o| o.as_str().to_string()),
+        notes: req.notes,
+        updated_at: Some(Utc::now()),
+    };
+    Ok(db::adverse_events::update(
+        conn,
+        caller.tenant,
+        treatment_id,
+        id,
+        &changes,
+    )?)
 }

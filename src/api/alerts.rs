@@ -5,7 +5,7 @@ use actix_web::{get, post, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use diesel::Connection;
+use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::extract::{Json, MAX_PAGE, Page};
 use crate::auth::Caller;
 use crate::db::alerts::{Filter, QueueCursor};
-use crate::db::{self, Pool};
+use crate::db::{self, Pool, Tenant};
 use crate::domain::alerts::{Level, Rule};
 use crate::domain::webhooks::{AlertData, Event as WebhookEvent};
 use crate::domain::{Invalid, check_text};
@@ -200,6 +200,23 @@ pub async fn list(
 ) -> Result<web::Json<Page<Alert>>, ApiError> {
     caller.staff()?;
     let q = query.into_inner();
+    let (limit, after) = page_request(&q)?;
+    let filter = Filter {
+        status: q.status.map(|s| s.as_str().to_string()),
+        level: q.level.map(|l| l.as_str().to_string()),
+        patient_id: q.patient_id,
+    };
+    let (rows, evidence) = db::run(&pool, move |conn| {
+        let rows = db::alerts::page(conn, caller.tenant, &filter, after, limit)?;
+        let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
+        Ok((rows, db::alerts::latest_evidence(conn, &ids)?))
+    })
+    .await?;
+    Ok(web::Json(page(rows, evidence, limit)))
+}
+
+/// The query's page size and the cursor to continue after, or a 400 naming what is not valid.
+fn page_request(q: &AlertQuery) -> Result<(i64, Option<QueueCursor>), ApiError> {
     let limit = q.limit.unwrap_or(50);
     let after = q.cursor.as_deref().map(|c| decode(c).ok_or(())).transpose();
     let mut errors = vec![];
@@ -218,18 +235,16 @@ pub async fn list(
             errors,
         ));
     }
-    let after = after.ok().flatten();
-    let filter = Filter {
-        status: q.status.map(|s| s.as_str().to_string()),
-        level: q.level.map(|l| l.as_str().to_string()),
-        patient_id: q.patient_id,
-    };
-    let (mut rows, evidence) = db::run(&pool, move |conn| {
-        let rows = db::alerts::page(conn, caller.tenant, &filter, after, limit)?;
-        let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
-        Ok((rows, db::alerts::latest_evidence(conn, &ids)?))
-    })
-    .await?;
+    Ok((limit, after.ok().flatten()))
+}
+
+/// A page of at most `limit` alerts, each with its latest evidence, from up to `limit + 1` rows:
+/// the extra row means there is a next page.
+fn page(
+    mut rows: Vec<db::alerts::Alert>,
+    evidence: Vec<db::alerts::Evidence>,
+    limit: i64,
+) -> Page<Alert> {
     let next = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         rows.last()
@@ -248,10 +263,10 @@ pub async fn list(
             with_evidence(a, latest)
         })
         .collect();
-    Ok(web::Json(Page {
+    Page {
         items,
         next_cursor: next,
-    }))
+    }
 }
 
 /// One alert, with its evidence and history.
@@ -349,30 +364,31 @@ pub async fn resolve(
     check_text(&mut invalid, "note", Some(&req.note), 2000);
     invalid.into_result()?;
     let alert = db::run(&pool, move |conn| {
-        conn.transaction(|conn| {
-            match db::alerts::resolve(
-                conn,
-                caller.tenant,
-                id,
-                staff_id,
-                req.note.trim(),
-                Utc::now(),
-            )? {
-                Some(alert) => {
-                    db::webhooks::enqueue(
-                        conn,
-                        caller.tenant,
-                        &WebhookEvent::AlertResolved(data(&alert)),
-                    )?;
-                    Ok(alert)
-                }
-                None => {
-                    db::alerts::get(conn, caller.tenant, id)?;
-                    Err(ApiError::Conflict("the alert is resolved already".into()))
-                }
-            }
-        })
+        resolve_and_announce(conn, caller.tenant, id, staff_id, req.note.trim())
     })
     .await?;
     Ok(web::Json(alert.into()))
+}
+
+/// Resolves the alert and announces it to the clinic's webhooks in one transaction; a 404 for no
+/// such alert, a 409 when it is resolved already.
+fn resolve_and_announce(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    id: Uuid,
+    staff_id: Uuid,
+    note: &str,
+) -> Result<db::alerts::Alert, ApiError> {
+    conn.transaction(|conn| {
+        match db::alerts::resolve(conn, tenant, id, staff_id, note, Utc::now())? {
+            Some(alert) => {
+                db::webhooks::enqueue(conn, tenant, &WebhookEvent::AlertResolved(data(&alert)))?;
+                Ok(alert)
+            }
+            None => {
+                db::alerts::get(conn, tenant, id)?;
+                Err(ApiError::Conflict("the alert is resolved already".into()))
+            }
+        }
+    })
 }

@@ -244,40 +244,35 @@ pub async fn refresh(
     let hash = auth::secret_hash(&body.refresh_token);
     limits.attempt("refresh", client(&req), &hex::encode(&hash))?;
     let rejected = ApiError::Unauthorized("the refresh token is unknown, used, revoked or expired");
-    // The transaction commits a revocation before the 401 is returned, so it is kept.
-    let tokens = db::run(&pool, move |conn| {
-        conn.transaction(|conn| {
-            let now = Utc::now();
-            let Some(token) = tokens::lock_refresh(conn, &hash)? else {
-                return Ok(None);
-            };
-            if token.used_at.is_some() {
-                tokens::revoke_family(conn, token.family_id, now)?;
-                return Ok(None);
-            }
-            if token.revoked_at.is_some() || token.expires_at <= now {
-                return Ok(None);
-            }
-            tokens::mark_used(conn, token.id, now)?;
-            let tenant = Tenant::new(token.clinic_id);
-            let (id, role) = match (token.staff_id, token.patient_id) {
-                (Some(id), _) => (id, staff_role(&db::staff::get(conn, tenant, id)?.role)),
-                (_, Some(id)) => (id, Role::Patient),
-                (None, None) => return Ok(None),
-            };
-            issue(
-                conn,
-                &keys,
-                id,
-                role,
-                token.clinic_id,
-                Some(token.family_id),
-            )
-            .map(Some)
-        })
-    })
-    .await?;
+    let tokens = db::run(&pool, move |conn| rotate(conn, &keys, &hash)).await?;
     tokens.map(web::Json).ok_or(rejected)
+}
+
+/// Uses up the refresh token with this hash and issues new tokens in its family; None when the
+/// token is unknown, used, revoked or expired. A token used already revokes its whole family.
+fn rotate(conn: &mut PgConnection, keys: &Keys, hash: &[u8]) -> Result<Option<Tokens>, ApiError> {
+    // The transaction commits a revocation before the 401 is returned, so it is kept.
+    conn.transaction(|conn| {
+        let now = Utc::now();
+        let Some(token) = tokens::lock_refresh(conn, hash)? else {
+            return Ok(None);
+        };
+        if token.used_at.is_some() {
+            tokens::revoke_family(conn, token.family_id, now)?;
+            return Ok(None);
+        }
+        if token.revoked_at.is_some() || token.expires_at <= now {
+            return Ok(None);
+        }
+        tokens::mark_used(conn, token.id, now)?;
+        let tenant = Tenant::new(token.clinic_id);
+        let (id, role) = match (token.staff_id, token.patient_id) {
+            (Some(id), _) => (id, staff_role(&db::staff::get(conn, tenant, id)?.role)),
+            (_, Some(id)) => (id, Role::Patient),
+            (None, None) => return Ok(None),
+        };
+        issue(conn, keys, id, role, token.clinic_id, Some(token.family_id)).map(Some)
+    })
 }
 
 /// Sign out: the refresh token given, and every token refreshed from the same sign-in, stop working.

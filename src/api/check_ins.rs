@@ -200,7 +200,17 @@ pub async fn create_batch(
         check_ins::record_batch(conn, store, caller.tenant, patient_id, items)
     })
     .await?;
-    let results = outcomes
+    Ok(web::Json(BatchResult {
+        results: results(outcomes, ids),
+    }))
+}
+
+/// Each item's result, with the status it would have had on its own.
+fn results(
+    outcomes: Vec<Result<Outcome, ApiError>>,
+    ids: Vec<Option<Uuid>>,
+) -> Vec<BatchItemResult> {
+    outcomes
         .into_iter()
         .zip(ids)
         .enumerate()
@@ -219,8 +229,7 @@ pub async fn create_batch(
                 problem,
             }
         })
-        .collect();
-    Ok(web::Json(BatchResult { results }))
+        .collect()
 }
 
 /// The id an item of a batch gives itself, if it gives a valid one.

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -91,48 +92,56 @@ pub async fn create_outcome(
     Json(req): Json<NewOutcome>,
 ) -> Result<HttpResponse, ApiError> {
     let treatment_id = id.into_inner();
-    let outcome = db::run(&pool, move |conn| {
-        let t = visible(conn, caller, treatment_id)?;
-        let (treated_on, today) = dates(conn, caller, &t)?;
-        let mut invalid = Invalid::default();
-        check_outcome(
-            &mut invalid,
-            req.gais,
-            req.satisfaction,
-            req.goodman_baron,
-            req.assessed_on,
-            treated_on,
-            today,
-        );
-        check_text(&mut invalid, "notes", req.notes.as_deref(), 2000);
-        invalid.into_result()?;
-        let is_patient = caller.role == Role::Patient;
-        let assessor = if is_patient {
-            Assessor::Patient
-        } else {
-            Assessor::Clinician
-        };
-        Ok(db::outcomes::insert(
-            conn,
-            &db::outcomes::Outcome {
-                id: Uuid::new_v4(),
-                clinic_id: caller.tenant.id(),
-                patient_id: t.patient_id,
-                treatment_id,
-                assessed_on: req.assessed_on,
-                assessor: assessor.as_str().into(),
-                gais: req.gais,
-                satisfaction: req.satisfaction,
-                goodman_baron: req.goodman_baron,
-                notes: req.notes,
-                recorded_by_staff: (!is_patient).then_some(caller.id),
-                created_at: Utc::now(),
-            },
-        )?)
-    })
-    .await?;
+    let outcome = db::run(&pool, move |conn| record(conn, caller, treatment_id, req)).await?;
     let location = format!("/v1/treatments/{treatment_id}/outcomes/{}", outcome.id);
     Ok(created(location, Outcome::from(outcome)))
+}
+
+/// Checks the outcome against the treatment's date and today, and stores it as the caller's
+/// assessment: the patient's when a patient records it, the clinician's otherwise.
+fn record(
+    conn: &mut PgConnection,
+    caller: Caller,
+    treatment_id: Uuid,
+    req: NewOutcome,
+) -> Result<db::outcomes::Outcome, ApiError> {
+    let t = visible(conn, caller, treatment_id)?;
+    let (treated_on, today) = dates(conn, caller, &t)?;
+    let mut invalid = Invalid::default();
+    check_outcome(
+        &mut invalid,
+        req.gais,
+        req.satisfaction,
+        req.goodman_baron,
+        req.assessed_on,
+        treated_on,
+        today,
+    );
+    check_text(&mut invalid, "notes", req.notes.as_deref(), 2000);
+    invalid.into_result()?;
+    let is_patient = caller.role == Role::Patient;
+    let assessor = if is_patient {
+        Assessor::Patient
+    } else {
+        Assessor::Clinician
+    };
+    Ok(db::outcomes::insert(
+        conn,
+        &db::outcomes::Outcome {
+            id: Uuid::new_v4(),
+            clinic_id: caller.tenant.id(),
+            patient_id: t.patient_id,
+            treatment_id,
+            assessed_on: req.assessed_on,
+            assessor: assessor.as_str().into(),
+            gais: req.gais,
+            satisfaction: req.satisfaction,
+            goodman_baron: req.goodman_baron,
+            notes: req.notes,
+            recorded_by_staff: (!is_patient).then_some(caller.id),
+            created_at: Utc::now(),
+        },
+    )?)
 }
 
 /// One outcome. A patient may read their own.
@@ -229,6 +238,15 @@ pub async fn protocol_outcomes(
         Ok(db::outcomes::of_protocol(conn, caller.tenant, protocol_id)?)
     })
     .await?;
+    Ok(web::Json(ProtocolOutcomes {
+        protocol_id,
+        sessions: per_session(rows),
+    }))
+}
+
+/// Summarizes (session number, assessor, GAIS, satisfaction) rows per session number and assessor,
+/// in that order.
+fn per_session(rows: Vec<(i32, String, i16, i16)>) -> Vec<SessionOutcomes> {
     let mut groups: BTreeMap<(i32, String), OutcomeSummary> = BTreeMap::new();
     for (session, assessor, gais, satisfaction) in rows {
         groups
@@ -255,8 +273,5 @@ pub async fn protocol_outcomes(
             }),
         }
     }
-    Ok(web::Json(ProtocolOutcomes {
-        protocol_id,
-        sessions,
-    }))
+    sessions
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::extract::created;
 use super::extract::{Json, Page, PageParams};
 use crate::auth::Caller;
-use crate::db::{self, Cursor, Pool, into_page};
+use crate::db::{self, Cursor, Pool, Tenant, into_page};
 use crate::domain::codes::{self, Area, Contraindication};
 use crate::domain::schedule::{ScheduledDay, schedule};
 use crate::domain::treatment::{check_needle_depth, check_performed_at, check_screening};
@@ -173,50 +173,62 @@ pub async fn create(
     let now = Utc::now();
     validate(&req, now)?;
     let treatment = db::run(&pool, move |conn| {
-        let tenant = caller.tenant;
-        db::patients::get(conn, tenant, patient_id)?;
-        let protocol = db::protocols::get(conn, tenant, req.protocol_id)
-            .map_err(|_| ApiError::invalid("protocol_id", "is not a protocol of this clinic"))?;
-        let session_number = match req.session_number {
-            Some(n) => n,
-            None => {
-                db::treatments::sessions_before(
-                    conn,
-                    tenant,
-                    patient_id,
-                    protocol.id,
-                    req.performed_at,
-                )? as i32
-                    + 1
-            }
-        };
-        let areas = match &req.areas {
-            Some(areas) => codes::stored(areas, Area::as_str),
-            None => protocol.areas.clone(),
-        };
-        let treatment = db::treatments::Treatment {
-            id: Uuid::new_v4(),
-            clinic_id: tenant.id(),
-            patient_id,
-            protocol_id: protocol.id,
-            performed_at: req.performed_at,
-            needle_depth_mm: req.needle_depth_mm.unwrap_or(protocol.needle_depth_mm),
-            areas,
-            session_number,
-            contraindications: serde_json::to_value(&req.contraindications)
-                .map_err(ApiError::internal)?,
-            override_reason: req.override_reason.map(|r| r.trim().to_string()),
-            notes: req.notes,
-            created_by: staff_id,
-            created_at: now,
-        };
-        Ok(db::treatments::insert(conn, &treatment)?)
+        record(conn, caller.tenant, staff_id, patient_id, req, now)
     })
     .await?;
     Ok(created(
         format!("/v1/treatments/{}", treatment.id),
         Treatment::from(treatment),
     ))
+}
+
+/// Stores a new treatment of the patient: the protocol's needle depth and areas unless the request
+/// gives its own, and the next session number unless it gives one.
+fn record(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    staff_id: Uuid,
+    patient_id: Uuid,
+    req: NewTreatment,
+    now: DateTime<Utc>,
+) -> Result<db::treatments::Treatment, ApiError> {
+    db::patients::get(conn, tenant, patient_id)?;
+    let protocol = db::protocols::get(conn, tenant, req.protocol_id)
+        .map_err(|_| ApiError::invalid("protocol_id", "is not a protocol of this clinic"))?;
+    let session_number = match req.session_number {
+        Some(n) => n,
+        None => {
+            db::treatments::sessions_before(
+                conn,
+                tenant,
+                patient_id,
+                protocol.id,
+                req.performed_at,
+            )? as i32
+                + 1
+        }
+    };
+    let areas = match &req.areas {
+        Some(areas) => codes::stored(areas, Area::as_str),
+        None => protocol.areas.clone(),
+    };
+    let treatment = db::treatments::Treatment {
+        id: Uuid::new_v4(),
+        clinic_id: tenant.id(),
+        patient_id,
+        protocol_id: protocol.id,
+        performed_at: req.performed_at,
+        needle_depth_mm: req.needle_depth_mm.unwrap_or(protocol.needle_depth_mm),
+        areas,
+        session_number,
+        contraindications: serde_json::to_value(&req.contraindications)
+            .map_err(ApiError::internal)?,
+        override_reason: req.override_reason.map(|r| r.trim().to_string()),
+        notes: req.notes,
+        created_by: staff_id,
+        created_at: now,
+    };
+    Ok(db::treatments::insert(conn, &treatment)?)
 }
 
 /// A patient's treatments, newest first. A patient may list their own.
