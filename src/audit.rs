@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::db::audit::Event;
-use crate::db::{self, Pool};
+use crate::db::{self, Pool, Tenant};
 use crate::domain::audit::Id;
 use crate::http::RequestId;
 
@@ -24,13 +24,17 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let res = next.call(req).await?;
-    let Some(event) = event_of(&res) else {
+    let Some((tenant, event)) = event_of(&res) else {
         return Ok(res.map_into_boxed_body());
     };
     let Some(pool) = res.request().app_data::<web::Data<Pool>>().cloned() else {
         return Ok(res.map_into_boxed_body());
     };
-    match db::run(&pool, move |conn| Ok(db::audit::insert(conn, &event)?)).await {
+    match db::run(&pool, move |conn| {
+        Ok(db::audit::insert(conn, tenant, &event)?)
+    })
+    .await
+    {
         Ok(()) => Ok(res.map_into_boxed_body()),
         Err(e) => {
             let (req, _) = res.into_parts();
@@ -39,7 +43,7 @@ pub async fn middleware(
     }
 }
 
-fn event_of(res: &ServiceResponse<impl MessageBody>) -> Option<Event> {
+fn event_of(res: &ServiceResponse<impl MessageBody>) -> Option<(Tenant, Event)> {
     let req = res.request();
     let caller = req.extensions().get::<Caller>().copied()?;
     let pattern = req.match_pattern()?;
@@ -63,9 +67,8 @@ fn event_of(res: &ServiceResponse<impl MessageBody>) -> Option<Event> {
         }
     };
     let status = res.status().as_u16();
-    Some(Event {
+    let event = Event {
         id: Uuid::new_v4(),
-        clinic_id: caller.tenant.id(),
         at: Utc::now(),
         actor_id: caller.id,
         actor_role: caller.role.as_str().to_string(),
@@ -90,7 +93,8 @@ fn event_of(res: &ServiceResponse<impl MessageBody>) -> Option<Event> {
             _ => "failed",
         }
         .to_string(),
-    })
+    };
+    Some((caller.tenant, event))
 }
 
 #[cfg(test)]

@@ -149,7 +149,7 @@ fn verify_audit(conn: &mut PgConnection, clinic: Option<Uuid>) -> anyhow::Result
     };
     let mut intact = true;
     for id in clinics {
-        match crate::workers::audit_sealing::verify(conn, id)? {
+        match crate::workers::audit_sealing::verify(conn, db::Tenant::new(id))? {
             Verdict::Intact { sealed, unsealed } => {
                 println!("clinic {id}: intact, {sealed} sealed records ({unsealed} not sealed yet)")
             }
@@ -278,7 +278,7 @@ pub fn create_clinic(
         role: StaffRole::Admin,
         name: admin_name.unwrap_or_else(|| admin_email.into()),
     };
-    let admin = new_staff(clinic.id, &request).map_err(|e| match e {
+    let admin = new_staff(&request).map_err(|e| match e {
         crate::error::ApiError::Validation(errors) => anyhow::anyhow!(
             "{}",
             errors

@@ -150,7 +150,6 @@ fn record(
     let now = Utc::now();
     let row = db::adverse_events::AdverseEvent {
         id: Uuid::new_v4(),
-        clinic_id: caller.tenant.id(),
         patient_id: t.patient_id,
         treatment_id,
         term: req.term.trim().to_string(),
@@ -164,7 +163,7 @@ fn record(
         updated_at: now,
     };
     conn.transaction(|conn| {
-        let event = db::adverse_events::insert(conn, &row)?;
+        let event = db::adverse_events::insert(conn, caller.tenant, &row)?;
         let data = AdverseEventData {
             id: event.id,
             patient_id: event.patient_id,

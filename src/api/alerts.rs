@@ -209,7 +209,10 @@ pub async fn list(
     let (rows, evidence) = db::run(&pool, move |conn| {
         let rows = db::alerts::page(conn, caller.tenant, &filter, after, limit)?;
         let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
-        Ok((rows, db::alerts::latest_evidence(conn, &ids)?))
+        Ok((
+            rows,
+            db::alerts::latest_evidence(conn, caller.tenant, &ids)?,
+        ))
     })
     .await?;
     Ok(web::Json(page(rows, evidence, limit)))
@@ -286,7 +289,7 @@ pub async fn get(
     let id = id.into_inner();
     let (alert, evidence) = db::run(&pool, move |conn| {
         let alert = db::alerts::get(conn, caller.tenant, id)?;
-        let evidence = db::alerts::evidence(conn, alert.id, 100)?;
+        let evidence = db::alerts::evidence(conn, caller.tenant, alert.id, 100)?;
         Ok((alert, evidence))
     })
     .await?;

@@ -87,10 +87,9 @@ fn issue(
     } else {
         auth::STAFF_REFRESH_TTL
     };
-    let row = tokens::RefreshToken {
+    let row = tokens::NewRefreshToken {
         id: Uuid::new_v4(),
         family_id: family_id.unwrap_or_else(Uuid::new_v4),
-        clinic_id,
         staff_id: (!is_patient).then_some(id),
         patient_id: is_patient.then_some(id),
         token_hash: auth::secret_hash(&refresh_token),
@@ -98,7 +97,7 @@ fn issue(
         used_at: None,
         revoked_at: None,
     };
-    tokens::insert_refresh(conn, &row)?;
+    tokens::insert_refresh(conn, Tenant::new(clinic_id), &row)?;
     Ok(Tokens {
         access_token: keys.issue(id, role, clinic_id, now)?,
         token_type: "Bearer",

@@ -127,9 +127,9 @@ fn record(
     };
     Ok(db::outcomes::insert(
         conn,
+        caller.tenant,
         &db::outcomes::Outcome {
             id: Uuid::new_v4(),
-            clinic_id: caller.tenant.id(),
             patient_id: t.patient_id,
             treatment_id,
             assessed_on: req.assessed_on,

@@ -164,7 +164,6 @@ pub async fn create(
     let now = Utc::now();
     let patient = db::patients::Patient {
         id: Uuid::new_v4(),
-        clinic_id: caller.tenant.id(),
         external_ref: req.external_ref,
         display_name: req.display_name.map(|s| s.trim().to_string()),
         birth_year: req.birth_year,
@@ -173,7 +172,10 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let patient = db::run(&pool, move |conn| Ok(db::patients::insert(conn, &patient)?)).await?;
+    let patient = db::run(&pool, move |conn| {
+        Ok(db::patients::insert(conn, caller.tenant, &patient)?)
+    })
+    .await?;
     Ok(created(
         format!("/v1/patients/{}", patient.id),
         Patient::from(patient),
@@ -300,9 +302,8 @@ pub async fn create_enrollment_code(
     let patient_id = id.into_inner();
     let code = auth::new_enrollment_code();
     let now = Utc::now();
-    let row = db::tokens::EnrollmentCode {
+    let row = db::tokens::NewEnrollmentCode {
         id: Uuid::new_v4(),
-        clinic_id: caller.tenant.id(),
         patient_id,
         code_hash: auth::secret_hash(&auth::normalize_enrollment_code(&code)),
         expires_at: now + auth::ENROLLMENT_CODE_TTL,

@@ -101,7 +101,7 @@ impl From<db::protocols::Protocol> for Protocol {
     }
 }
 
-fn validate(clinic_id: Uuid, req: NewProtocol) -> Result<db::protocols::Protocol, Invalid> {
+fn validate(req: NewProtocol) -> Result<db::protocols::Protocol, Invalid> {
     let mut invalid = Invalid::default();
     let name = req.name.trim().to_string();
     invalid.check(
@@ -131,7 +131,6 @@ fn validate(clinic_id: Uuid, req: NewProtocol) -> Result<db::protocols::Protocol
     invalid.into_result()?;
     Ok(db::protocols::Protocol {
         id: Uuid::new_v4(),
-        clinic_id,
         name,
         procedure: req.procedure.as_str().into(),
         needle_depth_mm: req.needle_depth_mm,
@@ -161,9 +160,9 @@ pub async fn create(
     Json(req): Json<NewProtocol>,
 ) -> Result<HttpResponse, ApiError> {
     caller.staff()?;
-    let protocol = validate(caller.tenant.id(), req)?;
+    let protocol = validate(req)?;
     let protocol = db::run(&pool, move |conn| {
-        Ok(db::protocols::insert(conn, &protocol)?)
+        Ok(db::protocols::insert(conn, caller.tenant, &protocol)?)
     })
     .await?;
     Ok(created(

@@ -74,7 +74,7 @@ impl From<db::staff::Staff> for StaffMember {
 }
 
 /// Checks a new account and hashes its password (slow by design: call it off the async workers).
-pub fn new_staff(clinic_id: Uuid, req: &NewStaffRequest) -> Result<db::staff::NewStaff, ApiError> {
+pub fn new_staff(req: &NewStaffRequest) -> Result<db::staff::NewStaff, ApiError> {
     let email = normalize_email(&req.email);
     let mut invalid = Invalid::default();
     check_email(&mut invalid, "email", &email);
@@ -93,7 +93,6 @@ pub fn new_staff(clinic_id: Uuid, req: &NewStaffRequest) -> Result<db::staff::Ne
     invalid.into_result()?;
     Ok(db::staff::NewStaff {
         id: Uuid::new_v4(),
-        clinic_id,
         email,
         password_hash: auth::hash_password(&req.password)?,
         role: req.role.as_str().into(),
@@ -119,8 +118,8 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.admin()?;
     let staff = db::run(&pool, move |conn| {
-        let new = new_staff(caller.tenant.id(), &req)?;
-        Ok(db::staff::insert(conn, &new)?)
+        let new = new_staff(&req)?;
+        Ok(db::staff::insert(conn, caller.tenant, &new)?)
     })
     .await?;
     Ok(created(

@@ -214,7 +214,6 @@ fn record(
     };
     let treatment = db::treatments::Treatment {
         id: Uuid::new_v4(),
-        clinic_id: tenant.id(),
         patient_id,
         protocol_id: protocol.id,
         performed_at: req.performed_at,
@@ -228,7 +227,7 @@ fn record(
         created_by: staff_id,
         created_at: now,
     };
-    Ok(db::treatments::insert(conn, &treatment)?)
+    Ok(db::treatments::insert(conn, tenant, &treatment)?)
 }
 
 /// A patient's treatments, newest first. A patient may list their own.

@@ -232,13 +232,15 @@ pub async fn create(
     invalid.into_result()?;
     let new = db::webhooks::NewWebhook {
         id: Uuid::new_v4(),
-        clinic_id: caller.tenant.id(),
         url: req.url,
         events: events(&req.events),
         secret: req.secret.unwrap_or_else(new_secret),
         created_by: admin_id,
     };
-    let row = db::run(&pool, move |conn| Ok(db::webhooks::insert(conn, &new)?)).await?;
+    let row = db::run(&pool, move |conn| {
+        Ok(db::webhooks::insert(conn, caller.tenant, &new)?)
+    })
+    .await?;
     let secret = row.secret.clone();
     Ok(created(
         format!("/v1/webhooks/{}", row.id),
@@ -372,7 +374,7 @@ pub async fn deliveries(
             page,
         )?;
         let ids: Vec<Uuid> = rows.iter().map(|(d, _, _)| d.id).collect();
-        Ok((rows, db::webhooks::attempts(conn, &ids)?))
+        Ok((rows, db::webhooks::attempts(conn, caller.tenant, &ids)?))
     })
     .await?;
     let (rows, next) = into_page(rows, page, |(d, _, _)| Cursor {
@@ -401,7 +403,7 @@ pub async fn get_delivery(
     let (webhook_id, id) = path.into_inner();
     let (row, attempts) = db::run(&pool, move |conn| {
         let row = db::webhooks::delivery(conn, caller.tenant, webhook_id, id)?;
-        Ok((row, db::webhooks::attempts(conn, &[id])?))
+        Ok((row, db::webhooks::attempts(conn, caller.tenant, &[id])?))
     })
     .await?;
     Ok(web::Json(delivery(row, &attempts)))
@@ -437,7 +439,7 @@ pub async fn redeliver(
                 return Err(ApiError::NotFound);
             }
             let row = db::webhooks::delivery(conn, caller.tenant, webhook_id, id)?;
-            Ok((row, db::webhooks::attempts(conn, &[id])?))
+            Ok((row, db::webhooks::attempts(conn, caller.tenant, &[id])?))
         })
     })
     .await?;

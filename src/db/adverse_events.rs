@@ -11,7 +11,6 @@ use super::schema::{adverse_events, treatments};
 #[diesel(table_name = adverse_events)]
 pub struct AdverseEvent {
     pub id: Uuid,
-    pub clinic_id: Uuid,
     pub patient_id: Uuid,
     pub treatment_id: Uuid,
     pub term: String,
@@ -37,9 +36,13 @@ pub struct Changes {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
-pub fn insert(conn: &mut PgConnection, event: &AdverseEvent) -> QueryResult<AdverseEvent> {
+pub fn insert(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    new: &AdverseEvent,
+) -> QueryResult<AdverseEvent> {
     diesel::insert_into(adverse_events::table)
-        .values(event)
+        .values((adverse_events::clinic_id.eq(tenant.id()), new))
         .returning(AdverseEvent::as_returning())
         .get_result(conn)
 }

@@ -117,10 +117,16 @@ pub fn of_check_in(
         .load(conn)
 }
 
-/// The most recent evidence of an alert, newest last. No tenant: the alert was loaded through one
-/// (`get`), and evidence has no clinic of its own.
-pub fn evidence(conn: &mut PgConnection, alert_id: Uuid, most: i64) -> QueryResult<Vec<Evidence>> {
+/// The most recent evidence of an alert, newest last.
+pub fn evidence(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    alert_id: Uuid,
+    most: i64,
+) -> QueryResult<Vec<Evidence>> {
     let mut rows: Vec<Evidence> = alert_evidence::table
+        .inner_join(alerts::table)
+        .filter(alerts::clinic_id.eq(tenant.id()))
         .filter(alert_evidence::alert_id.eq(alert_id))
         .select(Evidence::as_select())
         .order(alert_evidence::created_at.desc())
@@ -246,13 +252,19 @@ struct LatestEvidence {
     created_at: DateTime<Utc>,
 }
 
-/// The latest evidence of each of these alerts, in one query. No tenant: the ids come from a page
-/// that was read through one.
-pub fn latest_evidence(conn: &mut PgConnection, alert_ids: &[Uuid]) -> QueryResult<Vec<Evidence>> {
+/// The latest evidence of each of these alerts, in one query.
+pub fn latest_evidence(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    alert_ids: &[Uuid],
+) -> QueryResult<Vec<Evidence>> {
     Ok(diesel::sql_query(
-        "SELECT DISTINCT ON (alert_id) alert_id, check_in_id, day, detail, created_at
-           FROM alert_evidence WHERE alert_id = ANY($1) ORDER BY alert_id, created_at DESC",
+        "SELECT DISTINCT ON (e.alert_id) e.alert_id, e.check_in_id, e.day, e.detail, e.created_at
+           FROM alert_evidence e JOIN alerts a ON a.id = e.alert_id
+          WHERE a.clinic_id = $1 AND e.alert_id = ANY($2)
+          ORDER BY e.alert_id, e.created_at DESC",
     )
+    .bind::<SqlUuid, _>(tenant.id())
     .bind::<diesel::sql_types::Array<SqlUuid>, _>(alert_ids)
     .load::<LatestEvidence>(conn)?
     .into_iter()

@@ -15,7 +15,6 @@ pub use crate::domain::audit::Lookup;
 #[derive(Debug)]
 pub struct Event {
     pub id: Uuid,
-    pub clinic_id: Uuid,
     pub at: DateTime<Utc>,
     pub actor_id: Uuid,
     pub actor_role: String,
@@ -30,7 +29,7 @@ pub struct Event {
     pub outcome: String,
 }
 
-pub fn insert(conn: &mut PgConnection, e: &Event) -> QueryResult<()> {
+pub fn insert(conn: &mut PgConnection, tenant: Tenant, e: &Event) -> QueryResult<()> {
     let patient = match e.lookup.map(|l| l.0) {
         Some(Lookup::Patient) => "(SELECT id FROM patients WHERE clinic_id = $2 AND id = $13)",
         Some(Lookup::Treatment) => {
@@ -48,7 +47,7 @@ pub fn insert(conn: &mut PgConnection, e: &Event) -> QueryResult<()> {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, COALESCE({patient}, $12))"
     ))
     .bind::<diesel::sql_types::Uuid, _>(e.id)
-    .bind::<diesel::sql_types::Uuid, _>(e.clinic_id)
+    .bind::<diesel::sql_types::Uuid, _>(tenant.id())
     .bind::<Timestamptz, _>(e.at)
     .bind::<diesel::sql_types::Uuid, _>(e.actor_id)
     .bind::<Text, _>(&e.actor_role)
@@ -85,6 +84,8 @@ pub struct Record {
     pub hash: Option<Vec<u8>>,
 }
 
+/// The oldest records not sealed yet, of every clinic, locked for sealing. No tenant: the sealing
+/// job serves every clinic and splits them by clinic itself.
 pub fn unsealed(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Record>> {
     audit_events::table
         .filter(audit_events::hash.is_null())
@@ -95,15 +96,16 @@ pub fn unsealed(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Record>>
         .load(conn)
 }
 
-pub fn count_unsealed(conn: &mut PgConnection, clinic_id: Uuid) -> QueryResult<i64> {
+pub fn count_unsealed(conn: &mut PgConnection, tenant: Tenant) -> QueryResult<i64> {
     audit_events::table
-        .filter(audit_events::clinic_id.eq(clinic_id))
+        .filter(audit_events::clinic_id.eq(tenant.id()))
         .filter(audit_events::hash.is_null())
         .count()
         .get_result(conn)
 }
 
-/// Stores the seals of records (one statement for all of them).
+/// Stores the seals of records (one statement for all of them). No tenant: the records come from
+/// `unsealed`.
 pub fn store_seals(conn: &mut PgConnection, records: &[Record]) -> QueryResult<()> {
     let ids: Vec<Uuid> = records.iter().map(|r| r.id).collect();
     let seqs: Vec<Option<i64>> = records.iter().map(|r| r.seq).collect();
@@ -123,23 +125,18 @@ pub fn store_seals(conn: &mut PgConnection, records: &[Record]) -> QueryResult<(
 }
 
 /// The seq and hash of a clinic's last sealed record.
-pub fn head(conn: &mut PgConnection, clinic_id: Uuid) -> QueryResult<Option<(i64, Vec<u8>)>> {
+pub fn head(conn: &mut PgConnection, tenant: Tenant) -> QueryResult<Option<(i64, Vec<u8>)>> {
     audit_chains::table
-        .find(clinic_id)
+        .find(tenant.id())
         .select((audit_chains::seq, audit_chains::hash))
         .first(conn)
         .optional()
 }
 
-pub fn set_head(
-    conn: &mut PgConnection,
-    clinic_id: Uuid,
-    seq: i64,
-    hash: &[u8],
-) -> QueryResult<()> {
+pub fn set_head(conn: &mut PgConnection, tenant: Tenant, seq: i64, hash: &[u8]) -> QueryResult<()> {
     diesel::insert_into(audit_chains::table)
         .values((
-            audit_chains::clinic_id.eq(clinic_id),
+            audit_chains::clinic_id.eq(tenant.id()),
             audit_chains::seq.eq(seq),
             audit_chains::hash.eq(hash),
         ))
@@ -153,12 +150,12 @@ pub fn set_head(
 /// A clinic's sealed records after `seq`, in chain order.
 pub fn sealed_after(
     conn: &mut PgConnection,
-    clinic_id: Uuid,
+    tenant: Tenant,
     seq: i64,
     limit: i64,
 ) -> QueryResult<Vec<Record>> {
     audit_events::table
-        .filter(audit_events::clinic_id.eq(clinic_id))
+        .filter(audit_events::clinic_id.eq(tenant.id()))
         .filter(audit_events::seq.gt(seq))
         .order(audit_events::seq)
         .limit(limit)
@@ -166,7 +163,7 @@ pub fn sealed_after(
         .load(conn)
 }
 
-/// Every clinic, in a stable order.
+/// Every clinic, in a stable order: for an operator checking every chain.
 pub fn clinics(conn: &mut PgConnection) -> QueryResult<Vec<Uuid>> {
     super::schema::clinics::table
         .select(super::schema::clinics::id)

@@ -13,7 +13,6 @@ use super::{Cursor, PageRequest, Tenant};
 #[diesel(table_name = check_ins)]
 pub struct CheckIn {
     pub id: Uuid,
-    pub clinic_id: Uuid,
     pub patient_id: Uuid,
     pub treatment_id: Uuid,
     pub recorded_at: DateTime<Utc>,
@@ -33,7 +32,6 @@ pub struct ScoreRow {
     pub check_in_id: Uuid,
     pub symptom_code: String,
     pub score: i16,
-    pub clinic_id: Uuid,
     pub treatment_id: Uuid,
     pub protocol_id: Uuid,
     pub day: i32,
@@ -46,18 +44,21 @@ pub type Stored = (CheckIn, Vec<ScoreRow>);
 /// check-in with this id exists already (a concurrent insert of the same id waits for the first).
 pub fn insert(
     conn: &mut PgConnection,
+    tenant: Tenant,
     check_in: &CheckIn,
     scores: &[ScoreRow],
 ) -> QueryResult<bool> {
     conn.transaction(|conn| {
         let inserted = diesel::insert_into(check_ins::table)
-            .values(check_in)
+            .values((check_ins::clinic_id.eq(tenant.id()), check_in))
             .on_conflict(check_ins::id)
             .do_nothing()
             .execute(conn)?;
         if inserted == 0 {
             return Ok(false);
         }
+        let clinic = check_in_scores::clinic_id.eq(tenant.id());
+        let scores: Vec<_> = scores.iter().map(|s| (clinic, s)).collect();
         diesel::insert_into(check_in_scores::table)
             .values(scores)
             .execute(conn)?;

@@ -29,18 +29,19 @@ impl Clinic {
     }
 }
 
-/// Creates a clinic and its first admin in one transaction.
+/// Creates a clinic and its first admin in one transaction: where a tenant begins.
 pub fn create_with_admin(
     conn: &mut PgConnection,
     clinic: &Clinic,
     admin: &NewStaff,
-) -> QueryResult<()> {
+) -> QueryResult<Tenant> {
     conn.transaction(|conn| {
         diesel::insert_into(clinics::table)
             .values(clinic)
             .execute(conn)?;
-        super::staff::insert(conn, admin)?;
-        Ok(())
+        let tenant = Tenant::new(clinic.id);
+        super::staff::insert(conn, tenant, admin)?;
+        Ok(tenant)
     })
 }
 

@@ -1,5 +1,8 @@
 //! The database layer: the pool, migrations, row types and the queries of each resource.
-//! Queries on clinic-owned rows take a [`Tenant`], so none can forget whose rows it may touch.
+//! Queries on clinic-owned rows take a [`Tenant`], so none can forget whose rows it may touch, and
+//! insert forms carry no clinic id: the insert takes it from the tenant. The few queries without a
+//! tenant are the ways in before a clinic is known (a sign-in's email, a secret's hash) and the
+//! background work that serves every clinic; each says so.
 
 pub mod adverse_events;
 pub mod alerts;

@@ -11,7 +11,6 @@ use super::schema::{outcomes, treatments};
 #[diesel(table_name = outcomes)]
 pub struct Outcome {
     pub id: Uuid,
-    pub clinic_id: Uuid,
     pub patient_id: Uuid,
     pub treatment_id: Uuid,
     pub assessed_on: NaiveDate,
@@ -24,9 +23,9 @@ pub struct Outcome {
     pub created_at: DateTime<Utc>,
 }
 
-pub fn insert(conn: &mut PgConnection, outcome: &Outcome) -> QueryResult<Outcome> {
+pub fn insert(conn: &mut PgConnection, tenant: Tenant, new: &Outcome) -> QueryResult<Outcome> {
     diesel::insert_into(outcomes::table)
-        .values(outcome)
+        .values((outcomes::clinic_id.eq(tenant.id()), new))
         .returning(Outcome::as_returning())
         .get_result(conn)
 }

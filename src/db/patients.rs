@@ -11,7 +11,6 @@ use super::{Cursor, PageRequest, Tenant};
 #[diesel(table_name = patients)]
 pub struct Patient {
     pub id: Uuid,
-    pub clinic_id: Uuid,
     pub external_ref: String,
     pub display_name: Option<String>,
     pub birth_year: Option<i32>,
@@ -33,9 +32,9 @@ pub struct PatientChanges {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
-pub fn insert(conn: &mut PgConnection, patient: &Patient) -> QueryResult<Patient> {
+pub fn insert(conn: &mut PgConnection, tenant: Tenant, new: &Patient) -> QueryResult<Patient> {
     diesel::insert_into(patients::table)
-        .values(patient)
+        .values((patients::clinic_id.eq(tenant.id()), new))
         .returning(Patient::as_returning())
         .get_result(conn)
 }

@@ -11,7 +11,6 @@ use super::{Cursor, PageRequest, Tenant};
 #[diesel(table_name = protocols)]
 pub struct Protocol {
     pub id: Uuid,
-    pub clinic_id: Uuid,
     pub name: String,
     pub procedure: String,
     pub needle_depth_mm: f64,
@@ -23,9 +22,9 @@ pub struct Protocol {
     pub created_at: DateTime<Utc>,
 }
 
-pub fn insert(conn: &mut PgConnection, protocol: &Protocol) -> QueryResult<Protocol> {
+pub fn insert(conn: &mut PgConnection, tenant: Tenant, new: &Protocol) -> QueryResult<Protocol> {
     diesel::insert_into(protocols::table)
-        .values(protocol)
+        .values((protocols::clinic_id.eq(tenant.id()), new))
         .returning(Protocol::as_returning())
         .get_result(conn)
 }

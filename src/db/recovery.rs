@@ -70,6 +70,8 @@ fn xmin(snapshot: &str) -> &str {
     snapshot.split(':').next().unwrap_or("0")
 }
 
+/// What changed since a snapshot, in every clinic. No tenant: the read model serves every clinic,
+/// and its views are read through one.
 pub fn changes(conn: &mut PgConnection, since: Option<&str>) -> QueryResult<Changes> {
     // One snapshot for every statement, so that what is read is exactly what the snapshot shows.
     conn.build_transaction().repeatable_read().read_only().run(|conn| {

@@ -23,16 +23,15 @@ pub struct Staff {
 #[diesel(table_name = staff)]
 pub struct NewStaff {
     pub id: Uuid,
-    pub clinic_id: Uuid,
     pub email: String,
     pub password_hash: String,
     pub role: String,
     pub name: String,
 }
 
-pub fn insert(conn: &mut PgConnection, new: &NewStaff) -> QueryResult<Staff> {
+pub fn insert(conn: &mut PgConnection, tenant: Tenant, new: &NewStaff) -> QueryResult<Staff> {
     diesel::insert_into(staff::table)
-        .values(new)
+        .values((staff::clinic_id.eq(tenant.id()), new))
         .returning(Staff::as_returning())
         .get_result(conn)
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::Tenant;
 use super::schema::{enrollment_codes, refresh_tokens};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
 pub struct RefreshToken {
     pub id: Uuid,
@@ -21,9 +21,27 @@ pub struct RefreshToken {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-pub fn insert_refresh(conn: &mut PgConnection, token: &RefreshToken) -> QueryResult<()> {
+/// A new refresh token; its clinic is the tenant it is issued for.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct NewRefreshToken {
+    pub id: Uuid,
+    pub family_id: Uuid,
+    pub staff_id: Option<Uuid>,
+    pub patient_id: Option<Uuid>,
+    pub token_hash: Vec<u8>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+pub fn insert_refresh(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    new: &NewRefreshToken,
+) -> QueryResult<()> {
     diesel::insert_into(refresh_tokens::table)
-        .values(token)
+        .values((refresh_tokens::clinic_id.eq(tenant.id()), new))
         .execute(conn)
         .map(drop)
 }
@@ -39,6 +57,8 @@ pub fn lock_refresh(conn: &mut PgConnection, hash: &[u8]) -> QueryResult<Option<
         .optional()
 }
 
+/// No tenant here or in `revoke_family`: the token was found by its secret's hash, before any
+/// clinic is known, and the id comes from it.
 pub fn mark_used(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(refresh_tokens::table.find(id))
         .set(refresh_tokens::used_at.eq(now))
@@ -61,11 +81,24 @@ pub fn revoke_family(
     .map(drop)
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = enrollment_codes)]
 pub struct EnrollmentCode {
     pub id: Uuid,
     pub clinic_id: Uuid,
+    pub patient_id: Uuid,
+    pub code_hash: Vec<u8>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new enrollment code; its clinic is the tenant it is issued for.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = enrollment_codes)]
+pub struct NewEnrollmentCode {
+    pub id: Uuid,
     pub patient_id: Uuid,
     pub code_hash: Vec<u8>,
     pub expires_at: DateTime<Utc>,
@@ -79,7 +112,7 @@ pub struct EnrollmentCode {
 pub fn replace_enrollment_code(
     conn: &mut PgConnection,
     tenant: Tenant,
-    code: &EnrollmentCode,
+    code: &NewEnrollmentCode,
 ) -> QueryResult<()> {
     conn.transaction(|conn| {
         diesel::update(
@@ -92,13 +125,14 @@ pub fn replace_enrollment_code(
         .set(enrollment_codes::expires_at.eq(code.created_at))
         .execute(conn)?;
         diesel::insert_into(enrollment_codes::table)
-            .values(code)
+            .values((enrollment_codes::clinic_id.eq(tenant.id()), code))
             .execute(conn)?;
         Ok(())
     })
 }
 
-/// Marks an unused, unexpired code used and returns it; `None` if there is no such code.
+/// Marks an unused, unexpired code used and returns it; `None` if there is no such code. No
+/// tenant: the code names its clinic.
 pub fn redeem_enrollment_code(
     conn: &mut PgConnection,
     hash: &[u8],

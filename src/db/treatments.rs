@@ -12,7 +12,6 @@ use super::{Cursor, PageRequest, Tenant};
 #[diesel(table_name = treatments)]
 pub struct Treatment {
     pub id: Uuid,
-    pub clinic_id: Uuid,
     pub patient_id: Uuid,
     pub protocol_id: Uuid,
     pub performed_at: DateTime<Utc>,
@@ -26,9 +25,9 @@ pub struct Treatment {
     pub created_at: DateTime<Utc>,
 }
 
-pub fn insert(conn: &mut PgConnection, treatment: &Treatment) -> QueryResult<Treatment> {
+pub fn insert(conn: &mut PgConnection, tenant: Tenant, new: &Treatment) -> QueryResult<Treatment> {
     diesel::insert_into(treatments::table)
-        .values(treatment)
+        .values((treatments::clinic_id.eq(tenant.id()), new))
         .returning(Treatment::as_returning())
         .get_result(conn)
 }

@@ -14,7 +14,6 @@ use crate::domain::webhooks::Event;
 #[diesel(table_name = webhooks)]
 pub struct Webhook {
     pub id: Uuid,
-    pub clinic_id: Uuid,
     pub url: String,
     pub events: Vec<Option<String>>,
     pub secret: String,
@@ -27,7 +26,6 @@ pub struct Webhook {
 #[diesel(table_name = webhooks)]
 pub struct NewWebhook {
     pub id: Uuid,
-    pub clinic_id: Uuid,
     pub url: String,
     pub events: Vec<Option<String>>,
     pub secret: String,
@@ -42,9 +40,9 @@ pub struct Changes {
     pub active: Option<bool>,
 }
 
-pub fn insert(conn: &mut PgConnection, new: &NewWebhook) -> QueryResult<Webhook> {
+pub fn insert(conn: &mut PgConnection, tenant: Tenant, new: &NewWebhook) -> QueryResult<Webhook> {
     diesel::insert_into(webhooks::table)
-        .values(new)
+        .values((webhooks::clinic_id.eq(tenant.id()), new))
         .returning(Webhook::as_returning())
         .get_result(conn)
 }
@@ -250,10 +248,15 @@ pub fn delivery(
         .first(conn)
 }
 
-/// The attempts at these deliveries, oldest first. No tenant: the ids come from deliveries that were
-/// read through one, and attempts have no clinic of their own.
-pub fn attempts(conn: &mut PgConnection, delivery_ids: &[Uuid]) -> QueryResult<Vec<Attempt>> {
+/// The attempts at these deliveries, oldest first.
+pub fn attempts(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    delivery_ids: &[Uuid],
+) -> QueryResult<Vec<Attempt>> {
     webhook_attempts::table
+        .inner_join(webhook_deliveries::table)
+        .filter(webhook_deliveries::clinic_id.eq(tenant.id()))
         .filter(webhook_attempts::delivery_id.eq_any(delivery_ids))
         .select(Attempt::as_select())
         .order((webhook_attempts::attempted_at, webhook_attempts::id))
@@ -357,6 +360,7 @@ pub enum Next {
 }
 
 /// Logs an attempt and moves the delivery on, if the claim still holds. Returns whether it did.
+/// No tenant, here or in `abandon`: the claim came from `claim`.
 pub fn record(
     conn: &mut PgConnection,
     claimed: &Claimed,

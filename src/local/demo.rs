@@ -34,7 +34,6 @@ pub fn create_clinic(conn: &mut PgConnection) -> anyhow::Result<bool> {
     let hash = crate::auth::hash_password(PASSWORD)?;
     let staff = |email: &str, role: &str, name: &str| crate::db::staff::NewStaff {
         id: Uuid::new_v4(),
-        clinic_id: clinic.id,
         email: email.into(),
         password_hash: hash.clone(),
         role: role.into(),
@@ -44,8 +43,8 @@ pub fn create_clinic(conn: &mut PgConnection) -> anyhow::Result<bool> {
         staff(ADMIN, "admin", "Demo Admin"),
         staff(CLINICIAN, "clinician", "Dr. Demo"),
     );
-    crate::db::clinics::create_with_admin(conn, &clinic, &admin)?;
-    crate::db::staff::insert(conn, &clinician)?;
+    let tenant = crate::db::clinics::create_with_admin(conn, &clinic, &admin)?;
+    crate::db::staff::insert(conn, tenant, &clinician)?;
     Ok(true)
 }
 

@@ -215,7 +215,6 @@ impl Context {
         let a = req.aftercare;
         let row = CheckInRow {
             id: req.id,
-            clinic_id: self.tenant.id(),
             patient_id: self.patient_id,
             treatment_id: treatment.id,
             recorded_at,
@@ -234,7 +233,6 @@ impl Context {
                 check_in_id: row.id,
                 symptom_code: code.clone(),
                 score: score.value(),
-                clinic_id: self.tenant.id(),
                 treatment_id: treatment.id,
                 protocol_id: treatment.protocol_id,
                 day,
@@ -242,7 +240,7 @@ impl Context {
             .collect();
         // The check-in and the alerts it raises are stored together, or not at all.
         let outcome = conn.transaction(|conn| {
-            if db::check_ins::insert(conn, &row, &score_rows)? {
+            if db::check_ins::insert(conn, self.tenant, &row, &score_rows)? {
                 let alerts = self.raise_alerts(conn, &row, &score_rows, treatment.protocol_id)?;
                 db::webhooks::enqueue(
                     conn,

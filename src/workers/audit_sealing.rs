@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::db::audit::Record;
-use crate::db::{self, Pool};
+use crate::db::{self, Pool, Tenant};
 
 /// Seals the trail every second, on a thread of its own.
 pub fn spawn(pool: Pool) {
@@ -76,9 +76,9 @@ pub fn seal(conn: &mut PgConnection, limit: i64) -> QueryResult<usize> {
         pending.sort_by_key(|r| r.clinic_id);
         for records in pending.chunk_by_mut(|a, b| a.clinic_id == b.clinic_id) {
             records.sort_by_key(|r| (r.at, r.id));
-            let clinic_id = records[0].clinic_id;
+            let tenant = Tenant::new(records[0].clinic_id);
             let (mut seq, mut prev) =
-                db::audit::head(conn, clinic_id)?.unwrap_or_else(|| (0, GENESIS.to_vec()));
+                db::audit::head(conn, tenant)?.unwrap_or_else(|| (0, GENESIS.to_vec()));
             for record in records.iter_mut() {
                 seq += 1;
                 let hash = hash_of(record, seq, &prev);
@@ -87,7 +87,7 @@ pub fn seal(conn: &mut PgConnection, limit: i64) -> QueryResult<usize> {
                 record.hash = Some(hash);
             }
             db::audit::store_seals(conn, records)?;
-            db::audit::set_head(conn, clinic_id, seq, &prev)?;
+            db::audit::set_head(conn, tenant, seq, &prev)?;
         }
         Ok(count)
     })
@@ -110,11 +110,11 @@ pub enum Verdict {
 }
 
 /// Walks a clinic's chain from its first record and stops at the first one that doesn't fit.
-pub fn verify(conn: &mut PgConnection, clinic_id: Uuid) -> QueryResult<Verdict> {
+pub fn verify(conn: &mut PgConnection, tenant: Tenant) -> QueryResult<Verdict> {
     const BATCH: i64 = 10_000;
     let (mut seq, mut prev, mut last) = (0i64, GENESIS.to_vec(), None);
     loop {
-        let records = db::audit::sealed_after(conn, clinic_id, seq, BATCH)?;
+        let records = db::audit::sealed_after(conn, tenant, seq, BATCH)?;
         for r in &records {
             let r_seq = r.seq.unwrap_or_default();
             let broken = |reason: String| {
@@ -143,7 +143,7 @@ pub fn verify(conn: &mut PgConnection, clinic_id: Uuid) -> QueryResult<Verdict> 
             break;
         }
     }
-    let (head_seq, head_hash) = db::audit::head(conn, clinic_id)?.unwrap_or((0, GENESIS.to_vec()));
+    let (head_seq, head_hash) = db::audit::head(conn, tenant)?.unwrap_or((0, GENESIS.to_vec()));
     if (head_seq, &head_hash) != (seq, &prev) {
         return Ok(Verdict::Broken {
             record: last,
@@ -153,6 +153,6 @@ pub fn verify(conn: &mut PgConnection, clinic_id: Uuid) -> QueryResult<Verdict> 
     }
     Ok(Verdict::Intact {
         sealed: seq,
-        unsealed: db::audit::count_unsealed(conn, clinic_id)?,
+        unsealed: db::audit::count_unsealed(conn, tenant)?,
     })
 }
