@@ -5,7 +5,6 @@ use actix_web::{get, post, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -13,11 +12,11 @@ use uuid::Uuid;
 use super::extract::{Json, MAX_PAGE, Page};
 use crate::auth::Caller;
 use crate::db::alerts::{Filter, QueueCursor};
-use crate::db::{self, Pool, Tenant};
+use crate::db::{self, Pool};
 use crate::domain::alerts::{Level, Rule};
-use crate::domain::webhooks::{AlertData, Event as WebhookEvent};
 use crate::domain::{Invalid, check_text};
 use crate::error::{ApiError, FieldError};
+use crate::services;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -145,18 +144,6 @@ impl From<db::alerts::Alert> for Alert {
             evidence: vec![],
             history,
         }
-    }
-}
-
-/// What a webhook hears of an alert.
-fn data(a: &db::alerts::Alert) -> AlertData {
-    AlertData {
-        id: a.id,
-        rule: Rule::parse(&a.rule).unwrap_or(Rule::SlowerThanPeers),
-        level: Level::parse(&a.level).unwrap_or(Level::Normal),
-        patient_id: a.patient_id,
-        treatment_id: a.treatment_id,
-        day: a.day,
     }
 }
 
@@ -367,31 +354,8 @@ pub async fn resolve(
     check_text(&mut invalid, "note", Some(&req.note), 2000);
     invalid.into_result()?;
     let alert = db::run(&pool, move |conn| {
-        resolve_and_announce(conn, caller.tenant, id, staff_id, req.note.trim())
+        services::alerts::resolve(conn, caller.tenant, id, staff_id, req.note.trim())
     })
     .await?;
     Ok(web::Json(alert.into()))
-}
-
-/// Resolves the alert and announces it to the clinic's webhooks in one transaction; a 404 for no
-/// such alert, a 409 when it is resolved already.
-fn resolve_and_announce(
-    conn: &mut PgConnection,
-    tenant: Tenant,
-    id: Uuid,
-    staff_id: Uuid,
-    note: &str,
-) -> Result<db::alerts::Alert, ApiError> {
-    conn.transaction(|conn| {
-        match db::alerts::resolve(conn, tenant, id, staff_id, note, Utc::now())? {
-            Some(alert) => {
-                db::webhooks::enqueue(conn, tenant, &WebhookEvent::AlertResolved(data(&alert)))?;
-                Ok(alert)
-            }
-            None => {
-                db::alerts::get(conn, tenant, id)?;
-                Err(ApiError::Conflict("the alert is resolved already".into()))
-            }
-        }
-    })
 }

@@ -1,7 +1,8 @@
-//! Raising an alert: the one way the check-in path and the missed check-ins job raise one, announce
-//! it to the clinic's webhooks and count it.
+//! Raising an alert (the one way the check-in path and the missed check-ins job raise one, announce
+//! it to the clinic's webhooks and count it) and resolving one.
 
-use diesel::{PgConnection, QueryResult};
+use chrono::Utc;
+use diesel::{Connection, PgConnection, QueryResult};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -9,6 +10,7 @@ use uuid::Uuid;
 use crate::db::{self, Tenant};
 use crate::domain::alerts::{Level, Rule};
 use crate::domain::webhooks::{AlertData, Event};
+use crate::error::ApiError;
 
 /// An alert a check-in raised, or added its evidence to.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -67,4 +69,39 @@ pub fn raise(
         .with_label_values(&[level.as_str()])
         .inc();
     Ok(Some(AlertRef { id, rule, level }))
+}
+
+/// Resolves the alert and announces it to the clinic's webhooks in one transaction; a 404 for no
+/// such alert, a 409 when it is resolved already.
+pub fn resolve(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    id: Uuid,
+    staff_id: Uuid,
+    note: &str,
+) -> Result<db::alerts::Alert, ApiError> {
+    conn.transaction(|conn| {
+        match db::alerts::resolve(conn, tenant, id, staff_id, note, Utc::now())? {
+            Some(alert) => {
+                db::webhooks::enqueue(conn, tenant, &Event::AlertResolved(data(&alert)))?;
+                Ok(alert)
+            }
+            None => {
+                db::alerts::get(conn, tenant, id)?;
+                Err(ApiError::Conflict("the alert is resolved already".into()))
+            }
+        }
+    })
+}
+
+/// What a webhook hears of an alert.
+fn data(a: &db::alerts::Alert) -> AlertData {
+    AlertData {
+        id: a.id,
+        rule: Rule::parse(&a.rule).unwrap_or(Rule::SlowerThanPeers),
+        level: Level::parse(&a.level).unwrap_or(Level::Normal),
+        patient_id: a.patient_id,
+        treatment_id: a.treatment_id,
+        day: a.day,
+    }
 }
