@@ -42,6 +42,18 @@ impl Client {
     }
 }
 
+/// Check-ins in one batch request.
+const BATCH: usize = 100;
+
+/// The i-th check-in of a run: a recovering patient's answers; one in fifty reports infection
+/// signs, which raises (or adds to) an urgent alert.
+fn check_in(i: usize, treatment: &str) -> Value {
+    let scores = json!({"redness": i % 2, "swelling": 0, "flaking": 1, "itching": i % 2, "pain": 0,
+                        "infection": u8::from(i.is_multiple_of(50)), "fever": 0, "bruising": 0});
+    json!({"id": uuid::Uuid::new_v4(), "treatment_id": treatment,
+           "recorded_at": chrono::Utc::now(), "scores": scores})
+}
+
 /// The path of the i-th request of a run.
 type PathFn = Box<dyn Fn(usize) -> String + Send + Sync>;
 
@@ -239,13 +251,29 @@ async fn main() {
             let (c, phones) = (c.clone(), phones.clone());
             async move {
                 let (token, treatment) = &phones[i % phones.len()];
-                // A recovering patient's answers; one check-in in fifty reports infection signs, which
-                // raises (or adds to) an urgent alert.
-                let scores = json!({"redness": i % 2, "swelling": 0, "flaking": 1, "itching": i % 2, "pain": 0,
-                                    "infection": u8::from(i.is_multiple_of(50)), "fever": 0, "bruising": 0});
-                let body = json!({"id": uuid::Uuid::new_v4(), "treatment_id": treatment,
-                                  "recorded_at": chrono::Utc::now(), "scores": scores});
-                c.post("/v1/check-ins", Some(token), body).await.0
+                c.post("/v1/check-ins", Some(token), check_in(i, treatment))
+                    .await
+                    .0
+            }
+        }
+    };
+    // A phone that was offline sends what it kept in one batch.
+    let post_batch = {
+        let (c, phones) = (c.clone(), phones.clone());
+        move |i: usize| {
+            let (c, phones) = (c.clone(), phones.clone());
+            async move {
+                let (token, treatment) = &phones[i % phones.len()];
+                let items: Vec<Value> = (0..BATCH)
+                    .map(|k| check_in(i * BATCH + k, treatment))
+                    .collect();
+                c.post(
+                    "/v1/check-ins/batch",
+                    Some(token),
+                    json!({"check_ins": items}),
+                )
+                .await
+                .0
             }
         }
     };
@@ -261,6 +289,22 @@ async fn main() {
     )
     .await;
     report("check-ins alone", ms, elapsed);
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let (ms, elapsed) = run(
+        usize::MAX,
+        ingest_concurrency,
+        Some(until),
+        Duration::ZERO,
+        post_batch,
+    )
+    .await;
+    let batches = ms.len();
+    report(&format!("batches of {BATCH}"), ms, elapsed);
+    println!(
+        "{:<34} {:>8.1} check-ins/s",
+        "  in check-ins",
+        (batches * BATCH) as f64 / elapsed.as_secs_f64()
+    );
     if ingest_only {
         return;
     }

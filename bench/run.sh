@@ -2,6 +2,7 @@
 # The benchmark, start to finish: generate SCORES scores (once), load them into their own database,
 # serve it, run the load, then run the same SQL through pgbench as the ceiling. See bench/README.md.
 #   bash bench/run.sh 1000000
+#   OLD_BIN=/tmp/aftercare-old bash bench/run.sh 1000000   # and another binary first, on the same database
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scores=${1:-1000000}
@@ -27,20 +28,32 @@ psql "$pg/$db" -qtAc "SELECT 'treatments: ' || count(*) FROM treatments UNION AL
 export DATABASE_URL="$pg/$db" AFTERCARE_ADDR="127.0.0.1:$port" RUST_LOG=warn
 AFTERCARE_JWT_SECRET=$(openssl rand -hex 32)
 export AFTERCARE_JWT_SECRET
-"$bin/aftercare" serve &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.2; done
-echo
-"$bin/examples/bench-load" "http://127.0.0.1:$port" 500 4 "$seconds"
-echo "server memory (RSS): $(ps -o rss= -p $server) KiB"
 
-# The ceiling: the SQL those requests run, straight through pgbench at the same concurrency.
+# Serves the database with one binary, runs the load against it, and stops it.
+serve_and_load() {
+  echo; echo "== $1 ($2)"
+  "$2" serve &
+  server=$!
+  until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.2; done
+  "$bin/examples/bench-load" "http://127.0.0.1:$port" 500 4 "$seconds"
+  echo "server memory (RSS): $(ps -o rss= -p $server) KiB"
+  kill $server; wait $server 2>/dev/null || true
+}
+# A/B: OLD_BIN=path/to/another/aftercare runs the same load against that binary first, on the same
+# database, so the two are compared in one run.
+[ -n "${OLD_BIN:-}" ] && serve_and_load old "$OLD_BIN"
+serve_and_load new "$bin/aftercare"
+
+# The ceilings: the statements the service sends (kept true by tests/api/statements.rs), and the
+# least a check-in must do, straight through pgbench at the same concurrency.
 ids=$(psql "$pg/$db" -qtAc "SELECT t.clinic_id, t.protocol_id, t.id, t.patient_id FROM treatments t ORDER BY t.performed_at DESC LIMIT 1")
 IFS='|' read -r clinic protocol treatment patient <<<"$ids"
 vars=(-D "clinic=$clinic" -D "protocol=$protocol" -D "treatment=$treatment" -D "patient=$patient")
+bench() { # clients script
+  echo "pgbench, $2 ($1 clients, ${seconds} s):"
+  pgbench -n -c "$1" -j 2 -T "$seconds" "${vars[@]}" -f "bench/pgbench/$2" "$pg/$db" | grep -E 'latency average|tps'
+}
 echo
-echo "pgbench, the SQL of one protocol view (4 clients, ${seconds} s):"
-pgbench -n -c 4 -j 2 -T "$seconds" "${vars[@]}" -f bench/pgbench/view.sql "$pg/$db" | grep -E 'latency average|tps'
-echo "pgbench, the SQL of one check-in (8 clients, ${seconds} s):"
-pgbench -n -c 8 -j 2 -T "$seconds" "${vars[@]}" -f bench/pgbench/check_in.sql "$pg/$db" | grep -E 'latency average|tps'
+bench 4 view.sql
+bench 8 check_in.sql
+bench 8 least_work.sql

@@ -1,13 +1,25 @@
--- What a protocol view asks of the database: the protocol, the catalogue, and the changes since
--- the read model's last snapshot (none here: the steady state between check-ins).
+-- The statements of one protocol view, in the order the service sends them: the protocol, the
+-- catalogue, the changes since the read model's last snapshot (none here: the steady state between
+-- check-ins), and the protocol's complications. tests/api/statements.rs reads a view's statements
+-- off the wire and fails when they differ from these.
+-- The pool checks the connection it hands out.
+SELECT 1;
 SELECT * FROM protocols WHERE clinic_id = ':clinic' AND id = ':protocol';
-SELECT code, kind FROM symptoms WHERE clinic_id IS NULL OR clinic_id = ':clinic' ORDER BY clinic_id IS NOT NULL, position;
+SELECT clinic_id, code, label, kind, position, created_at FROM symptoms
+ WHERE clinic_id IS NULL OR clinic_id = ':clinic' ORDER BY clinic_id IS NOT NULL, position;
 BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
 SELECT pg_current_snapshot()::text AS snap, pg_snapshot_xmin(pg_current_snapshot())::text AS xmin \gset
-SELECT t.id FROM treatments t WHERE t.id = ANY(ARRAY(
-  SELECT id FROM treatments WHERE xid >= ':xmin'::xid8 AND NOT pg_visible_in_snapshot(xid, ':snap'::pg_snapshot)));
+SELECT t.id, t.clinic_id, t.protocol_id, t.patient_id, t.performed_at, t.session_number, t.areas,
+       p.fitzpatrick_type, c.timezone
+  FROM treatments t JOIN patients p ON p.id = t.patient_id JOIN clinics c ON c.id = t.clinic_id
+ WHERE t.id = ANY(ARRAY(
+       SELECT id FROM treatments WHERE xid >= ':xmin'::xid8 AND NOT pg_visible_in_snapshot(xid, ':snap'::pg_snapshot)
+       UNION SELECT t2.id FROM patients p2 JOIN treatments t2 ON t2.clinic_id = p2.clinic_id AND t2.patient_id = p2.id
+              WHERE p2.xid >= ':xmin'::xid8 AND NOT pg_visible_in_snapshot(p2.xid, ':snap'::pg_snapshot)));
 SELECT s.treatment_id, s.symptom_code, array_agg(s.day), array_agg(s.score) FROM check_in_scores s
  WHERE s.check_in_id = ANY(ARRAY(SELECT c.id FROM check_ins c
         WHERE c.xid >= ':xmin'::xid8 AND NOT pg_visible_in_snapshot(c.xid, ':snap'::pg_snapshot)))
  GROUP BY s.treatment_id, s.symptom_code;
 COMMIT;
+SELECT e.treatment_id, e.term, e.grade FROM adverse_events e JOIN treatments t ON t.id = e.treatment_id
+ WHERE e.clinic_id = ':clinic' AND t.protocol_id = ':protocol';

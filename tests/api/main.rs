@@ -19,6 +19,7 @@ mod protocols;
 mod recovery;
 mod shutdown;
 mod staff;
+mod statements;
 mod symptoms;
 mod treatments;
 mod webhooks;
