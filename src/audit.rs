@@ -7,16 +7,15 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
-use chrono::Utc;
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::api::extract::{Audited, audit_draft};
 use crate::db::audit::Event;
 use crate::db::{self, Pool, Tenant};
 use crate::domain::audit::Id;
-use crate::http::RequestId;
 
-/// Records the request if its route is in the trail and its caller is known. The response waits
+/// Records the request if its route is in the trail, its caller is known and its handler did not
+/// record it in its own transaction (`Audited`). The response waits
 /// for the record: a request whose record can't be written is answered with that error instead,
 /// so no patient data leaves without its record.
 pub async fn middleware(
@@ -45,56 +44,21 @@ pub async fn middleware(
 
 fn event_of(res: &ServiceResponse<impl MessageBody>) -> Option<(Tenant, Event)> {
     let req = res.request();
-    let caller = req.extensions().get::<Caller>().copied()?;
-    let pattern = req.match_pattern()?;
-    let route = crate::api::OPERATIONS
-        .iter()
-        .find(|o| o.method == req.method().as_str() && o.path == pattern)?
-        .audit?;
-    let id = |id: Id| -> Option<Uuid> {
-        match id {
-            Id::Path(name) => req.match_info().get(name)?.parse().ok(),
-            Id::Created => res
-                .headers()
-                .get(header::LOCATION)?
-                .to_str()
-                .ok()?
-                .rsplit('/')
-                .next()?
-                .parse()
-                .ok(),
-            Id::None => None,
-        }
+    if req.extensions().get::<Audited>().is_some() {
+        return None;
+    }
+    let (tenant, route, mut event) = audit_draft(req)?;
+    let created = || -> Option<Uuid> {
+        let location = res.headers().get(header::LOCATION)?.to_str().ok()?;
+        location.rsplit('/').next()?.parse().ok()
     };
-    let status = res.status().as_u16();
-    let event = Event {
-        id: Uuid::new_v4(),
-        at: Utc::now(),
-        actor_id: caller.id,
-        actor_role: caller.role.as_str().to_string(),
-        action: route.action.as_str().to_string(),
-        resource_type: route.resource_type.to_string(),
-        resource_id: id(route.resource_id),
-        lookup: route
-            .patient_of
-            .and_then(|(table, i)| Some((table, id(i)?))),
-        caller_patient: caller.patient().ok(),
-        request_id: req
-            .extensions()
-            .get::<RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default(),
-        status: status as i16,
-        outcome: match status {
-            200..=299 => "success",
-            401 | 403 => "denied",
-            404 => "not_found",
-            400..=499 => "rejected",
-            _ => "failed",
-        }
-        .to_string(),
-    };
-    Some((caller.tenant, event))
+    if let Id::Created = route.resource_id {
+        event.resource_id = created();
+    }
+    if let Some((table, Id::Created)) = route.patient_of {
+        event.lookup = created().map(|id| (table, id));
+    }
+    Some((tenant, event.answered(res.status().as_u16())))
 }
 
 #[cfg(test)]

@@ -72,6 +72,10 @@ impl Application {
         let pool = web::Data::new(pool);
         let keys = web::Data::new(keys);
         let store = web::Data::new(Store::new());
+        let check_ins = web::Data::new(crate::services::check_ins::Deps {
+            store: store.clone().into_inner(),
+            clinics: Default::default(),
+        });
         let limits = web::Data::new(crate::limits::Limits::new(http.auth_attempts_per_minute));
         let draining = web::Data::new(Draining::default());
         let draining_ = draining.clone();
@@ -92,6 +96,7 @@ impl Application {
                 .app_data(pool.clone())
                 .app_data(keys.clone())
                 .app_data(store.clone())
+                .app_data(check_ins.clone())
                 .app_data(http.clone())
                 .app_data(limits.clone())
                 .app_data(draining_.clone())

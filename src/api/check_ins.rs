@@ -4,21 +4,20 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError, get, post, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, get, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::extract::{Json, Page, PageParams, parse};
+use super::extract::{Audited, Json, Page, PageParams, audit_draft, parse};
 use crate::auth::Caller;
 use crate::db::check_ins::Stored;
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::alerts::Level;
 use crate::error::{ApiError, Problem};
-use crate::read_model::Store;
 use crate::services::alerts::AlertRef;
-use crate::services::check_ins::{self, AftercareAnswers, NewCheckIn, Outcome};
+use crate::services::check_ins::{self, AftercareAnswers, Deps, NewCheckIn, Outcome};
 
 /// The answer to a posted check-in: the stored check-in and the alerts it raised.
 #[derive(Debug, Serialize, ToSchema)]
@@ -103,16 +102,18 @@ impl From<Stored> for CheckIn {
 #[post("/v1/check-ins")]
 pub async fn create(
     pool: web::Data<Pool>,
-    store: web::Data<Store>,
+    deps: web::Data<Deps>,
     caller: Caller,
+    http: HttpRequest,
     Json(req): Json<NewCheckIn>,
 ) -> Result<HttpResponse, ApiError> {
     let patient_id = caller.patient()?;
-    let store = store.into_inner();
+    let audit = audit_draft(&http).map(|(_, _, event)| event);
     let outcome = db::run(&pool, move |conn| {
-        check_ins::record(conn, store, caller.tenant, patient_id, req)
+        check_ins::record(conn, &deps, caller.tenant, patient_id, req, audit)
     })
     .await?;
+    http.extensions_mut().insert(Audited);
     Ok(match outcome {
         Outcome::Created(stored, alerts) => super::extract::created(
             format!("/v1/check-ins/{}", stored.0.id),
@@ -173,8 +174,9 @@ pub struct BatchResult {
 #[post("/v1/check-ins/batch")]
 pub async fn create_batch(
     pool: web::Data<Pool>,
-    store: web::Data<Store>,
+    deps: web::Data<Deps>,
     caller: Caller,
+    http: HttpRequest,
     Json(batch): Json<CheckInBatch, BATCH_LIMIT_BYTES>,
 ) -> Result<web::Json<BatchResult>, ApiError> {
     let patient_id = caller.patient()?;
@@ -195,11 +197,12 @@ pub async fn create_batch(
                 .and_then(|bytes| parse::<NewCheckIn>(&bytes))
         })
         .collect();
-    let store = store.into_inner();
+    let audit = audit_draft(&http).map(|(_, _, event)| event);
     let outcomes = db::run(&pool, move |conn| {
-        check_ins::record_batch(conn, store, caller.tenant, patient_id, items)
+        check_ins::record_batch(conn, &deps, caller.tenant, patient_id, items, audit)
     })
     .await?;
+    http.extensions_mut().insert(Audited);
     Ok(web::Json(BatchResult {
         results: results(outcomes, ids),
     }))

@@ -2,18 +2,24 @@
 //! their errors, the page parameters of lists, and the error handlers for actix's own extractors.
 
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, dev::Payload, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 use super::RouteTable;
-use crate::db::{Cursor, PageRequest};
+use crate::auth::Caller;
+use crate::db::audit::Event;
+use crate::db::{Cursor, PageRequest, Tenant};
+use crate::domain::audit::{Audit, Id};
 use crate::error::{ApiError, FieldError};
+use crate::http::RequestId;
 
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
@@ -267,6 +273,48 @@ pub fn created(location: String, body: impl Serialize) -> HttpResponse {
     HttpResponse::Created()
         .insert_header((header::LOCATION, location))
         .json(body)
+}
+
+/// Marks a request whose handler wrote its audit record itself, in the transaction of its change;
+/// the audit middleware then writes none.
+pub struct Audited;
+
+/// The audit record of a request on a route in the trail with a known caller, as far as the request
+/// tells it: the answer's status and the id of what it created are for the writer to fill in.
+pub fn audit_draft(req: &HttpRequest) -> Option<(Tenant, Audit, Event)> {
+    let caller = req.extensions().get::<Caller>().copied()?;
+    let pattern = req.match_pattern()?;
+    let route = super::OPERATIONS
+        .iter()
+        .find(|o| o.method == req.method().as_str() && o.path == pattern)?
+        .audit?;
+    let id = |id: Id| -> Option<Uuid> {
+        match id {
+            Id::Path(name) => req.match_info().get(name)?.parse().ok(),
+            Id::Created | Id::None => None,
+        }
+    };
+    let event = Event {
+        id: Uuid::new_v4(),
+        at: Utc::now(),
+        actor_id: caller.id,
+        actor_role: caller.role.as_str().to_string(),
+        action: route.action.as_str().to_string(),
+        resource_type: route.resource_type.to_string(),
+        resource_id: id(route.resource_id),
+        lookup: route
+            .patient_of
+            .and_then(|(table, i)| Some((table, id(i)?))),
+        caller_patient: caller.patient().ok(),
+        request_id: req
+            .extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default(),
+        status: 0,
+        outcome: String::new(),
+    };
+    Some((caller.tenant, route, event))
 }
 
 #[cfg(test)]

@@ -29,6 +29,17 @@ pub struct Event {
     pub outcome: String,
 }
 
+impl Event {
+    /// The record completed with the answer's status.
+    pub fn answered(self, status: u16) -> Event {
+        Event {
+            status: status as i16,
+            outcome: crate::domain::audit::outcome(status).to_string(),
+            ..self
+        }
+    }
+}
+
 pub fn insert(conn: &mut PgConnection, tenant: Tenant, e: &Event) -> QueryResult<()> {
     let patient = match e.lookup.map(|l| l.0) {
         Some(Lookup::Patient) => "(SELECT id FROM patients WHERE clinic_id = $2 AND id = $13)",

@@ -40,30 +40,36 @@ pub struct ScoreRow {
 /// A check-in with its scores.
 pub type Stored = (CheckIn, Vec<ScoreRow>);
 
-/// Stores a check-in and its scores in one transaction. Returns false, storing nothing, when a
-/// check-in with this id exists already (a concurrent insert of the same id waits for the first).
-pub fn insert(
+/// Stores the check-ins whose ids are not taken, in one statement, and returns the ids it stored;
+/// a concurrent insert of one of these ids waits for the first. Run it in the transaction that
+/// stores their scores.
+pub fn insert_new(
     conn: &mut PgConnection,
     tenant: Tenant,
-    check_in: &CheckIn,
+    rows: &[CheckIn],
+) -> QueryResult<Vec<Uuid>> {
+    let clinic = check_ins::clinic_id.eq(tenant.id());
+    let rows: Vec<_> = rows.iter().map(|r| (clinic, r)).collect();
+    diesel::insert_into(check_ins::table)
+        .values(rows)
+        .on_conflict(check_ins::id)
+        .do_nothing()
+        .returning(check_ins::id)
+        .get_results(conn)
+}
+
+/// Stores scores, in one statement.
+pub fn insert_scores(
+    conn: &mut PgConnection,
+    tenant: Tenant,
     scores: &[ScoreRow],
-) -> QueryResult<bool> {
-    conn.transaction(|conn| {
-        let inserted = diesel::insert_into(check_ins::table)
-            .values((check_ins::clinic_id.eq(tenant.id()), check_in))
-            .on_conflict(check_ins::id)
-            .do_nothing()
-            .execute(conn)?;
-        if inserted == 0 {
-            return Ok(false);
-        }
-        let clinic = check_in_scores::clinic_id.eq(tenant.id());
-        let scores: Vec<_> = scores.iter().map(|s| (clinic, s)).collect();
-        diesel::insert_into(check_in_scores::table)
-            .values(scores)
-            .execute(conn)?;
-        Ok(true)
-    })
+) -> QueryResult<()> {
+    let clinic = check_in_scores::clinic_id.eq(tenant.id());
+    let scores: Vec<_> = scores.iter().map(|s| (clinic, s)).collect();
+    diesel::insert_into(check_in_scores::table)
+        .values(scores)
+        .execute(conn)
+        .map(drop)
 }
 
 pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Option<Stored>> {
@@ -149,13 +155,12 @@ pub fn count_recorded_between(
         .get_result(conn)
 }
 
-/// The worst score of each of `codes` on each day from day 1 up to (not including) `day`, for one
-/// treatment: (symptom, day, score).
-pub fn daily_worst_before(
+/// The worst score of each of `codes` on each day from day 1 on, for one treatment: (symptom,
+/// day, score).
+pub fn daily_worst(
     conn: &mut PgConnection,
     tenant: Tenant,
     treatment_id: Uuid,
-    day: i32,
     codes: &[&str],
 ) -> QueryResult<Vec<(String, i32, i16)>> {
     use diesel::dsl::max;
@@ -164,7 +169,7 @@ pub fn daily_worst_before(
         .inner_join(check_ins::table)
         .filter(check_ins::clinic_id.eq(tenant.id()))
         .filter(check_ins::treatment_id.eq(treatment_id))
-        .filter(check_in_scores::day.ge(1).and(check_in_scores::day.lt(day)))
+        .filter(check_in_scores::day.ge(1))
         .filter(check_in_scores::symptom_code.eq_any(codes))
         .group_by((check_in_scores::symptom_code, check_in_scores::day))
         .select((

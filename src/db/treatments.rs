@@ -60,6 +60,21 @@ pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Tre
         .first(conn)
 }
 
+/// Those of these treatments that are the patient's.
+pub fn of_patient(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    patient_id: Uuid,
+    ids: &[Uuid],
+) -> QueryResult<Vec<Treatment>> {
+    treatments::table
+        .filter(treatments::clinic_id.eq(tenant.id()))
+        .filter(treatments::patient_id.eq(patient_id))
+        .filter(treatments::id.eq_any(ids))
+        .select(Treatment::as_select())
+        .load(conn)
+}
+
 /// A patient's treatments, newest first.
 pub fn page_of_patient(
     conn: &mut PgConnection,

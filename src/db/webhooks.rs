@@ -120,43 +120,47 @@ pub const RETRY_FOR: chrono::Duration = chrono::Duration::hours(24);
 /// it inside the transaction that makes the change, so that the event exists exactly when the
 /// change does. Returns how many deliveries it queued.
 pub fn enqueue(conn: &mut PgConnection, tenant: Tenant, event: &Event) -> QueryResult<usize> {
-    let id = Uuid::new_v4();
-    let at = truncate_to_micros(Utc::now());
-    let payload = event
-        .envelope(id, tenant.id(), at)
-        .and_then(serde_json::to_value)
-        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    insert_event(conn, tenant, id, event.event_type().as_str(), &payload, at)
+    enqueue_all(conn, tenant, std::slice::from_ref(event))
 }
 
-/// Writes an event to the outbox, with a delivery for each active webhook of the clinic that
-/// subscribes to its type; when there is none, writes nothing. One statement, so that it costs the
-/// transaction it joins one round trip. Returns how many deliveries it queued.
-fn insert_event(
+/// Puts events in the outbox as `enqueue` does, all in one statement, so that they cost the
+/// transaction they join one round trip; an event no webhook wants is not written.
+pub fn enqueue_all(
     conn: &mut PgConnection,
     tenant: Tenant,
-    id: Uuid,
-    event_type: &str,
-    payload: &serde_json::Value,
-    at: DateTime<Utc>,
+    events: &[Event],
 ) -> QueryResult<usize> {
+    let at = truncate_to_micros(Utc::now());
+    let ids: Vec<Uuid> = events.iter().map(|_| Uuid::new_v4()).collect();
+    let types: Vec<&str> = events.iter().map(|e| e.event_type().as_str()).collect();
+    let payloads = events
+        .iter()
+        .zip(&ids)
+        .map(|(e, id)| {
+            e.envelope(*id, tenant.id(), at)
+                .and_then(serde_json::to_value)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     diesel::sql_query(
         "WITH hooks AS (
-             SELECT id FROM webhooks WHERE clinic_id = $2 AND active AND $3 = ANY (events)
+             SELECT id, events FROM webhooks WHERE clinic_id = $1 AND active
          ), event AS (
              INSERT INTO webhook_events (id, clinic_id, type, payload, created_at)
-             SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM hooks)
-             RETURNING id
+             SELECT e.id, $1, e.type, e.payload, $5
+               FROM unnest($2::uuid[], $3::text[], $4::jsonb[]) AS e(id, type, payload)
+              WHERE EXISTS (SELECT 1 FROM hooks WHERE e.type = ANY (hooks.events))
+             RETURNING id, type
          )
          INSERT INTO webhook_deliveries
              (id, clinic_id, webhook_id, event_id, next_attempt_at, deadline, created_at)
-         SELECT gen_random_uuid(), $2, hooks.id, event.id, $5, $5 + $6 * interval '1 second', $5
-           FROM hooks CROSS JOIN event",
+         SELECT gen_random_uuid(), $1, hooks.id, event.id, $5, $5 + $6 * interval '1 second', $5
+           FROM event JOIN hooks ON event.type = ANY (hooks.events)",
     )
-    .bind::<SqlUuid, _>(id)
     .bind::<SqlUuid, _>(tenant.id())
-    .bind::<Text, _>(event_type)
-    .bind::<Jsonb, _>(payload)
+    .bind::<diesel::sql_types::Array<SqlUuid>, _>(&ids)
+    .bind::<diesel::sql_types::Array<Text>, _>(&types)
+    .bind::<diesel::sql_types::Array<Jsonb>, _>(&payloads)
     .bind::<Timestamptz, _>(at)
     .bind::<BigInt, _>(RETRY_FOR.num_seconds())
     .execute(conn)

@@ -125,6 +125,16 @@ impl Rule {
 /// The symptoms whose return after settling is `worsening`.
 pub const WORSENING: [&str; 3] = ["redness", "swelling", "pain"];
 
+/// Whether `worsening` could fire on this check-in, so that the earlier days' scores are worth
+/// reading: a symptom it watches scored at least 2 (two steps above the lowest possible earlier
+/// score) from day 2 on.
+pub fn needs_earlier_days(day: i32, scores: &[(String, SymptomKind, i16)]) -> bool {
+    day >= 2
+        && scores
+            .iter()
+            .any(|(code, _, score)| *score >= 2 && WORSENING.contains(&code.as_str()))
+}
+
 /// One check-in as the rules see it.
 pub struct Observation<'a> {
     /// Days since the treatment.
@@ -228,6 +238,18 @@ pub fn missed_in_a_row(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn earlier_days_are_read_only_when_worsening_could_fire() {
+        assert!(needs_earlier_days(2, &scores(&[("redness", 2)])));
+        // Nearest cases that need nothing: a score of 1, day 1, a symptom the rule doesn't watch.
+        assert!(!needs_earlier_days(
+            2,
+            &scores(&[("redness", 1), ("pain", 0)])
+        ));
+        assert!(!needs_earlier_days(1, &scores(&[("redness", 4)])));
+        assert!(!needs_earlier_days(5, &scores(&[("flaking", 4)])));
+    }
 
     fn scores(list: &[(&str, i16)]) -> Vec<(String, SymptomKind, i16)> {
         list.iter()

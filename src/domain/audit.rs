@@ -43,6 +43,17 @@ impl Action {
     }
 }
 
+/// How a request came out, as the trail records it, by its status.
+pub fn outcome(status: u16) -> &'static str {
+    match status {
+        200..=299 => "success",
+        401 | 403 => "denied",
+        404 => "not_found",
+        400..=499 => "rejected",
+        _ => "failed",
+    }
+}
+
 /// Where an audited request's resource id comes from.
 #[derive(Debug, Clone, Copy)]
 pub enum Id {

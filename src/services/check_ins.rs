@@ -1,9 +1,12 @@
-//! Storing a check-in: checked against the patient's treatment and the clinic's catalogue, stored
-//! with its scores, the alerts its answers raise and its webhook event in one transaction, and
-//! idempotent by the id the app chose. The single and batch endpoints both come here.
+//! Storing check-ins: each checked against the patient's treatment and the clinic's catalogue, and
+//! stored with its scores, the alerts its answers raise, its webhook event and the request's audit
+//! record in one transaction, idempotent by the id the app chose. A batch is one transaction too,
+//! with one statement for all its check-ins and one for all their scores; each item still gets its
+//! own outcome and its own alerts. The single and batch endpoints both come here.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -13,9 +16,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::alerts::{self, AlertRef};
+use crate::db::audit::Event as AuditEvent;
 use crate::db::check_ins::{CheckIn as CheckInRow, ScoreRow, Stored};
 use crate::db::{self, Tenant};
-use crate::domain::alerts::{Level, Observation, Rule, WORSENING, evaluate, lowest_before};
+use crate::domain::alerts::{
+    Level, Observation, Rule, WORSENING, evaluate, lowest_before, needs_earlier_days,
+};
 use crate::domain::check_in::{MAX_NOTE_CHARS, check_recorded_at, truncate_to_micros};
 use crate::domain::schedule::day_of;
 use crate::domain::symptoms::{Item, SymptomKind, validate_scores};
@@ -61,37 +67,102 @@ pub struct NewCheckIn {
     pub note: Option<String>,
 }
 
-/// Stores one check-in of `patient_id`'s.
+/// What the check-in path keeps between requests: the read model (for the cohort the alert rules
+/// compare with) and the clinics' time zones and catalogues.
+#[derive(Clone)]
+pub struct Deps {
+    pub store: Arc<Store>,
+    pub clinics: Arc<Clinics>,
+}
+
+/// Stores one check-in of `patient_id`'s. `audit`, the request's audit record, is written in the
+/// same transaction when the check-in is stored or was stored before; when it is refused, nothing
+/// is written, and the record is left to the audit middleware.
 pub fn record(
     conn: &mut PgConnection,
-    store: Arc<Store>,
+    deps: &Deps,
     tenant: Tenant,
     patient_id: Uuid,
     req: NewCheckIn,
+    audit: Option<AuditEvent>,
 ) -> Result<Outcome, ApiError> {
-    Context::load(conn, store, tenant, patient_id)?.store(conn, req)
+    let audit = |outcomes: &[Result<Outcome, ApiError>]| {
+        let (status, stored) = match outcomes {
+            [Ok(Outcome::Created(stored, _))] => (201, stored),
+            [Ok(Outcome::Replayed(stored, _))] => (200, stored),
+            _ => return None,
+        };
+        let resource_id = Some(stored.0.id);
+        audit.map(|a| AuditEvent { resource_id, ..a }.answered(status))
+    };
+    let mut outcomes = record_all(conn, deps, tenant, patient_id, vec![Ok(req)], audit)?;
+    outcomes.pop().unwrap_or(Err(ApiError::NotFound))
 }
 
-/// Stores a batch's check-ins in order, each on its own: an item that is not valid (parsed into an
-/// error already, or refused here) gets its error without failing the others. A database that
-/// fails fails the batch, which the app retries whole.
+/// Stores a batch's check-ins, each with its own outcome: an item that is not valid (parsed into
+/// an error already, or refused here) gets its error without failing the others. A database that
+/// fails fails the batch, which the app retries whole. `audit` is written in the same transaction.
 pub fn record_batch(
     conn: &mut PgConnection,
-    store: Arc<Store>,
+    deps: &Deps,
     tenant: Tenant,
     patient_id: Uuid,
     items: Vec<Result<NewCheckIn, ApiError>>,
+    audit: Option<AuditEvent>,
 ) -> Result<Vec<Result<Outcome, ApiError>>, ApiError> {
-    let mut ctx = Context::load(conn, store, tenant, patient_id)?;
-    items
-        .into_iter()
-        .map(|item| match item.and_then(|req| ctx.store(conn, req)) {
-            Err(e @ (ApiError::Unavailable(_) | ApiError::TimedOut | ApiError::Internal(_))) => {
-                Err(e)
-            }
-            outcome => Ok(outcome),
-        })
-        .collect()
+    let audit = |_: &[Result<Outcome, ApiError>]| audit.map(|a| a.answered(200));
+    record_all(conn, deps, tenant, patient_id, items, audit)
+}
+
+/// A clinic's time zone and symptom catalogue, as a check-in needs them.
+#[derive(Debug)]
+pub struct ClinicFacts {
+    tz: Tz,
+    catalogue: Vec<Item>,
+}
+
+/// The clinics' facts, read once. Exact without hearing of changes: a clinic's time zone never
+/// changes, and its catalogue only grows (items are added, never changed or removed), so a code
+/// the cached catalogue lacks is looked up again before it is refused.
+#[derive(Debug, Default)]
+pub struct Clinics(Mutex<HashMap<Uuid, Arc<ClinicFacts>>>);
+
+impl Clinics {
+    fn get<'a>(
+        &self,
+        conn: &mut PgConnection,
+        tenant: Tenant,
+        mut codes: impl Iterator<Item = &'a String>,
+    ) -> Result<Arc<ClinicFacts>, ApiError> {
+        let cached = self.lock().get(&tenant.id()).cloned();
+        if let Some(facts) = cached
+            && codes.all(|c| facts.catalogue.iter().any(|i| &i.code == c))
+        {
+            return Ok(facts);
+        }
+        let catalogue = db::symptoms::catalogue(conn, tenant)?
+            .into_iter()
+            .filter_map(|s| {
+                Some(Item {
+                    kind: SymptomKind::parse(&s.kind)?,
+                    code: s.code,
+                })
+            })
+            .collect();
+        let facts = Arc::new(ClinicFacts {
+            tz: db::clinics::get(conn, tenant)?.tz()?,
+            catalogue,
+        });
+        self.lock().insert(tenant.id(), facts.clone());
+        Ok(facts)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Arc<ClinicFacts>>> {
+        // The map holds no invariant that a panic elsewhere could have broken.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// What a retry must repeat exactly to count as the same check-in: everything the patient sent.
@@ -134,178 +205,238 @@ pub enum Outcome {
     Replayed(Stored, Vec<AlertRef>),
 }
 
-/// What every check-in of one patient's request is checked against, loaded once.
-struct Context {
+type Outcomes = Vec<Result<Outcome, ApiError>>;
+
+fn record_all(
+    conn: &mut PgConnection,
+    deps: &Deps,
     tenant: Tenant,
     patient_id: Uuid,
-    tz: Tz,
-    catalogue: Vec<Item>,
-    now: DateTime<Utc>,
-    treatments: HashMap<Uuid, Option<db::treatments::Treatment>>,
-    store: Arc<Store>,
+    items: Vec<Result<NewCheckIn, ApiError>>,
+    audit: impl FnOnce(&[Result<Outcome, ApiError>]) -> Option<AuditEvent>,
+) -> Result<Outcomes, ApiError> {
+    // The cohort that `slower_than_peers` compares with may lag by a second, not more.
+    deps.store
+        .refresh_if_older(conn, std::time::Duration::from_secs(1))?;
+    let codes = items.iter().flatten().flat_map(|r| r.scores.keys());
+    let clinic = deps.clinics.get(conn, tenant, codes)?;
+    let treatment_ids: Vec<Uuid> = items.iter().flatten().map(|r| r.treatment_id).collect();
+    let treatments: HashMap<Uuid, db::treatments::Treatment> =
+        db::treatments::of_patient(conn, tenant, patient_id, &treatment_ids)?
+            .into_iter()
+            .map(|t| (t.id, t))
+            .collect();
+    let now = Utc::now();
+    let prepared = items
+        .into_iter()
+        .map(|item| prepare(item?, &treatments, &clinic, now))
+        .collect();
+    let ctx = Context {
+        tenant,
+        clinic: &clinic,
+        store: &deps.store,
+    };
+    let outcomes = conn.transaction(|conn| {
+        let outcomes = ctx.store_all(conn, prepared)?;
+        if let Some(event) = audit(&outcomes) {
+            db::audit::insert(conn, tenant, &event)?;
+        }
+        Ok::<_, ApiError>(outcomes)
+    })?;
+    let created = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Outcome::Created(..))))
+        .count();
+    crate::metrics::METRICS
+        .check_ins_stored
+        .inc_by(created as u64);
+    Ok(outcomes)
 }
 
-impl Context {
-    fn load(
-        conn: &mut PgConnection,
-        store: Arc<Store>,
-        tenant: Tenant,
-        patient_id: Uuid,
-    ) -> Result<Context, ApiError> {
-        // The cohort that `slower_than_peers` compares with may lag by a second, not more.
-        store.refresh_if_older(conn, std::time::Duration::from_secs(1))?;
-        let clinic = db::clinics::get(conn, tenant)?;
-        let catalogue = db::symptoms::catalogue(conn, tenant)?
-            .into_iter()
-            .filter_map(|s| {
-                Some(Item {
-                    kind: SymptomKind::parse(&s.kind)?,
-                    code: s.code,
-                })
-            })
-            .collect();
-        Ok(Context {
-            tenant,
-            patient_id,
-            tz: clinic.tz()?,
-            catalogue,
-            now: Utc::now(),
-            treatments: HashMap::new(),
-            store,
-        })
-    }
+/// A valid check-in, ready to store.
+struct Prepared {
+    row: CheckInRow,
+    scores: Vec<ScoreRow>,
+    protocol_id: Uuid,
+}
 
-    /// The patient's own treatment with this id, if there is one.
-    fn treatment(
-        &mut self,
-        conn: &mut PgConnection,
-        id: Uuid,
-    ) -> Result<Option<db::treatments::Treatment>, ApiError> {
-        if !self.treatments.contains_key(&id) {
-            let t = db::treatments::get(conn, self.tenant, id)
-                .map(Some)
-                .or_else(|e| {
-                    if e == diesel::result::Error::NotFound {
-                        Ok(None)
-                    } else {
-                        Err(e)
-                    }
-                })?
-                .filter(|t| t.patient_id == self.patient_id);
-            self.treatments.insert(id, t);
-        }
-        Ok(self.treatments[&id].clone())
-    }
+/// Checks a check-in against the patient's treatments and the clinic's catalogue.
+fn prepare(
+    req: NewCheckIn,
+    treatments: &HashMap<Uuid, db::treatments::Treatment>,
+    clinic: &ClinicFacts,
+    now: DateTime<Utc>,
+) -> Result<Prepared, ApiError> {
+    let Some(treatment) = treatments.get(&req.treatment_id) else {
+        return Err(ApiError::invalid(
+            "treatment_id",
+            "is not one of your treatments",
+        ));
+    };
+    let mut invalid = Invalid::default();
+    let recorded_at = truncate_to_micros(req.recorded_at);
+    let scores = validate_scores(&mut invalid, "scores", &req.scores, &clinic.catalogue);
+    check_recorded_at(&mut invalid, recorded_at, treatment.performed_at, now);
+    check_text(&mut invalid, "note", req.note.as_deref(), MAX_NOTE_CHARS);
+    invalid.into_result()?;
 
-    fn store(&mut self, conn: &mut PgConnection, req: NewCheckIn) -> Result<Outcome, ApiError> {
-        let mut invalid = Invalid::default();
-        let Some(treatment) = self.treatment(conn, req.treatment_id)? else {
-            return Err(ApiError::invalid(
-                "treatment_id",
-                "is not one of your treatments",
-            ));
-        };
-        let recorded_at = truncate_to_micros(req.recorded_at);
-        let scores = validate_scores(&mut invalid, "scores", &req.scores, &self.catalogue);
-        check_recorded_at(&mut invalid, recorded_at, treatment.performed_at, self.now);
-        check_text(&mut invalid, "note", req.note.as_deref(), MAX_NOTE_CHARS);
-        invalid.into_result()?;
-
-        let day = day_of(recorded_at, treatment.performed_at, self.tz);
-        let a = req.aftercare;
-        let row = CheckInRow {
-            id: req.id,
-            patient_id: self.patient_id,
+    let day = day_of(recorded_at, treatment.performed_at, clinic.tz);
+    let a = req.aftercare;
+    let row = CheckInRow {
+        id: req.id,
+        patient_id: treatment.patient_id,
+        treatment_id: treatment.id,
+        recorded_at,
+        day,
+        sunscreen: a.sunscreen,
+        sun_exposure: a.sun_exposure,
+        makeup: a.makeup,
+        exercise: a.exercise,
+        hot_shower: a.hot_shower,
+        note: req.note,
+        received_at: truncate_to_micros(now),
+    };
+    let scores = scores
+        .iter()
+        .map(|(code, score)| ScoreRow {
+            check_in_id: row.id,
+            symptom_code: code.clone(),
+            score: score.value(),
             treatment_id: treatment.id,
-            recorded_at,
+            protocol_id: treatment.protocol_id,
             day,
-            sunscreen: a.sunscreen,
-            sun_exposure: a.sun_exposure,
-            makeup: a.makeup,
-            exercise: a.exercise,
-            hot_shower: a.hot_shower,
-            note: req.note,
-            received_at: truncate_to_micros(Utc::now()),
+        })
+        .collect();
+    Ok(Prepared {
+        row,
+        scores,
+        protocol_id: treatment.protocol_id,
+    })
+}
+
+/// What the check-ins of one request are stored with.
+struct Context<'a> {
+    tenant: Tenant,
+    clinic: &'a ClinicFacts,
+    store: &'a Store,
+}
+
+impl Context<'_> {
+    /// Stores the valid check-ins whose ids are free (all in one statement, their scores in
+    /// another), raises their alerts, and queues their webhook events; an id stored before is a
+    /// replay if the content is the same, else a conflict. In the caller's transaction.
+    fn store_all(
+        &self,
+        conn: &mut PgConnection,
+        prepared: Vec<Result<Prepared, ApiError>>,
+    ) -> Result<Outcomes, ApiError> {
+        let rows: Vec<CheckInRow> = prepared.iter().flatten().map(|p| p.row.clone()).collect();
+        let mut new: HashSet<Uuid> = match rows.is_empty() {
+            true => HashSet::new(),
+            false => db::check_ins::insert_new(conn, self.tenant, &rows)?
+                .into_iter()
+                .collect(),
         };
-        let score_rows: Vec<ScoreRow> = scores
+        // An id twice in one batch is stored once: its first item stores it.
+        let mut first = HashSet::new();
+        let scores: Vec<ScoreRow> = prepared
             .iter()
-            .map(|(code, score)| ScoreRow {
-                check_in_id: row.id,
-                symptom_code: code.clone(),
-                score: score.value(),
-                treatment_id: treatment.id,
-                protocol_id: treatment.protocol_id,
-                day,
+            .flatten()
+            .filter(|p| new.contains(&p.row.id) && first.insert(p.row.id))
+            .flat_map(|p| p.scores.iter().cloned())
+            .collect();
+        if !scores.is_empty() {
+            db::check_ins::insert_scores(conn, self.tenant, &scores)?;
+        }
+        let (mut outcomes, mut events, mut daily) = (vec![], vec![], HashMap::new());
+        for p in prepared {
+            outcomes.push(match p {
+                Err(e) => Err(e),
+                Ok(p) if new.remove(&p.row.id) => {
+                    let alerts = self.raise_alerts(conn, &p, &mut daily)?;
+                    events.push(Event::CheckInCreated(CheckInData {
+                        id: p.row.id,
+                        patient_id: p.row.patient_id,
+                        treatment_id: p.row.treatment_id,
+                        day: p.row.day,
+                        recorded_at: p.row.recorded_at,
+                    }));
+                    Ok(Outcome::Created((p.row, p.scores), alerts))
+                }
+                Ok(p) => self.replay(conn, p)?,
+            });
+        }
+        if !events.is_empty() {
+            db::webhooks::enqueue_all(conn, self.tenant, &events)?;
+        }
+        Ok(outcomes)
+    }
+
+    /// A check-in whose id was taken: the same one sent again, or a different one under a used id.
+    fn replay(
+        &self,
+        conn: &mut PgConnection,
+        p: Prepared,
+    ) -> Result<Result<Outcome, ApiError>, ApiError> {
+        let conflict =
+            || ApiError::Conflict("a different check-in was already stored under this id".into());
+        let Some(existing) = db::check_ins::get(conn, self.tenant, p.row.id)? else {
+            return Ok(Err(conflict()));
+        };
+        if fingerprint(&existing) != fingerprint(&(p.row, p.scores)) {
+            return Ok(Err(conflict()));
+        }
+        let alerts = db::alerts::of_check_in(conn, self.tenant, existing.0.id)?
+            .into_iter()
+            .filter_map(|a| {
+                Some(AlertRef {
+                    id: a.id,
+                    rule: Rule::parse(&a.rule)?,
+                    level: Level::parse(&a.level)?,
+                })
             })
             .collect();
-        // The check-in and the alerts it raises are stored together, or not at all.
-        let outcome = conn.transaction(|conn| {
-            if db::check_ins::insert(conn, self.tenant, &row, &score_rows)? {
-                let alerts = self.raise_alerts(conn, &row, &score_rows, treatment.protocol_id)?;
-                db::webhooks::enqueue(
-                    conn,
-                    self.tenant,
-                    &Event::CheckInCreated(CheckInData {
-                        id: row.id,
-                        patient_id: row.patient_id,
-                        treatment_id: row.treatment_id,
-                        day: row.day,
-                        recorded_at: row.recorded_at,
-                    }),
-                )?;
-                return Ok(Outcome::Created((row, score_rows), alerts));
-            }
-            // The id is taken: the same check-in sent again, or a different one under a used id.
-            let conflict = || {
-                ApiError::Conflict("a different check-in was already stored under this id".into())
-            };
-            let existing = db::check_ins::get(conn, self.tenant, req.id)?.ok_or_else(conflict)?;
-            if fingerprint(&existing) != fingerprint(&(row, score_rows)) {
-                return Err(conflict());
-            }
-            let alerts = db::alerts::of_check_in(conn, self.tenant, req.id)?
-                .into_iter()
-                .filter_map(|a| {
-                    Some(AlertRef {
-                        id: a.id,
-                        rule: Rule::parse(&a.rule)?,
-                        level: Level::parse(&a.level)?,
-                    })
-                })
-                .collect();
-            Ok(Outcome::Replayed(existing, alerts))
-        })?;
-        if let Outcome::Created(..) = &outcome {
-            crate::metrics::METRICS.check_ins_stored.inc();
-        }
-        Ok(outcome)
+        Ok(Ok(Outcome::Replayed(existing, alerts)))
     }
 
     /// Runs the rules a check-in can trigger, and raises (or adds evidence to) their alerts.
+    /// `daily` keeps each treatment's daily worst scores once read (they include this request's
+    /// check-ins, and the rules look only at days before the check-in's own).
     fn raise_alerts(
         &self,
         conn: &mut PgConnection,
-        row: &CheckInRow,
-        scores: &[ScoreRow],
-        protocol_id: Uuid,
+        p: &Prepared,
+        daily: &mut HashMap<Uuid, Vec<(String, i32, i16)>>,
     ) -> Result<Vec<AlertRef>, ApiError> {
-        let daily = db::check_ins::daily_worst_before(
-            conn,
-            self.tenant,
-            row.treatment_id,
-            row.day,
-            &WORSENING,
-        )?;
-        let lowest = lowest_before(row.day, daily);
-        let kinds: Vec<(String, SymptomKind, i16)> = scores
+        let row = &p.row;
+        let kinds: Vec<(String, SymptomKind, i16)> = p
+            .scores
             .iter()
             .filter_map(|s| {
-                let item = self.catalogue.iter().find(|i| i.code == s.symptom_code)?;
+                let item = self
+                    .clinic
+                    .catalogue
+                    .iter()
+                    .find(|i| i.code == s.symptom_code)?;
                 Some((s.symptom_code.clone(), item.kind, s.score))
             })
             .collect();
+        let lowest = if needs_earlier_days(row.day, &kinds) {
+            let rows = match daily.entry(row.treatment_id) {
+                Entry::Occupied(rows) => rows.into_mut(),
+                Entry::Vacant(slot) => slot.insert(db::check_ins::daily_worst(
+                    conn,
+                    self.tenant,
+                    row.treatment_id,
+                    &WORSENING,
+                )?),
+            };
+            lowest_before(row.day, rows.iter().cloned())
+        } else {
+            BTreeMap::new()
+        };
         let codes: Vec<String> = kinds.iter().map(|(c, _, _)| c.clone()).collect();
-        let usual = self.store.usual_resolution_days(protocol_id, &codes);
+        let usual = self.store.usual_resolution_days(p.protocol_id, &codes);
         let usual_resolution_day =
             |code: &str| codes.iter().position(|c| c == code).and_then(|i| usual[i]);
         let observation = Observation {
