@@ -15,6 +15,8 @@ pub struct Settings {
     pub db_acquire_timeout: Duration,
     /// Longest any SQL statement of a request may run.
     pub db_statement_timeout: Duration,
+    /// Ping each connection before handing it out; the service doesn't need it, failover included.
+    pub db_test_on_check_out: bool,
     /// How often the server looks for missed check-ins.
     pub job_interval: Duration,
     pub http: HttpSettings,
@@ -116,6 +118,7 @@ impl Settings {
                 "AFTERCARE_DB_STATEMENT_TIMEOUT_MS",
                 5000,
             )?),
+            db_test_on_check_out: var_or("AFTERCARE_DB_TEST_ON_CHECKOUT", false)?,
             shutdown_grace: Duration::from_millis(var_or("AFTERCARE_SHUTDOWN_GRACE_MS", 5000)?),
             http: HttpSettings {
                 cors_origins: var_or("AFTERCARE_CORS_ORIGINS", String::new())?

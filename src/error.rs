@@ -192,7 +192,9 @@ impl From<DieselError> for ApiError {
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 ApiError::Conflict(conflict_message(info.constraint_name()).into())
             }
+            // A read-only transaction: the server was demoted to a standby, or is being made one.
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | DieselError::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _)
             | DieselError::BrokenTransactionManager => ApiError::Unavailable(e.to_string()),
             DieselError::DatabaseError(_, info) if info.message().contains("statement timeout") => {
                 ApiError::TimedOut

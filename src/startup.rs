@@ -34,11 +34,14 @@ pub struct Background {
 
 impl Application {
     pub fn build(settings: &Settings) -> anyhow::Result<Application> {
-        let pool = db::pool(
+        let pool = db::pool::build(
             &settings.database_url,
-            settings.db_pool_size,
-            settings.db_acquire_timeout,
-            settings.db_statement_timeout,
+            &db::PoolSettings {
+                max_size: settings.db_pool_size,
+                acquire_timeout: settings.db_acquire_timeout,
+                statement_timeout: settings.db_statement_timeout,
+                test_on_check_out: settings.db_test_on_check_out,
+            },
         );
         let listener = TcpListener::bind(&settings.addr)?;
         let background = Background {

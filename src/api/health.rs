@@ -1,7 +1,8 @@
 //! Liveness and readiness, for orchestrators and load balancers.
 
+use std::time::Duration;
+
 use actix_web::{HttpResponse, get, web};
-use diesel::RunQueryDsl;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -24,8 +25,21 @@ pub async fn livez() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
-/// The service can serve requests: the database answers, and it is not shutting down.
-#[utoipa::path(tag = "health", responses((status = 200, description = "Ready", body = Health)))]
+/// How long readiness may take: it says 503 rather than keep a load balancer waiting.
+const READY_WITHIN: Duration = Duration::from_millis(500);
+/// Of that, the longest it waits for a pooled connection.
+const READY_CHECKOUT: Duration = Duration::from_millis(300);
+
+/// The service can serve requests: a database that takes writes answers within half a second
+/// (during a failover, none does), and it is not shutting down.
+#[utoipa::path(
+    tag = "health",
+    responses(
+        (status = 200, description = "Ready", body = Health),
+        (status = 503, description = "Shutting down, or no writable database answered within 500 ms; retry after `Retry-After`",
+         body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
 #[get("/readyz")]
 pub async fn readyz(
     pool: web::Data<Pool>,
@@ -34,11 +48,16 @@ pub async fn readyz(
     if draining.0.load(std::sync::atomic::Ordering::SeqCst) {
         return Err(ApiError::Unavailable("shutting down".into()));
     }
-    db::run(&pool, |conn| {
-        diesel::sql_query("SELECT 1").execute(conn)?;
-        Ok(())
-    })
-    .await?;
+    let check = db::run_within(&pool, READY_CHECKOUT, |conn| {
+        // A standby, or a primary being demoted: `run_within` drops the connection.
+        db::pool::writable(conn)?
+            .then_some(())
+            .ok_or_else(|| ApiError::Unavailable("the database is read-only".into()))
+    });
+    match tokio::time::timeout(READY_WITHIN, check).await {
+        Ok(ready) => ready?,
+        Err(_) => return Err(ApiError::Unavailable("the database did not answer".into())),
+    }
     Ok(HttpResponse::Ok().json(Health { status: "ok" }))
 }
 

@@ -11,6 +11,7 @@ pub mod check_ins;
 pub mod clinics;
 pub mod outcomes;
 pub mod patients;
+pub mod pool;
 pub mod protocols;
 pub mod recovery;
 pub mod schema;
@@ -20,18 +21,16 @@ pub mod tokens;
 pub mod treatments;
 pub mod webhooks;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::PgConnection;
-use diesel::r2d2::{ConnectionManager, Pool as R2d2Pool};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use uuid::Uuid;
 
 use crate::error::ApiError;
+pub use pool::{Pool, PoolSettings};
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
-
-pub type Pool = R2d2Pool<ConnectionManager<PgConnection>>;
 
 /// The clinic a query acts for. Only an authenticated caller, or an operator at the command line,
 /// can make one.
@@ -48,32 +47,22 @@ impl Tenant {
     }
 }
 
-/// Puts every statement of a connection under a time limit.
-#[derive(Debug)]
-struct StatementTimeout(Duration);
-
-impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for StatementTimeout {
-    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
-        use diesel::connection::SimpleConnection;
-        conn.batch_execute(&format!("SET statement_timeout = {}", self.0.as_millis()))
-            .map_err(diesel::r2d2::Error::QueryError)
-    }
-}
-
+/// A pool of at most `max_size` connections, not tested on checkout.
 pub fn pool(
     database_url: &str,
     max_size: u32,
     acquire_timeout: Duration,
     statement_timeout: Duration,
 ) -> Pool {
-    R2d2Pool::builder()
-        .max_size(max_size)
-        .min_idle(Some(0))
-        .connection_timeout(acquire_timeout)
-        .connection_customizer(Box::new(StatementTimeout(statement_timeout)))
-        .test_on_check_out(true)
-        // Don't fail start-up while the database is away: /readyz reports it, requests get 503.
-        .build_unchecked(ConnectionManager::new(database_url))
+    pool::build(
+        database_url,
+        &PoolSettings {
+            max_size,
+            acquire_timeout,
+            statement_timeout,
+            test_on_check_out: false,
+        },
+    )
 }
 
 pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
@@ -92,6 +81,17 @@ where
     F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
+    run_within(pool, pool.connection_timeout(), f).await
+}
+
+/// As [`run`], waiting at most `timeout` for a connection. Work that fails on a connection that
+/// can no longer write (its server died, or is a standby now) is a 503, and that connection and
+/// every one made before it leave the pool (see `db::pool`).
+pub async fn run_within<T, F>(pool: &Pool, timeout: Duration, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
     let pool = pool.clone();
     // Log lines from the blocking thread carry the request's id too.
     let span = tracing::Span::current();
@@ -99,12 +99,26 @@ where
         let _request = span.enter();
         use std::sync::atomic::Ordering::Relaxed;
         WAITING.fetch_add(1, Relaxed);
-        let conn = pool.get();
+        let conn = checkout(&pool, timeout);
         WAITING.fetch_sub(1, Relaxed);
         let mut conn = conn?;
-        f(&mut conn)
+        f(&mut conn).map_err(|e| pool::after_failure(&mut conn, e))
     })
     .await?
+}
+
+/// A connection made since the last failover: older ones are closed as they come out.
+fn checkout(
+    pool: &Pool,
+    timeout: Duration,
+) -> Result<diesel::r2d2::PooledConnection<pool::Manager>, ApiError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let conn = pool.get_timeout(deadline.saturating_duration_since(Instant::now()))?;
+        if !conn.is_stale() {
+            return Ok(conn);
+        }
+    }
 }
 
 #[derive(diesel::QueryableByName)]

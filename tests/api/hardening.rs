@@ -189,9 +189,9 @@ async fn a_statement_past_its_time_limit_is_a_503() {
     let url = app.db_url.clone();
     let err = tokio::task::spawn_blocking(move || {
         let pool = aftercare::db::pool(&url, 1, Duration::from_secs(2), Duration::from_millis(50));
-        let mut conn = pool.get().unwrap();
+        let conn: &mut PgConnection = &mut pool.get().unwrap();
         diesel::sql_query("SELECT pg_sleep(2)")
-            .execute(&mut conn)
+            .execute(conn)
             .unwrap_err()
     })
     .await

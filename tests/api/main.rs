@@ -8,6 +8,7 @@ mod check_ins;
 mod dashboard;
 mod demo;
 mod errors;
+mod failover;
 mod faults;
 mod hardening;
 mod helpers;
