@@ -46,9 +46,20 @@ pub struct Scores {
 struct Snapshot {
     #[diesel(sql_type = Text)]
     snapshot: String,
+    #[diesel(sql_type = Text)]
+    timeline: String,
 }
 
-/// Everything new since `since` (everything, when `None`), and the snapshot it was read at.
+/// Everything new since `since` (everything, when `None`), and the snapshot it was read at, with
+/// the timeline of the server it was read on: `00000002/xmin:xmax:xip,...`.
+///
+/// Transaction ids compare only on one timeline. At a failover, the ids the old primary gave to
+/// transactions whose WAL never reached the standby are given out again by the new primary; those
+/// still running when the last snapshot was taken are in its `xip` (or past its `xmax`), so their
+/// reuse reads as new, but one that rolled back just before would read as seen, and the rows of
+/// the new transaction that reuses its id would be missed. So a read on a new timeline reads
+/// everything again; applied on top of what the model holds (scores are kept as each day's worst),
+/// that adds exactly what was missed.
 pub struct Changes {
     pub snapshot: String,
     pub treatments: Vec<TreatmentFacts>,
@@ -70,18 +81,31 @@ fn xmin(snapshot: &str) -> &str {
     snapshot.split(':').next().unwrap_or("0")
 }
 
+/// The snapshot part of `since`, if it was read on `timeline`.
+fn on_timeline<'a>(since: Option<&'a str>, timeline: &str) -> Option<&'a str> {
+    since
+        .and_then(|s| s.split_once('/'))
+        .filter(|(t, _)| *t == timeline)
+        .map(|(_, snapshot)| snapshot)
+}
+
 /// What changed since a snapshot, in every clinic. No tenant: the read model serves every clinic,
 /// and its views are read through one.
 pub fn changes(conn: &mut PgConnection, since: Option<&str>) -> QueryResult<Changes> {
     // One snapshot for every statement, so that what is read is exactly what the snapshot shows.
     conn.build_transaction().repeatable_read().read_only().run(|conn| {
+        // The timeline is the first part of the current WAL file's name.
+        let Snapshot { snapshot, timeline } = diesel::sql_query(
+            "SELECT pg_current_snapshot()::text AS snapshot,
+                    substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) AS timeline",
+        )
+        .get_result::<Snapshot>(conn)?;
+        let since = on_timeline(since, &timeline);
         if since.is_none() {
-            // The first load reads every score: more than a request's statement may take.
+            // A full load reads every score: more than a request's statement may take.
             diesel::sql_query("SET LOCAL statement_timeout = 0").execute(conn)?;
         }
-        let snapshot = diesel::sql_query("SELECT pg_current_snapshot()::text AS snapshot")
-            .get_result::<Snapshot>(conn)?
-            .snapshot;
+        let snapshot = format!("{timeline}/{snapshot}");
         let (treatments, scores) = match since {
             None => (
                 diesel::sql_query(FACTS).load(conn)?,
@@ -122,4 +146,20 @@ pub fn changes(conn: &mut PgConnection, since: Option<&str>) -> QueryResult<Chan
         };
         Ok(Changes { snapshot, treatments, scores })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_counts_only_on_the_timeline_it_was_read_on() {
+        let since = Some("00000001/750:760:752");
+        assert_eq!(on_timeline(since, "00000001"), Some("750:760:752"));
+        // After a failover the server is on the next timeline: everything is read again.
+        assert_eq!(on_timeline(since, "00000002"), None);
+        assert_eq!(on_timeline(None, "00000001"), None);
+        // A snapshot kept from before timelines were recorded is read again too.
+        assert_eq!(on_timeline(Some("750:760:752"), "00000001"), None);
+    }
 }
