@@ -191,9 +191,9 @@ pub fn data_dir() -> anyhow::Result<PathBuf> {
     }
 }
 
-/// The folder holding `initdb` and `pg_ctl`: on the PATH, or where Debian and Homebrew put them
-/// (the newest version first).
-fn find_bin() -> Option<PathBuf> {
+/// The folder holding `initdb` and `pg_ctl` (and `pg_dump` and `pg_restore` beside them): on the
+/// PATH, or where Debian and Homebrew put them (the newest version first).
+pub fn find_bin() -> Option<PathBuf> {
     let has_both = |dir: &Path| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
     if let Some(path) = std::env::var_os("PATH")
         && let Some(dir) = std::env::split_paths(&path).find(|d| has_both(d))

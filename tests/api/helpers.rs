@@ -112,16 +112,28 @@ pub fn fresh_database() -> (String, String) {
     (name.clone(), format!("{}/{name}", server_url()))
 }
 
+/// A new database with nothing in it, not even the migrations (to restore a dump into); its URL.
+pub fn empty_database() -> (String, String) {
+    let name = format!("aftercare_test_{}", Uuid::new_v4().simple());
+    diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE template0"))
+        .execute(&mut admin_connection())
+        .expect("create an empty database");
+    (name.clone(), format!("{}/{name}", server_url()))
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub db_url: String,
-    db_name: String,
+    /// The database this app drops when the test ends; none for another instance on it.
+    db_name: Option<String>,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        drop_database(&self.db_name);
+        if let Some(name) = &self.db_name {
+            drop_database(name);
+        }
     }
 }
 
@@ -206,12 +218,19 @@ pub async fn spawn_app_through(
     let (db_name, db_url) = tokio::task::spawn_blocking(fresh_database)
         .await
         .expect("database");
-    let pool = db::pool(
-        &route(&db_url),
-        5,
-        Duration::from_secs(2),
-        Duration::from_secs(5),
-    );
+    let app_url = route(&db_url);
+    serve(&app_url, db_url, Some(db_name), http, background)
+}
+
+/// The server on `db_url`, which the app drops at the end when it names it as `owned`.
+pub fn serve(
+    app_url: &str,
+    db_url: String,
+    owned: Option<String>,
+    http: HttpSettings,
+    background: Background,
+) -> TestApp {
+    let pool = db::pool(app_url, 5, Duration::from_secs(2), Duration::from_secs(5));
     let keys = Keys::new(&JwtSettings {
         secret: SECRET.into(),
         previous_secret: Some(PREVIOUS_SECRET.into()),
@@ -225,11 +244,23 @@ pub async fn spawn_app_through(
         base,
         client: reqwest::Client::new(),
         db_url,
-        db_name,
+        db_name: owned,
     }
 }
 
 impl TestApp {
+    /// Another instance of the service on this app's database, as a clinic group runs several
+    /// behind a load balancer: its own read model, rate limits and jobs. Tokens work on both.
+    pub fn another_instance(&self, background: Background) -> TestApp {
+        serve(
+            &self.db_url,
+            self.db_url.clone(),
+            None,
+            HttpSettings::default(),
+            background,
+        )
+    }
+
     pub async fn request(
         &self,
         method: reqwest::Method,
