@@ -3,8 +3,6 @@
 -- scores are read only when one scores 2 or more). tests/api/statements.rs reads a check-in's
 -- statements off the wire and fails when they differ from these.
 \set n random(1, 9000000000000000000)
--- The pool checks the connection it hands out.
-SELECT 1;
 -- The patient's treatment (the clinic's time zone and catalogue are cached).
 SELECT * FROM treatments WHERE clinic_id = ':clinic' AND patient_id = ':patient' AND id = ANY(ARRAY[':treatment'::uuid]);
 -- The check-in, its scores, its webhook events and its audit record, in one transaction.

@@ -2,13 +2,12 @@
 -- catalogue, the changes since the read model's last snapshot (none here: the steady state between
 -- check-ins), and the protocol's complications. tests/api/statements.rs reads a view's statements
 -- off the wire and fails when they differ from these.
--- The pool checks the connection it hands out.
-SELECT 1;
 SELECT * FROM protocols WHERE clinic_id = ':clinic' AND id = ':protocol';
 SELECT clinic_id, code, label, kind, position, created_at FROM symptoms
  WHERE clinic_id IS NULL OR clinic_id = ':clinic' ORDER BY clinic_id IS NOT NULL, position;
 BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
-SELECT pg_current_snapshot()::text AS snap, pg_snapshot_xmin(pg_current_snapshot())::text AS xmin \gset
+SELECT pg_current_snapshot()::text AS snap, pg_snapshot_xmin(pg_current_snapshot())::text AS xmin,
+       substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) AS timeline \gset
 SELECT t.id, t.clinic_id, t.protocol_id, t.patient_id, t.performed_at, t.session_number, t.areas,
        p.fitzpatrick_type, c.timezone
   FROM treatments t JOIN patients p ON p.id = t.patient_id JOIN clinics c ON c.id = t.clinic_id
