@@ -6,13 +6,28 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, web};
+use actix_web::{Error, HttpMessage, HttpRequest, web};
 use uuid::Uuid;
 
 use crate::api::extract::{Audited, audit_draft};
 use crate::db::audit::Event;
 use crate::db::{self, Pool, Tenant};
 use crate::domain::audit::Id;
+
+/// The patients a response showed or touched, where its route can't name them (a list, the
+/// dashboard, a batch): the trail gets one record per patient, so that a patient's reads are all
+/// found under their id.
+#[derive(Debug, Clone, Default)]
+struct Shown(Vec<Uuid>);
+
+/// Notes that the response to `req` shows or touches these patients.
+pub fn shown(req: &HttpRequest, patients: impl IntoIterator<Item = Uuid>) {
+    let mut extensions = req.extensions_mut();
+    let shown = &mut extensions.get_or_insert_with(Shown::default).0;
+    shown.extend(patients);
+    shown.sort_unstable();
+    shown.dedup();
+}
 
 /// Records the request if its route is in the trail, its caller is known and its handler did not
 /// record it in its own transaction (`Audited`). The response waits
@@ -23,14 +38,14 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let res = next.call(req).await?;
-    let Some((tenant, event)) = event_of(&res) else {
+    let Some((tenant, events)) = events_of(&res) else {
         return Ok(res.map_into_boxed_body());
     };
     let Some(pool) = res.request().app_data::<web::Data<Pool>>().cloned() else {
         return Ok(res.map_into_boxed_body());
     };
     match db::run(&pool, move |conn| {
-        Ok(db::audit::insert(conn, tenant, &event)?)
+        Ok(db::audit::insert_all(conn, tenant, &events)?)
     })
     .await
     {
@@ -40,6 +55,24 @@ pub async fn middleware(
             Ok(ServiceResponse::from_err(e, req))
         }
     }
+}
+
+/// The request's record, or one per patient it showed when the handler named them.
+fn events_of(res: &ServiceResponse<impl MessageBody>) -> Option<(Tenant, Vec<Event>)> {
+    let (tenant, event) = event_of(res)?;
+    let shown = res.request().extensions().get::<Shown>().cloned();
+    let events = match shown {
+        Some(Shown(patients)) if !patients.is_empty() => patients
+            .into_iter()
+            .map(|patient| Event {
+                id: Uuid::new_v4(),
+                lookup: Some((crate::db::audit::Lookup::Patient, patient)),
+                ..event.clone()
+            })
+            .collect(),
+        _ => vec![event],
+    };
+    Some((tenant, events))
 }
 
 fn event_of(res: &ServiceResponse<impl MessageBody>) -> Option<(Tenant, Event)> {
@@ -72,6 +105,8 @@ mod tests {
             "/v1/check-ins",
             "/v1/alerts",
             "/v1/dashboard",
+            // Deliveries carry patients' ids, alert rules and complication grades.
+            "/v1/webhooks/{id}/deliveries",
         ];
         for op in crate::api::OPERATIONS {
             if sensitive.iter().any(|p| op.path.starts_with(p)) {

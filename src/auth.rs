@@ -4,6 +4,10 @@
 use std::future::{Ready, ready};
 use std::sync::LazyLock;
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -194,6 +198,56 @@ impl FromRequest for Caller {
         }
         ready(caller)
     }
+}
+
+/// The clinics tokens were found to belong to. A well-signed token can still name a clinic that
+/// doesn't exist (signed with a leaked key, or for another deployment): it is a 401, not an error
+/// further on. Clinics are never deleted, so each is looked up once per instance, and the set
+/// holds no more than the clinics there are.
+#[derive(Debug, Default)]
+pub struct KnownClinics(std::sync::RwLock<std::collections::HashSet<Uuid>>);
+
+/// Answers 401 to a valid token of a clinic that doesn't exist, before any extractor runs (so that
+/// the answer doesn't depend on the body). Other requests pass as they are.
+pub async fn known_clinics(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if let Ok(caller) = caller_of(req.request()) {
+        known_clinic(req.request(), caller.tenant).await?;
+    }
+    next.call(req).await
+}
+
+async fn known_clinic(req: &HttpRequest, tenant: Tenant) -> Result<(), ApiError> {
+    let (Some(known), Some(pool)) = (
+        req.app_data::<web::Data<KnownClinics>>(),
+        req.app_data::<web::Data<crate::db::Pool>>(),
+    ) else {
+        return Ok(());
+    };
+    let id = tenant.id();
+    if known
+        .0
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains(&id)
+    {
+        return Ok(());
+    }
+    let exists = crate::db::run(pool, move |conn| {
+        Ok(crate::db::clinics::exists(conn, tenant)?)
+    })
+    .await?;
+    if !exists {
+        return Err(ApiError::Unauthorized("the token's clinic does not exist"));
+    }
+    known
+        .0
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id);
+    Ok(())
 }
 
 fn caller_of(req: &HttpRequest) -> Result<Caller, ApiError> {

@@ -62,6 +62,8 @@ pub struct WebhookSettings {
     pub poll_interval: Duration,
     /// Most deliveries in flight at once.
     pub concurrency: usize,
+    /// Where deliveries may go: the public internet only, unless private addresses are allowed.
+    pub targets: crate::domain::targets::Targets,
 }
 
 impl Default for WebhookSettings {
@@ -72,6 +74,7 @@ impl Default for WebhookSettings {
             timeout: Duration::from_secs(10),
             poll_interval: Duration::from_secs(1),
             concurrency: 8,
+            targets: crate::domain::targets::Targets::default(),
         }
     }
 }
@@ -141,6 +144,9 @@ impl Settings {
                 ),
                 timeout: Duration::from_secs(var_or("AFTERCARE_WEBHOOK_TIMEOUT", 10u64)?.max(1)),
                 concurrency: var_or("AFTERCARE_WEBHOOK_CONCURRENCY", 8usize)?.max(1),
+                targets: crate::domain::targets::Targets {
+                    allow_private: var_or("AFTERCARE_WEBHOOK_ALLOW_PRIVATE", false)?,
+                },
                 ..WebhookSettings::default()
             },
         })

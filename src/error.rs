@@ -221,6 +221,10 @@ fn conflict_message(constraint: Option<&str>) -> &'static str {
     match constraint {
         Some("staff_email_key") => "a staff member with this email already exists",
         Some("patients_external_ref_key") => "a patient with this external_ref already exists",
+        Some("patients_external_ref_lookalike_key") => {
+            "a patient with this external_ref, or one that differs only in case, accents, \
+             separators or width, already exists"
+        }
         Some("protocols_name_key") => "a protocol with this name already exists",
         Some("symptoms_clinic_code_key") => "the clinic already has a symptom with this code",
         _ => "this resource already exists",

@@ -21,6 +21,7 @@ pub struct Application {
     port: u16,
     server: Server,
     draining: web::Data<Draining>,
+    limits: web::Data<crate::limits::Limits>,
 }
 
 /// What runs beside the API. Tests leave out what they don't exercise.
@@ -81,6 +82,15 @@ impl Application {
         });
         let limits = web::Data::new(crate::limits::Limits::new(http.auth_attempts_per_minute));
         let draining = web::Data::new(Draining::default());
+        let clinics = web::Data::new(crate::auth::KnownClinics::default());
+        // Registration checks the same rule as the worker; with no worker, only public targets.
+        let targets = web::Data::new(
+            background
+                .webhooks
+                .as_ref()
+                .map(|w| w.targets)
+                .unwrap_or_default(),
+        );
         let draining_ = draining.clone();
         if let Some(interval) = background.job_interval {
             crate::workers::missed_check_ins::spawn(
@@ -93,6 +103,7 @@ impl Application {
         if let Some(settings) = background.webhooks {
             crate::workers::webhook_delivery::spawn(pool.get_ref().clone(), settings)?;
         }
+        let limits_ = limits.clone();
         let server = HttpServer::new(move || {
             let routes = routes.clone();
             let app = App::new()
@@ -102,10 +113,13 @@ impl Application {
                 .app_data(check_ins.clone())
                 .app_data(http.clone())
                 .app_data(limits.clone())
+                .app_data(clinics.clone())
+                .app_data(targets.clone())
                 .app_data(draining_.clone())
                 .app_data(web::Data::from(routes.clone()))
                 .app_data(extract::path_config())
                 .app_data(extract::query_config())
+                .wrap(from_fn(crate::auth::known_clinics))
                 .wrap(from_fn(crate::audit::middleware))
                 .wrap(from_fn(crate::http::cors))
                 .wrap(from_fn(crate::http::security_headers))
@@ -135,11 +149,17 @@ impl Application {
             port,
             server,
             draining,
+            limits: limits_,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The sign-in limits' counts, for tests that check they stay bounded.
+    pub fn limits(&self) -> Arc<crate::limits::Limits> {
+        self.limits.clone().into_inner()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

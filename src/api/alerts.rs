@@ -1,7 +1,7 @@
 //! The alert queue: what the rules raised, urgent first, and a clinician's acknowledgement and
 //! resolution of each.
 
-use actix_web::{get, post, web};
+use actix_web::{HttpRequest, get, post, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -168,7 +168,7 @@ fn decode(s: &str) -> Option<QueueCursor> {
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(s).ok()?).ok()?;
     let mut parts = text.splitn(3, '.');
     let rank = parts.next()?.parse().ok()?;
-    let at = DateTime::from_timestamp_micros(parts.next()?.parse().ok()?)?;
+    let at = super::extract::cursor_time(parts.next()?)?;
     Some((rank, at, parts.next()?.parse().ok()?))
 }
 
@@ -184,6 +184,7 @@ pub async fn list(
     pool: web::Data<Pool>,
     caller: Caller,
     query: web::Query<AlertQuery>,
+    req: HttpRequest,
 ) -> Result<web::Json<Page<Alert>>, ApiError> {
     caller.staff()?;
     let q = query.into_inner();
@@ -202,7 +203,9 @@ pub async fn list(
         ))
     })
     .await?;
-    Ok(web::Json(page(rows, evidence, limit)))
+    let page = page(rows, evidence, limit);
+    crate::audit::shown(&req, page.items.iter().map(|a| a.patient_id));
+    Ok(web::Json(page))
 }
 
 /// The query's page size and the cursor to continue after, or a 400 naming what is not valid.

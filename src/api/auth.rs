@@ -18,8 +18,34 @@ use crate::limits::Limits;
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "admin@clinic.example", "password": "correct-horse-battery"}))]
 pub struct LoginRequest {
+    #[schema(max_length = 254)]
     pub email: String,
+    #[schema(max_length = 256)]
     pub password: String,
+    /// The clinic to sign in to. Needed only when the same email and password are staff at more
+    /// than one clinic (the answer is then a 409).
+    #[serde(default)]
+    pub clinic_id: Option<Uuid>,
+}
+
+/// The longest credentials worth checking, in characters (as the document's `maxLength`): an
+/// email (RFC 5321), a password (the most one may have), an enrollment code typed with spaces, a
+/// refresh token (43 characters). Longer ones are refused before they reach the rate limits or
+/// argon2, so what the limits keep is small.
+const MAX_EMAIL: usize = 254;
+const MAX_PASSWORD: usize = crate::domain::people::MAX_PASSWORD_CHARS;
+const MAX_CODE: usize = 32;
+const MAX_REFRESH_TOKEN: usize = 64;
+
+fn check_length(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    // Bytes first: a long string is refused without counting its characters.
+    if value.len() > max && value.chars().count() > max {
+        return Err(ApiError::invalid(
+            field,
+            &format!("must be at most {max} characters"),
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -27,6 +53,7 @@ pub struct LoginRequest {
 #[schema(example = json!({"code": "K7QM-4XRT-9PWN"}))]
 pub struct EnrollRequest {
     /// The code the clinic gave the patient; case, spaces and dashes don't matter.
+    #[schema(max_length = 32)]
     pub code: String,
 }
 
@@ -34,6 +61,7 @@ pub struct EnrollRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"refresh_token": "3q2-7wPeVg1Tz0m4kA0yWb4j0u0l6a2D8v1wHqN3cX8"}))]
 pub struct RefreshRequest {
+    #[schema(max_length = 64)]
     pub refresh_token: String,
 }
 
@@ -121,13 +149,18 @@ fn staff_role(role: &str) -> Role {
 
 /// Sign in as a staff member.
 ///
-/// An unknown email and a wrong password get the same answer, in the same time.
+/// An unknown email and a wrong password get the same answer, in the same time. Failed sign-ins
+/// slow down the address they come from, for that account only: after 5 in a row it waits 1 s,
+/// then 2 s, 4 s... up to 15 minutes. After many from all addresses together, a wrong password
+/// gets a 429 for a while; the right one still signs in.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = Tokens),
         (status = 401, description = "Wrong email or password", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The email and password are staff at more than one clinic: send clinic_id", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The email or password is longer than any account's", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address or for this account; retry after Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
@@ -140,19 +173,15 @@ pub async fn login(
     req: HttpRequest,
     Json(body): Json<LoginRequest>,
 ) -> Result<web::Json<Tokens>, ApiError> {
+    check_length("email", &body.email, MAX_EMAIL)?;
+    check_length("password", &body.password, MAX_PASSWORD)?;
     let email = crate::domain::people::normalize_email(&body.email);
-    limits.attempt("login", client(&req), &email)?;
+    let addr = client(&req);
+    limits.attempt("login", addr, &email)?;
     let keys = keys.into_inner();
     let account = email.clone();
     let tokens = db::run(&pool, move |conn| {
-        let staff = db::staff::find_by_email(conn, &account)?;
-        if !auth::verify_password(
-            &body.password,
-            staff.as_ref().map(|s| s.password_hash.as_str()),
-        ) {
-            return Err(ApiError::Unauthorized("the email or password is wrong"));
-        }
-        let staff = staff.ok_or(ApiError::Unauthorized("the email or password is wrong"))?;
+        let staff = account_of(conn, &account, &body.password, body.clinic_id)?;
         issue(
             conn,
             &keys,
@@ -164,11 +193,50 @@ pub async fn login(
     })
     .await;
     match &tokens {
-        Ok(_) => limits.succeeded(&email),
-        Err(ApiError::Unauthorized(_)) => limits.failed(&email),
+        Ok(_) => limits.succeeded(&email, addr),
+        Err(ApiError::Unauthorized(_)) => {
+            limits.failed(&email, addr);
+            if let Some(locked) = limits.locked_by_others(&email) {
+                return Err(locked);
+            }
+        }
         Err(_) => {}
     }
     Ok(web::Json(tokens?))
+}
+
+/// Staff emails are unique within a clinic, not across clinics (so that no clinic learns who is
+/// staff at another), and the password decides which account signs in. Every account with the
+/// email is checked, and the dummy hash pads the checks to at least [`PADDED_CHECKS`], so that the
+/// time taken doesn't tell whether an address is staff at one clinic or two.
+const PADDED_CHECKS: usize = 2;
+
+fn account_of(
+    conn: &mut PgConnection,
+    email: &str,
+    password: &str,
+    clinic: Option<Uuid>,
+) -> Result<db::staff::Staff, ApiError> {
+    let accounts: Vec<db::staff::Staff> = db::staff::all_by_email(conn, email)?
+        .into_iter()
+        .filter(|s| clinic.is_none_or(|c| c == s.clinic_id))
+        .collect();
+    let padding = PADDED_CHECKS.saturating_sub(accounts.len());
+    for _ in 0..padding {
+        auth::verify_password(password, None);
+    }
+    let mut matching: Vec<db::staff::Staff> = accounts
+        .into_iter()
+        .filter(|s| auth::verify_password(password, Some(&s.password_hash)))
+        .collect();
+    match matching.len() {
+        0 => Err(ApiError::Unauthorized("the email or password is wrong")),
+        1 => Ok(matching.remove(0)),
+        _ => Err(ApiError::Conflict(
+            "this email and password are staff at more than one clinic: name it in clinic_id"
+                .into(),
+        )),
+    }
 }
 
 /// The client's address, for rate limits.
@@ -183,6 +251,7 @@ fn client(req: &HttpRequest) -> Option<std::net::IpAddr> {
     responses(
         (status = 200, description = "The app is enrolled", body = Tokens),
         (status = 401, description = "The code is unknown, used or expired", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The code is longer than any code", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address or for this account; retry after Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
@@ -195,6 +264,7 @@ pub async fn enroll(
     req: HttpRequest,
     Json(body): Json<EnrollRequest>,
 ) -> Result<web::Json<Tokens>, ApiError> {
+    check_length("code", &body.code, MAX_CODE)?;
     let keys = keys.into_inner();
     let hash = auth::secret_hash(&auth::normalize_enrollment_code(&body.code));
     limits.attempt("enroll", client(&req), &hex::encode(&hash))?;
@@ -227,6 +297,7 @@ pub async fn enroll(
     responses(
         (status = 200, description = "New tokens", body = Tokens),
         (status = 401, description = "The refresh token is unknown, used, revoked or expired", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The refresh token is longer than any refresh token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address or for this account; retry after Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
@@ -239,6 +310,7 @@ pub async fn refresh(
     req: HttpRequest,
     Json(body): Json<RefreshRequest>,
 ) -> Result<web::Json<Tokens>, ApiError> {
+    check_length("refresh_token", &body.refresh_token, MAX_REFRESH_TOKEN)?;
     let keys = keys.into_inner();
     let hash = auth::secret_hash(&body.refresh_token);
     limits.attempt("refresh", client(&req), &hex::encode(&hash))?;
@@ -289,6 +361,7 @@ pub async fn logout(
     caller: Caller,
     Json(body): Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    check_length("refresh_token", &body.refresh_token, MAX_REFRESH_TOKEN)?;
     let hash = auth::secret_hash(&body.refresh_token);
     db::run(&pool, move |conn| {
         conn.transaction(|conn| {

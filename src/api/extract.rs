@@ -80,6 +80,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     }
     let mut json: serde_json::Value = serde_json::from_slice(body).map_err(|e| not_json(&e))?;
     integral_floats_to_integers(&mut json);
+    strings_to_nfc(&mut json);
     serde_path_to_error::deserialize(json).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
@@ -118,6 +119,22 @@ fn integral_floats_to_integers(value: &mut serde_json::Value) {
         Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
         Value::Object(fields) => fields.values_mut().for_each(integral_floats_to_integers),
         Value::Null | Value::Bool(_) | Value::String(_) => {}
+    }
+}
+
+/// Every string of a body in Unicode NFC, so that one text is stored, compared and checked as one
+/// sequence of code points however the client composed it.
+fn strings_to_nfc(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => {
+            if let Some(nfc) = crate::domain::text::nfc(s) {
+                *s = nfc;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strings_to_nfc),
+        Value::Object(fields) => fields.values_mut().for_each(strings_to_nfc),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
 }
 
@@ -210,13 +227,27 @@ pub fn encode_cursor(c: Cursor) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}.{}", c.at.timestamp_micros(), c.id))
 }
 
+/// The times a cursor may hold: every row's, and well inside what PostgreSQL can compare with
+/// (4713 BC to 294276 AD), so a tampered cursor is a 400 rather than a database error.
+const CURSOR_MICROS: std::ops::RangeInclusive<i64> =
+    -62_135_596_800_000_000..=253_402_300_799_999_999;
+
 fn decode_cursor(s: &str) -> Option<Cursor> {
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(s).ok()?).ok()?;
     let (micros, id) = text.split_once('.')?;
     Some(Cursor {
-        at: chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        at: cursor_time(micros)?,
         id: id.parse().ok()?,
     })
+}
+
+/// The time in a cursor, given in microseconds since 1970, if it is one a cursor may hold.
+pub fn cursor_time(micros: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let micros: i64 = micros.parse().ok()?;
+    CURSOR_MICROS
+        .contains(&micros)
+        .then(|| chrono::DateTime::from_timestamp_micros(micros))
+        .flatten()
 }
 
 /// One page of a list.
@@ -372,5 +403,17 @@ mod tests {
         assert_eq!(back.id, c.id);
         assert_eq!(back.at.timestamp_micros(), c.at.timestamp_micros());
         assert!(decode_cursor("nonsense").is_none());
+    }
+
+    #[test]
+    fn cursors_outside_the_years_1_to_9999_are_refused() {
+        let forged =
+            |micros: i64| URL_SAFE_NO_PAD.encode(format!("{micros}.{}", uuid::Uuid::nil()));
+        assert!(decode_cursor(&forged(*CURSOR_MICROS.start())).is_some());
+        assert!(decode_cursor(&forged(CURSOR_MICROS.start() - 1)).is_none());
+        assert!(decode_cursor(&forged(-210_000_000_000_000_000)).is_none()); // 4714 BC
+        assert!(decode_cursor(&forged(*CURSOR_MICROS.end())).is_some());
+        assert!(decode_cursor(&forged(CURSOR_MICROS.end() + 1)).is_none());
+        assert!(decode_cursor(&forged(i64::MAX)).is_none());
     }
 }

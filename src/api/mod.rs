@@ -134,9 +134,9 @@ operations! {
     webhooks::list => "GET" "/v1/webhooks" "a" None;
     webhooks::get => "GET" "/v1/webhooks/{id}" "a" None;
     webhooks::update => "PATCH" "/v1/webhooks/{id}" "a" None;
-    webhooks::deliveries => "GET" "/v1/webhooks/{id}/deliveries" "a" None;
-    webhooks::get_delivery => "GET" "/v1/webhooks/{id}/deliveries/{delivery_id}" "a" None;
-    webhooks::redeliver => "POST" "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver" "a" None;
+    webhooks::deliveries => "GET" "/v1/webhooks/{id}/deliveries" "a" audit(List, "webhook_delivery", Id::None, None);
+    webhooks::get_delivery => "GET" "/v1/webhooks/{id}/deliveries/{delivery_id}" "a" audit(Read, "webhook_delivery", Id::Path("delivery_id"), None);
+    webhooks::redeliver => "POST" "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver" "a" audit(Update, "webhook_delivery", Id::Path("delivery_id"), None);
 }
 
 #[derive(OpenApi)]

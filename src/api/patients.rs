@@ -1,6 +1,6 @@
 //! Patients, and the enrollment codes that connect their phones.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,6 +12,7 @@ use crate::auth::{self, Caller};
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::codes::{self, Concern};
 use crate::domain::people::{check_birth_year, check_external_ref, check_fitzpatrick};
+use crate::domain::text::record_key;
 use crate::domain::{Invalid, check_text};
 use crate::error::ApiError;
 
@@ -23,15 +24,20 @@ use crate::error::ApiError;
 }))]
 pub struct NewPatient {
     /// The clinic's own record number, unique within the clinic: 1-64 printable characters without
-    /// blanks around them.
+    /// blanks around them, and without zero-width or text-direction characters. Record numbers that
+    /// differ only in case, accents, separators or width (`MRN-00421`, `mrn 00421`, `ＭＲＮ００４２１`)
+    /// are the same record number.
     #[schema(
         min_length = 1,
         max_length = 64,
-        pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff](?:[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]*[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff])?$"
     )]
     pub external_ref: String,
-    /// Not blank, at most 120 characters.
-    #[schema(max_length = 120, pattern = r"\S")]
+    /// Not blank, at most 120 characters, without control, zero-width or text-direction characters.
+    #[schema(
+        max_length = 120,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]*[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff][^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]*$"
+    )]
     pub display_name: Option<String>,
     /// From 1900 to this year.
     #[schema(minimum = 1900)]
@@ -54,11 +60,14 @@ pub struct PatientPatch {
     #[schema(
         min_length = 1,
         max_length = 64,
-        pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff](?:[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]*[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff])?$"
     )]
     pub external_ref: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(max_length = 120, pattern = r"\S")]
+    #[schema(
+        max_length = 120,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]*[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff][^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]*$"
+    )]
     pub display_name: Option<Option<String>>,
     /// From 1900 to this year.
     #[serde(default, deserialize_with = "double_option")]
@@ -127,6 +136,9 @@ fn check_fields(
         check_external_ref(invalid, "external_ref", r);
     }
     check_text(invalid, "display_name", display_name, 120);
+    if let Some(name) = display_name {
+        crate::domain::text::check_visible(invalid, "display_name", name);
+    }
     if let Some(year) = birth_year {
         check_birth_year(invalid, "birth_year", year, Utc::now().date_naive());
     }
@@ -164,6 +176,7 @@ pub async fn create(
     let now = Utc::now();
     let patient = db::patients::Patient {
         id: Uuid::new_v4(),
+        external_ref_key: record_key(&req.external_ref),
         external_ref: req.external_ref,
         display_name: req.display_name.map(|s| s.trim().to_string()),
         birth_year: req.birth_year,
@@ -194,6 +207,7 @@ pub async fn list(
     pool: web::Data<Pool>,
     caller: Caller,
     params: web::Query<PageParams>,
+    req: HttpRequest,
 ) -> Result<web::Json<Page<Patient>>, ApiError> {
     caller.staff()?;
     let page = params.request()?;
@@ -205,6 +219,7 @@ pub async fn list(
         at: p.created_at,
         id: p.id,
     });
+    crate::audit::shown(&req, rows.iter().map(|p| p.id));
     Ok(web::Json(Page::new(rows, next, Patient::from)))
 }
 
@@ -266,6 +281,7 @@ pub async fn update(
     );
     invalid.into_result()?;
     let changes = db::patients::PatientChanges {
+        external_ref_key: external_ref.as_deref().map(record_key),
         external_ref,
         display_name: req.display_name.map(|d| d.map(|s| s.trim().to_string())),
         birth_year: req.birth_year,

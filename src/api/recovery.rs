@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use actix_web::{get, web};
+use actix_web::{HttpRequest, get, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -210,6 +210,7 @@ pub async fn dashboard(
     pool: web::Data<Pool>,
     store: web::Data<Store>,
     caller: Caller,
+    req: HttpRequest,
 ) -> Result<web::Json<Dashboard>, ApiError> {
     caller.staff()?;
     let store = store.into_inner();
@@ -217,5 +218,6 @@ pub async fn dashboard(
         views::dashboard(conn, &store, caller.tenant)
     })
     .await?;
+    crate::audit::shown(&req, view.slower_than_usual.iter().map(|s| s.patient_id));
     Ok(web::Json(view))
 }

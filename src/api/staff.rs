@@ -43,8 +43,11 @@ pub struct NewStaffRequest {
     #[schema(min_length = 12, max_length = 256)]
     pub password: String,
     pub role: StaffRole,
-    /// Not blank, at most 120 characters.
-    #[schema(max_length = 120, pattern = r"\S")]
+    /// Not blank, at most 120 characters, without control, zero-width or text-direction characters.
+    #[schema(
+        max_length = 120,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]*[^\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff][^\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]*$"
+    )]
     pub name: String,
 }
 
@@ -90,6 +93,7 @@ pub fn new_staff(req: &NewStaffRequest) -> Result<db::staff::NewStaff, ApiError>
         "name",
         "must be 1-120 characters",
     );
+    crate::domain::text::check_visible(&mut invalid, "name", name);
     invalid.into_result()?;
     Ok(db::staff::NewStaff {
         id: Uuid::new_v4(),

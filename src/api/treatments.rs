@@ -50,7 +50,8 @@ pub struct NewTreatment {
     /// Required when any contraindication is answered `true`. Not blank, at most 2000 characters.
     #[schema(max_length = 2000, pattern = r"\S")]
     pub override_reason: Option<String>,
-    /// Not blank, at most 10000 characters.
+    /// Not blank, at most 10000 characters. The patient reads them too, in their own record (their
+    /// right of access covers it): write what is meant only for colleagues elsewhere.
     #[schema(max_length = 10000, pattern = r"\S")]
     pub notes: Option<String>,
 }
@@ -85,6 +86,7 @@ pub struct Treatment {
     pub session_number: i32,
     pub contraindications: BTreeMap<Contraindication, bool>,
     pub override_reason: Option<String>,
+    /// The clinician's notes; the patient sees them in their own record, as the clinic's staff do.
     pub notes: Option<String>,
     pub created_at: DateTime<Utc>,
 }

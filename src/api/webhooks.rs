@@ -1,7 +1,7 @@
 //! Webhooks (admins only): the endpoints that hear of the clinic's events, their deliveries with
 //! every attempt, and redelivery.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use diesel::Connection;
 use rand::RngCore;
@@ -14,6 +14,7 @@ use super::extract::{Json, Page, PageParams};
 use crate::auth::Caller;
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::Invalid;
+use crate::domain::targets::Targets;
 use crate::domain::webhooks::{EventType, check_events, check_secret, check_url};
 use crate::error::{ApiError, Problem};
 
@@ -210,6 +211,11 @@ fn events(events: &[EventType]) -> Vec<Option<String>> {
 }
 
 /// Register a webhook. The answer holds its signing secret, which is not shown again.
+///
+/// The URL must be on the public internet: a loopback, private, link-local or other non-public
+/// address, or `localhost`, is refused (422), and a name is checked again on every address it
+/// resolves to when a delivery is sent. An attempt without an HTTP answer is listed as such,
+/// whatever the cause.
 #[utoipa::path(
     tag = "webhooks",
     request_body = NewWebhook,
@@ -219,12 +225,13 @@ fn events(events: &[EventType]) -> Vec<Option<String>> {
 #[post("/v1/webhooks")]
 pub async fn create(
     pool: web::Data<Pool>,
+    targets: web::Data<Targets>,
     caller: Caller,
     Json(req): Json<NewWebhook>,
 ) -> Result<HttpResponse, ApiError> {
     let admin_id = caller.admin()?;
     let mut invalid = Invalid::default();
-    check_url(&mut invalid, "url", &req.url);
+    check_url(&mut invalid, "url", &req.url, **targets);
     check_events(&mut invalid, "events", &req.events);
     if let Some(secret) = &req.secret {
         check_secret(&mut invalid, "secret", secret);
@@ -312,6 +319,7 @@ pub async fn get(
 #[patch("/v1/webhooks/{id}")]
 pub async fn update(
     pool: web::Data<Pool>,
+    targets: web::Data<Targets>,
     caller: Caller,
     id: web::Path<Uuid>,
     Json(req): Json<WebhookPatch>,
@@ -320,7 +328,7 @@ pub async fn update(
     let id = id.into_inner();
     let mut invalid = Invalid::default();
     if let Some(url) = &req.url {
-        check_url(&mut invalid, "url", url);
+        check_url(&mut invalid, "url", url, **targets);
     }
     if let Some(e) = &req.events {
         check_events(&mut invalid, "events", e);
@@ -359,6 +367,7 @@ pub async fn deliveries(
     id: web::Path<Uuid>,
     filter: web::Query<DeliveryFilter>,
     params: web::Query<PageParams>,
+    req: HttpRequest,
 ) -> Result<web::Json<Page<Delivery>>, ApiError> {
     caller.admin()?;
     let webhook_id = id.into_inner();
@@ -381,9 +390,14 @@ pub async fn deliveries(
         at: d.created_at,
         id: d.id,
     });
-    Ok(web::Json(Page::new(rows, next, |row| {
-        delivery(row, &attempts)
-    })))
+    let page = Page::new(rows, next, |row| delivery(row, &attempts));
+    crate::audit::shown(&req, page.items.iter().filter_map(patient_of));
+    Ok(web::Json(page))
+}
+
+/// The patient a delivery's event is about: every event's data names one.
+fn patient_of(d: &Delivery) -> Option<Uuid> {
+    d.payload["data"]["patient_id"].as_str()?.parse().ok()
 }
 
 /// One delivery, with its attempts.
@@ -398,6 +412,7 @@ pub async fn get_delivery(
     pool: web::Data<Pool>,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
+    req: HttpRequest,
 ) -> Result<web::Json<Delivery>, ApiError> {
     caller.admin()?;
     let (webhook_id, id) = path.into_inner();
@@ -406,7 +421,9 @@ pub async fn get_delivery(
         Ok((row, db::webhooks::attempts(conn, caller.tenant, &[id])?))
     })
     .await?;
-    Ok(web::Json(delivery(row, &attempts)))
+    let delivery = delivery(row, &attempts);
+    crate::audit::shown(&req, patient_of(&delivery));
+    Ok(web::Json(delivery))
 }
 
 /// Send a delivery again, with the same event id: it is due at once and retried for another 24
@@ -425,6 +442,7 @@ pub async fn redeliver(
     pool: web::Data<Pool>,
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     caller.admin()?;
     let (webhook_id, id) = path.into_inner();
@@ -443,7 +461,9 @@ pub async fn redeliver(
         })
     })
     .await?;
-    Ok(HttpResponse::Accepted().json(delivery(row, &attempts)))
+    let delivery = delivery(row, &attempts);
+    crate::audit::shown(&req, patient_of(&delivery));
+    Ok(HttpResponse::Accepted().json(delivery))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ pub use crate::domain::audit::Lookup;
 
 /// A record to write. Its patient is looked up in the clinic's own rows, so an id of another
 /// clinic names no patient.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Event {
     pub id: Uuid,
     pub at: DateTime<Utc>,
@@ -37,6 +37,14 @@ impl Event {
             outcome: crate::domain::audit::outcome(status).to_string(),
             ..self
         }
+    }
+}
+
+/// Writes the records of one request together; one record, the usual case, in one statement.
+pub fn insert_all(conn: &mut PgConnection, tenant: Tenant, events: &[Event]) -> QueryResult<()> {
+    match events {
+        [event] => insert(conn, tenant, event),
+        _ => conn.transaction(|conn| events.iter().try_for_each(|e| insert(conn, tenant, e))),
     }
 }
 

@@ -45,6 +45,10 @@ pub fn create_with_admin(
     })
 }
 
+pub fn exists(conn: &mut PgConnection, tenant: Tenant) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(clinics::table.find(tenant.id()))).get_result(conn)
+}
+
 pub fn get(conn: &mut PgConnection, tenant: Tenant) -> QueryResult<Clinic> {
     clinics::table
         .find(tenant.id())

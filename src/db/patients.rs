@@ -18,6 +18,8 @@ pub struct Patient {
     pub concerns: Vec<Option<String>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The record number as compared: look-alikes share it (`domain::text::record_key`).
+    pub external_ref_key: String,
 }
 
 /// A partial update: `None` leaves a column as it is; `Some(None)` clears a nullable one.
@@ -25,6 +27,7 @@ pub struct Patient {
 #[diesel(table_name = patients)]
 pub struct PatientChanges {
     pub external_ref: Option<String>,
+    pub external_ref_key: Option<String>,
     pub display_name: Option<Option<String>>,
     pub birth_year: Option<Option<i32>>,
     pub fitzpatrick_type: Option<Option<i16>>,

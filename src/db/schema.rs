@@ -172,6 +172,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         xid -> Xid8,
+        external_ref_key -> Text,
     }
 }
 

@@ -45,6 +45,15 @@ pub fn find_by_email(conn: &mut PgConnection, email: &str) -> QueryResult<Option
         .optional()
 }
 
+/// Every clinic's staff account with this email (an email is unique within a clinic only).
+pub fn all_by_email(conn: &mut PgConnection, email: &str) -> QueryResult<Vec<Staff>> {
+    staff::table
+        .filter(staff::email.eq(email))
+        .select(Staff::as_select())
+        .order(staff::id)
+        .load(conn)
+}
+
 pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Staff> {
     staff::table
         .filter(staff::clinic_id.eq(tenant.id()).and(staff::id.eq(id)))

@@ -10,6 +10,8 @@ pub mod people;
 pub mod recovery;
 pub mod schedule;
 pub mod symptoms;
+pub mod targets;
+pub mod text;
 pub mod treatment;
 pub mod webhooks;
 

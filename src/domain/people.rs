@@ -54,11 +54,12 @@ pub fn check_external_ref(invalid: &mut Invalid, field: &str, external_ref: &str
     let ok = !external_ref.is_empty()
         && external_ref.trim() == external_ref
         && external_ref.chars().count() <= 64
-        && !external_ref.chars().any(char::is_control);
+        && !external_ref.chars().any(super::text::is_hidden);
     invalid.check(
         ok,
         field,
-        "must be 1-64 printable characters without surrounding blanks",
+        "must be 1-64 printable characters without surrounding blanks, zero-width or \
+         text-direction characters",
     );
 }
 

@@ -177,7 +177,7 @@ static URL_SHAPE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|
     regex::Regex::new(URL_PATTERN).unwrap_or_else(|e| panic!("URL_PATTERN is not a regex: {e}"))
 });
 
-pub fn check_url(invalid: &mut Invalid, field: &str, url: &str) {
+pub fn check_url(invalid: &mut Invalid, field: &str, url: &str, targets: super::targets::Targets) {
     if url.chars().count() > MAX_URL_CHARS {
         invalid.add(field, format!("must be at most {MAX_URL_CHARS} characters"));
         return;
@@ -193,6 +193,13 @@ pub fn check_url(invalid: &mut Invalid, field: &str, url: &str) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
             if !u.username().is_empty() || u.password().is_some() {
                 invalid.add(field, "must not hold credentials");
+            }
+            if u.host().is_some_and(|h| !targets.allows_host(&h)) {
+                invalid.add(
+                    field,
+                    "must be on the public internet: not loopback, private, link-local, \
+                     carrier-grade NAT, multicast, reserved or localhost",
+                );
             }
         }
         Ok(_) => invalid.add(field, "must be an http or https URL"),
@@ -223,6 +230,12 @@ pub fn check_secret(invalid: &mut Invalid, field: &str, secret: &str) {
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::targets::Targets;
+
+    const LOCAL_TESTING: Targets = Targets {
+        allow_private: true,
+    };
+
     #[test]
     fn urls_take_the_documented_shape() {
         for ok in [
@@ -231,7 +244,7 @@ mod tests {
             "http://localhost:8080",
         ] {
             let mut invalid = Invalid::default();
-            check_url(&mut invalid, "url", ok);
+            check_url(&mut invalid, "url", ok, LOCAL_TESTING);
             assert!(invalid.0.is_empty(), "{ok}");
         }
         for bad in [
@@ -243,7 +256,7 @@ mod tests {
             "https://user:pw@x.example/",
         ] {
             let mut invalid = Invalid::default();
-            check_url(&mut invalid, "url", bad);
+            check_url(&mut invalid, "url", bad, LOCAL_TESTING);
             assert_eq!(invalid.0.len(), 1, "{bad}");
         }
     }
@@ -272,15 +285,40 @@ mod tests {
     fn endpoints_are_http_urls_without_credentials() {
         let check = |url: &str| {
             let mut invalid = Invalid::default();
-            check_url(&mut invalid, "url", url);
+            check_url(&mut invalid, "url", url, Targets::default());
             invalid.0.len()
         };
         assert_eq!(check("https://hooks.example.com/aftercare?x=1"), 0);
-        assert_eq!(check("http://127.0.0.1:9000/"), 0);
+        assert_eq!(check("http://93.184.215.14:9000/"), 0);
         assert_eq!(check("ftp://example.com/"), 1);
         assert_eq!(check("/relative"), 1);
         assert_eq!(check("https://user:pw@example.com/"), 1);
         assert_eq!(check(&format!("https://e.com/{}", "a".repeat(2000))), 1);
+    }
+
+    #[test]
+    fn only_public_places_unless_private_ones_are_allowed() {
+        let check = |url: &str, targets: Targets| {
+            let mut invalid = Invalid::default();
+            check_url(&mut invalid, "url", url, targets);
+            invalid.0.len()
+        };
+        for local in [
+            "http://127.0.0.1:5432/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://10.1.2.3/",
+            "http://localhost:8080/",
+            "http://0.0.0.0/",
+        ] {
+            assert_eq!(check(local, Targets::default()), 1, "{local}");
+            assert_eq!(check(local, LOCAL_TESTING), 0, "{local}");
+        }
+        // Names other than localhost are checked where they resolve, when a delivery is sent.
+        assert_eq!(
+            check("http://internal.example:8080/", Targets::default()),
+            0
+        );
+        assert_eq!(check("http://8.8.8.8/", Targets::default()), 0);
     }
 
     #[test]

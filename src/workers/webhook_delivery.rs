@@ -5,7 +5,7 @@
 //! shares nothing with request handling but the connection pool: a receiver that is down or slow
 //! holds up only its own deliveries.
 
-use std::error::Error as _;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,7 @@ use crate::config::WebhookSettings;
 use crate::db::webhooks::{Claimed, NewAttempt, Next};
 use crate::db::{self, Pool};
 use crate::domain::check_in::truncate_to_micros;
+use crate::domain::targets::Targets;
 use crate::domain::webhooks::{backoff, signature};
 
 /// The headers of a delivery, documented for receivers in the OpenAPI document and the README.
@@ -43,6 +44,7 @@ pub fn spawn(pool: Pool, settings: WebhookSettings) -> anyhow::Result<()> {
         .timeout(settings.timeout)
         // A redirect is an answer that is not 2xx: it is not followed, the delivery is retried.
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(Arc::new(TargetResolver(settings.targets)))
         .user_agent(concat!("Aftercare-Webhooks/", env!("CARGO_PKG_VERSION")))
         .build()
         .context("building the webhook HTTP client")?;
@@ -110,22 +112,37 @@ impl Worker {
         let timestamp = Utc::now().timestamp();
         let attempted_at = truncate_to_micros(Utc::now());
         let started = Instant::now();
-        let sent = self
-            .client
-            .post(&d.url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(EVENT_ID, d.event_id.to_string())
-            .header(DELIVERY_ID, d.id.to_string())
-            .header(EVENT_TYPE, d.event_type.as_str())
-            .header(TIMESTAMP, timestamp.to_string())
-            .header(SIGNATURE, signature(&d.secret, timestamp, &body))
-            .body(body)
-            .send()
-            .await;
+        // An address in the URL is not resolved, so the resolver never sees it: checked here, in
+        // case the setting changed since the URL was registered.
+        let allowed = url::Url::parse(&d.url)
+            .ok()
+            .and_then(|u| u.host().map(|h| self.settings.targets.allows_host(&h)))
+            .unwrap_or(false);
+        let sent: Result<reqwest::Response, BoxError> = async {
+            if !allowed {
+                return Err(NOT_SENT.into());
+            }
+            self.client
+                .post(&d.url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(EVENT_ID, d.event_id.to_string())
+                .header(DELIVERY_ID, d.id.to_string())
+                .header(EVENT_TYPE, d.event_type.as_str())
+                .header(TIMESTAMP, timestamp.to_string())
+                .header(SIGNATURE, signature(&d.secret, timestamp, &body))
+                .body(body)
+                .send()
+                .await
+                .map_err(Into::into)
+        }
+        .await;
         let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
         let (http_status, error) = match sent {
             Ok(res) => (i16::try_from(res.status().as_u16()).ok(), None),
-            Err(e) => (None, Some(describe(e, self.settings.timeout))),
+            Err(e) => {
+                tracing::info!(delivery_id = %d.id, error = %describe(e), "webhook attempt got no answer");
+                (None, Some(NO_ANSWER.to_string()))
+            }
         };
         let now = Utc::now();
         let delivered = http_status.is_some_and(|s| (200..300).contains(&s));
@@ -168,12 +185,21 @@ impl Worker {
     }
 }
 
-/// Why there was no answer, without the URL (it is in the webhook) and short enough to list.
-fn describe(e: reqwest::Error, timeout: Duration) -> String {
-    if e.is_timeout() {
-        return format!("no answer within {} s", timeout.as_secs_f64());
-    }
-    let e = e.without_url();
+/// What the delivery listing says of an attempt without an HTTP answer, whatever the cause: told
+/// a refused connection from a timeout or a reset, webhooks would map the network they reach.
+/// The cause is logged.
+const NO_ANSWER: &str = "no HTTP answer";
+
+/// Why an attempt was not sent: its address is not one webhooks may go to.
+const NOT_SENT: &str = "the webhook's address is not on the public internet";
+
+/// Why there was no answer, for the log: the error and its causes, without the URL (it is in the
+/// webhook, and may hold a token of the receiver's).
+fn describe(e: BoxError) -> String {
+    let e: BoxError = match e.downcast::<reqwest::Error>() {
+        Ok(e) => Box::new(e.without_url()),
+        Err(e) => e,
+    };
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -182,4 +208,54 @@ fn describe(e: reqwest::Error, timeout: Duration) -> String {
         source = s.source();
     }
     text.chars().take(500).collect()
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Resolves names as the system does, keeping only the addresses webhooks may go to: a name that
+/// points into the clinic's network fails like one that doesn't resolve. The connection is made to
+/// the addresses checked here, so a second lookup can't answer differently.
+struct TargetResolver(Targets);
+
+impl reqwest::dns::Resolve for TargetResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let targets = self.0;
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((name.as_str(), 0)).await?;
+            let allowed: Vec<SocketAddr> = found.filter(|a| targets.allows(a.ip())).collect();
+            if allowed.is_empty() {
+                return Err(NOT_SENT.into());
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use reqwest::dns::{Name, Resolve};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn names_that_resolve_to_this_machine_resolve_to_nothing() {
+        let name = || Name::from_str("localhost").unwrap();
+        assert!(
+            TargetResolver(Targets::default())
+                .resolve(name())
+                .await
+                .is_err()
+        );
+        let allowed = Targets {
+            allow_private: true,
+        };
+        let addrs: Vec<SocketAddr> = TargetResolver(allowed)
+            .resolve(name())
+            .await
+            .unwrap()
+            .collect();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()) && !addrs.is_empty());
+    }
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-fn claims(sub: uuid::Uuid, clinic: uuid::Uuid) -> Claims {
+pub(crate) fn claims(sub: uuid::Uuid, clinic: uuid::Uuid) -> Claims {
     let now = Utc::now().timestamp();
     Claims {
         sub,
@@ -22,7 +22,7 @@ fn claims(sub: uuid::Uuid, clinic: uuid::Uuid) -> Claims {
     }
 }
 
-fn sign(claims: &Claims, secret: &str) -> String {
+pub(crate) fn sign(claims: &Claims, secret: &str) -> String {
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(key_id(secret));
     jsonwebtoken::encode(

@@ -125,6 +125,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub db_url: String,
+    /// The app's sign-in limits, to count what they keep.
+    pub limits: std::sync::Arc<aftercare::limits::Limits>,
     /// The database this app drops when the test ends; none for another instance on it.
     db_name: Option<String>,
 }
@@ -239,11 +241,13 @@ pub fn serve(
     let app =
         Application::with_listener(listener, pool, keys, http, background).expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
+    let limits = app.limits();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
         client: reqwest::Client::new(),
         db_url,
+        limits,
         db_name: owned,
     }
 }
@@ -440,7 +444,7 @@ impl TestApp {
     }
 }
 
-async fn into_resp(res: reqwest::Response) -> Resp {
+pub async fn into_resp(res: reqwest::Response) -> Resp {
     let status = res.status().as_u16();
     let headers = res.headers().clone();
     let bytes = res.bytes().await.expect("body");

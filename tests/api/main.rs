@@ -1,5 +1,6 @@
 //! Integration tests: the real server over HTTP, against a real PostgreSQL, each test with its own database.
 
+mod abuse;
 mod alerts;
 mod audit;
 mod auth;
