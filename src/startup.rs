@@ -81,6 +81,7 @@ impl Application {
         });
         let limits = web::Data::new(crate::limits::Limits::new(http.auth_attempts_per_minute));
         let draining = web::Data::new(Draining::default());
+        let sessions = web::Data::new(crate::sessions::LiveSessions::default());
         let draining_ = draining.clone();
         if let Some(interval) = background.job_interval {
             crate::workers::missed_check_ins::spawn(
@@ -102,6 +103,7 @@ impl Application {
                 .app_data(check_ins.clone())
                 .app_data(http.clone())
                 .app_data(limits.clone())
+                .app_data(sessions.clone())
                 .app_data(draining_.clone())
                 .app_data(web::Data::from(routes.clone()))
                 .app_data(extract::path_config())

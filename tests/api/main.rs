@@ -1,5 +1,6 @@
 //! Integration tests: the real server over HTTP, against a real PostgreSQL, each test with its own database.
 
+mod accounts;
 mod alerts;
 mod audit;
 mod auth;
@@ -16,6 +17,7 @@ mod instances;
 mod migrations;
 mod openapi;
 mod outcomes;
+mod patient_data;
 mod patients;
 mod protocols;
 mod recovery;
