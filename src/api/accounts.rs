@@ -165,6 +165,7 @@ pub async fn reactivate(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Changed"),
+        (status = 403, description = "The current password is wrong, or the caller is a patient", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts; retry after Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
@@ -183,12 +184,11 @@ pub async fn change_password(
     limits.attempt("password", req.peer_addr().map(|a| a.ip()), &me.to_string())?;
     db::run(&pool, move |conn| {
         let staff = db::staff::get(conn, caller.tenant, me)?;
+        // Not a 401: the access token is fine, and a client would take a 401 to mean sign in again.
+        if !auth::verify_password(&body.current_password, Some(&staff.password_hash)) {
+            return Err(ApiError::Forbidden);
+        }
         let mut invalid = Invalid::default();
-        invalid.check(
-            auth::verify_password(&body.current_password, Some(&staff.password_hash)),
-            "current_password",
-            "is not your current password",
-        );
         set_password(
             conn,
             &mut invalid,
