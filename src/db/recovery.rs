@@ -66,6 +66,8 @@ pub struct Changes {
     pub scores: Vec<Scores>,
     /// Treatments deleted since (a patient's data erased).
     pub deleted: Vec<Uuid>,
+    /// Whether this is everything, not what changed: treatments it lacks no longer exist.
+    pub full: bool,
 }
 
 #[derive(QueryableByName)]
@@ -170,6 +172,7 @@ pub fn changes(conn: &mut PgConnection, since: Option<&str>) -> QueryResult<Chan
             treatments,
             scores,
             deleted,
+            full: since.is_none(),
         })
     })
 }

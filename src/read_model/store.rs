@@ -401,7 +401,14 @@ impl State {
         }
     }
 
-    fn apply(&mut self, changes: Changes) {
+    fn apply(&mut self, mut changes: Changes) {
+        if changes.full {
+            // A full load after a failover: what it lacks was deleted while the log was not read.
+            let loaded: std::collections::HashSet<Uuid> =
+                changes.treatments.iter().map(|t| t.id).collect();
+            let gone = self.treatments.keys().filter(|id| !loaded.contains(id));
+            changes.deleted.extend(gone.copied().collect::<Vec<_>>());
+        }
         for facts in changes.treatments {
             self.upsert_treatment(facts);
         }
