@@ -102,6 +102,13 @@ def seed(api, admin_email, admin_password, state_dir):
     }, doc)["id"]
     made["FUZZ_OUTCOME_ID"] = call(api, "POST", f"{treatment_path}/outcomes",
                                    {"assessed_on": today, "gais": 1, "satisfaction": 7}, doc)["id"]
+    # What the fuzzer may end for good: a patient to erase and a staff member to deactivate, so
+    # that the seeded patient and clinician stay for the other roles' runs.
+    made["FUZZ_ERASABLE_PATIENT_ID"] = call(api, "POST", "/v1/patients",
+                                            {"external_ref": "FUZZ-0003"}, doc)["id"]
+    made["FUZZ_SPARE_STAFF_ID"] = call(api, "POST", "/v1/staff", {
+        "email": "spare@fuzz.aftercare.test", "password": CLINICIAN["password"],
+        "role": "clinician", "name": "Dr. Spare"}, admin)["id"]
     # Cursors are opaque: only one the API gave out is valid. The lists ordered by time take any
     # of theirs.
     made["FUZZ_CURSOR"] = call(api, "GET", "/v1/patients?limit=1", token=doc)["next_cursor"]

@@ -91,7 +91,10 @@ fn event_of(res: &ServiceResponse<impl MessageBody>) -> Option<(Tenant, Event)> 
     if let Some((table, Id::Created)) = route.patient_of {
         event.lookup = created().map(|id| (table, id));
     }
-    Some((tenant, event.answered(res.status().as_u16())))
+    let status = res.status().as_u16();
+    // A create answered 200 replaced what was there: recorded as an update.
+    event.action = route.action.as_done(status).as_str().to_string();
+    Some((tenant, event.answered(status)))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Who is calling: access tokens (JWT, HS256) issued and verified, the extractor that turns a token
 //! into a [`Caller`], password hashing, and the random secrets behind refresh tokens and enrollment codes.
 
-use std::future::{Ready, ready};
+use futures_util::future::LocalBoxFuture;
 use std::sync::LazyLock;
 
 use actix_web::body::MessageBody;
@@ -63,6 +63,10 @@ pub struct Claims {
     pub iat: i64,
     pub nbf: i64,
     pub exp: i64,
+    /// The session (refresh-token family) the token was issued in: when it is revoked, the token
+    /// stops working at once. Tokens signed before sessions were checked have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 struct Key {
@@ -114,7 +118,20 @@ impl Keys {
         clinic: Uuid,
         now: DateTime<Utc>,
     ) -> Result<String, ApiError> {
+        self.issue_in_session(sub, role, clinic, now, None)
+    }
+
+    /// An access token that works only while its session (`sid`) stands.
+    pub fn issue_in_session(
+        &self,
+        sub: Uuid,
+        role: Role,
+        clinic: Uuid,
+        now: DateTime<Utc>,
+        sid: Option<Uuid>,
+    ) -> Result<String, ApiError> {
         let claims = Claims {
+            sid,
             sub,
             role,
             clinic,
@@ -151,6 +168,8 @@ pub struct Caller {
     pub id: Uuid,
     pub role: Role,
     pub tenant: Tenant,
+    /// The session the access token was issued in.
+    pub session: Option<Uuid>,
 }
 
 impl Caller {
@@ -188,15 +207,19 @@ impl Caller {
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Ready<Result<Caller, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Caller, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let caller = caller_of(req);
-        if let Ok(c) = &caller {
+        let req = req.clone();
+        Box::pin(async move {
+            let caller = caller_of(&req)?;
+            if let Some(session) = caller.session {
+                crate::sessions::ensure_live(&req, session).await?;
+            }
             // For the audit trail, which records who asked.
-            req.extensions_mut().insert(*c);
-        }
-        ready(caller)
+            req.extensions_mut().insert(caller);
+            Ok(caller)
+        })
     }
 }
 
@@ -267,6 +290,7 @@ fn caller_of(req: &HttpRequest) -> Result<Caller, ApiError> {
         id: claims.sub,
         role: claims.role,
         tenant: Tenant::new(claims.clinic),
+        session: claims.sid,
     })
 }
 

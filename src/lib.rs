@@ -15,5 +15,6 @@ pub mod local;
 pub mod metrics;
 pub mod read_model;
 pub mod services;
+pub mod sessions;
 pub mod startup;
 pub mod workers;

@@ -91,6 +91,7 @@ impl Application {
                 .map(|w| w.targets)
                 .unwrap_or_default(),
         );
+        let sessions = web::Data::new(crate::sessions::LiveSessions::default());
         let draining_ = draining.clone();
         if let Some(interval) = background.job_interval {
             crate::workers::missed_check_ins::spawn(
@@ -115,6 +116,7 @@ impl Application {
                 .app_data(limits.clone())
                 .app_data(clinics.clone())
                 .app_data(targets.clone())
+                .app_data(sessions.clone())
                 .app_data(draining_.clone())
                 .app_data(web::Data::from(routes.clone()))
                 .app_data(extract::path_config())

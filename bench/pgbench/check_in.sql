@@ -3,6 +3,9 @@
 -- scores are read only when one scores 2 or more). tests/api/statements.rs reads a check-in's
 -- statements off the wire and fails when they differ from these.
 \set n random(1, 9000000000000000000)
+-- The caller's session still stands (src/sessions.rs; a session is remembered for 2 seconds, and a
+-- phone checks in far less often): one index lookup.
+SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = gen_random_uuid() AND revoked_at IS NULL);
 -- The patient's treatment (the clinic's time zone and catalogue are cached).
 SELECT * FROM treatments WHERE clinic_id = ':clinic' AND patient_id = ':patient' AND id = ANY(ARRAY[':treatment'::uuid]);
 -- The check-in, its scores, its webhook events and its audit record, in one transaction.

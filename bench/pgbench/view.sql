@@ -2,12 +2,18 @@
 -- catalogue, the changes since the read model's last snapshot (none here: the steady state between
 -- check-ins), and the protocol's complications. tests/api/statements.rs reads a view's statements
 -- off the wire and fails when they differ from these.
+-- The caller's session still stands (src/sessions.rs; a session is remembered for 2 seconds, and a
+-- phone checks in far less often): one index lookup.
+SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = gen_random_uuid() AND revoked_at IS NULL);
 SELECT * FROM protocols WHERE clinic_id = ':clinic' AND id = ':protocol';
 SELECT clinic_id, code, label, kind, position, created_at FROM symptoms
  WHERE clinic_id IS NULL OR clinic_id = ':clinic' ORDER BY clinic_id IS NOT NULL, position;
 BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
 SELECT pg_current_snapshot()::text AS snap, pg_snapshot_xmin(pg_current_snapshot())::text AS xmin,
        substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) AS timeline \gset
+-- Treatments deleted since (a patient's data erased).
+SELECT treatment_id FROM treatment_deletions
+ WHERE xid >= ':xmin'::xid8 AND NOT pg_visible_in_snapshot(xid, ':snap'::pg_snapshot);
 SELECT t.id, t.clinic_id, t.protocol_id, t.patient_id, t.performed_at, t.session_number, t.areas,
        p.fitzpatrick_type, c.timezone
   FROM treatments t JOIN patients p ON p.id = t.patient_id JOIN clinics c ON c.id = t.clinic_id

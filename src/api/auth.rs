@@ -11,8 +11,10 @@ use uuid::Uuid;
 use super::extract::Json;
 use crate::auth::{self, Caller, Keys, Role};
 use crate::db::{self, Pool, Tenant, tokens};
+use crate::domain::sessions::{refresh_expiry, session_max};
 use crate::error::ApiError;
 use crate::limits::Limits;
+use crate::sessions::LiveSessions;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -98,14 +100,38 @@ pub struct Me {
     pub patient_id: Option<Uuid>,
 }
 
-/// Issues an access token and a new refresh token in `family` (a new family for a new sign-in).
+/// The session a new refresh token belongs to: its family, when it began, and its client.
+pub struct Family {
+    pub id: Uuid,
+    pub started_at: DateTime<Utc>,
+    pub client: Option<String>,
+}
+
+impl Family {
+    /// A new sign-in's session.
+    pub fn new(req: &HttpRequest) -> Family {
+        let client = req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::domain::sessions::client_kind);
+        Family {
+            id: Uuid::new_v4(),
+            started_at: Utc::now(),
+            client,
+        }
+    }
+}
+
+/// Issues an access token and a new refresh token in `family`; the refresh token expires no
+/// later than the session's absolute end.
 fn issue(
     conn: &mut PgConnection,
     keys: &Keys,
     id: Uuid,
     role: Role,
     clinic_id: Uuid,
-    family_id: Option<Uuid>,
+    family: Family,
 ) -> Result<Tokens, ApiError> {
     let now = Utc::now();
     let refresh_token = auth::new_refresh_token();
@@ -115,19 +141,22 @@ fn issue(
     } else {
         auth::STAFF_REFRESH_TTL
     };
+    let most = session_max(is_patient);
     let row = tokens::NewRefreshToken {
         id: Uuid::new_v4(),
-        family_id: family_id.unwrap_or_else(Uuid::new_v4),
+        family_id: family.id,
         staff_id: (!is_patient).then_some(id),
         patient_id: is_patient.then_some(id),
         token_hash: auth::secret_hash(&refresh_token),
-        expires_at: now + ttl,
+        expires_at: refresh_expiry(now, ttl, family.started_at, most),
         used_at: None,
         revoked_at: None,
+        family_started_at: family.started_at,
+        client: family.client,
     };
     tokens::insert_refresh(conn, Tenant::new(clinic_id), &row)?;
     Ok(Tokens {
-        access_token: keys.issue(id, role, clinic_id, now)?,
+        access_token: keys.issue_in_session(id, role, clinic_id, now, Some(family.id))?,
         token_type: "Bearer",
         expires_in: auth::ACCESS_TOKEN_TTL.num_seconds(),
         refresh_token,
@@ -180,6 +209,7 @@ pub async fn login(
     limits.attempt("login", addr, &email)?;
     let keys = keys.into_inner();
     let account = email.clone();
+    let family = Family::new(&req);
     let tokens = db::run(&pool, move |conn| {
         let staff = account_of(conn, &account, &body.password, body.clinic_id)?;
         issue(
@@ -188,7 +218,7 @@ pub async fn login(
             staff.id,
             staff_role(&staff.role),
             staff.clinic_id,
-            None,
+            family,
         )
     })
     .await;
@@ -227,7 +257,8 @@ fn account_of(
     }
     let mut matching: Vec<db::staff::Staff> = accounts
         .into_iter()
-        .filter(|s| auth::verify_password(password, Some(&s.password_hash)))
+        // A deactivated account is answered as a wrong password, after the same work.
+        .filter(|s| auth::verify_password(password, Some(&s.password_hash)) && s.active)
         .collect();
     match matching.len() {
         0 => Err(ApiError::Unauthorized("the email or password is wrong")),
@@ -268,6 +299,7 @@ pub async fn enroll(
     let keys = keys.into_inner();
     let hash = auth::secret_hash(&auth::normalize_enrollment_code(&body.code));
     limits.attempt("enroll", client(&req), &hex::encode(&hash))?;
+    let family = Family::new(&req);
     let tokens = db::run(&pool, move |conn| {
         conn.transaction(|conn| {
             let code = tokens::redeem_enrollment_code(conn, &hash, Utc::now())?.ok_or(
@@ -279,7 +311,7 @@ pub async fn enroll(
                 code.patient_id,
                 Role::Patient,
                 code.clinic_id,
-                None,
+                family,
             )
         })
     })
@@ -307,6 +339,7 @@ pub async fn refresh(
     pool: web::Data<Pool>,
     keys: web::Data<Keys>,
     limits: web::Data<Limits>,
+    sessions: web::Data<LiveSessions>,
     req: HttpRequest,
     Json(body): Json<RefreshRequest>,
 ) -> Result<web::Json<Tokens>, ApiError> {
@@ -316,6 +349,9 @@ pub async fn refresh(
     limits.attempt("refresh", client(&req), &hex::encode(&hash))?;
     let rejected = ApiError::Unauthorized("the refresh token is unknown, used, revoked or expired");
     let tokens = db::run(&pool, move |conn| rotate(conn, &keys, &hash)).await?;
+    if tokens.is_none() {
+        sessions.forget_all();
+    }
     tokens.map(web::Json).ok_or(rejected)
 }
 
@@ -332,17 +368,29 @@ fn rotate(conn: &mut PgConnection, keys: &Keys, hash: &[u8]) -> Result<Option<To
             tokens::revoke_family(conn, token.family_id, now)?;
             return Ok(None);
         }
+        let most = session_max(token.patient_id.is_some());
         if token.revoked_at.is_some() || token.expires_at <= now {
+            return Ok(None);
+        }
+        if token.family_started_at + most <= now {
             return Ok(None);
         }
         tokens::mark_used(conn, token.id, now)?;
         let tenant = Tenant::new(token.clinic_id);
         let (id, role) = match (token.staff_id, token.patient_id) {
-            (Some(id), _) => (id, staff_role(&db::staff::get(conn, tenant, id)?.role)),
+            (Some(id), _) => match db::staff::get(conn, tenant, id)? {
+                staff if staff.active => (id, staff_role(&staff.role)),
+                _ => return Ok(None),
+            },
             (_, Some(id)) => (id, Role::Patient),
             (None, None) => return Ok(None),
         };
-        issue(conn, keys, id, role, token.clinic_id, Some(token.family_id)).map(Some)
+        let family = Family {
+            id: token.family_id,
+            started_at: token.family_started_at,
+            client: token.client,
+        };
+        issue(conn, keys, id, role, token.clinic_id, family).map(Some)
     })
 }
 
@@ -358,6 +406,7 @@ fn rotate(conn: &mut PgConnection, keys: &Keys, hash: &[u8]) -> Result<Option<To
 #[post("/v1/auth/logout")]
 pub async fn logout(
     pool: web::Data<Pool>,
+    sessions: web::Data<LiveSessions>,
     caller: Caller,
     Json(body): Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -374,6 +423,7 @@ pub async fn logout(
         })
     })
     .await?;
+    sessions.forget_all();
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,6 +1,7 @@
 //! The HTTP API: every route is registered in [`routes`], and the OpenAPI document is collected from
 //! the same registration, so the two can't disagree.
 
+pub mod accounts;
 pub mod adverse_events;
 pub mod alerts;
 pub mod audit;
@@ -9,6 +10,7 @@ pub mod check_ins;
 pub mod extract;
 pub mod health;
 pub mod outcomes;
+pub mod patient_data;
 pub mod patients;
 pub mod protocols;
 pub mod recovery;
@@ -29,7 +31,9 @@ use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
 
 use crate::domain::audit::{Action, Lookup};
 use crate::domain::audit::{Action::*, Audit, Id, Lookup::*};
-use crate::domain::webhooks::{AdverseEventData, AlertData, CheckInData, WebhookPayload};
+use crate::domain::webhooks::{
+    AdverseEventData, AlertData, CheckInData, PatientData, WebhookPayload,
+};
 use crate::error::{ApiError, FieldError, Problem};
 
 /// What is true of one operation, in one row: its method and path (as its handler declares them),
@@ -90,9 +94,16 @@ operations! {
     auth::refresh => "POST" "/v1/auth/refresh" "public" None;
     auth::logout => "POST" "/v1/auth/logout" "acp" None;
     auth::me => "GET" "/v1/me" "acp" None;
+    accounts::change_password => "POST" "/v1/me/password" "ac" audit(ChangePassword, "staff", Id::None, None);
+    accounts::redeem_password_reset => "POST" "/v1/auth/password-reset" "public" audit(ResetPassword, "staff", Id::None, None);
     staff::create => "POST" "/v1/staff" "a" None;
     staff::list => "GET" "/v1/staff" "a" None;
     staff::get => "GET" "/v1/staff/{id}" "a" None;
+    accounts::deactivate => "POST" "/v1/staff/{id}/deactivate" "a" audit(Deactivate, "staff", ID, None);
+    accounts::reactivate => "POST" "/v1/staff/{id}/reactivate" "a" audit(Reactivate, "staff", ID, None);
+    accounts::issue_password_reset => "POST" "/v1/staff/{id}/password-reset" "a" audit(IssuePasswordReset, "staff", ID, None);
+    accounts::list_sessions => "GET" "/v1/staff/{id}/sessions" "ac" audit(List, "staff", ID, None);
+    accounts::revoke_session => "POST" "/v1/staff/{id}/sessions/{session_id}/revoke" "ac" audit(RevokeSession, "session", Id::Path("session_id"), None);
     symptoms::list => "GET" "/v1/symptoms" "acp" None;
     symptoms::create => "POST" "/v1/symptoms" "a" None;
     symptoms::get => "GET" "/v1/symptoms/{code}" "acp" None;
@@ -106,6 +117,9 @@ operations! {
     patients::get => "GET" "/v1/patients/{id}" "acp" audit(Read, "patient", ID, Some((Patient, ID)));
     patients::update => "PATCH" "/v1/patients/{id}" "ac" audit(Update, "patient", ID, Some((Patient, ID)));
     patients::create_enrollment_code => "POST" "/v1/patients/{id}/enrollment-codes" "ac" audit(Create, "enrollment_code", Id::Created, Some((Patient, ID)));
+    patient_data::unenroll => "POST" "/v1/patients/{id}/unenroll" "acp" audit(Unenroll, "patient", ID, Some((Patient, ID)));
+    patient_data::export => "GET" "/v1/patients/{id}/export" "acp" audit(Export, "patient", ID, Some((Patient, ID)));
+    patient_data::erase => "POST" "/v1/patients/{id}/erasure" "a" audit(Erase, "patient", ID, Some((ErasedPatient, ID)));
     patients::get_enrollment_code => "GET" "/v1/patients/{id}/enrollment-codes/{code_id}" "ac" audit(Read, "enrollment_code", Id::Path("code_id"), Some((Patient, ID)));
     treatments::create => "POST" "/v1/patients/{id}/treatments" "ac" audit(Create, "treatment", Id::Created, Some((Patient, ID)));
     treatments::list => "GET" "/v1/patients/{id}/treatments" "acp" audit(List, "treatment", Id::None, Some((Patient, ID)));
@@ -151,7 +165,7 @@ operations! {
             Lists are paginated: pass a page's `next_cursor` as `cursor` to get the next one.",
         license(name = "Apache-2.0")
     ),
-    components(schemas(Problem, FieldError, WebhookPayload, AlertData, CheckInData, AdverseEventData)),
+    components(schemas(Problem, FieldError, WebhookPayload, AlertData, CheckInData, AdverseEventData, PatientData)),
     tags(
         (name = "auth", description = "Signing in, tokens and who you are"),
         (name = "staff", description = "Clinicians and admins (admins only)"),
@@ -166,9 +180,10 @@ operations! {
         (name = "audit", description = "The audit trail: who read or changed which patient's data"),
         (name = "webhooks", description = "Webhooks (admins only): your systems hear of the clinic's events as \
             they happen. Register an endpoint with the event types it wants: `alert.raised` (a rule raised a \
-            new alert), `alert.resolved`, `check_in.created`, `adverse_event.recorded`. Each event is POSTed to \
-            it as JSON, a `WebhookPayload` whose `data` is an `AlertData`, `CheckInData` or \
-            `AdverseEventData`: ids and codes, never notes; ask the API for more.\n\n\
+            new alert), `alert.resolved`, `check_in.created`, `adverse_event.recorded`, `patient.erased` (the \
+            patient's data was erased on their request: erase what you hold of them too). Each event is POSTed to \
+            it as JSON, a `WebhookPayload` whose `data` is an `AlertData`, `CheckInData`, \
+            `AdverseEventData` or `PatientData`: ids and codes, never notes; ask the API for more.\n\n\
             Every delivery carries these headers:\n\
             - `Aftercare-Event-Id`: the event's id, the same in every retry and redelivery. Delivery is at \
             least once, so deduplicate on it.\n\

@@ -77,12 +77,18 @@ pub struct Outcomes {
 }
 
 /// Record an outcome. Staff record the clinician's assessment; a patient records their own.
+///
+/// There is one outcome per treatment, assessor and assessment date: another for the same date
+/// replaces it (answered 200, and audited as an update). Statistics count each treatment's latest.
 #[utoipa::path(
     tag = "outcomes",
     params(("id" = Uuid, Path, description = "The treatment")),
     request_body = NewOutcome,
     security(("bearer" = [])),
-    responses((status = 201, description = "Recorded", body = Outcome, headers(("Location" = String))))
+    responses(
+        (status = 201, description = "Recorded", body = Outcome, headers(("Location" = String))),
+        (status = 200, description = "Replaced the caller's outcome for the same treatment, assessor and date", body = Outcome, headers(("Location" = String))),
+    )
 )]
 #[post("/v1/treatments/{id}/outcomes")]
 pub async fn create_outcome(
@@ -92,9 +98,15 @@ pub async fn create_outcome(
     Json(req): Json<NewOutcome>,
 ) -> Result<HttpResponse, ApiError> {
     let treatment_id = id.into_inner();
-    let outcome = db::run(&pool, move |conn| record(conn, caller, treatment_id, req)).await?;
+    let (outcome, is_new) =
+        db::run(&pool, move |conn| record(conn, caller, treatment_id, req)).await?;
     let location = format!("/v1/treatments/{treatment_id}/outcomes/{}", outcome.id);
-    Ok(created(location, Outcome::from(outcome)))
+    if is_new {
+        return Ok(created(location, Outcome::from(outcome)));
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .json(Outcome::from(outcome)))
 }
 
 /// Checks the outcome against the treatment's date and today, and stores it as the caller's
@@ -104,7 +116,7 @@ fn record(
     caller: Caller,
     treatment_id: Uuid,
     req: NewOutcome,
-) -> Result<db::outcomes::Outcome, ApiError> {
+) -> Result<(db::outcomes::Outcome, bool), ApiError> {
     let t = visible(conn, caller, treatment_id)?;
     let (treated_on, today) = dates(conn, caller, &t)?;
     let mut invalid = Invalid::default();
@@ -125,7 +137,7 @@ fn record(
     } else {
         Assessor::Clinician
     };
-    Ok(db::outcomes::insert(
+    Ok(db::outcomes::upsert(
         conn,
         caller.tenant,
         &db::outcomes::Outcome {
@@ -218,7 +230,8 @@ pub struct ProtocolOutcomes {
 }
 
 /// A protocol's outcomes per session number and assessor: the GAIS distribution, mean satisfaction,
-/// and the share improved or better.
+/// and the share improved or better. Each treatment counts once per assessor, with its latest
+/// assessment, so `n` counts treatments, not records.
 #[utoipa::path(
     tag = "outcomes",
     params(("id" = Uuid, Path)),

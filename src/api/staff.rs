@@ -58,6 +58,8 @@ pub struct StaffMember {
     pub role: StaffRole,
     pub name: String,
     pub created_at: DateTime<Utc>,
+    /// False once an admin deactivated the account: it can't sign in.
+    pub active: bool,
 }
 
 impl From<db::staff::Staff> for StaffMember {
@@ -72,6 +74,7 @@ impl From<db::staff::Staff> for StaffMember {
             },
             name: s.name,
             created_at: s.created_at,
+            active: s.active,
         }
     }
 }

@@ -51,6 +51,10 @@ pub fn insert_all(conn: &mut PgConnection, tenant: Tenant, events: &[Event]) -> 
 pub fn insert(conn: &mut PgConnection, tenant: Tenant, e: &Event) -> QueryResult<()> {
     let patient = match e.lookup.map(|l| l.0) {
         Some(Lookup::Patient) => "(SELECT id FROM patients WHERE clinic_id = $2 AND id = $13)",
+        Some(Lookup::ErasedPatient) => {
+            "COALESCE((SELECT id FROM patients WHERE clinic_id = $2 AND id = $13), \
+             (SELECT patient_id FROM patient_erasures WHERE clinic_id = $2 AND patient_id = $13))"
+        }
         Some(Lookup::Treatment) => {
             "(SELECT patient_id FROM treatments WHERE clinic_id = $2 AND id = $13)"
         }

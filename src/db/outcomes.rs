@@ -23,11 +23,34 @@ pub struct Outcome {
     pub created_at: DateTime<Utc>,
 }
 
-pub fn insert(conn: &mut PgConnection, tenant: Tenant, new: &Outcome) -> QueryResult<Outcome> {
-    diesel::insert_into(outcomes::table)
+/// Stores the outcome, or replaces the one for the same treatment, assessor and date (keeping its
+/// id and creation time). The stored row, and whether it is new.
+pub fn upsert(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    new: &Outcome,
+) -> QueryResult<(Outcome, bool)> {
+    use diesel::upsert::excluded;
+    let stored = diesel::insert_into(outcomes::table)
         .values((outcomes::clinic_id.eq(tenant.id()), new))
+        .on_conflict((
+            outcomes::clinic_id,
+            outcomes::treatment_id,
+            outcomes::assessor,
+            outcomes::assessed_on,
+        ))
+        .do_update()
+        .set((
+            outcomes::gais.eq(excluded(outcomes::gais)),
+            outcomes::satisfaction.eq(excluded(outcomes::satisfaction)),
+            outcomes::goodman_baron.eq(excluded(outcomes::goodman_baron)),
+            outcomes::notes.eq(excluded(outcomes::notes)),
+            outcomes::recorded_by_staff.eq(excluded(outcomes::recorded_by_staff)),
+        ))
         .returning(Outcome::as_returning())
-        .get_result(conn)
+        .get_result::<Outcome>(conn)?;
+    let is_new = stored.id == new.id;
+    Ok((stored, is_new))
 }
 
 pub fn get(
@@ -57,7 +80,8 @@ pub fn of_treatment(
         .load(conn)
 }
 
-/// A protocol's outcomes: (session number, assessor, GAIS, satisfaction).
+/// A protocol's outcomes: (session number, assessor, GAIS, satisfaction), one per treatment and
+/// assessor (the latest assessment), so that a treatment counts once however often it is assessed.
 pub fn of_protocol(
     conn: &mut PgConnection,
     tenant: Tenant,
@@ -67,6 +91,13 @@ pub fn of_protocol(
         .inner_join(treatments::table.on(treatments::id.eq(outcomes::treatment_id)))
         .filter(outcomes::clinic_id.eq(tenant.id()))
         .filter(treatments::protocol_id.eq(protocol_id))
+        .distinct_on((outcomes::treatment_id, outcomes::assessor))
+        .order((
+            outcomes::treatment_id,
+            outcomes::assessor,
+            outcomes::assessed_on.desc(),
+            outcomes::created_at.desc(),
+        ))
         .select((
             treatments::session_number,
             outcomes::assessor,

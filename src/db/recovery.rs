@@ -64,6 +64,16 @@ pub struct Changes {
     pub snapshot: String,
     pub treatments: Vec<TreatmentFacts>,
     pub scores: Vec<Scores>,
+    /// Treatments deleted since (a patient's data erased).
+    pub deleted: Vec<Uuid>,
+    /// Whether this is everything, not what changed: treatments it lacks no longer exist.
+    pub full: bool,
+}
+
+#[derive(QueryableByName)]
+struct Deleted {
+    #[diesel(sql_type = SqlUuid)]
+    treatment_id: Uuid,
 }
 
 const FACTS: &str = "SELECT t.id, t.clinic_id, t.protocol_id, t.patient_id, t.performed_at, t.session_number,
@@ -106,6 +116,19 @@ pub fn changes(conn: &mut PgConnection, since: Option<&str>) -> QueryResult<Chan
             diesel::sql_query("SET LOCAL statement_timeout = 0").execute(conn)?;
         }
         let snapshot = format!("{timeline}/{snapshot}");
+        let deleted = match since {
+            None => vec![],
+            Some(since) => diesel::sql_query(format!(
+                "SELECT treatment_id FROM treatment_deletions WHERE {}",
+                new_since("treatment_deletions")
+            ))
+            .bind::<Text, _>(since)
+            .bind::<Text, _>(xmin(since))
+            .load::<Deleted>(conn)?
+            .into_iter()
+            .map(|d| d.treatment_id)
+            .collect(),
+        };
         let (treatments, scores) = match since {
             None => (
                 diesel::sql_query(FACTS).load(conn)?,
@@ -144,7 +167,13 @@ pub fn changes(conn: &mut PgConnection, since: Option<&str>) -> QueryResult<Chan
                 .load(conn)?,
             ),
         };
-        Ok(Changes { snapshot, treatments, scores })
+        Ok(Changes {
+            snapshot,
+            treatments,
+            scores,
+            deleted,
+            full: since.is_none(),
+        })
     })
 }
 

@@ -158,6 +158,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    password_resets (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        staff_id -> Uuid,
+        token_hash -> Bytea,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    patient_erasures (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        patient_id -> Uuid,
+        reason -> Text,
+        erased_by -> Uuid,
+        erased_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::*;
     use super::sql_types::Xid8;
 
@@ -204,6 +228,8 @@ diesel::table! {
         used_at -> Nullable<Timestamptz>,
         revoked_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        family_started_at -> Timestamptz,
+        client -> Nullable<Text>,
     }
 }
 
@@ -216,6 +242,7 @@ diesel::table! {
         role -> Text,
         name -> Text,
         created_at -> Timestamptz,
+        active -> Bool,
     }
 }
 
@@ -228,6 +255,16 @@ diesel::table! {
         kind -> Text,
         position -> Int4,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Xid8;
+
+    treatment_deletions (treatment_id) {
+        treatment_id -> Uuid,
+        xid -> Xid8,
     }
 }
 
@@ -310,6 +347,8 @@ diesel::joinable!(alert_evidence -> check_ins (check_in_id));
 diesel::joinable!(audit_chains -> clinics (clinic_id));
 diesel::joinable!(audit_events -> clinics (clinic_id));
 diesel::joinable!(check_in_scores -> check_ins (check_in_id));
+diesel::joinable!(password_resets -> clinics (clinic_id));
+diesel::joinable!(patient_erasures -> clinics (clinic_id));
 diesel::joinable!(patients -> clinics (clinic_id));
 diesel::joinable!(protocols -> clinics (clinic_id));
 diesel::joinable!(refresh_tokens -> clinics (clinic_id));
@@ -330,11 +369,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     clinics,
     enrollment_codes,
     outcomes,
+    password_resets,
+    patient_erasures,
     patients,
     protocols,
     refresh_tokens,
     staff,
     symptoms,
+    treatment_deletions,
     treatments,
     webhook_attempts,
     webhook_deliveries,

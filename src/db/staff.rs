@@ -17,6 +17,8 @@ pub struct Staff {
     pub role: String,
     pub name: String,
     pub created_at: DateTime<Utc>,
+    /// A deactivated account can't sign in; its sessions ended when it was deactivated.
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -76,4 +78,41 @@ pub fn page(conn: &mut PgConnection, tenant: Tenant, page: PageRequest) -> Query
         );
     }
     query.load(conn)
+}
+
+/// Activates or deactivates a staff member; the updated row.
+pub fn set_active(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    id: Uuid,
+    active: bool,
+) -> QueryResult<Staff> {
+    diesel::update(staff::table.filter(staff::clinic_id.eq(tenant.id()).and(staff::id.eq(id))))
+        .set(staff::active.eq(active))
+        .returning(Staff::as_returning())
+        .get_result(conn)
+}
+
+/// How many active admins the clinic has, counted with their rows locked, so that two admins
+/// deactivating each other at once can't leave the clinic without one.
+pub fn lock_active_admins(conn: &mut PgConnection, tenant: Tenant) -> QueryResult<Vec<Uuid>> {
+    staff::table
+        .filter(staff::clinic_id.eq(tenant.id()))
+        .filter(staff::role.eq("admin"))
+        .filter(staff::active.eq(true))
+        .select(staff::id)
+        .for_update()
+        .load(conn)
+}
+
+pub fn set_password_hash(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    id: Uuid,
+    password_hash: &str,
+) -> QueryResult<()> {
+    diesel::update(staff::table.filter(staff::clinic_id.eq(tenant.id()).and(staff::id.eq(id))))
+        .set(staff::password_hash.eq(password_hash))
+        .execute(conn)
+        .map(drop)
 }

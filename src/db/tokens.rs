@@ -19,6 +19,9 @@ pub struct RefreshToken {
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When the family's sign-in (or enrollment) was: its absolute lifetime counts from here.
+    pub family_started_at: DateTime<Utc>,
+    pub client: Option<String>,
 }
 
 /// A new refresh token; its clinic is the tenant it is issued for.
@@ -33,6 +36,8 @@ pub struct NewRefreshToken {
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    pub family_started_at: DateTime<Utc>,
+    pub client: Option<String>,
 }
 
 pub fn insert_refresh(

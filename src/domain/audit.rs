@@ -15,9 +15,36 @@ pub enum Action {
     Update,
     Acknowledge,
     Resolve,
+    Deactivate,
+    Reactivate,
+    ChangePassword,
+    IssuePasswordReset,
+    ResetPassword,
+    RevokeSession,
+    Unenroll,
+    Export,
+    Erase,
 }
 
 impl Action {
+    const ALL: [Action; 15] = [
+        Action::List,
+        Action::Read,
+        Action::Create,
+        Action::Update,
+        Action::Acknowledge,
+        Action::Resolve,
+        Action::Deactivate,
+        Action::Reactivate,
+        Action::ChangePassword,
+        Action::IssuePasswordReset,
+        Action::ResetPassword,
+        Action::RevokeSession,
+        Action::Unenroll,
+        Action::Export,
+        Action::Erase,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Action::List => "list",
@@ -26,20 +53,49 @@ impl Action {
             Action::Update => "update",
             Action::Acknowledge => "acknowledge",
             Action::Resolve => "resolve",
+            Action::Deactivate => "deactivate",
+            Action::Reactivate => "reactivate",
+            Action::ChangePassword => "change_password",
+            Action::IssuePasswordReset => "issue_password_reset",
+            Action::ResetPassword => "reset_password",
+            Action::RevokeSession => "revoke_session",
+            Action::Unenroll => "unenroll",
+            Action::Export => "export",
+            Action::Erase => "erase",
         }
     }
 
     pub fn parse(s: &str) -> Option<Action> {
-        [
-            Action::List,
-            Action::Read,
-            Action::Create,
-            Action::Update,
-            Action::Acknowledge,
-            Action::Resolve,
-        ]
-        .into_iter()
-        .find(|a| a.as_str() == s)
+        Action::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// What a request of this action did, given its status: a create answered 200 replaced what
+    /// was there (an outcome for the same key, say), so it is recorded as an update.
+    pub fn as_done(self, status: u16) -> Action {
+        match (self, status) {
+            (Action::Create, 200) => Action::Update,
+            (action, _) => action,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_parses_back() {
+        for a in Action::ALL {
+            assert_eq!(Action::parse(a.as_str()), Some(a));
+        }
+        assert_eq!(Action::parse("delete"), None);
+    }
+
+    #[test]
+    fn a_create_answered_200_is_an_update() {
+        assert_eq!(Action::Create.as_done(200), Action::Update);
+        assert_eq!(Action::Create.as_done(201), Action::Create);
+        assert_eq!(Action::Read.as_done(200), Action::Read);
     }
 }
 
@@ -68,6 +124,8 @@ pub enum Id {
 #[derive(Debug, Clone, Copy)]
 pub enum Lookup {
     Patient,
+    /// A patient, or one whose data was erased (the erasure's own record names them).
+    ErasedPatient,
     Treatment,
     CheckIn,
     Alert,

@@ -9,6 +9,7 @@ pub mod outcomes;
 pub mod people;
 pub mod recovery;
 pub mod schedule;
+pub mod sessions;
 pub mod symptoms;
 pub mod targets;
 pub mod text;

@@ -24,14 +24,18 @@ pub enum EventType {
     CheckInCreated,
     #[serde(rename = "adverse_event.recorded")]
     AdverseEventRecorded,
+    /// The patient's data was erased: erase what you hold of them too.
+    #[serde(rename = "patient.erased")]
+    PatientErased,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 4] = [
+    pub const ALL: [EventType; 5] = [
         EventType::AlertRaised,
         EventType::AlertResolved,
         EventType::CheckInCreated,
         EventType::AdverseEventRecorded,
+        EventType::PatientErased,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +44,7 @@ impl EventType {
             EventType::AlertResolved => "alert.resolved",
             EventType::CheckInCreated => "check_in.created",
             EventType::AdverseEventRecorded => "adverse_event.recorded",
+            EventType::PatientErased => "patient.erased",
         }
     }
 
@@ -81,6 +86,12 @@ pub struct AdverseEventData {
     pub serious: bool,
 }
 
+/// The `data` of `patient.erased`: the id alone.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PatientData {
+    pub patient_id: Uuid,
+}
+
 /// Something a webhook can hear of. Ids and codes only: a receiver that needs more asks the API.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -88,6 +99,7 @@ pub enum Event {
     AlertResolved(AlertData),
     CheckInCreated(CheckInData),
     AdverseEventRecorded(AdverseEventData),
+    PatientErased(PatientData),
 }
 
 /// The body of every delivery.
@@ -108,7 +120,7 @@ pub struct WebhookPayload {
     pub event_type: EventType,
     pub created_at: DateTime<Utc>,
     pub clinic_id: Uuid,
-    /// `AlertData`, `CheckInData` or `AdverseEventData`, as `type` says.
+    /// `AlertData`, `CheckInData`, `AdverseEventData` or `PatientData`, as `type` says.
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }
@@ -120,6 +132,7 @@ impl Event {
             Event::AlertResolved(_) => EventType::AlertResolved,
             Event::CheckInCreated(_) => EventType::CheckInCreated,
             Event::AdverseEventRecorded(_) => EventType::AdverseEventRecorded,
+            Event::PatientErased(_) => EventType::PatientErased,
         }
     }
 
@@ -134,6 +147,7 @@ impl Event {
             Event::AlertRaised(d) | Event::AlertResolved(d) => serde_json::to_value(d),
             Event::CheckInCreated(d) => serde_json::to_value(d),
             Event::AdverseEventRecorded(d) => serde_json::to_value(d),
+            Event::PatientErased(d) => serde_json::to_value(d),
         }?;
         Ok(WebhookPayload {
             id,

@@ -401,12 +401,22 @@ impl State {
         }
     }
 
-    fn apply(&mut self, changes: Changes) {
+    fn apply(&mut self, mut changes: Changes) {
+        if changes.full {
+            // A full load after a failover: what it lacks was deleted while the log was not read.
+            let loaded: std::collections::HashSet<Uuid> =
+                changes.treatments.iter().map(|t| t.id).collect();
+            let gone = self.treatments.keys().filter(|id| !loaded.contains(id));
+            changes.deleted.extend(gone.copied().collect::<Vec<_>>());
+        }
         for facts in changes.treatments {
             self.upsert_treatment(facts);
         }
         for row in changes.scores {
             self.apply_scores(row);
+        }
+        for id in changes.deleted {
+            self.remove_treatment(id);
         }
         self.snapshot = Some(changes.snapshot);
     }
@@ -447,6 +457,29 @@ impl State {
         for segment in Segment::of(t) {
             let agg = self.aggregates.entry((t.protocol_id, segment)).or_default();
             agg.apply(code, &cells, &new_days, before, after);
+        }
+    }
+
+    /// Drops a deleted treatment and everything it contributed to its cohort.
+    fn remove_treatment(&mut self, id: Uuid) {
+        let Some(old) = self.treatments.remove(&id) else {
+            return;
+        };
+        for segment in Segment::of(&old) {
+            if let Some(agg) = self.aggregates.get_mut(&(old.protocol_id, segment)) {
+                agg.contribute(&old, -1);
+            }
+        }
+        for (index, key) in [
+            (&mut self.by_protocol, old.protocol_id),
+            (&mut self.by_patient, old.patient_id),
+        ] {
+            if let Some(ids) = index.get_mut(&key) {
+                ids.retain(|t| *t != id);
+                if ids.is_empty() {
+                    index.remove(&key);
+                }
+            }
         }
     }
 

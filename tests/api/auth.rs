@@ -19,6 +19,7 @@ pub(crate) fn claims(sub: uuid::Uuid, clinic: uuid::Uuid) -> Claims {
         iat: now,
         nbf: now,
         exp: now + 600,
+        sid: None,
     }
 }
 

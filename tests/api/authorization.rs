@@ -22,7 +22,18 @@ struct Ids {
     outcome: String,
     webhook: String,
     delivery: String,
+    /// A spare session of the clinician's, to revoke.
+    session: String,
 }
+
+/// Operations that end what later calls need (a session, a phone, a patient, an account): called
+/// last, in this order, each with fresh tokens and the allowed roles last.
+const ENDINGS: [&str; 4] = [
+    "/v1/patients/{id}/unenroll",
+    "/v1/staff/{id}/sessions/{session_id}/revoke",
+    "/v1/patients/{id}/erasure",
+    "/v1/staff/{id}/deactivate",
+];
 
 fn fill_path(path: &str, ids: &Ids) -> String {
     let id = match path.split('/').nth(2).unwrap_or("") {
@@ -41,6 +52,7 @@ fn fill_path(path: &str, ids: &Ids) -> String {
         .replace("{event_id}", &ids.adverse_event)
         .replace("{outcome_id}", &ids.outcome)
         .replace("{delivery_id}", &ids.delivery)
+        .replace("{session_id}", &ids.session)
         .replace("{code}", "redness");
     if path == "/v1/protocols/compare" {
         path = format!("{path}?ids={},{}", ids.protocol, ids.protocol2);
@@ -68,6 +80,8 @@ fn fill_body(v: &mut Value, ids: &Ids) {
                     // A check-in's own id: a new one each time.
                     "id" => *value = json!(Uuid::new_v4()),
                     "recorded_at" => *value = json!(Utc::now()),
+                    // The password stays as it was, so that everyone can sign in again.
+                    "current_password" | "new_password" => *value = json!(PASSWORD),
                     _ => fill_body(value, ids),
                 }
             }
@@ -145,15 +159,25 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
             &a.clinic.admin,
         )
         .await;
+    let clinician = app.get("/v1/me", &a.clinician).await.ok(200)["user_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .get(&format!("/v1/staff/{clinician}"), &a.clinic.admin)
+        .await;
+    let clinician_email = r.ok(200)["email"].as_str().unwrap().to_string();
+    app.login(&clinician_email, PASSWORD).await;
+    let r = app
+        .get(&format!("/v1/staff/{clinician}/sessions"), &a.clinic.admin)
+        .await;
+    let spare = r.ok(200)["items"].as_array().unwrap().last().unwrap()["id"].clone();
     let ids = Ids {
         patient: p.id.clone(),
         treatment: p.treatment.clone(),
         protocol: a.protocol.clone(),
         protocol2: app.protocol(&a.clinician, "Face 1.5 mm").await,
-        staff: app.get("/v1/me", &a.clinician).await.ok(200)["user_id"]
-            .as_str()
-            .unwrap()
-            .to_string(),
+        staff: clinician,
         check_in: receipt["id"].as_str().unwrap().to_string(),
         alert: receipt["alerts"][0]["id"].as_str().unwrap().to_string(),
         code_id: id_of(code.ok(201)),
@@ -164,6 +188,7 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
             .as_str()
             .unwrap()
             .to_string(),
+        session: spare.as_str().unwrap().to_string(),
     };
 
     let own = [
@@ -245,7 +270,7 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
     // Reads before writes, so that what a write changes doesn't hide what a read should find.
     operations.sort_by_key(|(method, ..)| method != "GET");
     for (method, path, who, op) in &operations {
-        if *who == "public" {
+        if *who == "public" || ENDINGS.contains(&path.as_str()) {
             continue;
         }
         let url = fill_path(path, &ids);
@@ -255,6 +280,29 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
             wrong.extend(check(&app, method, &url, Some(token), body, expect, role).await);
         }
         // No token at all.
+        let body = example_body(&doc, op, &ids);
+        wrong.extend(check(&app, method, &url, None, body, "401", "nobody").await);
+    }
+    for ending in ENDINGS {
+        let (method, path, who, op) = operations.iter().find(|o| o.1 == ending).unwrap();
+        let mut url = fill_path(path, &ids);
+        if path.ends_with("/erasure") {
+            // The other patient, so that the first one's token still answers 403 below.
+            url = url.replace(&p.id, &a.patients[1].id);
+        }
+        let clinician = app.login(&clinician_email, PASSWORD).await;
+        let clinician = clinician["access_token"].as_str().unwrap().to_string();
+        let (patient, _) = app.enroll(&clinician, &p.id).await;
+        let own = [
+            ("p", patient.as_str()),
+            ("c", clinician.as_str()),
+            ("a", a.clinic.admin.as_str()),
+        ];
+        for (role, token) in own {
+            let expect = if who.contains(role) { "allowed" } else { "403" };
+            let body = example_body(&doc, op, &ids);
+            wrong.extend(check(&app, method, &url, Some(token), body, expect, role).await);
+        }
         let body = example_body(&doc, op, &ids);
         wrong.extend(check(&app, method, &url, None, body, "401", "nobody").await);
     }

@@ -1,6 +1,7 @@
 //! Integration tests: the real server over HTTP, against a real PostgreSQL, each test with its own database.
 
 mod abuse;
+mod accounts;
 mod alerts;
 mod audit;
 mod auth;
@@ -17,6 +18,7 @@ mod instances;
 mod migrations;
 mod openapi;
 mod outcomes;
+mod patient_data;
 mod patients;
 mod protocols;
 mod recovery;

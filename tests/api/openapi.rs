@@ -29,6 +29,7 @@ fn every_operation_documents_its_body_example_security_and_errors() {
         "/v1/auth/login",
         "/v1/auth/enroll",
         "/v1/auth/refresh",
+        "/v1/auth/password-reset",
         "/metrics",
     ];
     for (path, item) in doc["paths"].as_object().unwrap() {

@@ -211,3 +211,112 @@ async fn clinicians_and_patients_record_outcomes() {
         .await
         .problem(403);
 }
+
+#[tokio::test]
+async fn a_second_outcome_for_the_same_day_replaces_the_first() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let p = &s.patients[0];
+    let path = format!("/v1/treatments/{}/outcomes", p.treatment);
+    let today = onset(0);
+    let r = app
+        .post(
+            &path,
+            &p.token,
+            json!({"assessed_on": today, "gais": 1, "satisfaction": 7}),
+        )
+        .await;
+    let first = r.ok(201).clone();
+    let r = app
+        .post(
+            &path,
+            &p.token,
+            json!({"assessed_on": today, "gais": 2, "satisfaction": 9}),
+        )
+        .await;
+    assert_eq!(
+        r.header("location"),
+        Some(format!("{path}/{}", first["id"].as_str().unwrap()).as_str())
+    );
+    let second = r.ok(200).clone();
+    assert_eq!(second["id"], first["id"]);
+    assert_eq!(second["satisfaction"], 9);
+    let items = app.get(&path, &p.token).await.ok(200)["items"].clone();
+    assert_eq!(items.as_array().unwrap().len(), 1);
+    // The clinician's assessment of the same day is another outcome.
+    app.post(
+        &path,
+        &s.clinician,
+        json!({"assessed_on": today, "gais": 2, "satisfaction": 8}),
+    )
+    .await
+    .ok(201);
+    // The replacement is in the trail as an update.
+    let trail = app
+        .get(
+            &format!("/v1/audit-events?limit=200&patient_id={}", p.id),
+            &s.clinic.admin,
+        )
+        .await;
+    let trail = trail.ok(200)["items"].clone();
+    let outcome_actions: Vec<&str> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["resource_type"] == "outcome" && e["actor_id"] == p.id.as_str())
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcome_actions, ["list", "update", "create"]);
+}
+
+/// The protocol's patient-rated outcomes of first sessions.
+async fn patient_rated(app: &TestApp, clinician: &str, protocol: &str) -> serde_json::Value {
+    let r = app
+        .get(&format!("/v1/protocols/{protocol}/outcomes"), clinician)
+        .await;
+    r.ok(200)["sessions"][0]["assessors"][0].clone()
+}
+
+/// The case: 30 outcome records from one patient took the protocol's mean satisfaction
+/// from 5.5 to 0.34. Now each treatment counts once, with its latest assessment.
+#[tokio::test]
+async fn one_patients_thirty_records_count_once() {
+    let app = spawn_app().await;
+    let clinic = app.clinic("Lumen", "Europe/Berlin").await;
+    let clinician = app.clinician(&clinic).await;
+    let protocol = app.protocol(&clinician, "Face 1.0 mm").await;
+    let treated = Utc::now() - Duration::days(40);
+    let mut patients = vec![];
+    for (n, satisfaction) in [(0, 5), (1, 6)] {
+        let id = app.patient(&clinician, &format!("MRN-{n}")).await;
+        let treatment = app.treatment(&clinician, &id, &protocol, treated).await;
+        let (token, _) = app.enroll(&clinician, &id).await;
+        let path = format!("/v1/treatments/{treatment}/outcomes");
+        let body = json!({"assessed_on": onset(31), "gais": 1, "satisfaction": satisfaction});
+        app.post(&path, &token, body).await.ok(201);
+        patients.push((path, token));
+    }
+    let before = patient_rated(&app, &clinician, &protocol).await;
+    assert_eq!(
+        (before["n"].clone(), before["mean_satisfaction"].clone()),
+        (json!(2), json!(5.5))
+    );
+
+    // The first patient rates 0, thirty times, on thirty days (and again on one of them).
+    let (path, token) = &patients[0];
+    for days_ago in 0..30 {
+        let body = json!({"assessed_on": onset(days_ago), "gais": -1, "satisfaction": 0});
+        app.post(path, token, body).await;
+    }
+    let body = json!({"assessed_on": onset(0), "gais": -1, "satisfaction": 0});
+    app.post(path, token, body).await.ok(200);
+    let stored = app.get(path, token).await.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(stored, 31);
+    // Two treatments still: the first patient's latest rating (0) beside the other's (6).
+    let after = patient_rated(&app, &clinician, &protocol).await;
+    assert_eq!(after["n"], 2);
+    assert_eq!(after["mean_satisfaction"], 3.0);
+}

@@ -1,0 +1,396 @@
+//! Accounts that end: an admin deactivates and reactivates staff and issues one-time password
+//! reset tokens; staff change their own password; an admin or the staff member lists and revokes
+//! the staff member's sessions. Each ends the sessions it should at once (see `crate::sessions`).
+
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, Duration, Utc};
+use diesel::{Connection, PgConnection};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::extract::Json;
+use super::staff::StaffMember;
+use crate::auth::{self, Caller, Role};
+use crate::db::{self, Pool, Tenant};
+use crate::domain::Invalid;
+use crate::domain::people::check_password;
+use crate::error::ApiError;
+use crate::limits::Limits;
+use crate::sessions::LiveSessions;
+
+/// How long a reset token works: long enough to hand it over, short enough to be harmless if lost.
+pub const RESET_TTL: Duration = Duration::hours(1);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"current_password": "old-horse-battery-staple", "new_password": "maple-orbit-canvas-17"}))]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// 12-256 characters, and hard to guess (zxcvbn score 3 or more).
+    #[schema(min_length = 12, max_length = 256)]
+    pub new_password: String,
+}
+
+/// A one-time reset token, shown only in this answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordReset {
+    pub staff_id: Uuid,
+    /// Hand it to the staff member, who redeems it at `POST /v1/auth/password-reset`. It works
+    /// once, until `expires_at`; only its hash is stored.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "3q2-7wPeVg1Tz0m4kA0yWb4j0u0l6a2D8v1wHqN3cX8", "new_password": "maple-orbit-canvas-17"}))]
+pub struct RedeemPasswordReset {
+    pub token: String,
+    /// 12-256 characters, and hard to guess (zxcvbn score 3 or more).
+    #[schema(min_length = 12, max_length = 256)]
+    pub new_password: String,
+}
+
+/// A session: one sign-in and every token refreshed from it. Never a token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Session {
+    pub id: Uuid,
+    /// When the staff member signed in; the session ends 7 days later at the latest.
+    pub started_at: DateTime<Utc>,
+    /// When its tokens were last issued (the sign-in or the last refresh).
+    pub last_used_at: DateTime<Utc>,
+    /// When its refresh token expires unless refreshed.
+    pub expires_at: DateTime<Utc>,
+    /// The client's kind, from its User-Agent (`Mozilla/5.0`, `okhttp/4.12`), when it said.
+    pub client: Option<String>,
+    /// Whether this is the session of the access token asking.
+    pub current: bool,
+}
+
+/// A staff member's live sessions, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    pub items: Vec<Session>,
+}
+
+/// Admins may act on any staff member of their clinic; a clinician only on themselves (anyone
+/// else is answered as if they did not exist).
+fn self_or_admin(caller: Caller, staff_id: Uuid) -> Result<(), ApiError> {
+    match caller.role {
+        Role::Admin => Ok(()),
+        Role::Clinician if caller.id == staff_id => Ok(()),
+        Role::Clinician => Err(ApiError::NotFound),
+        Role::Patient => Err(ApiError::Forbidden),
+    }
+}
+
+/// Deactivate a staff member: they can't sign in, and their sessions end at once.
+///
+/// Signing in as a deactivated account is answered as a wrong password. The clinic's last active
+/// admin can't be deactivated.
+#[utoipa::path(
+    tag = "staff",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Deactivated (or already inactive)", body = StaffMember),
+        (status = 409, description = "The staff member is the clinic's last active admin", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/staff/{id}/deactivate")]
+pub async fn deactivate(
+    pool: web::Data<Pool>,
+    sessions: web::Data<LiveSessions>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<StaffMember>, ApiError> {
+    caller.admin()?;
+    let id = id.into_inner();
+    let staff = db::run(&pool, move |conn| deactivate_in(conn, caller.tenant, id)).await?;
+    sessions.forget_all();
+    Ok(web::Json(staff.into()))
+}
+
+fn deactivate_in(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    id: Uuid,
+) -> Result<db::staff::Staff, ApiError> {
+    conn.transaction(|conn| {
+        let staff = db::staff::get(conn, tenant, id)?;
+        if staff.role == "admin" && staff.active {
+            let admins = db::staff::lock_active_admins(conn, tenant)?;
+            if admins.len() <= 1 {
+                return Err(ApiError::Conflict(
+                    "the clinic's last active admin can't be deactivated".into(),
+                ));
+            }
+        }
+        let staff = db::staff::set_active(conn, tenant, id, false)?;
+        db::sessions::revoke_all_of_staff(conn, tenant, id, None, Utc::now())?;
+        Ok(staff)
+    })
+}
+
+/// Reactivate a staff member, who can then sign in again.
+#[utoipa::path(
+    tag = "staff",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "Active", body = StaffMember))
+)]
+#[post("/v1/staff/{id}/reactivate")]
+pub async fn reactivate(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<StaffMember>, ApiError> {
+    caller.admin()?;
+    let id = id.into_inner();
+    let staff = db::run(&pool, move |conn| {
+        Ok(db::staff::set_active(conn, caller.tenant, id, true)?)
+    })
+    .await?;
+    Ok(web::Json(staff.into()))
+}
+
+/// Change your own password.
+///
+/// The current password is required; the new one is checked as when the account was created.
+/// Every other session of yours ends; this one continues.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordChange,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 403, description = "The current password is wrong, or the caller is a patient", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts; retry after Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
+    )
+)]
+#[post("/v1/me/password")]
+pub async fn change_password(
+    pool: web::Data<Pool>,
+    limits: web::Data<Limits>,
+    sessions: web::Data<LiveSessions>,
+    caller: Caller,
+    req: HttpRequest,
+    Json(body): Json<PasswordChange>,
+) -> Result<HttpResponse, ApiError> {
+    let me = caller.staff()?;
+    // Guessing the current password with a stolen access token is limited like signing in.
+    limits.attempt("password", req.peer_addr().map(|a| a.ip()), &me.to_string())?;
+    db::run(&pool, move |conn| {
+        let staff = db::staff::get(conn, caller.tenant, me)?;
+        // Not a 401: the access token is fine, and a client would take a 401 to mean sign in again.
+        if !auth::verify_password(&body.current_password, Some(&staff.password_hash)) {
+            return Err(ApiError::Forbidden);
+        }
+        let mut invalid = Invalid::default();
+        set_password(
+            conn,
+            &mut invalid,
+            &staff,
+            &body.new_password,
+            caller.session,
+        )
+    })
+    .await?;
+    sessions.forget_all();
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Checks and stores a staff member's new password, and ends their sessions but `keep`.
+fn set_password(
+    conn: &mut PgConnection,
+    invalid: &mut Invalid,
+    staff: &db::staff::Staff,
+    password: &str,
+    keep: Option<Uuid>,
+) -> Result<(), ApiError> {
+    check_password(
+        invalid,
+        "new_password",
+        password,
+        &[&staff.email, &staff.name],
+    );
+    std::mem::take(invalid).into_result()?;
+    let tenant = Tenant::new(staff.clinic_id);
+    let hash = auth::hash_password(password)?;
+    conn.transaction(|conn| {
+        db::staff::set_password_hash(conn, tenant, staff.id, &hash)?;
+        db::sessions::revoke_all_of_staff(conn, tenant, staff.id, keep, Utc::now())?;
+        Ok(())
+    })
+}
+
+/// Issue a one-time password reset token for a staff member.
+///
+/// There is no email here: hand the token to the staff member, who sets a new password with it at
+/// `POST /v1/auth/password-reset` within an hour. A new token replaces any unused one.
+#[utoipa::path(
+    tag = "staff",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The token, shown only here", body = PasswordReset))
+)]
+#[post("/v1/staff/{id}/password-reset")]
+pub async fn issue_password_reset(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<PasswordReset>, ApiError> {
+    let admin = caller.admin()?;
+    let staff_id = id.into_inner();
+    let token = auth::new_refresh_token();
+    let now = Utc::now();
+    let row = db::sessions::NewPasswordReset {
+        id: Uuid::new_v4(),
+        staff_id,
+        token_hash: auth::secret_hash(&token),
+        expires_at: now + RESET_TTL,
+        created_by: admin,
+        created_at: now,
+    };
+    let expires_at = row.expires_at;
+    db::run(&pool, move |conn| {
+        db::staff::get(conn, caller.tenant, staff_id)?;
+        Ok(db::sessions::insert_reset(conn, caller.tenant, &row)?)
+    })
+    .await?;
+    Ok(web::Json(PasswordReset {
+        staff_id,
+        token,
+        expires_at,
+    }))
+}
+
+/// Set a new password with a reset token an admin issued; no access token needed.
+///
+/// Every session of the account ends. A token works once; a refused new password leaves it usable.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RedeemPasswordReset,
+    responses(
+        (status = 204, description = "The password is set; sign in with it"),
+        (status = 401, description = "The token is unknown, used or expired", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts from this address; retry after Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = String, description = "Seconds to wait"))),
+    )
+)]
+#[post("/v1/auth/password-reset")]
+pub async fn redeem_password_reset(
+    pool: web::Data<Pool>,
+    limits: web::Data<Limits>,
+    sessions: web::Data<LiveSessions>,
+    req: HttpRequest,
+    Json(body): Json<RedeemPasswordReset>,
+) -> Result<HttpResponse, ApiError> {
+    let hash = auth::secret_hash(&body.token);
+    let addr = req.peer_addr().map(|a| a.ip());
+    limits.attempt("password-reset", addr, &hex::encode(&hash))?;
+    let staff = db::run(&pool, move |conn| {
+        conn.transaction(|conn| {
+            let (clinic, staff_id) = db::sessions::redeem_reset(conn, &hash, Utc::now())?.ok_or(
+                ApiError::Unauthorized("the reset token is unknown, used or expired"),
+            )?;
+            let staff = db::staff::get(conn, Tenant::new(clinic), staff_id)?;
+            set_password(
+                conn,
+                &mut Invalid::default(),
+                &staff,
+                &body.new_password,
+                None,
+            )?;
+            Ok(staff)
+        })
+    })
+    .await?;
+    sessions.forget_all();
+    // The audit trail records the staff member as the one who reset their password.
+    req.extensions_mut().insert(Caller {
+        id: staff.id,
+        role: if staff.role == "admin" {
+            Role::Admin
+        } else {
+            Role::Clinician
+        },
+        tenant: Tenant::new(staff.clinic_id),
+        session: None,
+    });
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A staff member's sessions that can still be refreshed: an admin's view of anyone in the clinic,
+/// or a clinician's of their own.
+#[utoipa::path(
+    tag = "staff",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The live sessions, oldest first", body = SessionList))
+)]
+#[get("/v1/staff/{id}/sessions")]
+pub async fn list_sessions(
+    pool: web::Data<Pool>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<SessionList>, ApiError> {
+    let staff_id = id.into_inner();
+    self_or_admin(caller, staff_id)?;
+    let rows = db::run(&pool, move |conn| {
+        db::staff::get(conn, caller.tenant, staff_id)?;
+        Ok(db::sessions::of_staff(
+            conn,
+            caller.tenant,
+            staff_id,
+            Utc::now(),
+        )?)
+    })
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(|s| Session {
+            current: caller.session == Some(s.id),
+            id: s.id,
+            started_at: s.started_at,
+            last_used_at: s.last_used_at,
+            expires_at: s.expires_at,
+            client: s.client,
+        })
+        .collect();
+    Ok(web::Json(SessionList { items }))
+}
+
+/// End one of a staff member's sessions: its refresh token and its access tokens stop working at
+/// once. Ending an ended session again changes nothing.
+#[utoipa::path(
+    tag = "staff",
+    params(("id" = Uuid, Path), ("session_id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses((status = 204, description = "Ended"))
+)]
+#[post("/v1/staff/{id}/sessions/{session_id}/revoke")]
+pub async fn revoke_session(
+    pool: web::Data<Pool>,
+    sessions: web::Data<LiveSessions>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (staff_id, session_id) = path.into_inner();
+    self_or_admin(caller, staff_id)?;
+    let found = db::run(&pool, move |conn| {
+        let now = Utc::now();
+        let t = caller.tenant;
+        Ok(db::sessions::revoke_staff_session(
+            conn, t, staff_id, session_id, now,
+        )?)
+    })
+    .await?;
+    sessions.forget_all();
+    if !found {
+        return Err(ApiError::NotFound);
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
