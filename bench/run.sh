@@ -48,7 +48,11 @@ serve_and_load new "$bin/aftercare"
 # least a check-in must do, straight through pgbench at the same concurrency.
 ids=$(psql "$pg/$db" -qtAc "SELECT t.clinic_id, t.protocol_id, t.id, t.patient_id FROM treatments t ORDER BY t.performed_at DESC LIMIT 1")
 IFS='|' read -r clinic protocol treatment patient <<<"$ids"
-vars=(-D "clinic=$clinic" -D "protocol=$protocol" -D "treatment=$treatment" -D "patient=$patient")
+latest=$(psql "$pg/$db" -qtAc "SELECT string_agg(id::text, ','), string_agg(patient_id::text, ','), string_agg(protocol_id::text, ',')
+                                FROM (SELECT * FROM treatments ORDER BY performed_at DESC LIMIT 50) t")
+IFS='|' read -r treatments patients protocols <<<"$latest"
+vars=(-D "clinic=$clinic" -D "protocol=$protocol" -D "treatment=$treatment" -D "patient=$patient"
+      -D "treatments={$treatments}" -D "patients={$patients}" -D "protocols={$protocols}")
 bench() { # clients script
   echo "pgbench, $2 ($1 clients, ${seconds} s):"
   pgbench -n -c "$1" -j 2 -T "$seconds" "${vars[@]}" -f "bench/pgbench/$2" "$pg/$db" | grep -E 'latency average|tps'
