@@ -1,7 +1,6 @@
 //! Aftercare: follow patients' recovery after skin-needling treatments.
 
 pub mod api;
-pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;

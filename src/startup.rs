@@ -122,7 +122,7 @@ impl Application {
                 .app_data(extract::path_config())
                 .app_data(extract::query_config())
                 .wrap(from_fn(crate::auth::known_clinics))
-                .wrap(from_fn(crate::audit::middleware))
+                .wrap(from_fn(crate::api::trail::middleware))
                 .wrap(from_fn(crate::http::cors))
                 .wrap(from_fn(crate::http::security_headers))
                 .wrap(from_fn(crate::http::time_limit))

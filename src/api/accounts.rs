@@ -291,23 +291,7 @@ pub async fn redeem_password_reset(
     let hash = auth::secret_hash(&body.token);
     let addr = req.peer_addr().map(|a| a.ip());
     limits.attempt("password-reset", addr, &hex::encode(&hash))?;
-    let staff = db::run(&pool, move |conn| {
-        conn.transaction(|conn| {
-            let (clinic, staff_id) = db::sessions::redeem_reset(conn, &hash, Utc::now())?.ok_or(
-                ApiError::Unauthorized("the reset token is unknown, used or expired"),
-            )?;
-            let staff = db::staff::get(conn, Tenant::new(clinic), staff_id)?;
-            set_password(
-                conn,
-                &mut Invalid::default(),
-                &staff,
-                &body.new_password,
-                None,
-            )?;
-            Ok(staff)
-        })
-    })
-    .await?;
+    let staff = db::run(&pool, move |conn| redeem(conn, &hash, &body.new_password)).await?;
     sessions.forget_all();
     // The audit trail records the staff member as the one who reset their password.
     req.extensions_mut().insert(Caller {
@@ -321,6 +305,22 @@ pub async fn redeem_password_reset(
         session: None,
     });
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Uses up a reset token and sets the new password, in one transaction.
+fn redeem(
+    conn: &mut PgConnection,
+    hash: &[u8],
+    password: &str,
+) -> Result<db::staff::Staff, ApiError> {
+    conn.transaction(|conn| {
+        let (clinic, staff_id) = db::sessions::redeem_reset(conn, hash, Utc::now())?.ok_or(
+            ApiError::Unauthorized("the reset token is unknown, used or expired"),
+        )?;
+        let staff = db::staff::get(conn, Tenant::new(clinic), staff_id)?;
+        set_password(conn, &mut Invalid::default(), &staff, password, None)?;
+        Ok(staff)
+    })
 }
 
 /// A staff member's sessions that can still be refreshed: an admin's view of anyone in the clinic,

@@ -204,7 +204,7 @@ pub async fn list(
     })
     .await?;
     let page = page(rows, evidence, limit);
-    crate::audit::shown(&req, page.items.iter().map(|a| a.patient_id));
+    crate::api::trail::shown(&req, page.items.iter().map(|a| a.patient_id));
     Ok(web::Json(page))
 }
 

@@ -16,6 +16,7 @@ pub mod protocols;
 pub mod recovery;
 pub mod staff;
 pub mod symptoms;
+pub mod trail;
 pub mod treatments;
 pub mod webhooks;
 

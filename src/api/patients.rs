@@ -219,7 +219,7 @@ pub async fn list(
         at: p.created_at,
         id: p.id,
     });
-    crate::audit::shown(&req, rows.iter().map(|p| p.id));
+    crate::api::trail::shown(&req, rows.iter().map(|p| p.id));
     Ok(web::Json(Page::new(rows, next, Patient::from)))
 }
 
@@ -265,6 +265,16 @@ pub async fn update(
 ) -> Result<web::Json<Patient>, ApiError> {
     caller.staff()?;
     let id = id.into_inner();
+    let changes = changes_of(req)?;
+    let patient = db::run(&pool, move |conn| {
+        Ok(db::patients::update(conn, caller.tenant, id, &changes)?)
+    })
+    .await?;
+    Ok(web::Json(patient.into()))
+}
+
+/// Checks a patch and turns it into the row's changes.
+fn changes_of(req: PatientPatch) -> Result<db::patients::PatientChanges, ApiError> {
     let mut invalid = Invalid::default();
     invalid.check(
         req.external_ref != Some(None),
@@ -280,7 +290,7 @@ pub async fn update(
         req.fitzpatrick_type.flatten(),
     );
     invalid.into_result()?;
-    let changes = db::patients::PatientChanges {
+    Ok(db::patients::PatientChanges {
         external_ref_key: external_ref.as_deref().map(record_key),
         external_ref,
         display_name: req.display_name.map(|d| d.map(|s| s.trim().to_string())),
@@ -291,12 +301,7 @@ pub async fn update(
             .as_deref()
             .map(|c| codes::stored(c, Concern::as_str)),
         updated_at: Some(Utc::now()),
-    };
-    let patient = db::run(&pool, move |conn| {
-        Ok(db::patients::update(conn, caller.tenant, id, &changes)?)
     })
-    .await?;
-    Ok(web::Json(patient.into()))
 }
 
 /// Issue a one-time code for the patient's app, valid for 72 hours.

@@ -218,6 +218,6 @@ pub async fn dashboard(
         views::dashboard(conn, &store, caller.tenant)
     })
     .await?;
-    crate::audit::shown(&req, view.slower_than_usual.iter().map(|s| s.patient_id));
+    crate::api::trail::shown(&req, view.slower_than_usual.iter().map(|s| s.patient_id));
     Ok(web::Json(view))
 }

@@ -391,7 +391,7 @@ pub async fn deliveries(
         id: d.id,
     });
     let page = Page::new(rows, next, |row| delivery(row, &attempts));
-    crate::audit::shown(&req, page.items.iter().filter_map(patient_of));
+    crate::api::trail::shown(&req, page.items.iter().filter_map(patient_of));
     Ok(web::Json(page))
 }
 
@@ -422,7 +422,7 @@ pub async fn get_delivery(
     })
     .await?;
     let delivery = delivery(row, &attempts);
-    crate::audit::shown(&req, patient_of(&delivery));
+    crate::api::trail::shown(&req, patient_of(&delivery));
     Ok(web::Json(delivery))
 }
 
@@ -462,7 +462,7 @@ pub async fn redeliver(
     })
     .await?;
     let delivery = delivery(row, &attempts);
-    crate::audit::shown(&req, patient_of(&delivery));
+    crate::api::trail::shown(&req, patient_of(&delivery));
     Ok(HttpResponse::Accepted().json(delivery))
 }
 

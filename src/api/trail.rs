@@ -9,7 +9,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpRequest, web};
 use uuid::Uuid;
 
-use crate::api::extract::{Audited, audit_draft};
+use super::extract::{Audited, audit_draft};
 use crate::db::audit::Event;
 use crate::db::{self, Pool, Tenant};
 use crate::domain::audit::Id;
