@@ -59,12 +59,18 @@ pub fn spawn(pool: Pool, settings: WebhookSettings) -> anyhow::Result<()> {
 
 impl Worker {
     /// Takes what is due, as many as there are free slots, and sends each on a task of its own;
-    /// looks again after the poll interval, or at once when it found a full batch.
+    /// looks again after the poll interval, or, when it found a full batch, as soon as a slot is
+    /// free.
     async fn run(self: Arc<Self>) {
         let slots = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
         let lease = self.settings.timeout + LEASE_MARGIN;
         let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
         loop {
+            // With every slot busy, wait for one rather than for the poll interval.
+            let Ok(slot) = slots.acquire().await else {
+                return;
+            };
+            drop(slot);
             let free = slots.available_permits();
             let mut full = false;
             if free > 0 {
