@@ -6,6 +6,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Int2, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
+use crate::db::schema::check_in_scores;
+
 #[derive(Debug, Clone, QueryableByName)]
 pub struct TreatmentFacts {
     #[diesel(sql_type = SqlUuid)]
@@ -28,18 +30,14 @@ pub struct TreatmentFacts {
     pub timezone: String,
 }
 
-/// Scores of one symptom of one treatment: `days[i]` had `scores[i]`. In a full load, the worst
-/// score of each day; in a delta, each new score.
-#[derive(Debug, Clone, QueryableByName)]
-pub struct Scores {
-    #[diesel(sql_type = SqlUuid)]
+/// One symptom score of a check-in, as the read model needs it.
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = check_in_scores, check_for_backend(diesel::pg::Pg))]
+pub struct Score {
     pub treatment_id: Uuid,
-    #[diesel(sql_type = Text)]
     pub symptom_code: String,
-    #[diesel(sql_type = Array<Int4>)]
-    pub days: Vec<i32>,
-    #[diesel(sql_type = Array<Int2>)]
-    pub scores: Vec<i16>,
+    pub day: i32,
+    pub score: i16,
 }
 
 #[derive(QueryableByName)]
@@ -50,24 +48,20 @@ struct Snapshot {
     timeline: String,
 }
 
-/// Everything new since `since` (everything, when `None`), and the snapshot it was read at, with
-/// the timeline of the server it was read on: `00000002/xmin:xmax:xip,...`.
-///
-/// Transaction ids compare only on one timeline. At a failover, the ids the old primary gave to
-/// transactions whose WAL never reached the standby are given out again by the new primary; those
-/// still running when the last snapshot was taken are in its `xip` (or past its `xmax`), so their
-/// reuse reads as new, but one that rolled back just before would read as seen, and the rows of
-/// the new transaction that reuses its id would be missed. So a read on a new timeline reads
-/// everything again; applied on top of what the model holds (scores are kept as each day's worst),
-/// that adds exactly what was missed.
-pub struct Changes {
-    pub snapshot: String,
-    pub treatments: Vec<TreatmentFacts>,
-    pub scores: Vec<Scores>,
-    /// Treatments deleted since (a patient's data erased).
-    pub deleted: Vec<Uuid>,
-    /// Whether this is everything, not what changed: treatments it lacks no longer exist.
-    pub full: bool,
+/// What a read delivers, in this order: `Begin`, then the treatments, their scores and the
+/// treatments deleted.
+pub enum Item {
+    /// The snapshot read at, with the timeline of the server it was read on
+    /// (`00000002/xmin:xmax:xip,...`), and whether this is everything rather than what changed (the
+    /// treatments it lacks no longer exist).
+    Begin {
+        snapshot: String,
+        full: bool,
+    },
+    Treatment(TreatmentFacts),
+    Score(Score),
+    /// A treatment deleted since (a patient's data erased).
+    Deleted(Uuid),
 }
 
 #[derive(QueryableByName)]
@@ -99,82 +93,97 @@ fn on_timeline<'a>(since: Option<&'a str>, timeline: &str) -> Option<&'a str> {
         .map(|(_, snapshot)| snapshot)
 }
 
-/// What changed since a snapshot, in every clinic. No tenant: the read model serves every clinic,
-/// and its views are read through one.
-pub fn changes(conn: &mut PgConnection, since: Option<&str>) -> QueryResult<Changes> {
+/// Reads everything new since `since` (everything, when `None`) and hands it to `each`, one item at
+/// a time: a full load streams its scores (`COPY`), so it never holds them all at once.
+///
+/// Transaction ids compare only on one timeline. At a failover, the ids the old primary gave to
+/// transactions whose WAL never reached the standby are given out again by the new primary; those
+/// still running when the last snapshot was taken are in its `xip` (or past its `xmax`), so their
+/// reuse reads as new, but one that rolled back just before would read as seen, and the rows of
+/// the new transaction that reuses its id would be missed. So a read on a new timeline reads
+/// everything again.
+///
+/// No tenant: the read model serves every clinic, and its views are read through one.
+pub fn changes(
+    conn: &mut PgConnection,
+    since: Option<&str>,
+    mut each: impl FnMut(Item),
+) -> QueryResult<()> {
     // One snapshot for every statement, so that what is read is exactly what the snapshot shows.
-    conn.build_transaction().repeatable_read().read_only().run(|conn| {
-        // The timeline is the first part of the current WAL file's name.
-        let Snapshot { snapshot, timeline } = diesel::sql_query(
-            "SELECT pg_current_snapshot()::text AS snapshot,
+    conn.build_transaction()
+        .repeatable_read()
+        .read_only()
+        .run(|conn| {
+            // The timeline is the first part of the current WAL file's name.
+            let Snapshot { snapshot, timeline } = diesel::sql_query(
+                "SELECT pg_current_snapshot()::text AS snapshot,
                     substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) AS timeline",
-        )
-        .get_result::<Snapshot>(conn)?;
-        let since = on_timeline(since, &timeline);
-        if since.is_none() {
-            // A full load reads every score: more than a request's statement may take.
-            diesel::sql_query("SET LOCAL statement_timeout = 0").execute(conn)?;
-        }
-        let snapshot = format!("{timeline}/{snapshot}");
-        let deleted = match since {
-            None => vec![],
-            Some(since) => diesel::sql_query(format!(
-                "SELECT treatment_id FROM treatment_deletions WHERE {}",
-                new_since("treatment_deletions")
-            ))
-            .bind::<Text, _>(since)
-            .bind::<Text, _>(xmin(since))
-            .load::<Deleted>(conn)?
-            .into_iter()
-            .map(|d| d.treatment_id)
-            .collect(),
-        };
-        let (treatments, scores) = match since {
-            None => (
-                diesel::sql_query(FACTS).load(conn)?,
-                // One row per treatment and symptom keeps a large load compact.
-                diesel::sql_query(
-                    "SELECT treatment_id, symptom_code, array_agg(day ORDER BY day) AS days,
-                            array_agg(score ORDER BY day) AS scores
-                       FROM (SELECT treatment_id, symptom_code, day, max(score) AS score
-                               FROM check_in_scores GROUP BY treatment_id, symptom_code, day) worst
-                      GROUP BY treatment_id, symptom_code",
-                )
-                .load(conn)?,
-            ),
-            Some(since) => (
-                diesel::sql_query(format!(
-                    "{FACTS} WHERE t.id = ANY(ARRAY(
-                         SELECT id FROM treatments WHERE {}
-                         UNION SELECT t2.id FROM patients p2
-                                 JOIN treatments t2 ON t2.clinic_id = p2.clinic_id AND t2.patient_id = p2.id
-                                WHERE {}))",
-                    new_since("treatments"),
-                    new_since("p2")
-                ))
-                .bind::<Text, _>(since)
-                .bind::<Text, _>(xmin(since))
-                .load(conn)?,
-                diesel::sql_query(format!(
-                    "SELECT s.treatment_id, s.symptom_code, array_agg(s.day) AS days, array_agg(s.score) AS scores
-                       FROM check_in_scores s
-                      WHERE s.check_in_id = ANY(ARRAY(SELECT c.id FROM check_ins c WHERE {}))
-                      GROUP BY s.treatment_id, s.symptom_code",
-                    new_since("c")
-                ))
-                .bind::<Text, _>(since)
-                .bind::<Text, _>(xmin(since))
-                .load(conn)?,
-            ),
-        };
-        Ok(Changes {
-            snapshot,
-            treatments,
-            scores,
-            deleted,
-            full: since.is_none(),
+            )
+            .get_result::<Snapshot>(conn)?;
+            let since = on_timeline(since, &timeline);
+            each(Item::Begin {
+                snapshot: format!("{timeline}/{snapshot}"),
+                full: since.is_none(),
+            });
+            match since {
+                None => everything(conn, &mut each),
+                Some(since) => changed(conn, since, &mut each),
+            }
         })
-    })
+}
+
+fn everything(conn: &mut PgConnection, each: &mut impl FnMut(Item)) -> QueryResult<()> {
+    // A full load reads every score: more than a request's statement may take.
+    diesel::sql_query("SET LOCAL statement_timeout = 0").execute(conn)?;
+    let treatments: Vec<TreatmentFacts> = diesel::sql_query(FACTS).load(conn)?;
+    treatments
+        .into_iter()
+        .map(Item::Treatment)
+        .for_each(&mut *each);
+    for score in diesel::copy_to(check_in_scores::table).load::<Score, _>(conn)? {
+        each(Item::Score(score?));
+    }
+    Ok(())
+}
+
+fn changed(conn: &mut PgConnection, since: &str, each: &mut impl FnMut(Item)) -> QueryResult<()> {
+    let treatments: Vec<TreatmentFacts> = diesel::sql_query(format!(
+        "{FACTS} WHERE t.id = ANY(ARRAY(
+             SELECT id FROM treatments WHERE {}
+             UNION SELECT t2.id FROM patients p2
+                     JOIN treatments t2 ON t2.clinic_id = p2.clinic_id AND t2.patient_id = p2.id
+                    WHERE {}))",
+        new_since("treatments"),
+        new_since("p2")
+    ))
+    .bind::<Text, _>(since)
+    .bind::<Text, _>(xmin(since))
+    .load(conn)?;
+    let scores: Vec<Score> = diesel::sql_query(format!(
+        "SELECT s.treatment_id, s.symptom_code, s.day, s.score FROM check_in_scores s
+          WHERE s.check_in_id = ANY(ARRAY(SELECT c.id FROM check_ins c WHERE {}))",
+        new_since("c")
+    ))
+    .bind::<Text, _>(since)
+    .bind::<Text, _>(xmin(since))
+    .load(conn)?;
+    let deleted: Vec<Deleted> = diesel::sql_query(format!(
+        "SELECT treatment_id FROM treatment_deletions WHERE {}",
+        new_since("treatment_deletions")
+    ))
+    .bind::<Text, _>(since)
+    .bind::<Text, _>(xmin(since))
+    .load(conn)?;
+    treatments
+        .into_iter()
+        .map(Item::Treatment)
+        .for_each(&mut *each);
+    scores.into_iter().map(Item::Score).for_each(&mut *each);
+    deleted
+        .into_iter()
+        .map(|d| Item::Deleted(d.treatment_id))
+        .for_each(each);
+    Ok(())
 }
 
 #[cfg(test)]

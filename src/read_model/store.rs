@@ -17,7 +17,7 @@ use diesel::{PgConnection, QueryResult};
 use uuid::Uuid;
 
 use super::segments::{Aggregate, Segment};
-use crate::db::recovery::{Changes, Scores, TreatmentFacts, changes};
+use crate::db::recovery::{Item, Score, TreatmentFacts, changes};
 use crate::domain::codes::Area;
 use crate::domain::recovery::{Course, Events, Histogram, adherence, course, usual_resolution_day};
 use crate::domain::schedule::local_date;
@@ -93,6 +93,14 @@ pub struct Cohort {
     pub symptoms: Vec<SymptomCohort>,
 }
 
+/// What recording one score changed: its symptom (interned), the day's worst before and after
+/// when it changed, and the day when it is the treatment's first check-in that day.
+struct Recorded {
+    code: usize,
+    cell: Option<(usize, Option<u8>, u8)>,
+    new_day: Option<usize>,
+}
+
 #[derive(Default)]
 struct State {
     snapshot: Option<String>,
@@ -151,11 +159,27 @@ impl Store {
         };
         *last = Some(std::time::Instant::now());
         let since = self.read().snapshot.clone();
-        let changes = changes(conn, since.as_deref())?;
-        self.state
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .apply(changes);
+        // A full load builds a new model beside the one in use; a delta is read, then applied.
+        let (mut snapshot, mut fresh, mut delta) = (None, None, vec![]);
+        changes(conn, since.as_deref(), |item| match item {
+            Item::Begin { snapshot: s, full } => {
+                snapshot = Some(s);
+                fresh = full.then(State::default);
+            }
+            item => match &mut fresh {
+                Some(state) => state.load(item),
+                None => delta.push(item),
+            },
+        })?;
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        match fresh {
+            Some(mut loaded) => {
+                loaded.finish_load();
+                *state = loaded;
+            }
+            None => delta.into_iter().for_each(|item| state.apply(item)),
+        }
+        state.snapshot = snapshot;
         Ok(())
     }
 
@@ -401,62 +425,97 @@ impl State {
         }
     }
 
-    fn apply(&mut self, mut changes: Changes) {
-        if changes.full {
-            // A full load after a failover: what it lacks was deleted while the log was not read.
-            let loaded: std::collections::HashSet<Uuid> =
-                changes.treatments.iter().map(|t| t.id).collect();
-            let gone = self.treatments.keys().filter(|id| !loaded.contains(id));
-            changes.deleted.extend(gone.copied().collect::<Vec<_>>());
+    /// Applies one change read since the last snapshot.
+    fn apply(&mut self, item: Item) {
+        match item {
+            Item::Begin { .. } => {}
+            Item::Treatment(facts) => self.upsert_treatment(facts),
+            Item::Score(score) => self.apply_score(score),
+            Item::Deleted(id) => self.remove_treatment(id),
         }
-        for facts in changes.treatments {
-            self.upsert_treatment(facts);
-        }
-        for row in changes.scores {
-            self.apply_scores(row);
-        }
-        for id in changes.deleted {
-            self.remove_treatment(id);
-        }
-        self.snapshot = Some(changes.snapshot);
     }
 
-    fn apply_scores(&mut self, row: Scores) {
+    /// Adds one item of a full load; `finish_load` then aggregates the cohorts once.
+    fn load(&mut self, item: Item) {
+        match item {
+            Item::Treatment(facts) => {
+                let t = self.treatment(facts);
+                self.by_protocol
+                    .entry(t.protocol_id)
+                    .or_default()
+                    .push(t.id);
+                self.by_patient.entry(t.patient_id).or_default().push(t.id);
+                self.treatments.insert(t.id, t);
+            }
+            Item::Score(score) => {
+                self.record(&score);
+            }
+            Item::Begin { .. } | Item::Deleted(_) => {}
+        }
+    }
+
+    fn finish_load(&mut self) {
+        for t in self.treatments.values() {
+            for segment in Segment::of(t) {
+                self.aggregates
+                    .entry((t.protocol_id, segment))
+                    .or_default()
+                    .contribute(t, 1);
+            }
+        }
+    }
+
+    /// Keeps a score as its day's worst (so applying one twice changes nothing), and says what
+    /// changed; None when its treatment is unknown or the score out of range.
+    fn record(&mut self, s: &Score) -> Option<Recorded> {
         let next = self.codes.len();
-        let code = *self.codes.entry(row.symptom_code).or_insert(next);
-        let Some(t) = self.treatments.get_mut(&row.treatment_id) else {
-            return;
+        let code = match self.codes.get(&s.symptom_code) {
+            Some(&code) => code,
+            None => *self.codes.entry(s.symptom_code.clone()).or_insert(next),
         };
+        let t = self.treatments.get_mut(&s.treatment_id)?;
+        let (day, score) = (u16::try_from(s.day).ok()?, u8::try_from(s.score).ok()?);
         if t.daily.len() <= code {
             t.daily.resize(code + 1, Vec::new());
         }
         let series = &mut t.daily[code];
-        let before = course(series);
-        let (mut cells, mut new_days) = (vec![], vec![]);
-        for (&day, &score) in row.days.iter().zip(&row.scores) {
-            let (Ok(day), Ok(score)) = (u16::try_from(day), u8::try_from(score)) else {
-                continue;
-            };
-            let d = usize::from(day);
-            if series.len() <= d {
-                series.resize(d + 1, None);
-            }
-            // The worst score of the day: applying a score twice changes nothing.
-            let old = series[d];
-            let new = old.map_or(score, |s| s.max(score));
-            if old != Some(new) {
-                series[d] = Some(new);
-                cells.push((d, old, new));
-            }
-            if let Err(at) = t.days.binary_search(&day) {
-                t.days.insert(at, day);
-                new_days.push(d);
-            }
+        let d = usize::from(day);
+        if series.len() <= d {
+            series.resize(d + 1, None);
         }
-        let after = course(series);
+        let old = series[d];
+        let new = old.map_or(score, |o| o.max(score));
+        series[d] = Some(new);
+        let new_day = t.days.binary_search(&day).err().map(|at| {
+            t.days.insert(at, day);
+            d
+        });
+        Some(Recorded {
+            code,
+            cell: (old != Some(new)).then_some((d, old, new)),
+            new_day,
+        })
+    }
+
+    fn apply_score(&mut self, s: Score) {
+        let code = self.codes.get(&s.symptom_code).copied();
+        let Some(before) = self
+            .treatments
+            .get(&s.treatment_id)
+            .map(|t| course(t.series(code)))
+        else {
+            return;
+        };
+        let Some(r) = self.record(&s) else { return };
+        let Some(t) = self.treatments.get(&s.treatment_id) else {
+            return;
+        };
+        let after = course(t.series(Some(r.code)));
+        let cells: Vec<_> = r.cell.into_iter().collect();
+        let new_days: Vec<_> = r.new_day.into_iter().collect();
         for segment in Segment::of(t) {
             let agg = self.aggregates.entry((t.protocol_id, segment)).or_default();
-            agg.apply(code, &cells, &new_days, before, after);
+            agg.apply(r.code, &cells, &new_days, before, after);
         }
     }
 
@@ -483,10 +542,15 @@ impl State {
         }
     }
 
-    fn upsert_treatment(&mut self, f: TreatmentFacts) {
+    /// A treatment from its facts, with no scores yet.
+    fn treatment(&mut self, f: TreatmentFacts) -> Treatment {
         let tz: Tz = f.timezone.parse().unwrap_or(Tz::UTC);
         self.zones.insert(f.protocol_id, tz);
-        let mut t = Treatment {
+        let mut areas = crate::domain::codes::parse_all(&f.areas, Area::parse);
+        // Each area is one segment: a repeated area must not count twice.
+        areas.sort();
+        areas.dedup();
+        Treatment {
             id: f.id,
             clinic_id: f.clinic_id,
             protocol_id: f.protocol_id,
@@ -495,14 +559,16 @@ impl State {
             performed_on: local_date(f.performed_at, tz),
             fitzpatrick_type: f.fitzpatrick_type,
             session_number: f.session_number,
-            areas: crate::domain::codes::parse_all(&f.areas, Area::parse),
+            areas,
             daily: Vec::new(),
             days: Vec::new(),
-        };
-        // Each area is one segment: a repeated area must not count twice.
-        t.areas.sort();
-        t.areas.dedup();
-        match self.treatments.remove(&f.id) {
+        }
+    }
+
+    fn upsert_treatment(&mut self, f: TreatmentFacts) {
+        let (id, patient_id, protocol_id) = (f.id, f.patient_id, f.protocol_id);
+        let mut t = self.treatment(f);
+        match self.treatments.remove(&id) {
             // A patient's details changed (a skin type, say): move the treatment between segments.
             Some(old) => {
                 for segment in Segment::of(&old) {
@@ -514,11 +580,8 @@ impl State {
                 (t.daily, t.days) = (old.daily, old.days);
             }
             None => {
-                self.by_protocol
-                    .entry(f.protocol_id)
-                    .or_default()
-                    .push(f.id);
-                self.by_patient.entry(f.patient_id).or_default().push(f.id);
+                self.by_protocol.entry(protocol_id).or_default().push(id);
+                self.by_patient.entry(patient_id).or_default().push(id);
             }
         }
         for segment in Segment::of(&t) {
@@ -527,6 +590,6 @@ impl State {
                 .or_default()
                 .contribute(&t, 1);
         }
-        self.treatments.insert(f.id, t);
+        self.treatments.insert(id, t);
     }
 }
