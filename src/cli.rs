@@ -102,6 +102,14 @@ pub fn main() -> anyhow::Result<()> {
                 settings.http.auth_attempts_per_minute.max(1000);
             // Its webhooks may go to a receiver on this machine, to try them out.
             settings.webhooks.targets.allow_private = true;
+            // Web Push with a key of its own, made once and kept beside its data.
+            if settings.push.is_none() {
+                let vapid = crate::local::demo::vapid()?;
+                settings.push = Some(crate::config::PushSettings {
+                    targets: settings.webhooks.targets,
+                    ..crate::config::PushSettings::new(vapid)
+                });
+            }
             migrate(&settings.database_url)?;
             crate::local::demo::create_clinic(&mut connect(&settings.database_url)?)?;
             serve(settings, true)
@@ -273,6 +281,8 @@ pub fn create_clinic(
         name: name.trim().into(),
         timezone: timezone.into(),
         created_at: Utc::now(),
+        contact_phone: None,
+        reminder_hour: crate::domain::clinic::DEFAULT_REMINDER_HOUR,
     };
     let request = NewStaffRequest {
         email: admin_email.into(),

@@ -23,6 +23,8 @@ pub struct Settings {
     /// On SIGTERM, how long the service keeps serving, not ready, before it stops taking requests.
     pub shutdown_grace: Duration,
     pub webhooks: WebhookSettings,
+    /// Web Push to patients' phones; None when no VAPID key is set.
+    pub push: Option<PushSettings>,
 }
 
 /// How the service answers over HTTP.
@@ -36,6 +38,9 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// Sign-in, enrollment and refresh attempts a minute from one client address.
     pub auth_attempts_per_minute: u32,
+    /// Where patients reach the service (`https://aftercare.clinic.example`), for the enrollment
+    /// links; without it, a link is made from the request's scheme and host.
+    pub public_url: Option<String>,
 }
 
 impl Default for HttpSettings {
@@ -45,6 +50,7 @@ impl Default for HttpSettings {
             docs: true,
             request_timeout: Duration::from_secs(30),
             auth_attempts_per_minute: crate::limits::PER_ADDRESS.attempts,
+            public_url: None,
         }
     }
 }
@@ -79,6 +85,62 @@ impl Default for WebhookSettings {
     }
 }
 
+/// How Web Push messages are sent and retried.
+#[derive(Debug, Clone)]
+pub struct PushSettings {
+    /// The key that signs each message's VAPID token, and the contact the push services see.
+    pub vapid: crate::domain::web_push::Vapid,
+    /// The wait after the first failed attempt; it doubles with each failure after that.
+    pub retry_base: Duration,
+    pub retry_cap: Duration,
+    /// How long one attempt waits for the push service's answer.
+    pub timeout: Duration,
+    /// How often the worker looks for due messages.
+    pub poll_interval: Duration,
+    /// Most messages in flight at once.
+    pub concurrency: usize,
+    /// Where messages may go: as for webhooks, the public internet only unless private addresses
+    /// are allowed.
+    pub targets: crate::domain::targets::Targets,
+}
+
+impl PushSettings {
+    pub fn new(vapid: crate::domain::web_push::Vapid) -> PushSettings {
+        PushSettings {
+            vapid,
+            retry_base: Duration::from_secs(30),
+            retry_cap: Duration::from_secs(900),
+            timeout: Duration::from_secs(10),
+            poll_interval: Duration::from_secs(1),
+            concurrency: 8,
+            targets: crate::domain::targets::Targets::default(),
+        }
+    }
+
+    /// `AFTERCARE_VAPID_PRIVATE_KEY` and `AFTERCARE_VAPID_SUBJECT`, both or neither; None for
+    /// neither.
+    fn from_env(targets: crate::domain::targets::Targets) -> anyhow::Result<Option<PushSettings>> {
+        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        let (key, subject) = match (
+            var("AFTERCARE_VAPID_PRIVATE_KEY"),
+            var("AFTERCARE_VAPID_SUBJECT"),
+        ) {
+            (None, None) => return Ok(None),
+            (Some(k), Some(s)) => (k, s),
+            _ => bail!(
+                "set both AFTERCARE_VAPID_PRIVATE_KEY and AFTERCARE_VAPID_SUBJECT for Web Push, or neither"
+            ),
+        };
+        // The error names the variable, never its value.
+        let vapid = crate::domain::web_push::Vapid::new(&key, &subject)
+            .map_err(|e| anyhow::anyhow!("AFTERCARE_VAPID_PRIVATE_KEY or _SUBJECT: {e}"))?;
+        Ok(Some(PushSettings {
+            targets,
+            ..PushSettings::new(vapid)
+        }))
+    }
+}
+
 #[derive(Clone)]
 pub struct JwtSettings {
     pub secret: String,
@@ -107,6 +169,9 @@ impl Settings {
             previous_secret,
         };
         jwt.check()?;
+        let targets = crate::domain::targets::Targets {
+            allow_private: var_or("AFTERCARE_WEBHOOK_ALLOW_PRIVATE", false)?,
+        };
         Ok(Settings {
             database_url,
             addr: var_or("AFTERCARE_ADDR", "127.0.0.1:8080".into())?,
@@ -137,6 +202,7 @@ impl Settings {
                     "AFTERCARE_AUTH_ATTEMPTS_PER_MINUTE",
                     crate::limits::PER_ADDRESS.attempts,
                 )?,
+                public_url: public_url()?,
             },
             webhooks: WebhookSettings {
                 retry_base: Duration::from_secs(
@@ -144,11 +210,10 @@ impl Settings {
                 ),
                 timeout: Duration::from_secs(var_or("AFTERCARE_WEBHOOK_TIMEOUT", 10u64)?.max(1)),
                 concurrency: var_or("AFTERCARE_WEBHOOK_CONCURRENCY", 8usize)?.max(1),
-                targets: crate::domain::targets::Targets {
-                    allow_private: var_or("AFTERCARE_WEBHOOK_ALLOW_PRIVATE", false)?,
-                },
+                targets,
                 ..WebhookSettings::default()
             },
+            push: PushSettings::from_env(targets)?,
         })
     }
 }
@@ -189,6 +254,24 @@ fn is_placeholder(secret: &str) -> bool {
         ]
         .iter()
         .any(|w| lower.contains(w))
+}
+
+/// `AFTERCARE_PUBLIC_URL`, an absolute http(s) URL, without a trailing slash.
+fn public_url() -> anyhow::Result<Option<String>> {
+    let Some(raw) = std::env::var("AFTERCARE_PUBLIC_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+    else {
+        return Ok(None);
+    };
+    match url::Url::parse(&raw) {
+        Ok(u) if ["http", "https"].contains(&u.scheme()) && u.query().is_none() => {
+            Ok(Some(raw.trim_end_matches('/').to_string()))
+        }
+        _ => bail!(
+            "AFTERCARE_PUBLIC_URL must be an absolute http(s) URL such as https://aftercare.clinic.example, not {raw:?}"
+        ),
+    }
 }
 
 fn var_or<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {

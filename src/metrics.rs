@@ -17,6 +17,7 @@ pub struct Metrics {
     pub check_ins_stored: IntCounter,
     pub alerts_raised: IntCounterVec,
     pub webhook_deliveries: IntCounterVec,
+    pub push_messages: IntCounterVec,
 }
 
 /// The process's metrics; every name and label set is fixed here.
@@ -84,6 +85,16 @@ fn build() -> prometheus::Result<Metrics> {
                 Opts::new(
                     "webhook_deliveries_total",
                     "Webhook delivery attempts, by result (delivered, failed)",
+                ),
+                &["result"],
+            )?,
+        )?,
+        push_messages: register(
+            r,
+            IntCounterVec::new(
+                Opts::new(
+                    "push_messages_total",
+                    "Web Push attempts, by result (sent, gone, failed)",
                 ),
                 &["result"],
             )?,

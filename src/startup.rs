@@ -13,7 +13,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::api::health::Draining;
 use crate::api::{self, RouteTable, extract};
 use crate::auth::Keys;
-use crate::config::{HttpSettings, Settings, WebhookSettings};
+use crate::config::{HttpSettings, PushSettings, Settings, WebhookSettings};
 use crate::db::{self, Pool};
 use crate::read_model::Store;
 
@@ -31,6 +31,9 @@ pub struct Background {
     pub job_interval: Option<std::time::Duration>,
     /// The webhook delivery worker, and how it sends and retries.
     pub webhooks: Option<WebhookSettings>,
+    /// Web Push: the key `/v1/push/config` shows, the reminders' push messages, and the worker that
+    /// sends them. Without it, reminders go out as webhook events only.
+    pub push: Option<PushSettings>,
 }
 
 impl Application {
@@ -48,6 +51,7 @@ impl Application {
         let background = Background {
             job_interval: Some(settings.job_interval),
             webhooks: Some(settings.webhooks.clone()),
+            push: settings.push.clone(),
         };
         Self::with_listener(
             listener,
@@ -92,6 +96,9 @@ impl Application {
                 .unwrap_or_default(),
         );
         let sessions = web::Data::new(crate::sessions::LiveSessions::default());
+        let push_key = web::Data::new(crate::api::push::PushKey(
+            background.push.as_ref().map(|p| p.vapid.public_key()),
+        ));
         let draining_ = draining.clone();
         if let Some(interval) = background.job_interval {
             crate::workers::missed_check_ins::spawn(
@@ -100,9 +107,17 @@ impl Application {
                 interval,
             );
             crate::workers::audit_sealing::spawn(pool.get_ref().clone());
+            crate::workers::reminders::spawn(
+                pool.get_ref().clone(),
+                interval,
+                background.push.is_some(),
+            );
         }
         if let Some(settings) = background.webhooks {
             crate::workers::webhook_delivery::spawn(pool.get_ref().clone(), settings)?;
+        }
+        if let Some(settings) = background.push {
+            crate::workers::push_delivery::spawn(pool.get_ref().clone(), settings)?;
         }
         let limits_ = limits.clone();
         let server = HttpServer::new(move || {
@@ -117,6 +132,7 @@ impl Application {
                 .app_data(clinics.clone())
                 .app_data(targets.clone())
                 .app_data(sessions.clone())
+                .app_data(push_key.clone())
                 .app_data(draining_.clone())
                 .app_data(web::Data::from(routes.clone()))
                 .app_data(extract::path_config())

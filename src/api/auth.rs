@@ -395,6 +395,8 @@ fn rotate(conn: &mut PgConnection, keys: &Keys, hash: &[u8]) -> Result<Option<To
 }
 
 /// Sign out: the refresh token given, and every token refreshed from the same sign-in, stop working.
+/// A patient's phone signed out is sent no more reminders: the push subscriptions made since its
+/// sign-in are dropped.
 ///
 /// Answers 204 whether or not the token was known, so that tokens can't be probed.
 #[utoipa::path(
@@ -418,6 +420,11 @@ pub async fn logout(
                 && (token.staff_id == Some(caller.id) || token.patient_id == Some(caller.id))
             {
                 tokens::revoke_family(conn, token.family_id, Utc::now())?;
+                // The phone signed out is reminded no more.
+                if let Some(patient_id) = token.patient_id {
+                    let tenant = caller.tenant;
+                    db::push::delete_of_session(conn, tenant, patient_id, token.family_id)?;
+                }
             }
             Ok::<_, ApiError>(())
         })

@@ -7,12 +7,14 @@ pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod check_ins;
+pub mod clinic;
 pub mod extract;
 pub mod health;
 pub mod outcomes;
 pub mod patient_data;
 pub mod patients;
 pub mod protocols;
+pub mod push;
 pub mod recovery;
 pub mod staff;
 pub mod symptoms;
@@ -33,7 +35,7 @@ use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
 use crate::domain::audit::{Action, Lookup};
 use crate::domain::audit::{Action::*, Audit, Id, Lookup::*};
 use crate::domain::webhooks::{
-    AdverseEventData, AlertData, CheckInData, PatientData, WebhookPayload,
+    AdverseEventData, AlertData, CheckInData, CheckInDueData, PatientData, WebhookPayload,
 };
 use crate::error::{ApiError, FieldError, Problem};
 
@@ -95,8 +97,13 @@ operations! {
     auth::refresh => "POST" "/v1/auth/refresh" "public" None;
     auth::logout => "POST" "/v1/auth/logout" "acp" None;
     auth::me => "GET" "/v1/me" "acp" None;
+    push::config => "GET" "/v1/push/config" "public" None;
+    push::subscribe => "POST" "/v1/push-subscriptions" "p" audit(Create, "push_subscription", Id::Created, None);
+    push::unsubscribe => "DELETE" "/v1/push-subscriptions/{id}" "p" audit(Delete, "push_subscription", ID, None);
     accounts::change_password => "POST" "/v1/me/password" "ac" audit(ChangePassword, "staff", Id::None, None);
     accounts::redeem_password_reset => "POST" "/v1/auth/password-reset" "public" audit(ResetPassword, "staff", Id::None, None);
+    clinic::get => "GET" "/v1/clinic" "acp" None;
+    clinic::update => "PATCH" "/v1/clinic" "a" audit(Update, "clinic", Id::None, None);
     staff::create => "POST" "/v1/staff" "a" None;
     staff::list => "GET" "/v1/staff" "a" None;
     staff::get => "GET" "/v1/staff/{id}" "a" None;
@@ -166,9 +173,10 @@ operations! {
             Lists are paginated: pass a page's `next_cursor` as `cursor` to get the next one.",
         license(name = "Apache-2.0")
     ),
-    components(schemas(Problem, FieldError, WebhookPayload, AlertData, CheckInData, AdverseEventData, PatientData)),
+    components(schemas(Problem, FieldError, WebhookPayload, AlertData, CheckInData, AdverseEventData, PatientData, CheckInDueData)),
     tags(
         (name = "auth", description = "Signing in, tokens and who you are"),
+        (name = "clinic", description = "Your clinic's settings: its contact phone and reminder hour"),
         (name = "staff", description = "Clinicians and admins (admins only)"),
         (name = "symptoms", description = "The symptom catalogue"),
         (name = "protocols", description = "Treatment protocols"),
@@ -182,9 +190,11 @@ operations! {
         (name = "webhooks", description = "Webhooks (admins only): your systems hear of the clinic's events as \
             they happen. Register an endpoint with the event types it wants: `alert.raised` (a rule raised a \
             new alert), `alert.resolved`, `check_in.created`, `adverse_event.recorded`, `patient.erased` (the \
-            patient's data was erased on their request: erase what you hold of them too). Each event is POSTed to \
-            it as JSON, a `WebhookPayload` whose `data` is an `AlertData`, `CheckInData`, \
-            `AdverseEventData` or `PatientData`: ids and codes, never notes; ask the API for more.\n\n\
+            patient's data was erased on their request: erase what you hold of them too), `check_in.due` (a \
+            scheduled check-in day reached the clinic's reminder hour without a check-in, once per day: \
+            remind the patient by SMS or email). Each event is POSTed to it as JSON, a `WebhookPayload` whose \
+            `data` is an `AlertData`, `CheckInData`, `AdverseEventData`, `PatientData` or `CheckInDueData`: \
+            ids and codes, never notes; ask the API for more.\n\n\
             Every delivery carries these headers:\n\
             - `Aftercare-Event-Id`: the event's id, the same in every retry and redelivery. Delivery is at \
             least once, so deduplicate on it.\n\
@@ -198,6 +208,9 @@ operations! {
             redirect, a timeout, a refused connection) is retried with exponential backoff (30 s by default, \
             doubling, at most an hour apart) for 24 hours; then the delivery fails. Events may arrive out of \
             order. Every attempt is listed in the endpoint's deliveries, and any delivery can be redelivered."),
+        (name = "push", description = "Web Push reminders to the patient's app: the server's VAPID key, and \
+            the app's subscriptions. Each message is encrypted for the browser (RFC 8291, `aes128gcm`) and \
+            signed for the push service (VAPID, RFC 8292)."),
         (name = "health", description = "Liveness, readiness and metrics"),
     )
 )]

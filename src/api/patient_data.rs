@@ -42,6 +42,12 @@ pub struct PatientExport {
     /// The phone's sessions: started, last used, expiry, client, revoked; never a token.
     #[schema(value_type = Vec<Object>)]
     pub sessions: Value,
+    /// The phones subscribed to reminders: endpoint, language, when; never the keys.
+    #[schema(value_type = Vec<Object>)]
+    pub push_subscriptions: Value,
+    /// The check-in reminders sent: treatment, day, when.
+    #[schema(value_type = Vec<Object>)]
+    pub reminders: Value,
     /// The audit trail's records about the patient: who read or changed what, when.
     #[schema(value_type = Vec<Object>)]
     pub audit_events: Value,
@@ -65,7 +71,8 @@ pub struct Erasure {
     pub erased_at: DateTime<Utc>,
 }
 
-/// Un-enroll the patient's phones: their sessions end at once, and the next refresh fails.
+/// Un-enroll the patient's phones: their sessions end at once, the next refresh fails, and no
+/// more reminders are pushed to them.
 ///
 /// For a lost phone. The patient enrolls again with a new code.
 #[utoipa::path(
@@ -86,6 +93,7 @@ pub async fn unenroll(
     db::run(&pool, move |conn| {
         db::patients::get(conn, caller.tenant, patient_id)?;
         let now = Utc::now();
+        db::push::delete_of_patient(conn, caller.tenant, patient_id)?;
         Ok(db::sessions::revoke_all_of_patient(
             conn,
             caller.tenant,
@@ -130,6 +138,8 @@ pub async fn export(
         outcomes: take("outcomes"),
         enrollment_codes: take("enrollment_codes"),
         sessions: take("sessions"),
+        push_subscriptions: take("push_subscriptions"),
+        reminders: take("reminders"),
         audit_events: take("audit_events"),
     }))
 }
@@ -137,7 +147,8 @@ pub async fn export(
 /// Erase the patient's personal and health data, on their request (GDPR Art. 17).
 ///
 /// Removed: the patient record, treatments, check-ins and scores, alerts and their evidence,
-/// adverse events, outcomes, enrollment codes, sessions, and webhook events naming the patient.
+/// adverse events, outcomes, enrollment codes, sessions, push subscriptions, reminders, and webhook
+/// events naming the patient.
 /// Kept: the audit trail's records (ids only, no health data) and this erasure's record with its
 /// reason. The recovery figures stop counting the patient. This can't be undone.
 #[utoipa::path(

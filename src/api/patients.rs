@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::extract::created;
 use super::extract::{Json, Page, PageParams, double_option};
 use crate::auth::{self, Caller};
+use crate::config::HttpSettings;
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::codes::{self, Concern};
 use crate::domain::people::{check_birth_year, check_external_ref, check_fitzpatrick};
@@ -112,6 +113,10 @@ pub struct EnrollmentCode {
     pub patient_id: Uuid,
     /// Shown once: only a hash is kept. Type it into the patient's app.
     pub code: String,
+    /// The link that opens the patient's app and enrolls it with this code (show it as a QR code).
+    /// The code is in the fragment, which browsers send to no server and put in no `Referer`.
+    #[schema(example = "https://aftercare.clinic.example/app#code=K7QF-2M9X-PW4D")]
+    pub link: String,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -316,8 +321,10 @@ fn changes_of(req: PatientPatch) -> Result<db::patients::PatientChanges, ApiErro
 #[post("/v1/patients/{id}/enrollment-codes")]
 pub async fn create_enrollment_code(
     pool: web::Data<Pool>,
+    http: web::Data<HttpSettings>,
     caller: Caller,
     id: web::Path<Uuid>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let staff_id = caller.staff()?;
     let patient_id = id.into_inner();
@@ -344,10 +351,21 @@ pub async fn create_enrollment_code(
         EnrollmentCode {
             id: row.id,
             patient_id,
+            link: enrollment_link(&http, &req, &code),
             code,
             expires_at: row.expires_at,
         },
     ))
+}
+
+/// The link that enrolls the app: at `AFTERCARE_PUBLIC_URL` when it is set, else at the scheme and
+/// host the request came to.
+fn enrollment_link(http: &HttpSettings, req: &HttpRequest, code: &str) -> String {
+    let base = http.public_url.clone().unwrap_or_else(|| {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    });
+    format!("{base}/app#code={code}")
 }
 
 /// Whether an enrollment code has been used.

@@ -15,6 +15,16 @@ pub struct Clinic {
     pub name: String,
     pub timezone: String,
     pub created_at: DateTime<Utc>,
+    pub contact_phone: Option<String>,
+    pub reminder_hour: i16,
+}
+
+/// Changes to a clinic's settings: a field left out stays as it is.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = clinics)]
+pub struct Changes {
+    pub contact_phone: Option<Option<String>>,
+    pub reminder_hour: Option<i16>,
 }
 
 impl Clinic {
@@ -54,4 +64,23 @@ pub fn get(conn: &mut PgConnection, tenant: Tenant) -> QueryResult<Clinic> {
         .find(tenant.id())
         .select(Clinic::as_select())
         .first(conn)
+}
+
+/// Changes the clinic's settings; the clinic as it is then.
+pub fn update(conn: &mut PgConnection, tenant: Tenant, changes: &Changes) -> QueryResult<Clinic> {
+    if changes.contact_phone.is_none() && changes.reminder_hour.is_none() {
+        return get(conn, tenant);
+    }
+    diesel::update(clinics::table.find(tenant.id()))
+        .set(changes)
+        .returning(Clinic::as_select())
+        .get_result(conn)
+}
+
+/// Every clinic: for the background work that serves them all, which acts for each in turn.
+pub fn all(conn: &mut PgConnection) -> QueryResult<Vec<Clinic>> {
+    clinics::table
+        .order(clinics::id)
+        .select(Clinic::as_select())
+        .load(conn)
 }

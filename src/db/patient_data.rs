@@ -55,6 +55,13 @@ SELECT json_build_object(
              max(expires_at) AS expires_at, max(client) AS client,
              bool_and(revoked_at IS NOT NULL) AS revoked
         FROM refresh_tokens WHERE clinic_id = $1 AND patient_id = $2 GROUP BY family_id) s),
+  'push_subscriptions', (SELECT coalesce(json_agg(s ORDER BY s.created_at, s.id), '[]') FROM (
+      SELECT id, endpoint, language, created_at
+        FROM push_subscriptions WHERE clinic_id = $1 AND patient_id = $2) s),
+  'reminders', (SELECT coalesce(json_agg(r ORDER BY r.created_at, r.treatment_id), '[]') FROM (
+      SELECT treatment_id, day, created_at FROM reminders
+       WHERE clinic_id = $1
+         AND treatment_id IN (SELECT id FROM treatments WHERE clinic_id = $1 AND patient_id = $2)) r),
   'audit_events', (SELECT coalesce(json_agg(r ORDER BY r.at, r.id), '[]') FROM (
       SELECT id, at, actor_id, actor_role, action, resource_type, resource_id, request_id, status, outcome
         FROM audit_events WHERE clinic_id = $1 AND patient_id = $2) r)
@@ -93,6 +100,9 @@ const ERASE: &[&str] = &[
     "DELETE FROM webhook_deliveries WHERE event_id IN (SELECT id FROM webhook_events
        WHERE clinic_id = $1 AND payload -> 'data' ->> 'patient_id' = $2::text)",
     "DELETE FROM webhook_events WHERE clinic_id = $1 AND payload -> 'data' ->> 'patient_id' = $2::text",
+    "DELETE FROM push_subscriptions WHERE clinic_id = $1 AND patient_id = $2",
+    "DELETE FROM reminders WHERE clinic_id = $1
+        AND treatment_id IN (SELECT id FROM treatments WHERE clinic_id = $1 AND patient_id = $2)",
     "DELETE FROM treatments WHERE clinic_id = $1 AND patient_id = $2",
     "DELETE FROM patients WHERE clinic_id = $1 AND id = $2",
 ];

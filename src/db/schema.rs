@@ -124,6 +124,8 @@ diesel::table! {
         name -> Text,
         timezone -> Text,
         created_at -> Timestamptz,
+        contact_phone -> Nullable<Text>,
+        reminder_hour -> Int2,
     }
 }
 
@@ -217,6 +219,36 @@ diesel::table! {
 }
 
 diesel::table! {
+    push_deliveries (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        subscription_id -> Uuid,
+        payload -> Jsonb,
+        status -> Text,
+        failures -> Int4,
+        next_attempt_at -> Timestamptz,
+        deadline -> Timestamptz,
+        last_status -> Nullable<Int2>,
+        sent_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    push_subscriptions (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        patient_id -> Uuid,
+        endpoint -> Text,
+        p256dh -> Bytea,
+        auth -> Bytea,
+        language -> Text,
+        session_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Uuid,
         family_id -> Uuid,
@@ -230,6 +262,15 @@ diesel::table! {
         created_at -> Timestamptz,
         family_started_at -> Timestamptz,
         client -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reminders (treatment_id, day) {
+        treatment_id -> Uuid,
+        day -> Int4,
+        clinic_id -> Uuid,
+        created_at -> Timestamptz,
     }
 }
 
@@ -373,7 +414,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     patient_erasures,
     patients,
     protocols,
+    push_deliveries,
+    push_subscriptions,
     refresh_tokens,
+    reminders,
     staff,
     symptoms,
     treatment_deletions,

@@ -24,10 +24,11 @@ pub enum Action {
     Unenroll,
     Export,
     Erase,
+    Delete,
 }
 
 impl Action {
-    const ALL: [Action; 15] = [
+    const ALL: [Action; 16] = [
         Action::List,
         Action::Read,
         Action::Create,
@@ -43,6 +44,7 @@ impl Action {
         Action::Unenroll,
         Action::Export,
         Action::Erase,
+        Action::Delete,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +64,7 @@ impl Action {
             Action::Unenroll => "unenroll",
             Action::Export => "export",
             Action::Erase => "erase",
+            Action::Delete => "delete",
         }
     }
 
@@ -88,7 +91,7 @@ mod tests {
         for a in Action::ALL {
             assert_eq!(Action::parse(a.as_str()), Some(a));
         }
-        assert_eq!(Action::parse("delete"), None);
+        assert_eq!(Action::parse("destroy"), None);
     }
 
     #[test]

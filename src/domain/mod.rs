@@ -4,16 +4,19 @@
 pub mod alerts;
 pub mod audit;
 pub mod check_in;
+pub mod clinic;
 pub mod codes;
 pub mod outcomes;
 pub mod people;
 pub mod recovery;
+pub mod reminders;
 pub mod schedule;
 pub mod sessions;
 pub mod symptoms;
 pub mod targets;
 pub mod text;
 pub mod treatment;
+pub mod web_push;
 pub mod webhooks;
 
 use serde::Serialize;

@@ -27,15 +27,20 @@ pub enum EventType {
     /// The patient's data was erased: erase what you hold of them too.
     #[serde(rename = "patient.erased")]
     PatientErased,
+    /// A scheduled check-in day has reached the clinic's reminder hour without a check-in: remind
+    /// the patient (once per day; the patient's app gets a Web Push reminder at the same moment).
+    #[serde(rename = "check_in.due")]
+    CheckInDue,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 5] = [
+    pub const ALL: [EventType; 6] = [
         EventType::AlertRaised,
         EventType::AlertResolved,
         EventType::CheckInCreated,
         EventType::AdverseEventRecorded,
         EventType::PatientErased,
+        EventType::CheckInDue,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +50,7 @@ impl EventType {
             EventType::CheckInCreated => "check_in.created",
             EventType::AdverseEventRecorded => "adverse_event.recorded",
             EventType::PatientErased => "patient.erased",
+            EventType::CheckInDue => "check_in.due",
         }
     }
 
@@ -92,6 +98,17 @@ pub struct PatientData {
     pub patient_id: Uuid,
 }
 
+/// The `data` of `check_in.due`: whose check-in is due, for which day.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CheckInDueData {
+    pub patient_id: Uuid,
+    pub treatment_id: Uuid,
+    /// Days since the treatment.
+    pub day: i32,
+    /// That day's date in the clinic's time zone.
+    pub date: chrono::NaiveDate,
+}
+
 /// Something a webhook can hear of. Ids and codes only: a receiver that needs more asks the API.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -100,6 +117,7 @@ pub enum Event {
     CheckInCreated(CheckInData),
     AdverseEventRecorded(AdverseEventData),
     PatientErased(PatientData),
+    CheckInDue(CheckInDueData),
 }
 
 /// The body of every delivery.
@@ -120,7 +138,8 @@ pub struct WebhookPayload {
     pub event_type: EventType,
     pub created_at: DateTime<Utc>,
     pub clinic_id: Uuid,
-    /// `AlertData`, `CheckInData`, `AdverseEventData` or `PatientData`, as `type` says.
+    /// `AlertData`, `CheckInData`, `AdverseEventData`, `PatientData` or `CheckInDueData`, as `type`
+    /// says.
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }
@@ -133,6 +152,7 @@ impl Event {
             Event::CheckInCreated(_) => EventType::CheckInCreated,
             Event::AdverseEventRecorded(_) => EventType::AdverseEventRecorded,
             Event::PatientErased(_) => EventType::PatientErased,
+            Event::CheckInDue(_) => EventType::CheckInDue,
         }
     }
 
@@ -148,6 +168,7 @@ impl Event {
             Event::CheckInCreated(d) => serde_json::to_value(d),
             Event::AdverseEventRecorded(d) => serde_json::to_value(d),
             Event::PatientErased(d) => serde_json::to_value(d),
+            Event::CheckInDue(d) => serde_json::to_value(d),
         }?;
         Ok(WebhookPayload {
             id,

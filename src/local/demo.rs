@@ -20,6 +20,31 @@ pub const CLINICIAN: &str = "clinician@demo.aftercare.test";
 pub const PASSWORD: &str = "aftercare-demo";
 pub const PATIENTS: usize = 300;
 
+/// The demo's VAPID key for Web Push: made on the first run and kept in the data directory (only
+/// its owner may read it), so that the phones subscribed in one run are reached in the next.
+pub fn vapid() -> anyhow::Result<crate::domain::web_push::Vapid> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let subject = format!("mailto:{ADMIN}");
+    let path = crate::local::postgres::data_dir()?.join("demo-vapid-key");
+    if let Ok(key) = std::fs::read_to_string(&path) {
+        return crate::domain::web_push::Vapid::new(key.trim(), &subject)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+    }
+    let vapid = crate::domain::web_push::Vapid::generate(&subject);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut f| writeln!(f, "{}", vapid.private_key()))
+        .with_context(|| format!("keeping the demo's VAPID key in {}", path.display()))?;
+    Ok(vapid)
+}
+
 /// Creates the demo clinic with its admin and clinician, unless it exists; true if it created it.
 pub fn create_clinic(conn: &mut PgConnection) -> anyhow::Result<bool> {
     if crate::db::staff::find_by_email(conn, ADMIN)?.is_some() {
@@ -30,6 +55,9 @@ pub fn create_clinic(conn: &mut PgConnection) -> anyhow::Result<bool> {
         name: CLINIC.into(),
         timezone: "Europe/Berlin".into(),
         created_at: Utc::now(),
+        // A made-up number, for the app to show.
+        contact_phone: Some("+4930234567890".into()),
+        reminder_hour: crate::domain::clinic::DEFAULT_REMINDER_HOUR,
     };
     let hash = crate::auth::hash_password(PASSWORD)?;
     let staff = |email: &str, role: &str, name: &str| crate::db::staff::NewStaff {

@@ -1,6 +1,8 @@
-//! What the server does on its own, beside the API: the missed check-ins job, sealing the audit
-//! trail, and delivering webhooks.
+//! What the server does on its own, beside the API: the missed check-ins job, the reminders job,
+//! sealing the audit trail, and delivering webhooks and Web Push messages.
 
 pub mod audit_sealing;
 pub mod missed_check_ins;
+pub mod push_delivery;
+pub mod reminders;
 pub mod webhook_delivery;

@@ -221,7 +221,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Resolves names as the system does, keeping only the addresses webhooks may go to: a name that
 /// points into the clinic's network fails like one that doesn't resolve. The connection is made to
 /// the addresses checked here, so a second lookup can't answer differently.
-struct TargetResolver(Targets);
+pub(crate) struct TargetResolver(pub(crate) Targets);
 
 impl reqwest::dns::Resolve for TargetResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {

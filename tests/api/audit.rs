@@ -138,7 +138,7 @@ async fn reads_and_changes_of_patient_data_are_recorded_without_the_data() {
         .await
         .is_empty()
     );
-    app.get("/v1/audit-events?action=delete", &s.clinic.admin)
+    app.get("/v1/audit-events?action=destroy", &s.clinic.admin)
         .await
         .problem(400);
     app.get(

@@ -24,6 +24,8 @@ struct Ids {
     delivery: String,
     /// A spare session of the clinician's, to revoke.
     session: String,
+    /// The first patient's push subscription.
+    push_subscription: String,
 }
 
 /// Operations that end what later calls need (a session, a phone, a patient, an account): called
@@ -44,6 +46,7 @@ fn fill_path(path: &str, ids: &Ids) -> String {
         "check-ins" => &ids.check_in,
         "alerts" => &ids.alert,
         "webhooks" => &ids.webhook,
+        "push-subscriptions" => &ids.push_subscription,
         _ => "",
     };
     let mut path = path
@@ -172,6 +175,15 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
         .get(&format!("/v1/staff/{clinician}/sessions"), &a.clinic.admin)
         .await;
     let spare = r.ok(200)["items"].as_array().unwrap().last().unwrap()["id"].clone();
+    let push = app
+        .post(
+            "/v1/push-subscriptions",
+            &p.token,
+            json!({"endpoint": "https://push.example.net/wpush/v2/first",
+                   "keys": {"p256dh": "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
+                            "auth": "BTBZMqHH6r4Tts7J_aSIgg"}}),
+        )
+        .await;
     let ids = Ids {
         patient: p.id.clone(),
         treatment: p.treatment.clone(),
@@ -189,6 +201,7 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
             .unwrap()
             .to_string(),
         session: spare.as_str().unwrap().to_string(),
+        push_subscription: id_of(push.ok(201)),
     };
 
     let own = [
@@ -248,9 +261,14 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
                     .await,
                 );
             }
-            let patients_own = ["/v1/patients/", "/v1/treatments/", "/v1/check-ins/"]
-                .iter()
-                .any(|p| path.starts_with(p));
+            let patients_own = [
+                "/v1/patients/",
+                "/v1/treatments/",
+                "/v1/check-ins/",
+                "/v1/push-subscriptions/",
+            ]
+            .iter()
+            .any(|p| path.starts_with(p));
             if who.contains('p') && patients_own {
                 wrong.extend(
                     check(

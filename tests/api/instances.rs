@@ -77,6 +77,7 @@ async fn the_missed_check_ins_job_raises_each_alert_once_across_instances() {
     let jobs = Background {
         job_interval: Some(Duration::from_millis(50)),
         webhooks: None,
+        push: None,
     };
     let a = spawn_app_with(Default::default(), jobs.clone()).await;
     let _b = a.another_instance(jobs.clone());

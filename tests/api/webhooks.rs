@@ -41,6 +41,7 @@ async fn spawn_delivering_app_to(targets: Targets) -> TestApp {
         HttpSettings::default(),
         Background {
             job_interval: None,
+            push: None,
             webhooks: Some(WebhookSettings {
                 retry_base: Duration::from_millis(200),
                 retry_cap: Duration::from_secs(1),
@@ -56,20 +57,20 @@ async fn spawn_delivering_app_to(targets: Targets) -> TestApp {
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
     headers: HashMap<String, String>,
     body: Vec<u8>,
 }
 
 impl Received {
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(&name.to_ascii_lowercase())
             .map(String::as_str)
             .unwrap_or("")
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).expect("a JSON body")
     }
 
@@ -78,7 +79,7 @@ impl Received {
     }
 
     /// Verifies the signature as a receiver would: over the raw body, with the secret.
-    fn signed_with(&self, secret: &str) -> bool {
+    pub(crate) fn signed_with(&self, secret: &str) -> bool {
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
         mac.update(self.header("Aftercare-Timestamp").as_bytes());
         mac.update(b".");
@@ -100,14 +101,14 @@ struct ReceiverState {
 }
 
 /// A webhook receiver on 127.0.0.1 that records every request.
-struct Receiver {
+pub(crate) struct Receiver {
     port: u16,
     state: Arc<Mutex<ReceiverState>>,
     accepting: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Receiver {
-    async fn start() -> Receiver {
+    pub(crate) async fn start() -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let receiver = Receiver {
             port: listener.local_addr().unwrap().port(),
@@ -118,7 +119,7 @@ impl Receiver {
         receiver
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}/hooks/aftercare", self.port)
     }
 
@@ -164,7 +165,7 @@ impl Receiver {
         self.state.lock().unwrap().holding
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.state.lock().unwrap().received.clone()
     }
 
@@ -238,7 +239,7 @@ async fn answer(mut stream: TcpStream, state: Arc<Mutex<ReceiverState>>) {
 }
 
 /// Polls `check` every 100 ms until it gives a value; fails after 30 s.
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -253,7 +254,12 @@ where
 }
 
 /// Registers a webhook; its id and secret.
-async fn register(app: &TestApp, admin: &str, url: &str, events: &[&str]) -> (String, String) {
+pub(crate) async fn register(
+    app: &TestApp,
+    admin: &str,
+    url: &str,
+    events: &[&str],
+) -> (String, String) {
     let r = app
         .post("/v1/webhooks", admin, json!({"url": url, "events": events}))
         .await;
