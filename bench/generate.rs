@@ -100,7 +100,7 @@ fn main() {
     );
     let patients_t = out.table(
         "patients",
-        "id, clinic_id, external_ref, fitzpatrick_type, concerns",
+        "id, clinic_id, external_ref, external_ref_key, fitzpatrick_type, concerns",
     );
     let treatments_t = out.table(
         "treatments",
@@ -159,12 +159,14 @@ fn main() {
         let patient = uuid(&mut rng);
         patients += 1;
         let fitz = aftercare::local::synthetic::fitzpatrick(&mut rng);
+        let record = format!("MRN-{patients:07}");
         out.row(
             patients_t,
             &[
                 &patient,
                 &clinic,
-                &format!("MRN-{patients:07}"),
+                &record,
+                &aftercare::domain::text::record_key(&record),
                 &fitz,
                 &"{texture}",
             ],
