@@ -76,13 +76,12 @@ async fn the_app_is_served_from_the_binary_with_a_policy_of_its_own() {
             .bytes()
             .await
             .unwrap();
-        if let Some(size) = icon["sizes"].as_str().unwrap().split('x').next() {
-            if size != "any" {
-                // A PNG's width and height sit at bytes 16-23 of its header.
-                assert_eq!(&bytes[..4], b"\x89PNG", "{src}");
-                let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
-                assert_eq!(width.to_string(), size, "{src}");
-            }
+        let size = icon["sizes"].as_str().unwrap().split('x').next().unwrap();
+        if size != "any" {
+            // A PNG's width sits at bytes 16-19 of its header.
+            assert_eq!(&bytes[..4], b"\x89PNG", "{src}");
+            let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+            assert_eq!(width.to_string(), size, "{src}");
         }
     }
     // The page loads nothing from elsewhere.
