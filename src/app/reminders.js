@@ -4,7 +4,7 @@
 
 import { del, get, post } from './api.js';
 import { h, say } from './dom.js';
-import { t } from './i18n.js';
+import { language, t } from './i18n.js';
 import { read, write } from './store.js';
 
 const NAME = 'push';
@@ -29,7 +29,7 @@ async function subscribe(config) {
   if ((await Notification.requestPermission()) !== 'granted') throw new Error(t('reminders_blocked'));
   const registration = await navigator.serviceWorker.ready;
   const subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(config.application_server_key) });
-  const saved = await post('/v1/push-subscriptions', subscription.toJSON());
+  const saved = await post('/v1/push-subscriptions', { ...subscription.toJSON(), language: language() });
   write(NAME, { id: saved.id });
 }
 

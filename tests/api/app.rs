@@ -137,8 +137,6 @@ async fn a_patient_uses_the_app_on_a_phone_in_headless_chromium() {
 struct Seed {
     patient: String,
     link: String,
-    /// Whether the server keeps the clinic's settings (its phone number).
-    settings: bool,
 }
 
 const PHONE: &str = "+49 30 1234567";
@@ -146,13 +144,9 @@ const INSTRUCTIONS: &str = "No make-up for 24 hours.\nSunscreen every day for tw
 
 async fn seed(app: &TestApp) -> Seed {
     let clinic = app.clinic("Riverside Skin Clinic", "UTC").await;
-    // The clinic's settings come with the server side of issue 15 (branch `push`); until then the
-    // app has no number to show and says to call the clinic on its usual one.
-    let settings = app
-        .patch("/v1/clinic", &clinic.admin, json!({"contact_phone": PHONE}))
+    app.patch("/v1/clinic", &clinic.admin, json!({"contact_phone": PHONE}))
         .await
-        .status
-        == 200;
+        .ok(200);
     let clinician = app.clinician(&clinic).await;
     let body = json!({"name": "Face 1.0 mm", "procedure": "microneedling", "needle_depth_mm": 1.0,
                       "areas": ["face"], "sessions_planned": 3, "interval_days": 28,
@@ -201,20 +195,12 @@ async fn seed(app: &TestApp) -> Seed {
         )
         .await;
     let code = code.ok(201);
-    // The link, as the server gives it once the push branch is in; as the dashboard makes it before.
-    let link = code["link"].as_str().map_or_else(
-        || format!("{}/app#code={}", app.base, code["code"].as_str().unwrap()),
-        String::from,
-    );
+    let link = code["link"].as_str().unwrap().to_string();
     assert!(
         link.ends_with(&format!("/app#code={}", code["code"].as_str().unwrap())),
         "{link}"
     );
-    Seed {
-        patient,
-        link,
-        settings,
-    }
+    Seed { patient, link }
 }
 
 /// The app's check-ins stored for the patient, by id.
@@ -371,12 +357,12 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
             .contains("Please contact your clinic now"),
         "{phone}"
     );
-    if seed.settings {
-        assert_eq!(phone["href"], "tel:+49301234567", "{phone}");
-        assert!(phone["text"].as_str().unwrap().contains(PHONE), "{phone}");
-    } else {
-        assert!(phone["text"].as_str().unwrap().contains("usual number"));
-    }
+    // Stored as `+` and the digits.
+    assert_eq!(phone["href"], "tel:+49301234567", "{phone}");
+    assert!(
+        phone["text"].as_str().unwrap().contains("+49301234567"),
+        "{phone}"
+    );
     check("5-contact-clinic").await;
 
     // My recovery: the patient's redness over the band of the protocol's patients.
@@ -475,7 +461,6 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
                 .unwrap_or("")
                 .contains("/v1/push/config")
         })
-        .filter(|e| seed.settings || !e["message"].as_str().unwrap_or("").contains("/v1/clinic"))
         .collect();
     assert!(problems.is_empty(), "the browser's console: {problems:#?}");
     drop(app);
