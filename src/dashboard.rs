@@ -28,7 +28,7 @@ const fn script(name: &'static str, body: &'static [u8]) -> Asset {
 }
 
 /// The files, by name under `/dashboard/`; the page itself has the empty name.
-const ASSETS: [Asset; 15] = [
+const ASSETS: [Asset; 17] = [
     Asset {
         name: "",
         content_type: HTML,
@@ -51,6 +51,8 @@ const ASSETS: [Asset; 15] = [
     script("shared.js", include_bytes!("dashboard/shared.js")),
     script("api.js", include_bytes!("dashboard/api.js")),
     script("charts.js", include_bytes!("dashboard/charts.js")),
+    script("enroll.js", include_bytes!("dashboard/enroll.js")),
+    script("qrcode.js", include_bytes!("dashboard/qrcode.js")),
     Asset {
         name: "favicon.svg",
         content_type: "image/svg+xml",

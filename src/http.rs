@@ -84,12 +84,19 @@ const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'sel
 const DASHBOARD_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
     connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/// The patients' app: as the dashboard, plus its service worker and manifest, its icons, and
+/// nothing else.
+const APP_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    connect-src 'self'; img-src 'self'; worker-src 'self'; manifest-src 'self'; base-uri 'none'; \
+    form-action 'none'; frame-ancestors 'none'";
+
 /// What kind of page an answer is, for its Content-Security-Policy.
 #[derive(Debug, Clone, Copy)]
 enum Page {
     Api,
     Docs,
     Dashboard,
+    App,
 }
 
 /// Security headers on every response.
@@ -101,6 +108,8 @@ pub async fn security_headers(
         Page::Docs
     } else if crate::dashboard::is_dashboard(req.path()) {
         Page::Dashboard
+    } else if crate::app::is_app(req.path()) {
+        Page::App
     } else {
         Page::Api
     };
@@ -120,6 +129,7 @@ fn add_security_headers(headers: &mut actix_web::http::header::HeaderMap, page: 
         Page::Api => return,
         Page::Docs => DOCS_CSP,
         Page::Dashboard => DASHBOARD_CSP,
+        Page::App => APP_CSP,
     };
     headers.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -1,6 +1,7 @@
 //! Aftercare: follow patients' recovery after skin-needling treatments.
 
 pub mod api;
+pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;

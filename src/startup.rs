@@ -146,7 +146,8 @@ impl Application {
                 .into_utoipa_app()
                 .configure(api::routes)
                 .into_app()
-                .configure(crate::dashboard::routes);
+                .configure(crate::dashboard::routes)
+                .configure(crate::app::routes);
             let app = if docs {
                 app.service(web::redirect("/docs", "/docs/"))
                     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))

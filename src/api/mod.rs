@@ -401,7 +401,7 @@ impl RouteTable {
                 routes.push((ResourceDef::new(path), vec![Method::GET]));
             }
         }
-        for path in crate::dashboard::PATHS {
+        for path in crate::dashboard::PATHS.into_iter().chain(crate::app::PATHS) {
             routes.push((ResourceDef::new(path), vec![Method::GET]));
         }
         routes.sort_by_key(|(def, _)| def.pattern().is_some_and(|p| p.contains('{')));

@@ -112,6 +112,10 @@ impl From<db::treatments::Treatment> for Treatment {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Schedule {
     pub treatment_id: Uuid,
+    /// The protocol's name and aftercare instructions, which the patient reads here (the
+    /// protocol itself is for staff).
+    pub protocol_name: String,
+    pub aftercare_instructions: String,
     /// The clinic's time zone, in which the days are counted.
     pub timezone: String,
     pub days: Vec<ScheduledDay>,
@@ -312,6 +316,8 @@ pub async fn get_schedule(
     let due: Vec<i32> = protocol.check_in_days.into_iter().flatten().collect();
     Ok(web::Json(Schedule {
         treatment_id: treatment.id,
+        protocol_name: protocol.name,
+        aftercare_instructions: protocol.aftercare_instructions,
         timezone: clinic.timezone,
         days: schedule(treatment.performed_at, tz, &due, &done, Utc::now()),
     }))

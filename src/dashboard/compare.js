@@ -154,7 +154,7 @@ export async function compareScreen(params) {
     h('div', { class: 'grid two', 'data-testid': 'compare-result' }, cards),
     shown.length
       ? [
-          h('div', { class: 'table-wrap' }, table),
+          h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Table (scrolls sideways)' }, table),
           h(
             'article',
             { class: 'card chart-card' },

@@ -4,6 +4,7 @@
 import { get, getAll } from './api.js';
 import { answerLabel, patientChart } from './charts.js';
 import { h, legend } from './dom.js';
+import { enrollAction } from './enroll.js';
 import { LEVELS, answersOf, cache, daysSince, formatDate, humanize, patientName, protocols, roman, ruleName, symptomOf, symptoms } from './shared.js';
 
 function symptomStatus(s) {
@@ -64,12 +65,14 @@ export async function patientScreen(id, params) {
     patient.concerns.length ? `concerns: ${patient.concerns.map((c) => humanize(c).toLowerCase()).join(', ')}` : null,
   ].filter(Boolean);
 
+  const enroll = enrollAction(id);
   const head = h(
     'div',
     { class: 'screen-head' },
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/patients' }, 'Patients'), ' › ', name),
-    h('h1', { 'data-testid': 'patient-name' }, name),
+    h('div', { class: 'split' }, h('h1', { 'data-testid': 'patient-name' }, name), enroll.button),
     h('p', { class: 'muted' }, facts.join(' · ')),
+    enroll.slot,
   );
   const alertsNote = open.items.length
     ? h(

@@ -200,7 +200,7 @@ export async function patientsScreen() {
     body.children.length
       ? h(
           'div',
-          { class: 'table-wrap' },
+          { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Table (scrolls sideways)' },
           h(
             'table',
             { class: 'patients', 'data-testid': 'patient-table' },

@@ -121,14 +121,14 @@ export async function protocolScreen(id, params) {
       stat('Complications per 100 treatments', recovery.complications.length ? recovery.complications.reduce((a, c) => a + c.per_100_treatments, 0).toFixed(1) : '0', 'stat-complications'),
     ),
     reported.length
-      ? [h('h2', { class: 'section-title' }, 'Symptoms'), h('p', { class: 'muted small' }, 'Choose a symptom to see its curves.'), h('div', { class: 'table-wrap' }, table), chartArea]
+      ? [h('h2', { class: 'section-title' }, 'Symptoms'), h('p', { class: 'muted small' }, 'Choose a symptom to see its curves.'), h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Table (scrolls sideways)' }, table), chartArea]
       : h('p', { class: 'panel empty' }, 'No symptoms reported after this protocol yet.'),
     recovery.complications.length
       ? [
           h('h2', { class: 'section-title' }, 'Complications'),
           h(
             'div',
-            { class: 'table-wrap' },
+            { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Table (scrolls sideways)' },
             h(
               'table',
               {},

@@ -18,7 +18,7 @@ export async function protocolsScreen() {
     protos.length
       ? h(
           'div',
-          { class: 'table-wrap' },
+          { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Table (scrolls sideways)' },
           h(
             'table',
             { 'data-testid': 'protocol-table' },

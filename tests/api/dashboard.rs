@@ -1,17 +1,14 @@
 //! The clinicians' dashboard: its files are served with a policy of their own, and headless
 //! Chromium (Debian's `chromium` and `chromium-driver`) drives it through sign-in, the alert queue,
-//! a patient's chart and a protocol comparison, over the W3C WebDriver protocol.
+//! a patient's chart and a protocol comparison, over the W3C WebDriver protocol; every screen
+//! is checked with axe-core at a phone's width too.
 
-use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
+use crate::browser::*;
 use crate::helpers::*;
 
 #[tokio::test]
@@ -220,10 +217,21 @@ async fn seed(app: &TestApp) -> Seed {
 
 async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
     let shots = std::env::var("DASHBOARD_SCREENSHOTS").ok();
+    let axe = axe_source();
+    // Each screen as a laptop shows it, then at a phone's width: it fits, and axe-core finds
+    // nothing serious.
     let shot = async |name: &str| {
         if let Some(dir) = &shots {
             b.screenshot(&format!("{dir}/{name}.png")).await;
         }
+        b.resize_to(390, 844).await;
+        let width = b
+            .script("return document.documentElement.scrollWidth", json!([]))
+            .await;
+        assert!(width.as_u64().unwrap() <= 390, "{name}: {width} px wide");
+        b.assert_accessible(axe.as_deref(), &format!("the dashboard's {name}"))
+            .await;
+        b.resize_to(1366, 900).await;
     };
 
     // Sign in.
@@ -375,6 +383,30 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
     assert!(chart["band"].as_str().unwrap().matches('L').count() >= 10);
     shot("5-patient").await;
 
+    // Enroll a phone: a code, its link into the patient app, and the link's QR code to scan.
+    b.click("[data-testid=enroll-phone]").await;
+    let enroll = b
+        .until(
+            "the enrollment link and its QR code",
+            "const qr = document.querySelector('[data-testid=enroll-qr]');
+             const link = document.querySelector('[data-testid=enroll-link]');
+             if (!qr || !link) return null;
+             return {link: link.getAttribute('href'), code: document.querySelector('[data-testid=enroll-code]').textContent,
+                     size: qr.viewBox.baseVal.width, modules: qr.querySelector('path').getAttribute('d').split('M').length - 1};",
+        )
+        .await;
+    let code = enroll["code"].as_str().unwrap();
+    let link = enroll["link"].as_str().unwrap();
+    assert!(link.ends_with(&format!("/app#code={code}")), "{enroll}");
+    // A version 3 or 4 symbol (29 or 33 modules, and the quiet zone), about half of them dark.
+    let size = enroll["size"].as_f64().unwrap();
+    assert!([37.0, 41.0].contains(&size), "{enroll}");
+    assert!(
+        enroll["modules"].as_f64().unwrap() > (size - 8.0).powi(2) / 3.0,
+        "{enroll}"
+    );
+    shot("5b-enroll").await;
+
     // A protocol's curves: daily scores and time to resolution with its band.
     b.click("[data-testid=nav-protocols]").await;
     b.click_when_ready(&format!(
@@ -489,263 +521,4 @@ async fn api_get(app: &TestApp, path: &str, token: &str) -> Value {
         .expect("the API answers");
     assert_eq!(r.status(), 200, "{path}");
     r.json().await.expect("JSON")
-}
-
-/// Waits up to this long for anything to show.
-const PATIENCE: Duration = Duration::from_secs(30);
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-/// A chromedriver of the test's own, on a free port; stopped, with its browser, when dropped.
-struct ChromeDriver {
-    child: Child,
-    url: String,
-    client: reqwest::Client,
-    /// The browser's profile and temporary files, removed at the end.
-    tmp: std::path::PathBuf,
-}
-
-impl ChromeDriver {
-    /// None, with a notice, where Chromium is not installed, unless `AFTERCARE_BROWSER_TEST=required`.
-    async fn start() -> Option<ChromeDriver> {
-        if let Some(missing) = [CHROMEDRIVER, CHROMIUM]
-            .into_iter()
-            .find(|b| !Path::new(b).exists())
-        {
-            let message = format!(
-                "{missing} is missing: the dashboard test drives Debian's headless Chromium; \
-                 install it with `apt-get install chromium chromium-driver`"
-            );
-            assert!(
-                std::env::var("AFTERCARE_BROWSER_TEST").as_deref() != Ok("required"),
-                "{message}"
-            );
-            eprintln!("skipped: {message}");
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let tmp = std::env::temp_dir().join(format!("aftercare-chromium-{}", Uuid::new_v4()));
-        std::fs::create_dir_all(&tmp).expect("a temporary folder");
-        let child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .env("TMPDIR", &tmp)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            // Its own process group, so that the browser goes with it.
-            .process_group(0)
-            .spawn()
-            .expect("start chromedriver");
-        let driver = ChromeDriver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::new(),
-            tmp,
-        };
-        let started = Instant::now();
-        loop {
-            let status = driver
-                .client
-                .get(format!("{}/status", driver.url))
-                .send()
-                .await;
-            if let Ok(r) = status
-                && let Ok(body) = r.json::<Value>().await
-                && body["value"]["ready"] == true
-            {
-                break;
-            }
-            assert!(started.elapsed() < PATIENCE, "chromedriver did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Some(driver)
-    }
-
-    /// A new headless browser window, at a laptop's size.
-    async fn session(&self) -> Browser {
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:loggingPrefs": {"browser": "ALL"},
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                         "--window-size=1366,900", "--no-first-run", "--lang=en-GB"]
-            }
-        }}});
-        let r = self
-            .client
-            .post(format!("{}/session", self.url))
-            .json(&caps)
-            .send()
-            .await
-            .expect("chromedriver answers");
-        let body: Value = r.json().await.expect("a WebDriver answer");
-        let id = body["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no browser session: {body}"));
-        Browser {
-            client: self.client.clone(),
-            url: format!("{}/session/{id}", self.url),
-        }
-    }
-}
-
-impl ChromeDriver {
-    /// Asks chromedriver to exit (it closes its browsers first), and waits a while for it.
-    async fn stop(mut self) {
-        let _ = self
-            .client
-            .get(format!("{}/shutdown", self.url))
-            .send()
-            .await;
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(5) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Drop for ChromeDriver {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.tmp);
-    }
-}
-
-/// One browser session, driven over plain WebDriver HTTP calls.
-struct Browser {
-    client: reqwest::Client,
-    url: String,
-}
-
-impl Browser {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut req = self.client.request(method, format!("{}{path}", self.url));
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let r = req.send().await.expect("chromedriver answers");
-        let status = r.status();
-        let body: Value = r.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "WebDriver {path}: {status} {body}");
-        body["value"].clone()
-    }
-
-    async fn goto(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
-            .await;
-    }
-
-    async fn script(&self, script: &str, args: Value) -> Value {
-        self.call(
-            reqwest::Method::POST,
-            "/execute/sync",
-            Some(json!({"script": script, "args": args})),
-        )
-        .await
-    }
-
-    /// Polls `script` until it returns something other than null or false; its answer.
-    async fn until(&self, what: &str, script: &str) -> Value {
-        let started = Instant::now();
-        loop {
-            let v = self.script(script, json!([])).await;
-            if !v.is_null() && v != false {
-                return v;
-            }
-            if started.elapsed() > PATIENCE {
-                let page = self
-                    .script("return document.body.innerText.slice(0, 3000)", json!([]))
-                    .await;
-                panic!("waited {PATIENCE:?} for {what}; the page shows:\n{page}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn element(&self, css: &str) -> String {
-        let v = self
-            .call(
-                reqwest::Method::POST,
-                "/element",
-                Some(json!({"using": "css selector", "value": css})),
-            )
-            .await;
-        v[ELEMENT].as_str().expect("an element").to_string()
-    }
-
-    async fn click(&self, css: &str) {
-        let el = self.element(css).await;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{el}/click"),
-            Some(json!({})),
-        )
-        .await;
-    }
-
-    /// Clicks `css` once it is on the page.
-    async fn click_when_ready(&self, css: &str) {
-        self.until(css, &format!("return !!document.querySelector({css:?})"))
-            .await;
-        self.click(css).await;
-    }
-
-    async fn type_into(&self, css: &str, text: &str) {
-        self.until(
-            css,
-            &format!("return !!document.querySelector({css:?})?.checkVisibility()"),
-        )
-        .await;
-        let el = self.element(css).await;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{el}/value"),
-            Some(json!({"text": text})),
-        )
-        .await;
-    }
-
-    async fn text(&self, css: &str) -> String {
-        let el = self.element(css).await;
-        let v = self
-            .call(reqwest::Method::GET, &format!("/element/{el}/text"), None)
-            .await;
-        v.as_str().unwrap_or_default().to_string()
-    }
-
-    /// The whole page, however long, as a PNG.
-    async fn screenshot(&self, path: &str) {
-        use base64::Engine;
-        let height = self
-            .script("return document.documentElement.scrollHeight", json!([]))
-            .await;
-        let height = height.as_u64().unwrap_or(900).max(900);
-        let size = |height: u64| json!({"width": 1366, "height": height});
-        self.call(
-            reqwest::Method::POST,
-            "/window/rect",
-            Some(size(height + 100)),
-        )
-        .await;
-        let png = self.call(reqwest::Method::GET, "/screenshot", None).await;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(png.as_str().unwrap_or_default())
-            .expect("a PNG");
-        std::fs::write(path, bytes).expect("write the screenshot");
-        self.call(reqwest::Method::POST, "/window/rect", Some(size(900)))
-            .await;
-    }
-
-    async fn quit(&self) {
-        let _ = self.client.delete(&self.url).send().await;
-    }
 }

@@ -3,9 +3,11 @@
 mod abuse;
 mod accounts;
 mod alerts;
+mod app;
 mod audit;
 mod auth;
 mod authorization;
+mod browser;
 mod check_ins;
 mod clinic;
 mod dashboard;

@@ -130,6 +130,9 @@ async fn the_schedule_marks_done_missed_and_coming_days() {
         .await;
     let schedule = r.ok(200);
     assert_eq!(schedule["timezone"], "Europe/Berlin");
+    // The patient reads the protocol's name and aftercare instructions here.
+    assert_eq!(schedule["protocol_name"], "Face 1.0 mm");
+    assert_eq!(schedule["aftercare_instructions"], "");
     let days = schedule["days"].as_array().unwrap();
     assert_eq!(days.len(), 17);
     let status = |day: usize| days[day]["status"].as_str().unwrap().to_string();

@@ -1,0 +1,141 @@
+// The patients' app: connects the phone (from the link's #code=... or a typed code), then routes
+// between today, the check-in, "my recovery" and the aftercare instructions (#/today, #/check-in,
+// #/recovery, #/care). This file routes and starts; each screen has its own module.
+
+import { isSignedIn, signOut, whenSignedOut } from './api.js';
+import { careScreen } from './care.js';
+import { checkInScreen } from './check_in.js';
+import * as data from './data.js';
+import { errorPanel, h } from './dom.js';
+import { codeFromLink, enrollScreen, tryEnroll } from './enroll.js';
+import { LANGUAGES, language, setLanguage, t } from './i18n.js';
+import { items, keepSending, onChange } from './outbox.js';
+import { recoveryScreen } from './recovery.js';
+import { pushConfig, unsubscribe } from './reminders.js';
+import { wipe } from './store.js';
+import { todayScreen } from './today.js';
+
+const view = document.getElementById('view');
+const tabs = document.getElementById('tabs');
+const SCREENS = ['today', 'check-in', 'recovery', 'care'];
+let renderSeq = 0;
+let sending = false;
+
+function screenName() {
+  const name = location.hash.replace(/^#\/?/, '');
+  return SCREENS.includes(name) ? name : 'today';
+}
+
+/** The words of the page around the screens, in the chosen language. */
+function frame() {
+  document.documentElement.lang = language();
+  document.title = t('app_name');
+  document.querySelector('.skip').textContent = t('skip');
+  document.querySelector('label[for=lang]').textContent = t('language');
+  tabs.setAttribute('aria-label', t('nav'));
+  for (const a of tabs.querySelectorAll('a')) {
+    a.textContent = t(`nav_${a.dataset.nav.replace('-', '_')}`);
+    if (a.dataset.nav === screenName()) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  document.getElementById('offline').textContent = t('offline_banner');
+  document.getElementById('offline').hidden = navigator.onLine;
+}
+
+async function load(name) {
+  const [clinic, catalogue, treatment] = await Promise.all([data.clinic(), data.symptoms(), data.treatment()]);
+  const context = { clinic, catalogue, treatment, signOut: signOutHere };
+  if (name === 'today') context.pushConfig = await pushConfig();
+  if (name === 'recovery' && treatment) context.recovery = await data.recovery(treatment.id).catch(() => null);
+  return context;
+}
+
+const render = {
+  today: todayScreen,
+  'check-in': (c) => (c.treatment ? checkInScreen(c) : todayScreen(c)),
+  recovery: recoveryScreen,
+  care: careScreen,
+};
+
+async function route() {
+  frame();
+  if (!isSignedIn()) return showEnroll();
+  tabs.hidden = false;
+  const seq = ++renderSeq;
+  const name = screenName();
+  view.replaceChildren(h('p', { class: 'loading' }, t('loading')));
+  try {
+    const node = render[name](await load(name));
+    if (seq !== renderSeq) return;
+    view.replaceChildren(node);
+    view.dataset.screen = name;
+  } catch {
+    if (seq === renderSeq && isSignedIn()) view.replaceChildren(errorPanel(route));
+  }
+}
+
+function showEnroll(message) {
+  ++renderSeq;
+  tabs.hidden = true;
+  view.dataset.screen = 'enroll';
+  view.replaceChildren(enrollScreen(message, afterEnroll));
+}
+
+function afterEnroll() {
+  startSending();
+  history.replaceState(null, '', '#/today');
+  route();
+}
+
+async function signOutHere() {
+  if (items().some((i) => i.state === 'waiting') && !window.confirm(t('sign_out_confirm'))) return;
+  await unsubscribe();
+  await signOut();
+  wipe();
+  history.replaceState(null, '', location.pathname);
+  frame();
+  showEnroll(t('signed_out'));
+}
+
+function startSending() {
+  if (sending) return;
+  sending = true;
+  keepSending();
+}
+
+async function start() {
+  const select = document.getElementById('lang');
+  select.replaceChildren(...Object.entries(LANGUAGES).map(([code, name]) => h('option', { value: code, lang: code }, name)));
+  select.value = language();
+  select.addEventListener('change', () => {
+    setLanguage(select.value);
+    route();
+  });
+  whenSignedOut(() => {
+    wipe();
+    showEnroll(t('session_ended'));
+  });
+  window.addEventListener('hashchange', route);
+  // Tapping the tab of the screen on show starts it afresh (a new check-in after one was sent).
+  tabs.addEventListener('click', (event) => {
+    if (event.target.closest('a')?.getAttribute('href') === location.hash) route();
+  });
+  for (const event of ['online', 'offline']) window.addEventListener(event, frame);
+  onChange(() => {
+    if (view.dataset.screen === 'today') route();
+  });
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/app/sw.js', { scope: '/app' }).catch(() => {});
+  const code = codeFromLink();
+  if (code) {
+    const failed = await tryEnroll(code);
+    if (failed) {
+      frame();
+      return showEnroll(failed);
+    }
+    history.replaceState(null, '', '#/today');
+  }
+  if (isSignedIn()) startSending();
+  route();
+}
+
+start();

@@ -1,0 +1,93 @@
+// The home screen: today's check-in, the coming check-in days, the check-ins on this phone (waiting
+// to send or sent), and this phone's settings: reminders and signing out.
+
+import { h } from './dom.js';
+import { formatDate, t } from './i18n.js';
+import { items } from './outbox.js';
+import { remindersSwitch } from './reminders.js';
+
+/** A time's calendar date in the clinic's time zone, as YYYY-MM-DD. */
+export function clinicDate(time, timezone) {
+  try {
+    return new Intl.DateTimeFormat('en-CA', { timeZone: timezone }).format(new Date(time));
+  } catch {
+    return new Date(time).toISOString().slice(0, 10);
+  }
+}
+
+/** The schedule's days as of now: a day is done too when a check-in of that date waits on the phone. */
+export function daysNow(schedule) {
+  const today = clinicDate(Date.now(), schedule.timezone);
+  const local = new Set(items().map((i) => clinicDate(i.check_in.recorded_at, schedule.timezone)));
+  return schedule.days.map((d) => {
+    const done = d.done || local.has(d.date);
+    const status = done ? 'done' : d.date < today ? 'missed' : d.date === today ? 'due' : 'upcoming';
+    return { ...d, done, status, today: d.date === today };
+  });
+}
+
+function todayPanel(treatment) {
+  const days = daysNow(treatment.schedule);
+  const today = days.find((d) => d.today);
+  const first = treatment.schedule.days[0];
+  const dayNumber = first ? Math.round((Date.parse(clinicDate(Date.now(), treatment.schedule.timezone)) - Date.parse(first.date)) / 86_400_000) + first.day : null;
+  const state = !today ? 'none' : today.done ? 'done' : 'due';
+  const message = { none: t('no_check_in_today'), done: t('done_today'), due: t('due_today') }[state];
+  const coming = days.filter((d) => d.status === 'upcoming').slice(0, 5);
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'today-title', 'data-testid': 'today', 'data-state': state },
+    h('h1', { id: 'today-title' }, t('today_title')),
+    h('p', { class: 'muted' }, t('treatment_of', { name: treatment.schedule.protocol_name, date: formatDate(treatment.performed_at) })),
+    dayNumber !== null && dayNumber >= 0 ? h('p', { class: 'big' }, t('day_n', { day: dayNumber })) : null,
+    h('p', { 'data-testid': 'today-status' }, message),
+    h('a', { class: `button ${state === 'due' ? 'primary' : ''}`, href: '#/check-in', 'data-testid': 'check-in-now' }, t('check_in_now')),
+    h('h2', {}, t('coming_days')),
+    coming.length
+      ? h('ul', { class: 'days', 'data-testid': 'coming-days' }, ...coming.map((d) => h('li', {}, formatDate(d.date), h('span', { class: 'muted' }, ` · ${t('day')} ${d.day}`))))
+      : h('p', {}, t('no_coming_days')),
+  );
+}
+
+/** The check-ins on this phone, newest first, each waiting to send, sent, or not accepted. */
+export function outboxPanel() {
+  const list = items().slice().reverse();
+  if (!list.length) return null;
+  const words = { waiting: t('waiting'), sent: t('sent'), refused: t('refused') };
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'outbox-title', 'data-testid': 'outbox' },
+    h('h2', { id: 'outbox-title' }, t('outbox_title')),
+    h(
+      'ul',
+      { class: 'outbox' },
+      ...list.map((i) =>
+        h(
+          'li',
+          { 'data-testid': 'outbox-item', 'data-state': i.state, 'data-id': i.check_in.id },
+          h('span', {}, new Date(i.check_in.recorded_at).toLocaleString(document.documentElement.lang === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' })),
+          h('span', { class: `chip ${i.state}` }, words[i.state]),
+        ),
+      ),
+    ),
+  );
+}
+
+function phonePanel(pushConfig, signOut) {
+  return h(
+    'section',
+    { class: 'panel', 'aria-label': t('sign_out') },
+    remindersSwitch(pushConfig),
+    h('button', { type: 'button', class: 'quiet', onclick: signOut, 'data-testid': 'sign-out' }, t('sign_out')),
+  );
+}
+
+export function todayScreen({ treatment, pushConfig, signOut }) {
+  return h(
+    'div',
+    {},
+    treatment ? todayPanel(treatment) : h('section', { class: 'panel' }, h('h1', {}, t('today_title')), h('p', { 'data-testid': 'no-treatment' }, t('no_treatment'))),
+    outboxPanel(),
+    phonePanel(pushConfig, signOut),
+  );
+}

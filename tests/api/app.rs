@@ -1,0 +1,467 @@
+//! The patients' web app: its files are served with a policy of their own, and headless Chromium
+//! at a phone's size enrolls from the link, checks in online and offline, is told to call the
+//! clinic, reads its recovery chart and its aftercare, switches to German and signs out, with
+//! axe-core run on every screen.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use crate::browser::*;
+use crate::helpers::*;
+
+#[tokio::test]
+async fn the_app_is_served_from_the_binary_with_a_policy_of_its_own() {
+    let app = spawn_app().await;
+    for (path, content_type) in [
+        ("/app", "text/html"),
+        ("/app/", "text/html"),
+        ("/app/app.js", "text/javascript"),
+        ("/app/outbox.js", "text/javascript"),
+        ("/app/sw.js", "text/javascript"),
+        ("/app/app.css", "text/css"),
+        ("/app/app.webmanifest", "application/manifest+json"),
+        ("/app/icon.svg", "image/svg+xml"),
+        ("/app/icon-192.png", "image/png"),
+    ] {
+        let r = app.request(reqwest::Method::GET, path, None, None).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert!(
+            r.header("content-type").unwrap().starts_with(content_type),
+            "{path}"
+        );
+        let csp = r.header("content-security-policy").unwrap();
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "connect-src 'self'",
+            "worker-src 'self'",
+            "manifest-src 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(directive), "{path}: {csp}");
+        }
+        assert!(!csp.contains("unsafe"), "{path}: {csp}");
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    }
+    // The service worker may control the page itself, `/app`, above its own folder.
+    let worker = app
+        .request(reqwest::Method::GET, "/app/sw.js", None, None)
+        .await;
+    assert_eq!(worker.header("service-worker-allowed"), Some("/app"));
+    // Installable: a manifest whose icons are all served, at the sizes it says.
+    let manifest: Value = app
+        .client
+        .get(format!("{}/app/app.webmanifest", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(manifest["start_url"], "/app");
+    assert_eq!(manifest["display"], "standalone");
+    for icon in manifest["icons"].as_array().unwrap() {
+        let src = icon["src"].as_str().unwrap();
+        let bytes = app
+            .client
+            .get(format!("{}{src}", app.base))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let size = icon["sizes"].as_str().unwrap().split('x').next().unwrap();
+        if size != "any" {
+            // A PNG's width sits at bytes 16-19 of its header.
+            assert_eq!(&bytes[..4], b"\x89PNG", "{src}");
+            let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+            assert_eq!(width.to_string(), size, "{src}");
+        }
+    }
+    // The page loads nothing from elsewhere.
+    let page = app
+        .client
+        .get(format!("{}/app", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("//"),
+        "the page loads something from elsewhere"
+    );
+    app.request(reqwest::Method::GET, "/app/nope.js", None, None)
+        .await
+        .problem(404);
+    let r = app
+        .request(reqwest::Method::POST, "/app", None, Some(&json!({})))
+        .await;
+    r.problem(405);
+    assert_eq!(r.header("allow"), Some("GET"));
+    assert!(
+        aftercare::api::openapi()
+            .paths
+            .paths
+            .keys()
+            .all(|p| !p.starts_with("/app"))
+    );
+}
+
+#[tokio::test]
+async fn a_patient_uses_the_app_on_a_phone_in_headless_chromium() {
+    let Some(driver) = ChromeDriver::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let seed = seed(&app).await;
+    let browser = Arc::new(driver.session_at(390, 844).await);
+    let outcome = tokio::spawn(walk(app, seed, browser.clone())).await;
+    browser.quit().await;
+    driver.stop().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// A clinic in UTC with its phone number, a protocol with aftercare instructions that 20 patients
+/// have recovered from as usual (enough for its band), and the patient of the test, treated three
+/// days ago, who checked in on days 0-2 and now gets the app's link.
+struct Seed {
+    patient: String,
+    link: String,
+}
+
+const PHONE: &str = "+49 30 1234567";
+const INSTRUCTIONS: &str = "No make-up for 24 hours.\nSunscreen every day for two weeks.";
+
+async fn seed(app: &TestApp) -> Seed {
+    let clinic = app.clinic("Riverside Skin Clinic", "UTC").await;
+    app.patch("/v1/clinic", &clinic.admin, json!({"contact_phone": PHONE}))
+        .await
+        .ok(200);
+    let clinician = app.clinician(&clinic).await;
+    let body = json!({"name": "Face 1.0 mm", "procedure": "microneedling", "needle_depth_mm": 1.0,
+                      "areas": ["face"], "sessions_planned": 3, "interval_days": 28,
+                      "aftercare_instructions": INSTRUCTIONS});
+    let protocol = id_of(app.post("/v1/protocols", &clinician, body).await.ok(201));
+    let midnight = Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    let performed_at = midnight - chrono::Duration::days(3) + chrono::Duration::hours(1);
+    let add = async |n: usize, days: Vec<Value>| {
+        let patient = app.patient(&clinician, &format!("MRN-{n:04}")).await;
+        let treatment = app
+            .treatment(&clinician, &patient, &protocol, performed_at)
+            .await;
+        let (token, _) = app.enroll(&clinician, &patient).await;
+        let check_ins: Vec<CheckIn> = days
+            .into_iter()
+            .enumerate()
+            .map(|(day, scores)| {
+                let at = performed_at + chrono::Duration::days(day as i64);
+                CheckIn::new(&treatment, at + chrono::Duration::minutes(30), scores)
+            })
+            .collect();
+        app.check_in_batch(&token, &check_ins).await.ok(200);
+        patient
+    };
+    for i in 0..20 {
+        let days = (0..3)
+            .map(|d: i64| json!({"redness": (1 + i % 3 - d).max(0), "swelling": (1 - d).max(0)}))
+            .collect();
+        add(i as usize, days).await;
+    }
+    let days = vec![
+        json!({"redness": 3, "swelling": 2}),
+        json!({"redness": 2, "swelling": 1}),
+        json!({"redness": 2, "swelling": 0}),
+    ];
+    let patient = add(100, days).await;
+    let code = app
+        .post(
+            &format!("/v1/patients/{patient}/enrollment-codes"),
+            &clinician,
+            json!(null),
+        )
+        .await;
+    let code = code.ok(201);
+    let link = code["link"].as_str().unwrap().to_string();
+    assert!(
+        link.ends_with(&format!("/app#code={}", code["code"].as_str().unwrap())),
+        "{link}"
+    );
+    Seed { patient, link }
+}
+
+/// The app's check-ins stored for the patient, by id.
+fn stored(app: &TestApp, patient: &str) -> Vec<String> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+    }
+    diesel::sql_query(
+        "SELECT id::text AS id FROM check_ins WHERE patient_id = $1::uuid ORDER BY recorded_at",
+    )
+    .bind::<diesel::sql_types::Text, _>(patient)
+    .load::<Row>(&mut app.db())
+    .unwrap()
+    .into_iter()
+    .map(|r| r.id)
+    .collect()
+}
+
+/// Answers every question of the check-in form `score` (0 or "No"), then `answers` as given,
+/// with real taps.
+async fn check_in(b: &Browser, answers: &[(&str, u8)]) {
+    b.click_when_ready("[data-testid=tab-check-in]").await;
+    b.until(
+        "the check-in form",
+        "return document.querySelectorAll('[data-testid=check-in-form] fieldset[data-code]').length >= 12",
+    )
+    .await;
+    b.script(
+        "document.querySelectorAll('fieldset[data-code] input[value=\"0\"]').forEach(i => i.click())",
+        json!([]),
+    )
+    .await;
+    for (code, score) in answers {
+        b.click(&format!("[data-testid=answer-{code}-{score}]"))
+            .await;
+    }
+    b.click("[data-testid=care-sunscreen-yes]").await;
+    b.click("[data-testid=check-in-submit]").await;
+}
+
+async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
+    let shots = std::env::var("DASHBOARD_SCREENSHOTS").ok();
+    let axe = axe_source();
+    let check = async |name: &str| {
+        if let Some(dir) = &shots {
+            b.screenshot(&format!("{dir}/app-{name}.png")).await;
+        }
+        let width = b
+            .script("return document.documentElement.scrollWidth", json!([]))
+            .await;
+        assert!(width.as_u64().unwrap() <= 390, "{name}: {width} px wide");
+        b.assert_accessible(axe.as_deref(), &format!("the app's {name}"))
+            .await;
+    };
+    let screen = async |name: &str| {
+        b.until(
+            &format!("the app's {name} screen"),
+            &format!("return document.getElementById('view').dataset.screen === '{name}'"),
+        )
+        .await;
+    };
+
+    // Enroll from the link: the code leaves the address bar at once.
+    b.goto(&seed.link).await;
+    screen("today").await;
+    let href = b.script("return location.href", json!([])).await;
+    assert!(!href.as_str().unwrap().contains("code"), "{href}");
+    let today = b.text("[data-testid=today]").await;
+    assert!(today.contains("Face 1.0 mm"), "{today}");
+    assert!(today.contains("Day 3"), "{today}");
+    assert!(
+        today.contains("Your check-in for today is waiting"),
+        "{today}"
+    );
+    check("1-today").await;
+    // The service worker controls the page, so it opens offline later.
+    b.until(
+        "the service worker",
+        "return !!navigator.serviceWorker.controller",
+    )
+    .await;
+
+    // Check in online: sent at once.
+    check_in(&b, &[("redness", 1)]).await;
+    b.until(
+        "the check-in sent",
+        "return document.querySelector('[data-testid=check-in-result]')?.dataset.state === 'sent'",
+    )
+    .await;
+    check("2-sent").await;
+    assert_eq!(stored(&app, &seed.patient).len(), 4);
+
+    // Offline: two check-ins wait on the phone; the app opens again without a network.
+    b.offline(true).await;
+    b.until(
+        "the offline notice",
+        "return !document.querySelector('[data-testid=offline]').hidden",
+    )
+    .await;
+    for _ in 0..2 {
+        check_in(&b, &[("redness", 1), ("swelling", 1)]).await;
+        b.until(
+            "the check-in kept on the phone",
+            "return document.querySelector('[data-testid=check-in-result]')?.dataset.state === 'waiting'",
+        )
+        .await;
+    }
+    b.goto(&format!("{}/app", app.base)).await;
+    screen("today").await;
+    let waiting = b
+        .until(
+            "two check-ins waiting to send",
+            "const w = [...document.querySelectorAll('[data-testid=outbox-item][data-state=waiting]')];
+             return w.length === 2 ? w.map(i => i.dataset.id) : null",
+        )
+        .await;
+    let today = b.text("[data-testid=today]").await;
+    assert!(today.contains("Face 1.0 mm"), "{today}");
+    check("3-waiting").await;
+    assert_eq!(stored(&app, &seed.patient).len(), 4);
+
+    // Back online: both sent, each stored once, and shown as sent.
+    b.offline(false).await;
+    b.until(
+        "the waiting check-ins sent",
+        "return document.querySelectorAll('[data-testid=outbox-item][data-state=sent]').length === 3
+             && !document.querySelector('[data-testid=outbox-item][data-state=waiting]')",
+    )
+    .await;
+    let ids = stored(&app, &seed.patient);
+    assert_eq!(ids.len(), 6, "{ids:?}");
+    for id in waiting.as_array().unwrap() {
+        let id = id.as_str().unwrap();
+        assert_eq!(ids.iter().filter(|i| *i == id).count(), 1, "{id}");
+    }
+    check("4-sent").await;
+
+    // Signs of infection: call the clinic, with its number.
+    check_in(&b, &[("infection", 2)]).await;
+    let phone = b
+        .until(
+            "the call-the-clinic message",
+            "const p = document.querySelector('[data-testid=contact-clinic]');
+             const a = p?.querySelector('[data-testid=clinic-phone]');
+             return p ? {href: a?.getAttribute('href'), text: p.textContent} : null",
+        )
+        .await;
+    assert!(
+        phone["text"]
+            .as_str()
+            .unwrap()
+            .contains("Please contact your clinic now"),
+        "{phone}"
+    );
+    // Stored as `+` and the digits.
+    assert_eq!(phone["href"], "tel:+49301234567", "{phone}");
+    assert!(
+        phone["text"].as_str().unwrap().contains("+49301234567"),
+        "{phone}"
+    );
+    check("5-contact-clinic").await;
+
+    // My recovery: the patient's redness over the band of the protocol's patients.
+    b.click("[data-testid=tab-recovery]").await;
+    let chart = b
+        .until(
+            "the redness chart with the usual range",
+            "const c = document.querySelector('[data-testid=chart-redness]');
+             if (!c?.querySelector('[data-testid=usual-range]')) return null;
+             return {points: c.querySelectorAll('[data-testid=my-point]').length,
+                     middle: !!c.querySelector('[data-testid=usual-middle]'),
+                     text: document.querySelector('[data-testid=recovery]').textContent}",
+        )
+        .await;
+    assert_eq!(chart["points"], 4, "{chart}");
+    assert_eq!(chart["middle"], true, "{chart}");
+    assert!(
+        chart["text"].as_str().unwrap().contains("Usual range"),
+        "{chart}"
+    );
+    check("6-recovery").await;
+
+    // The aftercare instructions, as the clinic wrote them.
+    b.click("[data-testid=tab-care]").await;
+    screen("care").await;
+    let care = b.text("[data-testid=care-instructions]").await;
+    assert!(care.contains("Sunscreen every day"), "{care}");
+    check("7-care").await;
+
+    // In German, remembered on the phone.
+    b.click("[data-testid=language] option[value=de]").await;
+    b.goto(&format!("{}/app#/check-in", app.base)).await;
+    let german = b
+        .until(
+            "the check-in in German",
+            "const f = document.querySelector('[data-testid=check-in-form]');
+             return f ? document.body.innerText : null",
+        )
+        .await;
+    let german = german.as_str().unwrap();
+    for words in [
+        "Eintrag für heute",
+        "Rötung der behandelten Haut",
+        "Mäßig",
+        "Sehr stark",
+        "Heute",
+        "Mein Verlauf",
+    ] {
+        assert!(german.contains(words), "{words}: {german}");
+    }
+    assert_eq!(
+        b.script("return document.documentElement.lang", json!([]))
+            .await,
+        "de"
+    );
+    check("8-german").await;
+
+    // Sign out of this phone: its refresh token stops working, its data is gone.
+    let refresh = b
+        .script(
+            "return JSON.parse(localStorage.getItem('aftercare.app.session')).refresh",
+            json!([]),
+        )
+        .await;
+    b.click("[data-testid=tab-today]").await;
+    b.click_when_ready("[data-testid=sign-out]").await;
+    screen("enroll").await;
+    let left = b
+        .script(
+            "return Object.keys(localStorage).filter(k => k !== 'aftercare.app.lang')",
+            json!([]),
+        )
+        .await;
+    assert_eq!(left, json!([]));
+    app.post_anon("/v1/auth/refresh", json!({"refresh_token": refresh}))
+        .await
+        .problem(401);
+    check("9-signed-out").await;
+
+    // Nothing went wrong on the way: no script error, nothing the policy blocked.
+    let log = b
+        .call(
+            reqwest::Method::POST,
+            "/se/log",
+            Some(json!({"type": "browser"})),
+        )
+        .await;
+    let problems: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["level"] == "SEVERE")
+        .filter(|e| {
+            !e["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("/v1/push/config")
+        })
+        .collect();
+    assert!(problems.is_empty(), "the browser's console: {problems:#?}");
+    drop(app);
+}
