@@ -382,6 +382,11 @@ fn webhooks() -> Paths {
             "PatientData",
             "A patient's data was erased on their request: erase what you hold of them too.",
         ),
+        (
+            "check_in.due",
+            "CheckInDueData",
+            "A scheduled check-in day reached the clinic's reminder hour without a check-in.",
+        ),
     ];
     let headers = [
         (
