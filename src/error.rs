@@ -21,13 +21,44 @@ use crate::domain::Invalid;
 pub struct Problem {
     /// A URN naming the kind of problem; stable, so clients can branch on it.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: ProblemType,
     pub title: String,
     pub status: u16,
     pub detail: String,
     /// Which fields were wrong, for validation problems.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+}
+
+/// The kinds of problem: a fixed list, one per failure the service reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub enum ProblemType {
+    #[serde(rename = "urn:aftercare:problem:bad-request")]
+    BadRequest,
+    #[serde(rename = "urn:aftercare:problem:unauthorized")]
+    Unauthorized,
+    #[serde(rename = "urn:aftercare:problem:forbidden")]
+    Forbidden,
+    #[serde(rename = "urn:aftercare:problem:not-found")]
+    NotFound,
+    #[serde(rename = "urn:aftercare:problem:method-not-allowed")]
+    MethodNotAllowed,
+    #[serde(rename = "urn:aftercare:problem:conflict")]
+    Conflict,
+    #[serde(rename = "urn:aftercare:problem:payload-too-large")]
+    PayloadTooLarge,
+    #[serde(rename = "urn:aftercare:problem:unsupported-media-type")]
+    UnsupportedMediaType,
+    #[serde(rename = "urn:aftercare:problem:validation")]
+    Validation,
+    #[serde(rename = "urn:aftercare:problem:unavailable")]
+    Unavailable,
+    #[serde(rename = "urn:aftercare:problem:timed-out")]
+    TimedOut,
+    #[serde(rename = "urn:aftercare:problem:too-many-requests")]
+    TooManyRequests,
+    #[serde(rename = "urn:aftercare:problem:internal")]
+    Internal,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,30 +105,38 @@ impl ApiError {
         ApiError::Validation(vec![FieldError::new(field, message)])
     }
 
-    fn slug_and_title(&self) -> (&'static str, &'static str) {
+    fn kind_and_title(&self) -> (ProblemType, &'static str) {
         match self {
-            ApiError::BadRequest(..) => ("bad-request", "The request is malformed"),
-            ApiError::Unauthorized(_) => ("unauthorized", "Authentication is required"),
-            ApiError::Forbidden => ("forbidden", "Your role may not do this"),
-            ApiError::NotFound => ("not-found", "No such resource"),
-            ApiError::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
-            ApiError::Conflict(_) => ("conflict", "The request conflicts with what is stored"),
-            ApiError::PayloadTooLarge(_) => ("payload-too-large", "The request body is too large"),
-            ApiError::UnsupportedMediaType => ("unsupported-media-type", "Send application/json"),
-            ApiError::Validation(_) => ("validation", "The request is not valid"),
+            ApiError::BadRequest(..) => (ProblemType::BadRequest, "The request is malformed"),
+            ApiError::Unauthorized(_) => (ProblemType::Unauthorized, "Authentication is required"),
+            ApiError::Forbidden => (ProblemType::Forbidden, "Your role may not do this"),
+            ApiError::NotFound => (ProblemType::NotFound, "No such resource"),
+            ApiError::MethodNotAllowed(_) => (ProblemType::MethodNotAllowed, "Method not allowed"),
+            ApiError::Conflict(_) => (
+                ProblemType::Conflict,
+                "The request conflicts with what is stored",
+            ),
+            ApiError::PayloadTooLarge(_) => (
+                ProblemType::PayloadTooLarge,
+                "The request body is too large",
+            ),
+            ApiError::UnsupportedMediaType => {
+                (ProblemType::UnsupportedMediaType, "Send application/json")
+            }
+            ApiError::Validation(_) => (ProblemType::Validation, "The request is not valid"),
             ApiError::Unavailable(_) => (
-                "unavailable",
+                ProblemType::Unavailable,
                 "The service is busy or starting; retry shortly",
             ),
-            ApiError::TimedOut => ("timed-out", "The request took too long"),
-            ApiError::TooManyRequests(_) => ("too-many-requests", "Too many attempts"),
-            ApiError::Internal(_) => ("internal", "Something went wrong on our side"),
+            ApiError::TimedOut => (ProblemType::TimedOut, "The request took too long"),
+            ApiError::TooManyRequests(_) => (ProblemType::TooManyRequests, "Too many attempts"),
+            ApiError::Internal(_) => (ProblemType::Internal, "Something went wrong on our side"),
         }
     }
 
     /// The problem a client sees. Nothing internal leaks into it.
     pub fn problem(&self) -> Problem {
-        let (slug, title) = self.slug_and_title();
+        let (kind, title) = self.kind_and_title();
         let (detail, errors) = match self {
             ApiError::BadRequest(detail, errors) => (detail.clone(), errors.clone()),
             ApiError::Unauthorized(detail) => (detail.to_string(), vec![]),
@@ -130,7 +169,7 @@ impl ApiError {
             ),
         };
         Problem {
-            kind: format!("urn:aftercare:problem:{slug}"),
+            kind,
             title: title.into(),
             status: self.status_code().as_u16(),
             detail,

@@ -19,6 +19,7 @@ use crate::error::{ApiError, FieldError};
 use crate::services;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = AlertStatus)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Open,
@@ -45,6 +46,7 @@ impl Status {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AlertEvent)]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
     Raised,
@@ -150,8 +152,11 @@ impl From<db::alerts::Alert> for Alert {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AlertQuery {
+    /// Only alerts in this state; by default, all.
     pub status: Option<Status>,
+    /// Only alerts of this level; by default, all.
     pub level: Option<Level>,
+    /// Only this patient's alerts.
     pub patient_id: Option<Uuid>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

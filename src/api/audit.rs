@@ -75,9 +75,11 @@ impl From<Record> for AuditEvent {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// Records of this patient's data.
     pub patient_id: Option<Uuid>,
     /// A staff member's or patient's id.
     pub actor_id: Option<Uuid>,
+    /// Records of this action.
     pub action: Option<Action>,
     /// Records at or after this time.
     pub from: Option<DateTime<Utc>>,

@@ -135,10 +135,9 @@ pub const MAX_BATCH: usize = 100;
     "scores": {"redness": 2, "swelling": 1}
 }]}))]
 pub struct CheckInBatch {
-    /// 1 to 100 check-ins, each a `NewCheckIn`. Each is checked, and stored or refused, on its own:
-    /// an item of another shape is refused in its result (422) without failing the others, so any
-    /// item is accepted here.
-    #[schema(min_items = 1, max_items = 100)]
+    /// 1 to 100 check-ins. Each is checked, and stored or refused, on its own: an item that is not
+    /// a valid `NewCheckIn` is refused in its result (422) without failing the others.
+    #[schema(min_items = 1, max_items = 100, value_type = Vec<crate::services::check_ins::NewCheckIn>)]
     pub check_ins: Vec<serde_json::Value>,
 }
 

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod check_ins;
 pub mod clinic;
+pub mod contract;
 pub mod extract;
 pub mod health;
 pub mod outcomes;
@@ -224,6 +225,7 @@ pub fn openapi() -> Document {
         .configure(routes)
         .split_for_parts();
     Security.modify(&mut doc);
+    contract::finish(&mut doc);
     doc
 }
 

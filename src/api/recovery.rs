@@ -32,6 +32,7 @@ pub struct RecoveryFilter {
     pub fitzpatrick_type: Option<i16>,
     /// Treatments that included this area.
     pub area: Option<Area>,
+    /// Treatments that were this session of their series (1 for the first).
     pub session_number: Option<i32>,
 }
 
@@ -96,13 +97,25 @@ pub async fn protocol_recovery(
     Ok(web::Json(view))
 }
 
+/// The compared protocols: `ids` repeated (`ids=a&ids=b`, what code generators send for an array),
+/// comma-separated (`ids=a,b`), or both at once.
 #[derive(Debug, Deserialize)]
+#[serde(from = "Vec<(String, String)>")]
 pub struct CompareParams {
-    /// 2 to 5 different protocol ids, comma-separated.
-    pub ids: String,
+    pub ids: Vec<String>,
 }
 
-/// Written by hand: the derive can't say both "an array of distinct uuids" and "comma-separated".
+impl From<Vec<(String, String)>> for CompareParams {
+    fn from(pairs: Vec<(String, String)>) -> Self {
+        let ids = pairs.into_iter().filter(|(k, _)| k == "ids");
+        CompareParams {
+            ids: ids.map(|(_, v)| v).collect(),
+        }
+    }
+}
+
+/// Written by hand: the derive can't say "an array of distinct uuids" of a parameter that isn't a
+/// field.
 impl IntoParams for CompareParams {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
         let ids = ArrayBuilder::new()
@@ -119,27 +132,34 @@ impl IntoParams for CompareParams {
                 .name("ids")
                 .parameter_in(ParameterIn::Query)
                 .required(Required::True)
-                .description(Some("2 to 5 different protocol ids, comma-separated."))
+                .description(Some(
+                    "2 to 5 different protocol ids, repeated (`ids=a&ids=b`) or comma-separated \
+                     (`ids=a,b`); the two forms may be mixed.",
+                ))
                 .style(Some(ParameterStyle::Form))
-                .explode(Some(false))
+                .explode(Some(true))
                 .schema(Some(ids))
                 .build(),
         ]
     }
 }
 
-fn parse_ids(ids: &str) -> Result<Vec<Uuid>, ApiError> {
+fn parse_ids(ids: &[String]) -> Result<Vec<Uuid>, ApiError> {
     let bad = |m: &str| {
         ApiError::BadRequest(
             "the query parameters are not valid".into(),
             vec![crate::error::FieldError::new("ids", m)],
         )
     };
+    if ids.is_empty() {
+        return Err(bad("is required"));
+    }
     let parsed: Vec<Uuid> = ids
-        .split(',')
+        .iter()
+        .flat_map(|v| v.split(','))
         .map(|s| s.trim().parse())
         .collect::<Result<_, _>>()
-        .map_err(|_| bad("must be protocol ids separated by commas"))?;
+        .map_err(|_| bad("must be protocol ids, repeated or separated by commas"))?;
     let distinct: HashSet<&Uuid> = parsed.iter().collect();
     if !(2..=5).contains(&parsed.len()) || distinct.len() != parsed.len() {
         return Err(bad("must name 2 to 5 different protocols"));

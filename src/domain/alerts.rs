@@ -13,6 +13,7 @@ use super::symptoms::SymptomKind;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
 )]
+#[schema(as = AlertLevel)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     Urgent,
@@ -44,6 +45,7 @@ impl Level {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
 )]
+#[schema(as = AlertRule)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// `infection` >= 1, on any day.

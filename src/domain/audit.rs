@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 // What a request did with patient data (the API lists it as `action`). A plain comment: as a doc
 // comment it would change the published document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = AuditAction)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     List,

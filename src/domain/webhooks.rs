@@ -14,6 +14,7 @@ use super::Invalid;
 use super::alerts::{Level, Rule};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[schema(as = WebhookEvent)]
 pub enum EventType {
     /// A rule raised a new alert (not: a check-in added evidence to an alert already open).
     #[serde(rename = "alert.raised")]

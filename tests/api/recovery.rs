@@ -538,7 +538,34 @@ async fn protocols_compare_side_by_side() {
     assert_eq!(redness["protocols"][0]["moderate_or_worse_day_1"], 1.0);
     assert_eq!(redness["protocols"][0]["moderate_or_worse_day_3"], 0.0);
     assert_eq!(cmp["symptoms"][10]["protocols"][1]["incidence"], 0.0);
+    // What code generators send for an array says the same; other parameters are ignored.
+    for query in [format!("ids={a}&ids={b}"), format!("x=1&ids={a}&ids={b}")] {
+        let r = app
+            .get(&format!("/v1/protocols/compare?{query}"), &c.clinician)
+            .await;
+        assert_eq!(r.ok(200), cmp, "{query}");
+    }
 
+    for query in [
+        format!("ids={a}"),
+        format!("ids={a}&ids={a}"),
+        format!("ids={a},{b}&ids={a}"), // the two forms mixed: a is named twice
+        format!("ids={a}&ids="),
+        format!("ids={a}&ids=nope"),
+        format!("other={a},{b}"),
+    ] {
+        let r = app
+            .get(&format!("/v1/protocols/compare?{query}"), &c.clinician)
+            .await;
+        assert_eq!(r.problem(400)["errors"][0]["field"], "ids", "{query}");
+    }
+    let six: Vec<String> = (0..6).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    app.get(
+        &format!("/v1/protocols/compare?ids={}", six.join("&ids=")),
+        &c.clinician,
+    )
+    .await
+    .problem(400);
     app.get(&format!("/v1/protocols/compare?ids={a}"), &c.clinician)
         .await
         .problem(400);
