@@ -27,6 +27,8 @@ use crate::error::ApiError;
 
 pub const ISSUER: &str = "aftercare";
 pub const AUDIENCE: &str = "aftercare-api";
+/// The audience of a system client's token (SMART Backend Services): the FHIR API only.
+pub const SYSTEM_AUDIENCE: &str = "aftercare-fhir";
 pub const ACCESS_TOKEN_TTL: Duration = Duration::minutes(15);
 /// A clinician's session lasts a working day; a patient's phone stays signed in through a recovery.
 pub const STAFF_REFRESH_TTL: Duration = Duration::hours(12);
@@ -69,6 +71,24 @@ pub struct Claims {
     pub sid: Option<Uuid>,
 }
 
+/// The claims of a system client's access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SystemClaims {
+    /// The client's id.
+    pub sub: Uuid,
+    pub clinic: Uuid,
+    pub scope: String,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+}
+
+/// Marks a request made with a system client's token, so that the audit trail names its role.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClient;
+
 struct Key {
     kid: String,
     decoding: DecodingKey,
@@ -80,6 +100,7 @@ pub struct Keys {
     encoding: EncodingKey,
     accepted: Vec<Key>,
     validation: Validation,
+    system_validation: Validation,
 }
 
 /// Names a secret without revealing it, so a token says which key signed it.
@@ -103,12 +124,52 @@ impl Keys {
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = 30;
+        let mut system_validation = validation.clone();
+        system_validation.set_audience(&[SYSTEM_AUDIENCE]);
         Keys {
             kid: key_id(&settings.secret),
             encoding: EncodingKey::from_secret(settings.secret.as_bytes()),
             accepted,
             validation,
+            system_validation,
         }
+    }
+
+    /// A system client's access token: the FHIR API, read only, for `ttl` seconds.
+    pub fn issue_system(
+        &self,
+        client: Uuid,
+        clinic: Uuid,
+        scope: &str,
+        now: DateTime<Utc>,
+        ttl: i64,
+    ) -> Result<String, ApiError> {
+        let claims = SystemClaims {
+            sub: client,
+            clinic,
+            scope: scope.into(),
+            iss: ISSUER.into(),
+            aud: SYSTEM_AUDIENCE.into(),
+            iat: now.timestamp(),
+            nbf: now.timestamp(),
+            exp: now.timestamp() + ttl,
+        };
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(ApiError::internal)
+    }
+
+    /// A system client's token of ours, in its time window; None for anything else (a staff
+    /// member's token among them).
+    pub fn verify_system(&self, token: &str) -> Option<SystemClaims> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        let key = self
+            .accepted
+            .iter()
+            .find(|k| header.kid.as_deref() == Some(k.kid.as_str()))?;
+        jsonwebtoken::decode::<SystemClaims>(token, &key.decoding, &self.system_validation)
+            .ok()
+            .map(|data| data.claims)
     }
 
     pub fn issue(
@@ -273,19 +334,23 @@ async fn known_clinic(req: &HttpRequest, tenant: Tenant) -> Result<(), ApiError>
     Ok(())
 }
 
+/// The bearer token of a request.
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 fn caller_of(req: &HttpRequest) -> Result<Caller, ApiError> {
     let keys = req
         .app_data::<web::Data<Keys>>()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("Keys are not configured")))?;
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(ApiError::Unauthorized(
-            "send Authorization: Bearer <access token>",
-        ))?;
-    let claims = keys.verify(token.trim())?;
+    let token = bearer(req).ok_or(ApiError::Unauthorized(
+        "send Authorization: Bearer <access token>",
+    ))?;
+    let claims = keys.verify(token)?;
     Ok(Caller {
         id: claims.sub,
         role: claims.role,
@@ -386,6 +451,21 @@ mod tests {
         assert!(rotated.verify(&token).is_ok());
         let forgotten = keys("new-secret-new-secret-new-secret-2", None);
         assert!(forgotten.verify(&token).is_err());
+    }
+
+    #[test]
+    fn a_system_token_works_only_where_system_tokens_do() {
+        let keys = keys("a-secret-a-secret-a-secret-a-secret-1", None);
+        let (client, clinic) = (Uuid::new_v4(), Uuid::new_v4());
+        let system = keys
+            .issue_system(client, clinic, "system/*.read", Utc::now(), 300)
+            .unwrap();
+        assert_eq!(keys.verify_system(&system).unwrap().sub, client);
+        assert!(keys.verify(&system).is_err());
+        let staff = keys
+            .issue(Uuid::new_v4(), Role::Admin, clinic, Utc::now())
+            .unwrap();
+        assert!(keys.verify_system(&staff).is_none());
     }
 
     #[test]

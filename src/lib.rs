@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod fhir;
 pub mod http;
 pub mod limits;
 pub mod local;

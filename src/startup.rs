@@ -34,6 +34,8 @@ pub struct Background {
     /// Web Push: the key `/v1/push/config` shows, the reminders' push messages, and the worker that
     /// sends them. Without it, reminders go out as webhook events only.
     pub push: Option<PushSettings>,
+    /// The FHIR Bulk Data export worker.
+    pub fhir_exports: Option<crate::workers::fhir_export::ExportSettings>,
 }
 
 impl Application {
@@ -52,6 +54,7 @@ impl Application {
             job_interval: Some(settings.job_interval),
             webhooks: Some(settings.webhooks.clone()),
             push: settings.push.clone(),
+            fhir_exports: Some(Default::default()),
         };
         Self::with_listener(
             listener,
@@ -112,6 +115,9 @@ impl Application {
                 interval,
                 background.push.is_some(),
             );
+        }
+        if let Some(settings) = background.fhir_exports {
+            crate::workers::fhir_export::spawn(pool.get_ref().clone(), settings);
         }
         if let Some(settings) = background.webhooks {
             crate::workers::webhook_delivery::spawn(pool.get_ref().clone(), settings)?;

@@ -329,7 +329,10 @@ pub fn audit_draft(req: &HttpRequest) -> Option<(Tenant, Audit, Event)> {
         id: Uuid::new_v4(),
         at: Utc::now(),
         actor_id: caller.id,
-        actor_role: caller.role.as_str().to_string(),
+        actor_role: match req.extensions().get::<crate::auth::SystemClient>() {
+            Some(_) => "system".to_string(),
+            None => caller.role.as_str().to_string(),
+        },
         action: route.action.as_str().to_string(),
         resource_type: route.resource_type.to_string(),
         resource_id: id(route.resource_id),

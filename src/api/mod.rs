@@ -10,6 +10,10 @@ pub mod check_ins;
 pub mod clinic;
 pub mod contract;
 pub mod extract;
+pub mod fhir;
+pub mod fhir_auth;
+pub mod fhir_clients;
+pub mod fhir_export;
 pub mod health;
 pub mod outcomes;
 pub mod patient_data;
@@ -87,7 +91,8 @@ macro_rules! operations {
 }
 
 // A new endpoint is its resource file plus one row here. `/v1/protocols/compare` comes before
-// `/v1/protocols/{id}`, which would take "compare" for an id.
+// `/v1/protocols/{id}`, which would take "compare" for an id; FHIR's `$export` routes come before
+// `/fhir/R4/{type}/{id}` for the same reason.
 #[rustfmt::skip]
 operations! {
     health::livez => "GET" "/livez" "public" None;
@@ -160,6 +165,19 @@ operations! {
     webhooks::deliveries => "GET" "/v1/webhooks/{id}/deliveries" "a" audit(List, "webhook_delivery", Id::None, None);
     webhooks::get_delivery => "GET" "/v1/webhooks/{id}/deliveries/{delivery_id}" "a" audit(Read, "webhook_delivery", Id::Path("delivery_id"), None);
     webhooks::redeliver => "POST" "/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver" "a" audit(Update, "webhook_delivery", Id::Path("delivery_id"), None);
+    fhir_clients::create => "POST" "/v1/fhir-clients" "a" None;
+    fhir_clients::list => "GET" "/v1/fhir-clients" "a" None;
+    fhir_clients::delete => "DELETE" "/v1/fhir-clients/{id}" "a" None;
+    fhir::metadata => "GET" "/fhir/R4/metadata" "public" None;
+    fhir_auth::smart_configuration => "GET" "/fhir/R4/.well-known/smart-configuration" "public" None;
+    fhir_auth::token => "POST" "/fhir/R4/auth/token" "public" None;
+    fhir_export::export_patients => "GET" "/fhir/R4/Patient/$export" "a" audit(Export, "fhir_export", Id::None, None);
+    fhir_export::export_group => "GET" "/fhir/R4/Group/{id}/$export" "a" audit(Export, "fhir_export", Id::None, None);
+    fhir_export::status => "GET" "/fhir/R4/$export-status/{id}" "a" None;
+    fhir_export::cancel => "DELETE" "/fhir/R4/$export-status/{id}" "a" None;
+    fhir_export::file => "GET" "/fhir/R4/$export-file/{id}/{file}" "a" audit(Read, "fhir_export_file", Id::Path("file"), None);
+    fhir::read => "GET" "/fhir/R4/{type}/{id}" "ac" audit(Read, "fhir_resource", ID, None);
+    fhir::search => "GET" "/fhir/R4/{type}" "ac" audit(List, "fhir_resource", Id::None, None);
 }
 
 #[derive(OpenApi)]
@@ -174,7 +192,7 @@ operations! {
             Lists are paginated: pass a page's `next_cursor` as `cursor` to get the next one.",
         license(name = "Apache-2.0")
     ),
-    components(schemas(Problem, FieldError, WebhookPayload, AlertData, CheckInData, AdverseEventData, PatientData, CheckInDueData)),
+    components(schemas(Problem, FieldError, WebhookPayload, AlertData, CheckInData, AdverseEventData, PatientData, CheckInDueData, fhir::OperationOutcome)),
     tags(
         (name = "auth", description = "Signing in, tokens and who you are"),
         (name = "clinic", description = "Your clinic's settings: its contact phone and reminder hour"),
@@ -212,6 +230,10 @@ operations! {
         (name = "push", description = "Web Push reminders to the patient's app: the server's VAPID key, and \
             the app's subscriptions. Each message is encrypted for the browser (RFC 8291, `aes128gcm`) and \
             signed for the push service (VAPID, RFC 8292)."),
+        (name = "fhir", description = "The clinic's data as FHIR R4 (`application/fhir+json`), for admins and \
+            clinicians: the CapabilityStatement, reads and searches of Patient, Procedure, Questionnaire, \
+            QuestionnaireResponse, Observation, AdverseEvent and Group. Failures are FHIR `OperationOutcome`s \
+            with the status the REST API gives the same failure. Reads are audited as the REST API's are."),
         (name = "health", description = "Liveness, readiness and metrics"),
     )
 )]
@@ -292,11 +314,23 @@ impl Modify for Security {
                 Some(("Retry-After", "Seconds to wait")),
             ),
         ];
-        for (status, description, header) in problems {
+        let fhir_statuses = ["400", "401", "403", "404", "500", "503"];
+        let outcomes = problems
+            .iter()
+            .filter(|p| fhir_statuses.contains(&p.0))
+            .map(|p| (*p, true));
+        for ((status, description, header), fhir) in
+            problems.iter().map(|p| (*p, false)).chain(outcomes)
+        {
+            let (media, schema) = if fhir {
+                (crate::fhir::JSON, "OperationOutcome")
+            } else {
+                ("application/problem+json", "Problem")
+            };
             let mut response = ResponseBuilder::new().description(description).content(
-                "application/problem+json",
+                media,
                 ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .schema(Some(Ref::from_schema_name(schema)))
                     .build(),
             );
             if let Some((name, about)) = header {
@@ -313,10 +347,11 @@ impl Modify for Security {
             }
             components
                 .responses
-                .insert(problem_name(status), RefOr::T(response.build()));
+                .insert(problem_name(status, fhir), RefOr::T(response.build()));
         }
         for (path, item) in doc.paths.paths.iter_mut() {
             let has_params = path.contains('{');
+            let fhir = path.starts_with(crate::fhir::BASE);
             for op in [
                 &mut item.get,
                 &mut item.post,
@@ -328,7 +363,7 @@ impl Modify for Security {
             .flatten()
             {
                 name_operation(op);
-                add_problems(op, has_params);
+                add_problems(op, has_params, fhir);
             }
         }
     }
@@ -344,11 +379,13 @@ fn name_operation(op: &mut DocOperation) {
     }
 }
 
-fn problem_name(status: &str) -> String {
-    format!("Problem{status}")
+/// The name of a documented failure: a problem, or (under `/fhir`) an OperationOutcome.
+fn problem_name(status: &str, fhir: bool) -> String {
+    let kind = if fhir { "OperationOutcome" } else { "Problem" };
+    format!("{kind}{status}")
 }
 
-fn add_problems(op: &mut DocOperation, has_params: bool) {
+fn add_problems(op: &mut DocOperation, has_params: bool, fhir: bool) {
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
     let has_body = op.request_body.is_some();
     let statuses = [
@@ -362,10 +399,13 @@ fn add_problems(op: &mut DocOperation, has_params: bool) {
         ("500", true),
         ("503", true),
     ];
+    // FHIR's operations take no JSON body: no 413, 415 or 422 of a problem.
+    let fhir_statuses = ["400", "401", "403", "404", "500", "503"];
     for (status, applies) in statuses {
+        let applies = applies && (!fhir || fhir_statuses.contains(&status));
         if applies && !op.responses.responses.contains_key(status) {
             let reference: RefOr<Response> =
-                RefOr::Ref(Ref::from_response_name(problem_name(status)));
+                RefOr::Ref(Ref::from_response_name(problem_name(status, fhir)));
             op.responses.responses.insert(status.to_string(), reference);
         }
     }

@@ -110,6 +110,7 @@ mod tests {
             "/v1/dashboard",
             // Deliveries carry patients' ids, alert rules and complication grades.
             "/v1/webhooks/{id}/deliveries",
+            "/fhir/R4/{type}",
         ];
         for op in crate::api::OPERATIONS {
             if sensitive.iter().any(|p| op.path.starts_with(p)) {

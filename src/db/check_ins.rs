@@ -118,7 +118,7 @@ pub fn page_of_patient(
 }
 
 /// Loads the scores of many check-ins in one query.
-fn with_scores(conn: &mut PgConnection, check_ins: Vec<CheckIn>) -> QueryResult<Vec<Stored>> {
+pub fn with_scores(conn: &mut PgConnection, check_ins: Vec<CheckIn>) -> QueryResult<Vec<Stored>> {
     let ids: Vec<Uuid> = check_ins.iter().map(|c| c.id).collect();
     let mut scores: HashMap<Uuid, Vec<ScoreRow>> = HashMap::new();
     for row in check_in_scores::table

@@ -46,6 +46,7 @@ pub fn upsert(
             outcomes::goodman_baron.eq(excluded(outcomes::goodman_baron)),
             outcomes::notes.eq(excluded(outcomes::notes)),
             outcomes::recorded_by_staff.eq(excluded(outcomes::recorded_by_staff)),
+            outcomes::updated_at.eq(diesel::dsl::now),
         ))
         .returning(Outcome::as_returning())
         .get_result::<Outcome>(conn)?;

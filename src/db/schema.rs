@@ -143,6 +143,56 @@ diesel::table! {
 }
 
 diesel::table! {
+    fhir_client_assertions (client_id, jti) {
+        client_id -> Uuid,
+        jti -> Text,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    fhir_clients (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        name -> Text,
+        jwks -> Jsonb,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    fhir_export_files (id) {
+        id -> Uuid,
+        export_id -> Uuid,
+        clinic_id -> Uuid,
+        resource_type -> Text,
+        seq -> Int4,
+        count -> Int4,
+        body -> Text,
+    }
+}
+
+diesel::table! {
+    fhir_exports (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        requested_by -> Uuid,
+        request -> Text,
+        group_id -> Nullable<Uuid>,
+        types -> Array<Nullable<Text>>,
+        since -> Nullable<Timestamptz>,
+        status -> Text,
+        progress -> Text,
+        error -> Nullable<Text>,
+        transaction_time -> Timestamptz,
+        created_at -> Timestamptz,
+        completed_at -> Nullable<Timestamptz>,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     outcomes (id) {
         id -> Uuid,
         clinic_id -> Uuid,
@@ -156,6 +206,7 @@ diesel::table! {
         notes -> Nullable<Text>,
         recorded_by_staff -> Nullable<Uuid>,
         created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -388,6 +439,11 @@ diesel::joinable!(alert_evidence -> check_ins (check_in_id));
 diesel::joinable!(audit_chains -> clinics (clinic_id));
 diesel::joinable!(audit_events -> clinics (clinic_id));
 diesel::joinable!(check_in_scores -> check_ins (check_in_id));
+diesel::joinable!(fhir_client_assertions -> fhir_clients (client_id));
+diesel::joinable!(fhir_clients -> clinics (clinic_id));
+diesel::joinable!(fhir_export_files -> clinics (clinic_id));
+diesel::joinable!(fhir_export_files -> fhir_exports (export_id));
+diesel::joinable!(fhir_exports -> clinics (clinic_id));
 diesel::joinable!(password_resets -> clinics (clinic_id));
 diesel::joinable!(patient_erasures -> clinics (clinic_id));
 diesel::joinable!(patients -> clinics (clinic_id));
@@ -409,6 +465,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     check_ins,
     clinics,
     enrollment_codes,
+    fhir_client_assertions,
+    fhir_clients,
+    fhir_export_files,
+    fhir_exports,
     outcomes,
     password_resets,
     patient_erasures,

@@ -26,6 +26,10 @@ struct Ids {
     session: String,
     /// The first patient's push subscription.
     push_subscription: String,
+    /// A finished FHIR export, and one of its files.
+    export: String,
+    export_file: String,
+    fhir_client: String,
 }
 
 /// Operations that end what later calls need (a session, a phone, a patient, an account): called
@@ -38,6 +42,19 @@ const ENDINGS: [&str; 4] = [
 ];
 
 fn fill_path(path: &str, ids: &Ids) -> String {
+    // FHIR: a Patient's read and search, a protocol's Group, the export's status and file.
+    if let Some(rest) = path.strip_prefix("/fhir/R4/") {
+        let id = match rest {
+            r if r.starts_with("Group/") => &ids.protocol,
+            r if r.starts_with('$') => &ids.export,
+            _ => &ids.patient,
+        };
+        let filled = rest
+            .replace("{type}", "Patient")
+            .replace("{id}", id)
+            .replace("{file}", &ids.export_file);
+        return format!("/fhir/R4/{filled}");
+    }
     let id = match path.split('/').nth(2).unwrap_or("") {
         "patients" => &ids.patient,
         "treatments" => &ids.treatment,
@@ -47,6 +64,7 @@ fn fill_path(path: &str, ids: &Ids) -> String {
         "alerts" => &ids.alert,
         "webhooks" => &ids.webhook,
         "push-subscriptions" => &ids.push_subscription,
+        "fhir-clients" => &ids.fhir_client,
         _ => "",
     };
     let mut path = path
@@ -121,6 +139,43 @@ async fn check(
     })
 }
 
+/// A FHIR export of the clinic's patients, run to the end by the worker's code: its id and its
+/// first file's.
+async fn finished_export(app: &TestApp, admin: &str) -> (String, String) {
+    let kicked = app
+        .client
+        .get(format!(
+            "{}/fhir/R4/Patient/$export?_type=Patient",
+            app.base
+        ))
+        .bearer_auth(admin)
+        .header("Prefer", "respond-async")
+        .send()
+        .await
+        .unwrap();
+    let status = kicked.headers()["content-location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let url = app.db_url.clone();
+    tokio::task::spawn_blocking(move || {
+        let pool = aftercare::db::pool(
+            &url,
+            1,
+            std::time::Duration::from_secs(2),
+            std::time::Duration::from_secs(5),
+        );
+        aftercare::workers::fhir_export::run_once(&pool, Default::default()).unwrap()
+    })
+    .await
+    .unwrap();
+    let status = status.replace(&app.base, "");
+    let manifest = app.get(&status, admin).await;
+    let file = manifest.ok(200)["output"][0]["url"].as_str().unwrap();
+    let id = |s: &str| s.rsplit('/').next().unwrap().to_string();
+    (id(&status), id(file))
+}
+
 #[tokio::test]
 async fn every_operation_answers_every_caller_as_the_table_says() {
     let app = spawn_app().await;
@@ -184,6 +239,17 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
                             "auth": "BTBZMqHH6r4Tts7J_aSIgg"}}),
         )
         .await;
+    let (export, export_file) = finished_export(&app, &a.clinic.admin).await;
+    let fhir_client = app
+        .post(
+            "/v1/fhir-clients",
+            &a.clinic.admin,
+            json!({"name": "Warehouse", "jwks": {"kty": "EC", "crv": "P-384",
+                "x": "NCk8RAgddixQnNFolOlaIJ7TvPhI7otQY-uFmeCIZJSGJ8B8NXQ3kgQIwJ-MciCH",
+                "y": "ZSnvOXhOrQX1YQpC9OGgua5rLbIRsKS8cxBNwZwtT9_BYvul0TfRsSy66m9DX2UE"}}),
+        )
+        .await;
+    let fhir_client = id_of(fhir_client.ok(201));
     let ids = Ids {
         patient: p.id.clone(),
         treatment: p.treatment.clone(),
@@ -202,6 +268,9 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
             .to_string(),
         session: spare.as_str().unwrap().to_string(),
         push_subscription: id_of(push.ok(201)),
+        export,
+        export_file,
+        fhir_client,
     };
 
     let own = [
@@ -244,7 +313,9 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
             wrong.extend(check(&app, method, &url, None, body, "no 5xx", "anyone").await);
             continue;
         }
-        let has_id = path.contains('{') && !path.starts_with("/v1/symptoms/");
+        // A search (`/fhir/R4/{type}`) answers another clinic with an empty page, not a 404.
+        let has_id =
+            path.contains('{') && !path.starts_with("/v1/symptoms/") && !path.ends_with("{type}");
         if has_id {
             for (role, token) in foreign {
                 let expect = if who.contains(role) { "404" } else { "403" };

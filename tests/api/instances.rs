@@ -76,8 +76,7 @@ async fn the_missed_check_ins_job_raises_each_alert_once_across_instances() {
     // Both instances run the job every 50 ms, so their runs overlap again and again.
     let jobs = Background {
         job_interval: Some(Duration::from_millis(50)),
-        webhooks: None,
-        push: None,
+        ..Background::default()
     };
     let a = spawn_app_with(Default::default(), jobs.clone()).await;
     let _b = a.another_instance(jobs.clone());

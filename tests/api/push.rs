@@ -136,6 +136,7 @@ fn background(vapid: &Vapid) -> Background {
             ..WebhookSettings::default()
         }),
         push: Some(push_settings(vapid)),
+        fhir_exports: None,
     }
 }
 

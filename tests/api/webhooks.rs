@@ -50,6 +50,7 @@ async fn spawn_delivering_app_to(targets: Targets) -> TestApp {
                 concurrency: 4,
                 targets,
             }),
+            ..Background::default()
         },
     )
     .await

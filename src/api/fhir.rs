@@ -1,0 +1,268 @@
+//! The FHIR R4 API under `/fhir/R4`: the CapabilityStatement, and reads and searches of the
+//! clinic's resources, for admins and clinicians (as the REST API's clinical reads) and for the
+//! clinic's registered system clients (SMART Backend Services). Patients are refused (403): FHIR
+//! serves the clinic's systems, and a patient has `/v1/patients/{id}/export`.
+//!
+//! Every answer is `application/fhir+json`, and every failure an `OperationOutcome` (not a
+//! problem+json as under `/v1`: FHIR clients parse OperationOutcome) with the status the REST API
+//! gives the same failure.
+
+use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, get, web};
+use futures_util::future::LocalBoxFuture;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::{Caller, Keys, Role, SystemClient};
+use crate::db::fhir::Filter;
+use crate::db::{self, Pool, Tenant};
+use crate::error::ApiError;
+use crate::fhir::fetch::{self, Entry, Kind};
+use crate::fhir::search as query;
+use crate::fhir::{BASE, JSON, resources};
+
+/// A failure, answered as a FHIR OperationOutcome with the REST API's status and headers.
+#[derive(Debug)]
+pub struct FhirError(pub ApiError);
+
+impl std::fmt::Display for FhirError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl From<ApiError> for FhirError {
+    fn from(e: ApiError) -> Self {
+        FhirError(e)
+    }
+}
+
+impl ResponseError for FhirError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let problem = self.0.problem();
+        // The REST API's answer gives the headers (WWW-Authenticate, Retry-After, Allow).
+        let mut res = HttpResponse::build(self.status_code());
+        for (name, value) in self.0.error_response().headers() {
+            if name != header::CONTENT_TYPE {
+                res.insert_header((name.clone(), value.clone()));
+            }
+        }
+        let mut detail = problem.detail;
+        for e in problem.errors {
+            detail.push_str(&format!("; {}: {}", e.field, e.message));
+        }
+        res.content_type(JSON)
+            .json(resources::operation_outcome(problem.status, &detail))
+    }
+}
+
+/// A FHIR resource, a searchset Bundle or an OperationOutcome (FHIR R4 JSON).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(value_type = Object, example = json!({
+    "resourceType": "Patient", "id": "0b6f0d5e-9a4e-4c1b-8d55-6a2a1f0e7c11",
+    "meta": {"lastUpdated": "2026-11-21T08:30:00.000000Z"},
+    "identifier": [{"use": "usual", "system": "urn:aftercare:clinic:5c1e...:record-number", "value": "MRN-0042"}],
+    "active": true
+}))]
+pub struct FhirResource(pub Value);
+
+/// What went wrong (FHIR R4 JSON): one issue, with FHIR's issue type and what happened.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(value_type = Object, example = json!({
+    "resourceType": "OperationOutcome",
+    "issue": [{"severity": "error", "code": "not-found", "diagnostics": "nothing exists here, or it is not yours to see"}]
+}))]
+pub struct OperationOutcome(pub Value);
+
+/// Who calls the FHIR API: a staff member, or a system client of the clinic (whose token works
+/// on `/fhir` only).
+#[derive(Debug, Clone, Copy)]
+pub enum Reader {
+    Staff(Caller),
+    System { client: Uuid, tenant: Tenant },
+}
+
+impl Reader {
+    /// The clinic of a staff member of either role, or of a system client.
+    pub fn reader(self) -> Result<Tenant, FhirError> {
+        match self {
+            Reader::Staff(caller) => {
+                caller.staff()?;
+                Ok(caller.tenant)
+            }
+            Reader::System { tenant, .. } => Ok(tenant),
+        }
+    }
+
+    /// An admin, or a system client: who may export; their id and clinic.
+    pub fn exporter(self) -> Result<(Uuid, Tenant), FhirError> {
+        match self {
+            Reader::Staff(caller) => Ok((caller.admin()?, caller.tenant)),
+            Reader::System { client, tenant } => Ok((client, tenant)),
+        }
+    }
+}
+
+impl FromRequest for Reader {
+    type Error = FhirError;
+    type Future = LocalBoxFuture<'static, Result<Reader, FhirError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let system = req
+                .app_data::<web::Data<Keys>>()
+                .zip(crate::auth::bearer(&req))
+                .and_then(|(keys, token)| keys.verify_system(token));
+            let Some(claims) = system else {
+                let caller = Caller::from_request(&req, &mut Payload::None).await?;
+                return Ok(Reader::Staff(caller));
+            };
+            let pool = req
+                .app_data::<web::Data<Pool>>()
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no pool")))?;
+            let (client, tenant) = (claims.sub, Tenant::new(claims.clinic));
+            let exists = db::run(pool, move |conn| {
+                Ok(db::fhir_clients::exists(conn, tenant, client)?)
+            })
+            .await?;
+            if !exists {
+                return Err(ApiError::Unauthorized("the token's client was deleted").into());
+            }
+            // For the audit trail, which records who asked.
+            let caller = Caller {
+                id: client,
+                role: Role::Admin,
+                tenant,
+                session: None,
+            };
+            req.extensions_mut().insert(caller);
+            req.extensions_mut().insert(SystemClient);
+            Ok(Reader::System { client, tenant })
+        })
+    }
+}
+
+fn kind_of(name: &str) -> Result<Kind, FhirError> {
+    Kind::parse(name).ok_or(FhirError(ApiError::NotFound))
+}
+
+fn fhir_json(body: &Value) -> HttpResponse {
+    HttpResponse::Ok().content_type(JSON).json(body)
+}
+
+/// The FHIR base of this server as its clients reach it (`https://host/fhir/R4`).
+pub fn base_url(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}{BASE}", info.scheme(), info.host())
+}
+
+/// What this server serves: its CapabilityStatement (no token needed).
+#[utoipa::path(
+    tag = "fhir",
+    responses((status = 200, description = "The CapabilityStatement", content_type = "application/fhir+json", body = FhirResource))
+)]
+#[get("/fhir/R4/metadata")]
+pub async fn metadata(req: HttpRequest) -> HttpResponse {
+    fhir_json(&resources::capability_statement(&base_url(&req)))
+}
+
+/// Reads one resource of the clinic: `Patient`, `Procedure` (a treatment), `Questionnaire` (the
+/// check-in's items; its id is the clinic's), `QuestionnaireResponse` (a check-in), `Observation`
+/// (a symptom score of a check-in, or an outcome's GAIS, satisfaction or Goodman & Baron grade),
+/// `AdverseEvent` (a complication) or `Group` (a protocol's cohort).
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("type" = String, Path, description = "The resource type", example = "Patient"),
+        ("id" = String, Path, description = "The resource's id"),
+    ),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The resource", content_type = "application/fhir+json", body = FhirResource))
+)]
+#[get("/fhir/R4/{type}/{id}")]
+pub async fn read(
+    pool: web::Data<Pool>,
+    reader: Reader,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+) -> Result<HttpResponse, FhirError> {
+    let tenant = reader.reader()?;
+    let (kind, id) = path.into_inner();
+    let kind = kind_of(&kind)?;
+    let entry = db::run(&pool, move |conn| fetch::read(conn, tenant, kind, &id)).await?;
+    crate::api::trail::shown(&req, entry.patient);
+    Ok(fhir_json(&entry.resource))
+}
+
+/// Searches the clinic's resources of one type: `patient` (`Patient/{id}` or the id; `_id` on
+/// Patient), `_lastUpdated` (`gt`, `ge`, `lt` or `le` and an instant or a date; twice for a
+/// range), `_count` (1-200, default 50). The answer is a `searchset` Bundle in the order of the
+/// resources' last update, with a `next` link while there are more.
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("type" = String, Path, description = "The resource type", example = "Observation"),
+        ("patient" = Option<String>, Query, description = "Only this patient's resources: `Patient/{id}` or the id"),
+        ("_id" = Option<String>, Query, description = "On Patient: only this patient"),
+        ("_lastUpdated" = Option<String>, Query, description = "`gt`, `ge`, `lt` or `le` and an RFC 3339 instant or a date", example = "gt2026-11-20T00:00:00Z"),
+        ("_count" = Option<i64>, Query, description = "Resources per page, 1-200 (default 50)"),
+        ("_offset" = Option<i64>, Query, description = "Where the page starts; the `next` link sets it"),
+    ),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A searchset Bundle", content_type = "application/fhir+json", body = FhirResource))
+)]
+#[get("/fhir/R4/{type}")]
+pub async fn search(
+    pool: web::Data<Pool>,
+    reader: Reader,
+    kind: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, FhirError> {
+    let tenant = reader.reader()?;
+    let kind = kind_of(&kind)?;
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .into_owned()
+        .collect();
+    let by_id = kind == Kind::Patient;
+    let wanted = query::parse(&pairs, by_id).map_err(|e| {
+        ApiError::BadRequest(format!("a search parameter is not valid: {e}"), vec![])
+    })?;
+    let filter = Filter {
+        patient: wanted.patient,
+        from: wanted.window.from,
+        to: wanted.window.to,
+        offset: wanted.offset,
+        limit: wanted.count + 1,
+    };
+    let mut entries = db::run(&pool, move |conn| fetch::page(conn, tenant, kind, filter)).await?;
+    let more = entries.len() as i64 > wanted.count;
+    entries.truncate(wanted.count as usize);
+    crate::api::trail::shown(&req, entries.iter().filter_map(|e| e.patient));
+    let base = base_url(&req);
+    let link = |offset| {
+        format!(
+            "{base}/{}?{}",
+            kind.as_str(),
+            query::query_string(&wanted, by_id, offset)
+        )
+    };
+    let next = more.then(|| link(wanted.offset + wanted.count));
+    let entries = entries
+        .into_iter()
+        .map(|e: Entry| (e.path(), e.resource))
+        .collect();
+    Ok(fhir_json(&resources::searchset(
+        &base,
+        entries,
+        &link(wanted.offset),
+        next,
+    )))
+}

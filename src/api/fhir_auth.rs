@@ -1,0 +1,196 @@
+//! SMART Backend Services: a registered system client signs a JWT assertion with its private key
+//! (RS384 or ES384) and trades it at the token endpoint for a short-lived access token that reads
+//! the clinic's FHIR data (`system/*.read`), and nothing under `/v1`. Failures are OAuth 2.0 errors
+//! (RFC 6749): 400, or 401 `invalid_client` when the client's authentication fails.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, Validation};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::fhir::base_url;
+use crate::auth::Keys;
+use crate::db::{self, Pool};
+use crate::fhir::smart::{self, ASSERTION_TYPE, Assertion, SCOPE, TOKEN_TTL};
+
+/// A token request (`application/x-www-form-urlencoded`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "grant_type": "client_credentials",
+    "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+    "client_assertion": "eyJhbGciOiJFUzM4NCIsImtpZCI6IndhcmVob3VzZS0xIn0...",
+    "scope": "system/*.read"
+}))]
+pub struct TokenRequest {
+    /// `client_credentials`
+    pub grant_type: String,
+    /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`
+    pub client_assertion_type: String,
+    /// A JWT signed with the client's key (RS384 or ES384): `iss` and `sub` the client's id, `aud`
+    /// the token endpoint's URL, `exp` at most 5 minutes ahead, a `jti` never used before.
+    pub client_assertion: String,
+    /// `system/*.read`
+    pub scope: String,
+}
+
+/// An access token for the FHIR API.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"access_token": "eyJ0eXAiOiJKV1Qi...", "token_type": "bearer", "expires_in": 300, "scope": "system/*.read"}))]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+    /// Seconds.
+    pub expires_in: i64,
+    pub scope: String,
+}
+
+/// An OAuth 2.0 error (RFC 6749, section 5.2).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"error": "invalid_client", "error_description": "this assertion's jti was used before"}))]
+pub struct OAuthError {
+    /// `invalid_request`, `invalid_client`, `unsupported_grant_type`, `invalid_scope` or `server_error`.
+    pub error: String,
+    pub error_description: String,
+}
+
+fn refuse(status: u16, error: &str, description: &str) -> HttpResponse {
+    let status = actix_web::http::StatusCode::from_u16(status)
+        .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
+    HttpResponse::build(status)
+        .insert_header(("Cache-Control", "no-store"))
+        .json(OAuthError {
+            error: error.into(),
+            error_description: description.into(),
+        })
+}
+
+fn invalid_client(description: &str) -> HttpResponse {
+    refuse(401, "invalid_client", description)
+}
+
+/// How a FHIR client finds the token endpoint and what it accepts.
+#[utoipa::path(
+    tag = "fhir",
+    responses((status = 200, description = "The SMART configuration", body = super::fhir::FhirResource))
+)]
+#[get("/fhir/R4/.well-known/smart-configuration")]
+pub async fn smart_configuration(req: HttpRequest) -> HttpResponse {
+    HttpResponse::Ok().json(smart::configuration(&base_url(&req)))
+}
+
+/// Trades a registered system client's signed assertion for an access token (5 minutes,
+/// `system/*.read`) that works on the FHIR API only. A reused `jti`, a wrong key, an expired or
+/// too long-lived assertion, an unknown client: 401 `invalid_client`.
+#[utoipa::path(
+    tag = "fhir",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "An access token", body = TokenResponse),
+        (status = 400, description = "A malformed request, another grant type or scope", body = OAuthError),
+        (status = 401, description = "The client's authentication failed", body = OAuthError),
+    )
+)]
+#[post("/fhir/R4/auth/token")]
+pub async fn token(
+    pool: web::Data<Pool>,
+    keys: web::Data<Keys>,
+    body: web::Bytes,
+    req: HttpRequest,
+) -> HttpResponse {
+    let form: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(&body).into_owned().collect();
+    let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
+    if field("grant_type") != "client_credentials" {
+        return refuse(
+            400,
+            "unsupported_grant_type",
+            "grant_type must be client_credentials",
+        );
+    }
+    if field("client_assertion_type") != ASSERTION_TYPE || field("client_assertion").is_empty() {
+        return refuse(
+            400,
+            "invalid_request",
+            "send a client_assertion of the jwt-bearer type",
+        );
+    }
+    if !smart::scope_granted(field("scope")) {
+        return refuse(400, "invalid_scope", "the scope granted is system/*.read");
+    }
+    let token_url = format!("{}/auth/token", base_url(&req));
+    let assertion = field("client_assertion").to_string();
+    let answer = db::run(&pool, move |conn| {
+        Ok(authenticate(conn, &assertion, &token_url))
+    })
+    .await;
+    match answer {
+        Ok(Ok((client, clinic))) => {
+            match keys.issue_system(client, clinic, SCOPE, Utc::now(), TOKEN_TTL) {
+                Ok(token) => HttpResponse::Ok()
+                    .insert_header(("Cache-Control", "no-store"))
+                    .json(TokenResponse {
+                        access_token: token,
+                        token_type: "bearer".into(),
+                        expires_in: TOKEN_TTL,
+                        scope: SCOPE.into(),
+                    }),
+                Err(_) => refuse(500, "server_error", "no token could be made; retry"),
+            }
+        }
+        Ok(Err(description)) => invalid_client(description),
+        Err(_) => refuse(
+            503,
+            "server_error",
+            "the database is not answering; retry shortly",
+        ),
+    }
+}
+
+/// Checks an assertion: its client, its signature by one of the client's keys, its audience,
+/// issuer, subject and lifetime, and that its `jti` is new. The client's id and clinic, or why not.
+fn authenticate(
+    conn: &mut diesel::PgConnection,
+    assertion: &str,
+    token_url: &str,
+) -> Result<(Uuid, Uuid), &'static str> {
+    let unknown = "the assertion's iss is not a registered client";
+    let header =
+        jsonwebtoken::decode_header(assertion).map_err(|_| "the assertion is not a JWT")?;
+    if ![Algorithm::RS384, Algorithm::ES384].contains(&header.alg) {
+        return Err("the assertion must be signed with RS384 or ES384");
+    }
+    let claims: Value = jsonwebtoken::dangerous::insecure_decode_claims(assertion)
+        .map_err(|_| "the assertion is not a JWT")?;
+    let client: Uuid = claims["iss"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or(unknown)?;
+    let (tenant, registered) = db::fhir_clients::find(conn, client)
+        .map_err(|_| "the client could not be looked up; retry")?
+        .ok_or(unknown)?;
+    let keys = smart::public_keys(&registered.jwks).map_err(|_| unknown)?;
+    let mut validation = Validation::new(header.alg);
+    validation.set_audience(&[token_url]);
+    validation.set_issuer(&[client]);
+    validation.sub = Some(client.to_string());
+    validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+    validation.leeway = 30;
+    let verified = keys
+        .iter()
+        .filter(|k| k.algorithm == header.alg)
+        .filter(|k| header.kid.is_none() || k.kid.is_none() || k.kid == header.kid)
+        .find_map(|k| jsonwebtoken::decode::<Assertion>(assertion, &k.key, &validation).ok())
+        .ok_or("the assertion's signature, audience, issuer or expiry is not valid")?;
+    let now = Utc::now().timestamp();
+    let jti = smart::check_assertion(&verified.claims, now)?;
+    let expires = chrono::DateTime::from_timestamp(verified.claims.exp, 0).unwrap_or_else(Utc::now);
+    let fresh = db::fhir_clients::take_jti(conn, client, jti, expires)
+        .map_err(|_| "the assertion could not be recorded; retry")?;
+    if !fresh {
+        return Err("this assertion's jti was used before");
+    }
+    Ok((client, tenant.id()))
+}

@@ -1,0 +1,238 @@
+//! FHIR Bulk Data export (Bulk Data Access IG v2), for admins and the clinic's system clients: the kick-off (Patient level, or a
+//! Group: a protocol's cohort) answers 202 with the status URL in `Content-Location`; the status
+//! answers 202 with `X-Progress` and `Retry-After` while the worker runs, then 200 with the
+//! manifest; the files are ndjson, downloaded with the same token; `DELETE` on the status cancels.
+//! A clinic runs one export at a time: a second kick-off meanwhile is 429.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, web};
+use chrono::Utc;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use uuid::Uuid;
+
+use super::fhir::{FhirError, Reader, base_url};
+use crate::db::exports::{self, Export};
+use crate::db::{self, Pool, Tenant};
+use crate::error::ApiError;
+use crate::fhir::export::{self, KEPT, OutputFile};
+use crate::fhir::resources;
+
+fn uuid(id: &str) -> Result<Uuid, FhirError> {
+    id.parse().map_err(|_| FhirError(ApiError::NotFound))
+}
+
+fn status_url(req: &HttpRequest, id: Uuid) -> String {
+    format!("{}/$export-status/{id}", base_url(req))
+}
+
+/// Exports the clinic's patients' data: Patient, Procedure, QuestionnaireResponse, Observation and
+/// AdverseEvent, or the `_type`s named; with `_since`, only what changed since. Needs `Prefer:
+/// respond-async`; answers 202 with the status URL in `Content-Location`.
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("Prefer" = String, Header, description = "Must be `respond-async`"),
+        ("_type" = Option<String>, Query, description = "Comma-separated resource types (default: all five)", example = "Patient,Observation"),
+        ("_since" = Option<String>, Query, description = "Only resources changed after this instant", example = "2026-11-20T00:00:00Z"),
+        ("_outputFormat" = Option<String>, Query, description = "`application/fhir+ndjson` (also `application/ndjson`, `ndjson`)"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "Accepted: poll the status URL", headers(("Content-Location" = String, description = "The status URL"))),
+        (status = 429, description = "An export of this clinic is running", content_type = "application/fhir+json", body = super::fhir::OperationOutcome, headers(("Retry-After" = String))),
+    )
+)]
+#[get("/fhir/R4/Patient/$export")]
+pub async fn export_patients(
+    pool: web::Data<Pool>,
+    reader: Reader,
+    req: HttpRequest,
+) -> Result<HttpResponse, FhirError> {
+    kick_off(&pool, reader.exporter()?, &req, None).await
+}
+
+/// Exports the data of a protocol's cohort (its Group): the patients treated under it. As the
+/// Patient-level export otherwise.
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("id" = String, Path, description = "The Group: a protocol's id"),
+        ("Prefer" = String, Header, description = "Must be `respond-async`"),
+        ("_type" = Option<String>, Query, description = "Comma-separated resource types (default: all five)"),
+        ("_since" = Option<String>, Query, description = "Only resources changed after this instant"),
+        ("_outputFormat" = Option<String>, Query, description = "`application/fhir+ndjson` (also `application/ndjson`, `ndjson`)"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "Accepted: poll the status URL", headers(("Content-Location" = String, description = "The status URL"))),
+        (status = 429, description = "An export of this clinic is running", content_type = "application/fhir+json", body = super::fhir::OperationOutcome, headers(("Retry-After" = String))),
+    )
+)]
+#[get("/fhir/R4/Group/{id}/$export")]
+pub async fn export_group(
+    pool: web::Data<Pool>,
+    reader: Reader,
+    id: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, FhirError> {
+    let exporter = reader.exporter()?;
+    kick_off(&pool, exporter, &req, Some(uuid(&id)?)).await
+}
+
+async fn kick_off(
+    pool: &Pool,
+    (requester, tenant): (Uuid, Tenant),
+    req: &HttpRequest,
+    group: Option<Uuid>,
+) -> Result<HttpResponse, FhirError> {
+    let prefer = req.headers().get("prefer").and_then(|v| v.to_str().ok());
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .into_owned()
+        .collect();
+    // A Group of another clinic is not found, whatever else is wrong with the request.
+    let asked = export::kick_off(prefer, &pairs).map_err(|e| ApiError::BadRequest(e, vec![]));
+    let types = asked.as_ref().map(|a| a.types.clone()).unwrap_or_default();
+    let info = req.connection_info().clone();
+    let now = Utc::now();
+    let new = Export {
+        id: Uuid::new_v4(),
+        requested_by: requester,
+        request: format!("{}://{}{}", info.scheme(), info.host(), req.uri()),
+        group_id: group,
+        types: types.iter().map(|k| Some(k.as_str().to_string())).collect(),
+        since: asked.as_ref().ok().and_then(|a| a.since),
+        status: "queued".into(),
+        progress: "queued".into(),
+        error: None,
+        transaction_time: now,
+        created_at: now,
+        completed_at: None,
+        expires_at: now + KEPT,
+    };
+    let stored = db::run(pool, move |conn| {
+        if let Some(group) = group {
+            db::protocols::get(conn, tenant, group)?;
+        }
+        asked?;
+        exports::insert(conn, tenant, &new).map_err(busy)
+    })
+    .await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::CONTENT_LOCATION, status_url(req, stored.id)))
+        .finish())
+}
+
+/// A second export of the clinic while one runs.
+fn busy(e: DieselError) -> ApiError {
+    match &e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
+            if info.constraint_name() == Some("fhir_exports_one_at_a_time") =>
+        {
+            ApiError::TooManyRequests(30)
+        }
+        _ => e.into(),
+    }
+}
+
+/// An export's status: 202 with `X-Progress` and `Retry-After` while it runs, 200 with the manifest
+/// when done, 500 with an OperationOutcome if it failed, 404 once cancelled or expired (24 hours
+/// after the kick-off).
+#[utoipa::path(
+    tag = "fhir",
+    params(("id" = String, Path, description = "The export")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The manifest", content_type = "application/json", body = super::fhir::FhirResource),
+        (status = 202, description = "Still running", headers(("X-Progress" = String), ("Retry-After" = String))),
+    )
+)]
+#[get("/fhir/R4/$export-status/{id}")]
+pub async fn status(
+    pool: web::Data<Pool>,
+    reader: Reader,
+    id: web::Path<String>,
+    req: HttpRequest,
+) -> Result<HttpResponse, FhirError> {
+    let (_, tenant) = reader.exporter()?;
+    let id = uuid(&id)?;
+    let (export, files) = db::run(&pool, move |conn| {
+        let export = exports::get(conn, tenant, id)?;
+        Ok((export, exports::files(conn, tenant, id)?))
+    })
+    .await?;
+    match export.status.as_str() {
+        "queued" | "running" => Ok(HttpResponse::Accepted()
+            .insert_header(("X-Progress", export.progress))
+            .insert_header((header::RETRY_AFTER, "1"))
+            .finish()),
+        "completed" => {
+            let base = base_url(&req);
+            let files: Vec<OutputFile> = files
+                .into_iter()
+                .map(|f| OutputFile {
+                    url: format!("{base}/$export-file/{id}/{}", f.id),
+                    kind: f.resource_type,
+                    count: f.count,
+                })
+                .collect();
+            let manifest = export::manifest(export.transaction_time, &export.request, &files);
+            Ok(HttpResponse::Ok().json(manifest))
+        }
+        "failed" => {
+            let detail = export.error.unwrap_or_default();
+            Ok(HttpResponse::InternalServerError()
+                .content_type(crate::fhir::JSON)
+                .json(resources::operation_outcome(500, &detail)))
+        }
+        _ => Err(FhirError(ApiError::NotFound)),
+    }
+}
+
+/// Cancels a running export, or deletes a finished one's files.
+#[utoipa::path(
+    tag = "fhir",
+    params(("id" = String, Path, description = "The export")),
+    security(("bearer" = [])),
+    responses((status = 202, description = "Cancelled"))
+)]
+#[delete("/fhir/R4/$export-status/{id}")]
+pub async fn cancel(
+    pool: web::Data<Pool>,
+    reader: Reader,
+    id: web::Path<String>,
+) -> Result<HttpResponse, FhirError> {
+    let (_, tenant) = reader.exporter()?;
+    let id = uuid(&id)?;
+    let found = db::run(&pool, move |conn| Ok(exports::cancel(conn, tenant, id)?)).await?;
+    if !found {
+        return Err(FhirError(ApiError::NotFound));
+    }
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// One ndjson file of a finished export: a resource per line.
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("id" = String, Path, description = "The export"),
+        ("file" = String, Path, description = "The file, as the manifest names it"),
+    ),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The resources, one per line", content_type = "application/fhir+ndjson", body = String))
+)]
+#[get("/fhir/R4/$export-file/{id}/{file}")]
+pub async fn file(
+    pool: web::Data<Pool>,
+    reader: Reader,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, FhirError> {
+    let (_, tenant) = reader.exporter()?;
+    let (export, file) = (uuid(&path.0)?, uuid(&path.1)?);
+    let (_, body) = db::run(&pool, move |conn| {
+        Ok(exports::file(conn, tenant, export, file)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/fhir+ndjson")
+        .body(body))
+}

@@ -1,0 +1,306 @@
+//! The queries behind FHIR reads, searches and exports: a clinic's rows of one kind, optionally of
+//! one patient and last updated within a window, in a stable order (last updated, then id), a page
+//! at a time.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use uuid::Uuid;
+
+use super::Tenant;
+use super::adverse_events::AdverseEvent;
+use super::check_ins::{self, CheckIn, Stored};
+use super::patients::Patient;
+use super::protocols::Protocol;
+use super::schema::{adverse_events, check_ins as check_ins_t, patients, protocols, treatments};
+use super::treatments::Treatment;
+
+/// Which rows: of one patient (or all), last updated in `[from, to)`, `limit` of them after
+/// skipping `offset`.
+#[derive(Debug, Clone, Copy)]
+pub struct Filter {
+    pub patient: Option<Uuid>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl Filter {
+    /// Every row of the kind (an export's page at a time, say).
+    pub fn all(offset: i64, limit: i64) -> Filter {
+        Filter {
+            patient: None,
+            from: None,
+            to: None,
+            offset,
+            limit,
+        }
+    }
+}
+
+/// Applies a filter to a boxed query of one table: its clinic, patient and last-updated columns.
+macro_rules! filtered {
+    ($query:expr, $tenant:expr, $f:expr, $clinic:path, $patient:path, $updated:path, $id:path) => {{
+        let mut q = $query
+            .filter($clinic.eq($tenant.id()))
+            .order(($updated, $id))
+            .offset($f.offset)
+            .limit($f.limit)
+            .into_boxed();
+        if let Some(p) = $f.patient {
+            q = q.filter($patient.eq(p));
+        }
+        if let Some(from) = $f.from {
+            q = q.filter($updated.ge(from));
+        }
+        if let Some(to) = $f.to {
+            q = q.filter($updated.lt(to));
+        }
+        q
+    }};
+}
+
+pub fn patients(conn: &mut PgConnection, tenant: Tenant, f: Filter) -> QueryResult<Vec<Patient>> {
+    let q = patients::table.select(Patient::as_select());
+    filtered!(
+        q,
+        tenant,
+        f,
+        patients::clinic_id,
+        patients::id,
+        patients::updated_at,
+        patients::id
+    )
+    .load(conn)
+}
+
+pub fn treatments(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    f: Filter,
+) -> QueryResult<Vec<Treatment>> {
+    let q = treatments::table.select(Treatment::as_select());
+    filtered!(
+        q,
+        tenant,
+        f,
+        treatments::clinic_id,
+        treatments::patient_id,
+        treatments::created_at,
+        treatments::id
+    )
+    .load(conn)
+}
+
+pub fn check_ins(conn: &mut PgConnection, tenant: Tenant, f: Filter) -> QueryResult<Vec<Stored>> {
+    let q = check_ins_t::table.select(CheckIn::as_select());
+    let rows = filtered!(
+        q,
+        tenant,
+        f,
+        check_ins_t::clinic_id,
+        check_ins_t::patient_id,
+        check_ins_t::received_at,
+        check_ins_t::id
+    )
+    .load(conn)?;
+    check_ins::with_scores(conn, rows)
+}
+
+pub fn adverse_events(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    f: Filter,
+) -> QueryResult<Vec<AdverseEvent>> {
+    let q = adverse_events::table.select(AdverseEvent::as_select());
+    filtered!(
+        q,
+        tenant,
+        f,
+        adverse_events::clinic_id,
+        adverse_events::patient_id,
+        adverse_events::updated_at,
+        adverse_events::id
+    )
+    .load(conn)
+}
+
+pub fn adverse_event(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    id: Uuid,
+) -> QueryResult<AdverseEvent> {
+    adverse_events::table
+        .filter(adverse_events::clinic_id.eq(tenant.id()))
+        .filter(adverse_events::id.eq(id))
+        .select(AdverseEvent::as_select())
+        .first(conn)
+}
+
+/// One value of a check-in or an outcome: what an Observation shows.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ObservationRow {
+    /// The check-in's or the outcome's id.
+    #[diesel(sql_type = SqlUuid)]
+    pub source_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub patient_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub treatment_id: Uuid,
+    /// The symptom's code, or `gais`, `satisfaction`, `goodman_baron`.
+    #[diesel(sql_type = Text)]
+    pub code: String,
+    #[diesel(sql_type = Int4)]
+    pub value: i32,
+    /// When a check-in was recorded.
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub effective_at: Option<DateTime<Utc>>,
+    /// The day an outcome was assessed.
+    #[diesel(sql_type = Nullable<diesel::sql_types::Date>)]
+    pub effective_on: Option<NaiveDate>,
+    #[diesel(sql_type = Timestamptz)]
+    pub last_updated: DateTime<Utc>,
+    /// Who rated an outcome (`clinician` or `patient`); none for a score.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub assessor: Option<String>,
+}
+
+/// The scores of check-ins and the values of outcomes, as one list.
+const OBSERVATIONS: &str = "
+WITH obs AS (
+  SELECT s.check_in_id AS source_id, c.patient_id, c.treatment_id, s.symptom_code AS code,
+         s.score::int4 AS value, c.recorded_at AS effective_at, NULL::date AS effective_on,
+         c.received_at AS last_updated, NULL::text AS assessor
+    FROM check_in_scores s JOIN check_ins c ON c.id = s.check_in_id
+   WHERE c.clinic_id = $1 AND s.clinic_id = $1
+  UNION ALL
+  SELECT o.id, o.patient_id, o.treatment_id, m.code, m.value, NULL, o.assessed_on,
+         o.updated_at, o.assessor
+    FROM outcomes o
+   CROSS JOIN LATERAL (VALUES ('gais', o.gais::int4), ('satisfaction', o.satisfaction::int4),
+                              ('goodman_baron', o.goodman_baron::int4)) AS m(code, value)
+   WHERE o.clinic_id = $1 AND m.value IS NOT NULL
+)
+SELECT * FROM obs
+ WHERE ($2::uuid IS NULL OR patient_id = $2)
+   AND ($3::timestamptz IS NULL OR last_updated >= $3)
+   AND ($4::timestamptz IS NULL OR last_updated < $4)
+   AND ($5::uuid IS NULL OR source_id = $5)
+   AND ($6::text IS NULL OR code = $6)
+ ORDER BY last_updated, source_id, code
+ OFFSET $7 LIMIT $8";
+
+pub fn observations(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    f: Filter,
+) -> QueryResult<Vec<ObservationRow>> {
+    observations_where(conn, tenant, f, None)
+}
+
+/// One observation: the value `code` of the check-in or outcome `source`.
+pub fn observation(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    source: Uuid,
+    code: &str,
+) -> QueryResult<ObservationRow> {
+    let f = Filter::all(0, 1);
+    observations_where(conn, tenant, f, Some((source, code)))?
+        .pop()
+        .ok_or(diesel::result::Error::NotFound)
+}
+
+fn observations_where(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    f: Filter,
+    one: Option<(Uuid, &str)>,
+) -> QueryResult<Vec<ObservationRow>> {
+    diesel::sql_query(OBSERVATIONS)
+        .bind::<SqlUuid, _>(tenant.id())
+        .bind::<Nullable<SqlUuid>, _>(f.patient)
+        .bind::<Nullable<Timestamptz>, _>(f.from)
+        .bind::<Nullable<Timestamptz>, _>(f.to)
+        .bind::<Nullable<SqlUuid>, _>(one.map(|(s, _)| s))
+        .bind::<Nullable<Text>, _>(one.map(|(_, c)| c.to_string()))
+        .bind::<BigInt, _>(f.offset)
+        .bind::<BigInt, _>(f.limit)
+        .load(conn)
+}
+
+/// A protocol's cohort: the protocol, the patients treated under it, and when it last changed
+/// (the protocol's creation or its latest treatment).
+#[derive(Debug, Clone)]
+pub struct Cohort {
+    pub protocol: Protocol,
+    pub members: Vec<Uuid>,
+    pub last_updated: DateTime<Utc>,
+}
+
+#[derive(QueryableByName)]
+struct Member {
+    #[diesel(sql_type = SqlUuid)]
+    protocol_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    patient_id: Uuid,
+    #[diesel(sql_type = Timestamptz)]
+    treated: DateTime<Utc>,
+}
+
+/// The clinic's protocols as cohorts (a clinic has a handful), last updated in `[from, to)`.
+pub fn cohorts(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    f: Filter,
+    only: Option<Uuid>,
+) -> QueryResult<Vec<Cohort>> {
+    let mut q = protocols::table
+        .filter(protocols::clinic_id.eq(tenant.id()))
+        .select(Protocol::as_select())
+        .into_boxed();
+    if let Some(id) = only {
+        q = q.filter(protocols::id.eq(id));
+    }
+    let protocols: Vec<Protocol> = q.load(conn)?;
+    let ids: Vec<Uuid> = protocols.iter().map(|p| p.id).collect();
+    let members: Vec<Member> = diesel::sql_query(
+        "SELECT protocol_id, patient_id, max(created_at) AS treated FROM treatments
+          WHERE clinic_id = $1 AND protocol_id = ANY($2)
+          GROUP BY protocol_id, patient_id ORDER BY protocol_id, patient_id",
+    )
+    .bind::<SqlUuid, _>(tenant.id())
+    .bind::<Array<SqlUuid>, _>(&ids)
+    .load(conn)?;
+    let mut cohorts: Vec<Cohort> = protocols
+        .into_iter()
+        .map(|protocol| {
+            let mine = members.iter().filter(|m| m.protocol_id == protocol.id);
+            let last = mine.clone().map(|m| m.treated).max();
+            Cohort {
+                last_updated: last.map_or(protocol.created_at, |l| l.max(protocol.created_at)),
+                members: mine.map(|m| m.patient_id).collect(),
+                protocol,
+            }
+        })
+        .filter(|c| f.from.is_none_or(|from| c.last_updated >= from))
+        .filter(|c| f.to.is_none_or(|to| c.last_updated < to))
+        .collect();
+    cohorts.sort_by_key(|c| (c.last_updated, c.protocol.id));
+    Ok(cohorts
+        .into_iter()
+        .skip(f.offset as usize)
+        .take(f.limit as usize)
+        .collect())
+}
+
+/// The protocols of these treatments.
+pub fn protocols_of(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    treatments: &[Treatment],
+) -> QueryResult<Vec<Protocol>> {
+    let ids: Vec<Uuid> = treatments.iter().map(|t| t.protocol_id).collect();
+    super::protocols::by_ids(conn, tenant, &ids)
+}

@@ -1,0 +1,148 @@
+//! FHIR Bulk Data export (the Bulk Data Access IG, v2): what a kick-off asks for, and the manifest
+//! of a finished export. Plain functions; the jobs run in `workers::fhir_export`.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::fetch::Kind;
+use super::resources::instant;
+
+/// The types an export holds unless `_type` names fewer: a patient's data (the Patient
+/// compartment).
+pub const EXPORTED: [Kind; 5] = [
+    Kind::Patient,
+    Kind::Procedure,
+    Kind::QuestionnaireResponse,
+    Kind::Observation,
+    Kind::AdverseEvent,
+];
+
+/// How many resources go into one ndjson file.
+pub const FILE_SIZE: i64 = 1000;
+
+/// How long an export's files are kept, from its kick-off.
+pub const KEPT: chrono::Duration = chrono::Duration::hours(24);
+
+/// What a kick-off asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KickOff {
+    pub types: Vec<Kind>,
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// Parses a kick-off's `Prefer` header and query pairs: `respond-async` is required; `_type` (a
+/// comma-separated list, or repeated) among [`EXPORTED`]; `_since` an instant; `_outputFormat` ndjson
+/// in any of its spellings. Parameters the server does not know are ignored.
+pub fn kick_off(prefer: Option<&str>, pairs: &[(String, String)]) -> Result<KickOff, String> {
+    let asynchronous = prefer.is_some_and(|p| {
+        p.split(',')
+            .any(|v| v.trim().eq_ignore_ascii_case("respond-async"))
+    });
+    if !asynchronous {
+        return Err("an export runs in the background: send Prefer: respond-async".into());
+    }
+    let mut types = vec![];
+    let mut since = None;
+    for (name, value) in pairs {
+        match name.as_str() {
+            "_type" => {
+                for t in value.split(',').map(str::trim) {
+                    let kind = Kind::parse(t)
+                        .filter(|k| EXPORTED.contains(k))
+                        .ok_or_else(|| format!("_type: {t} is not exported (Patient, Procedure, QuestionnaireResponse, Observation, AdverseEvent)"))?;
+                    if !types.contains(&kind) {
+                        types.push(kind);
+                    }
+                }
+            }
+            "_since" => {
+                let t = DateTime::parse_from_rfc3339(value)
+                    .map_err(|_| format!("_since: '{value}' is not an instant with its offset"))?;
+                since = Some(t.with_timezone(&Utc));
+            }
+            "_outputFormat" => {
+                let ndjson = ["application/fhir+ndjson", "application/ndjson", "ndjson"];
+                if !ndjson.contains(&value.as_str()) {
+                    return Err(format!(
+                        "_outputFormat: only ndjson is served, not '{value}'"
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    if types.is_empty() {
+        types = EXPORTED.to_vec();
+    }
+    Ok(KickOff { types, since })
+}
+
+/// One file of a finished export.
+pub struct OutputFile {
+    pub kind: String,
+    pub url: String,
+    pub count: i32,
+}
+
+/// The manifest of a finished export.
+pub fn manifest(transaction_time: DateTime<Utc>, request: &str, files: &[OutputFile]) -> Value {
+    let output: Vec<Value> = files
+        .iter()
+        .map(|f| json!({"type": f.kind, "url": f.url, "count": f.count}))
+        .collect();
+    json!({
+        "transactionTime": instant(transaction_time),
+        "request": request,
+        "requiresAccessToken": true,
+        "output": output,
+        "error": [],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_kick_off_needs_respond_async() {
+        assert!(kick_off(None, &[]).is_err());
+        assert!(kick_off(Some("return=minimal"), &[]).is_err());
+        let k = kick_off(Some("respond-async"), &[]).unwrap();
+        assert_eq!(k.types, EXPORTED.to_vec());
+        assert_eq!(k.since, None);
+    }
+
+    #[test]
+    fn types_since_and_the_output_format_are_read() {
+        let k = kick_off(
+            Some("respond-async"),
+            &pairs(&[
+                ("_type", "Observation,Patient"),
+                ("_type", "Observation"),
+                ("_since", "2026-11-20T10:00:00+01:00"),
+                ("_outputFormat", "application/fhir+ndjson"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(k.types, vec![Kind::Observation, Kind::Patient]);
+        assert_eq!(k.since.unwrap().to_rfc3339(), "2026-11-20T09:00:00+00:00");
+        for format in ["ndjson", "application/ndjson"] {
+            assert!(kick_off(Some("respond-async"), &pairs(&[("_outputFormat", format)])).is_ok());
+        }
+    }
+
+    #[test]
+    fn what_is_not_exported_is_refused() {
+        let refused = |p: &[(&str, &str)]| kick_off(Some("respond-async"), &pairs(p)).is_err();
+        assert!(refused(&[("_type", "Questionnaire")]));
+        assert!(refused(&[("_type", "Medication")]));
+        assert!(refused(&[("_since", "2026-11-20")]));
+        assert!(refused(&[("_outputFormat", "application/fhir+json")]));
+    }
+}

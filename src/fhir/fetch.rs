@@ -1,0 +1,216 @@
+//! Loads a clinic's resources of one type as FHIR JSON: one by id (a read), or a page of them (a
+//! search, or a page of an export), each with the patient it is about, for the audit trail.
+
+use diesel::PgConnection;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::ids::parse_observation_id;
+use super::resources as r;
+use crate::db::fhir::{self as q, Filter};
+use crate::db::{self, Tenant};
+use crate::error::ApiError;
+
+/// A resource type this server serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Patient,
+    Procedure,
+    Questionnaire,
+    QuestionnaireResponse,
+    Observation,
+    AdverseEvent,
+    Group,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 7] = [
+        Kind::Patient,
+        Kind::Procedure,
+        Kind::Questionnaire,
+        Kind::QuestionnaireResponse,
+        Kind::Observation,
+        Kind::AdverseEvent,
+        Kind::Group,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Patient => "Patient",
+            Kind::Procedure => "Procedure",
+            Kind::Questionnaire => "Questionnaire",
+            Kind::QuestionnaireResponse => "QuestionnaireResponse",
+            Kind::Observation => "Observation",
+            Kind::AdverseEvent => "AdverseEvent",
+            Kind::Group => "Group",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A resource, and the patient it is about (none for a Questionnaire or a Group).
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub kind: Kind,
+    pub id: String,
+    pub resource: Value,
+    pub patient: Option<Uuid>,
+}
+
+impl Entry {
+    fn new(kind: Kind, resource: Value, patient: Option<Uuid>) -> Entry {
+        let id = resource["id"].as_str().unwrap_or_default().to_string();
+        Entry {
+            kind,
+            id,
+            resource,
+            patient,
+        }
+    }
+
+    /// `Type/id`, as references and full URLs name it.
+    pub fn path(&self) -> String {
+        format!("{}/{}", self.kind.as_str(), self.id)
+    }
+}
+
+/// One resource by its id; an id that can't be one of this type is not found.
+pub fn read(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    kind: Kind,
+    id: &str,
+) -> Result<Entry, ApiError> {
+    if kind == Kind::Observation {
+        let key = parse_observation_id(id).ok_or(ApiError::NotFound)?;
+        let row = q::observation(conn, tenant, key.source, &key.code)?;
+        let catalogue = db::symptoms::catalogue(conn, tenant)?;
+        return Ok(Entry::new(
+            kind,
+            r::observation(&catalogue, &row),
+            Some(row.patient_id),
+        ));
+    }
+    let uuid: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
+    let one = |entries: Vec<Entry>| entries.into_iter().next().ok_or(ApiError::NotFound);
+    match kind {
+        Kind::Patient => one(page(
+            conn,
+            tenant,
+            kind,
+            Filter {
+                patient: Some(uuid),
+                ..Filter::all(0, 1)
+            },
+        )?),
+        Kind::Questionnaire if uuid == tenant.id() => {
+            one(page(conn, tenant, kind, Filter::all(0, 1))?)
+        }
+        Kind::Questionnaire => Err(ApiError::NotFound),
+        Kind::Procedure => {
+            let t = db::treatments::get(conn, tenant, uuid)?;
+            let protocols = q::protocols_of(conn, tenant, std::slice::from_ref(&t))?;
+            Ok(Entry::new(
+                kind,
+                r::procedure(&t, protocols.first()),
+                Some(t.patient_id),
+            ))
+        }
+        Kind::QuestionnaireResponse => {
+            let (c, scores) = db::check_ins::get(conn, tenant, uuid)?.ok_or(ApiError::NotFound)?;
+            let catalogue = db::symptoms::catalogue(conn, tenant)?;
+            let resource = r::questionnaire_response(tenant.id(), &catalogue, &c, &scores);
+            Ok(Entry::new(kind, resource, Some(c.patient_id)))
+        }
+        Kind::AdverseEvent => {
+            let e = q::adverse_event(conn, tenant, uuid)?;
+            Ok(Entry::new(kind, r::adverse_event(&e), Some(e.patient_id)))
+        }
+        Kind::Group => one(cohorts(conn, tenant, Filter::all(0, 1), Some(uuid))?),
+        Kind::Observation => Err(ApiError::NotFound),
+    }
+}
+
+/// A page of resources of one type, in the order of their last update.
+pub fn page(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    kind: Kind,
+    f: Filter,
+) -> Result<Vec<Entry>, ApiError> {
+    let clinic = tenant.id();
+    let entries = match kind {
+        Kind::Patient => q::patients(conn, tenant, f)?
+            .iter()
+            .map(|p| Entry::new(kind, r::patient(clinic, p), Some(p.id)))
+            .collect(),
+        Kind::Procedure => {
+            let rows = q::treatments(conn, tenant, f)?;
+            let protocols = q::protocols_of(conn, tenant, &rows)?;
+            rows.iter()
+                .map(|t| {
+                    let protocol = protocols.iter().find(|p| p.id == t.protocol_id);
+                    Entry::new(kind, r::procedure(t, protocol), Some(t.patient_id))
+                })
+                .collect()
+        }
+        Kind::Questionnaire => questionnaire(conn, tenant, f)?,
+        Kind::QuestionnaireResponse => {
+            let rows = q::check_ins(conn, tenant, f)?;
+            let catalogue = db::symptoms::catalogue(conn, tenant)?;
+            rows.iter()
+                .map(|(c, s)| {
+                    let resource = r::questionnaire_response(clinic, &catalogue, c, s);
+                    Entry::new(kind, resource, Some(c.patient_id))
+                })
+                .collect()
+        }
+        Kind::Observation => {
+            let rows = q::observations(conn, tenant, f)?;
+            let catalogue = db::symptoms::catalogue(conn, tenant)?;
+            rows.iter()
+                .map(|o| Entry::new(kind, r::observation(&catalogue, o), Some(o.patient_id)))
+                .collect()
+        }
+        Kind::AdverseEvent => q::adverse_events(conn, tenant, f)?
+            .iter()
+            .map(|e| Entry::new(kind, r::adverse_event(e), Some(e.patient_id)))
+            .collect(),
+        Kind::Group => cohorts(conn, tenant, f, None)?,
+    };
+    Ok(entries)
+}
+
+/// The clinic's one Questionnaire, if the filter lets it through.
+fn questionnaire(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    f: Filter,
+) -> Result<Vec<Entry>, ApiError> {
+    let catalogue = db::symptoms::catalogue(conn, tenant)?;
+    let resource = r::questionnaire(tenant.id(), &catalogue);
+    let updated = catalogue.iter().map(|s| s.created_at).max();
+    let shown = f.offset == 0
+        && f.limit > 0
+        && updated
+            .is_none_or(|u| f.from.is_none_or(|from| u >= from) && f.to.is_none_or(|to| u < to));
+    Ok(shown
+        .then(|| Entry::new(Kind::Questionnaire, resource, None))
+        .into_iter()
+        .collect())
+}
+
+fn cohorts(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    f: Filter,
+    only: Option<Uuid>,
+) -> Result<Vec<Entry>, ApiError> {
+    Ok(q::cohorts(conn, tenant, f, only)?
+        .iter()
+        .map(|c| Entry::new(Kind::Group, r::group(c), None))
+        .collect())
+}

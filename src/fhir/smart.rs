@@ -1,0 +1,176 @@
+//! SMART Backend Services: the public keys a system client registers (RS384 or ES384), the rules
+//! its signed assertion must meet, and the server's `.well-known/smart-configuration`.
+
+use jsonwebtoken::{Algorithm, DecodingKey};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// How far ahead a client assertion may expire (SMART: no more than five minutes).
+pub const MAX_ASSERTION_LIFETIME: i64 = 5 * 60;
+/// How long a system access token lasts.
+pub const TOKEN_TTL: i64 = 5 * 60;
+/// The one scope granted: read everything of the clinic.
+pub const SCOPE: &str = "system/*.read";
+pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// A registered public key, with the one algorithm it signs with.
+pub struct PublicKey {
+    pub kid: Option<String>,
+    pub algorithm: Algorithm,
+    pub key: DecodingKey,
+}
+
+/// The keys of a JWKS (`{"keys": [...]}`) or of a single JWK: RSA keys for RS384, P-384 keys for
+/// ES384, public parts only. Names the first key that is not one of those.
+pub fn public_keys(jwks: &Value) -> Result<Vec<PublicKey>, String> {
+    let keys: Vec<&Value> = match jwks.get("keys") {
+        Some(Value::Array(keys)) => keys.iter().collect(),
+        Some(_) => return Err("keys must be a list of JWKs".into()),
+        None => vec![jwks],
+    };
+    if keys.is_empty() {
+        return Err("no keys".into());
+    }
+    keys.into_iter()
+        .enumerate()
+        .map(|(i, k)| public_key(k).map_err(|e| format!("key {i}: {e}")))
+        .collect()
+}
+
+fn public_key(jwk: &Value) -> Result<PublicKey, String> {
+    let text = |name: &str| jwk.get(name).and_then(Value::as_str);
+    if jwk.get("d").is_some() {
+        return Err("this is a private key: register the public key only".into());
+    }
+    let (algorithm, key) = match (text("kty"), text("crv")) {
+        (Some("RSA"), _) => {
+            let (n, e) = text("n").zip(text("e")).ok_or("an RSA key needs n and e")?;
+            let key = DecodingKey::from_rsa_components(n, e).map_err(|e| e.to_string())?;
+            (Algorithm::RS384, key)
+        }
+        (Some("EC"), Some("P-384")) => {
+            let (x, y) = text("x").zip(text("y")).ok_or("an EC key needs x and y")?;
+            let key = DecodingKey::from_ec_components(x, y).map_err(|e| e.to_string())?;
+            (Algorithm::ES384, key)
+        }
+        _ => return Err("only RSA keys (RS384) and EC keys on P-384 (ES384) are accepted".into()),
+    };
+    let wanted = if algorithm == Algorithm::RS384 {
+        "RS384"
+    } else {
+        "ES384"
+    };
+    if text("alg").is_some_and(|alg| alg != wanted) {
+        return Err(format!("this key signs with {wanted}"));
+    }
+    Ok(PublicKey {
+        kid: text("kid").map(str::to_string),
+        algorithm,
+        key,
+    })
+}
+
+/// The claims of a client assertion that the signature check does not cover.
+#[derive(Debug, Deserialize)]
+pub struct Assertion {
+    pub exp: i64,
+    pub jti: Option<String>,
+}
+
+/// An assertion must expire within five minutes (and a minute of clock skew) and name a `jti`.
+pub fn check_assertion(a: &Assertion, now: i64) -> Result<&str, &'static str> {
+    if a.exp > now + MAX_ASSERTION_LIFETIME + 60 {
+        return Err("the assertion must expire within 5 minutes");
+    }
+    match a.jti.as_deref() {
+        Some(jti) if !jti.is_empty() && jti.len() <= 200 => Ok(jti),
+        _ => Err("the assertion needs a jti of 1-200 characters"),
+    }
+}
+
+/// Whether the scopes asked for include what is granted.
+pub fn scope_granted(asked: &str) -> bool {
+    asked
+        .split_whitespace()
+        .any(|s| s == SCOPE || s == "system/*.rs")
+}
+
+/// `.well-known/smart-configuration` of the FHIR base.
+pub fn configuration(base: &str) -> Value {
+    json!({
+        "token_endpoint": format!("{base}/auth/token"),
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS384", "ES384"],
+        "scopes_supported": [SCOPE],
+        "capabilities": ["client-confidential-asymmetric"],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh P-384 public key as a JWK.
+    fn ec_jwk() -> Value {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use p384::elliptic_curve::sec1::ToEncodedPoint;
+        let secret = p384::SecretKey::random(&mut p384::elliptic_curve::rand_core::OsRng);
+        let point = secret.public_key().to_encoded_point(false);
+        let b64 = |b: Option<&p384::FieldBytes>| URL_SAFE_NO_PAD.encode(b.unwrap());
+        json!({"kty": "EC", "crv": "P-384", "x": b64(point.x()), "y": b64(point.y())})
+    }
+
+    #[test]
+    fn keys_are_read_from_a_jwks_or_a_single_jwk() {
+        let ec = ec_jwk();
+        let one = public_keys(&ec).unwrap();
+        assert_eq!(one[0].algorithm, Algorithm::ES384);
+        let set = public_keys(&json!({"keys": [ec]})).unwrap();
+        assert_eq!(set.len(), 1);
+    }
+
+    #[test]
+    fn private_keys_other_curves_and_symmetric_keys_are_refused() {
+        let mut private: Value = ec_jwk();
+        private["d"] = json!("c2VjcmV0");
+        assert!(public_keys(&private).is_err());
+        let mut p256: Value = ec_jwk();
+        p256["crv"] = json!("P-256");
+        assert!(public_keys(&p256).is_err());
+        let mut wrong_alg: Value = ec_jwk();
+        wrong_alg["alg"] = json!("ES256");
+        assert!(public_keys(&wrong_alg).is_err());
+        assert!(public_keys(&json!({"kty": "oct", "k": "c2VjcmV0"})).is_err());
+        assert!(public_keys(&json!({"keys": []})).is_err());
+    }
+
+    #[test]
+    fn an_assertion_lives_at_most_five_minutes_and_names_a_jti() {
+        let now = 1_800_000_000;
+        let ok = Assertion {
+            exp: now + 300,
+            jti: Some("a".into()),
+        };
+        assert_eq!(check_assertion(&ok, now), Ok("a"));
+        let long = Assertion {
+            exp: now + 3600,
+            ..ok
+        };
+        assert!(check_assertion(&long, now).is_err());
+        let nameless = Assertion {
+            exp: now + 60,
+            jti: None,
+        };
+        assert!(check_assertion(&nameless, now).is_err());
+    }
+
+    #[test]
+    fn only_system_read_is_granted() {
+        assert!(scope_granted("system/*.read"));
+        assert!(scope_granted("launch system/*.read"));
+        assert!(!scope_granted("system/*.write"));
+        assert!(!scope_granted("user/*.read"));
+    }
+}

@@ -1,0 +1,166 @@
+//! Runs FHIR Bulk Data exports: each job on one instance at a time (a session advisory lock on
+//! the job, held while it runs), its ndjson files written to the database a file at a time. A job
+//! whose worker died (its connection, and so its lock, gone) is picked up by the next look and
+//! run again from the start. Expired exports are swept with their files.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool};
+use uuid::Uuid;
+
+use crate::db::exports::{self, Job};
+use crate::db::fhir::Filter;
+use crate::db::{self, Pool};
+use crate::error::ApiError;
+use crate::fhir::export::FILE_SIZE;
+use crate::fhir::fetch::{self, Kind};
+
+/// How often the worker looks for work.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportSettings {
+    pub poll: Duration,
+    /// Resources per ndjson file.
+    pub file_size: i64,
+}
+
+impl Default for ExportSettings {
+    fn default() -> Self {
+        ExportSettings {
+            poll: Duration::from_secs(1),
+            file_size: FILE_SIZE,
+        }
+    }
+}
+
+/// Runs the worker on a thread of its own.
+pub fn spawn(pool: Pool, settings: ExportSettings) {
+    std::thread::spawn(move || {
+        loop {
+            if let Err(e) = run_once(&pool, settings) {
+                tracing::warn!(error = %e, "the FHIR export worker failed; it looks again later");
+            }
+            std::thread::sleep(settings.poll);
+        }
+    });
+}
+
+/// Sweeps expired exports, then runs every job no other worker holds.
+pub fn run_once(pool: &Pool, settings: ExportSettings) -> Result<(), ApiError> {
+    let jobs = {
+        let mut conn = pool.get()?;
+        exports::sweep_expired(&mut conn)?;
+        exports::unfinished(&mut conn)?
+    };
+    for job in jobs {
+        let mut conn = pool.get()?;
+        let key = lock_key(job.export.id);
+        if !advisory(&mut conn, "pg_try_advisory_lock", key)? {
+            continue;
+        }
+        let result = run(&mut conn, &job, settings.file_size);
+        advisory(&mut conn, "pg_advisory_unlock", key)?;
+        if let Err(e) = result {
+            tracing::warn!(export = %job.export.id, error = %e, "a FHIR export failed");
+            let message = "the export could not be completed; ask for it again";
+            exports::set_status(
+                &mut conn,
+                job.tenant,
+                job.export.id,
+                "failed",
+                "failed",
+                Some(message),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Answer {
+    #[diesel(sql_type = Bool)]
+    ok: bool,
+}
+
+fn advisory(conn: &mut PgConnection, function: &str, key: i64) -> QueryResult<bool> {
+    Ok(diesel::sql_query(format!("SELECT {function}($1) AS ok"))
+        .bind::<BigInt, _>(key)
+        .get_result::<Answer>(conn)?
+        .ok)
+}
+
+/// The advisory lock of one export: its id's first 8 bytes.
+fn lock_key(id: Uuid) -> i64 {
+    let b = id.as_bytes();
+    i64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+}
+
+/// Writes the export's files, type by type (and for a Group, member by member); stops when the
+/// export is cancelled meanwhile.
+fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> Result<(), ApiError> {
+    let (tenant, export) = (job.tenant, &job.export);
+    exports::clear_files(conn, tenant, export.id)?;
+    if !exports::set_status(conn, tenant, export.id, "running", "starting", None)? {
+        return Ok(());
+    }
+    let patients: Vec<Option<Uuid>> = match export.group_id {
+        Some(group) => db::fhir::cohorts(conn, tenant, Filter::all(0, 1), Some(group))?
+            .into_iter()
+            .flat_map(|c| c.members)
+            .map(Some)
+            .collect(),
+        None => vec![None],
+    };
+    let mut seq = 0;
+    for kind in export.types.iter().flatten().filter_map(|t| Kind::parse(t)) {
+        let mut written = 0;
+        for patient in &patients {
+            let mut offset = 0;
+            loop {
+                let f = Filter {
+                    patient: *patient,
+                    from: export.since,
+                    to: None,
+                    offset,
+                    limit: file_size,
+                };
+                let entries = fetch::page(conn, tenant, kind, f)?;
+                if entries.is_empty() {
+                    break;
+                }
+                let body: String = entries
+                    .iter()
+                    .map(|e| format!("{}\n", e.resource))
+                    .collect();
+                let count = entries.len() as i64;
+                written += count;
+                let progress = format!("{}: {written} resources", kind.as_str());
+                let going = conn.transaction(|conn| {
+                    if !exports::set_status(conn, tenant, export.id, "running", &progress, None)? {
+                        return Ok::<_, ApiError>(false);
+                    }
+                    exports::insert_file(
+                        conn,
+                        tenant,
+                        export.id,
+                        kind.as_str(),
+                        seq,
+                        count as i32,
+                        &body,
+                    )?;
+                    Ok(true)
+                })?;
+                if !going {
+                    return Ok(exports::clear_files(conn, tenant, export.id)?);
+                }
+                seq += 1;
+                offset += count;
+                if count < file_size {
+                    break;
+                }
+            }
+        }
+    }
+    exports::set_status(conn, tenant, export.id, "completed", "completed", None)?;
+    Ok(())
+}

@@ -1,0 +1,318 @@
+//! FHIR Bulk Data export end to end: kick-off, polling, the manifest, the ndjson files (every line
+//! validated by fhir.resources, counts equal to the REST API's), `_since`, a Group's cohort, 429
+//! while one runs, cancel, and a job that a dead worker left behind finished by another instance.
+
+use std::time::Duration;
+
+use aftercare::startup::Background;
+use aftercare::workers::fhir_export::ExportSettings;
+use chrono::{SecondsFormat, Utc};
+use diesel::connection::SimpleConnection;
+use serde_json::{Value, json};
+
+use crate::fhir::assert_valid;
+use crate::helpers::*;
+
+/// Small files, so that an export of a test's few resources spans several.
+fn worker() -> Background {
+    Background {
+        fhir_exports: Some(ExportSettings {
+            poll: Duration::from_millis(100),
+            file_size: 3,
+        }),
+        ..Background::default()
+    }
+}
+
+async fn kick_off(app: &TestApp, token: &str, path: &str) -> Resp {
+    let req = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .header("Prefer", "respond-async");
+    into_resp(req.send().await.expect("kick-off")).await
+}
+
+/// The status URL of an accepted kick-off, as a path.
+fn status_path(app: &TestApp, r: &Resp) -> String {
+    assert_eq!(r.status, 202, "{}", r.body);
+    r.header("content-location").unwrap().replace(&app.base, "")
+}
+
+/// Polls until the manifest; every answer before it is 202 with X-Progress and Retry-After.
+async fn manifest(app: &TestApp, token: &str, status: &str) -> Value {
+    for _ in 0..200 {
+        let r = app.get(status, token).await;
+        if r.status == 200 {
+            return r.body;
+        }
+        assert_eq!(r.status, 202, "{}", r.body);
+        assert!(r.header("x-progress").is_some());
+        assert_eq!(r.header("retry-after"), Some("1"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the export did not finish");
+}
+
+/// Every resource of the manifest's files, downloaded with the token; per type, how many.
+async fn download(
+    app: &TestApp,
+    token: &str,
+    manifest: &Value,
+) -> (Vec<Value>, std::collections::HashMap<String, usize>) {
+    let mut all = vec![];
+    let mut counts = std::collections::HashMap::new();
+    for file in manifest["output"].as_array().unwrap() {
+        let res = app
+            .client
+            .get(file["url"].as_str().unwrap())
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "application/fhir+ndjson");
+        let text = res.text().await.unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len() as u64, file["count"].as_u64().unwrap());
+        for line in &lines {
+            assert_eq!(line["resourceType"], file["type"]);
+        }
+        *counts
+            .entry(file["type"].as_str().unwrap().to_string())
+            .or_default() += lines.len();
+        all.extend(lines);
+    }
+    (all, counts)
+}
+
+/// A clinic with two patients who checked in twice each, a complication and an outcome.
+async fn clinic(app: &TestApp, name: &str) -> Scenario {
+    let s = app.scenario(name).await;
+    for p in &s.patients {
+        for day in 0..2 {
+            let at = s.performed_at + chrono::Duration::days(day) + chrono::Duration::hours(1);
+            let c = CheckIn::new(
+                &p.treatment,
+                at,
+                json!({"redness": 2, "itching": 1, "fever": 0}),
+            );
+            app.check_in(&p.token, &c).await.ok(201);
+        }
+    }
+    let p = &s.patients[0];
+    let today = Utc::now().date_naive();
+    app.post(&format!("/v1/treatments/{}/adverse-events", p.treatment), &s.clinician,
+        json!({"term": "infection", "grade": 3, "serious": true, "onset_date": today, "outcome": "resolved"}))
+        .await
+        .ok(201);
+    app.post(
+        &format!("/v1/treatments/{}/outcomes", p.treatment),
+        &s.clinician,
+        json!({"assessed_on": today, "gais": 2, "satisfaction": 7}),
+    )
+    .await
+    .ok(201);
+    s
+}
+
+#[tokio::test]
+async fn a_bulk_export_runs_end_to_end_and_holds_what_the_rest_api_holds() {
+    let app = spawn_app_with(Default::default(), worker()).await;
+    let s = clinic(&app, "Lumen").await;
+    let admin = &s.clinic.admin;
+    let r = kick_off(
+        &app,
+        admin,
+        "/fhir/R4/Patient/$export?_outputFormat=application/fhir%2Bndjson",
+    )
+    .await;
+    let status = status_path(&app, &r);
+    let m = manifest(&app, admin, &status).await;
+    assert_eq!(m["requiresAccessToken"], true);
+    assert!(
+        m["request"]
+            .as_str()
+            .unwrap()
+            .ends_with("/fhir/R4/Patient/$export?_outputFormat=application/fhir%2Bndjson")
+    );
+    assert!(m["transactionTime"].as_str().is_some());
+    assert_eq!(m["error"], json!([]));
+    let (resources, counts) = download(&app, admin, &m).await;
+    assert_valid(&resources).await;
+
+    // The REST API's counts: 2 patients, 2 treatments, 4 check-ins of 3 scores, 1 complication,
+    // 1 outcome of two values.
+    let patients = app.get("/v1/patients", admin).await.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    let mut check_ins = 0;
+    let mut scores = 0;
+    for p in &s.patients {
+        for c in app
+            .get(&format!("/v1/patients/{}/check-ins", p.id), admin)
+            .await
+            .ok(200)["items"]
+            .as_array()
+            .unwrap()
+        {
+            check_ins += 1;
+            scores += c["scores"].as_object().unwrap().len();
+        }
+    }
+    assert_eq!(counts["Patient"], patients);
+    assert_eq!(counts["Procedure"], 2);
+    assert_eq!(counts["QuestionnaireResponse"], check_ins);
+    assert_eq!(counts["Observation"], scores + 2);
+    assert_eq!(counts["AdverseEvent"], 1);
+    assert!(
+        m["output"].as_array().unwrap().len() > 5,
+        "small files: several per type"
+    );
+
+    // The files need the token, and another clinic's admin gets nothing.
+    let url = m["output"][0]["url"]
+        .as_str()
+        .unwrap()
+        .replace(&app.base, "");
+    let anonymous = app.request(reqwest::Method::GET, &url, None, None).await;
+    assert_eq!(anonymous.status, 401);
+    let other = app.scenario("Other").await;
+    assert_eq!(app.get(&url, &other.clinic.admin).await.status, 404);
+    assert_eq!(app.get(&status, &other.clinic.admin).await.status, 404);
+    // A clinician may read FHIR but not export.
+    assert_eq!(
+        kick_off(&app, &s.clinician, "/fhir/R4/Patient/$export")
+            .await
+            .status,
+        403
+    );
+}
+
+#[tokio::test]
+async fn since_exports_only_what_changed_and_a_group_only_its_cohort() {
+    let app = spawn_app_with(Default::default(), worker()).await;
+    let s = clinic(&app, "Lumen").await;
+    let admin = &s.clinic.admin;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let since = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
+    let p = &s.patients[1];
+    app.patch(
+        &format!("/v1/patients/{}", p.id),
+        &s.clinician,
+        json!({"display_name": "Ada"}),
+    )
+    .await
+    .ok(200);
+    let path = format!(
+        "/fhir/R4/Patient/$export?_since={}",
+        since.replace('+', "%2B")
+    );
+    let status = status_path(&app, &kick_off(&app, admin, &path).await);
+    let (resources, counts) = download(&app, admin, &manifest(&app, admin, &status).await).await;
+    assert_eq!(counts.get("Patient"), Some(&1));
+    assert_eq!(resources.len(), 1, "{resources:?}");
+    assert_eq!(resources[0]["id"], p.id.as_str());
+
+    // A second protocol with a patient of its own: its Group holds only that patient.
+    let protocol = app.protocol(&s.clinician, "Neck 0.5 mm").await;
+    let newcomer = app.patient(&s.clinician, "MRN-9").await;
+    app.treatment(
+        &s.clinician,
+        &newcomer,
+        &protocol,
+        Utc::now() - chrono::Duration::hours(1),
+    )
+    .await;
+    let path = format!("/fhir/R4/Group/{protocol}/$export?_type=Patient,Procedure");
+    let status = status_path(&app, &kick_off(&app, admin, &path).await);
+    let (resources, counts) = download(&app, admin, &manifest(&app, admin, &status).await).await;
+    assert_eq!(counts.get("Patient"), Some(&1));
+    assert_eq!(counts.get("Procedure"), Some(&1));
+    assert!(resources.iter().all(|r| r.to_string().contains(&newcomer)));
+    assert_valid(&resources).await;
+    let other = app.scenario("Other").await;
+    let theirs = format!("/fhir/R4/Group/{protocol}/$export");
+    assert_eq!(
+        kick_off(&app, &other.clinic.admin, &theirs).await.status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn one_export_at_a_time_and_a_cancelled_one_is_gone() {
+    // No worker: the export stays queued.
+    let app = spawn_app().await;
+    let s = clinic(&app, "Lumen").await;
+    let admin = &s.clinic.admin;
+    let no_prefer = app.get("/fhir/R4/Patient/$export", admin).await;
+    assert_eq!(no_prefer.status, 400);
+    assert_eq!(no_prefer.body["resourceType"], "OperationOutcome");
+    let status = status_path(
+        &app,
+        &kick_off(&app, admin, "/fhir/R4/Patient/$export").await,
+    );
+    let second = kick_off(&app, admin, "/fhir/R4/Patient/$export").await;
+    assert_eq!(second.status, 429);
+    assert!(second.header("retry-after").is_some());
+    assert_eq!(second.body["issue"][0]["code"], "throttled");
+    // Another clinic's export is not held up.
+    let other = app.scenario("Other").await;
+    assert_eq!(
+        kick_off(&app, &other.clinic.admin, "/fhir/R4/Patient/$export")
+            .await
+            .status,
+        202
+    );
+
+    let cancel = app
+        .request(reqwest::Method::DELETE, &status, Some(admin), None)
+        .await;
+    assert_eq!(cancel.status, 202);
+    assert_eq!(app.get(&status, admin).await.status, 404);
+    let again = app
+        .request(reqwest::Method::DELETE, &status, Some(admin), None)
+        .await;
+    assert_eq!(again.status, 404);
+    assert_eq!(
+        kick_off(&app, admin, "/fhir/R4/Patient/$export")
+            .await
+            .status,
+        202
+    );
+}
+
+#[tokio::test]
+async fn an_export_whose_worker_died_is_finished_by_another_instance() {
+    let app = spawn_app().await;
+    let s = clinic(&app, "Lumen").await;
+    let admin = &s.clinic.admin;
+    let status = status_path(
+        &app,
+        &kick_off(&app, admin, "/fhir/R4/Patient/$export?_type=Patient").await,
+    );
+    let id: uuid::Uuid = status.rsplit('/').next().unwrap().parse().unwrap();
+    // As a worker leaves it when its instance dies mid-export: running, with a file written and
+    // no lock held.
+    let mut db = app.db();
+    db.batch_execute(&format!(
+        "UPDATE fhir_exports SET status = 'running', progress = 'Patient: 1 resources' WHERE id = '{id}';
+         INSERT INTO fhir_export_files (id, export_id, clinic_id, resource_type, seq, count, body)
+         SELECT gen_random_uuid(), id, clinic_id, 'Patient', 0, 1, '{{}}' FROM fhir_exports WHERE id = '{id}'"
+    ))
+    .unwrap();
+    assert_eq!(app.get(&status, admin).await.status, 202);
+
+    let _restarted = app.another_instance(worker());
+    let m = manifest(&app, admin, &status).await;
+    let (resources, counts) = download(&app, admin, &m).await;
+    assert_eq!(
+        counts["Patient"], 2,
+        "the half-written file is gone: {resources:?}"
+    );
+    assert_valid(&resources).await;
+}
