@@ -10,12 +10,21 @@ fn memory(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix(field)?.trim().strip_suffix("kB")?.trim().parse().ok())
+        .find_map(|l| {
+            l.strip_prefix(field)?
+                .trim()
+                .strip_suffix("kB")?
+                .trim()
+                .parse()
+                .ok()
+        })
         .map_or(0, |kb: u64| kb / 1024)
 }
 
 fn main() -> anyhow::Result<()> {
-    let url = std::env::args().nth(1).expect("usage: bench-model DATABASE_URL");
+    let url = std::env::args()
+        .nth(1)
+        .expect("usage: bench-model DATABASE_URL");
     let mut conn = PgConnection::establish(&url)?;
     let store = aftercare::read_model::Store::new();
     let started = Instant::now();

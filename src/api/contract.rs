@@ -234,6 +234,17 @@ fn path_parameter(path: &str, name: &str) -> String {
     }
 }
 
+/// The OperationOutcome a FHIR response of this status carries.
+fn outcome_example(status: &str) -> Option<Value> {
+    let status: u16 = status.parse().ok()?;
+    let reason = actix_web::http::StatusCode::from_u16(status).ok()?;
+    let diagnostics = reason.canonical_reason().unwrap_or("error").to_lowercase();
+    Some(crate::fhir::resources::operation_outcome(
+        status,
+        &diagnostics,
+    ))
+}
+
 /// The problem a response of this status carries, as the service words it.
 pub fn problem_example(status: &str) -> Option<Value> {
     let error = match status {
@@ -262,11 +273,14 @@ fn add_examples(doc: &mut Document) {
     let value = serde_json::to_value(&*doc).unwrap_or_default();
     if let Some(components) = doc.components.as_mut() {
         for (name, response) in components.responses.iter_mut() {
-            let status = name.trim_start_matches("Problem");
+            let example = match name.strip_prefix("OperationOutcome") {
+                Some(status) => outcome_example(status),
+                None => problem_example(name.trim_start_matches("Problem")),
+            };
             if let RefOr::T(response) = response {
                 for content in response.content.values_mut() {
                     if let RefOr::T(content) = content {
-                        content.example = problem_example(status);
+                        content.example = example.clone();
                     }
                 }
             }

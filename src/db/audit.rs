@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Int2, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, Int2, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::schema::{audit_chains, audit_events};
@@ -41,29 +41,72 @@ impl Event {
 }
 
 /// Writes the records of one request together; one record, the usual case, in one statement.
+/// Writes records in one statement: one request that showed many patients (a list, the dashboard)
+/// has one record per patient.
 pub fn insert_all(conn: &mut PgConnection, tenant: Tenant, events: &[Event]) -> QueryResult<()> {
-    match events {
-        [event] => insert(conn, tenant, event),
-        _ => conn.transaction(|conn| events.iter().try_for_each(|e| insert(conn, tenant, e))),
+    let lookup = match events {
+        [] => return Ok(()),
+        [event] => return insert(conn, tenant, event),
+        [first, ..] => first.lookup.map(|l| l.0),
+    };
+    if events.iter().any(|e| e.lookup.map(|l| l.0) != lookup) {
+        return conn.transaction(|conn| events.iter().try_for_each(|e| insert(conn, tenant, e)));
+    }
+    let column = |f: fn(&Event) -> String| events.iter().map(f).collect::<Vec<_>>();
+    diesel::sql_query(format!(
+        "INSERT INTO audit_events (id, clinic_id, at, actor_id, actor_role, action, resource_type, \
+         resource_id, request_id, status, outcome, patient_id) \
+         SELECT e.id, $2, e.at, e.actor_id, e.actor_role, e.action, e.resource_type, e.resource_id, \
+                e.request_id, e.status, e.outcome, COALESCE({}, e.caller_patient) \
+           FROM unnest($1::uuid[], $3::timestamptz[], $4::uuid[], $5::text[], $6::text[], $7::text[], \
+                       $8::uuid[], $9::text[], $10::int2[], $11::text[], $12::uuid[], $13::uuid[]) \
+             AS e(id, at, actor_id, actor_role, action, resource_type, resource_id, request_id, \
+                  status, outcome, caller_patient, lookup_id)",
+        patient_of(lookup, "e.lookup_id")
+    ))
+    .bind::<Array<SqlUuid>, _>(events.iter().map(|e| e.id).collect::<Vec<_>>())
+    .bind::<SqlUuid, _>(tenant.id())
+    .bind::<Array<Timestamptz>, _>(events.iter().map(|e| e.at).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(events.iter().map(|e| e.actor_id).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(column(|e| e.actor_role.clone()))
+    .bind::<Array<Text>, _>(column(|e| e.action.clone()))
+    .bind::<Array<Text>, _>(column(|e| e.resource_type.clone()))
+    .bind::<Array<Nullable<SqlUuid>>, _>(events.iter().map(|e| e.resource_id).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(column(|e| e.request_id.clone()))
+    .bind::<Array<Int2>, _>(events.iter().map(|e| e.status).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(column(|e| e.outcome.clone()))
+    .bind::<Array<Nullable<SqlUuid>>, _>(events.iter().map(|e| e.caller_patient).collect::<Vec<_>>())
+    .bind::<Array<Nullable<SqlUuid>>, _>(events.iter().map(|e| e.lookup.map(|l| l.1)).collect::<Vec<_>>())
+    .execute(conn)
+    .map(drop)
+}
+
+/// The SQL that finds the patient a record's `id` names, looked up as `lookup` says, in the
+/// clinic `$2`'s own rows.
+fn patient_of(lookup: Option<Lookup>, id: &str) -> String {
+    match lookup {
+        Some(Lookup::Patient) => {
+            format!("(SELECT id FROM patients WHERE clinic_id = $2 AND id = {id})")
+        }
+        Some(Lookup::ErasedPatient) => format!(
+            "COALESCE((SELECT id FROM patients WHERE clinic_id = $2 AND id = {id}), \
+             (SELECT patient_id FROM patient_erasures WHERE clinic_id = $2 AND patient_id = {id}))"
+        ),
+        Some(Lookup::Treatment) => {
+            format!("(SELECT patient_id FROM treatments WHERE clinic_id = $2 AND id = {id})")
+        }
+        Some(Lookup::CheckIn) => {
+            format!("(SELECT patient_id FROM check_ins WHERE clinic_id = $2 AND id = {id})")
+        }
+        Some(Lookup::Alert) => {
+            format!("(SELECT patient_id FROM alerts WHERE clinic_id = $2 AND id = {id})")
+        }
+        None => id.to_string(),
     }
 }
 
 pub fn insert(conn: &mut PgConnection, tenant: Tenant, e: &Event) -> QueryResult<()> {
-    let patient = match e.lookup.map(|l| l.0) {
-        Some(Lookup::Patient) => "(SELECT id FROM patients WHERE clinic_id = $2 AND id = $13)",
-        Some(Lookup::ErasedPatient) => {
-            "COALESCE((SELECT id FROM patients WHERE clinic_id = $2 AND id = $13), \
-             (SELECT patient_id FROM patient_erasures WHERE clinic_id = $2 AND patient_id = $13))"
-        }
-        Some(Lookup::Treatment) => {
-            "(SELECT patient_id FROM treatments WHERE clinic_id = $2 AND id = $13)"
-        }
-        Some(Lookup::CheckIn) => {
-            "(SELECT patient_id FROM check_ins WHERE clinic_id = $2 AND id = $13)"
-        }
-        Some(Lookup::Alert) => "(SELECT patient_id FROM alerts WHERE clinic_id = $2 AND id = $13)",
-        None => "$13",
-    };
+    let patient = patient_of(e.lookup.map(|l| l.0), "$13");
     diesel::sql_query(format!(
         "INSERT INTO audit_events (id, clinic_id, at, actor_id, actor_role, action, resource_type, \
          resource_id, request_id, status, outcome, patient_id) \

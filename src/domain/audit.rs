@@ -125,7 +125,7 @@ pub enum Id {
 }
 
 /// The table whose row names the patient a request was about.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
     Patient,
     /// A patient, or one whose data was erased (the erasure's own record names them).
