@@ -173,7 +173,7 @@ WITH obs AS (
          s.score::int4 AS value, c.recorded_at AS effective_at, NULL::date AS effective_on,
          c.received_at AS last_updated, NULL::text AS assessor
     FROM check_in_scores s JOIN check_ins c ON c.id = s.check_in_id
-   WHERE c.clinic_id = $1 AND s.clinic_id = $1
+   WHERE c.clinic_id = $1
   UNION ALL
   SELECT o.id, o.patient_id, o.treatment_id, m.code, m.value, NULL, o.assessed_on,
          o.updated_at, o.assessor

@@ -124,7 +124,12 @@ fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> Result<(), ApiErro
                     offset,
                     limit: file_size,
                 };
-                let entries = fetch::page(conn, tenant, kind, f)?;
+                // A background job, not a request: a page deep into a large clinic's data may
+                // take longer than a request's statement is allowed.
+                let entries = conn.transaction(|conn| {
+                    diesel::sql_query("SET LOCAL statement_timeout = '10min'").execute(conn)?;
+                    fetch::page(conn, tenant, kind, f)
+                })?;
                 if entries.is_empty() {
                     break;
                 }

@@ -70,8 +70,46 @@ async fn all(client: &reqwest::Client, base: &str, token: &str, path: &str) -> V
     }
 }
 
+/// The clinic's Bulk Data export, as a standard client runs it: kick-off, polling, every file.
+async fn bulk_export(client: &reqwest::Client, base: &str, token: &str) -> Vec<Value> {
+    let kick_off = client
+        .get(format!("{base}/fhir/R4/Patient/$export"))
+        .bearer_auth(token)
+        .header("Prefer", "respond-async")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kick_off.status(), 202);
+    let status = kick_off.headers()["content-location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let mut manifest = Value::Null;
+    for _ in 0..600 {
+        let res = client.get(&status).bearer_auth(token).send().await.unwrap();
+        let code = res.status();
+        if code == 200 {
+            manifest = res.json().await.unwrap();
+            break;
+        }
+        assert_eq!(code, 202, "{}", res.text().await.unwrap_or_default());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let mut resources = vec![];
+    for file in manifest["output"].as_array().expect("the export finished") {
+        let url = file["url"].as_str().unwrap();
+        let text = client.get(url).bearer_auth(token).send().await.unwrap();
+        let text = text.text().await.unwrap();
+        resources.extend(
+            text.lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap()),
+        );
+    }
+    resources
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_clinic_is_made_once_with_recoveries_and_alerts() {
+async fn the_demo_clinic_is_made_once_with_recoveries_and_alerts_and_exports_valid_fhir() {
     let (db_name, db_url) = tokio::task::spawn_blocking(fresh_database).await.unwrap();
     let url = db_url.clone();
     let (child, base) = tokio::task::spawn_blocking(move || start_demo(&url))
@@ -115,6 +153,10 @@ async fn the_demo_clinic_is_made_once_with_recoveries_and_alerts() {
     let login = sign_in(&client, &base, "admin@demo.aftercare.test").await;
     let token = login["access_token"].as_str().unwrap();
     assert_eq!(all(&client, &base, token, "/v1/patients").await.len(), 300);
+    let exported = bulk_export(&client, &base, token).await;
+    let patients = exported.iter().filter(|r| r["resourceType"] == "Patient");
+    assert_eq!(patients.count(), 300);
+    crate::fhir::assert_valid(&exported).await;
     tokio::task::spawn_blocking(move || stop(child))
         .await
         .unwrap();
