@@ -79,6 +79,10 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         ));
     }
     let mut json: serde_json::Value = serde_json::from_slice(body).map_err(|e| not_json(&e))?;
+    // Every body is an object: serde would also read a struct from an array of its fields.
+    if !json.is_object() {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    }
     integral_floats_to_integers(&mut json);
     strings_to_nfc(&mut json);
     serde_path_to_error::deserialize(json).map_err(|err| {

@@ -213,8 +213,8 @@ pub async fn read(
         ("patient" = Option<String>, Query, description = "Only this patient's resources: `Patient/{id}` or the id"),
         ("_id" = Option<String>, Query, description = "On Patient: only this patient"),
         ("_lastUpdated" = Option<String>, Query, description = "`gt`, `ge`, `lt` or `le` and an RFC 3339 instant or a date", example = "gt2026-11-20T00:00:00Z"),
-        ("_count" = Option<i64>, Query, description = "Resources per page, 1-200 (default 50)"),
-        ("_offset" = Option<i64>, Query, description = "Where the page starts; the `next` link sets it"),
+        ("_count" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Resources per page, 1-200 (default 50)"),
+        ("_offset" = Option<i64>, Query, minimum = 0, maximum = 10000000, description = "Where the page starts; the `next` link sets it"),
     ),
     security(("bearer" = [])),
     responses((status = 200, description = "A searchset Bundle", content_type = "application/fhir+json", body = FhirResource))

@@ -26,8 +26,10 @@ use crate::fhir::smart::{self, ASSERTION_TYPE, Assertion, SCOPE, TOKEN_TTL};
 }))]
 pub struct TokenRequest {
     /// `client_credentials`
+    #[schema(pattern = "^client_credentials$")]
     pub grant_type: String,
     /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`
+    #[schema(pattern = "^urn:ietf:params:oauth:client-assertion-type:jwt-bearer$")]
     pub client_assertion_type: String,
     /// A JWT signed with the client's key (RS384 or ES384): `iss` and `sub` the client's id, `aud`
     /// the token endpoint's URL, `exp` at most 5 minutes ahead, a `jti` never used before.

@@ -31,7 +31,7 @@ fn status_url(req: &HttpRequest, id: Uuid) -> String {
 #[utoipa::path(
     tag = "fhir",
     params(
-        ("Prefer" = String, Header, description = "Must be `respond-async`"),
+        ("Prefer" = String, Header, description = "Must be `respond-async`", pattern = "^respond-async$"),
         ("_type" = Option<String>, Query, description = "Comma-separated resource types (default: all five)", example = "Patient,Observation"),
         ("_since" = Option<String>, Query, description = "Only resources changed after this instant", example = "2026-11-20T00:00:00Z"),
         ("_outputFormat" = Option<String>, Query, description = "`application/fhir+ndjson` (also `application/ndjson`, `ndjson`)"),
@@ -57,7 +57,7 @@ pub async fn export_patients(
     tag = "fhir",
     params(
         ("id" = String, Path, description = "The Group: a protocol's id"),
-        ("Prefer" = String, Header, description = "Must be `respond-async`"),
+        ("Prefer" = String, Header, description = "Must be `respond-async`", pattern = "^respond-async$"),
         ("_type" = Option<String>, Query, description = "Comma-separated resource types (default: all five)"),
         ("_since" = Option<String>, Query, description = "Only resources changed after this instant"),
         ("_outputFormat" = Option<String>, Query, description = "`application/fhir+ndjson` (also `application/ndjson`, `ndjson`)"),

@@ -65,7 +65,7 @@ pub struct NewPushSubscription {
     pub keys: PushSubscriptionKeys,
     /// `en` or `de`: the language of the reminders. Left out, the request's `Accept-Language`
     /// decides, and English when it names neither.
-    #[schema(example = "de")]
+    #[schema(example = "de", pattern = "^(en|de)$")]
     pub language: Option<String>,
 }
 
