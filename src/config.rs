@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+use crate::fhir::export::FILE_SIZE;
+
 #[derive(Clone)]
 pub struct Settings {
     pub database_url: String,
@@ -25,6 +27,8 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// Web Push to patients' phones; None when no VAPID key is set.
     pub push: Option<PushSettings>,
+    /// The FHIR Bulk Data export worker.
+    pub fhir_exports: crate::workers::fhir_export::ExportSettings,
 }
 
 /// How the service answers over HTTP.
@@ -214,6 +218,10 @@ impl Settings {
                 ..WebhookSettings::default()
             },
             push: PushSettings::from_env(targets)?,
+            fhir_exports: crate::workers::fhir_export::ExportSettings {
+                file_size: var_or("AFTERCARE_FHIR_EXPORT_FILE_SIZE", FILE_SIZE)?.max(1),
+                ..Default::default()
+            },
         })
     }
 }

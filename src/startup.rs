@@ -54,7 +54,7 @@ impl Application {
             job_interval: Some(settings.job_interval),
             webhooks: Some(settings.webhooks.clone()),
             push: settings.push.clone(),
-            fhir_exports: Some(Default::default()),
+            fhir_exports: Some(settings.fhir_exports),
         };
         Self::with_listener(
             listener,

@@ -239,6 +239,7 @@ pub async fn search(
         patient: wanted.patient,
         from: wanted.window.from,
         to: wanted.window.to,
+        after: None,
         offset: wanted.offset,
         limit: wanted.count + 1,
     };

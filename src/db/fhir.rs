@@ -1,6 +1,7 @@
 //! The queries behind FHIR reads, searches and exports: a clinic's rows of one kind, optionally of
 //! one patient and last updated within a window, in a stable order (last updated, then id), a page
-//! at a time.
+//! at a time: after an offset (a search's pages), or after a cursor (an export's, which would
+//! otherwise read every earlier row again for each page).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -15,26 +16,47 @@ use super::protocols::Protocol;
 use super::schema::{adverse_events, check_ins as check_ins_t, patients, protocols, treatments};
 use super::treatments::Treatment;
 
-/// Which rows: of one patient (or all), last updated in `[from, to)`, `limit` of them after
-/// skipping `offset`.
-#[derive(Debug, Clone, Copy)]
+/// Which rows: of one patient (or all), last updated in `[from, to)`, after `after` (in the order
+/// of the rows), `limit` of them after skipping `offset`.
+#[derive(Debug, Clone)]
 pub struct Filter {
     pub patient: Option<Uuid>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    pub after: Option<Cursor>,
     pub offset: i64,
     pub limit: i64,
 }
 
 impl Filter {
-    /// Every row of the kind (an export's page at a time, say).
+    /// Every row of the kind.
     pub fn all(offset: i64, limit: i64) -> Filter {
         Filter {
             patient: None,
             from: None,
             to: None,
+            after: None,
             offset,
             limit,
+        }
+    }
+}
+
+/// A row's place in the order of its kind: its last update, its id, and (for an observation, of
+/// which a check-in has several) its code.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cursor {
+    pub updated: DateTime<Utc>,
+    pub id: Uuid,
+    pub code: String,
+}
+
+impl Cursor {
+    pub fn new(updated: DateTime<Utc>, id: Uuid) -> Cursor {
+        Cursor {
+            updated,
+            id,
+            code: String::new(),
         }
     }
 }
@@ -56,6 +78,14 @@ macro_rules! filtered {
         }
         if let Some(to) = $f.to {
             q = q.filter($updated.lt(to));
+        }
+        if let Some(c) = &$f.after {
+            // The first column bounds the index scan; the second breaks its ties.
+            q = q.filter(
+                $updated
+                    .ge(c.updated)
+                    .and($updated.gt(c.updated).or($id.gt(c.id))),
+            );
         }
         q
     }};
@@ -188,8 +218,9 @@ SELECT * FROM obs
    AND ($4::timestamptz IS NULL OR last_updated < $4)
    AND ($5::uuid IS NULL OR source_id = $5)
    AND ($6::text IS NULL OR code = $6)
+   AND ($7::timestamptz IS NULL OR (last_updated, source_id, code) > ($7, $8, $9))
  ORDER BY last_updated, source_id, code
- OFFSET $7 LIMIT $8";
+ OFFSET $10 LIMIT $11";
 
 pub fn observations(
     conn: &mut PgConnection,
@@ -225,6 +256,9 @@ fn observations_where(
         .bind::<Nullable<Timestamptz>, _>(f.to)
         .bind::<Nullable<SqlUuid>, _>(one.map(|(s, _)| s))
         .bind::<Nullable<Text>, _>(one.map(|(_, c)| c.to_string()))
+        .bind::<Nullable<Timestamptz>, _>(f.after.as_ref().map(|c| c.updated))
+        .bind::<SqlUuid, _>(f.after.as_ref().map_or(Uuid::nil(), |c| c.id))
+        .bind::<Text, _>(f.after.as_ref().map_or("", |c| c.code.as_str()))
         .bind::<BigInt, _>(f.offset)
         .bind::<BigInt, _>(f.limit)
         .load(conn)
@@ -286,6 +320,11 @@ pub fn cohorts(
         })
         .filter(|c| f.from.is_none_or(|from| c.last_updated >= from))
         .filter(|c| f.to.is_none_or(|to| c.last_updated < to))
+        .filter(|c| {
+            f.after
+                .as_ref()
+                .is_none_or(|a| (c.last_updated, c.protocol.id) > (a.updated, a.id))
+        })
         .collect();
     cohorts.sort_by_key(|c| (c.last_updated, c.protocol.id));
     Ok(cohorts

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::ids::parse_observation_id;
 use super::resources as r;
-use crate::db::fhir::{self as q, Filter};
+use crate::db::fhir::{self as q, Cursor, Filter};
 use crate::db::{self, Tenant};
 use crate::error::ApiError;
 
@@ -51,23 +51,26 @@ impl Kind {
     }
 }
 
-/// A resource, and the patient it is about (none for a Questionnaire or a Group).
+/// A resource, the patient it is about (none for a Questionnaire or a Group), and its place in the
+/// order of its type (where the next page starts).
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub kind: Kind,
     pub id: String,
     pub resource: Value,
     pub patient: Option<Uuid>,
+    pub key: Cursor,
 }
 
 impl Entry {
-    fn new(kind: Kind, resource: Value, patient: Option<Uuid>) -> Entry {
+    fn new(kind: Kind, resource: Value, patient: Option<Uuid>, key: Cursor) -> Entry {
         let id = resource["id"].as_str().unwrap_or_default().to_string();
         Entry {
             kind,
             id,
             resource,
             patient,
+            key,
         }
     }
 
@@ -88,11 +91,7 @@ pub fn read(
         let key = parse_observation_id(id).ok_or(ApiError::NotFound)?;
         let row = q::observation(conn, tenant, key.source, &key.code)?;
         let catalogue = db::symptoms::catalogue(conn, tenant)?;
-        return Ok(Entry::new(
-            kind,
-            r::observation(&catalogue, &row),
-            Some(row.patient_id),
-        ));
+        return Ok(observation(&catalogue, &row));
     }
     let uuid: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
     let one = |entries: Vec<Entry>| entries.into_iter().next().ok_or(ApiError::NotFound);
@@ -113,21 +112,16 @@ pub fn read(
         Kind::Procedure => {
             let t = db::treatments::get(conn, tenant, uuid)?;
             let protocols = q::protocols_of(conn, tenant, std::slice::from_ref(&t))?;
-            Ok(Entry::new(
-                kind,
-                r::procedure(&t, protocols.first()),
-                Some(t.patient_id),
-            ))
+            Ok(procedure(&t, protocols.first()))
         }
         Kind::QuestionnaireResponse => {
             let (c, scores) = db::check_ins::get(conn, tenant, uuid)?.ok_or(ApiError::NotFound)?;
             let catalogue = db::symptoms::catalogue(conn, tenant)?;
-            let resource = r::questionnaire_response(tenant.id(), &catalogue, &c, &scores);
-            Ok(Entry::new(kind, resource, Some(c.patient_id)))
+            Ok(questionnaire_response(tenant, &catalogue, &c, &scores))
         }
         Kind::AdverseEvent => {
             let e = q::adverse_event(conn, tenant, uuid)?;
-            Ok(Entry::new(kind, r::adverse_event(&e), Some(e.patient_id)))
+            Ok(adverse_event(&e))
         }
         Kind::Group => one(cohorts(conn, tenant, Filter::all(0, 1), Some(uuid))?),
         Kind::Observation => Err(ApiError::NotFound),
@@ -145,16 +139,16 @@ pub fn page(
     let entries = match kind {
         Kind::Patient => q::patients(conn, tenant, f)?
             .iter()
-            .map(|p| Entry::new(kind, r::patient(clinic, p), Some(p.id)))
+            .map(|p| {
+                let key = Cursor::new(p.updated_at, p.id);
+                Entry::new(kind, r::patient(clinic, p), Some(p.id), key)
+            })
             .collect(),
         Kind::Procedure => {
             let rows = q::treatments(conn, tenant, f)?;
             let protocols = q::protocols_of(conn, tenant, &rows)?;
             rows.iter()
-                .map(|t| {
-                    let protocol = protocols.iter().find(|p| p.id == t.protocol_id);
-                    Entry::new(kind, r::procedure(t, protocol), Some(t.patient_id))
-                })
+                .map(|t| procedure(t, protocols.iter().find(|p| p.id == t.protocol_id)))
                 .collect()
         }
         Kind::Questionnaire => questionnaire(conn, tenant, f)?,
@@ -162,22 +156,17 @@ pub fn page(
             let rows = q::check_ins(conn, tenant, f)?;
             let catalogue = db::symptoms::catalogue(conn, tenant)?;
             rows.iter()
-                .map(|(c, s)| {
-                    let resource = r::questionnaire_response(clinic, &catalogue, c, s);
-                    Entry::new(kind, resource, Some(c.patient_id))
-                })
+                .map(|(c, s)| questionnaire_response(tenant, &catalogue, c, s))
                 .collect()
         }
         Kind::Observation => {
             let rows = q::observations(conn, tenant, f)?;
             let catalogue = db::symptoms::catalogue(conn, tenant)?;
-            rows.iter()
-                .map(|o| Entry::new(kind, r::observation(&catalogue, o), Some(o.patient_id)))
-                .collect()
+            rows.iter().map(|o| observation(&catalogue, o)).collect()
         }
         Kind::AdverseEvent => q::adverse_events(conn, tenant, f)?
             .iter()
-            .map(|e| Entry::new(kind, r::adverse_event(e), Some(e.patient_id)))
+            .map(adverse_event)
             .collect(),
         Kind::Group => cohorts(conn, tenant, f, None)?,
     };
@@ -197,8 +186,9 @@ fn questionnaire(
         && f.limit > 0
         && updated
             .is_none_or(|u| f.from.is_none_or(|from| u >= from) && f.to.is_none_or(|to| u < to));
+    let key = Cursor::new(updated.unwrap_or_default(), tenant.id());
     Ok(shown
-        .then(|| Entry::new(Kind::Questionnaire, resource, None))
+        .then(|| Entry::new(Kind::Questionnaire, resource, None, key))
         .into_iter()
         .collect())
 }
@@ -211,6 +201,59 @@ fn cohorts(
 ) -> Result<Vec<Entry>, ApiError> {
     Ok(q::cohorts(conn, tenant, f, only)?
         .iter()
-        .map(|c| Entry::new(Kind::Group, r::group(c), None))
+        .map(|c| {
+            let key = Cursor::new(c.last_updated, c.protocol.id);
+            Entry::new(Kind::Group, r::group(c), None, key)
+        })
         .collect())
+}
+
+fn procedure(t: &db::treatments::Treatment, protocol: Option<&db::protocols::Protocol>) -> Entry {
+    let key = Cursor::new(t.created_at, t.id);
+    Entry::new(
+        Kind::Procedure,
+        r::procedure(t, protocol),
+        Some(t.patient_id),
+        key,
+    )
+}
+
+fn questionnaire_response(
+    tenant: Tenant,
+    catalogue: &[db::symptoms::Symptom],
+    c: &db::check_ins::CheckIn,
+    scores: &[db::check_ins::ScoreRow],
+) -> Entry {
+    let resource = r::questionnaire_response(tenant.id(), catalogue, c, scores);
+    let key = Cursor::new(c.received_at, c.id);
+    Entry::new(
+        Kind::QuestionnaireResponse,
+        resource,
+        Some(c.patient_id),
+        key,
+    )
+}
+
+fn observation(catalogue: &[db::symptoms::Symptom], o: &q::ObservationRow) -> Entry {
+    let key = Cursor {
+        updated: o.last_updated,
+        id: o.source_id,
+        code: o.code.clone(),
+    };
+    Entry::new(
+        Kind::Observation,
+        r::observation(catalogue, o),
+        Some(o.patient_id),
+        key,
+    )
+}
+
+fn adverse_event(e: &db::adverse_events::AdverseEvent) -> Entry {
+    let key = Cursor::new(e.updated_at, e.id);
+    Entry::new(
+        Kind::AdverseEvent,
+        r::adverse_event(e),
+        Some(e.patient_id),
+        key,
+    )
 }

@@ -115,14 +115,17 @@ fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> Result<(), ApiErro
     for kind in export.types.iter().flatten().filter_map(|t| Kind::parse(t)) {
         let mut written = 0;
         for patient in &patients {
-            let mut offset = 0;
+            // Each page starts after the last row of the one before (a cursor, not an offset):
+            // a page deep into a large clinic reads no more than the first. A resource changed
+            // while the export runs moves to its new place in the order, so it is never missed;
+            // it may come twice, the newer last.
+            let mut after = None;
             loop {
                 let f = Filter {
                     patient: *patient,
                     from: export.since,
-                    to: None,
-                    offset,
-                    limit: file_size,
+                    after,
+                    ..Filter::all(0, file_size)
                 };
                 // A background job, not a request: a page deep into a large clinic's data may
                 // take longer than a request's statement is allowed.
@@ -159,10 +162,10 @@ fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> Result<(), ApiErro
                     return Ok(exports::clear_files(conn, tenant, export.id)?);
                 }
                 seq += 1;
-                offset += count;
                 if count < file_size {
                     break;
                 }
+                after = entries.last().map(|e| e.key.clone());
             }
         }
     }

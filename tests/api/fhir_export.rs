@@ -1,6 +1,6 @@
 //! FHIR Bulk Data export end to end: kick-off, polling, the manifest, the ndjson files (every line
 //! validated by fhir.resources, counts equal to the REST API's), `_since`, a Group's cohort, 429
-//! while one runs, cancel, and a job that a dead worker left behind finished by another instance.
+//! while one runs, cancel, and an export whose instance was killed mid-way finished by another.
 
 use std::time::Duration;
 
@@ -13,12 +13,13 @@ use serde_json::{Value, json};
 use crate::fhir::assert_valid;
 use crate::helpers::*;
 
-/// Small files, so that an export of a test's few resources spans several.
+/// Small files, so that an export of a test's few resources spans several, and a check-in's
+/// three Observations two files.
 fn worker() -> Background {
     Background {
         fhir_exports: Some(ExportSettings {
             poll: Duration::from_millis(100),
-            file_size: 3,
+            file_size: 2,
         }),
         ..Background::default()
     }
@@ -286,33 +287,100 @@ async fn one_export_at_a_time_and_a_cancelled_one_is_gone() {
     );
 }
 
+/// `aftercare serve` on the app's database, with the export worker writing files of two.
+fn serve_in_a_process(app: &TestApp) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_aftercare"))
+        .arg("serve")
+        .env("DATABASE_URL", &app.db_url)
+        .env("AFTERCARE_ADDR", "127.0.0.1:0")
+        .env(
+            "AFTERCARE_JWT_SECRET",
+            format!(
+                "{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            ),
+        )
+        .env("AFTERCARE_FHIR_EXPORT_FILE_SIZE", "2")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start aftercare serve")
+}
+
+/// Whether a session waits for the advisory lock `key`.
+fn waits_for(db: &mut diesel::PgConnection, key: i64) -> bool {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(format!(
+        "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = {key} AND NOT granted"
+    ))
+    .get_result::<Waiting>(db)
+    .unwrap()
+    .n
+        > 0
+}
+
 #[tokio::test]
-async fn an_export_whose_worker_died_is_finished_by_another_instance() {
+async fn an_instance_killed_mid_export_leaves_it_to_another_that_finishes_it() {
     let app = spawn_app().await;
     let s = clinic(&app, "Lumen").await;
     let admin = &s.clinic.admin;
+    // The worker is held as it writes its second file: a trigger on this test's database makes
+    // that insert wait for an advisory lock the test holds.
+    let mut db = app.db();
+    db.batch_execute(
+        "SELECT pg_advisory_lock(4242);
+         CREATE FUNCTION hold() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN IF NEW.seq = 1 THEN PERFORM pg_advisory_xact_lock(4242); END IF; RETURN NEW; END $$;
+         CREATE TRIGGER hold BEFORE INSERT ON fhir_export_files FOR EACH ROW EXECUTE FUNCTION hold();",
+    )
+    .unwrap();
     let status = status_path(
         &app,
-        &kick_off(&app, admin, "/fhir/R4/Patient/$export?_type=Patient").await,
+        &kick_off(&app, admin, "/fhir/R4/Patient/$export").await,
     );
-    let id: uuid::Uuid = status.rsplit('/').next().unwrap().parse().unwrap();
-    // As a worker leaves it when its instance dies mid-export: running, with a file written and
-    // no lock held.
-    let mut db = app.db();
-    db.batch_execute(&format!(
-        "UPDATE fhir_exports SET status = 'running', progress = 'Patient: 1 resources' WHERE id = '{id}';
-         INSERT INTO fhir_export_files (id, export_id, clinic_id, resource_type, seq, count, body)
-         SELECT gen_random_uuid(), id, clinic_id, 'Patient', 0, 1, '{{}}' FROM fhir_exports WHERE id = '{id}'"
-    ))
-    .unwrap();
+
+    let mut instance = serve_in_a_process(&app);
+    let held = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while !waits_for(&mut db, 4242) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the worker never got to its second file"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        db
+    });
+    let mut db = held.await.unwrap();
+    let r = app.get(&status, admin).await;
+    assert_eq!(r.status, 202);
+    assert_eq!(r.header("x-progress"), Some("Patient: 2 resources"));
+
+    // The instance dies mid-export; its session, and with it the export's lock, goes when its
+    // PostgreSQL backend finds the connection gone.
+    instance.kill().unwrap();
+    instance.wait().unwrap();
+    db.batch_execute("SELECT pg_advisory_unlock(4242)").unwrap();
     assert_eq!(app.get(&status, admin).await.status, 202);
 
     let _restarted = app.another_instance(worker());
     let m = manifest(&app, admin, &status).await;
     let (resources, counts) = download(&app, admin, &m).await;
-    assert_eq!(
-        counts["Patient"], 2,
-        "the half-written file is gone: {resources:?}"
-    );
+    assert_eq!(counts["Patient"], 2, "the half-written export is gone");
+    assert_eq!(counts["Observation"], 6 * 2 + 2);
+    let mut ids: Vec<String> = resources
+        .iter()
+        .map(|r| format!("{}/{}", r["resourceType"], r["id"]))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), resources.len(), "no resource twice");
     assert_valid(&resources).await;
 }

@@ -1,41 +1,71 @@
 //! SMART Backend Services: an admin registers a client's public key; the client signs an assertion
-//! (ES384, with a key made here) and gets a 5-minute token that reads FHIR and exports, and nothing
-//! under /v1. A wrong key, an expired or too long-lived assertion and a replayed `jti` are refused
-//! with 401 `invalid_client`.
+//! (ES384 or RS384, with a key made here) and gets a 5-minute token that reads FHIR and exports, and
+//! nothing under /v1. A wrong key, an expired or too long-lived assertion, a replayed `jti` and an
+//! algorithm the key is not registered for are refused with 401 `invalid_client`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use p384::elliptic_curve::rand_core::OsRng;
 use p384::elliptic_curve::sec1::ToEncodedPoint;
 use p384::pkcs8::EncodePrivateKey;
+use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::*;
 
-/// A client's key pair: the private key to sign with, and the public key as a JWK.
+/// A client's key pair: the private key to sign with, the algorithm, and the public key as a JWK.
 struct ClientKey {
     signing: EncodingKey,
+    algorithm: Algorithm,
     jwk: Value,
 }
 
+/// A P-384 key, for ES384.
 fn client_key() -> ClientKey {
-    let secret = p384::SecretKey::random(&mut p384::elliptic_curve::rand_core::OsRng);
+    let secret = p384::SecretKey::random(&mut OsRng);
     let point = secret.public_key().to_encoded_point(false);
     let b64 = |b: Option<&p384::FieldBytes>| URL_SAFE_NO_PAD.encode(b.unwrap());
     let der = secret.to_pkcs8_der().unwrap();
     ClientKey {
         signing: EncodingKey::from_ec_der(der.as_bytes()),
+        algorithm: Algorithm::ES384,
         jwk: json!({"kty": "EC", "crv": "P-384", "kid": "k1", "alg": "ES384",
                     "x": b64(point.x()), "y": b64(point.y())}),
     }
 }
 
+/// A 2048-bit RSA key, for RS384.
+fn rsa_key() -> ClientKey {
+    let secret = rsa::RsaPrivateKey::new(&mut OsRng, 2048).unwrap();
+    let der = secret.to_pkcs1_der().unwrap();
+    let b64 = |n: &rsa::BigUint| URL_SAFE_NO_PAD.encode(n.to_bytes_be());
+    ClientKey {
+        signing: EncodingKey::from_rsa_der(der.as_bytes()),
+        algorithm: Algorithm::RS384,
+        jwk: json!({"kty": "RSA", "kid": "k1", "alg": "RS384",
+                    "n": b64(secret.n()), "e": b64(secret.e())}),
+    }
+}
+
 fn assertion(key: &ClientKey, client: &str, aud: &str, exp_in: i64, jti: &str) -> String {
+    signed(key, key.algorithm, client, aud, exp_in, jti)
+}
+
+fn signed(
+    key: &ClientKey,
+    algorithm: Algorithm,
+    client: &str,
+    aud: &str,
+    exp_in: i64,
+    jti: &str,
+) -> String {
     let now = Utc::now().timestamp();
     let claims = json!({"iss": client, "sub": client, "aud": aud, "exp": now + exp_in, "jti": jti});
-    let mut header = Header::new(Algorithm::ES384);
+    let mut header = Header::new(algorithm);
     header.kid = Some("k1".into());
     jsonwebtoken::encode(&header, &claims, &key.signing).unwrap()
 }
@@ -217,4 +247,29 @@ async fn a_wrong_key_an_expired_assertion_and_a_replayed_jti_are_refused() {
         )
         .await;
     assert_eq!(r.status, 403);
+}
+
+#[tokio::test]
+async fn an_rs384_client_gets_a_token_and_only_with_the_algorithm_it_registered() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let key = rsa_key();
+    let (client, token_url) = register(&app, &s.clinic.admin, &key).await;
+    let refused = |r: Resp| {
+        assert_eq!(r.status, 401, "{}", r.body);
+        assert_eq!(r.body["error"], "invalid_client");
+    };
+
+    // The same key signing RS256 or PS384 is not the registered RS384.
+    for other in [Algorithm::RS256, Algorithm::PS384] {
+        refused(token_request(&app, &signed(&key, other, &client, &token_url, 240, "a")).await);
+    }
+    // Another RSA key is refused.
+    let stranger = rsa_key();
+    refused(token_request(&app, &assertion(&stranger, &client, &token_url, 240, "b")).await);
+
+    let r = token_request(&app, &assertion(&key, &client, &token_url, 240, "c")).await;
+    let token = r.ok(200)["access_token"].as_str().unwrap().to_string();
+    let patients = app.get("/fhir/R4/Patient", &token).await;
+    assert_eq!(patients.ok(200)["entry"].as_array().unwrap().len(), 2);
 }
