@@ -12,7 +12,7 @@ db="aftercare_bench_$scores"
 dir=${BENCH_DIR:-/tmp/aftercare-bench-$scores}
 port=18090
 
-cargo build -q --release --bin aftercare --example bench-generate --example bench-load --example bench-model
+cargo build -q --release --bin aftercare --example bench-generate --example bench-load --example bench-model --example bench-export
 bin="${CARGO_TARGET_DIR:-target}/release"
 
 if ! psql "$pg/$db" -qtAc 'SELECT 1' >/dev/null 2>&1; then
@@ -27,6 +27,8 @@ psql "$pg/$db" -qtAc "SELECT 'treatments: ' || count(*) FROM treatments UNION AL
 
 # The read model alone: how long its full load takes and what the process holds after it.
 "$bin/examples/bench-model" "$pg/$db"
+# A FHIR Bulk Data export's pages of the busiest clinic, by cursor and by offset.
+"$bin/examples/bench-export" "$pg/$db"
 
 export DATABASE_URL="$pg/$db" AFTERCARE_ADDR="127.0.0.1:$port" RUST_LOG=warn
 AFTERCARE_JWT_SECRET=$(openssl rand -hex 32)

@@ -196,13 +196,14 @@ pub struct ObservationRow {
     pub assessor: Option<String>,
 }
 
-/// The scores of check-ins and the values of outcomes, as one list.
+/// The scores of check-ins and the values of outcomes, as one list. `{scores}` is [`ALL_SCORES`],
+/// or (paging by cursor) [`NEXT_SCORES`].
 const OBSERVATIONS: &str = "
 WITH obs AS (
   SELECT s.check_in_id AS source_id, c.patient_id, c.treatment_id, s.symptom_code AS code,
          s.score::int4 AS value, c.recorded_at AS effective_at, NULL::date AS effective_on,
          c.received_at AS last_updated, NULL::text AS assessor
-    FROM check_in_scores s JOIN check_ins c ON c.id = s.check_in_id
+    FROM {scores}
    WHERE c.clinic_id = $1
   UNION ALL
   SELECT o.id, o.patient_id, o.treatment_id, m.code, m.value, NULL, o.assessed_on,
@@ -221,6 +222,24 @@ SELECT * FROM obs
    AND ($7::timestamptz IS NULL OR (last_updated, source_id, code) > ($7, $8, $9))
  ORDER BY last_updated, source_id, code
  OFFSET $10 LIMIT $11";
+
+/// Every score of the clinic, with its check-in: the planner joins them as it sees fit.
+const ALL_SCORES: &str = "check_in_scores s JOIN check_ins c ON c.id = s.check_in_id";
+
+/// The scores a page after a cursor may show: those of the first `limit` check-ins at or after the
+/// cursor's (a check-in has at least one score), found through the clinic's index on
+/// `received_at`, and their scores through the primary key, check-in by check-in (`OFFSET 0` keeps
+/// the planner from hashing every score of the clinic instead).
+const NEXT_SCORES: &str = "(
+  SELECT * FROM check_ins
+   WHERE clinic_id = $1
+     AND ($2::uuid IS NULL OR patient_id = $2)
+     AND ($3::timestamptz IS NULL OR received_at >= $3)
+     AND ($4::timestamptz IS NULL OR received_at < $4)
+     AND received_at >= $7 AND (received_at, id) >= ($7, $8)
+   ORDER BY received_at, id
+   LIMIT $11) c
+  CROSS JOIN LATERAL (SELECT * FROM check_in_scores s WHERE s.check_in_id = c.id OFFSET 0) s";
 
 pub fn observations(
     conn: &mut PgConnection,
@@ -249,7 +268,12 @@ fn observations_where(
     f: Filter,
     one: Option<(Uuid, &str)>,
 ) -> QueryResult<Vec<ObservationRow>> {
-    diesel::sql_query(OBSERVATIONS)
+    let scores = if f.after.is_some() {
+        NEXT_SCORES
+    } else {
+        ALL_SCORES
+    };
+    diesel::sql_query(OBSERVATIONS.replace("{scores}", scores))
         .bind::<SqlUuid, _>(tenant.id())
         .bind::<Nullable<SqlUuid>, _>(f.patient)
         .bind::<Nullable<Timestamptz>, _>(f.from)
