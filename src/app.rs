@@ -4,74 +4,40 @@
 
 use actix_web::{HttpRequest, HttpResponse, guard, web};
 
+use crate::assets::{self, Asset, CSS, HTML, SVG};
 use crate::error::ApiError;
 
 /// The paths the app answers (GET only); the route table answers 405 for other methods.
 pub const PATHS: [&str; 3] = ["/app", "/app/", "/app/{file}"];
 
-struct Asset {
-    name: &'static str,
-    content_type: &'static str,
-    body: &'static [u8],
-}
-
-const JS: &str = "text/javascript; charset=utf-8";
-
-/// A script of the app: one module per screen, and the shared ones.
-const fn script(name: &'static str, body: &'static [u8]) -> Asset {
-    Asset {
-        name,
-        content_type: JS,
-        body,
-    }
-}
+const PNG: &str = "image/png";
 
 /// The files, by name under `/app/`; the page itself has the empty name.
 const ASSETS: [Asset; 20] = [
-    Asset {
-        name: "",
-        content_type: "text/html; charset=utf-8",
-        body: include_bytes!("app/index.html"),
-    },
-    Asset {
-        name: "app.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_bytes!("app/app.css"),
-    },
-    Asset {
-        name: "app.webmanifest",
-        content_type: "application/manifest+json",
-        body: include_bytes!("app/app.webmanifest"),
-    },
-    Asset {
-        name: "icon.svg",
-        content_type: "image/svg+xml",
-        body: include_bytes!("app/icon.svg"),
-    },
-    Asset {
-        name: "icon-192.png",
-        content_type: "image/png",
-        body: include_bytes!("app/icon-192.png"),
-    },
-    Asset {
-        name: "icon-512.png",
-        content_type: "image/png",
-        body: include_bytes!("app/icon-512.png"),
-    },
-    script("sw.js", include_bytes!("app/sw.js")),
-    script("app.js", include_bytes!("app/app.js")),
-    script("api.js", include_bytes!("app/api.js")),
-    script("dom.js", include_bytes!("app/dom.js")),
-    script("i18n.js", include_bytes!("app/i18n.js")),
-    script("store.js", include_bytes!("app/store.js")),
-    script("outbox.js", include_bytes!("app/outbox.js")),
-    script("data.js", include_bytes!("app/data.js")),
-    script("enroll.js", include_bytes!("app/enroll.js")),
-    script("today.js", include_bytes!("app/today.js")),
-    script("check_in.js", include_bytes!("app/check_in.js")),
-    script("recovery.js", include_bytes!("app/recovery.js")),
-    script("care.js", include_bytes!("app/care.js")),
-    script("reminders.js", include_bytes!("app/reminders.js")),
+    Asset::new("", HTML, include_bytes!("app/index.html")),
+    Asset::new("app.css", CSS, include_bytes!("app/app.css")),
+    Asset::new(
+        "app.webmanifest",
+        "application/manifest+json",
+        include_bytes!("app/app.webmanifest"),
+    ),
+    Asset::new("icon.svg", SVG, include_bytes!("app/icon.svg")),
+    Asset::new("icon-192.png", PNG, include_bytes!("app/icon-192.png")),
+    Asset::new("icon-512.png", PNG, include_bytes!("app/icon-512.png")),
+    Asset::script("sw.js", include_bytes!("app/sw.js")),
+    Asset::script("app.js", include_bytes!("app/app.js")),
+    Asset::script("api.js", include_bytes!("app/api.js")),
+    Asset::script("dom.js", include_bytes!("app/dom.js")),
+    Asset::script("i18n.js", include_bytes!("app/i18n.js")),
+    Asset::script("store.js", include_bytes!("app/store.js")),
+    Asset::script("outbox.js", include_bytes!("app/outbox.js")),
+    Asset::script("data.js", include_bytes!("app/data.js")),
+    Asset::script("enroll.js", include_bytes!("app/enroll.js")),
+    Asset::script("today.js", include_bytes!("app/today.js")),
+    Asset::script("check_in.js", include_bytes!("app/check_in.js")),
+    Asset::script("recovery.js", include_bytes!("app/recovery.js")),
+    Asset::script("care.js", include_bytes!("app/care.js")),
+    Asset::script("reminders.js", include_bytes!("app/reminders.js")),
 ];
 
 /// The service worker's file, allowed to control all of `/app` (the page itself is `/app`, above
@@ -84,14 +50,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn asset(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let name = req.match_info().get("file").unwrap_or("");
-    let asset = ASSETS
-        .iter()
-        .find(|a| a.name == name)
-        .ok_or(ApiError::NotFound)?;
-    let mut res = HttpResponse::Ok();
-    res.content_type(asset.content_type);
-    if name == WORKER {
+    let (asset, mut res) = assets::find(&ASSETS, &req)?;
+    if asset.name == WORKER {
         res.insert_header(("service-worker-allowed", "/app"));
     }
     Ok(res.body(asset.body))

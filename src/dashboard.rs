@@ -4,60 +4,31 @@
 
 use actix_web::{HttpRequest, HttpResponse, guard, web};
 
+use crate::assets::{self, Asset, CSS, HTML, SVG};
 use crate::error::ApiError;
 
 /// The paths the dashboard answers (GET only); the route table answers 405 for other methods.
 pub const PATHS: [&str; 3] = ["/dashboard", "/dashboard/", "/dashboard/{file}"];
 
-struct Asset {
-    name: &'static str,
-    content_type: &'static str,
-    body: &'static [u8],
-}
-
-const HTML: &str = "text/html; charset=utf-8";
-const JS: &str = "text/javascript; charset=utf-8";
-
-/// A script of the dashboard: one module per screen, and the shared ones.
-const fn script(name: &'static str, body: &'static [u8]) -> Asset {
-    Asset {
-        name,
-        content_type: JS,
-        body,
-    }
-}
-
 /// The files, by name under `/dashboard/`; the page itself has the empty name.
 const ASSETS: [Asset; 17] = [
-    Asset {
-        name: "",
-        content_type: HTML,
-        body: include_bytes!("dashboard/index.html"),
-    },
-    Asset {
-        name: "app.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_bytes!("dashboard/app.css"),
-    },
-    script("app.js", include_bytes!("dashboard/app.js")),
-    script("login.js", include_bytes!("dashboard/login.js")),
-    script("alerts.js", include_bytes!("dashboard/alerts.js")),
-    script("patients.js", include_bytes!("dashboard/patients.js")),
-    script("patient.js", include_bytes!("dashboard/patient.js")),
-    script("protocols.js", include_bytes!("dashboard/protocols.js")),
-    script("protocol.js", include_bytes!("dashboard/protocol.js")),
-    script("compare.js", include_bytes!("dashboard/compare.js")),
-    script("dom.js", include_bytes!("dashboard/dom.js")),
-    script("shared.js", include_bytes!("dashboard/shared.js")),
-    script("api.js", include_bytes!("dashboard/api.js")),
-    script("charts.js", include_bytes!("dashboard/charts.js")),
-    script("enroll.js", include_bytes!("dashboard/enroll.js")),
-    script("qrcode.js", include_bytes!("dashboard/qrcode.js")),
-    Asset {
-        name: "favicon.svg",
-        content_type: "image/svg+xml",
-        body: include_bytes!("dashboard/favicon.svg"),
-    },
+    Asset::new("", HTML, include_bytes!("dashboard/index.html")),
+    Asset::new("app.css", CSS, include_bytes!("dashboard/app.css")),
+    Asset::script("app.js", include_bytes!("dashboard/app.js")),
+    Asset::script("login.js", include_bytes!("dashboard/login.js")),
+    Asset::script("alerts.js", include_bytes!("dashboard/alerts.js")),
+    Asset::script("patients.js", include_bytes!("dashboard/patients.js")),
+    Asset::script("patient.js", include_bytes!("dashboard/patient.js")),
+    Asset::script("protocols.js", include_bytes!("dashboard/protocols.js")),
+    Asset::script("protocol.js", include_bytes!("dashboard/protocol.js")),
+    Asset::script("compare.js", include_bytes!("dashboard/compare.js")),
+    Asset::script("dom.js", include_bytes!("dashboard/dom.js")),
+    Asset::script("shared.js", include_bytes!("dashboard/shared.js")),
+    Asset::script("api.js", include_bytes!("dashboard/api.js")),
+    Asset::script("charts.js", include_bytes!("dashboard/charts.js")),
+    Asset::script("enroll.js", include_bytes!("dashboard/enroll.js")),
+    Asset::script("qrcode.js", include_bytes!("dashboard/qrcode.js")),
+    Asset::new("favicon.svg", SVG, include_bytes!("dashboard/favicon.svg")),
 ];
 
 /// Registers the dashboard's GET routes; other methods fall through to the route table's 405.
@@ -66,14 +37,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn asset(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let name = req.match_info().get("file").unwrap_or("");
-    let asset = ASSETS
-        .iter()
-        .find(|a| a.name == name)
-        .ok_or(ApiError::NotFound)?;
-    Ok(HttpResponse::Ok()
-        .content_type(asset.content_type)
-        .body(asset.body))
+    let (asset, mut res) = assets::find(&ASSETS, &req)?;
+    Ok(res.body(asset.body))
 }
 
 /// Whether a path belongs to the dashboard, which gets its own Content-Security-Policy.

@@ -207,7 +207,7 @@ pub const MAX_SECRET_CHARS: usize = 200;
 /// An endpoint is an absolute http or https URL with a host.
 /// What a webhook URL may look like, as the OpenAPI document says it (a test keeps the two equal):
 /// http or https, a host name or an IPv4 address, an optional port, and a plain path and query.
-pub const URL_PATTERN: &str = "^https?://([A-Za-z][A-Za-z0-9-]*(\\.[A-Za-z][A-Za-z0-9-]*)*|((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(/[A-Za-z0-9._~/?=&-]*)?$";
+pub const URL_PATTERN: &str = "^https?://([A-Za-z][A-Za-z0-9-]*(\\.[A-Za-z][A-Za-z0-9-]*)*|((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(/[A-Za-z0-9._~/?=&-]*)?$";
 
 static URL_SHAPE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(URL_PATTERN).unwrap_or_else(|e| panic!("URL_PATTERN is not a regex: {e}"))
@@ -278,12 +278,15 @@ mod tests {
             "https://hooks.clinic.example/aftercare?x=1",
             "http://127.0.0.1:49152/",
             "http://localhost:8080",
+            "http://27.8.222.253:65514",
         ] {
             let mut invalid = Invalid::default();
             check_url(&mut invalid, "url", ok, LOCAL_TESTING);
             assert!(invalid.0.is_empty(), "{ok}");
         }
         for bad in [
+            // A leading zero makes an IPv4 part octal (WHATWG URL), and 08 is no octal number.
+            "http://27.08.222.253:65514",
             "http://0*",
             "http://",
             "ftp://x.example/",

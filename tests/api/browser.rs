@@ -292,20 +292,18 @@ impl Browser {
             .await;
     }
 
-    /// Takes the network away from the page, or gives it back (DevTools' offline emulation).
+    /// Takes the network away from the page, or gives it back: ChromeDriver's network emulation,
+    /// which it applies again after each navigation (DevTools' own, set through `Network`, was
+    /// sometimes lost when the page was opened again, and the app then sent its "offline" check-ins).
     pub async fn offline(&self, offline: bool) {
-        let conditions = json!({"offline": offline, "latency": 0, "downloadThroughput": -1,
-                                "uploadThroughput": -1});
-        for (cmd, params) in [
-            ("Network.enable", json!({})),
-            ("Network.emulateNetworkConditions", conditions),
-        ] {
-            self.call(
-                reqwest::Method::POST,
-                "/goog/cdp/execute",
-                Some(json!({"cmd": cmd, "params": params})),
-            )
-            .await;
+        let path = "/chromium/network_conditions";
+        if offline {
+            let conditions = json!({"offline": true, "latency": 0, "download_throughput": -1,
+                                    "upload_throughput": -1});
+            let body = json!({ "network_conditions": conditions });
+            self.call(reqwest::Method::POST, path, Some(body)).await;
+        } else {
+            self.call(reqwest::Method::DELETE, path, None).await;
         }
     }
 

@@ -1,0 +1,48 @@
+//! Files built into the binary and served at GET paths: the clinicians' dashboard and the patients'
+//! app. Each lists its files; a request's `{file}` names one, and the page itself has the empty name.
+
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+
+use crate::error::ApiError;
+
+pub struct Asset {
+    pub name: &'static str,
+    pub content_type: &'static str,
+    pub body: &'static [u8],
+}
+
+pub const HTML: &str = "text/html; charset=utf-8";
+pub const CSS: &str = "text/css; charset=utf-8";
+pub const SVG: &str = "image/svg+xml";
+const JS: &str = "text/javascript; charset=utf-8";
+
+impl Asset {
+    pub const fn new(name: &'static str, content_type: &'static str, body: &'static [u8]) -> Asset {
+        Asset {
+            name,
+            content_type,
+            body,
+        }
+    }
+
+    /// A script: one module per screen, and the shared ones.
+    pub const fn script(name: &'static str, body: &'static [u8]) -> Asset {
+        Asset::new(name, JS, body)
+    }
+}
+
+/// The file the request names, and its answer so far (200, with its content type); not found if
+/// it is not one of `assets`.
+pub fn find<'a>(
+    assets: &'a [Asset],
+    req: &HttpRequest,
+) -> Result<(&'a Asset, HttpResponseBuilder), ApiError> {
+    let name = req.match_info().get("file").unwrap_or("");
+    let asset = assets
+        .iter()
+        .find(|a| a.name == name)
+        .ok_or(ApiError::NotFound)?;
+    let mut res = HttpResponse::Ok();
+    res.content_type(asset.content_type);
+    Ok((asset, res))
+}
