@@ -15,7 +15,6 @@ pub fn normalize_email(email: &str) -> String {
 /// The rule the API document states as a pattern: something, `@`, and a domain with a dot inside;
 /// no white space (as JSON Schema's `\s` counts it); at most 254 characters.
 pub fn check_email(invalid: &mut Invalid, field: &str, email: &str) {
-    let space = |c: char| (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}';
     let ok = email.chars().count() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
@@ -23,7 +22,7 @@ pub fn check_email(invalid: &mut Invalid, field: &str, email: &str) {
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
         })
-        && !email.chars().any(space);
+        && !email.chars().any(super::text::is_schema_space);
     invalid.check(ok, field, "must be an email address");
 }
 

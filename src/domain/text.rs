@@ -15,6 +15,13 @@ pub fn nfc(s: &str) -> Option<String> {
     }
 }
 
+/// White space as the API document's patterns count it (JSON Schema's regular expressions are
+/// ECMAScript's, whose `\s` is Unicode's White_Space without NEL, U+0085, and with the byte-order
+/// mark, U+FEFF), so that what the document calls valid is what the service accepts.
+pub fn is_schema_space(c: char) -> bool {
+    (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
+}
+
 /// Characters that change how text reads without being seen: controls, zero-width characters and
 /// the marks, overrides and isolates of bidirectional text.
 pub fn is_hidden(c: char) -> bool {

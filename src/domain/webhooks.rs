@@ -258,7 +258,7 @@ pub fn check_secret(invalid: &mut Invalid, field: &str, secret: &str) {
         "must be 16-200 characters",
     );
     invalid.check(
-        !secret.chars().any(char::is_whitespace),
+        !secret.chars().any(super::text::is_schema_space),
         field,
         "must not contain white space",
     );
@@ -271,6 +271,20 @@ mod tests {
     const LOCAL_TESTING: Targets = Targets {
         allow_private: true,
     };
+
+    #[test]
+    fn a_secret_has_no_white_space_as_the_document_counts_it() {
+        let check = |secret: &str| {
+            let mut invalid = Invalid::default();
+            check_secret(&mut invalid, "secret", secret);
+            invalid.0.len()
+        };
+        // NEL is no white space to the document's `\S`; a no-break space and a BOM are.
+        assert_eq!(check("0123456789abcdef\u{85}"), 0);
+        assert_eq!(check("0123456789abcdef\u{a0}"), 1);
+        assert_eq!(check("0123456789abcdef\u{feff}"), 1);
+        assert_eq!(check("0123456789 abcdef"), 1);
+    }
 
     #[test]
     fn urls_take_the_documented_shape() {
