@@ -1,8 +1,9 @@
 //! How a FHIR Bulk Data export reads a large clinic, a page (a file) at a time:
 //! `bench-export DATABASE_URL`. Both ways of paging run side by side on the clinic with the most
 //! check-ins, through the service's own queries (`fhir::fetch::page`):
-//! - by cursor, as the export worker pages: every page, and the whole export's time;
-//! - by offset, as it paged before (and as a search's `_offset` still does): pages at five depths,
+//! - by cursor, as the export worker and a search's `next` links page: every page, and the whole
+//!   export's time;
+//! - by offset, as they paged before (and a search's `_offset` still does): pages at five depths,
 //!   and the whole export's time estimated from them (the pages in between grow linearly).
 //!
 //! See bench/README.md.

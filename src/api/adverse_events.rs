@@ -152,7 +152,7 @@ fn record(
         id: Uuid::new_v4(),
         patient_id: t.patient_id,
         treatment_id,
-        term: req.term.trim().to_string(),
+        term: crate::domain::text::trim(&req.term).to_string(),
         grade: req.grade,
         serious: req.serious,
         onset_date: req.onset_date,
@@ -284,7 +284,7 @@ fn update(
     );
     invalid.into_result()?;
     let changes = db::adverse_events::Changes {
-        term: req.term.map(|t| t.trim().to_string()),
+        term: req.term.map(|t| crate::domain::text::trim(&t).to_string()),
         grade: req.grade,
         serious: req.serious,
         onset_date: req.onset_date,

@@ -173,7 +173,7 @@ fn decode(s: &str) -> Option<QueueCursor> {
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(s).ok()?).ok()?;
     let mut parts = text.splitn(3, '.');
     let rank = parts.next()?.parse().ok()?;
-    let at = super::extract::cursor_time(parts.next()?)?;
+    let at = crate::db::cursor_time(parts.next()?)?;
     Some((rank, at, parts.next()?.parse().ok()?))
 }
 
@@ -355,14 +355,20 @@ pub async fn resolve(
     let id = id.into_inner();
     let mut invalid = Invalid::default();
     invalid.check(
-        !req.note.trim().is_empty(),
+        !crate::domain::text::is_blank(&req.note),
         "note",
         "must say what was done",
     );
     check_text(&mut invalid, "note", Some(&req.note), 2000);
     invalid.into_result()?;
     let alert = db::run(&pool, move |conn| {
-        services::alerts::resolve(conn, caller.tenant, id, staff_id, req.note.trim())
+        services::alerts::resolve(
+            conn,
+            caller.tenant,
+            id,
+            staff_id,
+            crate::domain::text::trim(&req.note),
+        )
     })
     .await?;
     Ok(web::Json(alert.into()))

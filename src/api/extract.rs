@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::RouteTable;
 use crate::auth::Caller;
 use crate::db::audit::Event;
-use crate::db::{Cursor, PageRequest, Tenant};
+use crate::db::{Cursor, PageRequest, Tenant, cursor_time};
 use crate::domain::audit::{Audit, Id};
 use crate::error::{ApiError, FieldError};
 use crate::http::RequestId;
@@ -231,11 +231,6 @@ pub fn encode_cursor(c: Cursor) -> String {
     URL_SAFE_NO_PAD.encode(format!("{}.{}", c.at.timestamp_micros(), c.id))
 }
 
-/// The times a cursor may hold: every row's, and well inside what PostgreSQL can compare with
-/// (4713 BC to 294276 AD), so a tampered cursor is a 400 rather than a database error.
-const CURSOR_MICROS: std::ops::RangeInclusive<i64> =
-    -62_135_596_800_000_000..=253_402_300_799_999_999;
-
 fn decode_cursor(s: &str) -> Option<Cursor> {
     let text = String::from_utf8(URL_SAFE_NO_PAD.decode(s).ok()?).ok()?;
     let (micros, id) = text.split_once('.')?;
@@ -243,15 +238,6 @@ fn decode_cursor(s: &str) -> Option<Cursor> {
         at: cursor_time(micros)?,
         id: id.parse().ok()?,
     })
-}
-
-/// The time in a cursor, given in microseconds since 1970, if it is one a cursor may hold.
-pub fn cursor_time(micros: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    let micros: i64 = micros.parse().ok()?;
-    CURSOR_MICROS
-        .contains(&micros)
-        .then(|| chrono::DateTime::from_timestamp_micros(micros))
-        .flatten()
 }
 
 /// One page of a list.
@@ -416,11 +402,11 @@ mod tests {
     fn cursors_outside_the_years_1_to_9999_are_refused() {
         let forged =
             |micros: i64| URL_SAFE_NO_PAD.encode(format!("{micros}.{}", uuid::Uuid::nil()));
-        assert!(decode_cursor(&forged(*CURSOR_MICROS.start())).is_some());
-        assert!(decode_cursor(&forged(CURSOR_MICROS.start() - 1)).is_none());
+        assert!(decode_cursor(&forged(*crate::db::CURSOR_MICROS.start())).is_some());
+        assert!(decode_cursor(&forged(crate::db::CURSOR_MICROS.start() - 1)).is_none());
         assert!(decode_cursor(&forged(-210_000_000_000_000_000)).is_none()); // 4714 BC
-        assert!(decode_cursor(&forged(*CURSOR_MICROS.end())).is_some());
-        assert!(decode_cursor(&forged(CURSOR_MICROS.end() + 1)).is_none());
+        assert!(decode_cursor(&forged(*crate::db::CURSOR_MICROS.end())).is_some());
+        assert!(decode_cursor(&forged(crate::db::CURSOR_MICROS.end() + 1)).is_none());
         assert!(decode_cursor(&forged(i64::MAX)).is_none());
     }
 }

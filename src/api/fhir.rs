@@ -214,7 +214,8 @@ pub async fn read(
         ("_id" = Option<String>, Query, description = "On Patient: only this patient"),
         ("_lastUpdated" = Option<String>, Query, description = "`gt`, `ge`, `lt` or `le` and an RFC 3339 instant or a date", example = "gt2026-11-20T00:00:00Z"),
         ("_count" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Resources per page, 1-200 (default 50)"),
-        ("_offset" = Option<i64>, Query, minimum = 0, maximum = 10000000, description = "Where the page starts; the `next` link sets it"),
+        ("_cursor" = Option<String>, Query, description = "Where the page starts: after the resource a `next` link names (opaque; only one this server gave out)"),
+        ("_offset" = Option<i64>, Query, minimum = 0, maximum = 10000000, description = "How many resources the page skips (after `_cursor`, if given)"),
     ),
     security(("bearer" = [])),
     responses((status = 200, description = "A searchset Bundle", content_type = "application/fhir+json", body = FhirResource))
@@ -239,7 +240,7 @@ pub async fn search(
         patient: wanted.patient,
         from: wanted.window.from,
         to: wanted.window.to,
-        after: None,
+        after: wanted.after.clone(),
         offset: wanted.offset,
         limit: wanted.count + 1,
     };
@@ -248,14 +249,22 @@ pub async fn search(
     entries.truncate(wanted.count as usize);
     crate::api::trail::shown(&req, entries.iter().filter_map(|e| e.patient));
     let base = base_url(&req);
-    let link = |offset| {
+    let link = |search: &query::Search| {
         format!(
             "{base}/{}?{}",
             kind.as_str(),
-            query::query_string(&wanted, by_id, offset)
+            query::query_string(search, by_id)
         )
     };
-    let next = more.then(|| link(wanted.offset + wanted.count));
+    // The next page starts after this one's last resource: as fast deep into a clinic's data as at
+    // its start, which an offset is not.
+    let next = entries.last().filter(|_| more).map(|last| {
+        link(&query::Search {
+            after: Some(last.key.clone()),
+            offset: 0,
+            ..wanted.clone()
+        })
+    });
     let entries = entries
         .into_iter()
         .map(|e: Entry| (e.path(), e.resource))
@@ -263,7 +272,7 @@ pub async fn search(
     Ok(fhir_json(&resources::searchset(
         &base,
         entries,
-        &link(wanted.offset),
+        &link(&wanted),
         next,
     )))
 }

@@ -94,7 +94,7 @@ pub async fn create(
     };
     let row = db::fhir_clients::Client {
         id: Uuid::new_v4(),
-        name: new.name.trim().to_string(),
+        name: crate::domain::text::trim(&new.name).to_string(),
         jwks,
         created_by: admin,
         created_at: Utc::now(),

@@ -168,7 +168,7 @@ pub async fn erase(
 ) -> Result<web::Json<Erasure>, ApiError> {
     let admin = caller.admin()?;
     let patient_id = id.into_inner();
-    let reason = req.reason.trim().to_string();
+    let reason = crate::domain::text::trim(&req.reason).to_string();
     let mut invalid = Invalid::default();
     let n = reason.chars().count();
     invalid.check((1..=500).contains(&n), "reason", "must be 1-500 characters");

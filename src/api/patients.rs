@@ -183,7 +183,9 @@ pub async fn create(
         id: Uuid::new_v4(),
         external_ref_key: record_key(&req.external_ref),
         external_ref: req.external_ref,
-        display_name: req.display_name.map(|s| s.trim().to_string()),
+        display_name: req
+            .display_name
+            .map(|s| crate::domain::text::trim(&s).to_string()),
         birth_year: req.birth_year,
         fitzpatrick_type: req.fitzpatrick_type,
         concerns: codes::stored(&req.concerns, Concern::as_str),
@@ -298,7 +300,9 @@ fn changes_of(req: PatientPatch) -> Result<db::patients::PatientChanges, ApiErro
     Ok(db::patients::PatientChanges {
         external_ref_key: external_ref.as_deref().map(record_key),
         external_ref,
-        display_name: req.display_name.map(|d| d.map(|s| s.trim().to_string())),
+        display_name: req
+            .display_name
+            .map(|d| d.map(|s| crate::domain::text::trim(&s).to_string())),
         birth_year: req.birth_year,
         fitzpatrick_type: req.fitzpatrick_type,
         concerns: req

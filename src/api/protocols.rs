@@ -103,7 +103,7 @@ impl From<db::protocols::Protocol> for Protocol {
 
 fn validate(req: NewProtocol) -> Result<db::protocols::Protocol, Invalid> {
     let mut invalid = Invalid::default();
-    let name = req.name.trim().to_string();
+    let name = crate::domain::text::trim(&req.name).to_string();
     invalid.check(
         (1..=120).contains(&name.chars().count()),
         "name",

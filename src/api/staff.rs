@@ -90,7 +90,7 @@ pub fn new_staff(req: &NewStaffRequest) -> Result<db::staff::NewStaff, ApiError>
         &req.password,
         &[&req.email, &req.name],
     );
-    let name = req.name.trim();
+    let name = crate::domain::text::trim(&req.name);
     invalid.check(
         (1..=120).contains(&name.chars().count()),
         "name",

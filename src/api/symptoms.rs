@@ -167,7 +167,7 @@ fn add(
         conn,
         tenant,
         &req.code,
-        req.label.trim(),
+        crate::domain::text::trim(&req.label),
         req.kind.as_str(),
     )?)
 }

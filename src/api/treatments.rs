@@ -228,7 +228,9 @@ fn record(
         session_number,
         contraindications: serde_json::to_value(&req.contraindications)
             .map_err(ApiError::internal)?,
-        override_reason: req.override_reason.map(|r| r.trim().to_string()),
+        override_reason: req
+            .override_reason
+            .map(|r| crate::domain::text::trim(&r).to_string()),
         notes: req.notes,
         created_by: staff_id,
         created_at: now,

@@ -3,6 +3,8 @@
 //! at a time: after an offset (a search's pages), or after a cursor (an export's, which would
 //! otherwise read every earlier row again for each page).
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
@@ -58,6 +60,32 @@ impl Cursor {
             id,
             code: String::new(),
         }
+    }
+
+    /// The cursor as a search's `next` link gives it out: opaque to clients.
+    pub fn token(&self) -> String {
+        let text = format!(
+            "{}.{}.{}",
+            self.updated.timestamp_micros(),
+            self.id,
+            self.code
+        );
+        URL_SAFE_NO_PAD.encode(text)
+    }
+
+    /// A cursor [`Cursor::token`] gave out; none for anything else.
+    pub fn from_token(token: &str) -> Option<Cursor> {
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+        let mut parts = text.splitn(3, '.');
+        let updated = super::cursor_time(parts.next()?)?;
+        let id = parts.next()?.parse().ok()?;
+        let code = parts.next()?;
+        let code_ok = code.is_empty() || crate::domain::symptoms::is_code(code);
+        code_ok.then(|| Cursor {
+            updated,
+            id,
+            code: code.to_string(),
+        })
     }
 }
 

@@ -153,6 +153,20 @@ pub struct Cursor {
     pub id: Uuid,
 }
 
+/// The times a cursor may hold: every row's, and well inside what PostgreSQL can compare with
+/// (4713 BC to 294276 AD), so a tampered cursor is a 400 rather than a database error.
+pub const CURSOR_MICROS: std::ops::RangeInclusive<i64> =
+    -62_135_596_800_000_000..=253_402_300_799_999_999;
+
+/// The time in a cursor, given in microseconds since 1970, if it is one a cursor may hold.
+pub fn cursor_time(micros: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let micros: i64 = micros.parse().ok()?;
+    CURSOR_MICROS
+        .contains(&micros)
+        .then(|| chrono::DateTime::from_timestamp_micros(micros))
+        .flatten()
+}
+
 /// A page request after validation: at most `limit` rows after `after`.
 #[derive(Debug, Clone, Copy)]
 pub struct PageRequest {

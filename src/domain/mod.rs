@@ -62,7 +62,7 @@ impl Invalid {
 /// Checks an optional free text: not blank when given, and at most `max` characters.
 pub fn check_text(invalid: &mut Invalid, field: &str, value: Option<&str>, max: usize) {
     if let Some(v) = value {
-        if v.trim().is_empty() {
+        if text::is_blank(v) {
             invalid.add(field, "must not be blank");
         } else if v.chars().count() > max {
             invalid.add(field, format!("must be at most {max} characters"));

@@ -15,7 +15,7 @@ pub fn check_adverse_event(
     today: NaiveDate,
 ) {
     if let Some(term) = term {
-        let n = term.trim().chars().count();
+        let n = super::text::trim(term).chars().count();
         invalid.check((1..=200).contains(&n), "term", "must be 1-200 characters");
     }
     if let Some(grade) = grade {

@@ -106,7 +106,7 @@ pub fn check_new_item(invalid: &mut Invalid, code: &str, label: &str) {
         "code",
         "must be 2-40 of a-z, 0-9 and _, starting with a letter",
     );
-    let n = label.trim().chars().count();
+    let n = super::text::trim(label).chars().count();
     invalid.check((1..=120).contains(&n), "label", "must be 1-120 characters");
 }
 

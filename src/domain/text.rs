@@ -22,6 +22,16 @@ pub fn is_schema_space(c: char) -> bool {
     (c.is_whitespace() && c != '\u{85}') || c == '\u{feff}'
 }
 
+/// Whether text is empty or white space only, as the document's `\S` patterns count it.
+pub fn is_blank(s: &str) -> bool {
+    s.chars().all(is_schema_space)
+}
+
+/// The text without the white space at its ends, as the document's patterns count it.
+pub fn trim(s: &str) -> &str {
+    s.trim_matches(is_schema_space)
+}
+
 /// Characters that change how text reads without being seen: controls, zero-width characters and
 /// the marks, overrides and isolates of bidirectional text.
 pub fn is_hidden(c: char) -> bool {
@@ -62,6 +72,16 @@ pub fn record_key(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn white_space_is_what_the_documents_patterns_call_it() {
+        // NEL is no white space to ECMAScript's `\s`, so "\u{85}" is not blank; a no-break space
+        // and a byte-order mark are.
+        assert!(!is_blank("\u{85}"));
+        assert!(is_blank(" \u{a0}\u{feff}\t"));
+        assert!(is_blank(""));
+        assert_eq!(trim("\u{feff} a\u{85} "), "a\u{85}");
+    }
 
     #[test]
     fn text_is_made_nfc_and_nfc_text_is_left_alone() {

@@ -58,7 +58,7 @@ pub fn check_screening(
         }
     }
     let flagged = answers.values().any(|&v| v);
-    let has_reason = override_reason.is_some_and(|r| !r.trim().is_empty());
+    let has_reason = override_reason.is_some_and(|r| !super::text::is_blank(r));
     invalid.check(
         !flagged || has_reason,
         "override_reason",

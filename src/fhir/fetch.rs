@@ -183,6 +183,7 @@ fn questionnaire(
     let resource = r::questionnaire(tenant.id(), &catalogue);
     let updated = catalogue.iter().map(|s| s.created_at).max();
     let shown = f.offset == 0
+        && f.after.is_none()
         && f.limit > 0
         && updated
             .is_none_or(|u| f.from.is_none_or(|from| u >= from) && f.to.is_none_or(|to| u < to));

@@ -4,6 +4,8 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::db::fhir::Cursor;
+
 /// How many resources a search page holds by default, and at most.
 pub const DEFAULT_COUNT: i64 = 50;
 pub const MAX_COUNT: i64 = 200;
@@ -16,6 +18,9 @@ pub struct Search {
     /// `_lastUpdated`: only resources last updated in `[from, to)`.
     pub window: Window,
     pub count: i64,
+    /// `_cursor`: the page starts after this resource (the `next` links say where).
+    pub after: Option<Cursor>,
+    /// `_offset`: the page skips this many (after the cursor, if any).
     pub offset: i64,
 }
 
@@ -109,6 +114,11 @@ pub fn parse(pairs: &[(String, String)], by_id: bool) -> Result<Search, String> 
                     .filter(|n| (1..=MAX_COUNT).contains(n))
                     .ok_or_else(|| format!("_count must be from 1 to {MAX_COUNT}"))?;
             }
+            "_cursor" => {
+                let cursor = Cursor::from_token(value)
+                    .ok_or("_cursor: not a cursor this server gave out")?;
+                search.after = Some(cursor);
+            }
             "_offset" => {
                 search.offset = value
                     .parse()
@@ -123,7 +133,7 @@ pub fn parse(pairs: &[(String, String)], by_id: bool) -> Result<Search, String> 
 }
 
 /// The query string of a search as the server understood it, for the Bundle's links.
-pub fn query_string(search: &Search, by_id: bool, offset: i64) -> String {
+pub fn query_string(search: &Search, by_id: bool) -> String {
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     match search.patient {
         Some(p) if by_id => q.append_pair("_id", &p.to_string()),
@@ -138,7 +148,12 @@ pub fn query_string(search: &Search, by_id: bool, offset: i64) -> String {
         q.append_pair("_lastUpdated", &format!("lt{}", fmt(to)));
     }
     q.append_pair("_count", &search.count.to_string());
-    q.append_pair("_offset", &offset.to_string());
+    if let Some(after) = &search.after {
+        q.append_pair("_cursor", &after.token());
+    }
+    if search.offset > 0 {
+        q.append_pair("_offset", &search.offset.to_string());
+    }
     q.finish()
 }
 
@@ -234,17 +249,58 @@ mod tests {
                 ("patient", &Uuid::nil().to_string()),
                 ("_lastUpdated", "gt2026-11-20T10:00:00Z"),
                 ("_count", "10"),
+                ("_offset", "10"),
             ]),
             false,
         )
         .unwrap();
-        let q = query_string(&search, false, 10);
-        let back: Vec<(String, String)> = url::form_urlencoded::parse(q.as_bytes())
-            .into_owned()
-            .collect();
-        let again = parse(&back, false).unwrap();
-        assert_eq!(again.window, search.window);
-        assert_eq!(again.patient, search.patient);
-        assert_eq!(again.offset, 10);
+        let after = Cursor {
+            updated: at("2026-11-20T10:00:00.123456Z"),
+            id: Uuid::new_v4(),
+            code: "goodman_baron".into(),
+        };
+        for search in [
+            search.clone(),
+            Search {
+                after: Some(after),
+                ..search
+            },
+        ] {
+            let q = query_string(&search, false);
+            let back: Vec<(String, String)> = url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect();
+            assert_eq!(parse(&back, false).unwrap(), search, "{q}");
+        }
+    }
+
+    #[test]
+    fn only_a_cursor_the_server_gave_out_is_taken() {
+        let token = Cursor::new(at("2026-11-20T10:00:00Z"), Uuid::nil()).token();
+        assert!(parse(&pairs(&[("_cursor", &token)]), false).is_ok());
+        for forged in ["x", "MTIz", "", &token[1..]] {
+            assert!(
+                parse(&pairs(&[("_cursor", forged)]), false).is_err(),
+                "{forged}"
+            );
+        }
+        // A code that is no symptom's (a NUL, which PostgreSQL can't hold, say) is refused.
+        use base64::Engine;
+        let encode = |t: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(t);
+        let id = Uuid::nil();
+        assert!(
+            parse(
+                &pairs(&[("_cursor", &encode(&format!("0.{id}.redness")))]),
+                false
+            )
+            .is_ok()
+        );
+        assert!(
+            parse(
+                &pairs(&[("_cursor", &encode(&format!("0.{id}.red\0")))]),
+                false
+            )
+            .is_err()
+        );
     }
 }

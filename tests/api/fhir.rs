@@ -135,6 +135,11 @@ async fn every_resource_type_validates_and_counts_equal_the_rest_apis() {
     for kind in KINDS {
         let found = search_all(&app, token, &format!("{kind}?_count=3")).await;
         assert!(!found.is_empty(), "no {kind}");
+        // The pages (by cursor, three at a time: a check-in's four scores span two) hold each
+        // resource once.
+        let ids: std::collections::HashSet<&str> =
+            found.iter().filter_map(|r| r["id"].as_str()).collect();
+        assert_eq!(ids.len(), found.len(), "{kind}");
         // Each one reads back as the search showed it.
         let first = &found[0];
         let read = app
@@ -346,6 +351,7 @@ async fn failures_are_operation_outcomes_and_reads_are_audited() {
         "Patient?_count=0",
         "Observation?_lastUpdated=2026-11-20",
         "Procedure?patient=Patient/42",
+        "Observation?_cursor=forged",
     ] {
         let r = app.get(&format!("/fhir/R4/{bad}"), &s.clinician).await;
         assert_eq!(r.status, 400, "{bad}");
