@@ -90,6 +90,13 @@ async fn token_request(app: &TestApp, assertion: &str) -> Resp {
     into_resp(res).await
 }
 
+/// An OAuth refusal of the client (RFC 6749 5.2).
+#[track_caller]
+fn refused(r: Resp) {
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(r.body["error"], "invalid_client");
+}
+
 /// Registers the key as the clinic's client: its id and the token URL.
 async fn register(app: &TestApp, admin: &str, key: &ClientKey) -> (String, String) {
     let r = app
@@ -183,10 +190,6 @@ async fn a_wrong_key_an_expired_assertion_and_a_replayed_jti_are_refused() {
     let s = app.scenario("Lumen").await;
     let key = client_key();
     let (client, token_url) = register(&app, &s.clinic.admin, &key).await;
-    let refused = |r: Resp| {
-        assert_eq!(r.status, 401, "{}", r.body);
-        assert_eq!(r.body["error"], "invalid_client");
-    };
 
     let stranger = client_key();
     refused(token_request(&app, &assertion(&stranger, &client, &token_url, 240, "a")).await);
@@ -255,10 +258,6 @@ async fn an_rs384_client_gets_a_token_and_only_with_the_algorithm_it_registered(
     let s = app.scenario("Lumen").await;
     let key = rsa_key();
     let (client, token_url) = register(&app, &s.clinic.admin, &key).await;
-    let refused = |r: Resp| {
-        assert_eq!(r.status, 401, "{}", r.body);
-        assert_eq!(r.body["error"], "invalid_client");
-    };
 
     // The same key signing RS256 or PS384 is not the registered RS384.
     for other in [Algorithm::RS256, Algorithm::PS384] {
