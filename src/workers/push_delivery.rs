@@ -15,7 +15,7 @@ use crate::db::push::{Claimed, Next};
 use crate::db::{self, Pool};
 use crate::domain::web_push::encrypt;
 use crate::domain::webhooks::backoff;
-use crate::workers::webhook_delivery::TargetResolver;
+use crate::workers::webhook_delivery::outbound_client;
 
 /// How much longer than one attempt's timeout a claim holds.
 const LEASE_MARGIN: Duration = Duration::from_secs(60);
@@ -30,13 +30,8 @@ struct Worker {
 pub fn spawn(pool: Pool, settings: PushSettings) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Handle::try_current()
         .context("the push worker must be started inside a Tokio runtime")?;
-    let client = reqwest::Client::builder()
-        .timeout(settings.timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .dns_resolver(Arc::new(TargetResolver(settings.targets)))
-        .user_agent(concat!("Aftercare-Push/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .context("building the push HTTP client")?;
+    let agent = concat!("Aftercare-Push/", env!("CARGO_PKG_VERSION"));
+    let client = outbound_client(settings.timeout, settings.targets, agent)?;
     let worker = Arc::new(Worker {
         pool,
         client,

@@ -40,14 +40,8 @@ struct Worker {
 pub fn spawn(pool: Pool, settings: WebhookSettings) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Handle::try_current()
         .context("the webhook worker must be started inside a Tokio runtime")?;
-    let client = reqwest::Client::builder()
-        .timeout(settings.timeout)
-        // A redirect is an answer that is not 2xx: it is not followed, the delivery is retried.
-        .redirect(reqwest::redirect::Policy::none())
-        .dns_resolver(Arc::new(TargetResolver(settings.targets)))
-        .user_agent(concat!("Aftercare-Webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .context("building the webhook HTTP client")?;
+    let agent = concat!("Aftercare-Webhooks/", env!("CARGO_PKG_VERSION"));
+    let client = outbound_client(settings.timeout, settings.targets, agent)?;
     let worker = Arc::new(Worker {
         pool,
         client,
@@ -218,10 +212,27 @@ fn describe(e: BoxError) -> String {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// An HTTP client for what the service sends out (webhooks, push messages): it gives up after
+/// `timeout`, follows no redirect (an answer that is not 2xx: the attempt is retried), and reaches
+/// only the addresses `targets` allows.
+pub(crate) fn outbound_client(
+    timeout: Duration,
+    targets: Targets,
+    agent: &'static str,
+) -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(Arc::new(TargetResolver(targets)))
+        .user_agent(agent)
+        .build()
+        .context("building an outbound HTTP client")
+}
+
 /// Resolves names as the system does, keeping only the addresses webhooks may go to: a name that
 /// points into the clinic's network fails like one that doesn't resolve. The connection is made to
 /// the addresses checked here, so a second lookup can't answer differently.
-pub(crate) struct TargetResolver(pub(crate) Targets);
+struct TargetResolver(Targets);
 
 impl reqwest::dns::Resolve for TargetResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
