@@ -116,9 +116,8 @@ fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> Result<(), ApiErro
         let mut written = 0;
         for patient in &patients {
             // Each page starts after the last row of the one before (a cursor, not an offset):
-            // a page deep into a large clinic reads no more than the first. A resource changed
-            // while the export runs moves to its new place in the order, so it is never missed;
-            // it may come twice, the newer last.
+            // a page deep into a large clinic reads no more than the first, and a row changed
+            // meanwhile shifts no other. It comes again at its new place (the newer last).
             let mut after = None;
             loop {
                 let f = Filter {
