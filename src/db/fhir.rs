@@ -1,7 +1,7 @@
 //! The queries behind FHIR reads, searches and exports: a clinic's rows of one kind, optionally of
 //! one patient and last updated within a window, in a stable order (last updated, then id), a page
-//! at a time: after an offset (a search's pages), or after a cursor (an export's, which would
-//! otherwise read every earlier row again for each page).
+//! at a time: after a cursor (an export's pages, a search's `next` links), which reads no earlier
+//! row again, or after an offset (a search that asks for one).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -254,8 +254,8 @@ SELECT * FROM obs
 /// Every score of the clinic, with its check-in: the planner joins them as it sees fit.
 const ALL_SCORES: &str = "check_in_scores s JOIN check_ins c ON c.id = s.check_in_id";
 
-/// The scores a page after a cursor may show: those of the first `limit` check-ins at or after the
-/// cursor's (a check-in has at least one score), found through the clinic's index on
+/// The scores a page after a cursor may show: those of the first `offset + limit` check-ins at or
+/// after the cursor's (a check-in has at least one score), found through the clinic's index on
 /// `received_at`, and their scores through the primary key, check-in by check-in (`OFFSET 0` keeps
 /// the planner from hashing every score of the clinic instead).
 const NEXT_SCORES: &str = "(
@@ -266,7 +266,7 @@ const NEXT_SCORES: &str = "(
      AND ($4::timestamptz IS NULL OR received_at < $4)
      AND received_at >= $7 AND (received_at, id) >= ($7, $8)
    ORDER BY received_at, id
-   LIMIT $11) c
+   LIMIT $10 + $11) c
   CROSS JOIN LATERAL (SELECT * FROM check_in_scores s WHERE s.check_in_id = c.id OFFSET 0) s";
 
 pub fn observations(
