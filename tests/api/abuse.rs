@@ -339,12 +339,12 @@ async fn look_alike_record_numbers_are_one_patient_and_hidden_characters_are_ref
 
 /// An empty database of the test's own, without migrations; its name and URL.
 fn fresh_empty_database() -> (String, String) {
-    let mut admin = PgConnection::establish(&format!("{}/postgres", server_url())).unwrap();
+    let mut admin = PgConnection::establish(&db_url("postgres")).unwrap();
     let name = format!("aftercare_lookalikes_{}", uuid::Uuid::new_v4().simple());
     diesel::sql_query(format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
         .unwrap();
-    (name.clone(), format!("{}/{name}", server_url()))
+    (name.clone(), db_url(&name))
 }
 
 #[test]

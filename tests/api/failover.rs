@@ -69,7 +69,8 @@ async fn a_database_that_takes_no_writes_is_not_ready_and_writes_are_503() {
     let app = spawn_app().await;
     let s = app.scenario("Read Only").await;
     // What a standby, or a node pg_auto_failover is promoting or draining, looks like to new sessions.
-    let name = app.db_url.rsplit('/').next().unwrap().to_string();
+    let name = app.db_url.rsplit('/').next().unwrap();
+    let name = name.split('?').next().unwrap().to_string();
     diesel::sql_query(format!(
         "ALTER DATABASE {name} SET default_transaction_read_only = on"
     ))

@@ -41,6 +41,13 @@ pub fn server_url() -> String {
     .clone()
 }
 
+/// The URL of the database `name` on the test server. Without TLS or GSSAPI: the server is on this
+/// machine, and OpenSSL's clean-up at a test process's exit would race the connection pool's own
+/// threads, still connecting (a test process that had passed then died of SIGSEGV or SIGABRT).
+pub fn db_url(name: &str) -> String {
+    format!("{}/{name}?sslmode=disable&gssencmode=disable", server_url())
+}
+
 #[derive(QueryableByName)]
 struct Name {
     #[diesel(sql_type = Text)]
@@ -64,7 +71,7 @@ fn template_name() -> String {
 }
 
 fn admin_connection() -> PgConnection {
-    PgConnection::establish(&format!("{}/postgres", server_url())).expect("connect to PostgreSQL")
+    PgConnection::establish(&db_url("postgres")).expect("connect to PostgreSQL")
 }
 
 /// Creates and migrates the template once; other test processes wait on the advisory lock.
@@ -87,8 +94,7 @@ fn ensure_template(conn: &mut PgConnection) -> String {
             .execute(conn)
             .expect("create");
         {
-            let mut db =
-                PgConnection::establish(&format!("{}/{building}", server_url())).expect("connect");
+            let mut db = PgConnection::establish(&db_url(&building)).expect("connect");
             db::migrate(&mut db).expect("migrate template");
         }
         diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {template}"))
@@ -109,7 +115,7 @@ pub fn fresh_database() -> (String, String) {
     diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
         .execute(&mut conn)
         .expect("create test database");
-    (name.clone(), format!("{}/{name}", server_url()))
+    (name.clone(), db_url(&name))
 }
 
 /// A new database with nothing in it, not even the migrations (to restore a dump into); its URL.
@@ -118,7 +124,7 @@ pub fn empty_database() -> (String, String) {
     diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE template0"))
         .execute(&mut admin_connection())
         .expect("create an empty database");
-    (name.clone(), format!("{}/{name}", server_url()))
+    (name.clone(), db_url(&name))
 }
 
 pub struct TestApp {

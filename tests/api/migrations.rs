@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_migrations::MigrationHarness;
 
-use crate::helpers::server_url;
+use crate::helpers::db_url;
 
 #[derive(QueryableByName, PartialEq, Debug)]
 struct Line {
@@ -32,13 +32,13 @@ fn schema(conn: &mut PgConnection) -> Vec<String> {
 
 #[test]
 fn every_down_migration_undoes_its_up() {
-    let mut admin = PgConnection::establish(&format!("{}/postgres", server_url())).unwrap();
+    let mut admin = PgConnection::establish(&db_url("postgres")).unwrap();
     let name = format!("aftercare_migrations_{}", uuid::Uuid::new_v4().simple());
     diesel::sql_query(format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
         .unwrap();
     {
-        let mut conn = PgConnection::establish(&format!("{}/{name}", server_url())).unwrap();
+        let mut conn = PgConnection::establish(&db_url(&name)).unwrap();
         let count = conn.pending_migrations(MIGRATIONS).unwrap().len();
         assert!(count > 0);
         for _ in 0..count {
