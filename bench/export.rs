@@ -11,7 +11,7 @@
 use std::time::Instant;
 
 use aftercare::db::Tenant;
-use aftercare::db::fhir::Filter;
+use aftercare::db::fhir::{Cursor, Filter};
 use aftercare::fhir::export::FILE_SIZE;
 use aftercare::fhir::fetch::{self, Kind};
 use diesel::sql_types::Uuid as SqlUuid;
@@ -49,18 +49,18 @@ fn main() -> anyhow::Result<()> {
     for kind in [Kind::QuestionnaireResponse, Kind::Observation] {
         // By cursor: the whole export.
         let started = Instant::now();
-        let (mut after, mut times) = (None, vec![]);
+        let (mut after, mut times) = (Cursor::start(), vec![]);
         loop {
             let f = Filter {
-                after: after.take(),
+                after: Some(after),
                 ..Filter::all(0, FILE_SIZE)
             };
             let (entries, took) = page(f, kind)?;
             times.push(took);
-            if (entries.len() as i64) < FILE_SIZE {
-                break;
+            match entries.last() {
+                Some(last) if entries.len() as i64 == FILE_SIZE => after = last.key.clone(),
+                _ => break,
             }
-            after = entries.last().map(|e| e.key.clone());
         }
         let total = seconds(started);
         let pages = times.len();

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{Caller, Keys, Role, SystemClient};
-use crate::db::fhir::Filter;
+use crate::db::fhir::{Cursor, Filter};
 use crate::db::{self, Pool, Tenant};
 use crate::error::ApiError;
 use crate::fhir::fetch::{self, Entry, Kind};
@@ -240,7 +240,7 @@ pub async fn search(
         patient: wanted.patient,
         from: wanted.window.from,
         to: wanted.window.to,
-        after: wanted.after.clone(),
+        after: Some(wanted.after.clone().unwrap_or_else(Cursor::start)),
         offset: wanted.offset,
         limit: wanted.count + 1,
     };

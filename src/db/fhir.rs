@@ -62,6 +62,12 @@ impl Cursor {
         }
     }
 
+    /// Before every row: all the times the service records come after 1970. A first page read
+    /// after it is read as the next pages are.
+    pub fn start() -> Cursor {
+        Cursor::default()
+    }
+
     /// The cursor as a search's `next` link gives it out: opaque to clients.
     pub fn token(&self) -> String {
         let text = format!(

@@ -182,12 +182,14 @@ fn questionnaire(
     let catalogue = db::symptoms::catalogue(conn, tenant)?;
     let resource = r::questionnaire(tenant.id(), &catalogue);
     let updated = catalogue.iter().map(|s| s.created_at).max();
+    let key = Cursor::new(updated.unwrap_or_default(), tenant.id());
     let shown = f.offset == 0
-        && f.after.is_none()
         && f.limit > 0
+        && f.after
+            .as_ref()
+            .is_none_or(|a| (key.updated, key.id) > (a.updated, a.id))
         && updated
             .is_none_or(|u| f.from.is_none_or(|from| u >= from) && f.to.is_none_or(|to| u < to));
-    let key = Cursor::new(updated.unwrap_or_default(), tenant.id());
     Ok(shown
         .then(|| Entry::new(Kind::Questionnaire, resource, None, key))
         .into_iter()

@@ -10,7 +10,7 @@ use diesel::sql_types::{BigInt, Bool};
 use uuid::Uuid;
 
 use crate::db::exports::{self, Job};
-use crate::db::fhir::Filter;
+use crate::db::fhir::{Cursor, Filter};
 use crate::db::{self, Pool};
 use crate::error::ApiError;
 use crate::fhir::export::FILE_SIZE;
@@ -118,12 +118,12 @@ fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> Result<(), ApiErro
             // Each page starts after the last row of the one before (a cursor, not an offset):
             // a page deep into a large clinic reads no more than the first, and a row changed
             // meanwhile shifts no other. It comes again at its new place (the newer last).
-            let mut after = None;
+            let mut after = Cursor::start();
             loop {
                 let f = Filter {
                     patient: *patient,
                     from: export.since,
-                    after,
+                    after: Some(after),
                     ..Filter::all(0, file_size)
                 };
                 // A background job, not a request: a page deep into a large clinic's data may
@@ -161,10 +161,10 @@ fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> Result<(), ApiErro
                     return Ok(exports::clear_files(conn, tenant, export.id)?);
                 }
                 seq += 1;
-                if count < file_size {
-                    break;
+                match entries.last() {
+                    Some(last) if count == file_size => after = last.key.clone(),
+                    _ => break,
                 }
-                after = entries.last().map(|e| e.key.clone());
             }
         }
     }
