@@ -28,7 +28,7 @@ pub struct Settings {
     /// Web Push to patients' phones; None when no VAPID key is set.
     pub push: Option<PushSettings>,
     /// The FHIR Bulk Data export worker.
-    pub fhir_exports: crate::workers::fhir_export::ExportSettings,
+    pub fhir_exports: ExportSettings,
 }
 
 /// How the service answers over HTTP.
@@ -55,6 +55,24 @@ impl Default for HttpSettings {
             request_timeout: Duration::from_secs(30),
             auth_attempts_per_minute: crate::limits::PER_ADDRESS.attempts,
             public_url: None,
+        }
+    }
+}
+
+/// How the FHIR Bulk Data export worker runs.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportSettings {
+    /// How often the worker looks for work.
+    pub poll: Duration,
+    /// Resources per ndjson file.
+    pub file_size: i64,
+}
+
+impl Default for ExportSettings {
+    fn default() -> Self {
+        ExportSettings {
+            poll: Duration::from_secs(1),
+            file_size: FILE_SIZE,
         }
     }
 }
@@ -218,7 +236,7 @@ impl Settings {
                 ..WebhookSettings::default()
             },
             push: PushSettings::from_env(targets)?,
-            fhir_exports: crate::workers::fhir_export::ExportSettings {
+            fhir_exports: ExportSettings {
                 file_size: var_or("AFTERCARE_FHIR_EXPORT_FILE_SIZE", FILE_SIZE)?.max(1),
                 ..Default::default()
             },

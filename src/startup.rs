@@ -35,7 +35,7 @@ pub struct Background {
     /// sends them. Without it, reminders go out as webhook events only.
     pub push: Option<PushSettings>,
     /// The FHIR Bulk Data export worker.
-    pub fhir_exports: Option<crate::workers::fhir_export::ExportSettings>,
+    pub fhir_exports: Option<crate::config::ExportSettings>,
 }
 
 impl Application {

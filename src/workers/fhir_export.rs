@@ -3,35 +3,16 @@
 //! whose worker died (its connection, and so its lock, gone) is picked up by the next look and
 //! run again from the start. Expired exports are swept with their files.
 
-use std::time::Duration;
-
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
 use uuid::Uuid;
 
+use crate::config::ExportSettings;
 use crate::db::exports::{self, Job};
 use crate::db::fhir::{Cursor, Filter};
 use crate::db::{self, Pool};
 use crate::error::ApiError;
-use crate::fhir::export::FILE_SIZE;
 use crate::fhir::fetch::{self, Kind};
-
-/// How often the worker looks for work.
-#[derive(Debug, Clone, Copy)]
-pub struct ExportSettings {
-    pub poll: Duration,
-    /// Resources per ndjson file.
-    pub file_size: i64,
-}
-
-impl Default for ExportSettings {
-    fn default() -> Self {
-        ExportSettings {
-            poll: Duration::from_secs(1),
-            file_size: FILE_SIZE,
-        }
-    }
-}
 
 /// Runs the worker on a thread of its own.
 pub fn spawn(pool: Pool, settings: ExportSettings) {

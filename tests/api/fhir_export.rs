@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
+use aftercare::config::ExportSettings;
 use aftercare::startup::Background;
-use aftercare::workers::fhir_export::ExportSettings;
 use chrono::{SecondsFormat, Utc};
 use diesel::connection::SimpleConnection;
 use serde_json::{Value, json};
