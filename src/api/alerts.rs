@@ -2,8 +2,6 @@
 //! resolution of each.
 
 use actix_web::{HttpRequest, get, post, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -166,11 +164,11 @@ pub struct AlertQuery {
 }
 
 fn encode(c: QueueCursor) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}.{}.{}", c.0, c.1.timestamp_micros(), c.2))
+    crate::db::cursor_token(&format!("{}.{}.{}", c.0, c.1.timestamp_micros(), c.2))
 }
 
 fn decode(s: &str) -> Option<QueueCursor> {
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(s).ok()?).ok()?;
+    let text = crate::db::cursor_text(s)?;
     let mut parts = text.splitn(3, '.');
     let rank = parts.next()?.parse().ok()?;
     let at = crate::db::cursor_time(parts.next()?)?;

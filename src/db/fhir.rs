@@ -3,8 +3,6 @@
 //! at a time: after a cursor (an export's pages, a search's `next` links), which reads no earlier
 //! row again, or after an offset (a search that asks for one).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
@@ -76,12 +74,12 @@ impl Cursor {
             self.id,
             self.code
         );
-        URL_SAFE_NO_PAD.encode(text)
+        super::cursor_token(&text)
     }
 
     /// A cursor [`Cursor::token`] gave out; none for anything else.
     pub fn from_token(token: &str) -> Option<Cursor> {
-        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+        let text = super::cursor_text(token)?;
         let mut parts = text.splitn(3, '.');
         let updated = super::cursor_time(parts.next()?)?;
         let id = parts.next()?.parse().ok()?;

@@ -137,9 +137,23 @@ struct Locked {
 /// Takes a transaction-scoped advisory lock if no other session holds it: how work that one
 /// instance should do at a time is kept to one, when several serve one database.
 pub fn try_advisory_xact_lock(conn: &mut PgConnection, key: i64) -> diesel::QueryResult<bool> {
+    advisory(conn, "pg_try_advisory_xact_lock", key)
+}
+
+/// Takes a session-scoped advisory lock if no other session holds it: for work longer than one
+/// transaction, held until [`advisory_unlock`] or until the session ends (its instance died).
+pub fn try_advisory_lock(conn: &mut PgConnection, key: i64) -> diesel::QueryResult<bool> {
+    advisory(conn, "pg_try_advisory_lock", key)
+}
+
+pub fn advisory_unlock(conn: &mut PgConnection, key: i64) -> diesel::QueryResult<bool> {
+    advisory(conn, "pg_advisory_unlock", key)
+}
+
+fn advisory(conn: &mut PgConnection, function: &str, key: i64) -> diesel::QueryResult<bool> {
     use diesel::RunQueryDsl;
     Ok(
-        diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+        diesel::sql_query(format!("SELECT {function}($1) AS locked"))
             .bind::<diesel::sql_types::BigInt, _>(key)
             .get_result::<Locked>(conn)?
             .locked,
@@ -157,6 +171,21 @@ pub struct Cursor {
 /// (4713 BC to 294276 AD), so a tampered cursor is a 400 rather than a database error.
 pub const CURSOR_MICROS: std::ops::RangeInclusive<i64> =
     -62_135_596_800_000_000..=253_402_300_799_999_999;
+
+/// A cursor as clients see it: its text (fields joined by dots), opaque in base64url.
+pub fn cursor_token(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+/// The text of a cursor [`cursor_token`] made; none for anything else.
+pub fn cursor_text(token: &str) -> Option<String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
 
 /// The time in a cursor, given in microseconds since 1970, if it is one a cursor may hold.
 pub fn cursor_time(micros: &str) -> Option<chrono::DateTime<chrono::Utc>> {

@@ -285,8 +285,7 @@ mod tests {
             );
         }
         // A code that is no symptom's (a NUL, which PostgreSQL can't hold, say) is refused.
-        use base64::Engine;
-        let encode = |t: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(t);
+        let encode = crate::db::cursor_token;
         let id = Uuid::nil();
         assert!(
             parse(

@@ -4,7 +4,6 @@
 //! run again from the start. Expired exports are swept with their files.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool};
 use uuid::Uuid;
 
 use crate::config::ExportSettings;
@@ -36,11 +35,11 @@ pub fn run_once(pool: &Pool, settings: ExportSettings) -> Result<(), ApiError> {
     for job in jobs {
         let mut conn = pool.get()?;
         let key = lock_key(job.export.id);
-        if !advisory(&mut conn, "pg_try_advisory_lock", key)? {
+        if !db::try_advisory_lock(&mut conn, key)? {
             continue;
         }
         let result = run(&mut conn, &job, settings.file_size);
-        advisory(&mut conn, "pg_advisory_unlock", key)?;
+        db::advisory_unlock(&mut conn, key)?;
         if let Err(e) = result {
             tracing::warn!(export = %job.export.id, error = %e, "a FHIR export failed");
             let message = "the export could not be completed; ask for it again";
@@ -55,19 +54,6 @@ pub fn run_once(pool: &Pool, settings: ExportSettings) -> Result<(), ApiError> {
         }
     }
     Ok(())
-}
-
-#[derive(QueryableByName)]
-struct Answer {
-    #[diesel(sql_type = Bool)]
-    ok: bool,
-}
-
-fn advisory(conn: &mut PgConnection, function: &str, key: i64) -> QueryResult<bool> {
-    Ok(diesel::sql_query(format!("SELECT {function}($1) AS ok"))
-        .bind::<BigInt, _>(key)
-        .get_result::<Answer>(conn)?
-        .ok)
 }
 
 /// The advisory lock of one export: its id's first 8 bytes.

@@ -80,10 +80,14 @@ async fn token_request(app: &TestApp, assertion: &str) -> Resp {
         ("client_assertion", assertion),
         ("scope", "system/*.read"),
     ];
+    post_token_form(app, &form).await
+}
+
+async fn post_token_form(app: &TestApp, form: &[(&str, &str)]) -> Resp {
     let res = app
         .client
         .post(format!("{}/fhir/R4/auth/token", app.base))
-        .form(&form)
+        .form(form)
         .send()
         .await
         .unwrap();
@@ -218,15 +222,7 @@ async fn a_wrong_key_an_expired_assertion_and_a_replayed_jti_are_refused() {
         .await
         .ok(200);
 
-    let form = [("grant_type", "password"), ("username", "x")];
-    let res = app
-        .client
-        .post(format!("{}/fhir/R4/auth/token", app.base))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let r = into_resp(res).await;
+    let r = post_token_form(&app, &[("grant_type", "password"), ("username", "x")]).await;
     assert_eq!(r.status, 400);
     assert_eq!(r.body["error"], "unsupported_grant_type");
 
