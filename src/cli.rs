@@ -189,16 +189,18 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         let base = format!("http://127.0.0.1:{port}");
         tracing::info!("adding the demo clinic's patients (a minute or so)");
         crate::local::demo::populate(&base).await?;
-        // Their missed check-ins, without waiting for the job's next run.
+        // Patients who went quiet, without waiting for the job's next run.
         let url = settings.database_url.clone();
         actix_web::web::block(move || -> anyhow::Result<usize> {
             let mut conn = connect(&url)?;
-            Ok(crate::workers::missed_check_ins::run_once(
+            Ok(crate::workers::silence::run_once(
                 &mut conn,
                 &crate::read_model::Store::new(),
+                chrono::Utc::now(),
             )?)
         })
         .await??;
+        crate::local::demo::handle_old_alerts(&base).await?;
     }
     if demo {
         let host = settings

@@ -104,7 +104,7 @@ impl Application {
         ));
         let draining_ = draining.clone();
         if let Some(interval) = background.job_interval {
-            crate::workers::missed_check_ins::spawn(
+            crate::workers::silence::spawn(
                 pool.get_ref().clone(),
                 store.clone().into_inner(),
                 interval,

@@ -11,7 +11,7 @@ use super::extract::{Json, MAX_PAGE, Page};
 use crate::auth::Caller;
 use crate::db::alerts::{Filter, QueueCursor};
 use crate::db::{self, Pool};
-use crate::domain::alerts::{Level, Rule};
+use crate::domain::alerts::{Action, Level, Rule};
 use crate::domain::{Invalid, check_text};
 use crate::error::{ApiError, FieldError};
 use crate::services;
@@ -60,6 +60,8 @@ pub struct HistoryEntry {
     /// The staff member, for acknowledgement and resolution.
     pub by: Option<Uuid>,
     pub note: Option<String>,
+    /// On resolution: what it led to, when the clinician said.
+    pub action: Option<Action>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -115,6 +117,7 @@ impl From<db::alerts::Alert> for Alert {
             at: a.raised_at,
             by: None,
             note: None,
+            action: None,
         }];
         if let Some(at) = a.acknowledged_at {
             history.push(HistoryEntry {
@@ -122,6 +125,7 @@ impl From<db::alerts::Alert> for Alert {
                 at,
                 by: a.acknowledged_by,
                 note: None,
+                action: None,
             });
         }
         if let Some(at) = a.resolved_at {
@@ -130,6 +134,7 @@ impl From<db::alerts::Alert> for Alert {
                 at,
                 by: a.resolved_by,
                 note: a.resolution_note,
+                action: a.resolution_action.as_deref().and_then(Action::parse),
             });
         }
         Alert {
@@ -324,11 +329,14 @@ pub async fn acknowledge(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"note": "Called the patient: mild redness, reassured; review photo tomorrow."}))]
+#[schema(example = json!({"note": "Called the patient: mild redness, reassured; review photo tomorrow.", "action": "contacted_patient"}))]
 pub struct ResolveRequest {
     /// What was done: not blank, at most 2000 characters.
     #[schema(max_length = 2000, pattern = r"\S")]
     pub note: String,
+    /// What the alert led to: the patient contacted or seen, the treatment changed, or no action
+    /// needed. Optional, so that older clients keep working; the clinic's alert burden counts it.
+    pub action: Option<Action>,
 }
 
 /// Resolve an alert, saying what was done.
@@ -366,8 +374,112 @@ pub async fn resolve(
             id,
             staff_id,
             crate::domain::text::trim(&req.note),
+            req.action,
         )
     })
     .await?;
     Ok(web::Json(alert.into()))
+}
+
+/// One rule's share of the clinic's alerts (or all rules together).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleBurden {
+    /// Absent for the figures of all rules together.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Rule>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+    /// Alerts raised in the period.
+    pub alerts: u32,
+    /// Alerts per 100 patient-weeks in follow-up; null when no patient was in follow-up.
+    pub per_100_patient_weeks: Option<f64>,
+    /// Of those alerts, the ones resolved so far.
+    pub resolved: u32,
+    /// Resolved saying the patient was contacted or seen, or the treatment changed.
+    pub led_to_action: u32,
+    /// Resolved saying no action was needed.
+    pub no_action: u32,
+    /// `led_to_action` / (`led_to_action` + `no_action`): the share of resolved alerts that led
+    /// to an action, among those that said; null before any did.
+    pub action_share: Option<f64>,
+}
+
+impl RuleBurden {
+    fn new(rule: Option<Rule>, b: crate::domain::alerts::Burden) -> RuleBurden {
+        RuleBurden {
+            rule,
+            level: rule.map(Rule::level),
+            alerts: b.alerts,
+            per_100_patient_weeks: b.per_100_patient_weeks.map(|r| (r * 100.0).round() / 100.0),
+            resolved: b.resolved,
+            led_to_action: b.led_to_action,
+            no_action: b.no_action,
+            action_share: b.action_share().map(|s| (s * 1000.0).round() / 1000.0),
+        }
+    }
+}
+
+/// The clinic's alert burden over the last 30 days.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertBurden {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Patient-weeks in follow-up in the period: each treatment from its time to the end of its
+    /// protocol's last check-in day.
+    pub patient_weeks: f64,
+    /// Every rule, in the order of the rules' table, those without alerts too.
+    pub rules: Vec<RuleBurden>,
+    pub all: RuleBurden,
+}
+
+/// The clinic's alert burden: for the alerts raised in the last 30 days, how many per 100
+/// patient-weeks in follow-up, per rule, and the share of resolved alerts that led to an action.
+/// A rule whose alerts rarely lead to action is the one to look at first.
+#[utoipa::path(
+    tag = "alerts",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The last 30 days' alert burden", body = AlertBurden))
+)]
+#[get("/v1/alerts/burden")]
+pub async fn burden(
+    pool: web::Data<Pool>,
+    caller: Caller,
+) -> Result<web::Json<AlertBurden>, ApiError> {
+    caller.staff()?;
+    let to = Utc::now();
+    let from = to - chrono::Duration::days(30);
+    let (weeks, rows) = db::run(&pool, move |conn| {
+        Ok((
+            db::alerts::patient_weeks(conn, caller.tenant, from, to)?,
+            db::alerts::raised_between(conn, caller.tenant, from, to)?,
+        ))
+    })
+    .await?;
+    let alerts = rows.iter().filter_map(|(rule, status, action)| {
+        let action = action
+            .as_deref()
+            .map(|a| Action::parse(a).ok_or(a))
+            .transpose();
+        match (Rule::parse(rule), action) {
+            (Some(rule), Ok(action)) => Some((rule, status == "resolved", action)),
+            _ => {
+                tracing::error!(
+                    rule,
+                    "an alert row holds a rule or action this build does not know"
+                );
+                None
+            }
+        }
+    });
+    let (rules, all) = crate::domain::alerts::burden(alerts, weeks);
+    Ok(web::Json(AlertBurden {
+        from,
+        to,
+        patient_weeks: (weeks * 100.0).round() / 100.0,
+        rules: rules
+            .into_iter()
+            .map(|(rule, b)| RuleBurden::new(Some(rule), b))
+            .collect(),
+        all: RuleBurden::new(None, all),
+    }))
 }

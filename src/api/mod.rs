@@ -146,6 +146,7 @@ operations! {
     recovery::patient_recovery => "GET" "/v1/patients/{id}/recovery" "acp" audit(Read, "recovery", ID, Some((Patient, ID)));
     recovery::dashboard => "GET" "/v1/dashboard" "ac" audit(Read, "dashboard", Id::None, None);
     alerts::list => "GET" "/v1/alerts" "ac" audit(List, "alert", Id::None, None);
+    alerts::burden => "GET" "/v1/alerts/burden" "ac" audit(Read, "alert_burden", Id::None, None);
     alerts::get => "GET" "/v1/alerts/{id}" "ac" audit(Read, "alert", ID, Some((Alert, ID)));
     alerts::acknowledge => "POST" "/v1/alerts/{id}/acknowledge" "ac" audit(Acknowledge, "alert", ID, Some((Alert, ID)));
     alerts::resolve => "POST" "/v1/alerts/{id}/resolve" "ac" audit(Resolve, "alert", ID, Some((Alert, ID)));

@@ -10,6 +10,7 @@ use super::extract::{Json, Page};
 use crate::auth::Caller;
 use crate::db::{self, Pool, Tenant};
 use crate::domain::Invalid;
+use crate::domain::alerts::urgent_from_day;
 use crate::domain::symptoms::{SymptomKind, check_new_item, is_code};
 use crate::error::ApiError;
 
@@ -20,6 +21,10 @@ pub const MAX_CLINIC_ITEMS: usize = 50;
 pub struct Answer {
     pub value: i16,
     pub label: &'static str,
+    /// The day since treatment from which this answer alone raises an urgent alert, so that an
+    /// app can tell the patient to call the clinic without the server (offline); null when it
+    /// never does by itself. Taken from the alert rules the server runs.
+    pub urgent_from_day: Option<i32>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -46,6 +51,7 @@ impl From<db::symptoms::Symptom> for Symptom {
                 .map(|(value, &label)| Answer {
                     value: value as i16,
                     label,
+                    urgent_from_day: urgent_from_day(&s.code, kind, value as i16),
                 })
                 .collect(),
             code: s.code,

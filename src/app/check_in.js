@@ -1,10 +1,13 @@
 // The daily check-in: one question per symptom item, answered with one tap on the PRO-CTCAE words,
 // the aftercare questions (each may be skipped), and a note. The app gives it its id, keeps it on
-// the phone, then sends it; an answer that needs the clinic says so plainly, with its number.
+// the phone, then sends it; an answer that needs the clinic says so plainly, with its number: as
+// the server answers, or at once without a network when the catalogue says the answer alone is
+// urgent on that day (`urgent_from_day`, from the server's own rules).
 
 import { contactPanel, h } from './dom.js';
 import { AFTERCARE, answerWords, symptomLabel, t } from './i18n.js';
 import { add } from './outbox.js';
+import { dayOf } from './today.js';
 
 function choice(name, value, word, testid) {
   const id = `${name}-${value}`;
@@ -48,8 +51,18 @@ function collect(form, catalogue, treatmentId) {
   return { id: crypto.randomUUID(), treatment_id: treatmentId, recorded_at: new Date().toISOString(), scores, aftercare, ...(note ? { note } : {}) };
 }
 
+/** Whether an answer of the check-in alone raises an urgent alert on its day, as the catalogue says. */
+function redFlag(checkIn, catalogue, treatment) {
+  const day = dayOf(checkIn.recorded_at, treatment);
+  return catalogue.some((item) => {
+    const from = item.answers?.find((a) => a.value === checkIn.scores[item.code])?.urgent_from_day;
+    return Number.isInteger(from) && day >= from;
+  });
+}
+
 function outcome(item, clinic) {
   if (item && item.state === 'sent' && item.contact_clinic) return contactPanel(clinic);
+  if (item && item.state === 'waiting' && item.red_flag) return contactPanel(clinic, h('p', { 'data-testid': 'kept-on-phone' }, t('red_flag_waiting')));
   const sent = item && item.state === 'sent';
   return h('p', { class: `panel ${sent ? 'ok' : 'waiting'}`, role: 'status', 'data-testid': 'check-in-result', 'data-state': item ? item.state : 'waiting' }, sent ? t('thanks') : t('saved_offline'));
 }
@@ -77,7 +90,7 @@ export function checkInScreen({ catalogue, treatment, clinic }) {
     if (!checkIn) return [...form.querySelectorAll('fieldset[data-code]')].find((f) => !f.querySelector(':checked'))?.querySelector('input').focus();
     submit.disabled = true;
     submit.textContent = t('sending');
-    const item = await add(checkIn);
+    const item = await add(checkIn, redFlag(checkIn, catalogue, treatment));
     form.hidden = true;
     result.replaceChildren(outcome(item, clinic), h('a', { class: 'button', href: '#/today', 'data-testid': 'back-today' }, t('nav_today')));
     result.querySelector('a, [role=status]')?.focus?.();

@@ -26,7 +26,8 @@ export async function clinic() {
   }
 }
 
-/** The clinic's symptom items: the defaults and its own. */
+/** The clinic's symptom items: the defaults and its own; each answer says from which day since treatment
+ * it alone raises an urgent alert (`urgent_from_day`, null if never), so the app knows a red flag offline. */
 export async function symptoms() {
   return (await kept('symptoms', '/v1/symptoms?limit=200')).items;
 }

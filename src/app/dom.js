@@ -1,4 +1,5 @@
-// What every screen builds its page with: elements, the status line, the error panel.
+// What every screen builds its page with: elements, the status line, the error panel, the
+// call-your-clinic panel.
 
 import { t } from './i18n.js';
 
@@ -43,8 +44,8 @@ export function errorPanel(retry) {
   return h('div', { class: 'panel error', role: 'alert', 'data-testid': 'error' }, h('p', {}, t('error')), retry ? h('button', { type: 'button', onclick: retry }, t('retry')) : null);
 }
 
-/** The call-your-clinic panel, with the clinic's number as a link that dials it. */
-export function contactPanel(clinic) {
+/** The call-your-clinic panel, with the clinic's number as a link that dials it, then `more`. */
+export function contactPanel(clinic, ...more) {
   const phone = clinic && clinic.contact_phone;
   return h(
     'div',
@@ -54,5 +55,6 @@ export function contactPanel(clinic) {
     phone
       ? h('a', { class: 'button call', href: `tel:${phone.replace(/[^+\d]/g, '')}`, 'data-testid': 'clinic-phone' }, t('contact_call', { phone }))
       : h('p', {}, t('contact_no_phone')),
+    ...more,
   );
 }

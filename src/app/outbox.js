@@ -1,7 +1,9 @@
-// Check-ins on their way: each is kept on the phone first ("waiting to send"), then sent with
-// POST /v1/check-ins/batch when the network allows (on opening, when the phone comes online, and
-// every half minute), with the id the app gave it, so a retry never stores it twice. The last sent
-// ones stay listed as "sent".
+// Check-ins on their way: each is kept on the phone first ("waiting to send", marked `red_flag` when
+// an answer alone needs the clinic), then sent with POST /v1/check-ins/batch when the network
+// allows (on opening, when the phone comes online, and every half minute), with the id the app gave
+// it, so a retry never stores it twice. The last sent ones stay listed as "sent", with the server's
+// word on calling the clinic (`contact_clinic`) and, when it says so, whether the patient has seen
+// it (`seen`).
 
 import { post } from './api.js';
 import { read, write } from './store.js';
@@ -31,10 +33,15 @@ export function onChange(listener) {
 }
 
 /** Keeps a new check-in on the phone, then tries to send it; the item as it stands after. */
-export async function add(checkIn) {
-  save([...items(), { check_in: checkIn, state: 'waiting' }]);
+export async function add(checkIn, redFlag = false) {
+  save([...items(), { check_in: checkIn, state: 'waiting', red_flag: redFlag }]);
   await flush();
   return items().find((i) => i.check_in.id === checkIn.id);
+}
+
+/** Notes that the patient has seen the server's call-the-clinic message for check-in `id`. */
+export function markSeen(id) {
+  save(items().map((i) => (i.check_in.id === id ? { ...i, seen: true } : i)));
 }
 
 /** Sends every waiting check-in in one batch; one flush at a time. */
@@ -64,7 +71,8 @@ function settle(item, result) {
   if (!result) return item;
   if (result.status === 200 || result.status === 201) {
     const receipt = result.check_in || {};
-    return { ...item, state: 'sent', contact_clinic: !!receipt.contact_clinic || (receipt.alerts || []).some((a) => a.level === 'urgent') };
+    const contact = !!receipt.contact_clinic || (receipt.alerts || []).some((a) => a.level === 'urgent');
+    return { ...item, state: 'sent', contact_clinic: contact, ...(contact ? { seen: false } : {}) };
   }
   if (result.status === 409 || result.status === 422) return { ...item, state: 'refused' };
   return item;

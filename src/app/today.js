@@ -1,9 +1,11 @@
-// The home screen: today's check-in, the coming check-in days, the check-ins on this phone (waiting
-// to send or sent), and this phone's settings: reminders and signing out.
+// The home screen: the clinic's call-us message for each sent check-in the server said needs the
+// clinic, until the patient says they have seen it; today's check-in, the coming check-in days, the
+// check-ins on this phone (waiting to send or sent), and this phone's settings: reminders and
+// signing out.
 
-import { h } from './dom.js';
+import { contactPanel, h } from './dom.js';
 import { formatDate, t } from './i18n.js';
-import { items } from './outbox.js';
+import { items, markSeen } from './outbox.js';
 import { remindersSwitch } from './reminders.js';
 
 /** A time's calendar date in the clinic's time zone, as YYYY-MM-DD. */
@@ -13,6 +15,12 @@ export function clinicDate(time, timezone) {
   } catch {
     return new Date(time).toISOString().slice(0, 10);
   }
+}
+
+/** The day since `treatment` of a time, as the server counts it: calendar days in the clinic's time zone. */
+export function dayOf(time, treatment) {
+  const tz = treatment.schedule.timezone;
+  return Math.round((Date.parse(clinicDate(time, tz)) - Date.parse(clinicDate(treatment.performed_at, tz))) / 86_400_000);
 }
 
 /** The schedule's days as of now: a day is done too when a check-in of that date waits on the phone. */
@@ -29,8 +37,7 @@ export function daysNow(schedule) {
 function todayPanel(treatment) {
   const days = daysNow(treatment.schedule);
   const today = days.find((d) => d.today);
-  const first = treatment.schedule.days[0];
-  const dayNumber = first ? Math.round((Date.parse(clinicDate(Date.now(), treatment.schedule.timezone)) - Date.parse(first.date)) / 86_400_000) + first.day : null;
+  const dayNumber = dayOf(Date.now(), treatment);
   const state = !today ? 'none' : today.done ? 'done' : 'due';
   const message = { none: t('no_check_in_today'), done: t('done_today'), due: t('due_today') }[state];
   const coming = days.filter((d) => d.status === 'upcoming').slice(0, 5);
@@ -39,13 +46,22 @@ function todayPanel(treatment) {
     { class: 'panel', 'aria-labelledby': 'today-title', 'data-testid': 'today', 'data-state': state },
     h('h1', { id: 'today-title' }, t('today_title')),
     h('p', { class: 'muted' }, t('treatment_of', { name: treatment.schedule.protocol_name, date: formatDate(treatment.performed_at) })),
-    dayNumber !== null && dayNumber >= 0 ? h('p', { class: 'big' }, t('day_n', { day: dayNumber })) : null,
+    dayNumber >= 0 ? h('p', { class: 'big' }, t('day_n', { day: dayNumber })) : null,
     h('p', { 'data-testid': 'today-status' }, message),
     h('a', { class: `button ${state === 'due' ? 'primary' : ''}`, href: '#/check-in', 'data-testid': 'check-in-now' }, t('check_in_now')),
     h('h2', {}, t('coming_days')),
     coming.length
       ? h('ul', { class: 'days', 'data-testid': 'coming-days' }, ...coming.map((d) => h('li', {}, formatDate(d.date), h('span', { class: 'muted' }, ` · ${t('day')} ${d.day}`))))
       : h('p', {}, t('no_coming_days')),
+  );
+}
+
+/** The server's word on a sent check-in: the clinic has been alerted, please call; until "I have seen this". */
+function alertedPanel(item, clinic) {
+  return contactPanel(
+    clinic,
+    h('p', { 'data-testid': 'clinic-alerted' }, t('clinic_alerted', { date: formatDate(item.check_in.recorded_at) })),
+    h('button', { type: 'button', onclick: () => markSeen(item.check_in.id), 'data-testid': 'seen' }, t('seen')),
   );
 }
 
@@ -82,10 +98,12 @@ function phonePanel(pushConfig, signOut) {
   );
 }
 
-export function todayScreen({ treatment, pushConfig, signOut }) {
+export function todayScreen({ treatment, clinic, pushConfig, signOut }) {
+  const alerted = items().filter((i) => i.state === 'sent' && i.contact_clinic && !i.seen);
   return h(
     'div',
     {},
+    ...alerted.reverse().map((i) => alertedPanel(i, clinic)),
     treatment ? todayPanel(treatment) : h('section', { class: 'panel' }, h('h1', {}, t('today_title')), h('p', { 'data-testid': 'no-treatment' }, t('no_treatment'))),
     outboxPanel(),
     phonePanel(pushConfig, signOut),

@@ -1,10 +1,10 @@
 // The alert queue: open, acknowledged or resolved alerts, urgent first, to acknowledge and resolve
-// with a note.
+// with a note and what it led to; above it, the clinic's alert burden of the last 30 days.
 
-import { post } from './api.js';
+import { get, post } from './api.js';
 import { answerLabel } from './charts.js';
 import { h, pager, toast } from './dom.js';
-import { LEVELS, STATUSES, answersOf, ago, cache, formatDate, humanize, me, patientName, patientsById, ruleName, symptomOf, symptoms } from './shared.js';
+import { ACTIONS, LEVELS, STATUSES, answersOf, ago, cache, formatDate, humanize, me, patientName, patientsById, ruleName, symptomOf, symptoms } from './shared.js';
 
 function evidenceText(catalogue, item) {
   const detail = item.detail || {};
@@ -67,6 +67,7 @@ function alertRow(alert, catalogue, myId, onChange) {
         ...alert.history.filter((e) => e.event !== 'raised').map((e) => h('span', {}, ` · ${historyText(e, myId)}`)),
       ),
       resolution && resolution.note ? h('p', { class: 'alert-note', 'data-testid': 'alert-resolution-note' }, resolution.note) : null,
+      resolution && resolution.action ? h('p', { class: 'muted', 'data-testid': 'alert-resolution-action' }, `Led to: ${ACTIONS[resolution.action]}`) : null,
     ),
     h('div', { class: 'alert-side' }, h('span', { class: `state state-${alert.status}`, 'data-testid': 'alert-status' }, STATUSES[alert.status]), actions),
   );
@@ -97,11 +98,20 @@ function alertRow(alert, catalogue, myId, onChange) {
     );
     const noteId = `note-${alert.id}`;
     const note = h('textarea', { id: noteId, rows: 3, maxlength: 2000, required: true, 'data-testid': 'alert-note' });
+    const actionId = `action-${alert.id}`;
+    const action = h(
+      'select',
+      { id: actionId, required: true, 'data-testid': 'alert-action' },
+      h('option', { value: '' }, 'Choose…'),
+      ...Object.entries(ACTIONS).map(([value, label]) => h('option', { value }, label)),
+    );
     const confirm = h('button', { type: 'submit', class: 'primary', 'data-testid': 'alert-resolve-confirm' }, 'Resolve alert');
     const cancel = h('button', { type: 'button', class: 'link' }, 'Cancel');
     const form = h(
       'form',
       { class: 'resolve-form', hidden: true, 'data-testid': 'alert-resolve-form' },
+      h('label', { for: actionId }, 'What it led to'),
+      action,
       h('label', { for: noteId }, 'What was done (kept with the alert)'),
       note,
       h('div', { class: 'form-buttons' }, confirm, cancel),
@@ -118,17 +128,48 @@ function alertRow(alert, catalogue, myId, onChange) {
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       const text = note.value.trim();
+      if (!action.value) {
+        toast('Choose what the alert led to before resolving.', 'error');
+        action.focus();
+        return;
+      }
       if (!text) {
         toast('Write what was done before resolving.', 'error');
         note.focus();
         return;
       }
-      act(confirm, () => post(`/v1/alerts/${alert.id}/resolve`, { note: text }), 'Alert resolved');
+      act(confirm, () => post(`/v1/alerts/${alert.id}/resolve`, { note: text, action: action.value }), 'Alert resolved');
     });
     actions.append(open);
     row.querySelector('.alert-main').append(form);
   }
   return row;
+}
+
+const percent = (share) => (share === null ? '–' : `${Math.round(share * 100)}%`);
+const rate = (value) => (value === null ? '–' : value.toFixed(1));
+
+/** The last 30 days' alert burden: per rule with alerts, per 100 patient-weeks, and how often it led to an action. */
+function burdenPanel(b) {
+  const rows = b.rules.filter((r) => r.alerts > 0);
+  const row = (label, r) =>
+    h('tr', { 'data-rule': r.rule || 'all' }, h('th', { scope: 'row' }, label), h('td', {}, String(r.alerts)), h('td', {}, rate(r.per_100_patient_weeks)), h('td', {}, percent(r.action_share)));
+  return h(
+    'details',
+    { class: 'panel burden', 'data-testid': 'alert-burden' },
+    h('summary', {}, `Last 30 days: ${rate(b.all.per_100_patient_weeks)} alerts per 100 patient-weeks · ${percent(b.all.action_share)} of resolved alerts led to an action`),
+    h(
+      'div',
+      { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Alert burden by rule' },
+      h(
+        'table',
+        {},
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Rule'), h('th', { scope: 'col' }, 'Alerts'), h('th', { scope: 'col' }, 'Per 100 patient-weeks'), h('th', { scope: 'col' }, 'Led to an action'))),
+        h('tbody', {}, ...rows.map((r) => row(ruleName(r.rule), r)), row('All rules', b.all)),
+      ),
+    ),
+    h('p', { class: 'muted' }, `${b.patient_weeks} patient-weeks in follow-up. A rule whose alerts rarely lead to an action is the one to look at first.`),
+  );
 }
 
 /** The queue with the filters of `params` (status, level, patient); `refresh` shows it anew. */
@@ -137,7 +178,7 @@ export async function alertsScreen(params, refresh) {
   const status = STATUSES[params.get('status')] ? params.get('status') : 'open';
   const level = LEVELS[params.get('level')] ? params.get('level') : '';
   const patient = /^[0-9a-f-]{36}$/i.test(params.get('patient') || '') ? params.get('patient') : '';
-  const [catalogue, who] = await Promise.all([symptoms(), me()]);
+  const [catalogue, who, burden] = await Promise.all([symptoms(), me(), get('/v1/alerts/burden')]);
   if (patient) await patientsById([patient]);
   // The hash of this screen with one filter changed.
   const link = (change) => {
@@ -211,6 +252,7 @@ export async function alertsScreen(params, refresh) {
       h('nav', { class: 'tabs', 'aria-label': 'Alert status' }, ...Object.keys(STATUSES).map(tab)),
       h('div', { class: 'toolbar-right' }, h('label', { for: 'level' }, 'Level'), levelSelect, refreshButton),
     ),
+    burdenPanel(burden),
     list,
     empty,
     more,

@@ -134,8 +134,16 @@ export const RULES = {
   worsening: 'Getting worse',
   slow_recovery: 'Slow recovery',
   late_reaction: 'Late reaction',
+  silent_after_bad_report: 'Silent after a bad report',
   missed_check_ins: 'Missed check-ins',
   slower_than_peers: 'Slower than peers',
+};
+/** What resolving an alert led to. */
+export const ACTIONS = {
+  contacted_patient: 'Contacted the patient',
+  saw_patient: 'Saw the patient',
+  changed_treatment: 'Changed the treatment',
+  no_action: 'No action needed',
 };
 export const LEVELS = { urgent: 'Urgent', high: 'High', normal: 'Normal' };
 export const STATUSES = { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved' };

@@ -27,6 +27,7 @@ pub struct Alert {
     pub resolved_at: Option<DateTime<Utc>>,
     pub resolved_by: Option<Uuid>,
     pub resolution_note: Option<String>,
+    pub resolution_action: Option<String>,
 }
 
 /// An alert to raise: its rule and level, and one piece of evidence.
@@ -220,6 +221,7 @@ pub fn resolve(
     id: Uuid,
     by: Uuid,
     note: &str,
+    action: Option<&str>,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<Alert>> {
     diesel::update(
@@ -232,6 +234,7 @@ pub fn resolve(
         alerts::resolved_at.eq(now),
         alerts::resolved_by.eq(by),
         alerts::resolution_note.eq(note),
+        alerts::resolution_action.eq(action),
     ))
     .returning(Alert::as_returning())
     .get_result(conn)
@@ -295,4 +298,49 @@ pub fn has_evidence(
             .filter(alert_evidence::detail.eq(detail)),
     ))
     .get_result(conn)
+}
+
+#[derive(QueryableByName)]
+struct Weeks {
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    weeks: f64,
+}
+
+/// Patient-weeks in follow-up between `from` and `to`: each treatment counts from its time to the
+/// end of its protocol's last check-in day, as far as that overlaps the period.
+pub fn patient_weeks(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<f64> {
+    let row: Weeks = diesel::sql_query(
+        "SELECT coalesce(sum(extract(epoch FROM
+                    least($3, t.performed_at + make_interval(days => f.last + 1))
+                    - greatest($2, t.performed_at))), 0)::float8 / 604800 AS weeks
+           FROM treatments t
+           JOIN protocols p ON p.id = t.protocol_id AND p.clinic_id = t.clinic_id
+          CROSS JOIN LATERAL (SELECT coalesce(max(d), 0) AS last FROM unnest(p.check_in_days) d) f
+          WHERE t.clinic_id = $1 AND t.performed_at < $3
+            AND t.performed_at + make_interval(days => f.last + 1) > $2",
+    )
+    .bind::<SqlUuid, _>(tenant.id())
+    .bind::<diesel::sql_types::Timestamptz, _>(from)
+    .bind::<diesel::sql_types::Timestamptz, _>(to)
+    .get_result(conn)?;
+    Ok(row.weeks)
+}
+
+/// The alerts raised between `from` and `to`, as (rule, status, resolution action).
+pub fn raised_between(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<Vec<(String, String, Option<String>)>> {
+    alerts::table
+        .filter(alerts::clinic_id.eq(tenant.id()))
+        .filter(alerts::raised_at.ge(from).and(alerts::raised_at.lt(to)))
+        .select((alerts::rule, alerts::status, alerts::resolution_action))
+        .load(conn)
 }

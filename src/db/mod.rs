@@ -22,6 +22,7 @@ pub mod recovery;
 pub mod reminders;
 pub mod schema;
 pub mod sessions;
+pub mod silence;
 pub mod staff;
 pub mod symptoms;
 pub mod tokens;

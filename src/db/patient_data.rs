@@ -35,6 +35,7 @@ SELECT json_build_object(
   'alerts', (SELECT coalesce(json_agg(a ORDER BY a.raised_at, a.id), '[]') FROM (
       SELECT a.id, a.treatment_id, a.rule, a.level, a.status, a.day, a.raised_at, a.acknowledged_at,
              a.acknowledged_by, a.resolved_at, a.resolved_by, a.resolution_note,
+             a.resolution_action,
              (SELECT coalesce(json_agg(e ORDER BY e.day, e.id), '[]') FROM (
                  SELECT id, check_in_id, day, detail, created_at FROM alert_evidence
                   WHERE alert_id = a.id) e) AS evidence

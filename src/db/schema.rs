@@ -53,6 +53,7 @@ diesel::table! {
         resolved_at -> Nullable<Timestamptz>,
         resolved_by -> Nullable<Uuid>,
         resolution_note -> Nullable<Text>,
+        resolution_action -> Nullable<Text>,
     }
 }
 

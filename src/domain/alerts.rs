@@ -2,7 +2,7 @@
 //! quiet on an ordinary recovery: strong redness, swelling and pain on the treatment day, flaking and
 //! itching rising on days 2-4, and a rating that wobbles by one step from day to day raise nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -66,14 +66,18 @@ pub enum Rule {
     SlowRecovery,
     /// Breakout or darkening >= 2 on day 7 or later.
     LateReaction,
-    /// Two scheduled check-in days in a row without a check-in, within days 0-7.
+    /// Two scheduled check-in days in a row without a check-in, after a check-in that raised an
+    /// alert or rated a severity item 3 or more (`bad_report`).
+    SilentAfterBadReport,
+    /// Three scheduled check-in days in a row without a check-in, within days 0-7, the patient
+    /// having been reminded where reminders are on.
     MissedCheckIns,
     /// A symptom still rated 1 or more after the day by which 90% of the protocol's treatments had
     /// resolved it (`recovery::usual_resolution_day`); at most once per treatment.
     SlowerThanPeers,
 }
 
-pub const RULES: [Rule; 10] = [
+pub const RULES: [Rule; 11] = [
     Rule::InfectionSigns,
     Rule::Fever,
     Rule::Blisters,
@@ -82,6 +86,7 @@ pub const RULES: [Rule; 10] = [
     Rule::Worsening,
     Rule::SlowRecovery,
     Rule::LateReaction,
+    Rule::SilentAfterBadReport,
     Rule::MissedCheckIns,
     Rule::SlowerThanPeers,
 ];
@@ -90,7 +95,7 @@ impl Rule {
     pub fn level(self) -> Level {
         match self {
             Rule::InfectionSigns | Rule::Fever | Rule::Blisters | Rule::VerySevere => Level::Urgent,
-            Rule::SeverePersisting | Rule::Worsening => Level::High,
+            Rule::SeverePersisting | Rule::Worsening | Rule::SilentAfterBadReport => Level::High,
             Rule::SlowRecovery
             | Rule::LateReaction
             | Rule::MissedCheckIns
@@ -108,6 +113,7 @@ impl Rule {
             Rule::Worsening => "worsening",
             Rule::SlowRecovery => "slow_recovery",
             Rule::LateReaction => "late_reaction",
+            Rule::SilentAfterBadReport => "silent_after_bad_report",
             Rule::MissedCheckIns => "missed_check_ins",
             Rule::SlowerThanPeers => "slower_than_peers",
         }
@@ -122,6 +128,105 @@ impl Rule {
     pub fn once_per_treatment(self) -> bool {
         self == Rule::SlowerThanPeers
     }
+
+    /// Raised by the scheduled job from the check-ins that did not come, never by a check-in.
+    pub fn is_about_silence(self) -> bool {
+        matches!(self, Rule::SilentAfterBadReport | Rule::MissedCheckIns)
+    }
+}
+
+/// What resolving an alert led to (domain.md, "What a clinic sees of its own alerts").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[schema(as = AlertAction)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    ContactedPatient,
+    SawPatient,
+    ChangedTreatment,
+    NoAction,
+}
+
+pub const ACTIONS: [Action; 4] = [
+    Action::ContactedPatient,
+    Action::SawPatient,
+    Action::ChangedTreatment,
+    Action::NoAction,
+];
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::ContactedPatient => "contacted_patient",
+            Action::SawPatient => "saw_patient",
+            Action::ChangedTreatment => "changed_treatment",
+            Action::NoAction => "no_action",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        ACTIONS.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// Whether something was done for the patient.
+    pub fn is_action(self) -> bool {
+        self != Action::NoAction
+    }
+}
+
+/// One rule's alert burden over a period: how many alerts, per 100 patient-weeks in follow-up,
+/// and what resolving them led to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Burden {
+    pub alerts: u32,
+    /// None when no patient was in follow-up.
+    pub per_100_patient_weeks: Option<f64>,
+    pub resolved: u32,
+    /// Resolved saying something was done, and saying nothing was needed; the rest of the
+    /// resolved alerts did not say.
+    pub led_to_action: u32,
+    pub no_action: u32,
+}
+
+impl Burden {
+    /// The share of resolved alerts that said what they led to and led to an action; None
+    /// before any did.
+    pub fn action_share(&self) -> Option<f64> {
+        let said = self.led_to_action + self.no_action;
+        (said > 0).then(|| f64::from(self.led_to_action) / f64::from(said))
+    }
+}
+
+/// The burden of the alerts raised in a period, each given as (its rule, whether it is resolved,
+/// the action its resolution recorded), over `patient_weeks` in follow-up in that period: one
+/// figure per rule, in the order of `RULES`, and the whole.
+pub fn burden(
+    alerts: impl IntoIterator<Item = (Rule, bool, Option<Action>)>,
+    patient_weeks: f64,
+) -> (Vec<(Rule, Burden)>, Burden) {
+    let empty = Burden {
+        alerts: 0,
+        per_100_patient_weeks: None,
+        resolved: 0,
+        led_to_action: 0,
+        no_action: 0,
+    };
+    let mut by_rule: BTreeMap<Rule, Burden> = RULES.iter().map(|&r| (r, empty)).collect();
+    let mut all = empty;
+    for (rule, resolved, action) in alerts {
+        for b in [by_rule.entry(rule).or_insert(empty), &mut all] {
+            b.alerts += 1;
+            b.resolved += u32::from(resolved);
+            b.led_to_action += u32::from(action.is_some_and(Action::is_action));
+            b.no_action += u32::from(action == Some(Action::NoAction));
+        }
+    }
+    let rate = |b: &mut Burden| {
+        b.per_100_patient_weeks =
+            (patient_weeks > 0.0).then(|| 100.0 * f64::from(b.alerts) / patient_weeks);
+    };
+    by_rule.values_mut().for_each(rate);
+    rate(&mut all);
+    (by_rule.into_iter().collect(), all)
 }
 
 /// The symptoms whose return after settling is `worsening`.
@@ -220,21 +325,75 @@ pub fn evaluate(o: &Observation) -> Vec<(Rule, BTreeMap<String, i16>)> {
     raised.into_iter().collect()
 }
 
-/// `missed_check_ins`: the first two scheduled days in a row, within days 0-7 and already past, on
-/// which the patient did not check in.
+/// Whether a rating is trouble for `silent_after_bad_report`: a severity item rated 3 or more,
+/// but not where domain.md calls it expected (anything on the treatment day, flaking and itching
+/// while they peak on days 2-4).
+pub fn rated_severe(day: i32, code: &str, kind: SymptomKind, score: i16) -> bool {
+    let healing = matches!(code, "flaking" | "itching") && day <= 4;
+    kind == SymptomKind::Severity && score >= 3 && day >= 1 && !healing
+}
+
+/// The urgent rules as data, for an app that must know a red flag without the server: the first
+/// day since treatment from which `score` of the item raises an urgent alert by itself, if any. It
+/// asks `evaluate`, so it can't drift from the rules the server runs.
+pub fn urgent_from_day(code: &str, kind: SymptomKind, score: i16) -> Option<i32> {
+    let scores = [(code.to_string(), kind, score)];
+    let none = BTreeMap::new();
+    // Every urgent rule starts by day 1 and holds from then on.
+    (0..=1).find(|&day| {
+        evaluate(&Observation {
+            day,
+            scores: &scores,
+            lowest_before: &none,
+            usual_resolution_day: &|_| None,
+        })
+        .iter()
+        .any(|(rule, _)| rule.level() == Level::Urgent)
+    })
+}
+
+/// The scheduled days already past (before `days_passed`), in order.
+fn past(schedule: &[i32], days_passed: i32) -> impl Iterator<Item = i32> + '_ {
+    schedule.iter().copied().filter(move |&d| d < days_passed)
+}
+
+/// `missed_check_ins`: the first three scheduled days in a row, within days 0-7 and already past,
+/// without a check-in, where the patient was reminded on at least one of them (`reminded` is
+/// always true for a patient who has reminders off: a clinic can't remind them from here).
 pub fn missed_in_a_row(
     schedule: &[i32],
     days_passed: i32,
     checked_in: impl Fn(i32) -> bool,
-) -> Option<(i32, i32)> {
-    let due: Vec<i32> = schedule
-        .iter()
-        .copied()
-        .filter(|&d| (0..=7).contains(&d) && d < days_passed)
+    reminded: impl Fn(i32) -> bool,
+) -> Option<[i32; 3]> {
+    let due: Vec<i32> = past(schedule, days_passed)
+        .filter(|d| (0..=7).contains(d))
         .collect();
+    due.windows(3)
+        .find(|w| w.iter().all(|&d| !checked_in(d)) && w.iter().any(|&d| reminded(d)))
+        .map(|w| [w[0], w[1], w[2]])
+}
+
+/// `silent_after_bad_report`: the first two scheduled days in a row, already past, with no
+/// check-in on or between them, whose patient's last check-in before them was a bad report.
+/// `checked_in` holds every day with a check-in, `bad` the days with a bad report: a check-in
+/// that raised an alert (but these two) or `rated_severe`.
+pub fn silent_after_bad_report(
+    schedule: &[i32],
+    days_passed: i32,
+    checked_in: &BTreeSet<i32>,
+    bad: &BTreeSet<i32>,
+) -> Option<[i32; 2]> {
+    let due: Vec<i32> = past(schedule, days_passed).collect();
     due.windows(2)
-        .find(|w| !checked_in(w[0]) && !checked_in(w[1]))
-        .map(|w| (w[0], w[1]))
+        .find(|w| {
+            checked_in.range(w[0]..=w[1]).next().is_none()
+                && checked_in
+                    .range(..w[0])
+                    .next_back()
+                    .is_some_and(|d| bad.contains(d))
+        })
+        .map(|w| [w[0], w[1]])
 }
 
 #[cfg(test)]
@@ -448,21 +607,144 @@ mod tests {
     }
 
     #[test]
-    fn missed_days_in_a_row() {
+    fn three_missed_days_in_a_row_once_reminded() {
         let schedule = [0, 1, 2, 3, 4, 5, 6, 7, 14];
+        let always = |_| true;
         assert_eq!(
-            missed_in_a_row(&schedule, 4, |d| d == 0 || d == 3),
-            Some((1, 2))
+            missed_in_a_row(&schedule, 5, |d| d == 0 || d == 4, always),
+            Some([1, 2, 3])
         );
-        assert_eq!(missed_in_a_row(&schedule, 4, |d| d == 0 || d == 2), None);
+        // Two missed days are a patient who forgot: the reminder's task, not the clinic's.
+        assert_eq!(
+            missed_in_a_row(&schedule, 5, |d| d == 0 || d == 3, always),
+            None
+        );
         // Today (day 3) has not passed yet.
-        assert_eq!(missed_in_a_row(&schedule, 3, |d| d <= 1), None);
-        assert_eq!(missed_in_a_row(&schedule, 30, |d| d <= 6), None);
+        assert_eq!(missed_in_a_row(&schedule, 3, |d| d == 0, always), None);
+        assert_eq!(missed_in_a_row(&schedule, 30, |d| d <= 5, always), None);
+        // With reminders on: only once a reminder went unanswered.
+        assert_eq!(missed_in_a_row(&schedule, 5, |d| d == 0, |_| false), None);
+        assert_eq!(
+            missed_in_a_row(&schedule, 5, |d| d == 0, |d| d == 3),
+            Some([1, 2, 3])
+        );
         // Scheduled days need not be consecutive calendar days.
-        assert_eq!(missed_in_a_row(&[0, 2, 4], 5, |d| d == 0), Some((2, 4)));
+        assert_eq!(
+            missed_in_a_row(&[0, 2, 4, 6], 7, |d| d == 0, always),
+            Some([2, 4, 6])
+        );
         assert_eq!(
             Rule::parse("very_severe").map(Rule::level),
             Some(Level::Urgent)
         );
+    }
+
+    #[test]
+    fn silent_after_a_bad_report() {
+        let schedule = [0, 1, 2, 3, 4, 5, 6, 7, 14, 21];
+        let set = |days: &[i32]| days.iter().copied().collect::<BTreeSet<i32>>();
+        // Pain rated 3 on day 1, then nothing on days 2 and 3.
+        let checked = set(&[0, 1]);
+        assert_eq!(
+            silent_after_bad_report(&schedule, 4, &checked, &set(&[1])),
+            Some([2, 3])
+        );
+        // The nearest quiet cases: the same silence after an ordinary report; only one day missed
+        // so far; a good check-in between the bad one and the silence.
+        assert_eq!(
+            silent_after_bad_report(&schedule, 4, &checked, &set(&[])),
+            None
+        );
+        assert_eq!(
+            silent_after_bad_report(&schedule, 3, &checked, &set(&[1])),
+            None
+        );
+        assert_eq!(
+            silent_after_bad_report(&schedule, 5, &set(&[0, 1, 2]), &set(&[1])),
+            None
+        );
+        // A check-in on a day off the schedule breaks the silence too.
+        assert_eq!(
+            silent_after_bad_report(
+                &schedule,
+                22,
+                &set(&[0, 1, 2, 3, 4, 5, 6, 7, 17]),
+                &set(&[7])
+            ),
+            None
+        );
+        assert_eq!(
+            silent_after_bad_report(&schedule, 22, &set(&[0, 1, 2, 3, 4, 5, 6, 7]), &set(&[7])),
+            Some([14, 21])
+        );
+        assert_eq!(Rule::SilentAfterBadReport.level(), Level::High);
+    }
+
+    #[test]
+    fn a_bad_report_is_severe_beyond_what_is_expected() {
+        let sev = SymptomKind::Severity;
+        assert!(rated_severe(1, "pain", sev, 3));
+        assert!(!rated_severe(1, "pain", sev, 2));
+        // Strong reactions on the treatment day, and flaking or itching on days 2-4, are expected.
+        assert!(!rated_severe(0, "redness", sev, 4));
+        assert!(!rated_severe(4, "flaking", sev, 3));
+        assert!(rated_severe(5, "flaking", sev, 3));
+        assert!(!rated_severe(3, "fever", SymptomKind::Presence, 1));
+    }
+
+    #[test]
+    fn the_urgent_answers_as_data() {
+        let sev = SymptomKind::Severity;
+        let yes_no = SymptomKind::Presence;
+        assert_eq!(urgent_from_day("infection", sev, 1), Some(0));
+        assert_eq!(urgent_from_day("infection", sev, 0), None);
+        assert_eq!(urgent_from_day("fever", yes_no, 1), Some(0));
+        assert_eq!(urgent_from_day("fever", yes_no, 0), None);
+        assert_eq!(urgent_from_day("pain", sev, 4), Some(0));
+        assert_eq!(urgent_from_day("pain", sev, 3), None);
+        // Very severe redness is expected on the treatment day, not after.
+        assert_eq!(urgent_from_day("redness", sev, 4), Some(1));
+        assert_eq!(urgent_from_day("redness", sev, 3), None);
+        assert_eq!(urgent_from_day("tightness", sev, 4), Some(1));
+    }
+
+    #[test]
+    fn burden_per_rule_per_100_patient_weeks() {
+        use Action::*;
+        let alerts = [
+            (Rule::Fever, true, Some(ContactedPatient)),
+            (Rule::Fever, true, Some(NoAction)),
+            (Rule::Fever, false, None),
+            (Rule::MissedCheckIns, true, None),
+        ];
+        let (rules, all) = burden(alerts, 50.0);
+        let fever = rules
+            .iter()
+            .find(|(r, _)| *r == Rule::Fever)
+            .map(|(_, b)| *b);
+        let fever = fever.expect("every rule has a row");
+        assert_eq!(
+            (
+                fever.alerts,
+                fever.resolved,
+                fever.led_to_action,
+                fever.no_action
+            ),
+            (3, 2, 1, 1)
+        );
+        assert_eq!(fever.per_100_patient_weeks, Some(6.0));
+        assert_eq!(fever.action_share(), Some(0.5));
+        // A resolution that did not say what it led to counts in neither side of the share.
+        let missed = rules
+            .iter()
+            .find(|(r, _)| *r == Rule::MissedCheckIns)
+            .map(|(_, b)| *b);
+        assert_eq!(missed.and_then(|b| b.action_share()), None);
+        assert_eq!(rules.len(), RULES.len());
+        assert_eq!((all.alerts, all.resolved, all.led_to_action), (4, 3, 1));
+        assert_eq!(all.per_100_patient_weeks, Some(8.0));
+        assert_eq!(burden([], 0.0).1.per_100_patient_weeks, None);
+        assert_eq!(Action::parse("saw_patient"), Some(SawPatient));
+        assert!(!NoAction.is_action());
     }
 }

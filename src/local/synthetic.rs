@@ -10,6 +10,10 @@
 //! up to half a step either way (less for a faint symptom), rounded to the scale. So a symptom that
 //! does not change is rated on one of two neighbouring steps from day to day, never two apart, and
 //! one that has faded away is rated None.
+//!
+//! The precision harness draws harsher patients too (`Habits`, domain.md's "not kinder than real
+//! ones"): some rate everything they feel a step high or low, some answer late at night (so that a
+//! check-in falls on the next day), some often answer twice, and some stop for days.
 
 pub mod precision;
 
@@ -97,6 +101,41 @@ pub struct Course<'a> {
     pub kind: Kind,
     adherence: f64,
     strength: f64,
+    pub habits: Habits,
+}
+
+/// How a patient answers, beyond the wobble every rating has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Habits {
+    /// A step added to every symptom the patient feels (-1, 0 or 1); one not felt stays None.
+    pub bias: i16,
+    /// Answers between 22:00 and 02:00, so that about half the check-ins fall on the next day.
+    pub late: bool,
+    /// Answers twice on four days in ten, not one.
+    pub twice: bool,
+    /// Stops answering for these days (from, to), inclusive.
+    pub pause: Option<(i64, i64)>,
+}
+
+impl Habits {
+    /// One patient's habits: each of the four in about one patient of seven or ten.
+    pub fn draw(rng: &mut impl Rng) -> Habits {
+        let bias = match rng.random_range(0.0..1.0) {
+            u if u < 0.15 => 1,
+            u if u < 0.3 => -1,
+            _ => 0,
+        };
+        let pause = rng.random_bool(0.15).then(|| {
+            let from = rng.random_range(1..=10);
+            (from, from + rng.random_range(1..=4))
+        });
+        Habits {
+            bias,
+            late: rng.random_bool(0.1),
+            twice: rng.random_bool(0.1),
+            pause,
+        }
+    }
 }
 
 impl<'a> Course<'a> {
@@ -114,14 +153,29 @@ impl<'a> Course<'a> {
             kind,
             adherence: rng.random_range(0.6..0.98),
             strength: model.intensity * rng.random_range(0.7..1.15),
+            habits: Habits::default(),
+        }
+    }
+
+    /// A course whose patient has habits of their own (`Habits::draw`).
+    pub fn draw_harsh(rng: &mut impl Rng, model: &'a Model, fitzpatrick: i16) -> Course<'a> {
+        let course = Course::draw(rng, model, fitzpatrick);
+        Course {
+            habits: Habits::draw(rng),
+            ..course
         }
     }
 
     /// How many check-ins the patient sends on `day`: mostly one, some days none, now and then two.
     pub fn check_ins_on(&self, rng: &mut impl Rng, day: i64) -> usize {
-        if !rng.random_bool((self.adherence - day as f64 * 0.01).clamp(0.0, 1.0)) {
+        let paused = self
+            .habits
+            .pause
+            .is_some_and(|(from, to)| (from..=to).contains(&day));
+        let twice = if self.habits.twice { 0.4 } else { 0.1 };
+        if paused || !rng.random_bool((self.adherence - day as f64 * 0.01).clamp(0.0, 1.0)) {
             0
-        } else if rng.random_bool(0.1) {
+        } else if rng.random_bool(twice) {
             2
         } else {
             1
@@ -160,7 +214,13 @@ impl<'a> Course<'a> {
             } else {
                 rng.random_range(-0.5..0.5) * raw.min(1.0)
             };
-            let score = (raw + error)
+            let felt = !yes_no && raw >= 0.5;
+            let bias = if felt {
+                f64::from(self.habits.bias)
+            } else {
+                0.0
+            };
+            let score = (raw + error + bias)
                 .round()
                 .clamp(0.0, if yes_no { 1.0 } else { 4.0 }) as i16;
             scores.push((*code, score));

@@ -51,6 +51,11 @@ impl Treatment {
     pub fn checked_in(&self, day: u16) -> bool {
         self.days.binary_search(&day).is_ok()
     }
+
+    /// The days on which the patient checked in.
+    pub fn check_in_days(&self) -> impl Iterator<Item = i32> + '_ {
+        self.days.iter().map(|&d| i32::from(d))
+    }
 }
 
 /// Which treatments of a protocol a view covers.
@@ -295,22 +300,26 @@ impl Store {
         (done, due)
     }
 
-    /// Applies `f` to each of a protocol's treatments in their first week (days 0-7 by the clinic's
-    /// calendar), with today's date there, and keeps what it returns.
-    pub fn first_week<R>(
+    /// Applies `f` to each of a protocol's treatments performed in the last `days` days before
+    /// `now` (by the clinic's calendar), with that date, and keeps what it returns.
+    pub fn performed_within<R>(
         &self,
         protocol_id: Uuid,
+        now: chrono::DateTime<Utc>,
+        days: u32,
         f: impl Fn(&Treatment, NaiveDate) -> Option<R>,
     ) -> Vec<R> {
         let state = self.read();
         let today = local_date(
-            Utc::now(),
+            now,
             state.zones.get(&protocol_id).copied().unwrap_or(Tz::UTC),
         );
         let Some(agg) = state.aggregates.get(&(protocol_id, Segment::All)) else {
             return vec![];
         };
-        let start = today.checked_sub_days(Days::new(8)).unwrap_or(today);
+        let start = today
+            .checked_sub_days(Days::new(u64::from(days)))
+            .unwrap_or(today);
         agg.by_date
             .range(start..=today)
             .flat_map(|(_, ids)| ids)

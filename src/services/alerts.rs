@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::{self, Tenant};
-use crate::domain::alerts::{Level, Rule};
+use crate::domain::alerts::{Action, Level, Rule};
 use crate::domain::webhooks::{AlertData, Event};
 use crate::error::ApiError;
 
@@ -71,7 +71,7 @@ pub fn raise(
     Ok(Some(AlertRef { id, rule, level }))
 }
 
-/// Resolves the alert and announces it to the clinic's webhooks in one transaction; a 404 for no
+/// Resolves the alert, with what it led to when the clinician said, and announces it to the clinic's webhooks in one transaction; a 404 for no
 /// such alert, a 409 when it is resolved already.
 pub fn resolve(
     conn: &mut PgConnection,
@@ -79,9 +79,11 @@ pub fn resolve(
     id: Uuid,
     staff_id: Uuid,
     note: &str,
+    action: Option<Action>,
 ) -> Result<db::alerts::Alert, ApiError> {
+    let action = action.map(Action::as_str);
     conn.transaction(|conn| {
-        match db::alerts::resolve(conn, tenant, id, staff_id, note, Utc::now())? {
+        match db::alerts::resolve(conn, tenant, id, staff_id, note, action, Utc::now())? {
             Some(alert) => {
                 db::webhooks::enqueue(conn, tenant, &Event::AlertResolved(data(&alert)))?;
                 Ok(alert)

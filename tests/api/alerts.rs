@@ -354,11 +354,12 @@ async fn clinicians_acknowledge_and_resolve_alerts() {
         .post(
             &format!("/v1/alerts/{id}/resolve"),
             &s.clinician,
-            json!({"note": "Called; paracetamol, review tomorrow."}),
+            json!({"note": "Called; paracetamol, review tomorrow.", "action": "contacted_patient"}),
         )
         .await;
     let resolved = resolved.ok(200);
     assert_eq!(resolved["status"], "resolved");
+    assert_eq!(resolved["history"][2]["action"], "contacted_patient");
     assert_eq!(
         resolved["history"][2]["note"],
         "Called; paracetamol, review tomorrow."
@@ -497,75 +498,212 @@ async fn a_batch_raises_alerts_per_item() {
     assert_eq!(results[1]["check_in"]["contact_clinic"], true);
 }
 
+/// Runs the silence job as of `now` (a test clock) on a store of its own.
+fn silence_at(conn: &mut PgConnection, now: DateTime<Utc>) -> usize {
+    let store = aftercare::read_model::Store::new();
+    aftercare::workers::silence::run_once(conn, &store, now).unwrap()
+}
+
 #[tokio::test]
-async fn two_missed_days_in_a_row_raise_one_alert_from_one_instance() {
+async fn the_silence_rules_on_a_test_clock_from_one_instance() {
     let app = spawn_app().await;
     let s = app.scenario("Lumen").await;
-    // Treated four days ago: days 0-3 have passed. Checked in on days 0 and 3 only.
-    let (t, at) = treated(&app, &s, 0, 4).await;
-    let (kept, kept_at) = treated(&app, &s, 1, 4).await;
-    let token = &s.patients[0].token;
-    for day in [0, 3] {
-        let check_in = CheckIn::new(&t, at + Duration::days(day), json!({"redness": 1}));
+    // Treated four days ago: days 0-3 have passed.
+    let (bad, bad_at) = treated(&app, &s, 0, 4).await;
+    let (mild, mild_at) = treated(&app, &s, 0, 4).await;
+    let (reminded, _) = treated(&app, &s, 0, 4).await;
+    let (gone, gone_at) = treated(&app, &s, 1, 4).await;
+    let (p0, p1) = (&s.patients[0].token, &s.patients[1].token);
+    let post = async |token: &str, t: &str, at: DateTime<Utc>, day: i64, scores: Value| {
+        let check_in = CheckIn::new(t, at + Duration::days(day), scores);
         app.check_in(token, &check_in).await.ok(201);
-    }
-    for day in 0..4 {
-        let check_in = CheckIn::new(&kept, kept_at + Duration::days(day), json!({"redness": 0}));
-        app.check_in(&s.patients[1].token, &check_in).await.ok(201);
-    }
-    let store = aftercare::read_model::Store::new();
+    };
+    // Pain rated 3 on day 1, then nothing on days 2 and 3; the nearest quiet case rated it 2.
+    post(p0, &bad, bad_at, 0, json!({"redness": 2})).await;
+    post(p0, &bad, bad_at, 1, json!({"pain": 3})).await;
+    post(p0, &mild, mild_at, 0, json!({"redness": 2})).await;
+    post(p0, &mild, mild_at, 1, json!({"pain": 2})).await;
+    // Only day 0, then three days missed.
+    post(p1, &gone, gone_at, 0, json!({"redness": 1})).await;
+    // Patient 0 turned reminders on: their silence is an alert only once a reminder went
+    // unanswered.
     let mut conn = app.db();
+    diesel::sql_query(format!(
+        "INSERT INTO push_subscriptions (id, clinic_id, patient_id, endpoint, p256dh, auth, language)
+         SELECT gen_random_uuid(), clinic_id, id, 'https://push.example/1', decode(repeat('04', 65), 'hex'), decode(repeat('00', 16), 'hex'), 'en'
+           FROM patients WHERE id = '{}'",
+        s.patients[0].id
+    ))
+    .execute(&mut conn)
+    .unwrap();
 
     // Another instance holds the job: this one stands aside.
+    let lock = aftercare::workers::silence::JOB_LOCK;
     let mut other = app.db();
-    diesel::sql_query(format!(
-        "SELECT pg_advisory_lock({})",
-        aftercare::workers::missed_check_ins::JOB_LOCK
-    ))
-    .execute(&mut other)
-    .unwrap();
-    assert_eq!(
-        aftercare::workers::missed_check_ins::run_once(&mut conn, &store).unwrap(),
-        0
-    );
-    diesel::sql_query(format!(
-        "SELECT pg_advisory_unlock({})",
-        aftercare::workers::missed_check_ins::JOB_LOCK
-    ))
-    .execute(&mut other)
-    .unwrap();
+    diesel::sql_query(format!("SELECT pg_advisory_lock({lock})"))
+        .execute(&mut other)
+        .unwrap();
+    assert_eq!(silence_at(&mut conn, Utc::now()), 0);
+    diesel::sql_query(format!("SELECT pg_advisory_unlock({lock})"))
+        .execute(&mut other)
+        .unwrap();
 
-    // This treatment, and the scenario's two treatments of two days ago that saw no check-in at all.
+    // The bad report gone quiet, and the three missed days; not the scenario's treatments of two
+    // days ago, whose patients missed only two.
+    assert_eq!(silence_at(&mut conn, Utc::now()), 2);
     assert_eq!(
-        aftercare::workers::missed_check_ins::run_once(&mut conn, &store).unwrap(),
-        3
-    );
-    assert_eq!(
-        aftercare::workers::missed_check_ins::run_once(&mut conn, &store).unwrap(),
+        silence_at(&mut conn, Utc::now()),
         0,
         "a second run adds nothing"
     );
-    let queue = app.get("/v1/alerts?level=normal", &s.clinician).await;
+    let queue = app.get("/v1/alerts?limit=200", &s.clinician).await;
     let items = queue.ok(200)["items"].as_array().unwrap().clone();
-    let of = |treatment: &str| {
+    let of = |treatment: &str| -> Vec<Value> {
         items
             .iter()
-            .find(|a| a["treatment_id"] == treatment)
+            .filter(|a| a["treatment_id"] == treatment)
             .cloned()
+            .collect()
     };
-    let alert = of(&t).expect("an alert for the treatment with missed days");
-    assert_eq!(alert["rule"], "missed_check_ins");
-    assert_eq!(alert["evidence_count"], 1);
+    let silent = of(&bad);
+    assert_eq!(silent.len(), 1, "{silent:#?}");
+    assert_eq!(silent[0]["rule"], "silent_after_bad_report");
+    assert_eq!(silent[0]["level"], "high");
     assert_eq!(
-        alert["evidence"][0]["detail"],
-        json!({"missed_days": [1, 2]})
+        silent[0]["evidence"][0]["detail"],
+        json!({"missed_days": [2, 3]})
     );
+    assert_eq!(of(&mild), Vec::<Value>::new(), "pain 2 is no bad report");
+    assert_eq!(of(&reminded), Vec::<Value>::new(), "not reminded yet");
+    let missed = of(&gone);
+    assert_eq!(missed.len(), 1, "{missed:#?}");
+    assert_eq!(missed[0]["rule"], "missed_check_ins");
+    assert_eq!(missed[0]["level"], "normal");
+    assert_eq!(missed[0]["evidence_count"], 1);
+    assert_eq!(
+        missed[0]["evidence"][0]["detail"],
+        json!({"missed_days": [1, 2, 3]})
+    );
+
+    // Reminded on day 3 and still silent.
+    diesel::sql_query(format!(
+        "INSERT INTO reminders (treatment_id, day, clinic_id)
+         SELECT id, 3, clinic_id FROM treatments WHERE id = '{reminded}'"
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    assert_eq!(silence_at(&mut conn, Utc::now()), 1);
+    let queue = app
+        .get("/v1/alerts?level=normal&limit=200", &s.clinician)
+        .await;
+    let reminded_alerts: Vec<&Value> = queue.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["treatment_id"] == reminded.as_str())
+        .collect();
+    assert_eq!(reminded_alerts.len(), 1);
+
+    // Tomorrow, the scenario's patient without reminders has missed days 0-2 too.
+    assert_eq!(silence_at(&mut conn, Utc::now() + Duration::days(1)), 1);
+    let queue = app
+        .get("/v1/alerts?level=normal&limit=200", &s.clinician)
+        .await;
+    let theirs: Vec<&Value> = queue.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["treatment_id"] == s.patients[1].treatment.as_str())
+        .collect();
+    assert_eq!(
+        theirs[0]["evidence"][0]["detail"],
+        json!({"missed_days": [0, 1, 2]})
+    );
+}
+
+#[tokio::test]
+async fn a_clinic_sees_its_alert_burden() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let other = app.scenario("Other").await;
+    let (p0, p1) = (&s.patients[0], &s.patients[1]);
+    let post = async |p: &Patient, scores: Value| {
+        let r = app
+            .check_in(&p.token, &CheckIn::new(&p.treatment, Utc::now(), scores))
+            .await;
+        r.ok(201)["alerts"].as_array().unwrap().clone()
+    };
+    let raised = post(p0, json!({"fever": 1, "pain": 4})).await;
+    let fever = raised.iter().find(|a| a["rule"] == "fever").unwrap()["id"].clone();
+    let infection = post(p1, json!({"infection": 2})).await[0]["id"].clone();
+    post(&other.patients[0], json!({"fever": 1})).await;
+    let resolve = async |id: &Value, body: Value| {
+        let path = format!("/v1/alerts/{}/resolve", id.as_str().unwrap());
+        app.post(&path, &s.clinician, body).await.ok(200);
+    };
+    resolve(
+        &fever,
+        json!({"note": "Called.", "action": "contacted_patient"}),
+    )
+    .await;
+    resolve(
+        &infection,
+        json!({"note": "Photo looked fine.", "action": "no_action"}),
+    )
+    .await;
+    app.post(
+        &format!("/v1/alerts/{}/resolve", infection.as_str().unwrap()),
+        &s.clinician,
+        json!({"note": "x", "action": "phoned"}),
+    )
+    .await
+    .problem(422);
+
+    let b = app.get("/v1/alerts/burden", &s.clinician).await;
+    let b = b.ok(200);
+    // Two treatments performed two days ago, both in follow-up (to day 28) since: 4/7 of a week.
+    let weeks = b["patient_weeks"].as_f64().unwrap();
+    assert!((0.57..=0.58).contains(&weeks), "{weeks}");
+    let rule = |code: &str| {
+        b["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"] == code)
+            .cloned()
+            .unwrap()
+    };
+    let f = rule("fever");
+    assert_eq!(
+        (
+            &f["alerts"],
+            &f["resolved"],
+            &f["led_to_action"],
+            &f["no_action"],
+            &f["action_share"]
+        ),
+        (&json!(1), &json!(1), &json!(1), &json!(0), &json!(1.0))
+    );
+    let per_100 = f["per_100_patient_weeks"].as_f64().unwrap();
     assert!(
-        of(&kept).is_none(),
-        "the patient who checked in every day has no alert"
+        (per_100 - 100.0 / weeks).abs() < 1.0,
+        "{per_100} against {weeks} weeks"
     );
+    let v = rule("very_severe");
     assert_eq!(
-        of(&s.patients[1].treatment).unwrap()["evidence"][0]["detail"],
-        json!({"missed_days": [0, 1]})
+        (&v["alerts"], &v["resolved"], &v["action_share"]),
+        (&json!(1), &json!(0), &Value::Null)
     );
+    assert_eq!(rule("infection_signs")["no_action"], 1);
+    assert_eq!(rule("missed_check_ins")["alerts"], 0);
+    assert_eq!(b["rules"].as_array().unwrap().len(), 11);
+    assert_eq!(
+        (
+            &b["all"]["alerts"],
+            &b["all"]["resolved"],
+            &b["all"]["action_share"]
+        ),
+        (&json!(3), &json!(2), &json!(0.5))
+    );
+    app.get("/v1/alerts/burden", &p0.token).await.problem(403);
 }

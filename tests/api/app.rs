@@ -1,7 +1,8 @@
 //! The patients' web app: its files are served with a policy of their own, and headless Chromium
 //! at a phone's size enrolls from the link, checks in online and offline, is told to call the
-//! clinic, reads its recovery chart and its aftercare, switches to German and signs out, with
-//! axe-core run on every screen.
+//! clinic (at once on a red flag without a network, and again once the server confirms it), reads
+//! its recovery chart and its aftercare, switches to German and signs out, with axe-core run on
+//! every screen.
 
 use std::sync::Arc;
 
@@ -243,27 +244,56 @@ async fn check_in(b: &Browser, answers: &[(&str, u8)]) {
     b.click("[data-testid=check-in-submit]").await;
 }
 
-async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
-    let shots = std::env::var("DASHBOARD_SCREENSHOTS").ok();
-    let axe = axe_source();
-    let check = async |name: &str| {
-        if let Some(dir) = &shots {
-            b.screenshot(&format!("{dir}/app-{name}.png")).await;
-        }
-        let width = b
-            .script("return document.documentElement.scrollWidth", json!([]))
-            .await;
-        assert!(width.as_u64().unwrap() <= 390, "{name}: {width} px wide");
-        b.assert_accessible(axe.as_deref(), &format!("the app's {name}"))
-            .await;
-    };
-    let screen = async |name: &str| {
-        b.until(
-            &format!("the app's {name} screen"),
-            &format!("return document.getElementById('view').dataset.screen === '{name}'"),
+/// The page as it stands: a screenshot (where `DASHBOARD_SCREENSHOTS` names a folder), no wider
+/// than the phone, and no serious finding of axe-core.
+async fn look(b: &Browser, axe: Option<&str>, name: &str) {
+    if let Ok(dir) = std::env::var("DASHBOARD_SCREENSHOTS") {
+        b.screenshot(&format!("{dir}/app-{name}.png")).await;
+    }
+    let width = b
+        .script("return document.documentElement.scrollWidth", json!([]))
+        .await;
+    assert!(width.as_u64().unwrap() <= 390, "{name}: {width} px wide");
+    b.assert_accessible(axe, &format!("the app's {name}")).await;
+}
+
+/// Waits for the app to show screen `name`.
+async fn on_screen(b: &Browser, name: &str) {
+    b.until(
+        &format!("the app's {name} screen"),
+        &format!("return document.getElementById('view').dataset.screen === '{name}'"),
+    )
+    .await;
+}
+
+/// Nothing went wrong on the way: no script error, nothing the policy blocked.
+async fn assert_quiet_console(b: &Browser) {
+    let log = b
+        .call(
+            reqwest::Method::POST,
+            "/se/log",
+            Some(json!({"type": "browser"})),
         )
         .await;
-    };
+    let problems: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["level"] == "SEVERE")
+        .filter(|e| {
+            !e["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("/v1/push/config")
+        })
+        .collect();
+    assert!(problems.is_empty(), "the browser's console: {problems:#?}");
+}
+
+async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
+    let axe = axe_source();
+    let check = async |name: &str| look(&b, axe.as_deref(), name).await;
+    let screen = async |name: &str| on_screen(&b, name).await;
 
     // Enroll from the link: the code leaves the address bar at once.
     b.goto(&seed.link).await;
@@ -441,27 +471,196 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
         .await
         .problem(401);
     check("9-signed-out").await;
+    assert_quiet_console(&b).await;
+    drop(app);
+}
 
-    // Nothing went wrong on the way: no script error, nothing the policy blocked.
-    let log = b
-        .call(
-            reqwest::Method::POST,
-            "/se/log",
-            Some(json!({"type": "browser"})),
+#[tokio::test]
+async fn a_red_flag_without_a_network_says_to_call_the_clinic_at_once() {
+    let Some(driver) = ChromeDriver::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let phone = new_phone(&app).await;
+    let browser = Arc::new(driver.session_at(390, 844).await);
+    let outcome = tokio::spawn(red_flag_offline(app, phone, browser.clone())).await;
+    browser.quit().await;
+    driver.stop().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// A patient of a clinic in UTC with its phone number, treated two days ago, with no check-in yet,
+/// whose phone is about to open the app's link.
+struct Phone {
+    clinician: String,
+    patient: String,
+    link: String,
+}
+
+async fn new_phone(app: &TestApp) -> Phone {
+    let clinic = app.clinic("Harbour Skin Clinic", "UTC").await;
+    app.patch("/v1/clinic", &clinic.admin, json!({"contact_phone": PHONE}))
+        .await
+        .ok(200);
+    let clinician = app.clinician(&clinic).await;
+    let protocol = app.protocol(&clinician, "Face 1.0 mm").await;
+    let patient = app.patient(&clinician, "MRN-0001").await;
+    let midnight = Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    let performed_at = midnight - chrono::Duration::days(2) + chrono::Duration::hours(1);
+    app.treatment(&clinician, &patient, &protocol, performed_at)
+        .await;
+    let path = format!("/v1/patients/{patient}/enrollment-codes");
+    let code = app.post(&path, &clinician, json!(null)).await;
+    let link = code.ok(201)["link"].as_str().unwrap().to_string();
+    Phone {
+        clinician,
+        patient,
+        link,
+    }
+}
+
+async fn red_flag_offline(app: TestApp, phone: Phone, b: Arc<Browser>) {
+    let axe = axe_source();
+    let check_ins = async || {
+        let path = format!("/v1/patients/{}/check-ins", phone.patient);
+        let list = app.get(&path, &phone.clinician).await;
+        list.ok(200)["items"].as_array().unwrap().clone()
+    };
+    b.goto(&phone.link).await;
+    on_screen(&b, "today").await;
+    b.offline(true).await;
+    b.until(
+        "the offline notice",
+        "return !document.querySelector('[data-testid=offline]').hidden",
+    )
+    .await;
+
+    // Offline without a red flag: only "saved on this phone".
+    check_in(&b, &[("redness", 1)]).await;
+    b.until(
+        "the check-in kept on the phone",
+        "return document.querySelector('[data-testid=check-in-result]')?.dataset.state === 'waiting'",
+    )
+    .await;
+    let contact = b
+        .script(
+            "return !!document.querySelector('[data-testid=contact-clinic]')",
+            json!([]),
         )
         .await;
-    let problems: Vec<&Value> = log
+    assert_eq!(
+        contact, false,
+        "a call-the-clinic message without a red flag"
+    );
+
+    // Offline with signs of infection: call the clinic, at once, with its number; the answers wait
+    // on the phone, and nothing has reached the server.
+    check_in(&b, &[("infection", 1)]).await;
+    let panel = b
+        .until(
+            "the call-the-clinic message without a network",
+            "const p = document.querySelector('[data-testid=contact-clinic]');
+             if (!p?.checkVisibility()) return null;
+             return {href: p.querySelector('[data-testid=clinic-phone]')?.getAttribute('href'),
+                     kept: p.querySelector('[data-testid=kept-on-phone]')?.textContent,
+                     result: !!document.querySelector('[data-testid=check-in-result]')}",
+        )
+        .await;
+    assert_eq!(panel["href"], "tel:+49301234567", "{panel}");
+    assert!(
+        panel["kept"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("sent to your clinic when the phone is back online"),
+        "{panel}"
+    );
+    assert_eq!(panel["result"], false, "{panel}");
+    let outbox = b
+        .script(
+            "return JSON.parse(localStorage.getItem('aftercare.app.outbox'))
+               .map(i => ({id: i.check_in.id, state: i.state, red_flag: i.red_flag}))",
+            json!([]),
+        )
+        .await;
+    let outbox = outbox.as_array().unwrap().clone();
+    assert_eq!(outbox.len(), 2, "{outbox:?}");
+    assert_eq!(outbox[0]["red_flag"], false, "{outbox:?}");
+    assert_eq!(outbox[1]["red_flag"], true, "{outbox:?}");
+    assert!(outbox.iter().all(|i| i["state"] == "waiting"), "{outbox:?}");
+    let red_flag = outbox[1]["id"].as_str().unwrap().to_string();
+    look(&b, axe.as_deref(), "10-red-flag-offline").await;
+    assert_eq!(check_ins().await, Vec::<Value>::new());
+
+    // Back online: both sent and stored once; the server raised the urgent alert, and Today says
+    // so until the patient has seen it.
+    b.offline(false).await;
+    b.click("[data-testid=tab-today]").await;
+    let alerted = b
+        .until(
+            "the server-confirmed call-the-clinic message",
+            "if (document.querySelector('[data-testid=outbox-item][data-state=waiting]')) return null;
+             const p = [...document.querySelectorAll('[data-testid=contact-clinic]')];
+             if (!p.length || !p[0].querySelector('[data-testid=seen]')) return null;
+             return {count: p.length, text: p[0].textContent,
+                     href: p[0].querySelector('[data-testid=clinic-phone]')?.getAttribute('href')}",
+        )
+        .await;
+    assert_eq!(alerted["count"], 1, "{alerted}");
+    assert_eq!(alerted["href"], "tel:+49301234567", "{alerted}");
+    assert!(
+        alerted["text"]
+            .as_str()
+            .unwrap()
+            .contains("Your clinic has been alerted"),
+        "{alerted}"
+    );
+    let stored: Vec<Value> = check_ins().await;
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert_eq!(
+        stored
+            .iter()
+            .filter(|c| c["id"] == red_flag.as_str())
+            .count(),
+        1,
+        "{stored:?}"
+    );
+    let path = format!("/v1/alerts?patient_id={}", phone.patient);
+    let alerts = app.get(&path, &phone.clinician).await;
+    let infection: Vec<&Value> = alerts.ok(200)["items"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["level"] == "SEVERE")
-        .filter(|e| {
-            !e["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("/v1/push/config")
-        })
+        .filter(|a| a["rule"] == "infection_signs")
         .collect();
-    assert!(problems.is_empty(), "the browser's console: {problems:#?}");
+    assert_eq!(infection.len(), 1, "{:#}", alerts.body);
+    assert_eq!(infection[0]["level"], "urgent", "{:#}", alerts.body);
+    look(&b, axe.as_deref(), "11-clinic-alerted").await;
+
+    // "I have seen this": gone, and stays gone when the app opens again.
+    b.click("[data-testid=contact-clinic] [data-testid=seen]")
+        .await;
+    b.until(
+        "the message gone",
+        "return document.querySelector('[data-testid=today]')
+             && !document.querySelector('[data-testid=contact-clinic]')",
+    )
+    .await;
+    b.goto(&format!("{}/app", app.base)).await;
+    on_screen(&b, "today").await;
+    let shown = b
+        .until(
+            "the check-ins on this phone",
+            "const sent = document.querySelectorAll('[data-testid=outbox-item][data-state=sent]');
+             return sent.length === 2 ? {contact: !!document.querySelector('[data-testid=contact-clinic]')} : null",
+        )
+        .await;
+    assert_eq!(shown["contact"], false, "{shown}");
+    assert_quiet_console(&b).await;
     drop(app);
 }

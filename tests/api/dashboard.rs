@@ -280,6 +280,11 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
         .await;
     let alert = alert.as_str().unwrap().to_string();
     shot("2-alerts").await;
+    b.until(
+        "the clinic's alert burden above the queue",
+        "return !!document.querySelector('[data-testid=alert-burden] tr[data-rule=all]')",
+    )
+    .await;
 
     // Acknowledge it, then resolve it with a note.
     let row = format!("[data-alert-id='{alert}']");
@@ -290,6 +295,11 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
     )
     .await;
     b.click(&format!("{row} [data-testid=alert-resolve]")).await;
+    b.script(
+        &format!("document.querySelector(\"{row} [data-testid=alert-action]\").value = 'contacted_patient';"),
+        json!([]),
+    )
+    .await;
     let note = "Called the patient: started antibiotics, photo review tomorrow.";
     b.type_into(&format!("{row} [data-testid=alert-note]"), note)
         .await;
@@ -307,6 +317,7 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
     let stored = api_get(&app, &format!("/v1/alerts/{alert}"), &seed.clinician).await;
     assert_eq!(stored["status"], "resolved");
     assert_eq!(stored["history"][2]["note"], note);
+    assert_eq!(stored["history"][2]["action"], "contacted_patient");
 
     // Back in the tab later, with an access token that no longer works: it is renewed with the
     // refresh token, unseen.

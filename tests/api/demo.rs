@@ -128,6 +128,27 @@ async fn the_demo_clinic_is_made_once_with_recoveries_and_alerts_and_exports_val
     let alerts = all(&client, &base, &token, "/v1/alerts").await;
     assert!(alerts.len() > 10);
     assert_eq!(alerts[0]["level"], "urgent", "urgent first");
+    let treatments_of = |rule: Option<&str>| {
+        alerts
+            .iter()
+            .filter(|a| rule.is_none_or(|r| a["rule"] == r))
+            .map(|a| a["treatment_id"].as_str().unwrap().to_string())
+            .collect::<std::collections::HashSet<String>>()
+            .len()
+    };
+    let (alerted, missed) = (treatments_of(None), treatments_of(Some("missed_check_ins")));
+    // Handled as a clinic would: some alerts led to an action, some needed none, a few are open.
+    let burden = get(&client, &format!("{base}/v1/alerts/burden"), &token).await;
+    let all_rules = &burden["all"];
+    assert!(
+        all_rules["led_to_action"].as_u64().unwrap() > 0,
+        "{burden:#}"
+    );
+    assert!(all_rules["no_action"].as_u64().unwrap() > 0, "{burden:#}");
+    assert!(
+        all_rules["resolved"].as_u64() < all_rules["alerts"].as_u64(),
+        "{burden:#}"
+    );
     let dashboard = get(&client, &format!("{base}/v1/dashboard"), &token).await;
     assert!(
         dashboard["active_treatments"].as_i64().unwrap() > 20,
@@ -156,6 +177,18 @@ async fn the_demo_clinic_is_made_once_with_recoveries_and_alerts_and_exports_val
     let exported = bulk_export(&client, &base, token).await;
     let patients = exported.iter().filter(|r| r["resourceType"] == "Patient");
     assert_eq!(patients.count(), 300);
+    let treatments = exported
+        .iter()
+        .filter(|r| r["resourceType"] == "Procedure")
+        .count();
+    assert!(
+        alerted * 100 <= 22 * treatments,
+        "{alerted} of {treatments} treatments alerted"
+    );
+    assert!(
+        missed * 100 <= 5 * treatments,
+        "{missed} of {treatments} by missed_check_ins"
+    );
     crate::fhir::assert_valid(&exported).await;
     tokio::task::spawn_blocking(move || stop(child))
         .await

@@ -81,15 +81,20 @@ async fn the_missed_check_ins_job_raises_each_alert_once_across_instances() {
     let a = spawn_app_with(Default::default(), jobs.clone()).await;
     let _b = a.another_instance(jobs.clone());
     let _c = a.another_instance(jobs);
-    // Two treatments of two days ago without a check-in: days 0 and 1 missed.
+    // Two treatments of three days ago without a check-in: days 0, 1 and 2 missed.
     let s = a.scenario("Twin Clinic").await;
+    let at = chrono::Utc::now() - chrono::Duration::days(3);
+    let mut treatments = vec![];
+    for p in &s.patients {
+        treatments.push(a.treatment(&s.clinician, &p.id, &s.protocol, at).await);
+    }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let queue = a.get("/v1/alerts?limit=200", &s.clinician).await;
     let items = queue.ok(200)["items"].as_array().unwrap().clone();
-    for p in &s.patients {
+    for t in &treatments {
         let alerts: Vec<&Value> = items
             .iter()
-            .filter(|x| x["treatment_id"] == p.treatment.as_str())
+            .filter(|x| x["treatment_id"] == t.as_str())
             .collect();
         assert_eq!(alerts.len(), 1, "one alert for the treatment: {alerts:#?}");
         assert_eq!(alerts[0]["rule"], "missed_check_ins");

@@ -1,4 +1,4 @@
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -19,8 +19,13 @@ async fn every_role_reads_the_catalogue_of_twelve_defaults() {
     let r = app.get("/v1/symptoms/fever", &s.patients[0].token).await;
     assert_eq!(
         r.ok(200)["answers"],
-        json!([{"value": 0, "label": "No"}, {"value": 1, "label": "Yes"}])
+        json!([{"value": 0, "label": "No", "urgent_from_day": null},
+               {"value": 1, "label": "Yes", "urgent_from_day": 0}])
     );
+    // Redness rated very severe is expected on the treatment day, urgent from day 1.
+    let r = app.get("/v1/symptoms/redness", &s.patients[0].token).await;
+    assert_eq!(r.ok(200)["answers"][4]["urgent_from_day"], 1);
+    assert_eq!(r.body["answers"][3]["urgent_from_day"], Value::Null);
 }
 
 #[tokio::test]

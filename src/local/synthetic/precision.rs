@@ -14,6 +14,7 @@ use rand::{Rng, SeedableRng};
 use super::{CODES, Course, KINDS, Kind, PROTOCOLS, SCHEDULE, fitzpatrick};
 use crate::domain::alerts::{
     Level, Observation, RULES, Rule, WORSENING, evaluate, lowest_before, missed_in_a_row,
+    rated_severe, silent_after_bad_report,
 };
 use crate::domain::recovery::{Course as Resolution, Events, course, usual_resolution_day};
 use crate::domain::symptoms::SymptomKind;
@@ -33,15 +34,17 @@ pub struct Report {
     /// Treatments with any alert at all, and with one other than `missed_check_ins`.
     pub any_alert: u32,
     pub any_but_missed: u32,
-    /// Ordinary recoveries with an alert other than `missed_check_ins`, and with an urgent one.
+    /// Ordinary recoveries with any alert (`missed_check_ins` included), and with an urgent one.
     pub ordinary_flagged: u32,
     pub ordinary_urgent: u32,
     /// Infected courses whose patient reported a sign (infection or fever), and of those, the ones
     /// whose first such check-in raised `infection_signs` or `fever`.
     pub infected_reporting: u32,
     pub infected_caught_first_day: u32,
-    /// Slow courses that raised `slow_recovery` or `slower_than_peers`; late reactions that raised
+    /// Slow courses that reported a symptom at 2 or more on day 4 or later, and of those, the ones
+    /// with an alert raised (or added to) on that day or the next; late reactions that raised
     /// `late_reaction`.
+    pub slow_lingering: u32,
     pub slow_caught: u32,
     pub late_caught: u32,
 }
@@ -55,6 +58,7 @@ fn meant_for(rule: Rule) -> &'static [Kind] {
         Rule::SeverePersisting | Rule::Worsening => &[Kind::Infected, Kind::Slow],
         Rule::SlowRecovery | Rule::SlowerThanPeers => &[Kind::Slow],
         Rule::LateReaction => &[Kind::LateReaction],
+        Rule::SilentAfterBadReport => &[Kind::Infected, Kind::Slow],
         Rule::MissedCheckIns => &[],
     }
 }
@@ -66,6 +70,12 @@ struct Treatment {
     daily: Vec<Vec<Option<u8>>>,
     checked_in: BTreeSet<i32>,
     raised: BTreeSet<Rule>,
+    /// The days on which a check-in met a rule, and the days of a bad report (for
+    /// `silent_after_bad_report`: an alert, or a severe rating beyond what is expected).
+    alerted: BTreeSet<i32>,
+    bad: BTreeSet<i32>,
+    /// The first day a symptom was reported at 2 or more, from day 4 on.
+    lingering_from: Option<i32>,
     signalled: bool,
 }
 
@@ -93,7 +103,7 @@ pub fn run(seed: u64, treatments: usize) -> Report {
     for i in 0..treatments {
         let protocol = rng.random_range(0..PROTOCOLS.len());
         let fitz = fitzpatrick(&mut rng);
-        let c = Course::draw(&mut rng, &PROTOCOLS[protocol], fitz);
+        let c = Course::draw_harsh(&mut rng, &PROTOCOLS[protocol], fitz);
         let start = rng.random_range(0..span_minutes);
         for day in SCHEDULE {
             for _ in 0..c.check_ins_on(&mut rng, day) {
@@ -102,8 +112,15 @@ pub fn run(seed: u64, treatments: usize) -> Report {
                     .into_iter()
                     .map(|(code, s)| (code.to_string(), kind_of(code), s))
                     .collect();
+                // A late answerer's check-in after midnight counts for the next day.
+                let (minute, day) = if c.habits.late {
+                    let m = rng.random_range(22 * 60..26 * 60);
+                    (m, day + m / (24 * 60))
+                } else {
+                    (rng.random_range(7 * 60..23 * 60), day)
+                };
                 check_ins.push(CheckIn {
-                    minute: start + day * 24 * 60 + rng.random_range(0..600),
+                    minute: start + day * 24 * 60 + minute % (24 * 60),
                     treatment: i,
                     day: day as i32,
                     scores,
@@ -116,6 +133,9 @@ pub fn run(seed: u64, treatments: usize) -> Report {
             daily: vec![vec![]; CODES.len()],
             checked_in: BTreeSet::new(),
             raised: BTreeSet::new(),
+            alerted: BTreeSet::new(),
+            bad: BTreeSet::new(),
+            lingering_from: None,
             signalled: false,
         });
     }
@@ -159,6 +179,23 @@ pub fn run(seed: u64, treatments: usize) -> Report {
                 report.infected_caught_first_day += 1;
             }
         }
+        let severe = c
+            .scores
+            .iter()
+            .any(|(code, kind, s)| rated_severe(c.day, code, *kind, *s));
+        if !rules.is_empty() {
+            t.alerted.insert(c.day);
+        }
+        if !rules.is_empty() || severe {
+            t.bad.insert(c.day);
+        }
+        let lingering = c.day >= 4
+            && c.scores
+                .iter()
+                .any(|(_, kind, s)| *kind == SymptomKind::Severity && *s >= 2);
+        if lingering && t.lingering_from.is_none() {
+            t.lingering_from = Some(c.day);
+        }
         t.raised.extend(rules);
         // Then the check-in joins the treatment's daily scores and its protocol's cohort.
         t.checked_in.insert(c.day);
@@ -179,10 +216,20 @@ pub fn run(seed: u64, treatments: usize) -> Report {
         }
     }
 
+    // The silence rules, as the job sees each course once it is over. Every patient counts as
+    // reminded: the harness can't tell a reminder's effect, so the rule is judged at its noisiest.
     let schedule: Vec<i32> = SCHEDULE.iter().map(|&d| d as i32).collect();
     for t in &mut sims {
-        if missed_in_a_row(&schedule, 29, |d| t.checked_in.contains(&d)).is_some() {
+        let silent = silent_after_bad_report(&schedule, 29, &t.checked_in, &t.bad);
+        if let Some([_, second]) = silent {
+            t.raised.insert(Rule::SilentAfterBadReport);
+            t.alerted.insert(second);
+        }
+        if let Some([.., third]) =
+            missed_in_a_row(&schedule, 29, |d| t.checked_in.contains(&d), |_| true)
+        {
             t.raised.insert(Rule::MissedCheckIns);
+            t.alerted.insert(third);
         }
         let k = KINDS.iter().position(|&k| k == t.kind).unwrap_or(0);
         report.courses[k] += 1;
@@ -193,15 +240,17 @@ pub fn run(seed: u64, treatments: usize) -> Report {
         report.any_but_missed += u32::from(t.raised.iter().any(|&r| r != Rule::MissedCheckIns));
         match t.kind {
             Kind::Ordinary => {
-                let flagged = t.raised.iter().any(|&r| r != Rule::MissedCheckIns);
+                let flagged = !t.raised.is_empty();
                 let urgent = t.raised.iter().any(|r| r.level() == Level::Urgent);
                 report.ordinary_flagged += u32::from(flagged);
                 report.ordinary_urgent += u32::from(urgent);
             }
             Kind::Slow => {
-                let caught = t.raised.contains(&Rule::SlowRecovery)
-                    || t.raised.contains(&Rule::SlowerThanPeers);
-                report.slow_caught += u32::from(caught);
+                if let Some(day) = t.lingering_from {
+                    report.slow_lingering += 1;
+                    let caught = t.alerted.range(day..=day + 1).next().is_some();
+                    report.slow_caught += u32::from(caught);
+                }
             }
             Kind::LateReaction => {
                 report.late_caught += u32::from(t.raised.contains(&Rule::LateReaction));
@@ -230,7 +279,7 @@ impl Report {
     }
 
     pub fn slow_caught_pct(&self) -> f64 {
-        pct(self.slow_caught, self.count(Kind::Slow))
+        pct(self.slow_caught, self.slow_lingering)
     }
 
     pub fn late_caught_pct(&self) -> f64 {
@@ -254,17 +303,21 @@ impl Report {
                 self.infected_caught_pct()
             ));
         }
-        for (what, value) in [
-            ("slow recoverers", self.slow_caught_pct()),
-            ("late reactions", self.late_caught_pct()),
+        for (what, value, target) in [
+            (
+                "slow courses still at 2 or more from day 4 alerted within a day",
+                self.slow_caught_pct(),
+                95.0,
+            ),
+            ("late reactions caught", self.late_caught_pct(), 90.0),
         ] {
-            if value.is_nan() || value < 90.0 {
-                missed.push(format!("{what} caught: {value:.1}% (target at least 90%)"));
+            if value.is_nan() || value < target {
+                missed.push(format!("{what}: {value:.1}% (target at least {target}%)"));
             }
         }
         if self.ordinary_flagged_pct() > 5.0 {
             missed.push(format!(
-                "ordinary recoveries with an alert: {:.2}% (target at most 5%)",
+                "ordinary recoveries with any alert: {:.2}% (target at most 5%)",
                 self.ordinary_flagged_pct()
             ));
         }
@@ -338,7 +391,7 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "ordinary recoveries with an alert other than missed_check_ins: {:.2}% (target <= 5%); with an urgent one: {:.2}% (target <= 0.5%)",
+            "ordinary recoveries with any alert, missed_check_ins included: {:.2}% (target <= 5%); with an urgent one: {:.2}% (target <= 0.5%)",
             self.ordinary_flagged_pct(),
             self.ordinary_urgent_pct()
         )?;
@@ -351,7 +404,9 @@ impl fmt::Display for Report {
         )?;
         write!(
             f,
-            "slow recoverers caught: {:.1}%; late reactions caught: {:.1}% (targets >= 90%)",
+            "slow courses still at 2 or more from day 4, alerted on that day or the next: {} of {} ({:.1}%, target >= 95%); late reactions caught: {:.1}% (target >= 90%)",
+            self.slow_caught,
+            self.slow_lingering,
             self.slow_caught_pct(),
             self.late_caught_pct()
         )
@@ -362,20 +417,31 @@ impl fmt::Display for Report {
 mod tests {
     use super::*;
 
-    /// The targets of domain.md on a small cohort; `bash bench/alerts.sh` measures the full size.
-    /// One is missed by design of the rule, and held here at what it reaches: `slower_than_peers`
-    /// flags what is slower than 90% of the protocol's cohort, and with one course in ten slow the
-    /// cohort's 90th percentile falls among the slow courses themselves (bench/README.md).
+    /// The targets of domain.md as written, on a small harsh cohort; `bash bench/alerts.sh`
+    /// measures the full size on five seeds. The rules as domain.md writes them miss three of the
+    /// targets on the harsh cohort (bench/README.md says by how much, why, and the rule changes
+    /// that would meet them): those three are held here at what the rules reach, so that a change
+    /// that makes one worse fails; every other target is checked as written.
     #[test]
     fn the_rules_meet_their_targets_on_a_small_cohort() {
         let report = run(1, 3000);
         assert_eq!(report.courses.iter().sum::<u32>(), 3000);
         assert!(report.infected_reporting > 0, "{report}");
+        assert!(report.slow_lingering > 0, "{report}");
+        let known = [
+            "slow courses still at 2",
+            "ordinary recoveries with any",
+            "ordinary recoveries with an urgent",
+        ];
         let missed = report.missed_targets();
         assert!(
-            missed.iter().all(|m| m.starts_with("slow recoverers")),
+            missed
+                .iter()
+                .all(|m| known.iter().any(|k| m.starts_with(k))),
             "{missed:?}\n{report}"
         );
-        assert!(report.slow_caught_pct() >= 50.0, "{report}");
+        assert!(report.slow_caught_pct() >= 45.0, "{report}");
+        assert!(report.ordinary_flagged_pct() <= 20.0, "{report}");
+        assert!(report.ordinary_urgent_pct() <= 1.5, "{report}");
     }
 }
