@@ -103,7 +103,7 @@ impl From<db::alerts::Evidence> for EvidenceItem {
     }
 }
 
-fn with_evidence(a: db::alerts::Alert, evidence: Vec<db::alerts::Evidence>) -> Alert {
+pub(super) fn with_evidence(a: db::alerts::Alert, evidence: Vec<db::alerts::Evidence>) -> Alert {
     Alert {
         evidence: evidence.into_iter().map(EvidenceItem::from).collect(),
         ..Alert::from(a)
@@ -384,10 +384,9 @@ pub async fn resolve(
 /// One rule's share of the clinic's alerts (or all rules together).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RuleBurden {
-    /// Absent for the figures of all rules together.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Null for the figures of all rules together.
     pub rule: Option<Rule>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The rule's level; null for all rules together.
     pub level: Option<Level>,
     /// Alerts raised in the period.
     pub alerts: u32,
