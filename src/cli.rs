@@ -211,7 +211,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         // Said once; a terminal that has gone away is no reason to stop serving.
         let _ = writeln!(
             std::io::stdout(),
-            "\nAftercare demo clinic \"{}\"\n  API:        {base}/v1\n  Docs:       {base}/docs/\n  Dashboard:  {base}/dashboard\n  Clinician:  {} / {}\n  Admin:      {} / {}\n  (demo passwords: never use them for real patients)\n",
+            "\nAftercare demo clinic \"{}\"\n  API:        {base}/v1\n  Docs:       {base}/docs/\n  Dashboard:  {base}/dashboard\n  App:        {base}/app (patients' phones; enroll one from a patient's page)\n  Clinician:  {} / {}\n  Admin:      {} / {}\n  (demo passwords: never use them for real patients)\n",
             crate::local::demo::CLINIC,
             crate::local::demo::CLINICIAN,
             crate::local::demo::PASSWORD,

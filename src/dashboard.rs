@@ -11,7 +11,7 @@ use crate::error::ApiError;
 pub const PATHS: [&str; 3] = ["/dashboard", "/dashboard/", "/dashboard/{file}"];
 
 /// The files, by name under `/dashboard/`; the page itself has the empty name.
-const ASSETS: [Asset; 17] = [
+const ASSETS: [Asset; 21] = [
     Asset::new("", HTML, include_bytes!("dashboard/index.html")),
     Asset::new("app.css", CSS, include_bytes!("dashboard/app.css")),
     Asset::script("app.js", include_bytes!("dashboard/app.js")),
@@ -27,6 +27,19 @@ const ASSETS: [Asset; 17] = [
     Asset::script("api.js", include_bytes!("dashboard/api.js")),
     Asset::script("charts.js", include_bytes!("dashboard/charts.js")),
     Asset::script("enroll.js", include_bytes!("dashboard/enroll.js")),
+    Asset::script("worklist.js", include_bytes!("dashboard/worklist.js")),
+    Asset::script(
+        "patient_words.js",
+        include_bytes!("dashboard/patient_words.js"),
+    ),
+    Asset::script(
+        "treatment_forms.js",
+        include_bytes!("dashboard/treatment_forms.js"),
+    ),
+    Asset::script(
+        "patient_form.js",
+        include_bytes!("dashboard/patient_form.js"),
+    ),
     Asset::script("qrcode.js", include_bytes!("dashboard/qrcode.js")),
     Asset::new("favicon.svg", SVG, include_bytes!("dashboard/favicon.svg")),
 ];

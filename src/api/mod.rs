@@ -26,6 +26,7 @@ pub mod symptoms;
 pub mod trail;
 pub mod treatments;
 pub mod webhooks;
+pub mod worklist;
 
 use actix_web::dev::ResourceDef;
 use actix_web::http::Method;
@@ -146,6 +147,10 @@ operations! {
     recovery::patient_recovery => "GET" "/v1/patients/{id}/recovery" "acp" audit(Read, "recovery", ID, Some((Patient, ID)));
     recovery::dashboard => "GET" "/v1/dashboard" "ac" audit(Read, "dashboard", Id::None, None);
     alerts::list => "GET" "/v1/alerts" "ac" audit(List, "alert", Id::None, None);
+    worklist::get => "GET" "/v1/worklist" "ac" audit(List, "worklist", Id::None, None);
+    worklist::mark_note_read => "POST" "/v1/check-ins/{id}/note-read" "ac" audit(Update, "check_in", ID, Some((CheckIn, ID)));
+    worklist::take => "PUT" "/v1/treatments/{id}/assignee" "ac" audit(Update, "treatment_assignee", ID, Some((Treatment, ID)));
+    worklist::release => "DELETE" "/v1/treatments/{id}/assignee" "ac" audit(Delete, "treatment_assignee", ID, Some((Treatment, ID)));
     alerts::burden => "GET" "/v1/alerts/burden" "ac" audit(Read, "alert_burden", Id::None, None);
     alerts::get => "GET" "/v1/alerts/{id}" "ac" audit(Read, "alert", ID, Some((Alert, ID)));
     alerts::acknowledge => "POST" "/v1/alerts/{id}/acknowledge" "ac" audit(Acknowledge, "alert", ID, Some((Alert, ID)));
@@ -204,6 +209,7 @@ operations! {
         (name = "treatments", description = "Treatment sessions and check-in schedules"),
         (name = "check-ins", description = "Patients' daily check-ins"),
         (name = "alerts", description = "The alert queue: what the rules raised, urgent first"),
+        (name = "worklist", description = "What the clinic has to do next: a card per treatment with its open alerts and unread notes, and who is due today"),
         (name = "outcomes", description = "Complications and outcomes weeks later"),
         (name = "recovery", description = "Recovery against the protocol's cohort: curves, time to resolution, comparisons"),
         (name = "audit", description = "The audit trail: who read or changed which patient's data"),

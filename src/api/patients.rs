@@ -3,25 +3,30 @@
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::extract::created;
 use super::extract::{Json, Page, PageParams, double_option};
 use crate::auth::{self, Caller};
 use crate::config::HttpSettings;
-use crate::db::{self, Cursor, Pool, into_page};
+use crate::db::patients::{ListFilter, Search};
+use crate::db::{self, PageRequest, Pool};
+use crate::domain::alerts::Level;
+use crate::domain::clinic::parse_phone;
 use crate::domain::codes::{self, Concern};
 use crate::domain::people::{check_birth_year, check_external_ref, check_fitzpatrick};
 use crate::domain::text::record_key;
 use crate::domain::{Invalid, check_text};
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
+use crate::read_model::Store;
+use crate::read_model::patient_list::{self, LatestTreatment, ListedPatient, TodayFilter};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "external_ref": "MRN-00421", "display_name": "Alex", "birth_year": 1988, "fitzpatrick_type": 3,
-    "concerns": ["acne_scars", "texture"]
+    "concerns": ["acne_scars", "texture"], "contact_phone": "+49 151 2345 6789"
 }))]
 pub struct NewPatient {
     /// The clinic's own record number, unique within the clinic: 1-64 printable characters without
@@ -48,6 +53,10 @@ pub struct NewPatient {
     pub fitzpatrick_type: Option<i16>,
     #[serde(default)]
     pub concerns: Vec<Concern>,
+    /// The patient's phone, for the clinic to call: `+` and 6-15 digits, spaces and dashes allowed
+    /// between them; stored as `+` and the digits.
+    #[schema(pattern = "^\\+[0-9][0-9 -]*[0-9]$", max_length = 40)]
+    pub contact_phone: Option<String>,
 }
 
 /// Changes to a patient: a field left out stays as it is; `null` clears an optional one.
@@ -78,6 +87,11 @@ pub struct PatientPatch {
     #[schema(minimum = 1, maximum = 6)]
     pub fitzpatrick_type: Option<Option<i16>>,
     pub concerns: Option<Vec<Concern>>,
+    /// `+` and 6-15 digits, spaces and dashes allowed between them; stored as `+` and the digits.
+    /// null clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, required = false, pattern = "^\\+[0-9][0-9 -]*[0-9]$", max_length = 40)]
+    pub contact_phone: Option<Option<String>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -88,6 +102,8 @@ pub struct Patient {
     pub birth_year: Option<i32>,
     pub fitzpatrick_type: Option<i16>,
     pub concerns: Vec<Concern>,
+    /// The patient's phone: `+` and digits.
+    pub contact_phone: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -101,6 +117,7 @@ impl From<db::patients::Patient> for Patient {
             birth_year: p.birth_year,
             fitzpatrick_type: p.fitzpatrick_type,
             concerns: codes::parse_all(&p.concerns, Concern::parse),
+            contact_phone: p.contact_phone,
             created_at: p.created_at,
             updated_at: p.updated_at,
         }
@@ -152,6 +169,14 @@ fn check_fields(
     }
 }
 
+/// The phone as stored, `+` and digits, by the clinic's phone's rule (`parse_phone`); None, with
+/// its error under `contact_phone`, when it is not a phone number.
+fn phone(invalid: &mut Invalid, phone: &str) -> Option<String> {
+    parse_phone(phone)
+        .map_err(|message| invalid.add("contact_phone", message))
+        .ok()
+}
+
 /// Register a patient.
 #[utoipa::path(
     tag = "patients",
@@ -177,6 +202,7 @@ pub async fn create(
         req.birth_year,
         req.fitzpatrick_type,
     );
+    let contact_phone = req.contact_phone.and_then(|p| phone(&mut invalid, &p));
     invalid.into_result()?;
     let now = Utc::now();
     let patient = db::patients::Patient {
@@ -191,6 +217,7 @@ pub async fn create(
         concerns: codes::stored(&req.concerns, Concern::as_str),
         created_at: now,
         updated_at: now,
+        contact_phone,
     };
     let patient = db::run(&pool, move |conn| {
         Ok(db::patients::insert(conn, caller.tenant, &patient)?)
@@ -202,32 +229,170 @@ pub async fn create(
     ))
 }
 
-/// The clinic's patients, oldest first.
+/// The patient list's search, filters and page; those given all apply.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PatientQuery {
+    /// A record number or a name, as one types it: the patients whose record number begins with
+    /// it (compared as record numbers are, so `mrn 004` finds `MRN-00421`), or whose name has a
+    /// word beginning with each word typed, in any case (`al mo` finds `Alex Morgan`). 1-100
+    /// characters.
+    #[param(min_length = 1, max_length = 100)]
+    pub q: Option<String>,
+    /// The patients whose latest treatment is of this protocol.
+    #[param(value_type = Option<Uuid>)]
+    pub protocol_id: Option<String>,
+    /// `true`: the patients whose latest treatment is still in follow-up today (from its day 0 to
+    /// its protocol's last check-in day, in the clinic's time zone); `false`: the others.
+    #[param(value_type = Option<bool>)]
+    pub in_follow_up: Option<String>,
+    /// `true`: the patients with open or acknowledged alerts; `false`: those without.
+    #[param(value_type = Option<bool>)]
+    pub open_alerts: Option<String>,
+    /// `true`: the patients whose latest treatment is slower than usual today, as the dashboard
+    /// counts it (`GET /v1/dashboard`, `slower_than_usual`): in follow-up, with a symptom still
+    /// present after the day by which 90% of the protocol's patients had resolved it; `false`:
+    /// the others.
+    #[param(value_type = Option<bool>)]
+    pub slower: Option<String>,
+    /// `true`: the patients whose latest treatment has a check-in due today (in the clinic's time
+    /// zone) and who have not checked in for today yet; `false`: the others.
+    #[param(value_type = Option<bool>)]
+    pub due_today: Option<String>,
+    /// The `next_cursor` of the previous page, asked with the same search and filters.
+    pub cursor: Option<String>,
+    /// How many items, 1-200 (default 50).
+    #[param(minimum = 1, maximum = 200, value_type = Option<i64>)]
+    pub limit: Option<String>,
+}
+
+/// A filter's `true` or `false`, or its error.
+fn flag(errors: &mut Vec<FieldError>, name: &str, value: Option<&str>) -> Option<bool> {
+    match value? {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => {
+            errors.push(FieldError::new(name, "must be true or false"));
+            None
+        }
+    }
+}
+
+impl PatientQuery {
+    /// The query's filters and page, or a 400 naming each parameter that is not valid.
+    fn parse(self) -> Result<(ListFilter, TodayFilter, PageRequest), ApiError> {
+        let mut errors = vec![];
+        if let Some(q) = &self.q
+            && !(1..=100).contains(&q.chars().count())
+        {
+            errors.push(FieldError::new("q", "must be 1 to 100 characters"));
+        }
+        let protocol_id = self.protocol_id.as_deref().and_then(|id| {
+            let parsed = id.parse::<Uuid>().ok();
+            if parsed.is_none() {
+                errors.push(FieldError::new("protocol_id", "must be a protocol's id"));
+            }
+            parsed
+        });
+        let open_alerts = flag(&mut errors, "open_alerts", self.open_alerts.as_deref());
+        let today = TodayFilter {
+            in_follow_up: flag(&mut errors, "in_follow_up", self.in_follow_up.as_deref()),
+            slower: flag(&mut errors, "slower", self.slower.as_deref()),
+            due_today: flag(&mut errors, "due_today", self.due_today.as_deref()),
+        };
+        let limit = self.limit.as_deref().and_then(|n| {
+            let parsed = n.parse::<i64>().ok();
+            if parsed.is_none() {
+                errors.push(FieldError::new("limit", "must be from 1 to 200"));
+            }
+            parsed
+        });
+        let page = PageParams {
+            cursor: self.cursor,
+            limit,
+        }
+        .request();
+        if let Err(ApiError::BadRequest(_, more)) = &page {
+            errors.extend(more.iter().cloned());
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::BadRequest(
+                "the query parameters are not valid".into(),
+                errors,
+            ));
+        }
+        let filter = ListFilter {
+            search: self.q.as_deref().map(Search::of),
+            protocol_id,
+            open_alerts,
+            latest: None,
+        };
+        Ok((filter, today, page?))
+    }
+}
+
+/// A patient as the clinic's list shows them: the patient, their alerts not yet resolved, and
+/// their latest treatment as it stands today.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PatientListItem {
+    #[serde(flatten)]
+    pub patient: Patient,
+    /// How many of the patient's alerts are open or acknowledged.
+    pub open_alerts: i64,
+    /// The highest level among those alerts; null when there are none.
+    pub top_alert_level: Option<Level>,
+    /// Null before the patient's first treatment.
+    pub latest_treatment: Option<LatestTreatment>,
+}
+
+impl From<ListedPatient> for PatientListItem {
+    fn from(p: ListedPatient) -> Self {
+        PatientListItem {
+            patient: p.patient.into(),
+            open_alerts: p.open_alerts,
+            top_alert_level: p.top_alert_level,
+            latest_treatment: p.latest_treatment,
+        }
+    }
+}
+
+/// The clinic's patients, oldest first: all of them, or those that a search and filters choose,
+/// each with what a list shows of them (alerts, latest treatment, today's check-in).
+///
+/// For the next page, pass `next_cursor` as `cursor` with the same search and filters. Pages
+/// continue after the last patient shown, so a patient is listed at most once, even when the
+/// filters' answers change between pages (someone checks in).
 #[utoipa::path(
     tag = "patients",
-    params(PageParams),
+    params(PatientQuery),
     security(("bearer" = [])),
-    responses((status = 200, description = "A page of patients", body = Page<Patient>))
+    responses(
+        (status = 200, description = "A page of patients", body = Page<PatientListItem>),
+        (status = 400, description = "A query parameter is not valid; `errors` names each", body = crate::error::Problem,
+            content_type = "application/problem+json",
+            example = json!({"type": "urn:aftercare:problem:bad-request", "title": "The request is malformed",
+                             "status": 400, "detail": "the query parameters are not valid", "errors": [
+                {"field": "q", "message": "must be 1 to 100 characters"},
+                {"field": "due_today", "message": "must be true or false"}]})),
+    )
 )]
 #[get("/v1/patients")]
 pub async fn list(
     pool: web::Data<Pool>,
+    store: web::Data<Store>,
     caller: Caller,
-    params: web::Query<PageParams>,
+    query: web::Query<PatientQuery>,
     req: HttpRequest,
-) -> Result<web::Json<Page<Patient>>, ApiError> {
+) -> Result<web::Json<Page<PatientListItem>>, ApiError> {
     caller.staff()?;
-    let page = params.request()?;
-    let rows = db::run(&pool, move |conn| {
-        Ok(db::patients::page(conn, caller.tenant, page)?)
+    let (filter, today, page) = query.into_inner().parse()?;
+    let store = store.into_inner();
+    let (rows, next) = db::run(&pool, move |conn| {
+        patient_list::patient_list(conn, &store, caller.tenant, filter, today, page)
     })
     .await?;
-    let (rows, next) = into_page(rows, page, |p| Cursor {
-        at: p.created_at,
-        id: p.id,
-    });
-    crate::api::trail::shown(&req, rows.iter().map(|p| p.id));
-    Ok(web::Json(Page::new(rows, next, Patient::from)))
+    crate::api::trail::shown(&req, rows.iter().map(|p| p.patient.id));
+    Ok(web::Json(Page::new(rows, next, PatientListItem::from)))
 }
 
 /// One patient. A patient may read their own record.
@@ -296,6 +461,9 @@ fn changes_of(req: PatientPatch) -> Result<db::patients::PatientChanges, ApiErro
         req.birth_year.flatten(),
         req.fitzpatrick_type.flatten(),
     );
+    let contact_phone = req
+        .contact_phone
+        .map(|p| p.and_then(|p| phone(&mut invalid, &p)));
     invalid.into_result()?;
     Ok(db::patients::PatientChanges {
         external_ref_key: external_ref.as_deref().map(record_key),
@@ -309,6 +477,7 @@ fn changes_of(req: PatientPatch) -> Result<db::patients::PatientChanges, ApiErro
             .concerns
             .as_deref()
             .map(|c| codes::stored(c, Concern::as_str)),
+        contact_phone,
         updated_at: Some(Utc::now()),
     })
 }

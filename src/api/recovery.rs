@@ -168,10 +168,11 @@ fn parse_ids(ids: &[String]) -> Result<Vec<Uuid>, ApiError> {
 }
 
 /// Protocols side by side, per symptom: incidence, median resolution day with its 95% interval,
-/// and the share at moderate or worse on days 1, 3 and 7.
+/// the share at moderate or worse on days 1, 3 and 7, and (of two protocols) the log-rank test of
+/// their times to resolution. Filters narrow both cohorts alike.
 #[utoipa::path(
     tag = "recovery",
-    params(CompareParams),
+    params(CompareParams, RecoveryFilter),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The comparison", body = Comparison),
@@ -184,12 +185,14 @@ pub async fn compare(
     store: web::Data<Store>,
     caller: Caller,
     params: web::Query<CompareParams>,
+    filter: web::Query<RecoveryFilter>,
 ) -> Result<web::Json<Comparison>, ApiError> {
     caller.staff()?;
     let ids = parse_ids(&params.ids)?;
+    let filter = filter.into_inner().into_filter()?;
     let store = store.into_inner();
     let view = db::run(&pool, move |conn| {
-        views::compare(conn, &store, caller.tenant, &ids)
+        views::compare(conn, &store, caller.tenant, &ids, &filter)
     })
     .await?;
     Ok(web::Json(view))

@@ -79,7 +79,8 @@ export function checkInScreen({ catalogue, treatment, clinic }) {
     h('h2', {}, t('aftercare_questions')),
     ...AFTERCARE.map(aftercareQuestion),
     h('label', { for: 'note', class: 'block' }, t('note')),
-    h('textarea', { id: 'note', name: 'note', rows: 3, maxlength: 2000, 'data-testid': 'check-in-note' }),
+    h('p', { id: 'note-hint', class: 'hint', 'data-testid': 'note-who-reads' }, t('note_who_reads')),
+    h('textarea', { id: 'note', name: 'note', rows: 3, maxlength: 2000, 'aria-describedby': 'note-hint', 'data-testid': 'check-in-note' }),
     error,
     submit,
   );

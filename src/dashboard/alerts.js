@@ -21,7 +21,7 @@ function historyText(entry, myId) {
   return `${humanize(entry.event)} ${formatDate(entry.at, true)}${who}`;
 }
 
-function alertRow(alert, catalogue, myId, onChange) {
+export function alertRow(alert, catalogue, myId, onChange) {
   const patient = cache.patients.get(alert.patient_id);
   const latest = alert.evidence[alert.evidence.length - 1];
   const raised = alert.history.find((e) => e.event === 'raised');

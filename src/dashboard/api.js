@@ -140,6 +140,8 @@ export async function api(method, path, body) {
 
 export const get = (path) => api('GET', path);
 export const post = (path, body) => api('POST', path, body);
+export const put = (path, body) => api('PUT', path, body);
+export const del = (path) => api('DELETE', path);
 
 /** Every page of a list, up to `max` items. */
 export async function getAll(path, max = 1000) {

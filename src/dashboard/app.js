@@ -1,5 +1,5 @@
-// The clinicians' dashboard: sign-in, the alert queue, patients and their recovery, protocols and
-// their comparison. Plain DOM, hash routes (#/alerts, #/patients/{id}, ...), the public API only.
+// The clinicians' dashboard: sign-in, the worklist, the alert queue, patients and their recovery, protocols and
+// their comparison. Plain DOM, hash routes (#/worklist, #/alerts, #/patients/{id}, ...), the public API only.
 // This file routes; each screen has its own module, and dom.js and shared.js hold what they share.
 
 import { isSignedIn, signOut, whenSignedOut } from './api.js';
@@ -11,6 +11,7 @@ import { patientScreen } from './patient.js';
 import { patientsScreen } from './patients.js';
 import { protocolScreen } from './protocol.js';
 import { protocolsScreen } from './protocols.js';
+import { worklistScreen } from './worklist.js';
 import { clearCache, me } from './shared.js';
 
 const view = document.getElementById('view');
@@ -22,7 +23,7 @@ const topbar = document.getElementById('topbar');
 let renderSeq = 0;
 
 function parseHash() {
-  const raw = location.hash.replace(/^#/, '') || '/alerts';
+  const raw = location.hash.replace(/^#/, '') || '/worklist';
   const [path, query = ''] = raw.split('?');
   return { parts: path.split('/').filter(Boolean), params: new URLSearchParams(query) };
 }
@@ -41,10 +42,11 @@ async function route() {
   }
   const seq = ++renderSeq;
   const { parts, params } = parseHash();
-  const section = parts[0] || 'alerts';
+  const section = parts[0] || 'worklist';
   topbar.hidden = false;
   setNav(section);
   const screens = {
+    worklist: () => worklistScreen(route),
     alerts: () => alertsScreen(params, route),
     patients: () => (parts[1] ? patientScreen(parts[1], params) : patientsScreen()),
     protocols: () => (parts[1] ? protocolScreen(parts[1], params) : protocolsScreen()),
@@ -52,7 +54,7 @@ async function route() {
   };
   const screen = screens[section];
   if (!screen) {
-    location.hash = '#/alerts';
+    location.hash = '#/worklist';
     return;
   }
   view.replaceChildren(h('p', { class: 'loading', 'data-testid': 'loading' }, 'Loading…'));
@@ -86,7 +88,7 @@ whenSignedOut((message) => {
 document.getElementById('sign-out').addEventListener('click', async () => {
   await signOut();
   clearCache();
-  history.replaceState(null, '', '#/alerts');
+  history.replaceState(null, '', '#/worklist');
   renderLogin('You have signed out.');
 });
 

@@ -18,6 +18,29 @@ function s(tag, attrs = {}, ...children) {
 
 const f = (n) => (Math.round(n * 10) / 10).toString();
 
+/** The narrowest viewBox drawn: below it the plot would be too cramped to read. */
+const MIN_WIDTH = 280;
+
+/**
+ * Draws `draw(width)` at a first guess of its width, then again, in place, whenever the SVG's
+ * rendered width changes: the viewBox is as wide as the SVG renders (up to `max`), so its text
+ * renders at its CSS size on a phone, where a fixed 640-wide viewBox would shrink it to half.
+ */
+function responsive(max, draw) {
+  const fit = (px) => Math.round(Math.max(MIN_WIDTH, Math.min(max, px)));
+  let drawn = fit(window.innerWidth - 64);
+  const svg = draw(drawn);
+  new ResizeObserver(([entry]) => {
+    const width = fit(entry.contentRect.width);
+    if (!entry.contentRect.width || Math.abs(width - drawn) < 2) return;
+    drawn = width;
+    const next = draw(width);
+    for (const a of next.attributes) svg.setAttribute(a.name, a.value);
+    svg.replaceChildren(...next.childNodes);
+  }).observe(svg);
+  return svg;
+}
+
 /**
  * An empty chart: axes, grid and labels; `x` and `y` map data to the drawing. The SVG scales to
  * its container's width (its viewBox is fixed) and is labelled for screen readers.
@@ -26,6 +49,7 @@ function frame({ width = 640, height = 250, left = 92, xMin, xMax, yMin, yMax, x
   const m = { top: 14, right: 18, bottom: 40, left };
   const w = width - m.left - m.right;
   const h = height - m.top - m.bottom;
+  if (typeof xTicks === 'function') xTicks = xTicks(w);
   const x = (v) => m.left + ((v - xMin) / (xMax - xMin)) * w;
   const y = (v) => m.top + h - ((v - yMin) / (yMax - yMin)) * h;
   const id = `chart-${++ids}`;
@@ -60,12 +84,13 @@ function frame({ width = 640, height = 250, left = 92, xMin, xMax, yMin, yMax, x
   return { svg, plot, x, y, top: m.top, bottom: m.top + h };
 }
 
-function dayTicks(xMax) {
-  const step = xMax <= 14 ? 1 : xMax <= 30 ? 2 : 7;
+/** Day ticks for a plot `w` wide: every day, or every 2nd, 7th or 14th, at least 26 units apart. */
+const dayTicks = (xMax) => (w) => {
+  const step = [1, 2, 7, 14].find((st) => (w * st) / Math.max(1, xMax) >= 26) ?? 28;
   const ticks = [];
   for (let d = 0; d <= xMax; d += step) ticks.push(d);
   return ticks;
-}
+};
 
 /** Runs of consecutive days for which `value(d)` is a number. */
 function runs(days, value) {
@@ -115,15 +140,25 @@ function scaleTicks(answers) {
 }
 
 /**
- * One symptom of one patient: the daily scores as a line, over the cohort's usual range (a band up
- * to its 90th percentile) and its median, on the days 20 or more treatments reported.
- * `days`: [{day, score, cohort_median, cohort_p90}]; `answers`: [{value, label}].
+ * One symptom of one patient: the daily scores as a line, broken where a day went unreported, over
+ * the cohort's usual range (a band up to its 90th percentile) and its median, on the days 20 or
+ * more treatments reported. A yes/no symptom (two answers) is drawn as steps between its No and
+ * Yes rows, its band starting at No. `days`: [{day, score, cohort_median, cohort_p90}], the
+ * patient's; `cohort` (optional): [{day, median, p90}], every day the cohort has figures for;
+ * `answers`: [{value, label}].
  */
-export function patientChart({ label, days, answers, lastDay }) {
+export function patientChart({ label, days, answers, lastDay, cohort }) {
+  return responsive(640, (width) => drawPatientChart({ label, days, answers, lastDay, cohort, width }));
+}
+
+function drawPatientChart({ label, days, answers, lastDay, cohort, width }) {
   const maxScore = answers[answers.length - 1].value;
+  const presence = answers.length === 2;
+  const base = presence ? 0 : -0.2;
   const xMax = Math.max(7, lastDay, ...days.map((d) => d.day));
   const last = days[days.length - 1];
   const c = frame({
+    width,
     xMin: -0.5,
     xMax: xMax + 0.5,
     yMin: -0.2,
@@ -137,15 +172,21 @@ export function patientChart({ label, days, answers, lastDay }) {
       : 'Not reported.',
     testid: 'patient-chart',
   });
-  const withCohort = days.filter((d) => d.cohort_p90 !== null && d.cohort_p90 !== undefined);
-  if (withCohort.length) {
+  // The cohort's figures on every day it has them, else on the patient's days.
+  const band = cohort ?? days.map((d) => ({ day: d.day, median: d.cohort_median, p90: d.cohort_p90 }));
+  if (band.some((d) => d.p90 !== null && d.p90 !== undefined)) {
     c.plot.append(
-      s('path', { d: stepArea(c.x, c.y, days, (d) => d.cohort_p90, -0.2), class: 'band', 'data-testid': 'cohort-band' }),
-      s('path', { d: stepLine(c.x, c.y, days, (d) => d.cohort_median), class: 'median', 'data-testid': 'cohort-median' }),
+      s('path', { d: stepArea(c.x, c.y, band, (d) => d.p90, base), class: 'band', 'data-testid': 'cohort-band' }),
+      s('path', { d: stepLine(c.x, c.y, band, (d) => d.median), class: 'median', 'data-testid': 'cohort-median' }),
     );
   }
-  const line = days.map((d, i) => `${i ? 'L' : 'M'}${f(c.x(d.day))},${f(c.y(d.score))}`).join('');
-  c.plot.append(s('path', { d: line, class: 'patient', 'data-testid': 'patient-line' }));
+  // A day without a check-in is missing, not the average of its neighbours: the line breaks there.
+  const line = presence
+    ? stepLine(c.x, c.y, days, (d) => d.score)
+    : runs(days, (d) => d.score)
+        .map((run) => run.map((p, i) => `${i ? 'L' : 'M'}${f(c.x(p.day))},${f(c.y(p.v))}`).join(''))
+        .join('');
+  c.plot.append(s('path', { d: line, class: presence ? 'patient presence' : 'patient', 'data-testid': 'patient-line' }));
   for (const d of days) {
     const above = d.cohort_p90 !== null && d.cohort_p90 !== undefined && d.score > d.cohort_p90;
     const cohort =
@@ -173,9 +214,15 @@ export function answerLabel(answers, value) {
  * median as a step line and the mean as a dotted line. `days`: DayStats.
  */
 export function cohortChart({ label, days, answers, xMax }) {
+  return responsive(640, (width) => drawCohortChart({ label, days, answers, xMax, width }));
+}
+
+function drawCohortChart({ label, days, answers, xMax, width }) {
   const maxScore = answers[answers.length - 1].value;
+  const base = answers.length === 2 ? 0 : -0.2;
   const reported = days.filter((d) => d.n > 0 && d.day <= xMax);
   const c = frame({
+    width,
     xMin: -0.5,
     xMax: xMax + 0.5,
     yMin: -0.2,
@@ -188,8 +235,8 @@ export function cohortChart({ label, days, answers, xMax }) {
     testid: 'cohort-chart',
   });
   c.plot.append(
-    s('path', { d: stepArea(c.x, c.y, reported, (d) => d.p90, -0.2), class: 'band', 'data-testid': 'cohort-p90' }),
-    s('path', { d: stepArea(c.x, c.y, reported, (d) => d.p75, -0.2), class: 'band inner', 'data-testid': 'cohort-p75' }),
+    s('path', { d: stepArea(c.x, c.y, reported, (d) => d.p90, base), class: 'band', 'data-testid': 'cohort-p90' }),
+    s('path', { d: stepArea(c.x, c.y, reported, (d) => d.p75, base), class: 'band inner', 'data-testid': 'cohort-p75' }),
     s('path', { d: stepLine(c.x, c.y, reported, (d) => d.median), class: 'median', 'data-testid': 'cohort-median' }),
   );
   const mean = runs(reported, (d) => d.mean)
@@ -244,7 +291,11 @@ function kmBand(x, y, curve, xMax) {
  * day, with its 95% band, for one or more protocols. `series`: [{name, curve, medianDay, tone, end}],
  * where `end` is the last day to draw.
  */
-export function survivalChart({ label, series, xMax, width, height }) {
+export function survivalChart({ label, series, xMax, width = 640, height }) {
+  return responsive(width, (w) => drawSurvivalChart({ label, series, xMax, width: w, height }));
+}
+
+function drawSurvivalChart({ label, series, xMax, width, height }) {
   const c = frame({
     width,
     height,

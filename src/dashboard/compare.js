@@ -1,10 +1,24 @@
-// Two protocols compared: chosen in a form, then their figures symptom by symptom and one
-// symptom's time to resolution under both.
+// Two protocols compared: chosen in a form with the cohort's filters, then their figures symptom
+// by symptom and one symptom's time to resolution under both, with the log-rank test.
 
 import { get } from './api.js';
 import { survivalChart } from './charts.js';
 import { h, legend, toast } from './dom.js';
-import { dash, lastReportedDay, pct, protocolFacts, protocols, symptomOf, symptoms } from './shared.js';
+import { dash, humanize, lastReportedDay, pct, protocolFacts, protocols, roman, symptomOf, symptoms } from './shared.js';
+
+// The API's cohort filters (`RecoveryFilter`), as the hash carries them.
+const FILTERS = ['fitzpatrick_type', 'area', 'session_number', 'from', 'to'];
+const AREAS = ['face', 'neck', 'chest', 'hands', 'scalp', 'body'];
+
+/** The log-rank test in words: "p = 0.03: the difference … is statistically significant". */
+export function logRankText(test) {
+  if (!test) return 'Too few resolutions in one of the protocols to test for a difference.';
+  const p = test.p_value;
+  const shown = p < 0.001 ? 'p < 0.001' : `p = ${p < 0.01 || p.toFixed(2) === '0.05' ? p.toFixed(3) : p.toFixed(2)}`;
+  return p < 0.05
+    ? `${shown}: the difference in time to resolution is statistically significant (log-rank)`
+    : `${shown}: no meaningful difference in time to resolution (log-rank)`;
+}
 
 /** The form, and once `params` names two protocols (`ids`), their comparison. */
 export async function compareScreen(params) {
@@ -12,6 +26,38 @@ export async function compareScreen(params) {
   const [catalogue, protoMap] = await Promise.all([symptoms(), protocols(true)]);
   const protos = [...protoMap.values()];
   const ids = (params.get('ids') || '').split(',').filter((x) => protoMap.has(x));
+  const chosen = new URLSearchParams();
+  for (const k of FILTERS) if (params.get(k)) chosen.set(k, params.get(k));
+  const filtered = chosen.toString() ? `&${chosen}` : '';
+  const choice = (label, name, options) =>
+    h(
+      'div',
+      { class: 'field filter' },
+      h('label', { for: `compare-${name}` }, label),
+      h(
+        'select',
+        { id: `compare-${name}`, name, 'data-testid': `compare-${name}` },
+        h('option', { value: '' }, 'Any'),
+        ...options.map(([value, text]) => h('option', { value, selected: params.get(name) === String(value) }, text)),
+      ),
+    );
+  const dateField = (label, name) =>
+    h(
+      'div',
+      { class: 'field filter' },
+      h('label', { for: `compare-${name}` }, label),
+      h('input', { type: 'date', id: `compare-${name}`, name, value: params.get(name) || '', 'data-testid': `compare-${name}` }),
+    );
+  const filters = h(
+    'fieldset',
+    { class: 'compare-filters', 'data-testid': 'compare-filters' },
+    h('legend', {}, 'Treatments compared'),
+    choice('Skin type', 'fitzpatrick_type', [1, 2, 3, 4, 5, 6].map((n) => [n, `Type ${roman(n)}`])),
+    choice('Area', 'area', AREAS.map((a) => [a, humanize(a)])),
+    choice('Session', 'session_number', [1, 2, 3, 4, 5, 6].map((n) => [n, n === 1 ? 'First' : `Session ${n}`])),
+    dateField('Treated from', 'from'),
+    dateField('Treated to', 'to'),
+  );
   const pick = (label, id, chosen, fallback) =>
     h(
       'div',
@@ -28,6 +74,7 @@ export async function compareScreen(params) {
     { class: 'compare-form', 'data-testid': 'compare-form' },
     pick('First protocol', 'compare-a', ids[0], protos[0]?.id),
     pick('Second protocol', 'compare-b', ids[1], protos.find((p) => p.id !== (ids[0] || protos[0]?.id))?.id),
+    filters,
     h('button', { type: 'submit', class: 'primary', 'data-testid': 'compare-submit' }, 'Compare'),
   );
   form.addEventListener('submit', (event) => {
@@ -38,7 +85,12 @@ export async function compareScreen(params) {
       toast('Choose two different protocols.', 'error');
       return;
     }
-    location.hash = `#/compare?ids=${a},${b}`;
+    const query = new URLSearchParams();
+    for (const k of FILTERS) {
+      const v = form.querySelector(`[name=${k}]`).value;
+      if (v) query.set(k, v);
+    }
+    location.hash = `#/compare?ids=${a},${b}${query.toString() ? `&${query}` : ''}`;
   });
   const head = h('div', { class: 'screen-head' }, h('h1', {}, 'Compare protocols'), h('p', { class: 'muted' }, 'How patients recover after two protocols, symptom by symptom.'));
   if (protos.length < 2) {
@@ -50,9 +102,9 @@ export async function compareScreen(params) {
 
   const [a, b] = ids;
   const [comparison, ra, rb] = await Promise.all([
-    get(`/v1/protocols/compare?ids=${a},${b}`),
-    get(`/v1/protocols/${a}/recovery`),
-    get(`/v1/protocols/${b}/recovery`),
+    get(`/v1/protocols/compare?ids=${a},${b}${filtered}`),
+    get(`/v1/protocols/${a}/recovery?${chosen}`),
+    get(`/v1/protocols/${b}/recovery?${chosen}`),
   ]);
   const tones = ['tone-a', 'tone-b'];
   const cards = comparison.protocols.map((p, i) =>
@@ -135,7 +187,10 @@ export async function compareScreen(params) {
       .filter(([s]) => s && s.resolution.affected > 0)
       .map(([s, name, tone]) => ({ name, curve: s.resolution.curve, medianDay: s.resolution.median_day, tone, end: lastReportedDay(s) }));
     const xMax = Math.max(7, ...[sa, sb].filter(Boolean).map(lastReportedDay));
+    const test = comparison.symptoms.find((s) => s.code === code)?.log_rank;
+    const significant = test && test.p_value < 0.05;
     chartBox.replaceChildren(
+      h('p', { class: `log-rank${significant ? ' significant' : ''}`, 'data-testid': 'compare-logrank' }, logRankText(test)),
       survivalChart({ label: symptom.name, series, xMax, width: 960, height: 280 }),
       legend([
         ...series.map((s) => [`km ${s.tone}`, `${s.name}: share not yet resolved`]),

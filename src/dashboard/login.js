@@ -44,7 +44,7 @@ export function loginScreen(message, onSignedIn) {
         await signOut();
         throw new Error('This dashboard is for clinic staff.');
       }
-      if (!location.hash || location.hash === '#/login') location.hash = '#/alerts';
+      if (!location.hash || location.hash === '#/login') location.hash = '#/worklist';
       else onSignedIn();
     } catch (err) {
       error.textContent =

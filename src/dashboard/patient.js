@@ -1,11 +1,15 @@
 // A patient's page: their open alerts, their treatments, and for the one chosen, each symptom's
-// chart against the protocol's cohort.
+// chart against the protocol's cohort, the treatment's record, the patient's own words, and its
+// complications and outcomes; the front desk records treatments and what followed here.
 
 import { get, getAll } from './api.js';
 import { answerLabel, patientChart } from './charts.js';
 import { h, legend } from './dom.js';
 import { enrollAction } from './enroll.js';
+import { editPatientAction } from './patient_form.js';
+import { patientWords, treatmentRecord } from './patient_words.js';
 import { LEVELS, answersOf, cache, daysSince, formatDate, humanize, patientName, protocols, roman, ruleName, symptomOf, symptoms } from './shared.js';
+import { followUp, treatmentAction } from './treatment_forms.js';
 
 function symptomStatus(s) {
   const chips = [];
@@ -63,16 +67,21 @@ export async function patientScreen(id, params) {
     patient.fitzpatrick_type ? `Fitzpatrick skin type ${roman(patient.fitzpatrick_type)}` : null,
     patient.birth_year ? `born ${patient.birth_year}` : null,
     patient.concerns.length ? `concerns: ${patient.concerns.map((c) => humanize(c).toLowerCase()).join(', ')}` : null,
+    patient.contact_phone ? `phone ${patient.contact_phone}` : null,
   ].filter(Boolean);
 
+  const edit = editPatientAction(patient);
   const enroll = enrollAction(id);
+  const record = treatmentAction(id, protos, chosen?.protocol_id);
   const head = h(
     'div',
     { class: 'screen-head' },
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/patients' }, 'Patients'), ' › ', name),
-    h('div', { class: 'split' }, h('h1', { 'data-testid': 'patient-name' }, name), enroll.button),
-    h('p', { class: 'muted' }, facts.join(' · ')),
+    h('div', { class: 'split' }, h('h1', { 'data-testid': 'patient-name' }, name), h('div', { class: 'form-buttons' }, edit.button, record.button, enroll.button)),
+    h('p', { class: 'muted', 'data-testid': 'patient-facts' }, facts.join(' · ')),
+    edit.slot,
     enroll.slot,
+    record.slot,
   );
   const alertsNote = open.items.length
     ? h(
@@ -90,7 +99,8 @@ export async function patientScreen(id, params) {
   }
 
   const protocol = protos.get(chosen.protocol_id);
-  const detail = details.get(chosen.treatment_id);
+  const detail = details.get(chosen.treatment_id) || (await get(`/v1/treatments/${chosen.treatment_id}`));
+  const [words, followed] = await Promise.all([patientWords(id, chosen.treatment_id), followUp(detail)]);
   const today = daysSince(chosen.performed_at);
   const lastScheduled = protocol ? Math.max(...protocol.check_in_days) : today;
   const lastDay = Math.min(today, lastScheduled);
@@ -155,6 +165,7 @@ export async function patientScreen(id, params) {
     alertsNote,
     picker,
     summary,
+    treatmentRecord(detail),
     cards.length
       ? [
           legend([
@@ -168,6 +179,8 @@ export async function patientScreen(id, params) {
       : null,
     none.length ? h('p', { class: 'muted', 'data-testid': 'symptoms-none' }, `None at every check-in: ${none.join(', ')}.`) : null,
     ordered.length ? null : h('p', { class: 'panel empty' }, 'No check-ins yet for this treatment.'),
+    words,
+    followed,
   );
 }
 

@@ -1,57 +1,113 @@
 // The patients list: the clinic's figures, who needs attention first, and each patient's latest
-// treatment at a glance.
+// treatment at a glance; a search as one types and filters, one request per page of patients
+// (each item carries what its row shows), and the form that adds a patient.
 
 import { get } from './api.js';
 import { answerLabel, sparkline } from './charts.js';
-import { h, pager, stat } from './dom.js';
-import { answersOf, cache, daysSince, eachLimited, formatDate, pct, patientName, patientsById, protocols, roman, symptomOf, symptoms, topAlert } from './shared.js';
+import { h, stat, toast } from './dom.js';
+import { addPatientAction } from './patient_form.js';
+import { answersOf, cache, formatDate, pct, patientName, protocols, roman, symptomOf, symptoms } from './shared.js';
 
-/** What a list shows of a patient's latest treatment. */
-function glance(recovery, catalogue) {
-  const latest = recovery.treatments[0];
-  if (!latest) return null;
-  const worstByDay = new Map();
-  let lastDay = -1;
-  for (const symptom of latest.symptoms) {
-    for (const d of symptom.days) {
-      worstByDay.set(d.day, Math.max(worstByDay.get(d.day) ?? 0, d.score));
-      lastDay = Math.max(lastDay, d.day);
-    }
+/** The list's yes-or-no filters, as the API's query parameters name them, and their labels. */
+const FLAGS = [
+  ['in_follow_up', 'In follow-up'],
+  ['open_alerts', 'Open alerts'],
+  ['slower', 'Slower than usual'],
+  ['due_today', 'Due today, not checked in'],
+];
+const SEARCH_DELAY_MS = 250;
+const LEVEL_ORDER = ['urgent', 'high', 'normal'];
+
+/** The search and filters in the screen's address (`#/patients?q=alex&slower=true`). */
+function filtersFromAddress() {
+  const params = new URLSearchParams(location.hash.split('?')[1] || '');
+  const filters = new URLSearchParams();
+  for (const key of ['q', 'protocol_id', ...FLAGS.map(([k]) => k)]) {
+    if (params.get(key)) filters.set(key, params.get(key));
   }
-  let worst = null;
-  for (const symptom of latest.symptoms) {
-    const d = symptom.days.find((x) => x.day === lastDay);
-    if (d && d.score > 0 && (!worst || d.score > worst.score)) worst = { code: symptom.code, score: d.score };
-  }
-  const series = [...worstByDay.entries()].sort((a, b) => a[0] - b[0]).map(([day, v]) => ({ day, v }));
-  return {
-    treatment: latest,
-    series,
-    lastDay,
-    worst: worst ? { ...worst, symptom: symptomOf(catalogue, worst.code) } : null,
-    slower: latest.symptoms.filter((s) => s.slower_than_usual).map((s) => symptomOf(catalogue, s.code).name),
-  };
+  return filters;
+}
+
+function alertsChip(p, testid) {
+  if (!p.open_alerts) return null;
+  return h(
+    'a',
+    { href: `#/patients/${p.id}`, class: `chip level-${p.top_alert_level}`, 'data-testid': testid },
+    `${p.open_alerts} open alert${p.open_alerts > 1 ? 's' : ''}${p.top_alert_level === 'normal' ? '' : `, ${p.top_alert_level}`}`,
+  );
+}
+
+/** What the latest check-in showed: its worst symptom and answer, and its day. */
+function latestCheckIn(t, catalogue) {
+  if (!t) return '—';
+  const latest = t.latest_check_in;
+  if (!latest) return h('span', { class: 'muted' }, 'No check-ins yet');
+  const day = h('div', { class: 'muted small' }, `day ${latest.day}`);
+  if (!latest.worst) return h('span', {}, 'No symptoms', day);
+  const symptom = symptomOf(catalogue, latest.worst.code);
+  return h(
+    'span',
+    {},
+    h('span', { class: `sev sev-${Math.min(latest.worst.score, 4)}` }, symptom.name),
+    ` ${answerLabel(answersOf(symptom), latest.worst.score)}`,
+    day,
+  );
+}
+
+/** A patient's row, drawn from the list's item alone. */
+function row(p, catalogue, protos) {
+  const t = p.latest_treatment;
+  const protocol = t && protos.get(t.protocol_id);
+  const series = t ? t.worst_by_day.map((d) => ({ day: d.day, v: d.score })) : [];
+  const slower = t ? t.slower_symptoms.map((c) => symptomOf(catalogue, c).name) : [];
+  return h(
+    'tr',
+    { 'data-testid': 'patient-row', 'data-patient-id': p.id },
+    h(
+      'th',
+      { scope: 'row' },
+      h('a', { href: `#/patients/${p.id}`, 'data-testid': 'patient-link' }, patientName(p, p.id)),
+      h('div', { class: 'muted small' }, [p.display_name ? p.external_ref : null, p.fitzpatrick_type ? `skin type ${roman(p.fitzpatrick_type)}` : null].filter(Boolean).join(' · ')),
+    ),
+    h(
+      'td',
+      {},
+      t
+        ? [h('div', {}, protocol ? protocol.name : 'Protocol'), h('div', { class: 'muted small' }, formatDate(t.performed_at))]
+        : h('span', { class: 'muted' }, 'No treatment yet'),
+    ),
+    h('td', { class: 'num' }, t ? String(t.day) : '—'),
+    h('td', {}, t ? sparkline(series, 4, series.length ? `Worst score per day, days 0 to ${series[series.length - 1].day}` : 'No check-ins yet') : null),
+    h('td', {}, latestCheckIn(t, catalogue)),
+    h(
+      'td',
+      { class: 'flags' },
+      alertsChip(p, 'patient-flag-alerts'),
+      t && t.slower_than_usual
+        ? h(
+            'span',
+            { class: 'chip warn', 'data-testid': 'patient-flag-slower', title: slower.join(', ') },
+            'Slower than usual',
+            slower.length ? h('span', { class: 'chip-detail' }, `: ${slower.join(', ')}`) : null,
+          )
+        : null,
+      t && t.due_today_not_checked_in ? h('span', { class: 'chip', 'data-testid': 'patient-flag-due' }, 'Due today, not checked in') : null,
+    ),
+  );
 }
 
 export async function patientsScreen() {
   document.title = 'Patients · Aftercare';
-  const [catalogue, protos, summary, open] = await Promise.all([
+  const [catalogue, protos, summary, alerted, slowed] = await Promise.all([
     symptoms(),
     protocols(),
     get('/v1/dashboard'),
-    get('/v1/alerts?status=open&limit=200'),
+    get('/v1/patients?open_alerts=true&limit=200'),
+    get('/v1/patients?slower=true&limit=200'),
   ]);
-  const openByPatient = new Map();
-  for (const a of open.items) {
-    const list = openByPatient.get(a.patient_id) || [];
-    list.push(a);
-    openByPatient.set(a.patient_id, list);
-  }
-  const slowTreatments = new Set(summary.slower_than_usual.map((s) => s.treatment_id));
-  // Who needs attention first: open alerts in the queue's order, then slower recoveries.
-  const slowByPatient = new Map(summary.slower_than_usual.map((s) => [s.patient_id, s]));
-  const attention = [...new Set([...openByPatient.keys(), ...slowByPatient.keys()])];
-  await patientsById(attention);
+  // Who needs attention first: open alerts, the most urgent first, then slower recoveries.
+  const byLevel = [...alerted.items].sort((a, b) => LEVEL_ORDER.indexOf(a.top_alert_level) - LEVEL_ORDER.indexOf(b.top_alert_level));
+  const attention = [...byLevel, ...slowed.items.filter((p) => !p.open_alerts)];
   const attentionPanel = attention.length
     ? h(
         'section',
@@ -60,134 +116,176 @@ export async function patientsScreen() {
         h(
           'ul',
           {},
-          ...attention.map((id) => {
-            const alerts = openByPatient.get(id) || [];
-            const slow = slowByPatient.get(id);
-            const top = topAlert(alerts);
+          ...attention.map((p) => {
+            cache.patients.set(p.id, p);
+            const t = p.latest_treatment;
             return h(
               'li',
-              { 'data-testid': 'attention-patient', 'data-patient-id': id },
-              h('a', { href: `#/patients/${id}` }, patientName(cache.patients.get(id), id)),
-              alerts.length
-                ? h(
-                    'a',
-                    { href: `#/alerts?status=open&patient=${id}`, class: `chip level-${top.level}` },
-                    `${alerts.length} open alert${alerts.length > 1 ? 's' : ''}${top.level === 'normal' ? '' : `, ${top.level}`}`,
-                  )
-                : null,
-              slow
-                ? h(
-                    'span',
-                    { class: 'chip warn' },
-                    `Slower than usual: ${slow.symptoms.map((c) => symptomOf(catalogue, c).name).join(', ')} (day ${slow.day})`,
-                  )
+              { 'data-testid': 'attention-patient', 'data-patient-id': p.id },
+              h('a', { href: `#/patients/${p.id}` }, patientName(p, p.id)),
+              alertsChip(p),
+              t && t.slower_than_usual
+                ? h('span', { class: 'chip warn' }, `Slower than usual: ${t.slower_symptoms.map((c) => symptomOf(catalogue, c).name).join(', ')} (day ${t.day})`)
                 : null,
             );
           }),
         ),
       )
     : null;
+
+  // The list: the search and filters, and the patients they choose, a page per request.
+  const filters = filtersFromAddress();
   const body = h('tbody');
-
-  const fill = async (patient, cells) => {
-    try {
-      const recovery = await get(`/v1/patients/${patient.id}/recovery`);
-      const g = glance(recovery, catalogue);
-      if (!g) {
-        cells.treatment.replaceChildren(h('span', { class: 'muted' }, 'No treatment yet'));
-        cells.day.textContent = '—';
-        cells.trend.replaceChildren();
-        cells.latest.textContent = '—';
-        return;
-      }
-      const protocol = protos.get(g.treatment.protocol_id);
-      cells.treatment.replaceChildren(
-        h('div', {}, protocol ? protocol.name : 'Protocol'),
-        h('div', { class: 'muted small' }, formatDate(g.treatment.performed_at)),
-      );
-      cells.day.textContent = String(daysSince(g.treatment.performed_at));
-      cells.trend.replaceChildren(
-        sparkline(g.series, 4, g.series.length ? `Worst score per day, days 0 to ${g.lastDay}` : 'No check-ins yet'),
-      );
-      cells.latest.replaceChildren(
-        g.lastDay < 0
-          ? h('span', { class: 'muted' }, 'No check-ins yet')
-          : g.worst
-            ? h(
-                'span',
-                {},
-                h('span', { class: `sev sev-${Math.min(g.worst.score, 4)}` }, g.worst.symptom.name),
-                ` ${answerLabel(answersOf(g.worst.symptom), g.worst.score)}`,
-                h('div', { class: 'muted small' }, `day ${g.lastDay}`),
-              )
-            : h('span', {}, 'No symptoms', h('div', { class: 'muted small' }, `day ${g.lastDay}`)),
-      );
-      if (g.slower.length || slowTreatments.has(g.treatment.treatment_id)) {
-        cells.flags.prepend(
-          h(
-            'span',
-            { class: 'chip warn', 'data-testid': 'patient-flag-slower', title: g.slower.join(', ') },
-            'Slower than usual',
-            g.slower.length ? h('span', { class: 'chip-detail' }, `: ${g.slower.join(', ')}`) : null,
-          ),
-        );
-      }
-    } catch (err) {
-      cells.latest.replaceChildren(h('span', { class: 'muted' }, err.message));
-    }
-  };
-
-  const { more, load } = pager('/v1/patients?limit=50', 'Show more patients', (patients) => {
-    const pending = [];
-    for (const p of patients) {
-      cache.patients.set(p.id, p);
-      const alerts = openByPatient.get(p.id) || [];
-      const top = topAlert(alerts);
-      const cells = {
-        treatment: h('td', {}, h('span', { class: 'muted' }, '…')),
-        day: h('td', { class: 'num' }, '…'),
-        trend: h('td', {}),
-        latest: h('td', {}, h('span', { class: 'muted' }, '…')),
-        flags: h(
-          'td',
-          { class: 'flags' },
-          alerts.length
-            ? h(
-                'a',
-                { href: `#/patients/${p.id}`, class: `chip level-${top.level}`, 'data-testid': 'patient-flag-alerts' },
-                `${alerts.length} open alert${alerts.length > 1 ? 's' : ''}`,
-              )
-            : null,
-        ),
-      };
-      body.append(
+  const results = h('p', { class: 'muted results', role: 'status', 'aria-live': 'polite', 'data-testid': 'patient-results' });
+  const more = h('button', { type: 'button', hidden: true, 'data-testid': 'patients-more' }, 'Show more patients');
+  const table = h(
+    'div',
+    { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Table (scrolls sideways)' },
+    h(
+      'table',
+      { class: 'patients', 'data-testid': 'patient-table' },
+      h('caption', { class: 'sr-only' }, 'Patients and their latest treatment'),
+      h(
+        'thead',
+        {},
         h(
           'tr',
-          { 'data-testid': 'patient-row', 'data-patient-id': p.id },
-          h(
-            'th',
-            { scope: 'row' },
-            h('a', { href: `#/patients/${p.id}`, 'data-testid': 'patient-link' }, patientName(p, p.id)),
-            h('div', { class: 'muted small' }, [p.display_name ? p.external_ref : null, p.fitzpatrick_type ? `skin type ${roman(p.fitzpatrick_type)}` : null].filter(Boolean).join(' · ')),
-          ),
-          cells.treatment,
-          cells.day,
-          cells.trend,
-          cells.latest,
-          cells.flags,
+          {},
+          h('th', { scope: 'col' }, 'Patient'),
+          h('th', { scope: 'col' }, 'Latest treatment'),
+          h('th', { scope: 'col', class: 'num' }, 'Day'),
+          h('th', { scope: 'col' }, 'Worst score per day'),
+          h('th', { scope: 'col' }, 'Latest check-in'),
+          h('th', { scope: 'col' }, 'Needs attention'),
         ),
-      );
-      pending.push([p, cells]);
+      ),
+      body,
+    ),
+  );
+  let asked = 0;
+  let shown = 0;
+  let cursor = null;
+  const announce = () => {
+    const found = [...filters.keys()].length > 0;
+    const n = `${shown} patient${shown === 1 ? '' : 's'}`;
+    results.textContent = shown
+      ? `${n}${found ? ' found' : ''}${cursor ? ', more below' : ''}.`
+      : found
+        ? 'No patient matches the search and filters.'
+        : 'No patients yet.';
+    table.hidden = shown === 0;
+  };
+  /** Fetches a page after `after`; drawn only if no newer search began meanwhile. */
+  const load = async (ask, after) => {
+    const query = new URLSearchParams(filters);
+    query.set('limit', '50');
+    if (after) query.set('cursor', after);
+    const page = await get(`/v1/patients?${query}`);
+    if (ask !== asked) return;
+    for (const p of page.items) {
+      cache.patients.set(p.id, p);
+      body.append(row(p, catalogue, protos));
     }
-    // The rows show at once; each one's recovery fills in as it arrives.
-    eachLimited(pending, 4, ([p, cells]) => fill(p, cells));
+    shown += page.items.length;
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    announce();
+  };
+  const search = async () => {
+    const ask = ++asked;
+    const query = filters.toString();
+    // Only while the list is the screen shown: a search typed just before leaving it must not
+    // rewrite the next screen's address.
+    if (/^#\/patients(\?|$)/.test(location.hash)) history.replaceState(null, '', `#/patients${query ? `?${query}` : ''}`);
+    body.replaceChildren();
+    [shown, cursor] = [0, null];
+    await load(ask, null);
+  };
+  const searchNow = () =>
+    search().catch((err) => {
+      results.textContent = err.message;
+    });
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try {
+      await load(asked, cursor);
+    } catch (err) {
+      toast(err.message, 'error');
+    }
+    more.disabled = false;
   });
-  await load();
 
+  const box = h('input', {
+    type: 'search',
+    id: 'patient-search',
+    'aria-label': 'Search patients by record number or name',
+    placeholder: 'Record number or name',
+    value: filters.get('q') || '',
+    maxlength: 100,
+    autocomplete: 'off',
+    spellcheck: 'false',
+    'data-testid': 'patient-search',
+  });
+  let typing = null;
+  box.addEventListener('input', () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => {
+      const q = box.value.trim();
+      if (q) filters.set('q', q);
+      else filters.delete('q');
+      searchNow();
+    }, SEARCH_DELAY_MS);
+  });
+  const protocolChoice = h(
+    'select',
+    { id: 'filter-protocol', 'data-testid': 'filter-protocol' },
+    h('option', { value: '' }, 'All protocols'),
+    ...[...protos.values()]
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((p) => h('option', { value: p.id, selected: filters.get('protocol_id') === p.id }, p.name)),
+  );
+  protocolChoice.addEventListener('change', () => {
+    if (protocolChoice.value) filters.set('protocol_id', protocolChoice.value);
+    else filters.delete('protocol_id');
+    searchNow();
+  });
+  const flags = FLAGS.map(([key, label]) => {
+    const check = h('input', { type: 'checkbox', id: `filter-${key}`, checked: filters.get(key) === 'true', 'data-testid': `filter-${key}` });
+    check.addEventListener('change', () => {
+      if (check.checked) filters.set(key, 'true');
+      else filters.delete(key);
+      searchNow();
+    });
+    return h('label', { class: 'check', for: check.id }, check, label);
+  });
+  const controls = h(
+    'form',
+    { class: 'list-filters', role: 'search', 'aria-label': 'Find patients', 'data-testid': 'patient-filters' },
+    h('div', { class: 'field' }, h('label', { for: box.id }, 'Search'), box),
+    h('div', { class: 'field' }, h('label', { for: protocolChoice.id }, 'Latest treatment’s protocol'), protocolChoice),
+    h('fieldset', {}, h('legend', {}, 'Only patients'), h('div', { class: 'check-row' }, ...flags)),
+  );
+  controls.addEventListener('submit', (event) => {
+    event.preventDefault();
+    clearTimeout(typing);
+    const q = box.value.trim();
+    if (q) filters.set('q', q);
+    else filters.delete('q');
+    searchNow();
+  });
+  await search();
+
+  const add = addPatientAction();
   return h(
     'section',
     { class: 'screen', 'data-testid': 'patients-screen' },
-    h('div', { class: 'screen-head' }, h('h1', {}, 'Patients'), h('p', { class: 'muted' }, 'Each patient’s latest treatment at a glance.')),
+    h(
+      'div',
+      { class: 'screen-head' },
+      h('div', { class: 'split' }, h('h1', {}, 'Patients'), add.button),
+      h('p', { class: 'muted' }, 'Each patient’s latest treatment at a glance.'),
+      add.slot,
+    ),
     h(
       'div',
       { class: 'stats' },
@@ -197,32 +295,9 @@ export async function patientsScreen() {
       stat('Slower than usual', String(summary.slower_than_usual.length), 'stat-slower', 'still not recovered when 90% of their protocol’s patients had'),
     ),
     attentionPanel,
-    body.children.length
-      ? h(
-          'div',
-          { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Table (scrolls sideways)' },
-          h(
-            'table',
-            { class: 'patients', 'data-testid': 'patient-table' },
-            h('caption', { class: 'sr-only' }, 'Patients and their latest treatment'),
-            h(
-              'thead',
-              {},
-              h(
-                'tr',
-                {},
-                h('th', { scope: 'col' }, 'Patient'),
-                h('th', { scope: 'col' }, 'Latest treatment'),
-                h('th', { scope: 'col', class: 'num' }, 'Day'),
-                h('th', { scope: 'col' }, 'Worst score per day'),
-                h('th', { scope: 'col' }, 'Latest check-in'),
-                h('th', { scope: 'col' }, 'Needs attention'),
-              ),
-            ),
-            body,
-          ),
-        )
-      : h('p', { class: 'panel empty' }, 'No patients yet.'),
+    controls,
+    results,
+    table,
     more,
   );
 }

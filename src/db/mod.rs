@@ -28,6 +28,7 @@ pub mod symptoms;
 pub mod tokens;
 pub mod treatments;
 pub mod webhooks;
+pub mod worklist;
 
 use std::time::{Duration, Instant};
 

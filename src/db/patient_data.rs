@@ -20,7 +20,8 @@ struct Export {
 const EXPORT: &str = "
 SELECT json_build_object(
   'patient', (SELECT row_to_json(p) FROM (
-      SELECT id, external_ref, display_name, birth_year, fitzpatrick_type, concerns, created_at, updated_at
+      SELECT id, external_ref, display_name, birth_year, fitzpatrick_type, concerns, contact_phone,
+             created_at, updated_at
         FROM patients WHERE clinic_id = $1 AND id = $2) p),
   'treatments', (SELECT coalesce(json_agg(t ORDER BY t.performed_at, t.id), '[]') FROM (
       SELECT id, protocol_id, performed_at, needle_depth_mm, areas, session_number, contraindications,

@@ -86,6 +86,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    card_assignments (treatment_id) {
+        treatment_id -> Uuid,
+        clinic_id -> Uuid,
+        staff_id -> Uuid,
+        assigned_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     check_in_scores (check_in_id, symptom_code) {
         check_in_id -> Uuid,
         symptom_code -> Text,
@@ -194,6 +203,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    note_reads (check_in_id) {
+        check_in_id -> Uuid,
+        clinic_id -> Uuid,
+        read_by -> Uuid,
+        read_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     outcomes (id) {
         id -> Uuid,
         clinic_id -> Uuid,
@@ -251,6 +269,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         xid -> Xid8,
         external_ref_key -> Text,
+        contact_phone -> Nullable<Text>,
     }
 }
 
@@ -445,6 +464,7 @@ diesel::joinable!(fhir_clients -> clinics (clinic_id));
 diesel::joinable!(fhir_export_files -> clinics (clinic_id));
 diesel::joinable!(fhir_export_files -> fhir_exports (export_id));
 diesel::joinable!(fhir_exports -> clinics (clinic_id));
+diesel::joinable!(note_reads -> check_ins (check_in_id));
 diesel::joinable!(password_resets -> clinics (clinic_id));
 diesel::joinable!(patient_erasures -> clinics (clinic_id));
 diesel::joinable!(patients -> clinics (clinic_id));
@@ -462,6 +482,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     alerts,
     audit_chains,
     audit_events,
+    card_assignments,
     check_in_scores,
     check_ins,
     clinics,
@@ -470,6 +491,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     fhir_clients,
     fhir_export_files,
     fhir_exports,
+    note_reads,
     outcomes,
     password_resets,
     patient_erasures,

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod check_in;
 pub mod clinic;
 pub mod codes;
+pub mod logrank;
 pub mod outcomes;
 pub mod people;
 pub mod recovery;
@@ -18,6 +19,7 @@ pub mod text;
 pub mod treatment;
 pub mod web_push;
 pub mod webhooks;
+pub mod worklist;
 
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::local::synthetic::{Course, PROTOCOLS, SCHEDULE};
+use crate::local::synthetic::{Course, Kind, PROTOCOLS, SCHEDULE};
 
 pub const CLINIC: &str = "Aftercare Demo Clinic";
 pub const ADMIN: &str = "admin@demo.aftercare.test";
@@ -19,6 +19,63 @@ pub const CLINICIAN: &str = "clinician@demo.aftercare.test";
 /// Demo only: the service refuses passwords this easy everywhere else.
 pub const PASSWORD: &str = "aftercare-demo";
 pub const PATIENTS: usize = 300;
+
+const FIRST_NAMES: [&str; 24] = [
+    "Anna", "Ben", "Clara", "David", "Elena", "Felix", "Greta", "Hannah", "Ida", "Jonas", "Katrin",
+    "Leon", "Maria", "Nina", "Oskar", "Paula", "Rosa", "Sophie", "Tobias", "Ute", "Vera", "Yusuf",
+    "Zeynep", "Lukas",
+];
+const LAST_NAMES: [&str; 20] = [
+    "Bauer", "Becker", "Fischer", "Hoffmann", "Kaya", "Keller", "Klein", "Koch", "Lang", "Meyer",
+    "Müller", "Neumann", "Novak", "Richter", "Schmidt", "Schulz", "Wagner", "Weber", "Wolf",
+    "Yilmaz",
+];
+
+/// What patients write in the note now and then.
+const NOTES: [&str; 8] = [
+    "A bit tight in the morning, better after moisturiser.",
+    "Small yellow crust by my chin since this morning - is that normal?",
+    "Slept badly, the cheeks felt warm.",
+    "Peeling around the nose.",
+    "Used the sunscreen all day.",
+    "Itchy in the evening, tried not to scratch.",
+    "Looks much better today!",
+    "Is it OK to wear makeup tomorrow? I have a wedding.",
+];
+
+/// A time in the clinic's opening hours (9:00 to 18:00, Berlin) on the day of `day`.
+fn in_clinic_hours(
+    rng: &mut impl Rng,
+    day: chrono::DateTime<Utc>,
+) -> Option<chrono::DateTime<Utc>> {
+    let tz = chrono_tz::Europe::Berlin;
+    let time = day.with_timezone(&tz).date_naive().and_hms_opt(
+        rng.random_range(9..18),
+        rng.random_range(0..60),
+        0,
+    )?;
+    Some(time.and_local_timezone(tz).earliest()?.with_timezone(&Utc))
+}
+
+/// The local time, 7:00 to 23:00, morning or evening, at which a patient answers on the `day` after
+/// `performed_at`, in the clinic's time zone; None on the treatment day before they are home.
+fn answered_at(
+    rng: &mut impl Rng,
+    performed_at: chrono::DateTime<Utc>,
+    day: i64,
+) -> Option<chrono::DateTime<Utc>> {
+    let tz = chrono_tz::Europe::Berlin;
+    let date = (performed_at.with_timezone(&tz) + Duration::days(day)).date_naive();
+    let hour = if rng.random_bool(0.5) {
+        rng.random_range(7..11)
+    } else {
+        rng.random_range(18..23)
+    };
+    let time = date.and_hms_opt(hour, rng.random_range(0..60), 0)?;
+    let at = time.and_local_timezone(tz).earliest()?.with_timezone(&Utc);
+    // On the treatment day, only once home from the treatment.
+    (at > performed_at + Duration::minutes(90)).then_some(at)
+}
 
 /// The demo's VAPID key for Web Push: made on the first run and kept in the data directory (only
 /// its owner may read it), so that the phones subscribed in one run are reached in the next.
@@ -117,7 +174,13 @@ pub async fn populate(base: &str) -> anyhow::Result<()> {
     for n in first..=PATIENTS {
         let mut rng = StdRng::seed_from_u64(20261121 + n as u64);
         let fitzpatrick = crate::local::synthetic::fitzpatrick(&mut rng);
-        let body = json!({"external_ref": format!("DEMO-{n:04}"), "fitzpatrick_type": fitzpatrick,
+        let name = format!(
+            "{} {}",
+            FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())],
+            LAST_NAMES[rng.random_range(0..LAST_NAMES.len())]
+        );
+        let body = json!({"external_ref": format!("DEMO-{n:04}"), "display_name": name,
+                          "fitzpatrick_type": fitzpatrick,
                           "birth_year": rng.random_range(1960..2004), "concerns": ["acne_scars"]});
         let patient = id(&api.call("POST", "/v1/patients", Some(&staff), body).await?)?;
         let code = api
@@ -136,7 +199,10 @@ pub async fn populate(base: &str) -> anyhow::Result<()> {
         let (model, protocol) = &protocols[rng.random_range(0..protocols.len())];
         // The latest session within the last seven weeks, so some are in their first days now;
         // a third of the patients had one before it.
-        let latest = now - Duration::minutes(rng.random_range(30..49 * 24 * 60));
+        let days_ago = Duration::days(rng.random_range(0..49));
+        let latest = in_clinic_hours(&mut rng, now - days_ago)
+            .filter(|&t| t < now - Duration::minutes(30))
+            .unwrap_or(now - Duration::days(1));
         let sessions = if rng.random_bool(0.33) {
             vec![latest - Duration::days(35), latest]
         } else {
@@ -155,11 +221,18 @@ pub async fn populate(base: &str) -> anyhow::Result<()> {
             let treatment = id(&treatment)?;
             let course = Course::draw(&mut rng, model, fitzpatrick);
             let mut check_ins = vec![];
+            // Days without a check-in in a row: after two, the app's reminder brings most back.
+            let mut missed = 0;
             for day in SCHEDULE {
-                for _ in 0..course.check_ins_on(&mut rng, day) {
-                    let at = performed_at
-                        + Duration::days(day)
-                        + Duration::minutes(rng.random_range(0..600));
+                let mut times = course.check_ins_on(&mut rng, day);
+                if times == 0 && missed >= 2 && rng.random_bool(0.7) {
+                    times = 1;
+                }
+                missed = if times == 0 { missed + 1 } else { 0 };
+                for _ in 0..times {
+                    let Some(at) = answered_at(&mut rng, performed_at, day) else {
+                        continue;
+                    };
                     if at > now {
                         continue;
                     }
@@ -168,7 +241,11 @@ pub async fn populate(base: &str) -> anyhow::Result<()> {
                         .into_iter()
                         .map(|(c, s)| (c.to_string(), json!(s)))
                         .collect();
-                    check_ins.push(json!({"id": Uuid::new_v4(), "treatment_id": treatment, "recorded_at": at, "scores": scores}));
+                    let mut check_in = json!({"id": Uuid::new_v4(), "treatment_id": treatment, "recorded_at": at, "scores": scores});
+                    if rng.random_bool(0.06) {
+                        check_in["note"] = json!(NOTES[rng.random_range(0..NOTES.len())]);
+                    }
+                    check_ins.push(check_in);
                 }
             }
             if !check_ins.is_empty() {
@@ -177,6 +254,25 @@ pub async fn populate(base: &str) -> anyhow::Result<()> {
                     "/v1/check-ins/batch",
                     Some(&phone),
                     json!({"check_ins": check_ins}),
+                )
+                .await?;
+            }
+            // The clinic records an infection as a complication once it has seen the patient.
+            let onset = performed_at + Duration::days(4);
+            if course.kind == Kind::Infected && onset + Duration::days(1) < now {
+                let outcome = if onset + Duration::days(10) < now {
+                    "resolved"
+                } else {
+                    "recovering"
+                };
+                let body = json!({"term": "Skin infection", "grade": 2, "serious": false,
+                                  "onset_date": onset.date_naive(), "outcome": outcome,
+                                  "notes": "Topical antibiotic; reviewed in clinic."});
+                api.call(
+                    "POST",
+                    &format!("/v1/treatments/{treatment}/adverse-events"),
+                    Some(&staff),
+                    body,
                 )
                 .await?;
             }

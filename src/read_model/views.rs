@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::{Cohort, Filter, Of, Store, SymptomCohort, TreatmentSeries};
 use crate::db::{self, Tenant};
+use crate::domain::logrank::log_rank;
 use crate::domain::outcomes::complication_rates;
 use crate::domain::recovery::{
     Course, Histogram, SurvivalPoint, adherence, course, first_day_at_or_below, kaplan_meier,
@@ -217,11 +218,24 @@ pub struct SymptomComparison {
     pub moderate_or_worse_day_7: Option<f64>,
 }
 
+/// Whether two protocols' times to resolution differ: the log-rank test over the treatments that
+/// had the symptom, resolved or censored as in the Kaplan-Meier curves.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LogRankTest {
+    /// The log-rank statistic, chi-square with 1 degree of freedom.
+    pub chi_square: f64,
+    /// The chance of a difference at least this large if the protocols did not differ.
+    pub p_value: f64,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ComparedSymptom {
     pub code: String,
     /// In the order of `ids`.
     pub protocols: Vec<SymptomComparison>,
+    /// The log-rank test of the two protocols' times to resolution; null when more than two are
+    /// compared or either has no resolution of the symptom.
+    pub log_rank: Option<LogRankTest>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -378,6 +392,7 @@ pub fn compare(
     store: &Store,
     tenant: Tenant,
     ids: &[Uuid],
+    filter: &Filter,
 ) -> Result<Comparison, ApiError> {
     let found = db::protocols::by_ids(conn, tenant, ids)?;
     let protocols: Vec<_> = ids
@@ -390,7 +405,7 @@ pub fn compare(
         .iter()
         .map(|p| {
             let last = last_day(p).max(7);
-            (store.cohort(p.id, &codes, last, &Filter::default()), last)
+            (store.cohort(p.id, &codes, last, filter), last)
         })
         .collect();
     let symptoms = codes
@@ -398,6 +413,15 @@ pub fn compare(
         .enumerate()
         .map(|(i, code)| ComparedSymptom {
             code: code.clone(),
+            log_rank: match cohorts.as_slice() {
+                [(a, _), (b, _)] => {
+                    log_rank(&a.symptoms[i].events, &b.symptoms[i].events).map(|t| LogRankTest {
+                        chi_square: t.chi_square,
+                        p_value: t.p_value,
+                    })
+                }
+                _ => None,
+            },
             protocols: protocols
                 .iter()
                 .zip(&cohorts)
@@ -489,6 +513,84 @@ pub fn patient_recovery(
     })
 }
 
+/// A treatment whose check-in schedule still runs today, as the clinic sees it today.
+#[derive(Debug, Clone)]
+pub struct TreatmentToday {
+    pub treatment_id: Uuid,
+    pub patient_id: Uuid,
+    pub protocol_id: Uuid,
+    /// Days since the treatment, today.
+    pub day: i64,
+    /// A check-in is scheduled today.
+    pub due_today: bool,
+    /// The patient has checked in for today.
+    pub checked_in_today: bool,
+    /// The symptoms still present after their usual resolution day: "slower than usual" when any.
+    pub slower: Vec<String>,
+}
+
+/// Today for one treatment, if its schedule (`plan`, days 0 to `last`) still runs: the one
+/// definition of "in follow-up", "due today" and "slower than usual" (against the protocol's
+/// `usual` resolution day of each of `codes`), for the dashboard and the patient list alike.
+fn today_of(
+    ts: &TreatmentSeries,
+    plan: &[i32],
+    last: u16,
+    codes: &[String],
+    usual: &[Option<u16>],
+    today: NaiveDate,
+) -> Option<TreatmentToday> {
+    let t = ts.treatment;
+    let day = (today - t.performed_on).num_days();
+    if !(0..=i64::from(last)).contains(&day) {
+        return None;
+    }
+    Some(TreatmentToday {
+        treatment_id: t.id,
+        patient_id: t.patient_id,
+        protocol_id: t.protocol_id,
+        day,
+        due_today: plan.contains(&(day as i32)),
+        checked_in_today: t.checked_in(day as u16),
+        slower: codes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| slower_than_usual(ts.series[*i], usual[*i]))
+            .map(|(_, code)| code.clone())
+            .collect(),
+    })
+}
+
+/// Every treatment of `protocols` (one clinic's) whose schedule still runs on `today`, the
+/// clinic's date. The store must be fresh.
+pub fn treatments_today(
+    store: &Store,
+    protocols: &[db::protocols::Protocol],
+    codes: &[String],
+    today: NaiveDate,
+) -> Vec<TreatmentToday> {
+    let mut all = vec![];
+    for p in protocols {
+        let (last, plan) = (last_day(p), schedule(p));
+        let usual = store.usual_resolution_days(p.id, codes);
+        let earliest = today
+            .checked_sub_days(Days::new(u64::from(last)))
+            .unwrap_or(today);
+        store.with_treatments(
+            Of::ProtocolBetween(p.id, earliest, today),
+            codes,
+            |treatments| {
+                all.extend(
+                    treatments
+                        .iter()
+                        .filter_map(|ts| today_of(ts, &plan, last, codes, &usual, today)),
+                );
+            },
+        );
+    }
+    all
+}
+
 /// The clinic today.
 pub fn dashboard(
     conn: &mut PgConnection,
@@ -526,11 +628,8 @@ pub fn dashboard(
             Of::ProtocolBetween(p.id, earliest, today),
             &codes,
             |treatments| {
-                for TreatmentSeries {
-                    treatment: t,
-                    series,
-                } in treatments
-                {
+                for ts in treatments {
+                    let t = ts.treatment;
                     let (d, n) = adherence(
                         t.performed_on,
                         &plan,
@@ -539,28 +638,21 @@ pub fn dashboard(
                         week_start,
                     );
                     (done, due) = (done + d, due + n);
-                    let day = (today - t.performed_on).num_days();
-                    if !(0..=i64::from(last)).contains(&day) {
+                    let Some(now) = today_of(&ts, &plan, last, &codes, &usual, today) else {
                         continue;
-                    }
+                    };
                     active += 1;
-                    if plan.contains(&(day as i32)) {
+                    if now.due_today {
                         due_today += 1;
-                        due_today_checked_in += u32::from(t.checked_in(day as u16));
+                        due_today_checked_in += u32::from(now.checked_in_today);
                     }
-                    let above: Vec<String> = codes
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| slower_than_usual(series[*i], usual[*i]))
-                        .map(|(_, code)| code.clone())
-                        .collect();
-                    if !above.is_empty() {
+                    if !now.slower.is_empty() {
                         slow.push(SlowRecovery {
-                            patient_id: t.patient_id,
-                            treatment_id: t.id,
-                            protocol_id: t.protocol_id,
-                            day,
-                            symptoms: above,
+                            patient_id: now.patient_id,
+                            treatment_id: now.treatment_id,
+                            protocol_id: now.protocol_id,
+                            day: now.day,
+                            symptoms: now.slower,
                         });
                     }
                 }

@@ -190,7 +190,8 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
         .await;
     let webhook = id_of(webhook.ok(201));
     let p = &a.patients[0];
-    let urgent = CheckIn::new(&p.treatment, Utc::now(), json!({"infection": 1}));
+    let urgent = CheckIn::new(&p.treatment, Utc::now(), json!({"infection": 1}))
+        .note("A yellow crust since this morning.");
     let receipt = app.check_in(&p.token, &urgent).await;
     let receipt = receipt.ok(201).clone();
     let adverse = app

@@ -341,6 +341,29 @@ pub const AXE_VERSION: &str = "4.10.3";
 /// axe-core's `axe.min.js`, from `AFTERCARE_AXE` or `.ci/run`'s install under
 /// `$HOME/.cache/aftercare/`; None, with a notice, where it is missing, unless
 /// `AFTERCARE_BROWSER_TEST=required`.
+/// Fails when the browser's console holds a warning or an error, but those whose message contains
+/// one of `expected` (a status the walk asked for, such as "status of 422").
+pub async fn assert_quiet_console(b: &Browser, expected: &[&str]) {
+    let log = b
+        .call(
+            reqwest::Method::POST,
+            "/se/log",
+            Some(json!({"type": "browser"})),
+        )
+        .await;
+    let problems: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["level"] == "SEVERE" || e["level"] == "WARNING")
+        .filter(|e| {
+            let message = e["message"].as_str().unwrap_or("");
+            !expected.iter().any(|x| message.contains(x))
+        })
+        .collect();
+    assert!(problems.is_empty(), "the browser's console: {problems:#?}");
+}
+
 pub fn axe_source() -> Option<String> {
     let path = std::env::var_os("AFTERCARE_AXE").map_or_else(
         || {

@@ -245,6 +245,12 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
     b.type_into("[data-testid=login-email]", &seed.email).await;
     b.type_into("[data-testid=login-password]", PASSWORD).await;
     b.click("[data-testid=login-submit]").await;
+    b.until(
+        "the worklist, where the dashboard opens",
+        "return !!document.querySelector('[data-testid=worklist-screen]')",
+    )
+    .await;
+    b.click("[data-testid=nav-alerts]").await;
 
     // The queue: the urgent alert first, though it was raised last.
     let levels = b
@@ -394,6 +400,40 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
     assert!(chart["band"].as_str().unwrap().matches('L').count() >= 10);
     shot("5-patient").await;
 
+    // On a phone, no chart text renders under 11 px: its font size times the SVG's scale.
+    b.resize_to(390, 844).await;
+    let smallest = b
+        .until(
+            "the patient's charts redrawn for a phone",
+            "const sizes = [...document.querySelectorAll('svg.chart text')].map((t) => {
+               const svg = t.ownerSVGElement;
+               const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+               return parseFloat(getComputedStyle(t).fontSize) * scale;
+             });
+             const min = Math.min(...sizes);
+             return sizes.length && min >= 11 ? min : null;",
+        )
+        .await;
+    assert!(smallest.as_f64().unwrap() >= 11.0, "{smallest}");
+    b.resize_to(1366, 900).await;
+    // A day without a check-in is a gap in the line, not a line bridging it.
+    b.script(
+        "import('/dashboard/charts.js').then((m) => {
+           const answers = [0, 1, 2, 3, 4].map((value) => ({ value, label: `S${value}` }));
+           const days = [0, 1, 3, 4].map((day) => ({ day, score: 4 - day, cohort_median: null, cohort_p90: null }));
+           window.gapChart = m.patientChart({ label: 'Gap', days, answers, lastDay: 7 });
+         });",
+        json!([]),
+    )
+    .await;
+    let line = b
+        .until(
+            "a chart drawn over a skipped day",
+            "return window.gapChart?.querySelector('[data-testid=patient-line]').getAttribute('d');",
+        )
+        .await;
+    assert_eq!(line.as_str().unwrap().matches('M').count(), 2, "{line}");
+
     // Enroll a phone: a code, its link into the patient app, and the link's QR code to scan.
     b.click("[data-testid=enroll-phone]").await;
     let enroll = b
@@ -490,46 +530,40 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
         assert_eq!(on_screen, median.to_string(), "{cells}");
         assert!(cells.contains(&format!("{incidence}%")), "{cells}");
     }
+    // The chart's symptom with its log-rank verdict, as the API tests it.
+    let code = b
+        .script(
+            "return document.querySelector('#compare-symptom').value",
+            json!([]),
+        )
+        .await;
+    let test = &expected["symptoms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"] == code)
+        .unwrap()["log_rank"];
+    let verdict = b.text("[data-testid=compare-logrank]").await;
+    let words = match test["p_value"].as_f64() {
+        None => "Too few resolutions",
+        Some(p) if p < 0.05 => "statistically significant (log-rank)",
+        Some(_) => "no meaningful difference",
+    };
+    assert!(verdict.contains(words), "{verdict} for {test}");
+    // The cohort's filters: the first sessions only, carried in the address to the API.
+    b.click("#compare-session_number option[value='1']").await;
+    b.click("[data-testid=compare-submit]").await;
+    b.until(
+        "the comparison of first sessions",
+        "return location.hash.includes('session_number=1')
+             && document.querySelector('#compare-session_number')?.value === '1'
+             && document.querySelectorAll('[data-testid=compare-protocol]').length === 2",
+    )
+    .await;
     shot("7-compare").await;
 
     // Nothing went wrong on the way: no script error, nothing the page's policy blocked. (The
     // refused access token's 401s were expected.)
-    let log = b
-        .call(
-            reqwest::Method::POST,
-            "/se/log",
-            Some(json!({"type": "browser"})),
-        )
-        .await;
-    let problems: Vec<&Value> = log
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["level"] == "SEVERE" || e["level"] == "WARNING")
-        .filter(|e| {
-            !e["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("status of 401")
-        })
-        .collect();
-    assert!(problems.is_empty(), "the browser's console: {problems:#?}");
+    assert_quiet_console(&b, &["status of 401"]).await;
     drop(app);
-}
-
-/// Asks the API beside the browser, on a connection of its own: the harness's pooled one may have
-/// sat idle past the server's keep-alive while the browser worked.
-async fn api_get(app: &TestApp, path: &str, token: &str) -> Value {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .build()
-        .expect("a client");
-    let r = client
-        .get(format!("{}{path}", app.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("the API answers");
-    assert_eq!(r.status(), 200, "{path}");
-    r.json().await.expect("JSON")
 }

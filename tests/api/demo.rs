@@ -118,7 +118,21 @@ async fn the_demo_clinic_is_made_once_with_recoveries_and_alerts_and_exports_val
     let client = reqwest::Client::new();
     let login = sign_in(&client, &base, "clinician@demo.aftercare.test").await;
     let token = login["access_token"].as_str().unwrap().to_string();
-    assert_eq!(all(&client, &base, &token, "/v1/patients").await.len(), 300);
+    let patients = all(&client, &base, &token, "/v1/patients").await;
+    assert_eq!(patients.len(), 300);
+    assert!(
+        patients.iter().all(|p| p["display_name"].is_string()),
+        "every patient has a name"
+    );
+    // Some patients wrote a note that is waiting on the worklist.
+    let work = get(&client, &format!("{base}/v1/worklist"), &token).await;
+    let notes: usize = work["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["unread_notes"].as_array().unwrap().len())
+        .sum();
+    assert!(notes > 0, "{work:#}");
     let protocols = all(&client, &base, &token, "/v1/protocols").await;
     let names: Vec<&str> = protocols
         .iter()
@@ -181,6 +195,21 @@ async fn the_demo_clinic_is_made_once_with_recoveries_and_alerts_and_exports_val
         .iter()
         .filter(|r| r["resourceType"] == "Procedure")
         .count();
+    // Check-ins at the hours people answer, and the infections recorded as complications.
+    let hours: Vec<u32> = exported
+        .iter()
+        .filter(|r| r["resourceType"] == "QuestionnaireResponse")
+        .map(|r| {
+            let at: chrono::DateTime<chrono::Utc> =
+                r["authored"].as_str().unwrap().parse().unwrap();
+            chrono::Timelike::hour(&at.with_timezone(&chrono_tz::Europe::Berlin))
+        })
+        .collect();
+    assert!(hours.iter().all(|h| (7..23).contains(h)), "{hours:?}");
+    assert!(
+        exported.iter().any(|r| r["resourceType"] == "AdverseEvent"),
+        "a complication for an infection"
+    );
     assert!(
         alerted * 100 <= 22 * treatments,
         "{alerted} of {treatments} treatments alerted"

@@ -251,7 +251,13 @@ pub fn serve(
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
-        client: reqwest::Client::new(),
+        // Idle connections are dropped well before the server's keep-alive (5 s) closes them, so
+        // that a request after a pause (a test making an RSA key) never lands on a connection the
+        // server is closing (hyper's IncompleteMessage).
+        client: reqwest::Client::builder()
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
+            .build()
+            .expect("an HTTP client"),
         db_url,
         limits,
         db_name: owned,
@@ -541,4 +547,9 @@ impl CheckIn {
     pub fn body(&self) -> Value {
         serde_json::to_value(self).expect("a check-in as JSON")
     }
+}
+
+/// A GET that must answer 200, as a test beside a browser asks it.
+pub async fn api_get(app: &TestApp, path: &str, token: &str) -> Value {
+    app.get(path, token).await.ok(200).clone()
 }

@@ -593,6 +593,100 @@ async fn protocols_compare_side_by_side() {
     .problem(403);
 }
 
+/// Worked on paper. Redness at 2 until it resolves; on A (8 treatments) it resolves on days 1, 1,
+/// 2, 2, 3, 3, 4 and one is last seen still red on day 4 (censored); on B (2) on days 4 and 6.
+///
+/// day | n_A | n_B | d_A | d_B | E_A = d·n_A/n | V = n_A·n_B·d·(n-d) / (n²·(n-1))
+///  1  |  8  |  2  |  2  |  0  | 1.6           | 8·2·2·8 / (100·9) = 0.284444
+///  2  |  6  |  2  |  2  |  0  | 1.5           | 6·2·2·6 / (64·7)  = 0.321429
+///  3  |  4  |  2  |  2  |  0  | 1.333333      | 4·2·2·4 / (36·5)  = 0.355556
+///  4  |  2  |  2  |  1  |  1  | 1             | 2·2·2·2 / (16·3)  = 0.333333
+///  6  |  0  |  1  |  0  |  1  | 0             | 0
+/// O_A = 7, E_A = 5.433333, V = 1.294762: chi-square = 1.566667² / V = 1.895672, p = 0.168564.
+///
+/// Only the first sessions (A: resolved on days 1, 2, 3 and censored on 4; B: resolved on 4):
+/// E_A = 0.8 + 0.75 + 0.666667 + 0.5 = 2.716667, V = 0.16 + 0.1875 + 0.222222 + 0.25 = 0.819722,
+/// chi-square = 0.283333² / V = 0.097933, p = 0.754324.
+#[tokio::test]
+async fn compare_tests_whether_times_to_resolution_differ() {
+    let app = spawn_app().await;
+    let c = cohorts(&app, 10).await; // treatments 4 and 9 on B, the rest on A; odd ones session 2
+    // (resolved on this day, or censored on it)
+    let courses = [
+        (0, Course::Resolved(1)),
+        (1, Course::Resolved(1)),
+        (2, Course::Resolved(2)),
+        (3, Course::Resolved(2)),
+        (5, Course::Resolved(3)),
+        (6, Course::Resolved(3)),
+        (7, Course::Resolved(4)),
+        (8, Course::Censored(4)),
+        (4, Course::Resolved(4)),
+        (9, Course::Resolved(6)),
+    ];
+    let posts: Vec<(usize, CheckIn)> = courses
+        .iter()
+        .flat_map(|&(t, course)| {
+            let tr = c.treatments[t].0.clone();
+            let at = c.performed_at;
+            let (until, red_before) = match course {
+                Course::Resolved(d) => (7, i64::from(d)),
+                Course::Censored(d) => (i64::from(d), i64::from(d) + 1),
+                Course::Unaffected => unreachable!(),
+            };
+            (0..=until).map(move |d| {
+                let scores = json!({"redness": if d < red_before { 2 } else { 0 }, "fever": 0});
+                (t, CheckIn::new(&tr, on_day(at, d, 30), scores))
+            })
+        })
+        .collect();
+    post_all(&app, &c, &posts).await;
+    let [a, b] = &c.protocols;
+    let compare = |query: String| {
+        let app = &app;
+        let token = c.clinician.clone();
+        async move {
+            app.get(&format!("/v1/protocols/compare?ids={a},{b}{query}"), &token)
+                .await
+        }
+    };
+    let cmp = compare(String::new()).await.ok(200).clone();
+    let redness = &cmp["symptoms"][0];
+    assert_eq!(redness["code"], "redness");
+    let close = |v: &Value, x: f64, tol: f64| (v.as_f64().unwrap() - x).abs() < tol;
+    assert!(
+        close(&redness["log_rank"]["chi_square"], 1.895672, 1e-6),
+        "{redness}"
+    );
+    assert!(
+        close(&redness["log_rank"]["p_value"], 0.168564, 1e-4),
+        "{redness}"
+    );
+    // No one had a fever: nothing to test.
+    let fever = cmp["symptoms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["code"] == "fever");
+    assert_eq!(fever.unwrap()["log_rank"], Value::Null);
+
+    // The filters narrow both cohorts alike.
+    let first = compare("&session_number=1".into()).await.ok(200).clone();
+    assert_eq!(first["protocols"][0]["treatments"], 4);
+    assert_eq!(first["protocols"][1]["treatments"], 1);
+    let redness = &first["symptoms"][0];
+    assert!(
+        close(&redness["log_rank"]["chi_square"], 0.097933, 1e-6),
+        "{redness}"
+    );
+    assert!(
+        close(&redness["log_rank"]["p_value"], 0.754324, 1e-4),
+        "{redness}"
+    );
+    let r = compare("&fitzpatrick_type=9".into()).await;
+    assert_eq!(r.problem(400)["errors"][0]["field"], "fitzpatrick_type");
+}
+
 #[tokio::test]
 async fn recovery_views_keep_to_their_clinic_and_patient() {
     let app = spawn_app().await;

@@ -1,0 +1,168 @@
+// The patient's details as a form, to add a patient at the front desk or change one: the API
+// checks every field, and each error it names is shown beside its field.
+
+import { ApiError, api } from './api.js';
+import { h, toast } from './dom.js';
+import { humanize, roman } from './shared.js';
+
+const CONCERNS = ['acne_scars', 'other_scars', 'fine_lines', 'texture', 'pores', 'hyperpigmentation', 'stretch_marks', 'hair_loss'];
+
+/** A labelled field with its hint and the place for its error, both named by aria-describedby. */
+function field(name, label, control, hint) {
+  const id = `patient-${name}`;
+  const error = h('p', { class: 'field-error', id: `${id}-error`, 'data-testid': `patient-error-${name}` });
+  const hintNode = hint ? h('p', { class: 'muted small', id: `${id}-hint` }, hint) : null;
+  control.id = id;
+  control.setAttribute('aria-describedby', [hintNode && hintNode.id, error.id].filter(Boolean).join(' '));
+  const node = h('div', { class: 'field' }, h('label', { for: id }, label), control, hintNode, error);
+  return { node, control, error };
+}
+
+/**
+ * The form: empty to add a patient, or filled with `patient` to change them. `save(body)` sends it
+ * and resolves to the stored patient, which `done` gets.
+ */
+function patientForm(patient, { submitLabel, save, done, cancel }) {
+  const p = patient || { external_ref: '', display_name: null, birth_year: null, fitzpatrick_type: null, concerns: [], contact_phone: null };
+  const input = (name, value, attrs = {}) => h('input', { type: 'text', value: value ?? '', 'data-testid': `patient-${name}`, ...attrs });
+  const skin = h(
+    'select',
+    { 'data-testid': 'patient-fitzpatrick_type' },
+    h('option', { value: '' }, 'Not recorded'),
+    ...[1, 2, 3, 4, 5, 6].map((n) => h('option', { value: n, selected: p.fitzpatrick_type === n }, `Type ${roman(n)}`)),
+  );
+  const concernsError = h('p', { class: 'field-error', id: 'patient-concerns-error', 'data-testid': 'patient-error-concerns' });
+  const concernBoxes = CONCERNS.map((c) => h('input', { type: 'checkbox', id: `patient-concern-${c}`, value: c, checked: p.concerns.includes(c) }));
+  const concerns = h(
+    'fieldset',
+    { 'aria-describedby': concernsError.id },
+    h('legend', {}, 'Concerns'),
+    h('div', { class: 'check-row' }, ...concernBoxes.map((box) => h('label', { class: 'check', for: box.id }, box, humanize(box.value)))),
+    concernsError,
+  );
+  const fields = {
+    display_name: field('display_name', 'Name', input('display_name', p.display_name, { autocomplete: 'off', maxlength: 120 })),
+    external_ref: field('external_ref', 'Record number', input('external_ref', p.external_ref, { autocomplete: 'off', maxlength: 64 }), 'The clinic’s own number for the patient; required.'),
+    birth_year: field('birth_year', 'Birth year', input('birth_year', p.birth_year, { inputmode: 'numeric', maxlength: 4, autocomplete: 'off' })),
+    fitzpatrick_type: field('fitzpatrick_type', 'Skin type (Fitzpatrick)', skin),
+    contact_phone: field('contact_phone', 'Contact phone (optional)', input('contact_phone', p.contact_phone, { type: 'tel', autocomplete: 'off' }), 'With the country code, such as +49 30 1234 5678.'),
+  };
+  const errors = { ...fields, concerns: { node: concerns, control: concernBoxes[0], error: concernsError } };
+  const summary = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'patient-form-error' });
+  const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'patient-save' }, submitLabel);
+  const form = h(
+    'form',
+    { class: 'panel desk-form patient-form', novalidate: true, 'data-testid': 'patient-form', 'aria-label': submitLabel },
+    fields.display_name.node,
+    fields.external_ref.node,
+    fields.birth_year.node,
+    fields.fitzpatrick_type.node,
+    fields.contact_phone.node,
+    concerns,
+    summary,
+    h('div', { class: 'form-buttons' }, submit, h('button', { type: 'button', onclick: cancel }, 'Cancel')),
+  );
+
+  const clear = () => {
+    summary.textContent = '';
+    for (const f of Object.values(errors)) {
+      f.error.textContent = '';
+      f.control.removeAttribute('aria-invalid');
+    }
+  };
+  /** Shows each error beside its field (`concerns[2]` beside the concerns); the rest above the buttons. */
+  const show = (err) => {
+    const problem = (err instanceof ApiError && err.problem) || {};
+    const listed = problem.errors || [];
+    // A taken record number is a conflict (409), not a field error, but it is that field's.
+    if (err instanceof ApiError && err.status === 409) listed.push({ field: 'external_ref', message: problem.detail || err.message });
+    const placed = [];
+    for (const e of listed) {
+      const f = errors[String(e.field).split(/[.[]/)[0]];
+      if (!f) continue;
+      f.error.textContent = [f.error.textContent, e.message].filter(Boolean).join('; ');
+      f.control.setAttribute('aria-invalid', 'true');
+      placed.push(f);
+    }
+    summary.textContent = placed.length
+      ? `${placed.length === 1 ? 'One field needs' : `${placed.length} fields need`} a change before saving.`
+      : err.message;
+    if (placed.length) placed[0].control.focus();
+  };
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clear();
+    const value = (name) => fields[name].control.value.trim();
+    const year = value('birth_year');
+    const body = {
+      // Sent as typed: the API says what is wrong with it, beside its field.
+      external_ref: value('external_ref'),
+      display_name: value('display_name') || null,
+      birth_year: year === '' ? null : /^\d+$/.test(year) ? Number(year) : year,
+      fitzpatrick_type: skin.value ? Number(skin.value) : null,
+      concerns: concernBoxes.filter((b) => b.checked).map((b) => b.value),
+      contact_phone: value('contact_phone') || null,
+    };
+    submit.disabled = true;
+    try {
+      done(await save(body));
+    } catch (err) {
+      show(err);
+    }
+    submit.disabled = false;
+  });
+  return form;
+}
+
+/** A button that shows `makeForm(close)` in its slot below, and hides it again. */
+function toggled(label, testid, makeForm) {
+  const slot = h('div', {});
+  const button = h('button', { type: 'button', 'aria-expanded': 'false', 'data-testid': testid }, label);
+  const close = () => {
+    slot.replaceChildren();
+    button.setAttribute('aria-expanded', 'false');
+    button.focus();
+  };
+  button.addEventListener('click', () => {
+    if (slot.firstChild) return close();
+    const form = makeForm(close);
+    slot.replaceChildren(form);
+    button.setAttribute('aria-expanded', 'true');
+    form.querySelector('input').focus();
+  });
+  return { button, slot };
+}
+
+/** "Add patient" on the patient list: on success, the new patient's page. */
+export function addPatientAction() {
+  const action = toggled('Add patient', 'add-patient', (close) =>
+    patientForm(null, {
+      submitLabel: 'Add patient',
+      save: (body) => api('POST', '/v1/patients', body),
+      done: (created) => {
+        toast('Patient added.', 'ok');
+        location.hash = `#/patients/${created.id}`;
+      },
+      cancel: close,
+    }),
+  );
+  action.button.classList.add('primary');
+  return action;
+}
+
+/** "Edit details" on a patient's page: on success, the page again, showing the changes. */
+export function editPatientAction(patient) {
+  return toggled('Edit details', 'edit-patient', (close) =>
+    patientForm(patient, {
+      submitLabel: 'Save changes',
+      save: (body) => api('PATCH', `/v1/patients/${patient.id}`, body),
+      done: () => {
+        toast('Changes saved.', 'ok');
+        // The same address: drawn again, as a visit to it would be.
+        window.dispatchEvent(new HashChangeEvent('hashchange'));
+      },
+      cancel: close,
+    }),
+  );
+}

@@ -1,0 +1,28 @@
+//! Who is due to check in today and hasn't yet: the front desk's list of patients to nudge, by the
+//! one definition of "due today" the dashboard and the patient list use (`views::treatments_today`).
+
+use chrono::{DateTime, Utc};
+use diesel::PgConnection;
+
+use super::Store;
+use super::views::{TreatmentToday, treatments_today};
+use crate::db::{self, Tenant};
+use crate::domain::schedule::local_date;
+use crate::error::ApiError;
+
+/// The clinic's treatments with a check-in due today (by its calendar, as of `now`) and none made.
+pub fn due_today(
+    conn: &mut PgConnection,
+    store: &Store,
+    tenant: Tenant,
+    now: DateTime<Utc>,
+) -> Result<Vec<TreatmentToday>, ApiError> {
+    let today = local_date(now, db::clinics::get(conn, tenant)?.tz()?);
+    let protocols = db::protocols::all(conn, tenant)?;
+    store.refresh(conn)?;
+    let all = treatments_today(store, &protocols, &[], today);
+    Ok(all
+        .into_iter()
+        .filter(|t| t.due_today && !t.checked_in_today)
+        .collect())
+}
