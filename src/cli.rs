@@ -200,7 +200,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
             )?)
         })
         .await??;
-        crate::local::demo::handle_old_alerts(&base).await?;
+        crate::local::demo::handle_old_work(&base).await?;
     }
     if demo {
         let host = settings

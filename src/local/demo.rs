@@ -284,10 +284,11 @@ pub async fn populate(base: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Handles the demo's alerts the way a clinic would: one raised more than three days after its
-/// treatment day is resolved, with what it led to (urgent ones with a call, a visit or a change of
-/// treatment; the rest with a call or no action needed), but one in eight of those is still open.
-pub async fn handle_old_alerts(base: &str) -> anyhow::Result<()> {
+/// Handles the demo's older work the way a clinic would: an alert raised more than three days after
+/// its treatment day is resolved, with what it led to (urgent ones with a call, a visit or a change
+/// of treatment; the rest with a call or no action needed), but one in eight of those is still
+/// open; a note more than three days old has been read.
+pub async fn handle_old_work(base: &str) -> anyhow::Result<()> {
     let api = Api {
         base: base.trim_end_matches('/').to_string(),
         client: reqwest::Client::new(),
@@ -348,6 +349,27 @@ pub async fn handle_old_alerts(base: &str) -> anyhow::Result<()> {
             json!({"note": note, "action": action}),
         )
         .await?;
+    }
+    let work = api
+        .call("GET", "/v1/worklist", Some(&staff), json!(null))
+        .await?;
+    let cards = work["cards"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for note in cards
+        .iter()
+        .flat_map(|c| c["unread_notes"].as_array().into_iter().flatten())
+    {
+        let written: chrono::DateTime<Utc> = note["recorded_at"]
+            .as_str()
+            .and_then(|t| t.parse().ok())
+            .context("a note's time")?;
+        if written + Duration::days(3) < now {
+            let id = note["check_in_id"].as_str().context("a check-in id")?;
+            let path = format!("/v1/check-ins/{id}/note-read");
+            api.call("POST", &path, Some(&staff), json!(null)).await?;
+        }
     }
     Ok(())
 }

@@ -133,6 +133,15 @@ async fn the_demo_clinic_is_made_once_with_recoveries_and_alerts_and_exports_val
         .map(|c| c["unread_notes"].as_array().unwrap().len())
         .sum();
     assert!(notes > 0, "{work:#}");
+    // Weeks-old notes have been read: the worklist holds this week's.
+    let now = chrono::Utc::now();
+    for card in work["cards"].as_array().unwrap() {
+        for note in card["unread_notes"].as_array().unwrap() {
+            let at: chrono::DateTime<chrono::Utc> =
+                note["recorded_at"].as_str().unwrap().parse().unwrap();
+            assert!(now - at < chrono::Duration::days(4), "{note}");
+        }
+    }
     let protocols = all(&client, &base, &token, "/v1/protocols").await;
     let names: Vec<&str> = protocols
         .iter()
