@@ -90,6 +90,7 @@ pub struct Worklist {
 }
 
 /// A card being put together.
+#[derive(Default)]
 struct Draft {
     alerts: Vec<(db::alerts::Alert, DateTime<Utc>)>,
     notes: Vec<db::worklist::UnreadNote>,
@@ -126,16 +127,12 @@ pub async fn get(
             let at = reported.get(&a.id).copied().unwrap_or(a.raised_at);
             drafts
                 .entry(a.treatment_id)
-                .or_insert_with(Draft::new)
+                .or_default()
                 .alerts
                 .push((a, at));
         }
         for n in db::worklist::unread_notes(conn, tenant)? {
-            drafts
-                .entry(n.treatment_id)
-                .or_insert_with(Draft::new)
-                .notes
-                .push(n);
+            drafts.entry(n.treatment_id).or_default().notes.push(n);
         }
         let due = due_today(conn, &store, tenant, Utc::now())?;
         let treatments: Vec<Uuid> = drafts
@@ -202,13 +199,6 @@ fn patient(f: &db::worklist::CardFacts) -> CardPatient {
 }
 
 impl Draft {
-    fn new() -> Draft {
-        Draft {
-            alerts: vec![],
-            notes: vec![],
-        }
-    }
-
     fn into_card(
         self,
         f: &db::worklist::CardFacts,

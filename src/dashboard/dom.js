@@ -79,3 +79,21 @@ export function pager(path, label, show) {
   });
   return { more, load };
 }
+
+/** A button that opens `make(close)`'s form in `slot`, and closes it again. */
+export function opener(label, testid, slot, make) {
+  const button = h('button', { type: 'button', 'aria-expanded': 'false', 'data-testid': testid }, label);
+  const close = () => {
+    slot.replaceChildren();
+    button.setAttribute('aria-expanded', 'false');
+    button.focus();
+  };
+  button.addEventListener('click', () => {
+    if (button.getAttribute('aria-expanded') === 'true') return close();
+    const form = make(close);
+    slot.replaceChildren(form);
+    button.setAttribute('aria-expanded', 'true');
+    form.querySelector('input, select, textarea')?.focus();
+  });
+  return button;
+}

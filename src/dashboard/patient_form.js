@@ -2,7 +2,7 @@
 // checks every field, and each error it names is shown beside its field.
 
 import { ApiError, api } from './api.js';
-import { h, toast } from './dom.js';
+import { h, opener, toast } from './dom.js';
 import { humanize, roman } from './shared.js';
 
 const CONCERNS = ['acne_scars', 'other_scars', 'fine_lines', 'texture', 'pores', 'hyperpigmentation', 'stretch_marks', 'hair_loss'];
@@ -118,20 +118,7 @@ function patientForm(patient, { submitLabel, save, done, cancel }) {
 /** A button that shows `makeForm(close)` in its slot below, and hides it again. */
 function toggled(label, testid, makeForm) {
   const slot = h('div', {});
-  const button = h('button', { type: 'button', 'aria-expanded': 'false', 'data-testid': testid }, label);
-  const close = () => {
-    slot.replaceChildren();
-    button.setAttribute('aria-expanded', 'false');
-    button.focus();
-  };
-  button.addEventListener('click', () => {
-    if (slot.firstChild) return close();
-    const form = makeForm(close);
-    slot.replaceChildren(form);
-    button.setAttribute('aria-expanded', 'true');
-    form.querySelector('input').focus();
-  });
-  return { button, slot };
+  return { button: opener(label, testid, slot, makeForm), slot };
 }
 
 /** "Add patient" on the patient list: on success, the new patient's page. */

@@ -3,7 +3,7 @@
 // Each form shows the API's errors beside their fields, the rest in its own error line.
 
 import { ApiError, get, post } from './api.js';
-import { h, toast } from './dom.js';
+import { h, opener, toast } from './dom.js';
 import { cache, formatDate, humanize } from './shared.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -361,23 +361,6 @@ export function outcomeForm(treatment, onDone = () => {}, onCancel) {
 // ---------------------------------------------------------------------------------------------
 // On the patient's page
 
-/** A button that opens `make(close)`'s form in `slot`, and closes it again. */
-function opener(label, testid, slot, make) {
-  const button = h('button', { type: 'button', 'aria-expanded': 'false', 'data-testid': testid }, label);
-  const close = () => {
-    slot.replaceChildren();
-    button.setAttribute('aria-expanded', 'false');
-    button.focus();
-  };
-  button.addEventListener('click', () => {
-    if (button.getAttribute('aria-expanded') === 'true') return close();
-    const form = make(close);
-    slot.replaceChildren(form);
-    button.setAttribute('aria-expanded', 'true');
-    form.querySelector('input, select, textarea')?.focus();
-  });
-  return button;
-}
 
 /** "Record a treatment" for the patient's page: its button, and the slot its form opens in. */
 export function treatmentAction(patientId, protocols, protocolId) {
