@@ -189,15 +189,15 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         let base = format!("http://127.0.0.1:{port}");
         tracing::info!("adding the demo clinic's patients (a minute or so)");
         crate::local::demo::populate(&base).await?;
-        // Patients who went quiet, without waiting for the job's next run.
+        // Patients who went quiet, and slower than usual as the whole cohort says, without
+        // waiting for the jobs' next run.
         let url = settings.database_url.clone();
-        actix_web::web::block(move || -> anyhow::Result<usize> {
+        actix_web::web::block(move || -> anyhow::Result<()> {
             let mut conn = connect(&url)?;
-            Ok(crate::workers::silence::run_once(
-                &mut conn,
-                &crate::read_model::Store::new(),
-                chrono::Utc::now(),
-            )?)
+            let store = crate::read_model::Store::new();
+            crate::workers::silence::run_once(&mut conn, &store, chrono::Utc::now())?;
+            crate::workers::peers::run_once(&mut conn, &store, chrono::Utc::now())?;
+            Ok(())
         })
         .await??;
         crate::local::demo::handle_old_work(&base).await?;

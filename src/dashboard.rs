@@ -11,7 +11,7 @@ use crate::error::ApiError;
 pub const PATHS: [&str; 3] = ["/dashboard", "/dashboard/", "/dashboard/{file}"];
 
 /// The files, by name under `/dashboard/`; the page itself has the empty name.
-const ASSETS: [Asset; 21] = [
+const ASSETS: [Asset; 24] = [
     Asset::new("", HTML, include_bytes!("dashboard/index.html")),
     Asset::new("app.css", CSS, include_bytes!("dashboard/app.css")),
     Asset::script("app.js", include_bytes!("dashboard/app.js")),
@@ -23,6 +23,7 @@ const ASSETS: [Asset; 21] = [
     Asset::script("protocol.js", include_bytes!("dashboard/protocol.js")),
     Asset::script("compare.js", include_bytes!("dashboard/compare.js")),
     Asset::script("dom.js", include_bytes!("dashboard/dom.js")),
+    Asset::script("forms.js", include_bytes!("dashboard/forms.js")),
     Asset::script("shared.js", include_bytes!("dashboard/shared.js")),
     Asset::script("api.js", include_bytes!("dashboard/api.js")),
     Asset::script("charts.js", include_bytes!("dashboard/charts.js")),
@@ -39,6 +40,11 @@ const ASSETS: [Asset; 21] = [
     Asset::script(
         "patient_form.js",
         include_bytes!("dashboard/patient_form.js"),
+    ),
+    Asset::script("settings.js", include_bytes!("dashboard/settings.js")),
+    Asset::script(
+        "protocol_form.js",
+        include_bytes!("dashboard/protocol_form.js"),
     ),
     Asset::script("qrcode.js", include_bytes!("dashboard/qrcode.js")),
     Asset::new("favicon.svg", SVG, include_bytes!("dashboard/favicon.svg")),

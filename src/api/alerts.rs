@@ -50,6 +50,9 @@ pub enum Event {
     Raised,
     Acknowledged,
     Resolved,
+    /// Resolved by the service, not a clinician, because what it said no longer holds (a
+    /// `slower_than_peers` alert whose treatment is no longer slower than usual); `note` says why.
+    Withdrawn,
 }
 
 /// One step of an alert's life.
@@ -130,7 +133,10 @@ impl From<db::alerts::Alert> for Alert {
         }
         if let Some(at) = a.resolved_at {
             history.push(HistoryEntry {
-                event: Event::Resolved,
+                event: match a.resolved_by {
+                    Some(_) => Event::Resolved,
+                    None => Event::Withdrawn,
+                },
                 at,
                 by: a.resolved_by,
                 note: a.resolution_note,

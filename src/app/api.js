@@ -84,9 +84,25 @@ export function whenSignedOut(callback) {
   onSignedOut = callback;
 }
 
-/** Connects this phone with the code the clinic gave. */
+/** Connects this phone with the code the clinic gave. A session already on the phone (from an
+ * earlier link) gives way to the new one and is signed out, so that its tokens and its reminders end. */
 export async function enroll(code) {
-  save(fromTokens(await answer(await send('POST', '/v1/auth/enroll', { code }))));
+  const next = fromTokens(await answer(await send('POST', '/v1/auth/enroll', { code })));
+  const previous = session;
+  save(next);
+  if (previous) await revoke(previous).catch(() => {});
+}
+
+/** Signs `old` out on the server, with an access token renewed first when its own has run out. */
+async function revoke(old) {
+  let access = old.access;
+  if (Date.now() > old.expiresAt - EARLY_MS) {
+    const renewed = await send('POST', '/v1/auth/refresh', { refresh_token: old.refresh });
+    if (!renewed.ok) return; // Ended already.
+    access = (await answer(renewed)).access_token;
+  }
+  // The used refresh token still names its sign-in, which the server ends whole.
+  await send('POST', '/v1/auth/logout', { refresh_token: old.refresh }, access);
 }
 
 /** Revokes the refresh token (when the network allows) and forgets the session. */
@@ -103,6 +119,8 @@ function refresh() {
       const current = session;
       if (!current) throw new ApiError(401, null);
       const res = await send('POST', '/v1/auth/refresh', { refresh_token: current.refresh });
+      // A session that gave way to another meanwhile (a new link followed) neither ends nor comes back.
+      if (session !== current) return;
       if (res.status === 401) {
         save(null);
         onSignedOut();

@@ -1,17 +1,18 @@
 // The patients' app: connects the phone (from the link's #code=... or a typed code), then routes
 // between today, the check-in, "my recovery" and the aftercare instructions (#/today, #/check-in,
-// #/recovery, #/care). This file routes and starts; each screen has its own module.
+// #/recovery, #/care). A link followed where the app is open already connects it too, replacing a
+// connection it had. This file routes and starts; each screen has its own module.
 
-import { isSignedIn, signOut, whenSignedOut } from './api.js';
+import { isSignedIn, patientId, signOut, whenSignedOut } from './api.js';
 import { careScreen } from './care.js';
 import { checkInScreen } from './check_in.js';
 import * as data from './data.js';
-import { errorPanel, h } from './dom.js';
+import { errorPanel, h, say } from './dom.js';
 import { codeFromLink, enrollScreen, tryEnroll } from './enroll.js';
 import { LANGUAGES, language, setLanguage, t } from './i18n.js';
-import { items, keepSending, onChange } from './outbox.js';
+import { flush, items, keepSending, onChange } from './outbox.js';
 import { recoveryScreen } from './recovery.js';
-import { pushConfig, unsubscribe } from './reminders.js';
+import { forgetReminders, pushConfig, unsubscribe } from './reminders.js';
 import { wipe } from './store.js';
 import { todayScreen } from './today.js';
 
@@ -81,6 +82,33 @@ function showEnroll(message) {
   view.replaceChildren(enrollScreen(message, afterEnroll));
 }
 
+/** Connects this phone with a link's code. A phone connected already (to the same patient or
+ * another) is connected anew: its check-ins still waiting are sent first, its session is signed out,
+ * and what it kept of another patient is forgotten. A code that fails leaves it as it was. */
+async function enrollFromLink(code) {
+  ++renderSeq;
+  frame();
+  view.dataset.screen = 'connecting';
+  view.replaceChildren(h('p', { class: 'loading' }, t('enroll_working')));
+  const before = patientId();
+  if (before) await flush();
+  const failed = await tryEnroll(code);
+  if (failed && !isSignedIn()) return showEnroll(failed);
+  if (failed) say(failed);
+  else if (before) {
+    await forgetReminders();
+    if (patientId() !== before) wipe();
+  }
+  afterEnroll();
+}
+
+/** A navigation within the app: a link's code connects the phone; anything else is a screen. */
+function onHashChange() {
+  const code = codeFromLink();
+  if (code) enrollFromLink(code);
+  else route();
+}
+
 function afterEnroll() {
   startSending();
   history.replaceState(null, '', '#/today');
@@ -115,7 +143,7 @@ async function start() {
     wipe();
     showEnroll(t('session_ended'));
   });
-  window.addEventListener('hashchange', route);
+  window.addEventListener('hashchange', onHashChange);
   // Tapping the tab of the screen on show starts it afresh (a new check-in after one was sent).
   tabs.addEventListener('click', (event) => {
     if (event.target.closest('a')?.getAttribute('href') === location.hash) route();
@@ -126,14 +154,7 @@ async function start() {
   });
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/app/sw.js', { scope: '/app' }).catch(() => {});
   const code = codeFromLink();
-  if (code) {
-    const failed = await tryEnroll(code);
-    if (failed) {
-      frame();
-      return showEnroll(failed);
-    }
-    history.replaceState(null, '', '#/today');
-  }
+  if (code) return enrollFromLink(code);
   if (isSignedIn()) startSending();
   route();
 }

@@ -36,8 +36,14 @@ async function subscribe(config) {
 /** Stops the reminders: the server forgets the subscription, the browser drops it. */
 export async function unsubscribe() {
   const saved = read(NAME);
-  write(NAME, null);
   if (saved) await del(`/v1/push-subscriptions/${saved.id}`).catch(() => {});
+  await forgetReminders();
+}
+
+/** Stops the reminders on this phone alone: for a session that was signed out, whose subscriptions
+ * the server dropped with it. */
+export async function forgetReminders() {
+  write(NAME, null);
   const registration = 'serviceWorker' in navigator ? await navigator.serviceWorker.getRegistration('/app') : null;
   const subscription = registration && (await registration.pushManager.getSubscription());
   if (subscription) await subscription.unsubscribe().catch(() => {});

@@ -16,9 +16,11 @@ export function write(name, value) {
   localStorage.setItem(PREFIX + name, JSON.stringify(value));
 }
 
-/** Forgets everything but the chosen language. */
+/** Forgets what the phone kept of its patient: everything but the chosen language and the session
+ * (api.js's, which signing out ends and a new link replaces). */
 export function wipe() {
+  const keep = [`${PREFIX}lang`, `${PREFIX}session`];
   for (const key of Object.keys(localStorage)) {
-    if (key.startsWith(PREFIX) && key !== `${PREFIX}lang`) localStorage.removeItem(key);
+    if (key.startsWith(PREFIX) && !keep.includes(key)) localStorage.removeItem(key);
   }
 }

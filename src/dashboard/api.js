@@ -94,6 +94,12 @@ export async function signIn(email, password) {
   save(fromTokens(tokens));
 }
 
+/** Sets a new password with a one-time reset code from the clinic's admin; signs nobody in. */
+export async function redeemReset(token, newPassword) {
+  const res = await send('POST', '/v1/auth/password-reset', { token, new_password: newPassword });
+  if (!res.ok) await answer(res);
+}
+
 export async function signOut() {
   const current = session;
   save(null);

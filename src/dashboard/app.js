@@ -11,6 +11,7 @@ import { patientScreen } from './patient.js';
 import { patientsScreen } from './patients.js';
 import { protocolScreen } from './protocol.js';
 import { protocolsScreen } from './protocols.js';
+import { settingsScreen } from './settings.js';
 import { worklistScreen } from './worklist.js';
 import { clearCache, me } from './shared.js';
 
@@ -51,6 +52,7 @@ async function route() {
     patients: () => (parts[1] ? patientScreen(parts[1], params) : patientsScreen()),
     protocols: () => (parts[1] ? protocolScreen(parts[1], params) : protocolsScreen()),
     compare: () => compareScreen(params),
+    settings: () => settingsScreen(route),
   };
   const screen = screens[section];
   if (!screen) {
@@ -61,6 +63,7 @@ async function route() {
   try {
     const who = await me();
     document.getElementById('clinic-name').textContent = who.clinic_name;
+    document.getElementById('nav-settings').hidden = who.role !== 'admin';
     const node = await screen();
     if (seq !== renderSeq) return;
     view.replaceChildren(node);

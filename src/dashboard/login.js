@@ -1,6 +1,6 @@
 // The sign-in screen: clinic staff only; patients are turned away.
 
-import { ApiError, signIn, signOut } from './api.js';
+import { ApiError, redeemReset, signIn, signOut } from './api.js';
 import { h } from './dom.js';
 import { clearCache, me } from './shared.js';
 
@@ -63,6 +63,51 @@ export function loginScreen(message, onSignedIn) {
       h('h1', {}, 'Clinician dashboard'),
       h('p', { class: 'muted' }, 'Sign in with your clinic account to see alerts and your patients’ recovery.'),
       form,
+      resetForm(error, password),
     ),
   );
+}
+
+/** A one-time reset code from the clinic's admin (Settings, "Reset password") sets a new password;
+ * the staff member then signs in with it above. */
+function resetForm(signInError, signInPassword) {
+  const code = h('input', { id: 'reset-code', name: 'token', autocomplete: 'one-time-code', required: true, 'data-testid': 'reset-code' });
+  const fresh = h('input', { id: 'reset-password', name: 'new_password', type: 'password', autocomplete: 'new-password', required: true, 'aria-describedby': 'reset-hint', 'data-testid': 'reset-password' });
+  const status = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'reset-error' });
+  const button = h('button', { type: 'submit', 'data-testid': 'reset-submit' }, 'Set the new password');
+  const form = h(
+    'form',
+    { class: 'login-form', method: 'post', novalidate: true },
+    h('label', { for: 'reset-code' }, 'Reset code'),
+    code,
+    h('label', { for: 'reset-password' }, 'New password'),
+    fresh,
+    h('p', { id: 'reset-hint', class: 'hint muted small' }, 'At least 12 characters and hard to guess: a few unrelated words work well.'),
+    status,
+    button,
+  );
+  const details = h('details', { class: 'reset', 'data-testid': 'reset' }, h('summary', {}, 'Have a reset code from your admin?'), form);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!code.value.trim() || !fresh.value) {
+      status.textContent = 'Enter the code and a new password.';
+      return;
+    }
+    button.disabled = true;
+    status.textContent = '';
+    try {
+      await redeemReset(code.value.trim(), fresh.value);
+      details.open = false;
+      form.reset();
+      signInError.textContent = 'Your new password is set. Sign in with it.';
+      signInPassword.focus();
+    } catch (err) {
+      const field = err instanceof ApiError ? err.problem?.errors?.[0]?.message : null;
+      status.textContent =
+        err instanceof ApiError && err.status === 401 ? 'That code does not work: it may have been used or run out. Ask your admin for a new one.' : field || err.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return details;
 }

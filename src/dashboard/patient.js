@@ -1,6 +1,7 @@
 // A patient's page: their open alerts, their treatments, and for the one chosen, each symptom's
-// chart against the protocol's cohort, the treatment's record, the patient's own words, and its
-// complications and outcomes; the front desk records treatments and what followed here.
+// chart against the protocol's cohort with its daily figures, the treatment's record, the
+// patient's own words, and its complications and outcomes; the front desk records treatments and
+// what followed here. The page prints as the patient's recovery record (app.css, "Print").
 
 import { get, getAll } from './api.js';
 import { answerLabel, patientChart } from './charts.js';
@@ -13,32 +14,60 @@ import { followUp, treatmentAction } from './treatment_forms.js';
 
 function symptomStatus(s) {
   const chips = [];
+  // Slower than usual now is a flag; once the symptom resolved or follow-up ended it is history.
   if (s.slower_than_usual) chips.push(h('span', { class: 'chip warn', 'data-testid': 'symptom-slower' }, 'Slower than usual'));
+  else if (s.slower_until_day !== null && s.slower_until_day !== undefined) {
+    chips.push(h('span', { class: 'chip', 'data-testid': 'symptom-was-slower' }, `Was slower than usual until day ${s.slower_until_day}`));
+  }
   if (s.resolved_day !== null && s.resolved_day !== undefined) chips.push(h('span', { class: 'chip ok' }, `Resolved on day ${s.resolved_day}`));
   else if (s.censored_at !== null && s.censored_at !== undefined) chips.push(h('span', { class: 'chip' }, `Not resolved by day ${s.censored_at}`));
   return chips;
 }
 
-function dataTable(s, answers) {
+// The daily figures fold away on screen; on paper they are the record, so printing opens them
+// (app.css opens them too, where the browser can style a closed disclosure's content), and closes
+// again those it opened.
+let openedToPrint = [];
+window.addEventListener('beforeprint', () => {
+  openedToPrint = [...document.querySelectorAll('details.data:not([open])')];
+  for (const d of openedToPrint) d.open = true;
+});
+window.addEventListener('afterprint', () => {
+  for (const d of openedToPrint) d.open = false;
+  openedToPrint = [];
+});
+
+/** The calendar date of day `day` after a treatment performed at `performedAt`, in the clinic's time zone. */
+function dayDate(performedAt, day) {
+  const timeZone = cache.me?.clinic_timezone;
+  const start = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(performedAt));
+  const date = new Date(`${start}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + day);
+  return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' }).format(date);
+}
+
+function dataTable(s, answers, performedAt, label) {
+  const figure = (v) => (v === null || v === undefined ? '—' : answerLabel(answers, v));
   return h(
     'details',
-    { class: 'data' },
+    { class: 'data', 'data-testid': 'daily-figures' },
     h('summary', {}, 'Daily figures'),
     h(
-      'table',
-      {},
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Day'), h('th', { scope: 'col' }, 'Patient'), h('th', { scope: 'col' }, 'Cohort median'), h('th', { scope: 'col' }, '90% at or below'))),
+      'div',
+      { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': `${label}: daily figures` },
       h(
-        'tbody',
+        'table',
         {},
-        ...s.days.map((d) =>
-          h(
-            'tr',
-            {},
-            h('td', {}, String(d.day)),
-            h('td', {}, answerLabel(answers, d.score)),
-            h('td', {}, d.cohort_median === null || d.cohort_median === undefined ? '—' : answerLabel(answers, d.cohort_median)),
-            h('td', {}, d.cohort_p90 === null || d.cohort_p90 === undefined ? '—' : answerLabel(answers, d.cohort_p90)),
+        h(
+          'thead',
+          {},
+          h('tr', {}, h('th', { scope: 'col' }, 'Day'), h('th', { scope: 'col' }, 'Date'), h('th', { scope: 'col' }, 'Patient'), h('th', { scope: 'col' }, 'Cohort median'), h('th', { scope: 'col' }, '90% at or below')),
+        ),
+        h(
+          'tbody',
+          {},
+          ...s.days.map((d) =>
+            h('tr', {}, h('td', {}, String(d.day)), h('td', {}, dayDate(performedAt, d.day)), h('td', {}, answerLabel(answers, d.score)), h('td', {}, figure(d.cohort_median)), h('td', {}, figure(d.cohort_p90))),
           ),
         ),
       ),
@@ -73,11 +102,12 @@ export async function patientScreen(id, params) {
   const edit = editPatientAction(patient);
   const enroll = enrollAction(id);
   const record = treatmentAction(id, protos, chosen?.protocol_id);
+  const printButton = h('button', { type: 'button', 'data-testid': 'print-patient', onclick: () => window.print() }, 'Print');
   const head = h(
     'div',
     { class: 'screen-head' },
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/patients' }, 'Patients'), ' › ', name),
-    h('div', { class: 'split' }, h('h1', { 'data-testid': 'patient-name' }, name), h('div', { class: 'form-buttons' }, edit.button, record.button, enroll.button)),
+    h('div', { class: 'split' }, h('h1', { 'data-testid': 'patient-name' }, name), h('div', { class: 'form-buttons' }, edit.button, record.button, enroll.button, printButton)),
     h('p', { class: 'muted', 'data-testid': 'patient-facts' }, facts.join(' · ')),
     edit.slot,
     enroll.slot,
@@ -142,7 +172,7 @@ export async function patientScreen(id, params) {
   const cards = felt.map((s) => {
     const symptom = symptomOf(catalogue, s.code);
     const answers = answersOf(symptom);
-    const hasCohort = s.days.some((d) => d.cohort_p90 !== null && d.cohort_p90 !== undefined);
+    const hasCohort = s.cohort.length > 0;
     return h(
       'article',
       { class: 'card chart-card', 'data-testid': `chart-${s.code}`, 'data-symptom': s.code },
@@ -152,9 +182,9 @@ export async function patientScreen(id, params) {
         h('div', {}, h('h2', {}, symptom.name), symptom.label !== symptom.name ? h('div', { class: 'muted small' }, symptom.label) : null),
         h('div', { class: 'chips' }, symptomStatus(s)),
       ),
-      patientChart({ label: symptom.name, days: s.days, answers, lastDay }),
+      patientChart({ label: symptom.name, days: s.days, answers, lastDay, cohort: s.cohort }),
       hasCohort ? null : h('p', { class: 'muted small' }, 'The cohort’s figures show on days that 20 or more treatments of this protocol reported.'),
-      dataTable(s, answers),
+      dataTable(s, answers, chosen.performed_at, symptom.name),
     );
   });
 

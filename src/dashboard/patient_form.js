@@ -1,22 +1,14 @@
 // The patient's details as a form, to add a patient at the front desk or change one: the API
 // checks every field, and each error it names is shown beside its field.
 
-import { ApiError, api } from './api.js';
+import { api } from './api.js';
 import { h, opener, toast } from './dom.js';
+import { field as formField, group, refusal, showErrors } from './forms.js';
 import { humanize, roman } from './shared.js';
 
 const CONCERNS = ['acne_scars', 'other_scars', 'fine_lines', 'texture', 'pores', 'hyperpigmentation', 'stretch_marks', 'hair_loss'];
 
-/** A labelled field with its hint and the place for its error, both named by aria-describedby. */
-function field(name, label, control, hint) {
-  const id = `patient-${name}`;
-  const error = h('p', { class: 'field-error', id: `${id}-error`, 'data-testid': `patient-error-${name}` });
-  const hintNode = hint ? h('p', { class: 'muted small', id: `${id}-hint` }, hint) : null;
-  control.id = id;
-  control.setAttribute('aria-describedby', [hintNode && hintNode.id, error.id].filter(Boolean).join(' '));
-  const node = h('div', { class: 'field' }, h('label', { for: id }, label), control, hintNode, error);
-  return { node, control, error };
-}
+const field = (name, label, control, hint) => formField(`patient-${name}`, name, label, control, { hint, errorTestid: `patient-error-${name}` });
 
 /**
  * The form: empty to add a patient, or filled with `patient` to change them. `save(body)` sends it
@@ -31,14 +23,13 @@ function patientForm(patient, { submitLabel, save, done, cancel }) {
     h('option', { value: '' }, 'Not recorded'),
     ...[1, 2, 3, 4, 5, 6].map((n) => h('option', { value: n, selected: p.fitzpatrick_type === n }, `Type ${roman(n)}`)),
   );
-  const concernsError = h('p', { class: 'field-error', id: 'patient-concerns-error', 'data-testid': 'patient-error-concerns' });
   const concernBoxes = CONCERNS.map((c) => h('input', { type: 'checkbox', id: `patient-concern-${c}`, value: c, checked: p.concerns.includes(c) }));
-  const concerns = h(
-    'fieldset',
-    { 'aria-describedby': concernsError.id },
-    h('legend', {}, 'Concerns'),
+  const concerns = group(
+    'patient-concerns',
+    'concerns',
+    'Concerns',
     h('div', { class: 'check-row' }, ...concernBoxes.map((box) => h('label', { class: 'check', for: box.id }, box, humanize(box.value)))),
-    concernsError,
+    { errorTestid: 'patient-error-concerns' },
   );
   const fields = {
     display_name: field('display_name', 'Name', input('display_name', p.display_name, { autocomplete: 'off', maxlength: 120 })),
@@ -47,7 +38,6 @@ function patientForm(patient, { submitLabel, save, done, cancel }) {
     fitzpatrick_type: field('fitzpatrick_type', 'Skin type (Fitzpatrick)', skin),
     contact_phone: field('contact_phone', 'Contact phone (optional)', input('contact_phone', p.contact_phone, { type: 'tel', autocomplete: 'off' }), 'With the country code, such as +49 30 1234 5678.'),
   };
-  const errors = { ...fields, concerns: { node: concerns, control: concernBoxes[0], error: concernsError } };
   const summary = h('p', { class: 'form-error', role: 'alert', 'data-testid': 'patient-form-error' });
   const submit = h('button', { type: 'submit', class: 'primary', 'data-testid': 'patient-save' }, submitLabel);
   const form = h(
@@ -63,36 +53,9 @@ function patientForm(patient, { submitLabel, save, done, cancel }) {
     h('div', { class: 'form-buttons' }, submit, h('button', { type: 'button', onclick: cancel }, 'Cancel')),
   );
 
-  const clear = () => {
-    summary.textContent = '';
-    for (const f of Object.values(errors)) {
-      f.error.textContent = '';
-      f.control.removeAttribute('aria-invalid');
-    }
-  };
-  /** Shows each error beside its field (`concerns[2]` beside the concerns); the rest above the buttons. */
-  const show = (err) => {
-    const problem = (err instanceof ApiError && err.problem) || {};
-    const listed = problem.errors || [];
-    // A taken record number is a conflict (409), not a field error, but it is that field's.
-    if (err instanceof ApiError && err.status === 409) listed.push({ field: 'external_ref', message: problem.detail || err.message });
-    const placed = [];
-    for (const e of listed) {
-      const f = errors[String(e.field).split(/[.[]/)[0]];
-      if (!f) continue;
-      f.error.textContent = [f.error.textContent, e.message].filter(Boolean).join('; ');
-      f.control.setAttribute('aria-invalid', 'true');
-      placed.push(f);
-    }
-    summary.textContent = placed.length
-      ? `${placed.length === 1 ? 'One field needs' : `${placed.length} fields need`} a change before saving.`
-      : err.message;
-    if (placed.length) placed[0].control.focus();
-  };
-
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    clear();
+    showErrors(form, summary, []);
     const value = (name) => fields[name].control.value.trim();
     const year = value('birth_year');
     const body = {
@@ -108,7 +71,8 @@ function patientForm(patient, { submitLabel, save, done, cancel }) {
     try {
       done(await save(body));
     } catch (err) {
-      show(err);
+      // A taken record number is a conflict (409), not a field error, but it is that field's.
+      showErrors(form, summary, refusal(err, 'external_ref'), { fallback: err.message });
     }
     submit.disabled = false;
   });

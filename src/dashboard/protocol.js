@@ -1,10 +1,53 @@
 // One protocol: its figures, each symptom's incidence and resolution days, and the chosen
-// symptom's daily scores and time to resolution.
+// symptom's daily scores and time to resolution; its daily figures download as CSV.
 
 import { get } from './api.js';
 import { cohortChart, survivalChart } from './charts.js';
 import { h, legend, stat } from './dom.js';
 import { answersOf, dash, lastReportedDay, pct, protocolFacts, protocols, symptomOf, symptoms } from './shared.js';
+
+/** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break; empty for null. */
+function csvField(v) {
+  if (v === null || v === undefined) return '';
+  const text = String(v);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/**
+ * A protocol's daily figures (`GET /v1/protocols/{id}/recovery`) as CSV: a header, then a row per
+ * symptom and day with every figure the view gives for a day, in the view's order; the lines
+ * end in CRLF. The columns follow the view, so a figure it gains is exported without a change here.
+ */
+export function dailyFiguresCsv(recovery) {
+  const figures = [];
+  for (const s of recovery.symptoms) {
+    for (const d of s.days) for (const k of Object.keys(d)) if (k !== 'day' && !figures.includes(k)) figures.push(k);
+  }
+  const rows = [['symptom', 'day', ...figures]];
+  for (const s of recovery.symptoms) for (const d of s.days) rows.push([s.code, d.day, ...figures.map((k) => d[k])]);
+  return rows.map((r) => `${r.map(csvField).join(',')}\r\n`).join('');
+}
+
+/** The file name of a protocol's daily figures: `protocol-<name>-daily.csv`, the name as a slug. */
+export function dailyFiguresFilename(name) {
+  const slug = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return `protocol-${slug || 'unnamed'}-daily.csv`;
+}
+
+/** Hands `text` to the browser as a download named `filename`. */
+function download(filename, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = h('a', { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}
 
 /** The protocol `id`, showing the symptom that `params` chooses (else the most frequent). */
 export async function protocolScreen(id, params) {
@@ -111,7 +154,16 @@ export async function protocolScreen(id, params) {
         h('h1', { 'data-testid': 'protocol-name' }, protocol.name),
         h('p', { class: 'muted' }, protocolFacts(protocol)),
       ),
-      h('a', { class: 'button', href: `#/compare?ids=${id}` }, 'Compare with…'),
+      h(
+        'div',
+        { class: 'form-buttons' },
+        h(
+          'button',
+          { type: 'button', 'data-testid': 'protocol-csv', onclick: () => download(dailyFiguresFilename(protocol.name), dailyFiguresCsv(recovery), 'text/csv;charset=utf-8') },
+          'Download CSV',
+        ),
+        h('a', { class: 'button', href: `#/compare?ids=${id}` }, 'Compare with…'),
+      ),
     ),
     h(
       'div',

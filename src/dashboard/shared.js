@@ -160,7 +160,8 @@ export function topAlert(alerts) {
 // ---------------------------------------------------------------------------------------------
 // Protocols
 
-const PROCEDURES = {
+/** The domain's procedures (docs/domain.md), for showing a protocol and choosing one. */
+export const PROCEDURES = {
   microneedling: 'Microneedling',
   microneedling_prp: 'Microneedling with PRP',
   rf_microneedling: 'Radio-frequency microneedling',

@@ -2,8 +2,9 @@
 // screening), a complication, an outcome; and the treatment's complications and outcomes so far.
 // Each form shows the API's errors beside their fields, the rest in its own error line.
 
-import { ApiError, get, post } from './api.js';
+import { get, post } from './api.js';
 import { h, opener, toast } from './dom.js';
+import { field as formField, group, refusal, showErrors } from './forms.js';
 import { cache, formatDate, humanize } from './shared.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -70,16 +71,9 @@ let forms = 0;
 
 /** A labelled control; `name` is the API's field, `short` what its errors start with. */
 function field(name, short, label, control, hint) {
-  const hintNode = hint ? h('p', { class: 'hint', id: `${control.id}-hint` }, hint) : null;
-  if (hintNode) control.setAttribute('aria-describedby', hintNode.id);
-  return h(
-    'div',
-    { class: 'field', 'data-field': name, 'data-short': short },
-    h('label', { for: control.id }, label),
-    control,
-    hintNode,
-    h('p', { class: 'field-error', id: `${control.id}-error`, hidden: true }),
-  );
+  const { node } = formField(control.id, name, label, control, { hint });
+  node.dataset.short = short;
+  return node;
 }
 
 /** A yes/no question as a group of two radio buttons. */
@@ -87,46 +81,11 @@ function yesNo(prefix, name, short, legend) {
   const id = `${prefix}-${name.replace('.', '-')}`;
   const radio = (value, word) =>
     h('label', { class: 'radio' }, h('input', { type: 'radio', name, value, id: `${id}-${value}`, 'data-testid': `${name}-${word.toLowerCase()}` }), word);
-  return h(
-    'fieldset',
-    { class: 'yes-no', role: 'radiogroup', id, 'data-field': name, 'data-short': short },
-    h('legend', {}, legend),
-    h('div', { class: 'radios' }, radio('false', 'No'), radio('true', 'Yes')),
-    h('p', { class: 'field-error', id: `${id}-error`, hidden: true }),
-  );
+  return group(id, name, legend, h('div', { class: 'radios' }, radio('false', 'No'), radio('true', 'Yes')), { class: 'yes-no', role: 'radiogroup', 'data-short': short });
 }
 
-function controlOf(box) {
-  return box.matches('fieldset') ? box : box.querySelector('input, select, textarea');
-}
-
-function setError(box, messages) {
-  const control = controlOf(box);
-  const error = box.querySelector(':scope > .field-error');
-  const ids = (control.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && x !== error.id);
-  error.textContent = messages.map((m) => `${box.dataset.short} ${m}.`).join(' ');
-  error.hidden = !messages.length;
-  if (messages.length) {
-    control.setAttribute('aria-invalid', 'true');
-    ids.push(error.id);
-  } else control.removeAttribute('aria-invalid');
-  if (ids.length) control.setAttribute('aria-describedby', ids.join(' '));
-  else control.removeAttribute('aria-describedby');
-}
-
-/** Shows `errors` ({field, message}) beside their fields; `summary` and the rest in the form's error line. */
-function showErrors(form, line, errors, summary) {
-  const byField = new Map();
-  const rest = [];
-  for (const e of errors) {
-    if (form.querySelector(`[data-field="${CSS.escape(e.field)}"]`)) byField.set(e.field, [...(byField.get(e.field) || []), e.message]);
-    else rest.push(`${e.field === 'body' ? '' : `${humanize(e.field)} `}${e.message}.`);
-  }
-  for (const box of form.querySelectorAll('[data-field]')) setError(box, byField.get(box.dataset.field) || []);
-  line.textContent = [summary, byField.size ? 'Please correct the fields marked.' : '', ...rest].filter(Boolean).join(' ');
-  const first = form.querySelector('[aria-invalid=true]');
-  (first && first.matches('fieldset') ? first.querySelector('input') : first)?.focus();
-}
+/** An error beside its field starts with the field's short name: "The term is required." */
+const say = (messages, box) => messages.map((m) => `${box.dataset.short} ${m}.`).join(' ');
 
 /**
  * A form of the front desk: `fields` inside, a submit and a cancel button. On submit, `read()`
@@ -148,15 +107,15 @@ function deskForm({ testid, title, fields, submitLabel, read, send, onDone, onCa
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const { body, errors } = read(form);
-    if (errors.length) return showErrors(form, line, errors);
+    if (errors.length) return showErrors(form, line, errors, { say });
     submit.disabled = true;
     try {
       const record = await send(body);
       showErrors(form, line, []);
       onDone(record);
     } catch (err) {
-      const problem = err instanceof ApiError && err.problem && Array.isArray(err.problem.errors) ? err.problem.errors : [];
-      showErrors(form, line, problem, problem.length ? 'Nothing was recorded.' : err.message);
+      const errors = refusal(err);
+      showErrors(form, line, errors, { say, lead: errors.length ? 'Nothing was recorded.' : '', fallback: err.message });
     }
     submit.disabled = false;
   });
@@ -197,7 +156,7 @@ export function treatmentForm(patientId, protocols, protocolId, onDone, onCancel
   protocolSelect.value = protocolId || (protocols.size === 1 ? [...protocols.keys()][0] : '');
   const depth = h('input', { id: `${p}-depth`, name: 'needle_depth_mm', type: 'number', inputmode: 'decimal', min: 0.05, max: 3, step: 0.05 });
   const areaBoxes = AREAS.map((a) => h('label', { class: 'radio' }, h('input', { type: 'checkbox', name: 'areas', value: a }), humanize(a)));
-  const areas = h('fieldset', { class: 'yes-no', role: 'group', id: `${p}-areas`, 'data-field': 'areas', 'data-short': 'Areas' }, h('legend', {}, 'Areas treated'), h('div', { class: 'radios' }, ...areaBoxes), h('p', { class: 'field-error', id: `${p}-areas-error`, hidden: true }));
+  const areas = group(`${p}-areas`, 'areas', 'Areas treated', h('div', { class: 'radios' }, ...areaBoxes), { class: 'yes-no', role: 'group', 'data-short': 'Areas' });
   // The protocol's needle depth and areas, to change where this session differed.
   const fromProtocol = () => {
     const chosen = protocols.get(protocolSelect.value);
@@ -286,7 +245,7 @@ export function complicationForm(treatment, prefill = {}, onDone = () => {}, onC
   const term = h('input', { id: `${p}-term`, name: 'term', type: 'text', maxlength: 200, required: true, value: prefill.term || '' });
   const grade = h('select', { id: `${p}-grade`, name: 'grade', required: true }, ...options(Object.fromEntries(Object.entries(CTCAE_GRADES).map(([g, words]) => [g, `${g} · ${words}`])), 'Choose a grade'));
   grade.value = prefill.grade ? String(prefill.grade) : '';
-  const serious = h('input', { id: `${p}-serious`, name: 'serious', type: 'checkbox', checked: !!prefill.serious });
+  const serious = h('input', { id: `${p}-serious`, name: 'serious', type: 'checkbox', checked: !!prefill.serious, 'aria-describedby': `${p}-serious-error` });
   const onset = h('input', { id: `${p}-onset`, name: 'onset_date', type: 'date', required: true, min: treatedOn, max: clinicToday(), value: prefill.onset_date || clinicToday() });
   const outcome = h('select', { id: `${p}-outcome`, name: 'outcome', required: true }, ...options(AE_OUTCOMES, 'Choose its course so far'));
   outcome.value = prefill.outcome || '';

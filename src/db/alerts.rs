@@ -72,7 +72,8 @@ pub fn raise(
         "INSERT INTO alerts (id, clinic_id, patient_id, treatment_id, rule, level, level_rank, day)
          SELECT $1, $2, $3, $4, $5, $6, $7, $8
          WHERE NOT $9 OR NOT EXISTS
-           (SELECT 1 FROM alerts WHERE treatment_id = $4 AND rule = $5 AND status = 'resolved')
+           (SELECT 1 FROM alerts WHERE treatment_id = $4 AND rule = $5 AND status = 'resolved'
+              AND resolved_by IS NOT NULL)
          ON CONFLICT (treatment_id, rule) WHERE status <> 'resolved'
          DO UPDATE SET evidence_count = alerts.evidence_count + 1
          RETURNING id",
@@ -235,6 +236,43 @@ pub fn resolve(
         alerts::resolved_by.eq(by),
         alerts::resolution_note.eq(note),
         alerts::resolution_action.eq(action),
+    ))
+    .returning(Alert::as_returning())
+    .get_result(conn)
+    .optional()
+}
+
+/// The open alerts of `rule` in the clinic, as (alert, treatment).
+pub fn open_of_rule(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    rule: &str,
+) -> QueryResult<Vec<(Uuid, Uuid)>> {
+    alerts::table
+        .filter(alerts::clinic_id.eq(tenant.id()))
+        .filter(alerts::rule.eq(rule).and(alerts::status.ne("resolved")))
+        .select((alerts::id, alerts::treatment_id))
+        .load(conn)
+}
+
+/// Resolves an open alert on the service's behalf (nobody's, `resolved_by` empty): what it said
+/// is no longer so. A withdrawn alert does not stop its rule being raised again.
+pub fn withdraw(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    id: Uuid,
+    note: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<Alert>> {
+    diesel::update(
+        alerts::table
+            .filter(alerts::clinic_id.eq(tenant.id()).and(alerts::id.eq(id)))
+            .filter(alerts::status.ne("resolved")),
+    )
+    .set((
+        alerts::status.eq("resolved"),
+        alerts::resolved_at.eq(now),
+        alerts::resolution_note.eq(note),
     ))
     .returning(Alert::as_returning())
     .get_result(conn)

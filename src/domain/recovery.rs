@@ -375,12 +375,21 @@ pub fn slower_than_usual_on(day: u16, score: u8, usual: Option<u16>) -> bool {
     usual.is_some_and(|usual| score >= 1 && day > usual)
 }
 
-/// Whether any day of a treatment's daily scores was slower than usual.
-pub fn slower_than_usual(series: &[Option<u8>], usual: Option<u16>) -> bool {
-    series.iter().enumerate().any(|(day, score)| {
-        score
-            .is_some_and(|s| slower_than_usual_on(u16::try_from(day).unwrap_or(u16::MAX), s, usual))
+/// The last day of a treatment's daily scores that was slower than usual, if any: the history
+/// ("was slower than usual until day 14") once the symptom resolved or follow-up ended.
+pub fn slower_until(series: &[Option<u8>], usual: Option<u16>) -> Option<u16> {
+    (0..series.len()).rev().find_map(|day| {
+        let day = u16::try_from(day).ok()?;
+        let score = series[usize::from(day)]?;
+        slower_than_usual_on(day, score, usual).then_some(day)
     })
+}
+
+/// Slower than usual now, the one meaning the alert, the dashboard, the patient list and the
+/// patient view share: some day was slower than usual and the symptom has not resolved since. A
+/// resolved symptom is never slower now; whether follow-up still runs is the caller's to say.
+pub fn slower_now(series: &[Option<u8>], usual: Option<u16>) -> bool {
+    slower_until(series, usual).is_some() && !matches!(course(series), Course::Resolved(_))
 }
 
 #[cfg(test)]
@@ -434,13 +443,25 @@ mod peer_tests {
         assert!(!slower_than_usual_on(4, 0, Some(3)));
         assert!(!slower_than_usual_on(1, 4, Some(3)));
         assert!(!slower_than_usual_on(9, 4, None));
-        assert!(slower_than_usual(
-            &[Some(3), None, Some(1), None, Some(1)],
-            Some(3)
-        ));
-        assert!(!slower_than_usual(
-            &[Some(4), Some(4), Some(2), Some(1), Some(0)],
-            Some(3)
-        ));
+    }
+
+    #[test]
+    fn slower_now_until_the_symptom_resolves() {
+        // Usual resolution on day 3: still 1 on day 4 is slower now; a 0 on day 5 makes it history
+        // ("slower until day 4"), and a symptom back on day 6 is slower again.
+        let still = [Some(3), None, Some(1), None, Some(1)];
+        assert!(slower_now(&still, Some(3)));
+        assert_eq!(slower_until(&still, Some(3)), Some(4));
+        let resolved = [Some(3), None, Some(1), None, Some(1), Some(0)];
+        assert!(!slower_now(&resolved, Some(3)));
+        assert_eq!(slower_until(&resolved, Some(3)), Some(4));
+        let back = [Some(3), None, Some(1), None, Some(1), Some(0), Some(1)];
+        assert!(slower_now(&back, Some(3)));
+        // Resolved on the usual day (the nearest case) was never slower.
+        let usual = [Some(4), Some(4), Some(2), Some(1), Some(0)];
+        assert!(!slower_now(&usual, Some(3)));
+        assert_eq!(slower_until(&usual, Some(3)), None);
+        // A later usual day (the cohort grew) withdraws it.
+        assert!(!slower_now(&still, Some(4)));
     }
 }

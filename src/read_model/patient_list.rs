@@ -84,8 +84,9 @@ pub struct LatestTreatment {
     pub in_follow_up: bool,
     /// A check-in is scheduled today and the patient has not checked in for today.
     pub due_today_not_checked_in: bool,
-    /// A symptom is still present after the day by which 90% of the protocol's patients had
-    /// resolved it, while in follow-up: the dashboard's "slower than usual".
+    /// In follow-up, a symptom was still present after the day by which 90% of the protocol's
+    /// patients had resolved it and has not resolved since: "slower than usual", as the
+    /// dashboard, the patient view and the `slower_than_peers` alerts say it.
     pub slower_than_usual: bool,
     /// The symptoms that make it so, by code.
     pub slower_symptoms: Vec<String>,

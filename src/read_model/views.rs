@@ -21,7 +21,7 @@ use crate::domain::recovery::{
 use crate::domain::schedule::local_date;
 use crate::error::ApiError;
 
-use crate::domain::recovery::{slower_than_usual, usual_resolution_day};
+use crate::domain::recovery::{slower_now, slower_until, usual_resolution_day};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DayStats {
@@ -265,9 +265,24 @@ pub struct PatientSymptom {
     /// The day by which 90% of the protocol's patients had resolved this symptom (Kaplan-Meier),
     /// once 20 of them had it.
     pub usual_resolution_day: Option<u16>,
-    /// Still rated 1 or more on a day after `usual_resolution_day`: the meaning of the
-    /// `slower_than_peers` alert and of the dashboard's "slower than usual".
+    /// Slower than usual now: in follow-up, rated 1 or more on a day after
+    /// `usual_resolution_day` and not resolved since. The meaning of the `slower_than_peers`
+    /// alert, the dashboard's and the patient list's "slower than usual".
     pub slower_than_usual: bool,
+    /// The last day the symptom was slower than usual, now or in the past ("was slower than usual
+    /// until day 14" once it resolved or follow-up ended); None when it never was.
+    pub slower_until_day: Option<u16>,
+    /// The cohort's median and 90th percentile on every day from 0 to the protocol's last
+    /// check-in day that 20 or more of its treatments reported, whether or not this patient did.
+    pub cohort: Vec<CohortBand>,
+}
+
+/// The cohort on one day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CohortBand {
+    pub day: u16,
+    pub median: u8,
+    pub p90: u8,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -275,6 +290,8 @@ pub struct PatientTreatmentRecovery {
     pub treatment_id: Uuid,
     pub protocol_id: Uuid,
     pub performed_at: DateTime<Utc>,
+    /// The treatment's check-in schedule still runs today (the clinic's date).
+    pub in_follow_up: bool,
     /// The symptoms the patient reported after this treatment.
     pub symptoms: Vec<PatientSymptom>,
 }
@@ -293,11 +310,13 @@ fn cohort_on(s: &SymptomCohort, day: usize) -> (Option<u8>, Option<u8>) {
     })
 }
 
-/// One symptom of one treatment against its cohort.
+/// One symptom of one treatment against its cohort, up to the protocol's `last_day`.
 pub fn patient_symptom(
     code: &str,
     series: &[Option<u8>],
     cohort: Option<&SymptomCohort>,
+    last_day: u16,
+    in_follow_up: bool,
 ) -> Option<PatientSymptom> {
     let days: Vec<PatientDay> = series
         .iter()
@@ -322,10 +341,20 @@ pub fn patient_symptom(
         Course::Unaffected => (None, None),
     };
     let usual = cohort.and_then(|c| usual_resolution_day(&c.events));
+    let band = cohort.map_or(vec![], |c| {
+        (0..=last_day)
+            .filter_map(|day| match cohort_on(c, usize::from(day)) {
+                (Some(median), Some(p90)) => Some(CohortBand { day, median, p90 }),
+                _ => None,
+            })
+            .collect()
+    });
     Some(PatientSymptom {
         code: code.to_string(),
         usual_resolution_day: usual,
-        slower_than_usual: slower_than_usual(series, usual),
+        slower_than_usual: in_follow_up && slower_now(series, usual),
+        slower_until_day: slower_until(series, usual),
+        cohort: band,
         days,
         resolved_day,
         censored_at,
@@ -466,16 +495,18 @@ pub fn patient_recovery(
     patient_id: Uuid,
 ) -> Result<PatientRecovery, ApiError> {
     db::patients::get(conn, tenant, patient_id)?;
+    let today = local_date(Utc::now(), db::clinics::get(conn, tenant)?.tz()?);
     let codes = catalogue(conn, tenant)?;
     let protocols = db::protocols::all(conn, tenant)?;
     store.refresh(conn)?;
     // The cohorts first: `with_treatments` holds the store's lock while it runs.
-    let cohorts: HashMap<Uuid, Cohort> = protocols
+    let cohorts: HashMap<Uuid, (u16, Cohort)> = protocols
         .iter()
         .map(|p| {
+            let last = last_day(p);
             (
                 p.id,
-                store.cohort(p.id, &codes, last_day(p), &Filter::default()),
+                (last, store.cohort(p.id, &codes, last, &Filter::default())),
             )
         })
         .collect();
@@ -486,18 +517,25 @@ pub fn patient_recovery(
                 |TreatmentSeries {
                      treatment: t,
                      series,
-                 }| PatientTreatmentRecovery {
-                    treatment_id: t.id,
-                    protocol_id: t.protocol_id,
-                    performed_at: t.performed_at,
-                    symptoms: codes
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, code)| {
-                            let cohort = cohorts.get(&t.protocol_id).map(|c| &c.symptoms[i]);
-                            patient_symptom(code, series[i], cohort)
-                        })
-                        .collect(),
+                 }| {
+                    let of_protocol = cohorts.get(&t.protocol_id);
+                    let last = of_protocol.map_or(0, |(last, _)| *last);
+                    let day = (today - t.performed_on).num_days();
+                    let in_follow_up = (0..=i64::from(last)).contains(&day);
+                    PatientTreatmentRecovery {
+                        treatment_id: t.id,
+                        protocol_id: t.protocol_id,
+                        performed_at: t.performed_at,
+                        in_follow_up,
+                        symptoms: codes
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(i, code)| {
+                                let cohort = of_protocol.map(|(_, c)| &c.symptoms[i]);
+                                patient_symptom(code, series[i], cohort, last, in_follow_up)
+                            })
+                            .collect(),
+                    }
                 },
             )
             .collect::<Vec<_>>()
@@ -555,7 +593,7 @@ fn today_of(
         slower: codes
             .iter()
             .enumerate()
-            .filter(|(i, _)| slower_than_usual(ts.series[*i], usual[*i]))
+            .filter(|(i, _)| slower_now(ts.series[*i], usual[*i]))
             .map(|(_, code)| code.clone())
             .collect(),
     })

@@ -96,6 +96,16 @@ pub fn resolve(
     })
 }
 
+/// Withdraws an open alert whose finding no longer holds, with why, and announces it to the
+/// clinic's webhooks as resolved. False when it was resolved meanwhile.
+pub fn withdraw(conn: &mut PgConnection, tenant: Tenant, id: Uuid, why: &str) -> QueryResult<bool> {
+    let Some(alert) = db::alerts::withdraw(conn, tenant, id, why, Utc::now())? else {
+        return Ok(false);
+    };
+    db::webhooks::enqueue(conn, tenant, &Event::AlertResolved(data(&alert)))?;
+    Ok(true)
+}
+
 /// What a webhook hears of an alert.
 fn data(a: &db::alerts::Alert) -> AlertData {
     AlertData {

@@ -18,7 +18,8 @@ use crate::services::alerts::{Occasion, raise};
 /// The advisory lock that keeps the job to one instance when several serve one database.
 pub const JOB_LOCK: i64 = 0x6166_7465_7263_6172; // "aftercar"
 
-/// Runs the job now and then every `interval`, on a thread of its own.
+/// Runs the job, and `slower_than_peers`' upkeep (`workers::peers`), now and then every
+/// `interval`, on a thread of its own.
 pub fn spawn(pool: Pool, store: std::sync::Arc<Store>, interval: Duration) {
     std::thread::spawn(move || {
         loop {
@@ -33,6 +34,24 @@ pub fn spawn(pool: Pool, store: std::sync::Arc<Store>, interval: Duration) {
                 Err(e) => {
                     tracing::warn!(error = %e, "the silence job failed; it runs again later")
                 }
+            }
+            let peers = pool
+                .get()
+                .map_err(anyhow::Error::from)
+                .and_then(|mut conn| {
+                    super::peers::run_once(&mut conn, &store, Utc::now())
+                        .map_err(anyhow::Error::from)
+                });
+            match peers {
+                Ok(c) if c != super::peers::Changes::default() => {
+                    tracing::info!(
+                        raised = c.raised,
+                        withdrawn = c.withdrawn,
+                        "slower than usual"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "the peers job failed; it runs again later"),
             }
             std::thread::sleep(interval);
         }

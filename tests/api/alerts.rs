@@ -1,3 +1,5 @@
+use aftercare::config::HttpSettings;
+use aftercare::startup::Background;
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use serde_json::{Value, json};
@@ -80,7 +82,7 @@ async fn a_noisy_ordinary_recovery_raises_nothing() {
 }
 
 /// A patient of `protocol` treated at `at`, whose phone sends `days` (the scores of days 0, 1, ...)
-/// as one batch; the patient, the treatment and the phone's token.
+/// as one batch that raises nothing; the patient, the treatment and the phone's token.
 async fn recovering(
     app: &TestApp,
     clinician: &str,
@@ -88,6 +90,21 @@ async fn recovering(
     at: DateTime<Utc>,
     days: &[Value],
 ) -> (String, String, String) {
+    let (patient, treatment, token, results) = reporting(app, clinician, protocol, at, days).await;
+    for result in results {
+        assert_eq!(result["check_in"]["alerts"], json!([]), "{result}");
+    }
+    (patient, treatment, token)
+}
+
+/// As `recovering`, whatever the batch raises; its results too.
+async fn reporting(
+    app: &TestApp,
+    clinician: &str,
+    protocol: &str,
+    at: DateTime<Utc>,
+    days: &[Value],
+) -> (String, String, String, Vec<Value>) {
     let patient = app
         .patient(clinician, &format!("MRN-{}", Uuid::new_v4()))
         .await;
@@ -99,14 +116,14 @@ async fn recovering(
         .map(|(d, scores)| CheckIn::new(&treatment, at + Duration::days(d as i64), scores.clone()))
         .collect();
     if check_ins.is_empty() {
-        return (patient, treatment, token);
+        return (patient, treatment, token, vec![]);
     }
     let r = app.check_in_batch(&token, &check_ins).await;
-    for result in r.ok(200)["results"].as_array().unwrap() {
+    let results = r.ok(200)["results"].as_array().unwrap().clone();
+    for result in &results {
         assert_eq!(result["status"], 201, "{result}");
-        assert_eq!(result["check_in"]["alerts"], json!([]), "{result}");
     }
-    (patient, treatment, token)
+    (patient, treatment, token, results)
 }
 
 #[tokio::test]
@@ -190,6 +207,193 @@ async fn slower_than_its_protocols_patients_is_raised_once_and_shown_everywhere(
     .await
     .ok(200);
     assert_eq!(post(6, 1).await, Vec::<String>::new());
+}
+
+/// Redness rated `scores` on days 0, 1, ...
+fn redness(scores: &[i64]) -> Vec<Value> {
+    scores.iter().map(|r| json!({"redness": r})).collect()
+}
+
+/// The treatments each place names "slower than usual": the dashboard's card, the patient list's
+/// rows, the patient views (of `patients`) and the open `slower_than_peers` alerts.
+async fn slower_everywhere(
+    app: &TestApp,
+    clinician: &str,
+    patients: &[(&str, &str)],
+) -> [Vec<String>; 4] {
+    let texts = |v: &Value, key: &str| -> Vec<String> {
+        let mut ids: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x[key].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let dashboard = app.get("/v1/dashboard", clinician).await;
+    let card = texts(&dashboard.ok(200)["slower_than_usual"], "treatment_id");
+    let rows = app.get("/v1/patients?slower=true", clinician).await;
+    let rows: Vec<String> = rows.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            patients
+                .iter()
+                .find(|(id, _)| p["id"] == *id)
+                .unwrap()
+                .1
+                .to_string()
+        })
+        .collect();
+    let mut views = vec![];
+    for (patient, treatment) in patients {
+        let view = app
+            .get(&format!("/v1/patients/{patient}/recovery"), clinician)
+            .await;
+        let symptoms = view.ok(200)["treatments"][0]["symptoms"].clone();
+        if symptoms
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["slower_than_usual"] == true)
+        {
+            views.push(treatment.to_string());
+        }
+    }
+    let alerts = app.get("/v1/alerts?status=open&limit=200", clinician).await;
+    let peers: Vec<Value> = alerts.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["rule"] == "slower_than_peers")
+        .cloned()
+        .collect();
+    let alerts = texts(&json!(peers), "treatment_id");
+    let mut rows = rows;
+    rows.sort();
+    views.sort();
+    [card, rows, views, alerts]
+}
+
+/// Runs `slower_than_peers`' upkeep on a store of its own.
+fn peers_now(app: &TestApp) -> aftercare::workers::peers::Changes {
+    let store = aftercare::read_model::Store::new();
+    aftercare::workers::peers::run_once(&mut app.db(), &store, Utc::now()).unwrap()
+}
+
+#[tokio::test]
+async fn slower_than_usual_means_one_thing_as_the_cohort_grows() {
+    // Sixty-three phones are enrolled from this one address within the minute.
+    let http = HttpSettings {
+        auth_attempts_per_minute: 100,
+        ..HttpSettings::default()
+    };
+    let app = spawn_app_with(http, Background::default()).await;
+    let clinic = app.clinic("Second Look Skin", "UTC").await;
+    let clinician = app.clinician(&clinic).await;
+    let protocol = app.protocol(&clinician, "Face 1.0 mm").await;
+    let at = Utc::now() - Duration::days(7) - Duration::hours(1);
+    // Z reports mild redness to day 4 before the protocol has a cohort to compare with: no alert.
+    let z = recovering(&app, &clinician, &protocol, at, &redness(&[2, 1, 1, 1, 1])).await;
+    // Then 30 patients whose redness clears on day 2: that is now the usual day, and Z, still
+    // red after it, became slower than usual without a check-in. The upkeep raises it.
+    for _ in 0..30 {
+        recovering(&app, &clinician, &protocol, at, &redness(&[2, 1, 0])).await;
+    }
+    let changes = peers_now(&app);
+    assert_eq!((changes.raised, changes.withdrawn), (1, 0));
+    // The views read what is committed; the check-in path may lag them by a second.
+    let view = app
+        .get(&format!("/v1/protocols/{protocol}/recovery"), &clinician)
+        .await;
+    assert_eq!(view.ok(200)["symptoms"][0]["resolution"]["p90_day"], 2);
+    // X is red to day 4 (raised on day 3 by the check-in); Y too, but clear on day 4.
+    let x = reporting(&app, &clinician, &protocol, at, &redness(&[2, 1, 1, 1, 1])).await;
+    let y = reporting(&app, &clinician, &protocol, at, &redness(&[2, 1, 1, 1, 0])).await;
+    assert_eq!(rules(&x.3[3]["check_in"]), ["slower_than_peers"]);
+    assert_eq!(rules(&y.3[3]["check_in"]), ["slower_than_peers"]);
+    // Y resolved: withdrawn, and history now ("was slower until day 3"), not a flag.
+    let changes = peers_now(&app);
+    assert_eq!((changes.raised, changes.withdrawn), (0, 1));
+    let patients = [
+        (z.0.as_str(), z.1.as_str()),
+        (x.0.as_str(), x.1.as_str()),
+        (y.0.as_str(), y.1.as_str()),
+    ];
+    let mut slow = vec![z.1.clone(), x.1.clone()];
+    slow.sort();
+    let [card, rows, views, alerts] = slower_everywhere(&app, &clinician, &patients).await;
+    assert_eq!(
+        (&card, &rows, &views, &alerts),
+        (&slow, &slow, &slow, &slow)
+    );
+    let view = app
+        .get(&format!("/v1/patients/{}/recovery", y.0), &clinician)
+        .await;
+    let y_redness = &view.ok(200)["treatments"][0]["symptoms"][0];
+    assert_eq!(
+        (
+            &y_redness["slower_than_usual"],
+            &y_redness["slower_until_day"],
+            &y_redness["resolved_day"]
+        ),
+        (&json!(false), &json!(3), &json!(4))
+    );
+    let resolved = app.get("/v1/alerts?status=resolved", &clinician).await;
+    let withdrawn = &resolved.ok(200)["items"][0];
+    assert_eq!(
+        (&withdrawn["rule"], &withdrawn["treatment_id"]),
+        (&json!("slower_than_peers"), &json!(y.1))
+    );
+    assert_eq!(
+        withdrawn["history"].as_array().unwrap().last().unwrap()["event"],
+        "withdrawn"
+    );
+
+    // The cohort grows: 30 more patients clear their redness only on day 6, so the usual day
+    // moves to 6. Neither X nor Z is slower than usual any more, anywhere; their alerts, and
+    // those the newcomers' own check-ins raised on days 3-5, are withdrawn.
+    for _ in 0..30 {
+        reporting(
+            &app,
+            &clinician,
+            &protocol,
+            at,
+            &redness(&[2, 1, 1, 1, 1, 1, 0]),
+        )
+        .await;
+    }
+    let view = app
+        .get(&format!("/v1/patients/{}/recovery", x.0), &clinician)
+        .await;
+    let x_redness = &view.ok(200)["treatments"][0]["symptoms"][0];
+    assert_eq!(x_redness["usual_resolution_day"], 6);
+    // The cohort's band runs over every day it has figures for, beyond X's last report (day 4).
+    let band: Vec<u64> = x_redness["cohort"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["day"].as_u64().unwrap())
+        .collect();
+    assert_eq!(band, (0..=6).collect::<Vec<u64>>());
+    assert_eq!(x_redness["days"].as_array().unwrap().len(), 5);
+    let changes = peers_now(&app);
+    assert_eq!(changes.raised, 0);
+    assert!(changes.withdrawn >= 2, "{changes:?}");
+    let none: Vec<String> = vec![];
+    let [card, rows, views, alerts] = slower_everywhere(&app, &clinician, &patients).await;
+    assert_eq!(
+        (&card, &rows, &views, &alerts),
+        (&none, &none, &none, &none)
+    );
+    // A withdrawn alert does not stop the rule: were Z to stay red past the usual day, it would be
+    // raised again (the upkeep raises nothing now because nothing is slower).
+    assert_eq!(
+        peers_now(&app),
+        aftercare::workers::peers::Changes::default()
+    );
 }
 
 #[tokio::test]

@@ -2,7 +2,8 @@
 //! at a phone's size enrolls from the link, checks in online and offline, is told to call the
 //! clinic (at once on a red flag without a network, and again once the server confirms it), reads
 //! its recovery chart and its aftercare, switches to German and signs out, with axe-core run on
-//! every screen.
+//! every screen; its answers wrap between words at 390 and 320 px, and a link followed in the open
+//! app enrolls it, anew when it was enrolled already.
 
 use std::sync::Arc;
 
@@ -638,5 +639,266 @@ async fn red_flag_offline(app: TestApp, phone: Phone, b: Arc<Browser>) {
         .await;
     assert_eq!(shown["contact"], false, "{shown}");
     assert_quiet_console(&b, &["/v1/push/config"]).await;
+    drop(app);
+}
+
+#[tokio::test]
+async fn the_answers_wrap_between_words_never_inside_one_on_a_narrow_phone() {
+    let Some(driver) = ChromeDriver::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let phone = new_phone(&app).await;
+    let browser = Arc::new(driver.session_at(390, 844).await);
+    let outcome = tokio::spawn(answers_whole(app, phone, browser.clone())).await;
+    browser.quit().await;
+    driver.stop().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Each answer's and each tab's words, as laid out: a word split across two lines has a client rect
+/// on each, and a word wider than its button sticks out of it. The labels whose words do either,
+/// and how many labels there are.
+const WORDS_WHOLE: &str = "
+    const labels = [...document.querySelectorAll('[data-testid=check-in-form] .choice label, .tabs a')];
+    const broken = [];
+    for (const label of labels) {
+      const box = label.getBoundingClientRect();
+      for (const node of label.childNodes) {
+        if (node.nodeType !== Node.TEXT_NODE) continue;
+        for (const m of node.data.matchAll(/\\S+/g)) {
+          const range = document.createRange();
+          range.setStart(node, m.index);
+          range.setEnd(node, m.index + m[0].length);
+          const rects = [...range.getClientRects()];
+          const lines = new Set(rects.map((r) => Math.round(r.top))).size;
+          const outside = rects.some((r) => r.left < box.left - 0.5 || r.right > box.right + 0.5);
+          if (lines !== 1 || outside) broken.push(`${m[0]} in ${label.textContent}: ${lines} lines${outside ? ', outside its button' : ''}`);
+        }
+      }
+    }
+    return {labels: labels.length, broken, window: innerWidth, width: document.documentElement.scrollWidth};";
+
+async fn answers_whole(app: TestApp, phone: Phone, b: Arc<Browser>) {
+    b.goto(&phone.link).await;
+    on_screen(&b, "today").await;
+    for language in ["en", "de"] {
+        if language == "de" {
+            b.click("[data-testid=language] option[value=de]").await;
+        }
+        b.click_when_ready("[data-testid=tab-check-in]").await;
+        b.until(
+            "the check-in form",
+            "return document.querySelectorAll('[data-testid=check-in-form] fieldset[data-code]').length >= 12",
+        )
+        .await;
+        let words = b.script("return document.body.innerText", json!([])).await;
+        let expected = if language == "en" {
+            ["Moderate", "Very severe"]
+        } else {
+            ["Mäßig", "Sehr stark"]
+        };
+        for word in expected {
+            assert!(words.as_str().unwrap().contains(word), "{language}: {word}");
+        }
+        for width in [390, 320] {
+            b.resize_to(width, 844).await;
+            let found = b.script(WORDS_WHOLE, json!([])).await;
+            assert_eq!(found["window"], width, "{found}");
+            assert!(found["labels"].as_u64().unwrap() >= 60, "{found}");
+            assert_eq!(found["broken"], json!([]), "{language} at {width} px");
+            assert!(
+                found["width"].as_u64().unwrap() <= width,
+                "{language} at {width} px: {found}"
+            );
+            // A screenshot comes at the session's width.
+            if let (Ok(dir), 390) = (std::env::var("DASHBOARD_SCREENSHOTS"), width) {
+                b.screenshot(&format!("{dir}/app-answers-{language}.png"))
+                    .await;
+            }
+        }
+        b.resize_to(390, 844).await;
+        b.click("[data-testid=tab-today]").await;
+        on_screen(&b, "today").await;
+    }
+    assert_quiet_console(&b, &["/v1/push/config"]).await;
+    drop(app);
+}
+
+#[tokio::test]
+async fn an_enrollment_link_followed_in_the_open_app_connects_it() {
+    let Some(driver) = ChromeDriver::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let phone = new_phone(&app).await;
+    let browser = Arc::new(driver.session_at(390, 844).await);
+    let outcome = tokio::spawn(link_in_open_app(app, phone, browser.clone())).await;
+    browser.quit().await;
+    driver.stop().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// The code of an enrollment link.
+fn code_of(link: &str) -> &str {
+    link.split_once("#code=").expect("a link with a code").1
+}
+
+/// Follows the link to `code` in the tab as it stands (the address changes only in its fragment,
+/// as when the phone opens a link to the page it shows), then waits for Today with the phone
+/// enrolled for `patient`, in the same page as before; the session it has then.
+async fn follow_in_tab(b: &Browser, path: &str, code: &str, patient: &str) -> Value {
+    b.script(
+        "window.sameTab = true; location.href = arguments[0] + '#code=' + arguments[1]",
+        json!([path, code]),
+    )
+    .await;
+    let session = b
+        .until(
+            "Today, enrolled with the new code",
+            &format!(
+                "const s = JSON.parse(localStorage.getItem('aftercare.app.session'));
+                 return document.getElementById('view').dataset.screen === 'today'
+                     && s?.patientId === '{patient}' && s"
+            ),
+        )
+        .await;
+    let page = b
+        .script(
+            "return {same: window.sameTab === true, href: location.href}",
+            json!([]),
+        )
+        .await;
+    assert_eq!(page["same"], true, "the page was loaded anew: {page}");
+    assert!(
+        page["href"].as_str().unwrap().ends_with("#/today"),
+        "{page}"
+    );
+    session
+}
+
+async fn link_in_open_app(app: TestApp, phone: Phone, b: Arc<Browser>) {
+    b.goto(&format!("{}/app/", app.base)).await;
+    on_screen(&b, "enroll").await;
+    follow_in_tab(&b, "/app/", code_of(&phone.link), &phone.patient).await;
+    let today = b.text("[data-testid=today]").await;
+    assert!(today.contains("Face 1.0 mm"), "{today}");
+    assert_quiet_console(&b, &["/v1/push/config"]).await;
+    drop(app);
+}
+
+#[tokio::test]
+async fn a_new_enrollment_link_replaces_the_phones_enrollment() {
+    let Some(driver) = ChromeDriver::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let phone = new_phone(&app).await;
+    let browser = Arc::new(driver.session_at(390, 844).await);
+    let outcome = tokio::spawn(link_over_enrollment(app, phone, browser.clone())).await;
+    browser.quit().await;
+    driver.stop().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+async fn link_over_enrollment(app: TestApp, phone: Phone, b: Arc<Browser>) {
+    let new_code = async |patient: &str| {
+        let path = format!("/v1/patients/{patient}/enrollment-codes");
+        let code = app.post(&path, &phone.clinician, json!(null)).await;
+        code.ok(201)["code"].as_str().unwrap().to_string()
+    };
+    let refused = async |session: &Value| {
+        let refresh = session["refresh"].clone();
+        app.post_anon("/v1/auth/refresh", json!({"refresh_token": refresh}))
+            .await
+            .problem(401);
+    };
+    let sent = async || {
+        b.script(
+            "return document.querySelectorAll('[data-testid=outbox-item]').length",
+            json!([]),
+        )
+        .await
+    };
+    let shows = async |what: &str| {
+        b.until(
+            what,
+            &format!(
+                "return document.querySelector('[data-testid=today]')?.textContent.includes({what:?})"
+            ),
+        )
+        .await;
+    };
+
+    // Enrolled from the link, with a check-in sent.
+    b.goto(&phone.link).await;
+    on_screen(&b, "today").await;
+    check_in(&b, &[("redness", 1)]).await;
+    b.until(
+        "the check-in sent",
+        "return document.querySelector('[data-testid=check-in-result]')?.dataset.state === 'sent'",
+    )
+    .await;
+    b.click("[data-testid=tab-today]").await;
+    on_screen(&b, "today").await;
+    let first = b
+        .script(
+            "return JSON.parse(localStorage.getItem('aftercare.app.session'))",
+            json!([]),
+        )
+        .await;
+    let path = b.script("return location.pathname", json!([])).await;
+    let path = path.as_str().unwrap().to_string();
+
+    // A new treatment of the same patient, and a new link for it: enrolled anew, the old session
+    // ended, the check-in on the phone kept.
+    let clinician = &phone.clinician;
+    let neck = app.protocol(clinician, "Neck 0.5 mm").await;
+    let now = Utc::now() - chrono::Duration::minutes(5);
+    app.treatment(clinician, &phone.patient, &neck, now).await;
+    let code = new_code(&phone.patient).await;
+    let second = follow_in_tab(&b, &path, &code, &phone.patient).await;
+    assert_ne!(second["refresh"], first["refresh"]);
+    shows("Neck 0.5 mm").await;
+    assert_eq!(sent().await, 1);
+    refused(&first).await;
+
+    // Another patient's link: enrolled for them, nothing of the first patient left on the phone.
+    let other = app.patient(clinician, "MRN-0002").await;
+    let body = app.protocol(clinician, "Body 1.5 mm").await;
+    app.treatment(clinician, &other, &body, now).await;
+    let code = new_code(&other).await;
+    let third = follow_in_tab(&b, &path, &code, &other).await;
+    shows("Body 1.5 mm").await;
+    assert_eq!(sent().await, 0);
+    refused(&second).await;
+
+    // A code used already changes nothing: the phone stays enrolled, and says why.
+    b.script(
+        "location.href = arguments[0] + '#code=' + arguments[1]",
+        json!([path, code]),
+    )
+    .await;
+    b.until(
+        "the code refused",
+        "return document.querySelector('[data-testid=status]').textContent.includes('This code doesn’t work')
+             && document.getElementById('view').dataset.screen === 'today'",
+    )
+    .await;
+    let now = b
+        .script(
+            "return JSON.parse(localStorage.getItem('aftercare.app.session'))",
+            json!([]),
+        )
+        .await;
+    assert_eq!(now["refresh"], third["refresh"]);
+    shows("Body 1.5 mm").await;
+    assert_quiet_console(&b, &["/v1/push/config", "/v1/auth/enroll"]).await;
     drop(app);
 }

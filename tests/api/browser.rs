@@ -4,6 +4,7 @@
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -14,6 +15,9 @@ pub const PATIENCE: Duration = Duration::from_secs(30);
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// A phone's window, in CSS pixels: what the phone checks hold a screen to.
+const PHONE_WIDTH: u64 = 390;
+const PHONE_HEIGHT: u64 = 844;
 
 /// A chromedriver of the test's own, on a free port; stopped, with its browser, when dropped.
 pub struct ChromeDriver {
@@ -80,11 +84,6 @@ impl ChromeDriver {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Some(driver)
-    }
-
-    /// A new headless browser window, at a laptop's size.
-    pub async fn session(&self) -> Browser {
-        self.session_at(1366, 900).await
     }
 
     /// A new headless browser window of `width` x `height` CSS pixels.
@@ -280,6 +279,11 @@ impl Browser {
         let _ = self.client.delete(&self.url).send().await;
     }
 
+    /// Whether the session's window is a phone's: no wider than 390 px.
+    pub fn is_phone(&self) -> bool {
+        u64::from(self.width) <= PHONE_WIDTH
+    }
+
     /// Sets the window to the session's width and `height`.
     async fn resize(&self, height: u64) {
         self.resize_to(self.width.into(), height).await;
@@ -338,9 +342,6 @@ impl Browser {
 /// The axe-core release the accessibility checks run, installed from npm by `.ci/run`.
 pub const AXE_VERSION: &str = "4.10.3";
 
-/// axe-core's `axe.min.js`, from `AFTERCARE_AXE` or `.ci/run`'s install under
-/// `$HOME/.cache/aftercare/`; None, with a notice, where it is missing, unless
-/// `AFTERCARE_BROWSER_TEST=required`.
 /// Fails when the browser's console holds a warning or an error, but those whose message contains
 /// one of `expected` (a status the walk asked for, such as "status of 422").
 pub async fn assert_quiet_console(b: &Browser, expected: &[&str]) {
@@ -364,6 +365,104 @@ pub async fn assert_quiet_console(b: &Browser, expected: &[&str]) {
     assert!(problems.is_empty(), "the browser's console: {problems:#?}");
 }
 
+/// Runs `walk` in a new browser window of `width` x `height` CSS pixels, as a task of its own so
+/// that a failed step still closes the browser; then goes on with the walk's panic, if any. Does
+/// nothing where Chromium is missing and not required (see [`ChromeDriver::start`]).
+pub async fn in_browser<F, Fut>(width: u32, height: u32, walk: F)
+where
+    F: FnOnce(Arc<Browser>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Some(driver) = ChromeDriver::start().await else {
+        return;
+    };
+    let browser = Arc::new(driver.session_at(width, height).await);
+    let outcome = tokio::spawn(walk(browser.clone())).await;
+    browser.quit().await;
+    driver.stop().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Every element showing text of its own (or a control's), and its computed font size, if under 11 px.
+pub const SMALL_TEXT: &str = "
+    const small = [];
+    for (const el of document.body.querySelectorAll('*')) {
+      if (!el.checkVisibility({visibilityProperty: true})) continue;
+      const own = [...el.childNodes].some(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+      if (!own && !el.matches('input, select, textarea, button')) continue;
+      const size = parseFloat(getComputedStyle(el).fontSize);
+      if (size < 11) small.push(`${el.tagName} ${size}px: ${el.textContent.trim().slice(0, 40)}`);
+    }
+    return small;";
+
+/// Asserts that the page, in a phone's window, fits it: nothing wider than its 390 px, so that it
+/// never scrolls sideways, and no text under 11 px.
+pub async fn assert_fits_a_phone(b: &Browser, screen: &str) {
+    let wide = b
+        .script("return document.documentElement.scrollWidth", json!([]))
+        .await;
+    assert!(
+        wide.as_u64().unwrap() <= PHONE_WIDTH,
+        "{screen}: {wide} px wide, more than a phone's {PHONE_WIDTH}"
+    );
+    let small = b.script(SMALL_TEXT, json!([])).await;
+    assert_eq!(small, json!([]), "{screen}: text under 11 px");
+}
+
+/// Runs axe-core on the page (see [`Browser::assert_accessible`]) once the toast is gone: a toast
+/// fading out is half transparent, and axe-core would measure its contrast so.
+pub async fn assert_accessible_once_toast_gone(b: &Browser, screen: &str) {
+    b.until(
+        "the toast to be gone",
+        "return getComputedStyle(document.getElementById('toast')).visibility === 'hidden'",
+    )
+    .await;
+    b.assert_accessible(axe(), screen).await;
+}
+
+/// Where [`check_screen`] holds a screen to a phone's width.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum PhoneCheck {
+    /// Only in a phone's session.
+    IfPhone,
+    /// In any session: a larger window is narrowed to a phone's for the checks, and set back.
+    Narrowing,
+}
+
+/// A walk's look at a screen: a screenshot at the session's size, `{shot}.png` in the folder that
+/// `DASHBOARD_SCREENSHOTS` names (if it names one); then, at a phone's width (see [`PhoneCheck`]),
+/// the screen fits ([`assert_fits_a_phone`]) and axe-core finds nothing serious on it
+/// ([`assert_accessible_once_toast_gone`]). `screen` names it in the messages.
+pub async fn check_screen(b: &Browser, shot: &str, screen: &str, phone: PhoneCheck) {
+    if let Ok(dir) = std::env::var("DASHBOARD_SCREENSHOTS") {
+        b.screenshot(&format!("{dir}/{shot}.png")).await;
+    }
+    let narrow = match phone {
+        _ if b.is_phone() => false,
+        PhoneCheck::Narrowing => true,
+        PhoneCheck::IfPhone => return,
+    };
+    if narrow {
+        b.resize_to(PHONE_WIDTH, PHONE_HEIGHT).await;
+    }
+    assert_fits_a_phone(b, screen).await;
+    assert_accessible_once_toast_gone(b, screen).await;
+    if narrow {
+        b.resize(b.height.into()).await;
+    }
+}
+
+/// axe-core's source (see [`axe_source`]), read once.
+fn axe() -> Option<&'static str> {
+    static AXE: OnceLock<Option<String>> = OnceLock::new();
+    AXE.get_or_init(axe_source).as_deref()
+}
+
+/// axe-core's `axe.min.js`, from `AFTERCARE_AXE` or `.ci/run`'s install under
+/// `$HOME/.cache/aftercare/`; None, with a notice, where it is missing, unless
+/// `AFTERCARE_BROWSER_TEST=required`.
 pub fn axe_source() -> Option<String> {
     let path = std::env::var_os("AFTERCARE_AXE").map_or_else(
         || {

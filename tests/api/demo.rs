@@ -61,7 +61,13 @@ async fn all(client: &reqwest::Client, base: &str, token: &str, path: &str) -> V
     let mut items = vec![];
     let mut cursor = String::new();
     loop {
-        let page = get(client, &format!("{base}{path}?limit=200{cursor}"), token).await;
+        let join = if path.contains('?') { '&' } else { '?' };
+        let page = get(
+            client,
+            &format!("{base}{path}{join}limit=200{cursor}"),
+            token,
+        )
+        .await;
         items.extend(page["items"].as_array().unwrap().iter().cloned());
         match page["next_cursor"].as_str() {
             Some(c) => cursor = format!("&cursor={c}"),
@@ -177,6 +183,52 @@ async fn the_demo_clinic_is_made_once_with_recoveries_and_alerts_and_exports_val
         dashboard["active_treatments"].as_i64().unwrap() > 20,
         "some are recovering now"
     );
+    // "Slower than usual" names the same treatments in the dashboard's card, the patient list's
+    // rows and the alerts: every treatment slower now has its alert (open, or handled by a
+    // clinician, never withdrawn), and no open alert in follow-up names one that is not.
+    let ids = |v: &Value| -> std::collections::BTreeSet<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["treatment_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let card = ids(&dashboard["slower_than_usual"]);
+    let rows = all(&client, &base, &token, "/v1/patients?slower=true").await;
+    let rows = ids(&json!(
+        rows.iter()
+            .map(|p| &p["latest_treatment"])
+            .collect::<Vec<_>>()
+    ));
+    assert!(!card.is_empty());
+    assert_eq!(card, rows);
+    let peers: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["rule"] == "slower_than_peers")
+        .collect();
+    let raised = ids(&json!(
+        peers
+            .iter()
+            .filter(|a| a["history"].as_array().unwrap().last().unwrap()["event"] != "withdrawn")
+            .collect::<Vec<_>>()
+    ));
+    assert!(card.is_subset(&raised), "{card:?} {raised:?}");
+    let in_follow_up = all(&client, &base, &token, "/v1/patients?in_follow_up=true").await;
+    let in_follow_up = ids(&json!(
+        in_follow_up
+            .iter()
+            .map(|p| &p["latest_treatment"])
+            .collect::<Vec<_>>()
+    ));
+    let open = ids(&json!(
+        peers
+            .iter()
+            .filter(|a| a["status"] == "open")
+            .collect::<Vec<_>>()
+    ));
+    let open_now: std::collections::BTreeSet<String> =
+        open.intersection(&in_follow_up).cloned().collect();
+    assert!(open_now.is_subset(&card), "{open_now:?} {card:?}");
     let protocol = protocols[0]["id"].as_str().unwrap();
     let recovery = get(
         &client,

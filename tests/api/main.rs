@@ -2,6 +2,7 @@
 
 mod abuse;
 mod accounts;
+mod admin_desk;
 mod alerts;
 mod app;
 mod audit;
@@ -27,6 +28,8 @@ mod openapi;
 mod outcomes;
 mod patient_data;
 mod patients;
+mod print_export;
+mod protocol_desk;
 mod protocols;
 mod push;
 mod recovery;

@@ -335,6 +335,14 @@ async fn the_views_equal_a_computation_from_the_raw_check_ins() {
         }
         // Each patient's view against the raw cohort of their protocol.
         let cohort_a = raw.cohort_symptoms(a.parse().unwrap());
+        let protocol_a = app.get(&format!("/v1/protocols/{a}"), &c.clinician).await;
+        let last_day = protocol_a.ok(200)["check_in_days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_u64)
+            .max()
+            .unwrap() as u16;
         for (treatment, patient, token) in c.treatments.iter().take(6) {
             let view = app
                 .get(&format!("/v1/patients/{patient}/recovery"), token)
@@ -350,7 +358,8 @@ async fn the_views_equal_a_computation_from_the_raw_check_ins() {
                 .enumerate()
                 .filter_map(|(k, code)| {
                     let cohort = if is_a { Some(&cohort_a[k]) } else { None };
-                    patient_symptom(code, &raw.series(t, code), cohort)
+                    let in_follow_up = view["treatments"][0]["in_follow_up"] == json!(true);
+                    patient_symptom(code, &raw.series(t, code), cohort, last_day, in_follow_up)
                 })
                 .map(|s| serde_json::to_value(s).unwrap())
                 .collect();

@@ -34,9 +34,6 @@ struct Seed {
 }
 
 async fn front_desk(width: u32, height: u32) {
-    let Some(driver) = ChromeDriver::start().await else {
-        return;
-    };
     let app = spawn_app().await;
     let clinic = app.clinic("Lakeside Skin Clinic", "Europe/Berlin").await;
     let body =
@@ -56,52 +53,16 @@ async fn front_desk(width: u32, height: u32) {
         patient,
         patient_token,
     };
-    let browser = Arc::new(driver.session_at(width, height).await);
-    // The walk runs as its own task so that a failed step still closes the browser.
-    let outcome = tokio::spawn(walk(app, seed, browser.clone(), width)).await;
-    browser.quit().await;
-    driver.stop().await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    in_browser(width, height, |b| walk(app, seed, b, width)).await;
 }
 
-/// Every element showing text of its own (or a control's), and its computed font size, if under 11 px.
-const SMALL_TEXT: &str = "
-    const small = [];
-    for (const el of document.body.querySelectorAll('*')) {
-      if (!el.checkVisibility({visibilityProperty: true})) continue;
-      const own = [...el.childNodes].some(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
-      if (!own && !el.matches('input, select, textarea, button')) continue;
-      const size = parseFloat(getComputedStyle(el).fontSize);
-      if (size < 11) small.push(`${el.tagName} ${size}px: ${el.textContent.trim().slice(0, 40)}`);
-    }
-    return small;";
-
 async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>, width: u32) {
-    let shots = std::env::var("DASHBOARD_SCREENSHOTS").ok();
-    let axe = axe_source();
     // A screenshot at the session's size, then the page at a phone's width: it fits, its text is
     // 11 px or more, and axe-core finds nothing serious.
     let check = async |name: &str| {
-        if let Some(dir) = &shots {
-            b.screenshot(&format!("{dir}/desk-{width}-{name}.png"))
-                .await;
-        }
-        if width != 390 {
-            b.resize_to(390, 844).await;
-        }
-        let wide = b
-            .script("return document.documentElement.scrollWidth", json!([]))
-            .await;
-        assert!(wide.as_u64().unwrap() <= 390, "{name}: {wide} px wide");
-        let small = b.script(SMALL_TEXT, json!([])).await;
-        assert_eq!(small, json!([]), "{name}: text under 11 px");
-        b.assert_accessible(axe.as_deref(), &format!("the front desk's {name}"))
-            .await;
-        if width != 390 {
-            b.resize_to(width.into(), 900).await;
-        }
+        let shot = format!("desk-{width}-{name}");
+        let screen = format!("the front desk's {name}");
+        check_screen(&b, &shot, &screen, PhoneCheck::Narrowing).await;
     };
     let patient_page = format!("{}/dashboard#/patients/{}", app.base, seed.patient);
 

@@ -1,8 +1,6 @@
 //! The worklist: a card per treatment with its open alerts and unread notes, in the order a clinic
 //! should work through them; taking a card; marking a note read; who is due today.
 
-use std::sync::Arc;
-
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
@@ -148,9 +146,6 @@ async fn todays_fever_comes_first_one_card_per_treatment_with_its_notes() {
 #[tokio::test]
 async fn a_clinician_works_the_worklist_in_headless_chromium() {
     use crate::browser::*;
-    let Some(driver) = ChromeDriver::start().await else {
-        return;
-    };
     let app = spawn_app().await;
     let clinic = app.clinic("Riverside Skin Clinic", "UTC").await;
     let email = "dr.kim@riverside.example";
@@ -177,101 +172,90 @@ async fn a_clinician_works_the_worklist_in_headless_chromium() {
     let urgent = CheckIn::new(&treatments[1].0, Utc::now(), json!({"infection": 2}));
     app.check_in(&treatments[1].1, &urgent).await.ok(201);
 
-    let b = Arc::new(driver.session().await);
-    let walk = {
-        let b = b.clone();
-        let base = app.base.clone();
-        async move {
-            b.goto(&format!("{base}/dashboard")).await;
-            b.until(
-                "the sign-in form",
-                "return !!document.querySelector('[data-testid=login-form]')",
+    in_browser(1366, 900, |b| async move {
+        b.goto(&format!("{}/dashboard", app.base)).await;
+        b.until(
+            "the sign-in form",
+            "return !!document.querySelector('[data-testid=login-form]')",
+        )
+        .await;
+        b.type_into("[data-testid=login-email]", email).await;
+        b.type_into("[data-testid=login-password]", PASSWORD).await;
+        b.click("[data-testid=login-submit]").await;
+        let levels = b
+            .until(
+                "the worklist's cards",
+                "const c = [...document.querySelectorAll('[data-testid=work-card]')];
+                 return c.length === 2 ? c.map(x => x.dataset.level) : null",
             )
             .await;
-            b.type_into("[data-testid=login-email]", email).await;
-            b.type_into("[data-testid=login-password]", PASSWORD).await;
-            b.click("[data-testid=login-submit]").await;
-            let levels = b
-                .until(
-                    "the worklist's cards",
-                    "const c = [...document.querySelectorAll('[data-testid=work-card]')];
-                     return c.length === 2 ? c.map(x => x.dataset.level) : null",
-                )
-                .await;
-            assert_eq!(levels, json!(["urgent", "note"]));
-            let shots = std::env::var("DASHBOARD_SCREENSHOTS").ok();
-            if let Some(dir) = &shots {
-                b.screenshot(&format!("{dir}/worklist.png")).await;
-            }
-            let first = b.text("[data-testid=work-card]:first-child").await;
-            assert!(
-                first.contains("Ben Ortiz") && first.contains("Signs of infection"),
-                "{first}"
-            );
-            assert!(first.contains("day 3 after treatment"), "{first}");
-            b.click("[data-testid=work-card]:first-child [data-testid=card-take]")
-                .await;
-            b.until(
-                "the card to say it is mine",
-                "return document.querySelector('[data-testid=work-card] [data-testid=card-assignee]')?.textContent === 'Assigned to you'",
-            )
-            .await;
-            // The infection, recorded as a complication from its card, prefilled.
-            b.click("[data-testid=card-complication]").await;
-            let form = "[data-testid=complication-form]";
-            let term = b
-                .until(
-                    "the prefilled complication form",
-                    &format!("return document.querySelector('{form} [name=term]')?.value || null"),
-                )
-                .await;
-            assert_eq!(term, "Skin infection");
-            b.script(
-                &format!(
-                    "const f = document.querySelector('{form}');
-                     f.querySelector('[name=grade]').value = '2';
-                     f.querySelector('[name=outcome]').value = 'ongoing';"
-                ),
-                json!([]),
-            )
-            .await;
-            b.click("[data-testid=complication-form-submit]").await;
-            b.until(
-                "the form to close once recorded",
-                "return !document.querySelector('[data-testid=complication-form]') && !!document.querySelector('[data-testid=work-card]')",
-            )
-            .await;
-            b.click("[data-testid=note-read]").await;
-            b.until(
-                "the note to leave the worklist",
-                "return document.querySelectorAll('[data-testid=work-card]').length === 1",
-            )
-            .await;
-            b.resize_to(390, 844).await;
-            let width = b
-                .script("return document.documentElement.scrollWidth", json!([]))
-                .await;
-            assert!(width.as_u64().unwrap() <= 390, "{width} px wide");
-            if let Some(dir) = &shots {
-                b.screenshot(&format!("{dir}/worklist-phone.png")).await;
-            }
-            b.assert_accessible(axe_source().as_deref(), "the worklist")
-                .await;
+        assert_eq!(levels, json!(["urgent", "note"]));
+        let shots = std::env::var("DASHBOARD_SCREENSHOTS").ok();
+        if let Some(dir) = &shots {
+            b.screenshot(&format!("{dir}/worklist.png")).await;
         }
-    };
-    let outcome = tokio::spawn(walk).await;
-    b.quit().await;
-    driver.stop().await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
-    let stored = app.get("/v1/worklist", &clinician).await;
-    assert_eq!(stored.ok(200)["cards"][0]["assignee"]["name"], "Dr. Kim");
-    let path = format!("/v1/treatments/{}/adverse-events", treatments[1].0);
-    let recorded = app.get(&path, &clinician).await;
-    let recorded = recorded.ok(200)["items"][0].clone();
-    assert_eq!(
-        (&recorded["term"], &recorded["grade"]),
-        (&json!("Skin infection"), &json!(2))
-    );
+        let first = b.text("[data-testid=work-card]:first-child").await;
+        assert!(
+            first.contains("Ben Ortiz") && first.contains("Signs of infection"),
+            "{first}"
+        );
+        assert!(first.contains("day 3 after treatment"), "{first}");
+        b.click("[data-testid=work-card]:first-child [data-testid=card-take]")
+            .await;
+        b.until(
+            "the card to say it is mine",
+            "return document.querySelector('[data-testid=work-card] [data-testid=card-assignee]')?.textContent === 'Assigned to you'",
+        )
+        .await;
+        // The infection, recorded as a complication from its card, prefilled.
+        b.click("[data-testid=card-complication]").await;
+        let form = "[data-testid=complication-form]";
+        let term = b
+            .until(
+                "the prefilled complication form",
+                &format!("return document.querySelector('{form} [name=term]')?.value || null"),
+            )
+            .await;
+        assert_eq!(term, "Skin infection");
+        b.script(
+            &format!(
+                "const f = document.querySelector('{form}');
+                 f.querySelector('[name=grade]').value = '2';
+                 f.querySelector('[name=outcome]').value = 'ongoing';"
+            ),
+            json!([]),
+        )
+        .await;
+        b.click("[data-testid=complication-form-submit]").await;
+        b.until(
+            "the form to close once recorded",
+            "return !document.querySelector('[data-testid=complication-form]') && !!document.querySelector('[data-testid=work-card]')",
+        )
+        .await;
+        b.click("[data-testid=note-read]").await;
+        b.until(
+            "the note to leave the worklist",
+            "return document.querySelectorAll('[data-testid=work-card]').length === 1",
+        )
+        .await;
+        b.resize_to(390, 844).await;
+        assert_fits_a_phone(&b, "the worklist").await;
+        if let Some(dir) = &shots {
+            b.screenshot(&format!("{dir}/worklist-phone.png")).await;
+        }
+        b.assert_accessible(axe_source().as_deref(), "the worklist")
+            .await;
+
+        // What the clinician did is stored.
+        let stored = app.get("/v1/worklist", &clinician).await;
+        assert_eq!(stored.ok(200)["cards"][0]["assignee"]["name"], "Dr. Kim");
+        let path = format!("/v1/treatments/{}/adverse-events", treatments[1].0);
+        let recorded = app.get(&path, &clinician).await;
+        let recorded = recorded.ok(200)["items"][0].clone();
+        assert_eq!(
+            (&recorded["term"], &recorded["grade"]),
+            (&json!("Skin infection"), &json!(2))
+        );
+    })
+    .await;
 }
