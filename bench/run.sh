@@ -31,6 +31,7 @@ psql "$pg/$db" -qtAc "SELECT 'treatments: ' || count(*) FROM treatments UNION AL
 "$bin/examples/bench-export" "$pg/$db"
 
 export DATABASE_URL="$pg/$db" AFTERCARE_ADDR="127.0.0.1:$port" RUST_LOG=warn
+export AFTERCARE_PUBLIC_URL="http://127.0.0.1:$port"
 AFTERCARE_JWT_SECRET=$(openssl rand -hex 32)
 export AFTERCARE_JWT_SECRET
 

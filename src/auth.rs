@@ -101,6 +101,37 @@ pub struct Keys {
     accepted: Vec<Key>,
     validation: Validation,
     system_validation: Validation,
+    /// The keys device cookies are signed under, derived from the secrets: the current one first.
+    devices: Vec<[u8; 32]>,
+}
+
+/// What a device token says: device `device` signed in to `account`; trusted until `expires`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceToken {
+    pub account: String,
+    pub device: String,
+    pub expires: DateTime<Utc>,
+}
+
+/// A new device's id: 128 random bits.
+pub fn new_device_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The key device tokens are signed with, derived from a JWT secret, so that a device token is
+/// never a valid access token or the other way round.
+fn device_key(secret: &str) -> [u8; 32] {
+    device_mac(secret.as_bytes(), b"aftercare-device-cookie")
+}
+
+fn device_mac(key: &[u8], message: &[u8]) -> [u8; 32] {
+    use hmac::Mac;
+    // HMAC takes a key of any length: `new_from_slice` can't fail.
+    hmac::Hmac::<Sha256>::new_from_slice(key)
+        .map(|m| m.chain_update(message).finalize().into_bytes().into())
+        .unwrap_or_default()
 }
 
 /// Names a secret without revealing it, so a token says which key signed it.
@@ -132,7 +163,49 @@ impl Keys {
             accepted,
             validation,
             system_validation,
+            devices: std::iter::once(&settings.secret)
+                .chain(settings.previous_secret.as_ref())
+                .map(|s| device_key(s))
+                .collect(),
         }
+    }
+
+    /// A device token (one entry of the `aftercare_device` cookie): says that device `device`
+    /// signed in to `account`, until `expires`. Signed, not encrypted: it holds the account's
+    /// email, and only ever goes back to the sign-in route of the service that set it.
+    pub fn device_token(&self, account: &str, device: &str, expires: DateTime<Utc>) -> String {
+        let payload = format!("{}|{device}|{account}", expires.timestamp());
+        let mac = device_mac(&self.devices[0], payload.as_bytes());
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(payload),
+            URL_SAFE_NO_PAD.encode(mac)
+        )
+    }
+
+    /// The device and account a device token names, and until when, if its signature is good
+    /// and it has not expired.
+    pub fn device_of(&self, token: &str, now: DateTime<Utc>) -> Option<DeviceToken> {
+        use hmac::Mac;
+        let (payload, mac) = token.split_once('.')?;
+        let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
+        let mac = URL_SAFE_NO_PAD.decode(mac).ok()?;
+        // Constant-time comparison, under the current key or the previous one.
+        self.devices.iter().find(|key| {
+            hmac::Hmac::<Sha256>::new_from_slice(&key[..])
+                .map(|m| m.chain_update(&payload).verify_slice(&mac).is_ok())
+                .unwrap_or(false)
+        })?;
+        let payload = String::from_utf8(payload).ok()?;
+        let mut parts = payload.splitn(3, '|');
+        let expires = DateTime::from_timestamp(parts.next()?.parse().ok()?, 0)?;
+        let device = parts.next()?.to_string();
+        let account = parts.next()?.to_string();
+        (expires > now).then_some(DeviceToken {
+            account,
+            device,
+            expires,
+        })
     }
 
     /// A system client's access token: the FHIR API, read only, for `ttl` seconds.
@@ -435,6 +508,35 @@ mod tests {
             secret: secret.into(),
             previous_secret: previous.map(Into::into),
         })
+    }
+
+    #[test]
+    fn a_device_token_is_good_for_its_account_until_it_expires_and_not_when_tampered() {
+        let now = Utc::now();
+        let k = keys("device-secret-device-secret-12345", None);
+        let token = k.device_token("a|b@x.example", "dev1", now + Duration::days(1));
+        let good = k.device_of(&token, now).unwrap();
+        assert_eq!(
+            (good.account.as_str(), good.device.as_str()),
+            ("a|b@x.example", "dev1")
+        );
+        assert!(k.device_of(&token, now + Duration::days(2)).is_none());
+        let (payload, mac) = token.split_once('.').unwrap();
+        let forged = URL_SAFE_NO_PAD.encode(format!("{}|dev1|c@x.example", now.timestamp() + 99));
+        assert!(k.device_of(&format!("{forged}.{mac}"), now).is_none());
+        assert!(
+            k.device_of(&format!("{payload}.{}", &mac[1..]), now)
+                .is_none()
+        );
+        assert!(k.device_of("garbage", now).is_none());
+        // Another secret's token is refused; the previous secret's is accepted after a rotation.
+        let other = keys("another-secret-another-secret-678", None);
+        assert!(other.device_of(&token, now).is_none());
+        let rotated = keys(
+            "another-secret-another-secret-678",
+            Some("device-secret-device-secret-12345"),
+        );
+        assert!(rotated.device_of(&token, now).is_some());
     }
 
     #[test]

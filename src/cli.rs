@@ -28,10 +28,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Apply pending migrations, then serve the API on AFTERCARE_ADDR.
+    /// Apply pending migrations, then serve the API on AFTERCARE_ADDR (AFTERCARE_PUBLIC_URL is
+    /// required: the URL clients reach it at).
     Serve,
     /// Serve a demo clinic: creates it (once) with three protocols, a clinician, an admin and about
-    /// 300 patients recovering, then serves it on AFTERCARE_ADDR.
+    /// 300 patients recovering, then serves it on AFTERCARE_ADDR (and at AFTERCARE_PUBLIC_URL, or
+    /// else at that address).
     Demo,
     /// Apply pending migrations to DATABASE_URL.
     Migrate,
@@ -46,7 +48,7 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AdminCommand {
-    /// Create a clinic and its first admin; prints {"clinic_id", "admin_id"}.
+    /// Create a clinic and its first admin; prints {"clinic_id", "admin_id", "clinic_code"}.
     CreateClinic {
         #[arg(long)]
         name: String,
@@ -88,6 +90,9 @@ pub fn main() -> anyhow::Result<()> {
             init_logging();
             let (url, _local) = database()?;
             let settings = Settings::from_env(url, None)?;
+            if settings.http.public_url.is_none() {
+                bail!(crate::config::PUBLIC_URL_MISSING);
+            }
             migrate(&settings.database_url)?;
             serve(settings, false)
         }
@@ -207,7 +212,11 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
             .addr
             .rsplit_once(':')
             .map_or("127.0.0.1", |(h, _)| h);
-        let base = format!("http://{host}:{port}");
+        let base = settings
+            .http
+            .public_url
+            .as_ref()
+            .map_or_else(|| format!("http://{host}:{port}"), ToString::to_string);
         // Said once; a terminal that has gone away is no reason to stop serving.
         let _ = writeln!(
             std::io::stdout(),
@@ -263,7 +272,8 @@ fn migrate(url: &str) -> anyhow::Result<Vec<String>> {
     db::migrate(&mut connect(url)?)
 }
 
-/// Creates a clinic with its first admin and returns `{"clinic_id", "admin_id"}`.
+/// Creates a clinic with its first admin and returns `{"clinic_id", "admin_id", "clinic_code"}`: the
+/// code is what staff who work at more than one clinic give when signing in.
 pub fn create_clinic(
     conn: &mut PgConnection,
     name: &str,
@@ -285,6 +295,7 @@ pub fn create_clinic(
         created_at: Utc::now(),
         contact_phone: None,
         reminder_hour: crate::domain::clinic::DEFAULT_REMINDER_HOUR,
+        code: crate::domain::clinic::ClinicCode::generate().to_string(),
     };
     let request = NewStaffRequest {
         email: admin_email.into(),
@@ -303,11 +314,13 @@ pub fn create_clinic(
         ),
         other => anyhow::anyhow!("{other}"),
     })?;
-    db::clinics::create_with_admin(conn, &clinic, &admin).map_err(|e| {
+    let clinic = db::clinics::create_with_admin(conn, &clinic, &admin).map_err(|e| {
         match crate::error::ApiError::from(e) {
             crate::error::ApiError::Conflict(msg) => anyhow::anyhow!("{msg}"),
             other => anyhow::anyhow!("{other}"),
         }
     })?;
-    Ok(serde_json::json!({"clinic_id": clinic.id, "admin_id": admin.id}))
+    Ok(
+        serde_json::json!({"clinic_id": clinic.id, "admin_id": admin.id, "clinic_code": clinic.code}),
+    )
 }

@@ -42,9 +42,63 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// Sign-in, enrollment and refresh attempts a minute from one client address.
     pub auth_attempts_per_minute: u32,
-    /// Where patients reach the service (`https://aftercare.clinic.example`), for the enrollment
-    /// links; without it, a link is made from the request's scheme and host.
-    pub public_url: Option<String>,
+    /// Reverse proxies (`AFTERCARE_TRUSTED_PROXIES`, CIDRs separated by commas; none by default):
+    /// only a request from one of them has its client address read from `X-Forwarded-For` /
+    /// `Forwarded`. Every other request's client is its TCP peer.
+    pub trusted_proxies: Vec<crate::client_addr::Cidr>,
+    /// Where clients reach the service (`https://aftercare.clinic.example`,
+    /// `AFTERCARE_PUBLIC_URL`): every absolute URL the service writes (enrollment links, FHIR
+    /// `fullUrl`s and links, export URLs, the SMART token URL an assertion's `aud` must name) starts
+    /// with it; no request header chooses it. `serve` requires it; None (the demo, tests) is the
+    /// address the service listens on.
+    pub public_url: Option<PublicUrl>,
+}
+
+/// The service's public base URL: absolute http(s), no query or fragment, no trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    pub fn parse(raw: &str) -> anyhow::Result<PublicUrl> {
+        match url::Url::parse(raw) {
+            Ok(u)
+                if ["http", "https"].contains(&u.scheme())
+                    && u.has_host()
+                    && u.query().is_none()
+                    && u.fragment().is_none()
+                    && u.username().is_empty()
+                    && u.password().is_none() =>
+            {
+                Ok(PublicUrl(raw.trim_end_matches('/').to_string()))
+            }
+            _ => bail!(
+                "AFTERCARE_PUBLIC_URL must be an absolute http(s) URL such as https://aftercare.clinic.example, not {raw:?}"
+            ),
+        }
+    }
+
+    /// The URL of a service listening on `addr` (an unspecified address stands for this machine).
+    pub fn listening_on(addr: std::net::SocketAddr) -> PublicUrl {
+        let mut addr = addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr.ip() {
+                std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        PublicUrl(format!("http://{addr}"))
+    }
+
+    /// Without a trailing slash: append paths that start with one.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 impl Default for HttpSettings {
@@ -54,6 +108,7 @@ impl Default for HttpSettings {
             docs: true,
             request_timeout: Duration::from_secs(30),
             auth_attempts_per_minute: crate::limits::PER_ADDRESS.attempts,
+            trusted_proxies: vec![],
             public_url: None,
         }
     }
@@ -90,7 +145,8 @@ pub struct WebhookSettings {
     pub poll_interval: Duration,
     /// Most deliveries in flight at once.
     pub concurrency: usize,
-    /// Where deliveries may go: the public internet only, unless private addresses are allowed.
+    /// Where deliveries may go: the public internet only, over https, unless private addresses
+    /// are allowed (`AFTERCARE_WEBHOOK_ALLOW_PRIVATE`, for local testing), which allows http too.
     pub targets: crate::domain::targets::Targets,
 }
 
@@ -224,6 +280,11 @@ impl Settings {
                     "AFTERCARE_AUTH_ATTEMPTS_PER_MINUTE",
                     crate::limits::PER_ADDRESS.attempts,
                 )?,
+                trusted_proxies: crate::client_addr::parse_list(&var_or(
+                    "AFTERCARE_TRUSTED_PROXIES",
+                    String::new(),
+                )?)
+                .map_err(|e| anyhow::anyhow!("AFTERCARE_TRUSTED_PROXIES: {e}"))?,
                 public_url: public_url()?,
             },
             webhooks: WebhookSettings {
@@ -282,23 +343,18 @@ fn is_placeholder(secret: &str) -> bool {
         .any(|w| lower.contains(w))
 }
 
-/// `AFTERCARE_PUBLIC_URL`, an absolute http(s) URL, without a trailing slash.
-fn public_url() -> anyhow::Result<Option<String>> {
-    let Some(raw) = std::env::var("AFTERCARE_PUBLIC_URL")
+/// `AFTERCARE_PUBLIC_URL`, if set.
+fn public_url() -> anyhow::Result<Option<PublicUrl>> {
+    std::env::var("AFTERCARE_PUBLIC_URL")
         .ok()
         .filter(|s| !s.is_empty())
-    else {
-        return Ok(None);
-    };
-    match url::Url::parse(&raw) {
-        Ok(u) if ["http", "https"].contains(&u.scheme()) && u.query().is_none() => {
-            Ok(Some(raw.trim_end_matches('/').to_string()))
-        }
-        _ => bail!(
-            "AFTERCARE_PUBLIC_URL must be an absolute http(s) URL such as https://aftercare.clinic.example, not {raw:?}"
-        ),
-    }
+        .map(|raw| PublicUrl::parse(&raw))
+        .transpose()
 }
+
+/// What `serve` says when `AFTERCARE_PUBLIC_URL` is not set.
+pub const PUBLIC_URL_MISSING: &str = "AFTERCARE_PUBLIC_URL is not set: set it to the URL clients reach the service at \
+     (https://aftercare.clinic.example); links, FHIR URLs and the SMART token URL are made from it";
 
 fn var_or<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
     match std::env::var(name) {

@@ -5,6 +5,7 @@ pub mod app;
 pub mod assets;
 pub mod auth;
 pub mod cli;
+pub mod client_addr;
 pub mod config;
 pub mod dashboard;
 pub mod db;

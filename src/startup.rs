@@ -76,6 +76,10 @@ impl Application {
         background: Background,
     ) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
+        // The one base of every absolute URL the service writes; no request header chooses it.
+        let public_url = web::Data::new(http.public_url.clone().unwrap_or(
+            crate::config::PublicUrl::listening_on(listener.local_addr()?),
+        ));
         let doc = api::openapi();
         let routes = Arc::new(RouteTable::new(&doc, http.docs));
         let docs = http.docs;
@@ -134,6 +138,7 @@ impl Application {
                 .app_data(store.clone())
                 .app_data(check_ins.clone())
                 .app_data(http.clone())
+                .app_data(public_url.clone())
                 .app_data(limits.clone())
                 .app_data(clinics.clone())
                 .app_data(targets.clone())

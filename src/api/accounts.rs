@@ -181,7 +181,7 @@ pub async fn change_password(
 ) -> Result<HttpResponse, ApiError> {
     let me = caller.staff()?;
     // Guessing the current password with a stolen access token is limited like signing in.
-    limits.attempt("password", req.peer_addr().map(|a| a.ip()), &me.to_string())?;
+    limits.attempt("password", crate::client_addr::of(&req), &me.to_string())?;
     db::run(&pool, move |conn| {
         let staff = db::staff::get(conn, caller.tenant, me)?;
         // Not a 401: the access token is fine, and a client would take a 401 to mean sign in again.
@@ -289,7 +289,7 @@ pub async fn redeem_password_reset(
     Json(body): Json<RedeemPasswordReset>,
 ) -> Result<HttpResponse, ApiError> {
     let hash = auth::secret_hash(&body.token);
-    let addr = req.peer_addr().map(|a| a.ip());
+    let addr = crate::client_addr::of(&req);
     limits.attempt("password-reset", addr, &hex::encode(&hash))?;
     let staff = db::run(&pool, move |conn| redeem(conn, &hash, &body.new_password)).await?;
     sessions.forget_all();

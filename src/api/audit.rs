@@ -32,16 +32,18 @@ use crate::error::{ApiError, FieldError};
 pub struct AuditEvent {
     pub id: Uuid,
     pub at: DateTime<Utc>,
-    /// The staff member or patient who asked.
+    /// The staff member, patient or system client (SMART Backend Services, `/v1/fhir-clients`)
+    /// who asked.
     pub actor_id: Uuid,
-    /// admin, clinician or patient.
+    /// admin, clinician, patient or system (a system client, never recorded as an admin).
     pub actor_role: String,
     pub action: Action,
     /// patient, treatment, schedule, check_in, recovery, alert, adverse_event, outcome,
     /// enrollment_code or dashboard.
     pub resource_type: String,
     pub resource_id: Option<Uuid>,
-    /// The patient whose data it was; none for lists across patients.
+    /// The patient whose data it was; none for lists across patients. A list filtered by a
+    /// patient (`/v1/alerts?patient_id=`) names them even when it found nothing.
     pub patient_id: Option<Uuid>,
     /// The `X-Request-Id` of the request, to find it in the logs.
     pub request_id: String,
@@ -77,7 +79,7 @@ impl From<Record> for AuditEvent {
 pub struct AuditQuery {
     /// Records of this patient's data.
     pub patient_id: Option<Uuid>,
-    /// A staff member's or patient's id.
+    /// A staff member's, patient's or system client's id.
     pub actor_id: Option<Uuid>,
     /// Records of this action.
     pub action: Option<Action>,

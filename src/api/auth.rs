@@ -10,24 +10,53 @@ use uuid::Uuid;
 
 use super::extract::Json;
 use crate::auth::{self, Caller, Keys, Role};
+use crate::config::HttpSettings;
 use crate::db::{self, Pool, Tenant, tokens};
+use crate::domain::clinic::ClinicCode;
 use crate::domain::sessions::{refresh_expiry, session_max};
 use crate::error::ApiError;
-use crate::limits::Limits;
+use crate::limits::{Limits, Signer};
 use crate::sessions::LiveSessions;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"email": "admin@clinic.example", "password": "correct-horse-battery"}))]
+#[schema(example = json!({"email": "admin@clinic.example", "password": "correct-horse-battery", "clinic": "K7QM4X"}))]
 pub struct LoginRequest {
     #[schema(max_length = 254)]
     pub email: String,
     #[schema(max_length = 256)]
     pub password: String,
-    /// The clinic to sign in to. Needed only when the same email and password are staff at more
-    /// than one clinic (the answer is then a 409).
+    /// The code of the clinic to sign in to (admins find it in `GET /v1/clinic`); case, spaces
+    /// and dashes don't matter. Needed only when the email is staff at more than one clinic (the
+    /// answer is then a 409); when given, only that clinic's account is checked.
+    #[serde(default)]
+    #[schema(max_length = 32, pattern = "^[A-Za-z0-9 -]+$")]
+    pub clinic: Option<String>,
+    /// The clinic to sign in to, by its id: as `clinic`, which is easier to type. Give one of the
+    /// two.
     #[serde(default)]
     pub clinic_id: Option<Uuid>,
+}
+
+/// The clinic a sign-in names, if it names one.
+enum NamedClinic {
+    Id(Uuid),
+    Code(ClinicCode),
+}
+
+impl LoginRequest {
+    fn named_clinic(&self) -> Result<Option<NamedClinic>, ApiError> {
+        match (&self.clinic, self.clinic_id) {
+            (Some(_), Some(_)) => Err(ApiError::invalid(
+                "clinic",
+                "give the clinic's code or its clinic_id, not both",
+            )),
+            (Some(code), None) => ClinicCode::parse(code)
+                .map(|c| Some(NamedClinic::Code(c)))
+                .map_err(|message| ApiError::invalid("clinic", message)),
+            (None, id) => Ok(id.map(NamedClinic::Id)),
+        }
+    }
 }
 
 /// The longest credentials worth checking, in characters (as the document's `maxLength`): an
@@ -178,18 +207,29 @@ fn staff_role(role: &str) -> Role {
 
 /// Sign in as a staff member.
 ///
-/// An unknown email and a wrong password get the same answer, in the same time. Failed sign-ins
-/// slow down the address they come from, for that account only: after 5 in a row it waits 1 s,
-/// then 2 s, 4 s... up to 15 minutes. After many from all addresses together, a wrong password
-/// gets a 429 for a while; the right one still signs in.
+/// A sign-in checks the password of one account only: the email's at the clinic named by `clinic`
+/// (or `clinic_id`), or, when none is named, its only account. An email that is staff at more than
+/// one clinic must name the clinic: without one the answer is a 409, whatever the password. An
+/// unknown email, an unknown clinic and a wrong password get the same answer, in the same time.
+///
+/// Failed sign-ins slow down the client address they come from, for that account only: after 5 in a row it waits
+/// 1 s, then 2 s, 4 s... up to 15 minutes. After 20 from all addresses together, the account is
+/// locked for a doubling while against every client that has not signed in to it before: during
+/// that lock the right password and a wrong one both get the 429, so it tells nothing.
+///
+/// A signed-in browser is given an `aftercare_device` cookie (HttpOnly, SameSite=Strict, sent only
+/// to this route) naming the accounts signed in from it. A sign-in that presents it for its account
+/// is slowed only by that device's own failures, never by others': whoever else fails, the user
+/// signs in from a browser they used before.
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in", body = Tokens),
+        (status = 200, description = "Signed in", body = Tokens,
+            headers(("Set-Cookie" = String, description = "`aftercare_device`: this browser signed in to this account before (and to up to 3 others)"))),
         (status = 401, description = "Wrong email or password", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The email and password are staff at more than one clinic: send clinic_id", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The email or password is longer than any account's", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The email is staff at more than one clinic and no clinic is named: send the clinic's code in `clinic`. Decided by the email alone, before any password is checked", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The email or password is longer than any account's, or `clinic` is not a clinic code", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address or for this account; retry after Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
@@ -199,19 +239,28 @@ pub async fn login(
     pool: web::Data<Pool>,
     keys: web::Data<Keys>,
     limits: web::Data<Limits>,
+    http: web::Data<HttpSettings>,
     req: HttpRequest,
     Json(body): Json<LoginRequest>,
-) -> Result<web::Json<Tokens>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     check_length("email", &body.email, MAX_EMAIL)?;
     check_length("password", &body.password, MAX_PASSWORD)?;
+    let clinic = body.named_clinic()?;
     let email = crate::domain::people::normalize_email(&body.email);
-    let addr = client(&req);
-    limits.attempt("login", addr, &email)?;
+    let now = Utc::now();
+    let devices = known_devices(&req, &keys, now);
+    let known = devices.iter().find(|d| d.account == email);
+    let who = match known {
+        Some(d) => Signer::Device(d.device.clone()),
+        None => Signer::Address(client(&req)),
+    };
+    limits.sign_in(&email, &who)?;
     let keys = keys.into_inner();
+    let device_keys = keys.clone();
     let account = email.clone();
     let family = Family::new(&req);
     let tokens = db::run(&pool, move |conn| {
-        let staff = account_of(conn, &account, &body.password, body.clinic_id)?;
+        let staff = account_of(conn, &account, &body.password, clinic)?;
         issue(
             conn,
             &keys,
@@ -223,56 +272,117 @@ pub async fn login(
     })
     .await;
     match &tokens {
-        Ok(_) => limits.succeeded(&email, addr),
-        Err(ApiError::Unauthorized(_)) => {
-            limits.failed(&email, addr);
-            if let Some(locked) = limits.locked_by_others(&email) {
-                return Err(locked);
-            }
-        }
+        Ok(_) => limits.sign_in_succeeded(&email, &who),
+        Err(ApiError::Unauthorized(_)) => limits.sign_in_failed(&email, &who),
         Err(_) => {}
     }
-    Ok(web::Json(tokens?))
+    let tokens = tokens?;
+    let secure = http
+        .public_url
+        .as_ref()
+        .map_or(req.app_config().secure(), |u| {
+            u.as_str().starts_with("https:")
+        });
+    let cookie = device_cookie(&device_keys, &email, &devices, secure, now);
+    Ok(HttpResponse::Ok().cookie(cookie).json(tokens))
+}
+
+/// The device cookie: remembers that this browser signed in, as the devices the limits trust.
+const DEVICE_COOKIE: &str = "aftercare_device";
+/// How long a browser stays known after its last sign-in.
+const DEVICE_TTL: chrono::Duration = chrono::Duration::days(180);
+/// The most accounts one cookie names (a clinic's shared computer): each token is under 400 bytes,
+/// so the cookie stays under browsers' 4 KB.
+const DEVICE_ACCOUNTS: usize = 4;
+
+/// The accounts the request's device cookie names, with good signatures and not expired.
+fn known_devices(req: &HttpRequest, keys: &Keys, now: DateTime<Utc>) -> Vec<auth::DeviceToken> {
+    req.cookie(DEVICE_COOKIE)
+        .map(|c| {
+            c.value()
+                .split('~')
+                .take(DEVICE_ACCOUNTS)
+                .filter_map(|t| keys.device_of(t, now))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The device cookie after `account` signed in: its token first (the same device id as before,
+/// if it had one), then the other accounts this browser knows, most recent first.
+fn device_cookie(
+    keys: &Keys,
+    account: &str,
+    known: &[auth::DeviceToken],
+    secure: bool,
+    now: DateTime<Utc>,
+) -> actix_web::cookie::Cookie<'static> {
+    let device = known
+        .iter()
+        .find(|d| d.account == account)
+        .map_or_else(auth::new_device_id, |d| d.device.clone());
+    let mine = keys.device_token(account, &device, now + DEVICE_TTL);
+    let others = known
+        .iter()
+        .filter(|d| d.account != account)
+        .map(|d| keys.device_token(&d.account, &d.device, d.expires));
+    let value = std::iter::once(mine)
+        .chain(others)
+        .take(DEVICE_ACCOUNTS)
+        .collect::<Vec<_>>()
+        .join("~");
+    actix_web::cookie::Cookie::build(DEVICE_COOKIE, value)
+        .path("/v1/auth/login")
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            DEVICE_TTL.num_seconds(),
+        ))
+        .http_only(true)
+        .secure(secure)
+        .same_site(actix_web::cookie::SameSite::Strict)
+        .finish()
 }
 
 /// Staff emails are unique within a clinic, not across clinics (so that no clinic learns who is
-/// staff at another), and the password decides which account signs in. Every account with the
-/// email is checked, and the dummy hash pads the checks to at least [`PADDED_CHECKS`], so that the
-/// time taken doesn't tell whether an address is staff at one clinic or two.
-const PADDED_CHECKS: usize = 2;
-
+/// staff at another). A sign-in checks one account's password, never another clinic's: the
+/// email's account at the clinic named, or its only one. Which account that is, or that the email
+/// needs a clinic named (a 409), is decided by the email and the clinic alone, so no answer tells
+/// how a password fares at an account other than the one signed in to. Every answer costs one
+/// password check (the dummy hash when there is no account to check), so the time taken doesn't
+/// tell either.
 fn account_of(
     conn: &mut PgConnection,
     email: &str,
     password: &str,
-    clinic: Option<Uuid>,
+    clinic: Option<NamedClinic>,
 ) -> Result<db::staff::Staff, ApiError> {
-    let accounts: Vec<db::staff::Staff> = db::staff::all_by_email(conn, email)?
-        .into_iter()
-        .filter(|s| clinic.is_none_or(|c| c == s.clinic_id))
-        .collect();
-    let padding = PADDED_CHECKS.saturating_sub(accounts.len());
-    for _ in 0..padding {
-        auth::verify_password(password, None);
-    }
-    let mut matching: Vec<db::staff::Staff> = accounts
-        .into_iter()
+    let accounts = db::staff::all_by_email(conn, email)?;
+    let account = match clinic {
+        None if accounts.len() > 1 => {
+            auth::verify_password(password, None);
+            return Err(ApiError::Conflict(
+                "this email is staff at more than one clinic: name your clinic with its clinic code (clinic)"
+                    .into(),
+            ));
+        }
+        None => accounts.into_iter().next(),
+        Some(NamedClinic::Id(id)) => accounts.into_iter().find(|s| s.clinic_id == id),
+        Some(NamedClinic::Code(code)) => match db::clinics::id_by_code(conn, code.as_str())? {
+            Some(id) => accounts.into_iter().find(|s| s.clinic_id == id),
+            None => None,
+        },
+    };
+    let hash = account.as_ref().map(|s| s.password_hash.as_str());
+    let right = auth::verify_password(password, hash);
+    match account {
         // A deactivated account is answered as a wrong password, after the same work.
-        .filter(|s| auth::verify_password(password, Some(&s.password_hash)) && s.active)
-        .collect();
-    match matching.len() {
-        0 => Err(ApiError::Unauthorized("the email or password is wrong")),
-        1 => Ok(matching.remove(0)),
-        _ => Err(ApiError::Conflict(
-            "this email and password are staff at more than one clinic: name it in clinic_id"
-                .into(),
-        )),
+        Some(staff) if right && staff.active => Ok(staff),
+        _ => Err(ApiError::Unauthorized("the email or password is wrong")),
     }
 }
 
-/// The client's address, for rate limits.
+/// The client's address, for rate limits: behind a trusted proxy, the address it forwards for.
 fn client(req: &HttpRequest) -> Option<std::net::IpAddr> {
-    req.peer_addr().map(|a| a.ip())
+    crate::client_addr::of(req)
 }
 
 /// Sign in a patient's app with a one-time enrollment code.
@@ -283,7 +393,7 @@ fn client(req: &HttpRequest) -> Option<std::net::IpAddr> {
         (status = 200, description = "The app is enrolled", body = Tokens),
         (status = 401, description = "The code is unknown, used or expired", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "The code is longer than any code", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts from this address or for this account; retry after Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json",
+        (status = 429, description = "This code was tried too often, or this address sent too many unknown codes (a valid code is never refused for its address); retry after Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
@@ -298,7 +408,7 @@ pub async fn enroll(
     check_length("code", &body.code, MAX_CODE)?;
     let keys = keys.into_inner();
     let hash = auth::secret_hash(&auth::normalize_enrollment_code(&body.code));
-    limits.attempt("enroll", client(&req), &hex::encode(&hash))?;
+    limits.guess("enroll", &hex::encode(&hash))?;
     let family = Family::new(&req);
     let tokens = db::run(&pool, move |conn| {
         conn.transaction(|conn| {
@@ -315,8 +425,13 @@ pub async fn enroll(
             )
         })
     })
-    .await?;
-    Ok(web::Json(tokens))
+    .await;
+    if let Err(ApiError::Unauthorized(_)) = tokens
+        && let Some(wait) = limits.wrong_guess("enroll", client(&req))
+    {
+        return Err(wait);
+    }
+    Ok(web::Json(tokens?))
 }
 
 /// Exchange a refresh token for new tokens.
@@ -330,7 +445,7 @@ pub async fn enroll(
         (status = 200, description = "New tokens", body = Tokens),
         (status = 401, description = "The refresh token is unknown, used, revoked or expired", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "The refresh token is longer than any refresh token", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts from this address or for this account; retry after Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json",
+        (status = 429, description = "This refresh token was tried too often, or this address sent too many unknown ones (a valid token is never refused for its address); retry after Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
 )]
@@ -346,11 +461,14 @@ pub async fn refresh(
     check_length("refresh_token", &body.refresh_token, MAX_REFRESH_TOKEN)?;
     let keys = keys.into_inner();
     let hash = auth::secret_hash(&body.refresh_token);
-    limits.attempt("refresh", client(&req), &hex::encode(&hash))?;
+    limits.guess("refresh", &hex::encode(&hash))?;
     let rejected = ApiError::Unauthorized("the refresh token is unknown, used, revoked or expired");
     let tokens = db::run(&pool, move |conn| rotate(conn, &keys, &hash)).await?;
     if tokens.is_none() {
         sessions.forget_all();
+        if let Some(wait) = limits.wrong_guess("refresh", client(&req)) {
+            return Err(wait);
+        }
     }
     tokens.map(web::Json).ok_or(rejected)
 }

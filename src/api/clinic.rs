@@ -19,7 +19,8 @@ use crate::error::{ApiError, Problem};
     "name": "Lumen Skin Clinic",
     "timezone": "Europe/Berlin",
     "contact_phone": "+493012345678",
-    "reminder_hour": 18
+    "reminder_hour": 18,
+    "code": "K7QM4X"
 }))]
 pub struct Clinic {
     pub id: Uuid,
@@ -31,16 +32,23 @@ pub struct Clinic {
     /// The hour of the clinic's day (0-23) after which a patient who has not checked in on a
     /// scheduled day is reminded.
     pub reminder_hour: i16,
+    /// The clinic's code, shown to staff (not to patients): staff who work at more than one clinic
+    /// give it when signing in (`clinic` in `POST /v1/auth/login`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
-impl From<db::clinics::Clinic> for Clinic {
-    fn from(c: db::clinics::Clinic) -> Self {
+impl Clinic {
+    /// The clinic as `caller` may see it: a patient's app has no use for the code.
+    fn for_caller(c: db::clinics::Clinic, caller: &Caller) -> Self {
+        let staff = caller.staff().is_ok();
         Clinic {
             id: c.id,
             name: c.name,
             timezone: c.timezone,
             contact_phone: c.contact_phone,
             reminder_hour: c.reminder_hour,
+            code: staff.then_some(c.code),
         }
     }
 }
@@ -81,7 +89,7 @@ fn changes(req: ClinicPatch) -> Result<db::clinics::Changes, ApiError> {
     })
 }
 
-/// The caller's clinic: its name, time zone, contact phone and reminder hour.
+/// The caller's clinic: its name, time zone, contact phone and reminder hour, and for staff its code.
 #[utoipa::path(
     tag = "clinic",
     security(("bearer" = [])),
@@ -95,11 +103,9 @@ fn changes(req: ClinicPatch) -> Result<db::clinics::Changes, ApiError> {
 )]
 #[get("/v1/clinic")]
 pub async fn get(pool: web::Data<Pool>, caller: Caller) -> Result<web::Json<Clinic>, ApiError> {
-    let clinic = db::run(&pool, move |conn| {
-        Ok(db::clinics::get(conn, caller.tenant)?)
-    })
-    .await?;
-    Ok(web::Json(clinic.into()))
+    let tenant = caller.tenant;
+    let clinic = db::run(&pool, move |conn| Ok(db::clinics::get(conn, tenant)?)).await?;
+    Ok(web::Json(Clinic::for_caller(clinic, &caller)))
 }
 
 /// Change the clinic's contact phone or reminder hour (admins only).
@@ -131,9 +137,10 @@ pub async fn update(
 ) -> Result<web::Json<Clinic>, ApiError> {
     caller.admin()?;
     let changes = changes(req)?;
+    let tenant = caller.tenant;
     let clinic = db::run(&pool, move |conn| {
-        Ok(db::clinics::update(conn, caller.tenant, &changes)?)
+        Ok(db::clinics::update(conn, tenant, &changes)?)
     })
     .await?;
-    Ok(web::Json(clinic.into()))
+    Ok(web::Json(Clinic::for_caller(clinic, &caller)))
 }

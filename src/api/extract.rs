@@ -310,6 +310,11 @@ pub fn audit_draft(req: &HttpRequest) -> Option<(Tenant, Audit, Event)> {
     let id = |id: Id| -> Option<Uuid> {
         match id {
             Id::Path(name) => req.match_info().get(name)?.parse().ok(),
+            Id::Query(name) => url::form_urlencoded::parse(req.query_string().as_bytes())
+                .find(|(key, _)| key == name)?
+                .1
+                .parse()
+                .ok(),
             Id::Created | Id::None => None,
         }
     };

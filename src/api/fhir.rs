@@ -158,10 +158,17 @@ fn fhir_json(body: &Value) -> HttpResponse {
     HttpResponse::Ok().content_type(JSON).json(body)
 }
 
-/// The FHIR base of this server as its clients reach it (`https://host/fhir/R4`).
+/// The FHIR base of this server as its clients reach it (`<AFTERCARE_PUBLIC_URL>/fhir/R4`).
 pub fn base_url(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}{BASE}", info.scheme(), info.host())
+    format!("{}{BASE}", public_url(req))
+}
+
+/// `AFTERCARE_PUBLIC_URL` (or, for the demo and tests, the address the service listens on); never
+/// the request's `Host` or forwarded headers, which any caller can forge.
+pub fn public_url(req: &HttpRequest) -> &str {
+    // The app always holds it (startup.rs); were it missing, URLs would be relative, not forged.
+    req.app_data::<web::Data<crate::config::PublicUrl>>()
+        .map_or("", |u| u.get_ref().as_str())
 }
 
 /// What this server serves: its CapabilityStatement (no token needed).
@@ -202,17 +209,27 @@ pub async fn read(
     Ok(fhir_json(&entry.resource))
 }
 
-/// Searches the clinic's resources of one type: `patient` (`Patient/{id}` or the id; `_id` on
-/// Patient), `_lastUpdated` (`gt`, `ge`, `lt` or `le` and an instant or a date; twice for a
-/// range), `_count` (1-200, default 50). The answer is a `searchset` Bundle in the order of the
-/// resources' last update, with a `next` link while there are more.
+/// Searches the clinic's resources of one type. Each type takes the parameters its
+/// CapabilityStatement entry lists (`GET /fhir/R4/metadata`), and no others: a parameter it does
+/// not support is a 400 OperationOutcome, unless the request says `Prefer: handling=lenient`, when it
+/// is ignored and left out of the Bundle's `self` link. Repeated parameters must all hold;
+/// comma-separated values are alternatives. The answer is a `searchset` Bundle in the order of the
+/// resources' last update, with a `next` link (the same search, one page on) while there are more,
+/// and `total` when the first page holds every match.
 #[utoipa::path(
     tag = "fhir",
     params(
         ("type" = String, Path, description = "The resource type", example = "Observation"),
-        ("patient" = Option<String>, Query, description = "Only this patient's resources: `Patient/{id}` or the id"),
-        ("_id" = Option<String>, Query, description = "On Patient: only this patient"),
-        ("_lastUpdated" = Option<String>, Query, description = "`gt`, `ge`, `lt` or `le` and an RFC 3339 instant or a date", example = "gt2026-11-20T00:00:00Z"),
+        ("Prefer" = Option<String>, Header, description = "`handling=lenient`: ignore the search parameters the type does not support (by default they are a 400)"),
+        ("_id" = Option<String>, Query, description = "Patient: the patient's id"),
+        ("identifier" = Option<String>, Query, description = "Patient: the record number, `system|value` or the value alone", example = "MRN-0042"),
+        ("patient" = Option<String>, Query, description = "Observation, QuestionnaireResponse, Procedure: the patient, `Patient/{id}` or the id"),
+        ("subject" = Option<String>, Query, description = "Observation, QuestionnaireResponse, Procedure, AdverseEvent: the patient, `Patient/{id}` or the id"),
+        ("code" = Option<String>, Query, description = "Observation: `system|code` or the code alone (a symptom, an outcome, or a symptom's SNOMED CT concept)", example = "redness"),
+        ("category" = Option<String>, Query, description = "Observation: `survey` or `exam`"),
+        ("date" = Option<String>, Query, description = "Observation (effective), Procedure (performed), AdverseEvent (onset): a prefix (eq, gt, ge, lt, le, sa, eb; eq if none) and a date (YYYY, YYYY-MM, YYYY-MM-DD: UTC days) or an RFC 3339 instant", example = "ge2026-11-20"),
+        ("authored" = Option<String>, Query, description = "QuestionnaireResponse: as `date`", example = "ge2026-11-20"),
+        ("_lastUpdated" = Option<String>, Query, description = "Every type: as `date`", example = "gt2026-11-20T00:00:00Z"),
         ("_count" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Resources per page, 1-200 (default 50)"),
         ("_cursor" = Option<String>, Query, description = "Where the page starts: after the resource a `next` link names (opaque; only one this server gave out)"),
         ("_offset" = Option<i64>, Query, minimum = 0, maximum = 10000000, description = "How many resources the page skips (after `_cursor`, if given)"),
@@ -232,14 +249,16 @@ pub async fn search(
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
         .into_owned()
         .collect();
-    let by_id = kind == Kind::Patient;
-    let wanted = query::parse(&pairs, by_id).map_err(|e| {
+    let prefer = req.headers().get("prefer").and_then(|v| v.to_str().ok());
+    let handling = query::Handling::from_prefer(prefer);
+    let wanted = query::parse(kind, tenant.id(), &pairs, handling).map_err(|e| {
         ApiError::BadRequest(format!("a search parameter is not valid: {e}"), vec![])
     })?;
     let filter = Filter {
-        patient: wanted.patient,
+        patient: None,
         from: wanted.window.from,
         to: wanted.window.to,
+        criteria: wanted.criteria.clone(),
         after: Some(wanted.after.clone().unwrap_or_else(Cursor::start)),
         offset: wanted.offset,
         limit: wanted.count + 1,
@@ -250,11 +269,7 @@ pub async fn search(
     crate::api::trail::shown(&req, entries.iter().filter_map(|e| e.patient));
     let base = base_url(&req);
     let link = |search: &query::Search| {
-        format!(
-            "{base}/{}?{}",
-            kind.as_str(),
-            query::query_string(search, by_id)
-        )
+        format!("{base}/{}?{}", kind.as_str(), query::query_string(search))
     };
     // The next page starts after this one's last resource: as fast deep into a clinic's data as at
     // its start, which an offset is not.
@@ -265,6 +280,9 @@ pub async fn search(
             ..wanted.clone()
         })
     });
+    // Known without counting when the first page holds them all (an empty search, say).
+    let first = wanted.after.is_none() && wanted.offset == 0;
+    let total = (first && next.is_none()).then_some(entries.len());
     let entries = entries
         .into_iter()
         .map(|e: Entry| (e.path(), e.resource))
@@ -274,5 +292,6 @@ pub async fn search(
         entries,
         &link(&wanted),
         next,
+        total,
     )))
 }

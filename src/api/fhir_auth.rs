@@ -3,6 +3,7 @@
 //! the clinic's FHIR data (`system/*.read`), and nothing under `/v1`. Failures are OAuth 2.0 errors
 //! (RFC 6749): 400, or 401 `invalid_client` when the client's authentication fails.
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, Validation};
@@ -14,7 +15,9 @@ use uuid::Uuid;
 use super::fhir::base_url;
 use crate::auth::Keys;
 use crate::db::{self, Pool};
+use crate::error::ApiError;
 use crate::fhir::smart::{self, ASSERTION_TYPE, Assertion, SCOPE, TOKEN_TTL};
+use crate::limits::Limits;
 
 /// A token request (`application/x-www-form-urlencoded`).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -31,8 +34,10 @@ pub struct TokenRequest {
     /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`
     #[schema(pattern = "^urn:ietf:params:oauth:client-assertion-type:jwt-bearer$")]
     pub client_assertion_type: String,
-    /// A JWT signed with the client's key (RS384 or ES384): `iss` and `sub` the client's id, `aud`
-    /// the token endpoint's URL, `exp` at most 5 minutes ahead, a `jti` never used before.
+    /// A JWT signed with the client's key (RS384 or ES384) and naming it by `kid` in its header:
+    /// `iss` and `sub` the client's id, `aud` the token endpoint's URL (`token_endpoint` of the
+    /// smart-configuration, made from the service's public URL), `exp` at most 5 minutes ahead, a
+    /// `jti` never used before.
     pub client_assertion: String,
     /// `system/*.read`
     pub scope: String,
@@ -84,8 +89,9 @@ pub async fn smart_configuration(req: HttpRequest) -> HttpResponse {
 }
 
 /// Trades a registered system client's signed assertion for an access token (5 minutes,
-/// `system/*.read`) that works on the FHIR API only. A reused `jti`, a wrong key, an expired or
-/// too long-lived assertion, an unknown client: 401 `invalid_client`.
+/// `system/*.read`) that works on the FHIR API only. A reused `jti`, a missing or unknown `kid`, a
+/// wrong key or audience, an expired or too long-lived assertion, an unknown client: 401
+/// `invalid_client`. Limited per client address, and per client from one address.
 #[utoipa::path(
     tag = "fhir",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
@@ -93,12 +99,14 @@ pub async fn smart_configuration(req: HttpRequest) -> HttpResponse {
         (status = 200, description = "An access token", body = TokenResponse),
         (status = 400, description = "A malformed request, another grant type or scope", body = OAuthError),
         (status = 401, description = "The client's authentication failed", body = OAuthError),
+        (status = 429, description = "Too many token requests from this address, or for this client from it", body = OAuthError, headers(("Retry-After" = String))),
     )
 )]
 #[post("/fhir/R4/auth/token")]
 pub async fn token(
     pool: web::Data<Pool>,
     keys: web::Data<Keys>,
+    limits: web::Data<Limits>,
     body: web::Bytes,
     req: HttpRequest,
 ) -> HttpResponse {
@@ -121,6 +129,29 @@ pub async fn token(
     }
     if !smart::scope_granted(field("scope")) {
         return refuse(400, "invalid_scope", "the scope granted is system/*.read");
+    }
+    // Per client address, and per client from that address, as sign-in is: a guesser spends its
+    // own budget, never the real client's. The client is the assertion's unverified `iss`.
+    let addr = crate::client_addr::of(&req);
+    let claimed =
+        jsonwebtoken::dangerous::insecure_decode_claims::<Value>(field("client_assertion"))
+            .ok()
+            .and_then(|c| {
+                c["iss"]
+                    .as_str()
+                    .map(|s| s.chars().take(64).collect::<String>())
+            })
+            .unwrap_or_default();
+    if let Err(ApiError::TooManyRequests(wait)) = limits.attempt("fhir-token", addr, &claimed) {
+        let mut answer = refuse(
+            429,
+            "temporarily_unavailable",
+            "too many token requests; retry later",
+        );
+        answer
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
+        return answer;
     }
     let token_url = format!("{}/auth/token", base_url(&req));
     let assertion = field("client_assertion").to_string();
@@ -164,6 +195,11 @@ fn authenticate(
     if ![Algorithm::RS384, Algorithm::ES384].contains(&header.alg) {
         return Err("the assertion must be signed with RS384 or ES384");
     }
+    // One key is tried: the one the assertion names.
+    let kid = header
+        .kid
+        .filter(|k| !k.is_empty())
+        .ok_or("the assertion's header must name its key's kid")?;
     let claims: Value = jsonwebtoken::dangerous::insecure_decode_claims(assertion)
         .map_err(|_| "the assertion is not a JWT")?;
     let client: Uuid = claims["iss"]
@@ -173,19 +209,21 @@ fn authenticate(
     let (tenant, registered) = db::fhir_clients::find(conn, client)
         .map_err(|_| "the client could not be looked up; retry")?
         .ok_or(unknown)?;
-    let keys = smart::public_keys(&registered.jwks).map_err(|_| unknown)?;
+    // Keys registered before the rules of registration tightened are refused until replaced.
+    let keys = smart::public_keys(&registered.jwks)
+        .map_err(|_| "the client's registered keys are no longer accepted: register new ones")?;
     let mut validation = Validation::new(header.alg);
     validation.set_audience(&[token_url]);
     validation.set_issuer(&[client]);
     validation.sub = Some(client.to_string());
     validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
     validation.leeway = 30;
-    let verified = keys
+    let key = keys
         .iter()
-        .filter(|k| k.algorithm == header.alg)
-        .filter(|k| header.kid.is_none() || k.kid.is_none() || k.kid == header.kid)
-        .find_map(|k| jsonwebtoken::decode::<Assertion>(assertion, &k.key, &validation).ok())
-        .ok_or("the assertion's signature, audience, issuer or expiry is not valid")?;
+        .find(|k| k.kid.as_deref() == Some(kid.as_str()) && k.algorithm == header.alg)
+        .ok_or("the client has no key of this kid for this algorithm")?;
+    let verified = jsonwebtoken::decode::<Assertion>(assertion, &key.key, &validation)
+        .map_err(|_| "the assertion's signature, audience, issuer or expiry is not valid")?;
     let now = Utc::now().timestamp();
     let jti = smart::check_assertion(&verified.claims, now)?;
     let expires = chrono::DateTime::from_timestamp(verified.claims.exp, 0).unwrap_or_else(Utc::now);

@@ -28,8 +28,9 @@ pub struct NewFhirClient {
     /// Not blank, at most 200 characters.
     #[schema(max_length = 200, pattern = r"\S")]
     pub name: String,
-    /// The client's public keys: a JWKS (`{"keys": [...]}`) or one JWK; RSA (RS384) or EC on
-    /// P-384 (ES384), without private parts.
+    /// The client's public keys: a JWKS (`{"keys": [...]}`) of at most 5 keys, or one JWK; RSA
+    /// (RS384) of 2,048 bits or more with an odd exponent, or EC on P-384 (ES384) with a point on
+    /// the curve; each with a `kid` of its own (the assertions name it), without private parts.
     #[schema(value_type = Object)]
     pub jwks: serde_json::Value,
 }

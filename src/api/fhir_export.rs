@@ -10,7 +10,7 @@ use chrono::Utc;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use uuid::Uuid;
 
-use super::fhir::{FhirError, Reader, base_url};
+use super::fhir::{FhirError, Reader, base_url, public_url};
 use crate::db::exports::{self, Export};
 use crate::db::{self, Pool, Tenant};
 use crate::error::ApiError;
@@ -92,12 +92,19 @@ async fn kick_off(
     // A Group of another clinic is not found, whatever else is wrong with the request.
     let asked = export::kick_off(prefer, &pairs).map_err(|e| ApiError::BadRequest(e, vec![]));
     let types = asked.as_ref().map(|a| a.types.clone()).unwrap_or_default();
-    let info = req.connection_info().clone();
+    // The path and query only: a request line in absolute form names a host of its own.
+    let asked_url = format!(
+        "{}{}",
+        public_url(req),
+        req.uri()
+            .path_and_query()
+            .map_or(req.path(), |p| p.as_str())
+    );
     let now = Utc::now();
     let new = Export {
         id: Uuid::new_v4(),
         requested_by: requester,
-        request: format!("{}://{}{}", info.scheme(), info.host(), req.uri()),
+        request: asked_url,
         group_id: group,
         types: types.iter().map(|k| Some(k.as_str().to_string())).collect(),
         since: asked.as_ref().ok().and_then(|a| a.since),

@@ -54,6 +54,8 @@ pub struct Operation {
     /// `a` admin, `c` clinician, `p` patient; another role gets 403. A caller of another clinic gets
     /// 404 for anything of this clinic's, and a patient 404 for another patient's. `public` needs
     /// no token. tests/api/authorization.rs calls every operation as every role and checks this.
+    /// Under `/fhir/R4`, a registered system client of the clinic counts as `a` (api::fhir::Reader):
+    /// reads and searches are `ac`, Bulk Data export `a`.
     pub roles: &'static str,
     /// How a request that reads or changes patient data is recorded; None for the others.
     pub audit: Option<Audit>,
@@ -146,7 +148,7 @@ operations! {
     check_ins::list => "GET" "/v1/patients/{id}/check-ins" "acp" audit(List, "check_in", Id::None, Some((Patient, ID)));
     recovery::patient_recovery => "GET" "/v1/patients/{id}/recovery" "acp" audit(Read, "recovery", ID, Some((Patient, ID)));
     recovery::dashboard => "GET" "/v1/dashboard" "ac" audit(Read, "dashboard", Id::None, None);
-    alerts::list => "GET" "/v1/alerts" "ac" audit(List, "alert", Id::None, None);
+    alerts::list => "GET" "/v1/alerts" "ac" audit(List, "alert", Id::None, Some((Patient, Id::Query("patient_id"))));
     worklist::get => "GET" "/v1/worklist" "ac" audit(List, "worklist", Id::None, None);
     worklist::mark_note_read => "POST" "/v1/check-ins/{id}/note-read" "ac" audit(Update, "check_in", ID, Some((CheckIn, ID)));
     worklist::take => "PUT" "/v1/treatments/{id}/assignee" "ac" audit(Update, "treatment_assignee", ID, Some((Treatment, ID)));

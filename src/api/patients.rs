@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::extract::created;
 use super::extract::{Json, Page, PageParams, double_option};
 use crate::auth::{self, Caller};
-use crate::config::HttpSettings;
+use crate::config::PublicUrl;
 use crate::db::patients::{ListFilter, Search};
 use crate::db::{self, PageRequest, Pool};
 use crate::domain::alerts::Level;
@@ -494,10 +494,9 @@ fn changes_of(req: PatientPatch) -> Result<db::patients::PatientChanges, ApiErro
 #[post("/v1/patients/{id}/enrollment-codes")]
 pub async fn create_enrollment_code(
     pool: web::Data<Pool>,
-    http: web::Data<HttpSettings>,
+    public_url: web::Data<PublicUrl>,
     caller: Caller,
     id: web::Path<Uuid>,
-    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let staff_id = caller.staff()?;
     let patient_id = id.into_inner();
@@ -524,21 +523,16 @@ pub async fn create_enrollment_code(
         EnrollmentCode {
             id: row.id,
             patient_id,
-            link: enrollment_link(&http, &req, &code),
+            link: enrollment_link(&public_url, &code),
             code,
             expires_at: row.expires_at,
         },
     ))
 }
 
-/// The link that enrolls the app: at `AFTERCARE_PUBLIC_URL` when it is set, else at the scheme and
-/// host the request came to.
-fn enrollment_link(http: &HttpSettings, req: &HttpRequest, code: &str) -> String {
-    let base = http.public_url.clone().unwrap_or_else(|| {
-        let info = req.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
-    });
-    format!("{base}/app#code={code}")
+/// The link that enrolls the app, at `AFTERCARE_PUBLIC_URL`.
+fn enrollment_link(public_url: &PublicUrl, code: &str) -> String {
+    format!("{public_url}/app#code={code}")
 }
 
 /// Whether an enrollment code has been used.

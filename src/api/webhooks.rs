@@ -26,7 +26,9 @@ use crate::error::{ApiError, Problem};
     "secret": "whsec-4f1c9e2b7d3a8f60a5e1c3b9"
 }))]
 pub struct NewWebhook {
-    /// An absolute http or https URL, at most 2000 characters. Use https beyond your own network.
+    /// An absolute https URL on the public internet, at most 2000 characters. Plain http (and
+    /// private addresses) only where the service is run for local testing
+    /// (`AFTERCARE_WEBHOOK_ALLOW_PRIVATE`); otherwise a 422.
     #[schema(
         pattern = "^https?://([A-Za-z][A-Za-z0-9-]*(\\.[A-Za-z][A-Za-z0-9-]*)*|((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(/[A-Za-z0-9._~/?=&-]*)?$",
         max_length = 2000

@@ -56,7 +56,9 @@ async function send(method, path, body, token) {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: 'omit',
+      // Same-origin cookies: the sign-in's device cookie (sent to /v1/auth/login only) lets this
+      // browser sign in even while others' failures lock the account.
+      credentials: 'same-origin',
       cache: 'no-store',
     });
   } catch {
@@ -89,8 +91,10 @@ export function whenSignedOut(callback) {
   onSignedOut = callback;
 }
 
-export async function signIn(email, password) {
-  const tokens = await answer(await send('POST', '/v1/auth/login', { email, password }));
+/** Signs in; `clinic`, a clinic code, names the clinic when the email is staff at more than one. */
+export async function signIn(email, password, clinic) {
+  const body = clinic ? { email, password, clinic } : { email, password };
+  const tokens = await answer(await send('POST', '/v1/auth/login', body));
   save(fromTokens(tokens));
 }
 

@@ -1,8 +1,32 @@
-// The sign-in screen: clinic staff only; patients are turned away.
+// The sign-in screen: clinic staff only; patients are turned away. Staff who work at more than one
+// clinic are asked for their clinic's code (the API answers 409 without one); this browser
+// remembers the code each email last signed in with and offers it the next time.
 
 import { ApiError, redeemReset, signIn, signOut } from './api.js';
 import { h } from './dom.js';
 import { clearCache, me } from './shared.js';
+
+const CODES = 'aftercare.clinicCodes';
+const emailKey = (email) => email.trim().toLowerCase();
+
+/** The clinic code each email last signed in with, in this browser. */
+function rememberedCodes() {
+  try {
+    return JSON.parse(localStorage.getItem(CODES)) || {};
+  } catch {
+    return {};
+  }
+}
+
+function rememberCode(email, code) {
+  const codes = rememberedCodes();
+  codes[emailKey(email)] = code;
+  try {
+    localStorage.setItem(CODES, JSON.stringify(codes));
+  } catch {
+    // Storage full or refused: the code is asked for again next time.
+  }
+}
 
 /** The sign-in form, with `message` above the button; `onSignedIn` shows the screen asked for. */
 export function loginScreen(message, onSignedIn) {
@@ -17,6 +41,34 @@ export function loginScreen(message, onSignedIn) {
     required: true,
     'data-testid': 'login-password',
   });
+  const clinic = h('input', {
+    id: 'clinic-code',
+    name: 'clinic',
+    autocomplete: 'off',
+    autocapitalize: 'characters',
+    spellcheck: 'false',
+    maxlength: 16,
+    'aria-describedby': 'clinic-code-hint',
+    'data-testid': 'login-clinic',
+  });
+  const clinicParts = [
+    h('label', { for: 'clinic-code' }, 'Clinic code'),
+    clinic,
+    h('p', { id: 'clinic-code-hint', class: 'hint muted small' }, 'Your email is staff at more than one clinic: give the code of the one to sign in to. Your admin finds it under Settings.'),
+  ];
+  // The emails the API asked a clinic code of, on this screen.
+  const asked = new Set();
+  const showClinic = (shown) => clinicParts.forEach((part) => (part.hidden = !shown));
+  const clinicShown = () => !clinic.hidden;
+  // The field is shown for an email that needs a code, with the code it last used here.
+  const matchEmail = () => {
+    const key = emailKey(email.value);
+    const known = rememberedCodes()[key];
+    clinic.value = known || '';
+    showClinic(Boolean(known) || asked.has(key));
+  };
+  matchEmail();
+  email.addEventListener('input', matchEmail);
   const button = h('button', { type: 'submit', class: 'primary', 'data-testid': 'login-submit' }, 'Sign in');
   const form = h(
     'form',
@@ -25,6 +77,7 @@ export function loginScreen(message, onSignedIn) {
     email,
     h('label', { for: 'password' }, 'Password'),
     password,
+    clinicParts,
     error,
     button,
   );
@@ -34,10 +87,17 @@ export function loginScreen(message, onSignedIn) {
       error.textContent = 'Enter your email and password.';
       return;
     }
+    const code = clinicShown() ? clinic.value.trim() : '';
+    if (clinicShown() && !code) {
+      error.textContent = 'Enter your clinic’s code.';
+      clinic.focus();
+      return;
+    }
     button.disabled = true;
     error.textContent = '';
     try {
-      await signIn(email.value.trim(), password.value);
+      await signIn(email.value.trim(), password.value, code || undefined);
+      if (code) rememberCode(email.value, code.toUpperCase());
       clearCache();
       const who = await me();
       if (who.role === 'patient') {
@@ -47,9 +107,22 @@ export function loginScreen(message, onSignedIn) {
       if (!location.hash || location.hash === '#/login') location.hash = '#/worklist';
       else onSignedIn();
     } catch (err) {
-      error.textContent =
-        err instanceof ApiError && err.status === 401 ? 'The email or password is not right.' : err.message;
       button.disabled = false;
+      if (err instanceof ApiError && err.status === 409) {
+        asked.add(emailKey(email.value));
+        showClinic(true);
+        error.textContent = 'This email is staff at more than one clinic. Enter the code of the clinic to sign in to.';
+        clinic.focus();
+        return;
+      }
+      const field = err instanceof ApiError && err.status === 422 ? err.problem?.errors?.[0] : null;
+      if (field?.field === 'clinic') {
+        error.textContent = 'The clinic code is 6 letters and digits, such as K7QM4X.';
+        clinic.select();
+        return;
+      }
+      const wrong = code ? 'The email, password or clinic code is not right.' : 'The email or password is not right.';
+      error.textContent = err instanceof ApiError && err.status === 401 ? wrong : err.message;
       password.select();
     }
   });

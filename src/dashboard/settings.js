@@ -59,6 +59,11 @@ function clinicFacts(clinic) {
     fact('Time zone', clinic.timezone, 'clinic-fact-timezone'),
     fact('Contact phone', clinic.contact_phone || 'Not set', 'clinic-fact-phone'),
     fact('Reminders after', `${hour(clinic.reminder_hour)}, the clinic’s time`, 'clinic-fact-reminder'),
+    fact(
+      'Clinic code',
+      [h('strong', { class: 'clinic-code' }, clinic.code), h('div', { class: 'muted small' }, 'Staff who work at more than one clinic give it when signing in.')],
+      'clinic-fact-code',
+    ),
   ];
 }
 
@@ -104,7 +109,7 @@ async function clinicSection() {
     { 'aria-labelledby': 'clinic-title', 'data-testid': 'clinic-settings' },
     h('div', { class: 'split settings-head' }, h('h2', { id: 'clinic-title' }, 'Clinic'), edit),
     facts,
-    h('p', { class: 'muted small' }, 'The name and time zone are set when the clinic is created.'),
+    h('p', { class: 'muted small' }, 'The name, time zone and clinic code are set when the clinic is created.'),
     slot,
   );
 }

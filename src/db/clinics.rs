@@ -17,6 +17,9 @@ pub struct Clinic {
     pub created_at: DateTime<Utc>,
     pub contact_phone: Option<String>,
     pub reminder_hour: i16,
+    /// The clinic's short code ([`crate::domain::clinic::ClinicCode`]), unique, named at sign-in by
+    /// staff who work at more than one clinic.
+    pub code: String,
 }
 
 /// Changes to a clinic's settings: a field left out stays as it is.
@@ -39,20 +42,39 @@ impl Clinic {
     }
 }
 
-/// Creates a clinic and its first admin in one transaction: where a tenant begins.
+/// Creates a clinic and its first admin in one transaction: where a tenant begins. The clinic's
+/// code is `clinic.code` unless another clinic has it, then a new one; the clinic as stored.
 pub fn create_with_admin(
     conn: &mut PgConnection,
     clinic: &Clinic,
     admin: &NewStaff,
-) -> QueryResult<Tenant> {
+) -> QueryResult<Clinic> {
     conn.transaction(|conn| {
-        diesel::insert_into(clinics::table)
-            .values(clinic)
-            .execute(conn)?;
-        let tenant = Tenant::new(clinic.id);
-        super::staff::insert(conn, tenant, admin)?;
-        Ok(tenant)
+        let mut clinic = clinic.clone();
+        // One collision in 729 million codes per clinic; a few tries are plenty.
+        for _ in 0..8 {
+            let stored = diesel::insert_into(clinics::table)
+                .values(&clinic)
+                .on_conflict(clinics::code)
+                .do_nothing()
+                .execute(conn)?;
+            if stored == 1 {
+                super::staff::insert(conn, Tenant::new(clinic.id), admin)?;
+                return Ok(clinic);
+            }
+            clinic.code = crate::domain::clinic::ClinicCode::generate().to_string();
+        }
+        Err(diesel::result::Error::RollbackTransaction)
     })
+}
+
+/// The clinic with this code, if any: for a sign-in that names it.
+pub fn id_by_code(conn: &mut PgConnection, code: &str) -> QueryResult<Option<Uuid>> {
+    clinics::table
+        .filter(clinics::code.eq(code))
+        .select(clinics::id)
+        .first(conn)
+        .optional()
 }
 
 pub fn exists(conn: &mut PgConnection, tenant: Tenant) -> QueryResult<bool> {

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Date, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::Tenant;
@@ -16,16 +16,44 @@ use super::protocols::Protocol;
 use super::schema::{adverse_events, check_ins as check_ins_t, patients, protocols, treatments};
 use super::treatments::Treatment;
 
-/// Which rows: of one patient (or all), last updated in `[from, to)`, after `after` (in the order
-/// of the rows), `limit` of them after skipping `offset`.
+/// Which rows: of one patient (or all), last updated in `[from, to)`, matching a search's
+/// `criteria`, after `after` (in the order of the rows), `limit` of them after skipping `offset`.
 #[derive(Debug, Clone)]
 pub struct Filter {
     pub patient: Option<Uuid>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    pub criteria: Criteria,
     pub after: Option<Cursor>,
     pub offset: i64,
     pub limit: i64,
+}
+
+/// What a FHIR search asks of the rows besides their last update, resolved to columns. `None`
+/// asks nothing; an empty list matches no row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Criteria {
+    /// The row's patient is one of these (for patients, the row itself).
+    pub patients: Option<Vec<Uuid>>,
+    /// Patients: the record number is one of these.
+    pub record_numbers: Option<Vec<String>>,
+    /// When the row happened, for an instant (a check-in recorded, a treatment performed).
+    pub at: Span<DateTime<Utc>>,
+    /// When the row happened, for a day (a complication's onset, an outcome assessed).
+    pub on: Span<NaiveDate>,
+    /// Observations of check-ins: the symptom is one of these.
+    pub score_codes: Option<Vec<String>>,
+    /// Observations of outcomes: the value is one of these (`gais`, ...) ...
+    pub outcome_codes: Option<Vec<String>>,
+    /// ... and whoever rated it (`clinician`, `patient`) one of these.
+    pub assessors: Option<Vec<String>>,
+}
+
+/// A half-open span `[from, to)`; `None` leaves a side open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Span<T> {
+    pub from: Option<T>,
+    pub to: Option<T>,
 }
 
 impl Filter {
@@ -35,6 +63,7 @@ impl Filter {
             patient: None,
             from: None,
             to: None,
+            criteria: Criteria::default(),
             after: None,
             offset,
             limit,
@@ -105,6 +134,9 @@ macro_rules! filtered {
         if let Some(p) = $f.patient {
             q = q.filter($patient.eq(p));
         }
+        if let Some(ps) = &$f.criteria.patients {
+            q = q.filter($patient.eq_any(ps.clone()));
+        }
         if let Some(from) = $f.from {
             q = q.filter($updated.ge(from));
         }
@@ -125,7 +157,7 @@ macro_rules! filtered {
 
 pub fn patients(conn: &mut PgConnection, tenant: Tenant, f: Filter) -> QueryResult<Vec<Patient>> {
     let q = patients::table.select(Patient::as_select());
-    filtered!(
+    let mut q = filtered!(
         q,
         tenant,
         f,
@@ -133,8 +165,11 @@ pub fn patients(conn: &mut PgConnection, tenant: Tenant, f: Filter) -> QueryResu
         patients::id,
         patients::updated_at,
         patients::id
-    )
-    .load(conn)
+    );
+    if let Some(refs) = &f.criteria.record_numbers {
+        q = q.filter(patients::external_ref.eq_any(refs.clone()));
+    }
+    q.load(conn)
 }
 
 pub fn treatments(
@@ -143,7 +178,7 @@ pub fn treatments(
     f: Filter,
 ) -> QueryResult<Vec<Treatment>> {
     let q = treatments::table.select(Treatment::as_select());
-    filtered!(
+    let mut q = filtered!(
         q,
         tenant,
         f,
@@ -151,13 +186,19 @@ pub fn treatments(
         treatments::patient_id,
         treatments::created_at,
         treatments::id
-    )
-    .load(conn)
+    );
+    if let Some(from) = f.criteria.at.from {
+        q = q.filter(treatments::performed_at.ge(from));
+    }
+    if let Some(to) = f.criteria.at.to {
+        q = q.filter(treatments::performed_at.lt(to));
+    }
+    q.load(conn)
 }
 
 pub fn check_ins(conn: &mut PgConnection, tenant: Tenant, f: Filter) -> QueryResult<Vec<Stored>> {
     let q = check_ins_t::table.select(CheckIn::as_select());
-    let rows = filtered!(
+    let mut q = filtered!(
         q,
         tenant,
         f,
@@ -165,8 +206,14 @@ pub fn check_ins(conn: &mut PgConnection, tenant: Tenant, f: Filter) -> QueryRes
         check_ins_t::patient_id,
         check_ins_t::received_at,
         check_ins_t::id
-    )
-    .load(conn)?;
+    );
+    if let Some(from) = f.criteria.at.from {
+        q = q.filter(check_ins_t::recorded_at.ge(from));
+    }
+    if let Some(to) = f.criteria.at.to {
+        q = q.filter(check_ins_t::recorded_at.lt(to));
+    }
+    let rows = q.load(conn)?;
     check_ins::with_scores(conn, rows)
 }
 
@@ -176,7 +223,7 @@ pub fn adverse_events(
     f: Filter,
 ) -> QueryResult<Vec<AdverseEvent>> {
     let q = adverse_events::table.select(AdverseEvent::as_select());
-    filtered!(
+    let mut q = filtered!(
         q,
         tenant,
         f,
@@ -184,8 +231,14 @@ pub fn adverse_events(
         adverse_events::patient_id,
         adverse_events::updated_at,
         adverse_events::id
-    )
-    .load(conn)
+    );
+    if let Some(from) = f.criteria.on.from {
+        q = q.filter(adverse_events::onset_date.ge(from));
+    }
+    if let Some(to) = f.criteria.on.to {
+        q = q.filter(adverse_events::onset_date.lt(to));
+    }
+    q.load(conn)
 }
 
 pub fn adverse_event(
@@ -237,6 +290,10 @@ WITH obs AS (
          c.received_at AS last_updated, NULL::text AS assessor
     FROM {scores}
    WHERE c.clinic_id = $1
+     AND ($12::uuid[] IS NULL OR c.patient_id = ANY($12))
+     AND ($13::timestamptz IS NULL OR c.recorded_at >= $13)
+     AND ($14::timestamptz IS NULL OR c.recorded_at < $14)
+     AND ($15::text[] IS NULL OR s.symptom_code = ANY($15))
   UNION ALL
   SELECT o.id, o.patient_id, o.treatment_id, m.code, m.value, NULL, o.assessed_on,
          o.updated_at, o.assessor
@@ -244,6 +301,11 @@ WITH obs AS (
    CROSS JOIN LATERAL (VALUES ('gais', o.gais::int4), ('satisfaction', o.satisfaction::int4),
                               ('goodman_baron', o.goodman_baron::int4)) AS m(code, value)
    WHERE o.clinic_id = $1 AND m.value IS NOT NULL
+     AND ($12::uuid[] IS NULL OR o.patient_id = ANY($12))
+     AND ($16::date IS NULL OR o.assessed_on >= $16)
+     AND ($17::date IS NULL OR o.assessed_on < $17)
+     AND ($18::text[] IS NULL OR m.code = ANY($18))
+     AND ($19::text[] IS NULL OR o.assessor = ANY($19))
 )
 SELECT * FROM obs
  WHERE ($2::uuid IS NULL OR patient_id = $2)
@@ -261,13 +323,19 @@ const ALL_SCORES: &str = "check_in_scores s JOIN check_ins c ON c.id = s.check_i
 /// The scores a page after a cursor may show: those of the first `offset + limit` check-ins at or
 /// after the cursor's (a check-in has at least one score), found through the clinic's index on
 /// `received_at`, and their scores through the primary key, check-in by check-in (`OFFSET 0` keeps
-/// the planner from hashing every score of the clinic instead).
+/// the planner from hashing every score of the clinic instead). A search by symptom counts only
+/// the check-ins that scored one of them.
 const NEXT_SCORES: &str = "(
   SELECT * FROM check_ins
    WHERE clinic_id = $1
      AND ($2::uuid IS NULL OR patient_id = $2)
      AND ($3::timestamptz IS NULL OR received_at >= $3)
      AND ($4::timestamptz IS NULL OR received_at < $4)
+     AND ($12::uuid[] IS NULL OR patient_id = ANY($12))
+     AND ($13::timestamptz IS NULL OR recorded_at >= $13)
+     AND ($14::timestamptz IS NULL OR recorded_at < $14)
+     AND ($15::text[] IS NULL OR EXISTS (SELECT 1 FROM check_in_scores x
+           WHERE x.check_in_id = check_ins.id AND x.symptom_code = ANY($15)))
      AND received_at >= $7 AND (received_at, id) >= ($7, $8)
    ORDER BY received_at, id
    LIMIT $10 + $11) c
@@ -305,6 +373,7 @@ fn observations_where(
     } else {
         ALL_SCORES
     };
+    let c = f.criteria.clone();
     diesel::sql_query(OBSERVATIONS.replace("{scores}", scores))
         .bind::<SqlUuid, _>(tenant.id())
         .bind::<Nullable<SqlUuid>, _>(f.patient)
@@ -317,6 +386,14 @@ fn observations_where(
         .bind::<Text, _>(f.after.as_ref().map_or("", |c| c.code.as_str()))
         .bind::<BigInt, _>(f.offset)
         .bind::<BigInt, _>(f.limit)
+        .bind::<Nullable<Array<SqlUuid>>, _>(c.patients)
+        .bind::<Nullable<Timestamptz>, _>(c.at.from)
+        .bind::<Nullable<Timestamptz>, _>(c.at.to)
+        .bind::<Nullable<Array<Text>>, _>(c.score_codes)
+        .bind::<Nullable<Date>, _>(c.on.from)
+        .bind::<Nullable<Date>, _>(c.on.to)
+        .bind::<Nullable<Array<Text>>, _>(c.outcome_codes)
+        .bind::<Nullable<Array<Text>>, _>(c.assessors)
         .load(conn)
 }
 

@@ -136,6 +136,7 @@ diesel::table! {
         created_at -> Timestamptz,
         contact_phone -> Nullable<Text>,
         reminder_hour -> Int2,
+        code -> Text,
     }
 }
 

@@ -121,6 +121,9 @@ pub enum Id {
     Path(&'static str),
     /// The `Location` of what the request created.
     Created,
+    /// A query parameter: a list filtered by a patient is recorded under that patient even
+    /// when it finds nothing, since an empty answer still tells the reader something of them.
+    Query(&'static str),
     None,
 }
 

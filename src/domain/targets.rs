@@ -5,8 +5,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-/// Where webhooks may go: the public internet only, unless private addresses are allowed
-/// (`AFTERCARE_WEBHOOK_ALLOW_PRIVATE`, for local testing and the demo).
+/// Where webhooks may go: the public internet only, over https, unless private addresses are
+/// allowed (`AFTERCARE_WEBHOOK_ALLOW_PRIVATE`, for local testing and the demo), which allows plain
+/// http too.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Targets {
     pub allow_private: bool,
@@ -15,6 +16,13 @@ pub struct Targets {
 impl Targets {
     pub fn allows(self, ip: IpAddr) -> bool {
         self.allow_private || is_public(ip)
+    }
+
+    /// Whether a URL of this scheme may be sent to: `https` only, since a delivery carries
+    /// patients' ids, alert rules and complication grades; plain `http` only where private
+    /// targets are allowed (local testing and the demo, whose receivers are on this machine).
+    pub fn allows_scheme(self, scheme: &str) -> bool {
+        scheme == "https" || (self.allow_private && scheme == "http")
     }
 
     /// Whether a URL's host may be delivered to before it is resolved: a name is checked again
@@ -64,13 +72,20 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
     let s = ip.segments();
+    let embedded = || Ipv4Addr::from((u32::from(s[6]) << 16) | u32::from(s[7]));
     // Addresses that carry an IPv4 address are as public as it is: mapped (::ffff:a.b.c.d),
-    // NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:ab:cd::).
+    // translated (::ffff:0:a.b.c.d, RFC 2765's SIIT), the well-known NAT64 prefix
+    // (64:ff9b::a.b.c.d) and 6to4 (2002:ab:cd::).
     if let Some(v4) = ip.to_ipv4_mapped() {
         return is_public_v4(v4);
     }
-    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        return is_public_v4(Ipv4Addr::from((u32::from(s[6]) << 16) | u32::from(s[7])));
+    if s[..6] == [0, 0, 0, 0, 0xffff, 0] || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return is_public_v4(embedded());
+    }
+    // The local-use NAT64 prefix (RFC 8215) translates into whatever network its operator chose,
+    // the clinic's own among them: never public, whatever it embeds.
+    if s[..3] == [0x64, 0xff9b, 1] {
+        return false;
     }
     if s[0] == 0x2002 {
         return is_public_v4(Ipv4Addr::from((u32::from(s[1]) << 16) | u32::from(s[2])));
@@ -150,6 +165,24 @@ mod tests {
             ("::ffff:169.254.169.254", "::ffff:1.1.1.1"),
             ("64:ff9b::a00:1", "64:ff9b::808:808"),
             ("2002:c0a8:1::1", "2002:808:808::1"),
+            // IPv4-translated (RFC 2765): as public as the IPv4 address it carries.
+            ("::ffff:0:127.0.0.1", "::ffff:0:8.8.8.8"),
+            ("::ffff:0:10.0.0.1", "::ffff:0:11.0.0.1"),
+            ("::ffff:0:169.254.169.254", "::ffff:0:1.1.1.1"),
+            ("::ffff:0:192.168.1.1", "::ffff:0:192.169.1.1"),
+            // The well-known NAT64 prefix, likewise.
+            ("64:ff9b::127.0.0.1", "64:ff9b::1.1.1.1"),
+            ("64:ff9b::192.168.0.1", "64:ff9b::192.169.0.1"),
+            ("64:ff9b::169.254.169.254", "64:ff9b::93.184.215.14"),
+            // Local-use NAT64 (64:ff9b:1::/48): never, even when it embeds a public address;
+            // the well-known prefix beside it is as public as what it embeds.
+            ("64:ff9b:1::808:808", "64:ff9b::808:808"),
+            ("64:ff9b:1:ffff::b00:1", "64:ff9b::b00:1"),
+            ("64:ff9b:1::", "64:ff9b::101:101"),
+            // IPv4-compatible (deprecated ::a.b.c.d): refused whatever it carries; its mapped
+            // and translated forms are as public as the address.
+            ("::10.0.0.1", "::ffff:0:11.0.0.1"),
+            ("::8.8.8.8", "::ffff:8.8.8.8"),
         ] {
             assert!(!public(refused), "{refused}");
             assert!(public(allowed), "{allowed}");

@@ -154,7 +154,7 @@ pub fn check_endpoint(
         invalid.add(field, "must be an absolute https URL");
         return;
     };
-    let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && targets.allow_private);
+    let scheme_ok = targets.allows_scheme(url.scheme());
     if !scheme_ok {
         invalid.add(field, "must be an https URL");
     } else if !url.username().is_empty() || url.password().is_some() {

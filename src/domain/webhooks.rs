@@ -204,9 +204,10 @@ pub const MAX_URL_CHARS: usize = 2000;
 pub const MIN_SECRET_CHARS: usize = 16;
 pub const MAX_SECRET_CHARS: usize = 200;
 
-/// An endpoint is an absolute http or https URL with a host.
 /// What a webhook URL may look like, as the OpenAPI document says it (a test keeps the two equal):
 /// http or https, a host name or an IPv4 address, an optional port, and a plain path and query.
+/// Plain http passes the shape but is refused unless private targets are allowed
+/// ([`Targets::allows_scheme`](super::targets::Targets::allows_scheme)).
 pub const URL_PATTERN: &str = "^https?://([A-Za-z][A-Za-z0-9-]*(\\.[A-Za-z][A-Za-z0-9-]*)*|((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(/[A-Za-z0-9._~/?=&-]*)?$";
 
 static URL_SHAPE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
@@ -229,8 +230,14 @@ pub fn check_url(invalid: &mut Invalid, field: &str, url: &str, targets: super::
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
             if !u.username().is_empty() || u.password().is_some() {
                 invalid.add(field, "must not hold credentials");
-            }
-            if u.host().is_some_and(|h| !targets.allows_host(&h)) {
+            } else if !targets.allows_scheme(u.scheme()) {
+                invalid.add(
+                    field,
+                    "must be an https URL: a delivery carries patients' ids, alert rules and \
+                     complication grades (plain http only for local testing, with \
+                     AFTERCARE_WEBHOOK_ALLOW_PRIVATE)",
+                );
+            } else if u.host().is_some_and(|h| !targets.allows_host(&h)) {
                 invalid.add(
                     field,
                     "must be on the public internet: not loopback, private, link-local, \
@@ -335,14 +342,18 @@ mod tests {
     }
 
     #[test]
-    fn endpoints_are_http_urls_without_credentials() {
+    fn endpoints_are_https_urls_without_credentials() {
         let check = |url: &str| {
             let mut invalid = Invalid::default();
             check_url(&mut invalid, "url", url, Targets::default());
             invalid.0.len()
         };
         assert_eq!(check("https://hooks.example.com/aftercare?x=1"), 0);
-        assert_eq!(check("http://93.184.215.14:9000/"), 0);
+        assert_eq!(check("https://93.184.215.14:9000/"), 0);
+        // Plain http, even to a public place, only for local testing.
+        assert_eq!(check("http://93.184.215.14:9000/"), 1);
+        assert_eq!(check("http://hooks.example.com/aftercare"), 1);
+        assert_eq!(check("HTTP://hooks.example.com/aftercare"), 1);
         assert_eq!(check("ftp://example.com/"), 1);
         assert_eq!(check("/relative"), 1);
         assert_eq!(check("https://user:pw@example.com/"), 1);
@@ -368,10 +379,33 @@ mod tests {
         }
         // Names other than localhost are checked where they resolve, when a delivery is sent.
         assert_eq!(
-            check("http://internal.example:8080/", Targets::default()),
+            check("https://internal.example:8080/", Targets::default()),
             0
         );
-        assert_eq!(check("http://8.8.8.8/", Targets::default()), 0);
+        assert_eq!(check("https://8.8.8.8/", Targets::default()), 0);
+        assert_eq!(check("http://8.8.8.8/", LOCAL_TESTING), 0);
+    }
+
+    /// IPv6 literals are no webhook URL at all (a name that resolves to one is checked by
+    /// `targets::is_public` when sent): the forms that carry an IPv4 address are refused here
+    /// whatever it is, and a public IPv4 address beside each passes.
+    #[test]
+    fn ipv6_literals_that_carry_ipv4_addresses_are_refused() {
+        let check = |url: &str| {
+            let mut invalid = Invalid::default();
+            check_url(&mut invalid, "url", url, Targets::default());
+            invalid.0.len()
+        };
+        for (refused, allowed) in [
+            ("https://[64:ff9b:1::a00:1]/in", "https://nat64.example/in"),
+            ("https://[64:ff9b::a00:1]/in", "https://8.8.8.8/in"),
+            ("https://[::ffff:0:a00:1]/in", "https://11.0.0.1/in"),
+            ("https://[::ffff:a00:1]/in", "https://93.184.215.14/in"),
+            ("https://[::a00:1]/in", "https://1.1.1.1/in"),
+        ] {
+            assert_eq!(check(refused), 1, "{refused}");
+            assert_eq!(check(allowed), 0, "{allowed}");
+        }
     }
 
     #[test]

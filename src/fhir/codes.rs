@@ -3,17 +3,6 @@
 
 use uuid::Uuid;
 
-/// The resource types served, in the CapabilityStatement's order.
-pub const SERVED: [&str; 7] = [
-    "Patient",
-    "Procedure",
-    "Questionnaire",
-    "QuestionnaireResponse",
-    "Observation",
-    "AdverseEvent",
-    "Group",
-];
-
 pub const SYMPTOM: &str = "urn:aftercare:fhir:CodeSystem:symptom";
 pub const AREA: &str = "urn:aftercare:fhir:CodeSystem:area";
 pub const PROCEDURE: &str = "urn:aftercare:fhir:CodeSystem:procedure";

@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::codes::{self, snomed_of};
+use super::fetch::Kind;
 use super::ids::{ObservationKey, observation_id};
+use super::search;
 use crate::db::adverse_events::AdverseEvent;
 use crate::db::check_ins::{CheckIn, ScoreRow};
 use crate::db::fhir::{Cohort, ObservationRow};
@@ -326,12 +328,14 @@ pub fn operation_outcome(status: u16, diagnostics: &str) -> Value {
     })
 }
 
-/// A page of search results, with the links to itself and to the next page.
+/// A page of search results, with the links to itself and to the next page, and how many
+/// resources match in all when that is known.
 pub fn searchset(
     base: &str,
     entries: Vec<(String, Value)>,
     self_url: &str,
     next: Option<String>,
+    total: Option<usize>,
 ) -> Value {
     let mut links = vec![json!({"relation": "self", "url": self_url})];
     if let Some(next) = next {
@@ -343,7 +347,7 @@ pub fn searchset(
             json!({"fullUrl": format!("{base}/{path}"), "resource": resource, "search": {"mode": "match"}})
         })
         .collect();
-    json!({
+    let mut bundle = json!({
         "resourceType": "Bundle",
         "id": Uuid::new_v4().to_string(),
         "meta": meta(Utc::now()),
@@ -351,28 +355,30 @@ pub fn searchset(
         "timestamp": instant(Utc::now()),
         "link": links,
         "entry": entries,
-    })
+    });
+    if let Some(total) = total {
+        bundle["total"] = json!(total);
+    }
+    bundle
 }
 
 /// What this server serves, for `GET /fhir/R4/metadata`.
 pub fn capability_statement(base: &str) -> Value {
-    let resources: Vec<Value> = codes::SERVED
-        .iter()
+    let resources: Vec<Value> = Kind::ALL
+        .into_iter()
         .map(|kind| {
-            let mut params = vec![json!({"name": "_lastUpdated", "type": "date",
-                "documentation": "gt, ge, lt or le and an instant or a date; give two for a range"})];
-            match *kind {
-                "Patient" => params.push(json!({"name": "_id", "type": "token"})),
-                "Questionnaire" | "Group" => {}
-                _ => params.push(json!({"name": "patient", "type": "reference"})),
-            }
-            params.push(json!({"name": "_count", "type": "number", "documentation": "1-200, default 50"}));
+            // The same table the searches are parsed by: what is declared is what is supported.
+            let params: Vec<Value> = search::supported(kind)
+                .iter()
+                .map(|p| json!({"name": p.name(), "type": p.kind(), "documentation": p.documentation()}))
+                .collect();
+            let kind = kind.as_str();
             let mut r = json!({
                 "type": kind,
                 "interaction": [{"code": "read"}, {"code": "search-type"}],
                 "searchParam": params,
             });
-            let export = match *kind {
+            let export = match kind {
                 "Patient" => Some("patient-export"),
                 "Group" => Some("group-export"),
                 _ => None,

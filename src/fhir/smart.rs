@@ -13,6 +13,13 @@ pub const TOKEN_TTL: i64 = 5 * 60;
 pub const SCOPE: &str = "system/*.read";
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
+/// Most keys one client holds: enough to roll one over, too few to try an assertion against many.
+pub const MAX_KEYS: usize = 5;
+/// The shortest RSA modulus accepted (NIST SP 800-57: 2,048 bits through 2030).
+pub const MIN_RSA_BITS: usize = 2048;
+/// The longest, so that checking a signature stays cheap.
+const MAX_RSA_BITS: usize = 8192;
+
 /// A registered public key, with the one algorithm it signs with.
 pub struct PublicKey {
     pub kid: Option<String>,
@@ -20,8 +27,9 @@ pub struct PublicKey {
     pub key: DecodingKey,
 }
 
-/// The keys of a JWKS (`{"keys": [...]}`) or of a single JWK: RSA keys for RS384, P-384 keys for
-/// ES384, public parts only. Names the first key that is not one of those.
+/// The keys of a JWKS (`{"keys": [...]}`) or of a single JWK: RSA keys of 2,048 bits or more with
+/// an odd exponent for RS384, points on P-384 for ES384, public parts only, each with its own
+/// `kid`, at most five. Names the first key that is not one of those.
 pub fn public_keys(jwks: &Value) -> Result<Vec<PublicKey>, String> {
     let keys: Vec<&Value> = match jwks.get("keys") {
         Some(Value::Array(keys)) => keys.iter().collect(),
@@ -31,10 +39,20 @@ pub fn public_keys(jwks: &Value) -> Result<Vec<PublicKey>, String> {
     if keys.is_empty() {
         return Err("no keys".into());
     }
-    keys.into_iter()
+    if keys.len() > MAX_KEYS {
+        return Err(format!("at most {MAX_KEYS} keys"));
+    }
+    let keys = keys
+        .into_iter()
         .enumerate()
         .map(|(i, k)| public_key(k).map_err(|e| format!("key {i}: {e}")))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut kids: Vec<&str> = keys.iter().filter_map(|k| k.kid.as_deref()).collect();
+    kids.sort_unstable();
+    if kids.windows(2).any(|w| w[0] == w[1]) {
+        return Err("each key needs a kid of its own".into());
+    }
+    Ok(keys)
 }
 
 fn public_key(jwk: &Value) -> Result<PublicKey, String> {
@@ -42,14 +60,21 @@ fn public_key(jwk: &Value) -> Result<PublicKey, String> {
     if jwk.get("d").is_some() {
         return Err("this is a private key: register the public key only".into());
     }
+    // The assertion names its key by kid; it is never tried against each key in turn.
+    let kid = match text("kid") {
+        Some(kid) if !kid.trim().is_empty() && kid.len() <= 200 => kid.to_string(),
+        _ => return Err("a key needs a kid (1-200 characters) for assertions to name".into()),
+    };
     let (algorithm, key) = match (text("kty"), text("crv")) {
         (Some("RSA"), _) => {
             let (n, e) = text("n").zip(text("e")).ok_or("an RSA key needs n and e")?;
+            check_rsa(n, e)?;
             let key = DecodingKey::from_rsa_components(n, e).map_err(|e| e.to_string())?;
             (Algorithm::RS384, key)
         }
         (Some("EC"), Some("P-384")) => {
             let (x, y) = text("x").zip(text("y")).ok_or("an EC key needs x and y")?;
+            check_p384(x, y)?;
             let key = DecodingKey::from_ec_components(x, y).map_err(|e| e.to_string())?;
             (Algorithm::ES384, key)
         }
@@ -64,10 +89,54 @@ fn public_key(jwk: &Value) -> Result<PublicKey, String> {
         return Err(format!("this key signs with {wanted}"));
     }
     Ok(PublicKey {
-        kid: text("kid").map(str::to_string),
+        kid: Some(kid),
         algorithm,
         key,
     })
+}
+
+fn base64url(field: &str, value: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(value)
+        .map_err(|_| format!("{field} is not base64url"))
+}
+
+/// A modulus of 2,048 to 8,192 bits and an odd public exponent of at least 3 (an even one has no
+/// private key to go with it; 1 signs nothing).
+fn check_rsa(n: &str, e: &str) -> Result<(), String> {
+    let n = rsa::BigUint::from_bytes_be(&base64url("n", n)?);
+    let e_bytes = base64url("e", e)?;
+    let odd = e_bytes.last().is_some_and(|b| b & 1 == 1);
+    let e = rsa::BigUint::from_bytes_be(&e_bytes);
+    let bits = n.bits();
+    if bits < MIN_RSA_BITS {
+        return Err(format!(
+            "an RSA key needs at least {MIN_RSA_BITS} bits, not {bits}"
+        ));
+    }
+    if !odd || e < rsa::BigUint::from(3u8) {
+        return Err("an RSA key's exponent must be odd and at least 3".into());
+    }
+    rsa::RsaPublicKey::new_with_max_size(n, e, MAX_RSA_BITS)
+        .map(|_| ())
+        .map_err(|e| format!("not an RSA public key: {e}"))
+}
+
+/// A point on P-384 (not the point at infinity): a key off the curve leaks the verifier's
+/// secrets in some implementations and verifies nothing in any.
+fn check_p384(x: &str, y: &str) -> Result<(), String> {
+    let (x, y) = (base64url("x", x)?, base64url("y", y)?);
+    if x.len() != 48 || y.len() != 48 {
+        return Err("a P-384 key's x and y are 48 bytes each".into());
+    }
+    let mut sec1 = Vec::with_capacity(97);
+    sec1.push(4);
+    sec1.extend_from_slice(&x);
+    sec1.extend_from_slice(&y);
+    p384::PublicKey::from_sec1_bytes(&sec1)
+        .map(|_| ())
+        .map_err(|_| "this point is not on P-384".into())
 }
 
 /// The claims of a client assertion that the signature check does not cover.
@@ -119,7 +188,7 @@ mod tests {
         let secret = p384::SecretKey::random(&mut p384::elliptic_curve::rand_core::OsRng);
         let point = secret.public_key().to_encoded_point(false);
         let b64 = |b: Option<&p384::FieldBytes>| URL_SAFE_NO_PAD.encode(b.unwrap());
-        json!({"kty": "EC", "crv": "P-384", "x": b64(point.x()), "y": b64(point.y())})
+        json!({"kty": "EC", "crv": "P-384", "kid": "k1", "x": b64(point.x()), "y": b64(point.y())})
     }
 
     #[test]
@@ -144,6 +213,38 @@ mod tests {
         assert!(public_keys(&wrong_alg).is_err());
         assert!(public_keys(&json!({"kty": "oct", "k": "c2VjcmV0"})).is_err());
         assert!(public_keys(&json!({"keys": []})).is_err());
+    }
+
+    #[test]
+    fn points_off_the_curve_short_moduli_and_even_exponents_are_refused() {
+        use base64::Engine;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let mut off = ec_jwk();
+        let y = off["y"].as_str().unwrap().to_string();
+        let mut y = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(y)
+            .unwrap();
+        y[47] ^= 1;
+        off["y"] = json!(b64(&y));
+        assert!(public_keys(&off).err().unwrap().contains("not on P-384"));
+        let rsa = |n: &[u8], e: &[u8]| json!({"kty": "RSA", "kid": "r", "n": b64(n), "e": b64(e)});
+        let n2048 = [0xc5u8; 256];
+        assert!(public_keys(&rsa(&[0xc5; 255], &[1, 0, 1])).is_err());
+        assert!(public_keys(&rsa(&n2048, &[1, 0, 0])).is_err());
+        assert!(public_keys(&rsa(&n2048, &[1])).is_err());
+        assert!(public_keys(&rsa(&n2048, &[1, 0, 1])).is_ok());
+        let mut nameless = ec_jwk();
+        nameless.as_object_mut().unwrap().remove("kid");
+        assert!(public_keys(&nameless).is_err());
+        let six: Vec<Value> = (0..6)
+            .map(|i| {
+                let mut k = ec_jwk();
+                k["kid"] = json!(i.to_string());
+                k
+            })
+            .collect();
+        assert!(public_keys(&json!({"keys": six[..5]})).is_ok());
+        assert!(public_keys(&json!({"keys": six})).is_err());
     }
 
     #[test]

@@ -115,6 +115,7 @@ pub fn create_clinic(conn: &mut PgConnection) -> anyhow::Result<bool> {
         // A made-up number, for the app to show.
         contact_phone: Some("+4930234567890".into()),
         reminder_hour: crate::domain::clinic::DEFAULT_REMINDER_HOUR,
+        code: crate::domain::clinic::ClinicCode::generate().to_string(),
     };
     let hash = crate::auth::hash_password(PASSWORD)?;
     let staff = |email: &str, role: &str, name: &str| crate::db::staff::NewStaff {
@@ -128,7 +129,8 @@ pub fn create_clinic(conn: &mut PgConnection) -> anyhow::Result<bool> {
         staff(ADMIN, "admin", "Demo Admin"),
         staff(CLINICIAN, "clinician", "Dr. Demo"),
     );
-    let tenant = crate::db::clinics::create_with_admin(conn, &clinic, &admin)?;
+    let clinic = crate::db::clinics::create_with_admin(conn, &clinic, &admin)?;
+    let tenant = crate::db::Tenant::new(clinic.id);
     crate::db::staff::insert(conn, tenant, &clinician)?;
     Ok(true)
 }

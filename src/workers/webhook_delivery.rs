@@ -112,11 +112,14 @@ impl Worker {
         let timestamp = Utc::now().timestamp();
         let attempted_at = truncate_to_micros(Utc::now());
         let started = Instant::now();
-        // An address in the URL is not resolved, so the resolver never sees it: checked here, in
-        // case the setting changed since the URL was registered.
+        // An address in the URL is not resolved, so the resolver never sees it: checked here, as
+        // is the scheme (plain http is never sent outside local testing), in case the setting
+        // changed since the URL was registered, or the URL was stored before the rule.
+        let targets = self.settings.targets;
         let allowed = url::Url::parse(&d.url)
             .ok()
-            .and_then(|u| u.host().map(|h| self.settings.targets.allows_host(&h)))
+            .filter(|u| targets.allows_scheme(u.scheme()))
+            .and_then(|u| u.host().map(|h| targets.allows_host(&h)))
             .unwrap_or(false);
         let sent: Result<reqwest::Response, BoxError> = async {
             if !allowed {
@@ -214,13 +217,15 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// An HTTP client for what the service sends out (webhooks, push messages): it gives up after
 /// `timeout`, follows no redirect (an answer that is not 2xx: the attempt is retried), and reaches
-/// only the addresses `targets` allows.
+/// only the addresses `targets` allows. It ignores `HTTP(S)_PROXY` and `ALL_PROXY`: a proxy would
+/// resolve the name itself, past the resolver that checks each address.
 pub(crate) fn outbound_client(
     timeout: Duration,
     targets: Targets,
     agent: &'static str,
 ) -> anyhow::Result<reqwest::Client> {
     reqwest::Client::builder()
+        .no_proxy()
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .dns_resolver(Arc::new(TargetResolver(targets)))

@@ -135,6 +135,8 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
     assert!(facts.contains("Europe/London"), "{facts}");
     assert!(facts.contains("Not set"), "{facts}");
     assert!(facts.contains("18:00"), "{facts}");
+    let code = api_get(&app, "/v1/clinic", &seed.admin).await["code"].clone();
+    assert!(facts.contains(code.as_str().unwrap()), "{facts}");
     assert!(shown["staff"][0].as_str().unwrap().contains("(you)"));
     assert!(shown["staff"][1].as_str().unwrap().contains("Dr. Ito"));
     check("1-settings").await;

@@ -268,12 +268,14 @@ async fn on_screen(b: &Browser, name: &str) {
 }
 
 async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
+    // The app is opened through a gate the walk shuts while it is offline.
+    let gate = Gate::to(&app.base).await;
     let axe = axe_source();
     let check = async |name: &str| look(&b, axe.as_deref(), name).await;
     let screen = async |name: &str| on_screen(&b, name).await;
 
     // Enroll from the link: the code leaves the address bar at once.
-    b.goto(&seed.link).await;
+    b.goto(&seed.link.replace(&app.base, &gate.base)).await;
     screen("today").await;
     let href = b.script("return location.href", json!([])).await;
     assert!(!href.as_str().unwrap().contains("code"), "{href}");
@@ -304,6 +306,7 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
 
     // Offline: two check-ins wait on the phone; the app opens again without a network.
     b.offline(true).await;
+    gate.shut(true);
     b.until(
         "the offline notice",
         "return !document.querySelector('[data-testid=offline]').hidden",
@@ -317,7 +320,7 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
         )
         .await;
     }
-    b.goto(&format!("{}/app", app.base)).await;
+    b.goto(&format!("{}/app", gate.base)).await;
     screen("today").await;
     let waiting = b
         .until(
@@ -332,6 +335,7 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
     assert_eq!(stored(&app, &seed.patient).len(), 4);
 
     // Back online: both sent, each stored once, and shown as sent.
+    gate.shut(false);
     b.offline(false).await;
     b.until(
         "the waiting check-ins sent",
@@ -401,7 +405,7 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
 
     // In German, remembered on the phone.
     b.click("[data-testid=language] option[value=de]").await;
-    b.goto(&format!("{}/app#/check-in", app.base)).await;
+    b.goto(&format!("{}/app#/check-in", gate.base)).await;
     let german = b
         .until(
             "the check-in in German",

@@ -245,7 +245,7 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
         .post(
             "/v1/fhir-clients",
             &a.clinic.admin,
-            json!({"name": "Warehouse", "jwks": {"kty": "EC", "crv": "P-384",
+            json!({"name": "Warehouse", "jwks": {"kty": "EC", "crv": "P-384", "kid": "w1",
                 "x": "NCk8RAgddixQnNFolOlaIJ7TvPhI7otQY-uFmeCIZJSGJ8B8NXQ3kgQIwJ-MciCH",
                 "y": "ZSnvOXhOrQX1YQpC9OGgua5rLbIRsKS8cxBNwZwtT9_BYvul0TfRsSy66m9DX2UE"}}),
         )

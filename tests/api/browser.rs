@@ -298,7 +298,8 @@ impl Browser {
 
     /// Takes the network away from the page, or gives it back: ChromeDriver's network emulation,
     /// which it applies again after each navigation (DevTools' own, set through `Network`, was
-    /// sometimes lost when the page was opened again, and the app then sent its "offline" check-ins).
+    /// sometimes lost when the page was opened again). Even so a page load leaves a moment without
+    /// it; a walk that must send nothing across one shuts a [`Gate`] too.
     pub async fn offline(&self, offline: bool) {
         let path = "/chromium/network_conditions";
         if offline {
@@ -489,5 +490,48 @@ pub fn axe_source() -> Option<String> {
             eprintln!("skipped the accessibility checks: {message}");
             None
         }
+    }
+}
+
+/// A door between the browser and the server that a test can shut: a TCP relay on a port of its
+/// own that, while shut, cuts every connection through it and drops new ones. The network is then
+/// truly gone for the page, through a page load too, where the browser's emulated offline (set
+/// again by ChromeDriver after each navigation) leaves a moment in which the app can send.
+pub struct Gate {
+    /// The relay's `http://127.0.0.1:port`: open the app at it.
+    pub base: String,
+    open: tokio::sync::watch::Sender<bool>,
+}
+
+impl Gate {
+    /// A relay to `upstream` (`http://127.0.0.1:port`), open.
+    pub async fn to(upstream: &str) -> Gate {
+        let target = upstream.trim_start_matches("http://").to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (open, watch) = tokio::sync::watch::channel(true);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let mut gate = watch.clone();
+                if !*gate.borrow() {
+                    continue;
+                }
+                let target = target.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = gate.wait_for(|open| !open) => {}
+                    }
+                });
+            }
+        });
+        Gate { base, open }
+    }
+
+    pub fn shut(&self, shut: bool) {
+        self.open.send_replace(!shut);
     }
 }

@@ -31,8 +31,13 @@ async fn every_role_reads_the_clinic_and_an_admin_changes_it() {
     let r = app.patch("/v1/clinic", &s.clinic.admin, change).await;
     assert_eq!(r.ok(200)["contact_phone"], "+493012345678");
     assert_eq!(r.body["reminder_hour"], 19);
-    let seen = app.get("/v1/clinic", patient).await;
+    let seen = app.get("/v1/clinic", &s.clinician).await;
     assert_eq!(seen.ok(200), &r.body);
+    // The patient's app is not shown the clinic code, which is for staff signing in.
+    let mut for_patient = r.body.clone();
+    for_patient.as_object_mut().unwrap().remove("code");
+    let seen = app.get("/v1/clinic", patient).await;
+    assert_eq!(seen.ok(200), &for_patient);
 
     // A field left out stays; null clears the phone.
     let r = app
@@ -138,7 +143,9 @@ async fn an_enrollment_code_comes_with_the_link_that_enrolls_the_app() {
     assert_eq!(r.body["link"], format!("{}/app#code={code}", app.base));
 
     let http = HttpSettings {
-        public_url: Some("https://aftercare.clinic.example".into()),
+        public_url: Some(
+            aftercare::config::PublicUrl::parse("https://aftercare.clinic.example").unwrap(),
+        ),
         ..HttpSettings::default()
     };
     let app = spawn_app_with(http, Background::default()).await;

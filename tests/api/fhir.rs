@@ -335,7 +335,14 @@ async fn clinic_b_never_sees_clinic_a() {
         .await;
     assert_eq!(r.status, 404);
     for kind in KINDS {
-        let theirs = search_all(&app, &b.clinic.admin, &format!("{kind}?patient={}", p.id)).await;
+        // Each type by its own patient parameter; Questionnaire and Group have none.
+        let query = match kind {
+            "Patient" => format!("{kind}?_id={}", p.id),
+            "AdverseEvent" => format!("{kind}?subject={}", p.id),
+            "Questionnaire" | "Group" => kind.to_string(),
+            _ => format!("{kind}?patient={}", p.id),
+        };
+        let theirs = search_all(&app, &b.clinic.admin, &query).await;
         assert!(
             theirs.iter().all(|r| !r.to_string().contains(&p.id)),
             "{kind}"
@@ -371,7 +378,7 @@ async fn failures_are_operation_outcomes_and_reads_are_audited() {
     let mut outcomes = vec![anonymous.body, patient.body];
     for bad in [
         "Patient?_count=0",
-        "Observation?_lastUpdated=2026-11-20",
+        "Observation?_lastUpdated=2026-11-31",
         "Procedure?patient=Patient/42",
         "Observation?_cursor=forged",
     ] {

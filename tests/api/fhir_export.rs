@@ -293,6 +293,7 @@ fn serve_in_a_process(app: &TestApp) -> std::process::Child {
         .arg("serve")
         .env("DATABASE_URL", &app.db_url)
         .env("AFTERCARE_ADDR", "127.0.0.1:0")
+        .env("AFTERCARE_PUBLIC_URL", "https://aftercare.clinic.example")
         .env(
             "AFTERCARE_JWT_SECRET",
             format!(

@@ -61,6 +61,7 @@ fn stops_gracefully_on(signal: &str) {
         .env("DATABASE_URL", &db_url)
         .env("AFTERCARE_JWT_SECRET", JWT_SECRET)
         .env("AFTERCARE_ADDR", "127.0.0.1:0")
+        .env("AFTERCARE_PUBLIC_URL", "https://aftercare.clinic.example")
         .env("AFTERCARE_SHUTDOWN_GRACE_MS", "1500")
         .env_remove("AFTERCARE_LOG_FORMAT")
         .env_remove("RUST_LOG")

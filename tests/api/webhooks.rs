@@ -268,7 +268,7 @@ pub(crate) async fn register(
     (id_of(body), body["secret"].as_str().unwrap().to_string())
 }
 
-async fn deliveries(app: &TestApp, admin: &str, webhook: &str) -> Vec<Value> {
+pub(crate) async fn deliveries(app: &TestApp, admin: &str, webhook: &str) -> Vec<Value> {
     let r = app
         .get(
             &format!("/v1/webhooks/{webhook}/deliveries?limit=200"),
@@ -326,7 +326,7 @@ async fn admins_register_list_change_and_deactivate_webhooks() {
         .post(
             "/v1/webhooks",
             admin,
-            json!({"url": "http://93.184.215.14:8080/in", "events": ALL_EVENTS, "secret": given}),
+            json!({"url": "https://93.184.215.14:8080/in", "events": ALL_EVENTS, "secret": given}),
         )
         .await;
     assert_eq!(r.ok(201)["secret"], given);

@@ -1,0 +1,4 @@
+DROP INDEX treatments_clinic_performed_idx;
+DROP INDEX outcomes_patient_idx;
+DROP INDEX adverse_events_clinic_onset_idx;
+DROP INDEX adverse_events_patient_onset_idx;
