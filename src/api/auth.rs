@@ -32,30 +32,40 @@ pub struct LoginRequest {
     #[serde(default)]
     #[schema(max_length = 32, pattern = "^[A-Za-z0-9 -]+$")]
     pub clinic: Option<String>,
-    /// The clinic to sign in to, by its id: as `clinic`, which is easier to type. Give one of the
-    /// two.
+    /// The clinic to sign in to, by its id: as `clinic`, which is easier to type. Given both, they
+    /// must name the same clinic.
     #[serde(default)]
     pub clinic_id: Option<Uuid>,
 }
 
-/// The clinic a sign-in names, if it names one.
+/// The clinic a sign-in names, if it names one. A code no clinic can have, or a code and an id of
+/// two clinics, name no account: the sign-in is refused as a wrong password is.
 enum NamedClinic {
     Id(Uuid),
     Code(ClinicCode),
+    Both(Uuid, ClinicCode),
+    Nobody,
 }
 
 impl LoginRequest {
     fn named_clinic(&self) -> Result<Option<NamedClinic>, ApiError> {
-        match (&self.clinic, self.clinic_id) {
-            (Some(_), Some(_)) => Err(ApiError::invalid(
-                "clinic",
-                "give the clinic's code or its clinic_id, not both",
-            )),
-            (Some(code), None) => ClinicCode::parse(code)
-                .map(|c| Some(NamedClinic::Code(c)))
-                .map_err(|message| ApiError::invalid("clinic", message)),
-            (None, id) => Ok(id.map(NamedClinic::Id)),
-        }
+        let code = match &self.clinic {
+            Some(c) if c.chars().count() > 32 => {
+                return Err(ApiError::invalid(
+                    "clinic",
+                    "is longer than any clinic code",
+                ));
+            }
+            Some(c) => Some(ClinicCode::parse(c).ok()),
+            None => None,
+        };
+        Ok(match (code, self.clinic_id) {
+            (None, None) => None,
+            (None, Some(id)) => Some(NamedClinic::Id(id)),
+            (Some(Some(code)), None) => Some(NamedClinic::Code(code)),
+            (Some(Some(code)), Some(id)) => Some(NamedClinic::Both(id, code)),
+            (Some(None), _) => Some(NamedClinic::Nobody),
+        })
     }
 }
 
@@ -229,7 +239,7 @@ fn staff_role(role: &str) -> Role {
             headers(("Set-Cookie" = String, description = "`aftercare_device`: this browser signed in to this account before (and to up to 3 others)"))),
         (status = 401, description = "Wrong email or password", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The email is staff at more than one clinic and no clinic is named: send the clinic's code in `clinic`. Decided by the email alone, before any password is checked", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The email or password is longer than any account's, or `clinic` is not a clinic code", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The email or password is longer than any account's, or `clinic` is longer than any clinic code", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many attempts from this address or for this account; retry after Retry-After seconds", body = crate::error::Problem, content_type = "application/problem+json",
             headers(("Retry-After" = String, description = "Seconds to wait"))),
     )
@@ -370,6 +380,11 @@ fn account_of(
             Some(id) => accounts.into_iter().find(|s| s.clinic_id == id),
             None => None,
         },
+        Some(NamedClinic::Both(id, code)) => {
+            let same = db::clinics::id_by_code(conn, code.as_str())? == Some(id);
+            accounts.into_iter().find(|s| same && s.clinic_id == id)
+        }
+        Some(NamedClinic::Nobody) => None,
     };
     let hash = account.as_ref().map(|s| s.password_hash.as_str());
     let right = auth::verify_password(password, hash);

@@ -93,6 +93,13 @@ export function loginScreen(message, onSignedIn) {
       clinic.focus();
       return;
     }
+    // The form of a code (domain/clinic.rs), checked here: the API answers any code that names no
+    // clinic as it answers a wrong password.
+    if (code && !/^[ABCDEFGHJKMNPQRSTVWXYZ23456789]{6}$/.test(code.toUpperCase().replace(/[ -]/g, ''))) {
+      error.textContent = 'The clinic code is 6 letters and digits, such as K7QM4X.';
+      clinic.select();
+      return;
+    }
     button.disabled = true;
     error.textContent = '';
     try {
