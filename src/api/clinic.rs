@@ -32,9 +32,8 @@ pub struct Clinic {
     /// The hour of the clinic's day (0-23) after which a patient who has not checked in on a
     /// scheduled day is reminded.
     pub reminder_hour: i16,
-    /// The clinic's code, shown to staff (not to patients): staff who work at more than one clinic
-    /// give it when signing in (`clinic` in `POST /v1/auth/login`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The clinic's code, shown to staff (null for patients): staff who work at more than one
+    /// clinic give it when signing in (`clinic` in `POST /v1/auth/login`).
     pub code: Option<String>,
 }
 

@@ -227,7 +227,7 @@ async fn the_code_is_shown_to_staff_and_printed_by_create_clinic() {
     );
     assert_eq!(code_of(&app, &s.clinician).await, code);
     let patient = app.get("/v1/clinic", &s.patients[0].token).await;
-    assert!(patient.ok(200).get("code").is_none(), "{}", patient.body);
+    assert!(patient.ok(200)["code"].is_null(), "{}", patient.body);
     // PATCH answers with the code too.
     let changed = app
         .patch("/v1/clinic", &s.clinic.admin, json!({"reminder_hour": 19}))
