@@ -18,6 +18,9 @@ use crate::read_model::Store;
 use crate::read_model::views::{TreatmentToday, treatments_today};
 use crate::services::alerts::{Occasion, raise, withdraw};
 
+/// The advisory lock that keeps the job to one instance when several serve one database.
+pub const JOB_LOCK: i64 = 0x7065_6572_735f_6a6f; // "peers_jo"
+
 /// What one run changed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Changes {
@@ -35,7 +38,7 @@ pub fn run_once(
     store.refresh(conn)?;
     conn.transaction(|conn| {
         let mut changes = Changes::default();
-        if !db::try_advisory_xact_lock(conn, super::silence::JOB_LOCK)? {
+        if !db::try_advisory_xact_lock(conn, JOB_LOCK)? {
             return Ok(changes);
         }
         for clinic in db::clinics::all(conn)? {
