@@ -22,6 +22,7 @@ pub struct Application {
     server: Server,
     draining: web::Data<Draining>,
     limits: web::Data<crate::limits::Limits>,
+    threads: crate::workers::Threads,
 }
 
 /// What runs beside the API. Tests leave out what they don't exercise.
@@ -107,21 +108,31 @@ impl Application {
             background.push.as_ref().map(|p| p.vapid.public_key()),
         ));
         let draining_ = draining.clone();
+        let mut threads = crate::workers::Threads::default();
         if let Some(interval) = background.job_interval {
-            crate::workers::silence::spawn(
+            threads.handles.push(crate::workers::silence::spawn(
                 pool.get_ref().clone(),
                 store.clone().into_inner(),
                 interval,
-            );
-            crate::workers::audit_sealing::spawn(pool.get_ref().clone());
-            crate::workers::reminders::spawn(
+                threads.stop.clone(),
+            ));
+            threads.handles.push(crate::workers::audit_sealing::spawn(
+                pool.get_ref().clone(),
+                threads.stop.clone(),
+            ));
+            threads.handles.push(crate::workers::reminders::spawn(
                 pool.get_ref().clone(),
                 interval,
                 background.push.is_some(),
-            );
+                threads.stop.clone(),
+            ));
         }
         if let Some(settings) = background.fhir_exports {
-            crate::workers::fhir_export::spawn(pool.get_ref().clone(), settings);
+            threads.handles.push(crate::workers::fhir_export::spawn(
+                pool.get_ref().clone(),
+                settings,
+                threads.stop.clone(),
+            ));
         }
         if let Some(settings) = background.webhooks {
             crate::workers::webhook_delivery::spawn(pool.get_ref().clone(), settings)?;
@@ -180,6 +191,7 @@ impl Application {
             server,
             draining,
             limits: limits_,
+            threads,
         })
     }
 
@@ -193,7 +205,12 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Application {
+            server, threads, ..
+        } = self;
+        let served = server.await;
+        stop_jobs(threads).await;
+        served
     }
 
     /// Serves until SIGTERM or SIGINT. Then `/readyz` fails at once, requests are still served for
@@ -226,10 +243,24 @@ impl Application {
             actix_web::rt::time::sleep(grace).await;
             handle.stop(true).await;
         });
+        let Application {
+            server, threads, ..
+        } = self;
         Ok(async move {
-            self.server.await?;
+            server.await?;
             tracing::info!("stopped: every request in flight was answered");
+            stop_jobs(threads).await;
             Ok(())
         })
+    }
+}
+
+/// Stops the jobs' threads and waits for them, so that none is using a database connection (over
+/// TLS, perhaps) when the process exits.
+async fn stop_jobs(threads: crate::workers::Threads) {
+    let limit = std::time::Duration::from_secs(10);
+    let stopped = actix_web::rt::task::spawn_blocking(move || threads.stop_and_join(limit)).await;
+    if !matches!(stopped, Ok(true)) {
+        tracing::warn!("a background job did not stop within 10 s");
     }
 }

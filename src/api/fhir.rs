@@ -259,6 +259,7 @@ pub async fn search(
         from: wanted.window.from,
         to: wanted.window.to,
         criteria: wanted.criteria.clone(),
+        seen: None,
         after: Some(wanted.after.clone().unwrap_or_else(Cursor::start)),
         offset: wanted.offset,
         limit: wanted.count + 1,

@@ -2,7 +2,10 @@
 //! Group: a protocol's cohort) answers 202 with the status URL in `Content-Location`; the status
 //! answers 202 with `X-Progress` and `Retry-After` while the worker runs, then 200 with the
 //! manifest; the files are ndjson, downloaded with the same token; `DELETE` on the status cancels.
-//! A clinic runs one export at a time: a second kick-off meanwhile is 429.
+//! A clinic runs one export at a time: a second kick-off meanwhile is 429. An export belongs to
+//! whoever kicked it off: to anyone else, even an admin of the clinic, its status, files and
+//! cancel are 404. A file's download is audited under each patient it holds; an erasure makes the
+//! exports holding the patient 410 (see `db::exports::forget_patient`).
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, web};
@@ -11,7 +14,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use uuid::Uuid;
 
 use super::fhir::{FhirError, Reader, base_url, public_url};
-use crate::db::exports::{self, Export};
+use crate::db::exports::{self, Export, Owner};
 use crate::db::{self, Pool, Tenant};
 use crate::error::ApiError;
 use crate::fhir::export::{self, KEPT, OutputFile};
@@ -19,6 +22,18 @@ use crate::fhir::resources;
 
 fn uuid(id: &str) -> Result<Uuid, FhirError> {
     id.parse().map_err(|_| FhirError(ApiError::NotFound))
+}
+
+/// The admin or system client asking, as an export's owner, and their clinic.
+fn owner(reader: Reader) -> Result<(Owner, Tenant), FhirError> {
+    let system = matches!(reader, Reader::System { .. });
+    let (id, tenant) = reader.exporter()?;
+    let owner = if system {
+        Owner::Client(id)
+    } else {
+        Owner::Staff(id)
+    };
+    Ok((owner, tenant))
 }
 
 fn status_url(req: &HttpRequest, id: Uuid) -> String {
@@ -35,10 +50,13 @@ fn status_url(req: &HttpRequest, id: Uuid) -> String {
         ("_type" = Option<String>, Query, description = "Comma-separated resource types (default: all five)", example = "Patient,Observation"),
         ("_since" = Option<String>, Query, description = "Only resources changed after this instant", example = "2026-11-20T00:00:00Z"),
         ("_outputFormat" = Option<String>, Query, description = "`application/fhir+ndjson` (also `application/ndjson`, `ndjson`)"),
+        ("_typeFilter" = Option<String>, Query, description = "A search of one exported type, as its search URL supports it (`Observation?code=redness`); one per type"),
+        ("patient" = Option<String>, Query, description = "Only these patients' data: comma-separated Patient references"),
     ),
     security(("bearer" = [])),
     responses(
         (status = 202, description = "Accepted: poll the status URL", headers(("Content-Location" = String, description = "The status URL"))),
+        (status = 400, description = "A parameter is wrong or not supported (`_elements`, `includeAssociatedData`, ...; ignored with `Prefer: handling=lenient`)", content_type = "application/fhir+json", body = super::fhir::OperationOutcome),
         (status = 429, description = "An export of this clinic is running", content_type = "application/fhir+json", body = super::fhir::OperationOutcome, headers(("Retry-After" = String))),
     )
 )]
@@ -48,7 +66,7 @@ pub async fn export_patients(
     reader: Reader,
     req: HttpRequest,
 ) -> Result<HttpResponse, FhirError> {
-    kick_off(&pool, reader.exporter()?, &req, None).await
+    kick_off(&pool, owner(reader)?, &req, None).await
 }
 
 /// Exports the data of a protocol's cohort (its Group): the patients treated under it. As the
@@ -61,10 +79,13 @@ pub async fn export_patients(
         ("_type" = Option<String>, Query, description = "Comma-separated resource types (default: all five)"),
         ("_since" = Option<String>, Query, description = "Only resources changed after this instant"),
         ("_outputFormat" = Option<String>, Query, description = "`application/fhir+ndjson` (also `application/ndjson`, `ndjson`)"),
+        ("_typeFilter" = Option<String>, Query, description = "A search of one exported type, as its search URL supports it (`Observation?code=redness`); one per type"),
+        ("patient" = Option<String>, Query, description = "Only these patients' data: comma-separated Patient references"),
     ),
     security(("bearer" = [])),
     responses(
         (status = 202, description = "Accepted: poll the status URL", headers(("Content-Location" = String, description = "The status URL"))),
+        (status = 400, description = "A parameter is wrong or not supported (`_elements`, `includeAssociatedData`, ...; ignored with `Prefer: handling=lenient`)", content_type = "application/fhir+json", body = super::fhir::OperationOutcome),
         (status = 429, description = "An export of this clinic is running", content_type = "application/fhir+json", body = super::fhir::OperationOutcome, headers(("Retry-After" = String))),
     )
 )]
@@ -75,13 +96,13 @@ pub async fn export_group(
     id: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, FhirError> {
-    let exporter = reader.exporter()?;
+    let exporter = owner(reader)?;
     kick_off(&pool, exporter, &req, Some(uuid(&id)?)).await
 }
 
 async fn kick_off(
     pool: &Pool,
-    (requester, tenant): (Uuid, Tenant),
+    (requester, tenant): (Owner, Tenant),
     req: &HttpRequest,
     group: Option<Uuid>,
 ) -> Result<HttpResponse, FhirError> {
@@ -103,7 +124,17 @@ async fn kick_off(
     let now = Utc::now();
     let new = Export {
         id: Uuid::new_v4(),
-        requested_by: requester,
+        requested_by: requester.id(),
+        requester_kind: requester.kind().to_string(),
+        type_filters: asked
+            .as_ref()
+            .map(|a| a.type_filters.iter().cloned().map(Some).collect())
+            .unwrap_or_default(),
+        patients: asked
+            .as_ref()
+            .ok()
+            .and_then(|a| a.patients.as_ref())
+            .map(|list| list.iter().copied().map(Some).collect()),
         request: asked_url,
         group_id: group,
         types: types.iter().map(|k| Some(k.as_str().to_string())).collect(),
@@ -115,6 +146,9 @@ async fn kick_off(
         created_at: now,
         completed_at: None,
         expires_at: now + KEPT,
+        // The database's, when it is stored.
+        snapshot: String::new(),
+        since_snapshot: None,
     };
     let stored = db::run(pool, move |conn| {
         if let Some(group) = group {
@@ -142,8 +176,8 @@ fn busy(e: DieselError) -> ApiError {
 }
 
 /// An export's status: 202 with `X-Progress` and `Retry-After` while it runs, 200 with the manifest
-/// when done, 500 with an OperationOutcome if it failed, 404 once cancelled or expired (24 hours
-/// after the kick-off).
+/// when done, 500 with an OperationOutcome if it failed, 410 once a patient it held was erased,
+/// 404 once cancelled or expired (24 hours after the kick-off).
 #[utoipa::path(
     tag = "fhir",
     params(("id" = String, Path, description = "The export")),
@@ -151,6 +185,8 @@ fn busy(e: DieselError) -> ApiError {
     responses(
         (status = 200, description = "The manifest", content_type = "application/json", body = super::fhir::FhirResource),
         (status = 202, description = "Still running", headers(("X-Progress" = String), ("Retry-After" = String))),
+        (status = 404, description = "No such export of this caller's (another caller's export is not found either)", content_type = "application/fhir+json", body = super::fhir::OperationOutcome),
+        (status = 410, description = "A patient it held was erased: its files are gone; kick off again", content_type = "application/fhir+json", body = super::fhir::OperationOutcome),
     )
 )]
 #[get("/fhir/R4/$export-status/{id}")]
@@ -160,10 +196,10 @@ pub async fn status(
     id: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, FhirError> {
-    let (_, tenant) = reader.exporter()?;
+    let (owner, tenant) = owner(reader)?;
     let id = uuid(&id)?;
     let (export, files) = db::run(&pool, move |conn| {
-        let export = exports::get(conn, tenant, id)?;
+        let export = exports::get(conn, tenant, owner, id)?;
         Ok((export, exports::files(conn, tenant, id)?))
     })
     .await?;
@@ -191,6 +227,12 @@ pub async fn status(
                 .content_type(crate::fhir::JSON)
                 .json(resources::operation_outcome(500, &detail)))
         }
+        "erased" => {
+            let detail = export.error.unwrap_or_default();
+            Ok(HttpResponse::Gone()
+                .content_type(crate::fhir::JSON)
+                .json(resources::operation_outcome(410, &detail)))
+        }
         _ => Err(FhirError(ApiError::NotFound)),
     }
 }
@@ -208,16 +250,20 @@ pub async fn cancel(
     reader: Reader,
     id: web::Path<String>,
 ) -> Result<HttpResponse, FhirError> {
-    let (_, tenant) = reader.exporter()?;
+    let (owner, tenant) = owner(reader)?;
     let id = uuid(&id)?;
-    let found = db::run(&pool, move |conn| Ok(exports::cancel(conn, tenant, id)?)).await?;
+    let found = db::run(&pool, move |conn| {
+        Ok(exports::cancel(conn, tenant, owner, id)?)
+    })
+    .await?;
     if !found {
         return Err(FhirError(ApiError::NotFound));
     }
     Ok(HttpResponse::Accepted().finish())
 }
 
-/// One ndjson file of a finished export: a resource per line.
+/// One ndjson file of a finished export: a resource per line. Only whoever kicked the export off
+/// downloads it; the audit trail records the download under each patient the file holds.
 #[utoipa::path(
     tag = "fhir",
     params(
@@ -232,13 +278,15 @@ pub async fn file(
     pool: web::Data<Pool>,
     reader: Reader,
     path: web::Path<(String, String)>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, FhirError> {
-    let (_, tenant) = reader.exporter()?;
+    let (owner, tenant) = owner(reader)?;
     let (export, file) = (uuid(&path.0)?, uuid(&path.1)?);
-    let (_, body) = db::run(&pool, move |conn| {
-        Ok(exports::file(conn, tenant, export, file)?)
+    let (_, body, patients) = db::run(&pool, move |conn| {
+        Ok(exports::file(conn, tenant, owner, export, file)?)
     })
     .await?;
+    super::trail::shown(&req, patients);
     Ok(HttpResponse::Ok()
         .content_type("application/fhir+ndjson")
         .body(body))

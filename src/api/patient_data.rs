@@ -4,6 +4,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
+use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -148,7 +149,8 @@ pub async fn export(
 ///
 /// Removed: the patient record, treatments, check-ins and scores, alerts and their evidence,
 /// adverse events, outcomes, enrollment codes, sessions, push subscriptions, reminders, and webhook
-/// events naming the patient.
+/// events naming the patient, and the FHIR Bulk Data exports holding the patient (their status
+/// answers 410; a running one stops).
 /// Kept: the audit trail's records (ids only, no health data) and this erasure's record with its
 /// reason. The recovery figures stop counting the patient. This can't be undone.
 #[utoipa::path(
@@ -182,9 +184,11 @@ pub async fn erase(
     let (tenant, r, at) = (caller.tenant, erasure.reason.clone(), erasure.erased_at);
     db::run(&pool, move |conn| {
         db::patients::get(conn, tenant, patient_id)?;
-        Ok(db::patient_data::erase(
-            conn, tenant, patient_id, &r, admin, at,
-        )?)
+        // With the data, the Bulk Data exports holding the patient go (see `db::exports`).
+        Ok(conn.transaction(|conn| {
+            db::patient_data::erase(conn, tenant, patient_id, &r, admin, at)?;
+            db::exports::forget_patient(conn, tenant, patient_id)
+        })?)
     })
     .await?;
     sessions.forget_all();

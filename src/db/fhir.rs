@@ -17,13 +17,15 @@ use super::schema::{adverse_events, check_ins as check_ins_t, patients, protocol
 use super::treatments::Treatment;
 
 /// Which rows: of one patient (or all), last updated in `[from, to)`, matching a search's
-/// `criteria`, after `after` (in the order of the rows), `limit` of them after skipping `offset`.
+/// `criteria`, within an export's `seen` snapshots, after `after` (in the order of the rows),
+/// `limit` of them after skipping `offset`.
 #[derive(Debug, Clone)]
 pub struct Filter {
     pub patient: Option<Uuid>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub criteria: Criteria,
+    pub seen: Option<Seen>,
     pub after: Option<Cursor>,
     pub offset: i64,
     pub limit: i64,
@@ -49,6 +51,30 @@ pub struct Criteria {
     pub assessors: Option<Vec<String>>,
 }
 
+/// An export's rows by the transactions that last wrote them: those its own snapshot sees and,
+/// for a `_since` export after another, that the other's did not. Snapshots are `pg_snapshot`s
+/// as text (`xmin:xmax:xip,...`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seen {
+    pub by: String,
+    pub not_by: Option<String>,
+}
+
+impl Seen {
+    /// The SQL that keeps a row whose transaction is `xid` (a column), with the snapshots bound
+    /// as `$by`, `$not_by` and the latter's xmin as `$xmin` (each may be NULL: no bound).
+    fn sql(xid: &str, by: &str, not_by: &str, xmin: &str) -> String {
+        format!(
+            "({by}::text IS NULL OR pg_visible_in_snapshot({xid}, {by}::pg_snapshot))              AND ({not_by}::text IS NULL OR ({xid} >= {xmin}::xid8              AND NOT pg_visible_in_snapshot({xid}, {not_by}::pg_snapshot)))"
+        )
+    }
+
+    /// The first transaction a snapshot may not see: only those from it on can be new.
+    fn xmin(snapshot: &str) -> String {
+        snapshot.split(':').next().unwrap_or("0").to_string()
+    }
+}
+
 /// A half-open span `[from, to)`; `None` leaves a side open.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Span<T> {
@@ -64,6 +90,7 @@ impl Filter {
             from: None,
             to: None,
             criteria: Criteria::default(),
+            seen: None,
             after: None,
             offset,
             limit,
@@ -122,9 +149,10 @@ impl Cursor {
     }
 }
 
-/// Applies a filter to a boxed query of one table: its clinic, patient and last-updated columns.
+/// Applies a filter to a boxed query of one table (named `$table`, whose `xid` column the
+/// snapshots read): its clinic, patient and last-updated columns.
 macro_rules! filtered {
-    ($query:expr, $tenant:expr, $f:expr, $clinic:path, $patient:path, $updated:path, $id:path) => {{
+    ($query:expr, $tenant:expr, $f:expr, $table:literal, $clinic:path, $patient:path, $updated:path, $id:path) => {{
         let mut q = $query
             .filter($clinic.eq($tenant.id()))
             .order(($updated, $id))
@@ -142,6 +170,25 @@ macro_rules! filtered {
         }
         if let Some(to) = $f.to {
             q = q.filter($updated.lt(to));
+        }
+        if let Some(seen) = &$f.seen {
+            use diesel::dsl::sql;
+            use diesel::sql_types::Bool;
+            let xid = concat!($table, ".xid");
+            q = q.filter(
+                sql::<Bool>(&format!("pg_visible_in_snapshot({xid}, "))
+                    .bind::<Text, _>(seen.by.clone())
+                    .sql("::pg_snapshot)"),
+            );
+            if let Some(not_by) = &seen.not_by {
+                q = q.filter(
+                    sql::<Bool>(&format!("{xid} >= "))
+                        .bind::<Text, _>(Seen::xmin(not_by))
+                        .sql(&format!("::xid8 AND NOT pg_visible_in_snapshot({xid}, "))
+                        .bind::<Text, _>(not_by.clone())
+                        .sql("::pg_snapshot)"),
+                );
+            }
         }
         if let Some(c) = &$f.after {
             // The first column bounds the index scan; the second breaks its ties.
@@ -161,6 +208,7 @@ pub fn patients(conn: &mut PgConnection, tenant: Tenant, f: Filter) -> QueryResu
         q,
         tenant,
         f,
+        "patients",
         patients::clinic_id,
         patients::id,
         patients::updated_at,
@@ -182,6 +230,7 @@ pub fn treatments(
         q,
         tenant,
         f,
+        "treatments",
         treatments::clinic_id,
         treatments::patient_id,
         treatments::created_at,
@@ -202,6 +251,7 @@ pub fn check_ins(conn: &mut PgConnection, tenant: Tenant, f: Filter) -> QueryRes
         q,
         tenant,
         f,
+        "check_ins",
         check_ins_t::clinic_id,
         check_ins_t::patient_id,
         check_ins_t::received_at,
@@ -227,6 +277,7 @@ pub fn adverse_events(
         q,
         tenant,
         f,
+        "adverse_events",
         adverse_events::clinic_id,
         adverse_events::patient_id,
         adverse_events::updated_at,
@@ -282,7 +333,7 @@ pub struct ObservationRow {
 }
 
 /// The scores of check-ins and the values of outcomes, as one list. `{scores}` is [`ALL_SCORES`],
-/// or (paging by cursor) [`NEXT_SCORES`].
+/// or (paging by cursor) [`NEXT_SCORES`]; `{seen_*}` the bounds of [`Seen`], bound as $20-$22.
 const OBSERVATIONS: &str = "
 WITH obs AS (
   SELECT s.check_in_id AS source_id, c.patient_id, c.treatment_id, s.symptom_code AS code,
@@ -294,6 +345,7 @@ WITH obs AS (
      AND ($13::timestamptz IS NULL OR c.recorded_at >= $13)
      AND ($14::timestamptz IS NULL OR c.recorded_at < $14)
      AND ($15::text[] IS NULL OR s.symptom_code = ANY($15))
+     AND {seen_c}
   UNION ALL
   SELECT o.id, o.patient_id, o.treatment_id, m.code, m.value, NULL, o.assessed_on,
          o.updated_at, o.assessor
@@ -306,6 +358,7 @@ WITH obs AS (
      AND ($17::date IS NULL OR o.assessed_on < $17)
      AND ($18::text[] IS NULL OR m.code = ANY($18))
      AND ($19::text[] IS NULL OR o.assessor = ANY($19))
+     AND {seen_o}
 )
 SELECT * FROM obs
  WHERE ($2::uuid IS NULL OR patient_id = $2)
@@ -336,6 +389,7 @@ const NEXT_SCORES: &str = "(
      AND ($14::timestamptz IS NULL OR recorded_at < $14)
      AND ($15::text[] IS NULL OR EXISTS (SELECT 1 FROM check_in_scores x
            WHERE x.check_in_id = check_ins.id AND x.symptom_code = ANY($15)))
+     AND {seen_next}
      AND received_at >= $7 AND (received_at, id) >= ($7, $8)
    ORDER BY received_at, id
    LIMIT $10 + $11) c
@@ -374,7 +428,16 @@ fn observations_where(
         ALL_SCORES
     };
     let c = f.criteria.clone();
-    diesel::sql_query(OBSERVATIONS.replace("{scores}", scores))
+    let seen = |xid: &str| Seen::sql(xid, "$20", "$21", "$22");
+    let query = OBSERVATIONS
+        .replace("{scores}", scores)
+        .replace("{seen_next}", &seen("check_ins.xid"))
+        .replace("{seen_c}", &seen("c.xid"))
+        .replace("{seen_o}", &seen("o.xid"));
+    let by = f.seen.as_ref().map(|s| s.by.clone());
+    let not_by = f.seen.as_ref().and_then(|s| s.not_by.clone());
+    let xmin = not_by.as_deref().map(Seen::xmin);
+    diesel::sql_query(query)
         .bind::<SqlUuid, _>(tenant.id())
         .bind::<Nullable<SqlUuid>, _>(f.patient)
         .bind::<Nullable<Timestamptz>, _>(f.from)
@@ -394,6 +457,9 @@ fn observations_where(
         .bind::<Nullable<Date>, _>(c.on.to)
         .bind::<Nullable<Array<Text>>, _>(c.outcome_codes)
         .bind::<Nullable<Array<Text>>, _>(c.assessors)
+        .bind::<Nullable<Text>, _>(by)
+        .bind::<Nullable<Text>, _>(not_by)
+        .bind::<Nullable<Text>, _>(xmin)
         .load(conn)
 }
 

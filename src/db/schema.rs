@@ -7,6 +7,9 @@ pub mod sql_types {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Xid8;
+
     adverse_events (id) {
         id -> Uuid,
         clinic_id -> Uuid,
@@ -21,6 +24,7 @@ diesel::table! {
         recorded_by -> Uuid,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        xid -> Xid8,
     }
 }
 
@@ -181,6 +185,15 @@ diesel::table! {
         seq -> Int4,
         count -> Int4,
         body -> Text,
+        patients -> Array<Nullable<Uuid>>,
+    }
+}
+
+diesel::table! {
+    fhir_export_marks (clinic_id, transaction_time) {
+        clinic_id -> Uuid,
+        transaction_time -> Timestamptz,
+        snapshot -> Text,
     }
 }
 
@@ -200,6 +213,11 @@ diesel::table! {
         created_at -> Timestamptz,
         completed_at -> Nullable<Timestamptz>,
         expires_at -> Timestamptz,
+        requester_kind -> Text,
+        type_filters -> Array<Nullable<Text>>,
+        patients -> Nullable<Array<Nullable<Uuid>>>,
+        snapshot -> Text,
+        since_snapshot -> Nullable<Text>,
     }
 }
 
@@ -213,6 +231,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Xid8;
+
     outcomes (id) {
         id -> Uuid,
         clinic_id -> Uuid,
@@ -227,6 +248,7 @@ diesel::table! {
         recorded_by_staff -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        xid -> Xid8,
     }
 }
 
@@ -464,6 +486,7 @@ diesel::joinable!(fhir_client_assertions -> fhir_clients (client_id));
 diesel::joinable!(fhir_clients -> clinics (clinic_id));
 diesel::joinable!(fhir_export_files -> clinics (clinic_id));
 diesel::joinable!(fhir_export_files -> fhir_exports (export_id));
+diesel::joinable!(fhir_export_marks -> clinics (clinic_id));
 diesel::joinable!(fhir_exports -> clinics (clinic_id));
 diesel::joinable!(note_reads -> check_ins (check_in_id));
 diesel::joinable!(password_resets -> clinics (clinic_id));
@@ -491,6 +514,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     fhir_client_assertions,
     fhir_clients,
     fhir_export_files,
+    fhir_export_marks,
     fhir_exports,
     note_reads,
     outcomes,

@@ -4,8 +4,11 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use uuid::Uuid;
+
 use super::fetch::Kind;
 use super::resources::instant;
+use super::search::{self, Handling, Search};
 
 /// The types an export holds unless `_type` names fewer: a patient's data (the Patient
 /// compartment).
@@ -28,11 +31,56 @@ pub const KEPT: chrono::Duration = chrono::Duration::hours(24);
 pub struct KickOff {
     pub types: Vec<Kind>,
     pub since: Option<DateTime<Utc>>,
+    /// `_typeFilter`: a search per type, as given (`Observation?code=...`); at most one a type.
+    pub type_filters: Vec<String>,
+    /// `patient`: only these patients' data; `None`, every patient's.
+    pub patients: Option<Vec<Uuid>>,
+}
+
+/// Splits a `_typeFilter` value into its type and its search's query pairs.
+fn type_filter(value: &str) -> Result<(Kind, Vec<(String, String)>), String> {
+    let (kind, query) = value.split_once('?').unwrap_or((value, ""));
+    let kind = Kind::parse(kind)
+        .filter(|k| EXPORTED.contains(k))
+        .ok_or_else(|| {
+            format!("_typeFilter: '{value}' does not start with an exported type and '?'")
+        })?;
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    if pairs.is_empty() {
+        return Err(format!("_typeFilter: '{value}' has no search parameters"));
+    }
+    if let Some((name, _)) = pairs
+        .iter()
+        .find(|(n, _)| ["_count", "_cursor", "_offset"].contains(&n.as_str()))
+    {
+        return Err(format!("_typeFilter: {name} has no meaning in an export"));
+    }
+    Ok((kind, pairs))
+}
+
+/// The search that the `_typeFilter`s of an export ask of `kind` in the clinic, if any.
+pub fn type_search(
+    kind: Kind,
+    clinic: Uuid,
+    type_filters: &[String],
+) -> Result<Option<Search>, String> {
+    for value in type_filters {
+        let (k, pairs) = type_filter(value)?;
+        if k == kind {
+            return search::parse(kind, clinic, &pairs, Handling::Strict).map(Some);
+        }
+    }
+    Ok(None)
 }
 
 /// Parses a kick-off's `Prefer` header and query pairs: `respond-async` is required; `_type` (a
 /// comma-separated list, or repeated) among [`EXPORTED`]; `_since` an instant; `_outputFormat` ndjson
-/// in any of its spellings. Parameters the server does not know are ignored.
+/// in any of its spellings; `_typeFilter` a search of one type (one a type, of a type exported);
+/// `patient` patient references (comma-separated, or repeated). Any other parameter
+/// (`_elements`, `includeAssociatedData`, ...) is an error unless `Prefer` holds
+/// `handling=lenient`, which ignores it.
 pub fn kick_off(prefer: Option<&str>, pairs: &[(String, String)]) -> Result<KickOff, String> {
     let asynchronous = prefer.is_some_and(|p| {
         p.split(',')
@@ -41,8 +89,12 @@ pub fn kick_off(prefer: Option<&str>, pairs: &[(String, String)]) -> Result<Kick
     if !asynchronous {
         return Err("an export runs in the background: send Prefer: respond-async".into());
     }
+    let lenient = Handling::from_prefer(prefer) == Handling::Lenient;
     let mut types = vec![];
     let mut since = None;
+    let mut type_filters: Vec<String> = vec![];
+    let mut filtered: Vec<Kind> = vec![];
+    let mut patients: Option<Vec<Uuid>> = None;
     for (name, value) in pairs {
         match name.as_str() {
             "_type" => {
@@ -68,13 +120,55 @@ pub fn kick_off(prefer: Option<&str>, pairs: &[(String, String)]) -> Result<Kick
                     ));
                 }
             }
-            _ => {}
+            "_typeFilter" => {
+                let (kind, pairs) = type_filter(value)?;
+                if filtered.contains(&kind) {
+                    return Err(format!(
+                        "_typeFilter: one filter per type is supported; {} has two",
+                        kind.as_str()
+                    ));
+                }
+                // Checked now, with a clinic of none: the worker parses it again for the clinic.
+                search::parse(kind, Uuid::nil(), &pairs, Handling::Strict)
+                    .map_err(|e| format!("_typeFilter {value}: {e}"))?;
+                filtered.push(kind);
+                type_filters.push(value.clone());
+            }
+            "patient" => {
+                let list = patients.get_or_insert_with(Vec::new);
+                for v in value.split(',').map(str::trim) {
+                    let id = search::patient_reference(v)
+                        .ok_or_else(|| format!("patient: '{v}' is not a Patient reference"))?;
+                    if !list.contains(&id) {
+                        list.push(id);
+                    }
+                }
+            }
+            _ if lenient => {}
+            _ => {
+                return Err(format!(
+                    "{name}: not supported by this server's export (it supports _type, _since, \
+                     _outputFormat, _typeFilter and patient); send Prefer: handling=lenient to \
+                     have it ignored"
+                ));
+            }
         }
     }
     if types.is_empty() {
         types = EXPORTED.to_vec();
     }
-    Ok(KickOff { types, since })
+    if let Some(kind) = filtered.iter().find(|k| !types.contains(k)) {
+        return Err(format!(
+            "_typeFilter: {} is not among the types asked for",
+            kind.as_str()
+        ));
+    }
+    Ok(KickOff {
+        types,
+        since,
+        type_filters,
+        patients,
+    })
 }
 
 /// One file of a finished export.
@@ -144,5 +238,18 @@ mod tests {
         assert!(refused(&[("_type", "Medication")]));
         assert!(refused(&[("_since", "2026-11-20")]));
         assert!(refused(&[("_outputFormat", "application/fhir+json")]));
+        assert!(refused(&[("_elements", "id")]));
+        assert!(refused(&[(
+            "includeAssociatedData",
+            "LatestProvenanceResources"
+        )]));
+        assert!(refused(&[("_typeFilter", "Observation?nonsense=1")]));
+        assert!(refused(&[("_typeFilter", "Medication?code=1")]));
+        assert!(refused(&[("patient", "Group/1")]));
+        let lenient = kick_off(
+            Some("respond-async, handling=lenient"),
+            &pairs(&[("_elements", "id")]),
+        );
+        assert!(lenient.is_ok());
     }
 }

@@ -9,7 +9,7 @@ use crate::db::audit::Record;
 use crate::db::{self, Pool, Tenant};
 
 /// Seals the trail every second, on a thread of its own.
-pub fn spawn(pool: Pool) {
+pub fn spawn(pool: Pool, stop: super::Stop) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         loop {
             let sealed = pool
@@ -29,9 +29,11 @@ pub fn spawn(pool: Pool) {
             if let Err(e) = sealed {
                 tracing::warn!(error = %e, "sealing the audit trail failed; it runs again in a second");
             }
-            std::thread::sleep(std::time::Duration::from_secs(1));
+            if stop.wait(std::time::Duration::from_secs(1)) {
+                break;
+            }
         }
-    });
+    })
 }
 
 /// The hash of a sealed record: SHA-256 over the hash of the record before it and the record's

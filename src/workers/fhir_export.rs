@@ -8,21 +8,28 @@ use uuid::Uuid;
 
 use crate::config::ExportSettings;
 use crate::db::exports::{self, Job};
-use crate::db::fhir::{Cursor, Filter};
+use crate::db::fhir::{Cursor, Filter, Seen};
 use crate::db::{self, Pool};
 use crate::error::ApiError;
+use crate::fhir::export;
 use crate::fhir::fetch::{self, Kind};
 
 /// Runs the worker on a thread of its own.
-pub fn spawn(pool: Pool, settings: ExportSettings) {
+pub fn spawn(
+    pool: Pool,
+    settings: ExportSettings,
+    stop: super::Stop,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         loop {
             if let Err(e) = run_once(&pool, settings) {
                 tracing::warn!(error = %e, "the FHIR export worker failed; it looks again later");
             }
-            std::thread::sleep(settings.poll);
+            if stop.wait(settings.poll) {
+                break;
+            }
         }
-    });
+    })
 }
 
 /// Sweeps expired exports, then runs every job no other worker holds.
@@ -70,10 +77,15 @@ fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> Result<(), ApiErro
     if !exports::set_status(conn, tenant, export.id, "running", "starting", None)? {
         return Ok(());
     }
+    let type_filters: Vec<String> = export.type_filters.iter().flatten().cloned().collect();
+    let patients_asked: Option<Vec<Uuid>> =
+        (export.patients.as_ref()).map(|list| list.iter().flatten().copied().collect());
+    let asked = |p: &Uuid| patients_asked.as_ref().is_none_or(|list| list.contains(p));
     let patients: Vec<Option<Uuid>> = match export.group_id {
         Some(group) => db::fhir::cohorts(conn, tenant, Filter::all(0, 1), Some(group))?
             .into_iter()
             .flat_map(|c| c.members)
+            .filter(asked)
             .map(Some)
             .collect(),
         None => vec![None],
@@ -81,6 +93,30 @@ fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> Result<(), ApiErro
     let mut seq = 0;
     for kind in export.types.iter().flatten().filter_map(|t| Kind::parse(t)) {
         let mut written = 0;
+        // What `_typeFilter` asks of the kind, narrowed to the `patient`s asked for.
+        let search = export::type_search(kind, tenant.id(), &type_filters)
+            .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?
+            .unwrap_or_default();
+        let mut criteria = search.criteria;
+        if let Some(asked) = &patients_asked {
+            let narrowed = match criteria.patients.take() {
+                Some(list) => list.into_iter().filter(|p| asked.contains(p)).collect(),
+                None => asked.clone(),
+            };
+            criteria.patients = Some(narrowed);
+        }
+        // The export's snapshot bounds it: what it does not see is for the next `_since` export.
+        // A `_since` that is an earlier export's transactionTime starts where that one's snapshot
+        // ended; any other instant is compared with the rows' last update.
+        let seen = Seen {
+            by: export.snapshot.clone(),
+            not_by: export.since_snapshot.clone(),
+        };
+        let since = export.since.filter(|_| seen.not_by.is_none());
+        let from = match (since, search.window.from) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
         for patient in &patients {
             // Each page starts after the last row of the one before (a cursor, not an offset):
             // a page deep into a large clinic reads no more than the first, and a row changed
@@ -89,7 +125,10 @@ fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> Result<(), ApiErro
             loop {
                 let f = Filter {
                     patient: *patient,
-                    from: export.since,
+                    from,
+                    to: search.window.to,
+                    criteria: criteria.clone(),
+                    seen: Some(seen.clone()),
                     after: Some(after),
                     ..Filter::all(0, file_size)
                 };
@@ -102,32 +141,44 @@ fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> Result<(), ApiErro
                 if entries.is_empty() {
                     break;
                 }
-                let body: String = entries
-                    .iter()
-                    .map(|e| format!("{}\n", e.resource))
-                    .collect();
                 let count = entries.len() as i64;
-                written += count;
-                let progress = format!("{}: {written} resources", kind.as_str());
                 let going = conn.transaction(|conn| {
+                    // The export's row first (an erasure locks it too), then the erasures: a
+                    // patient erased since the page was read is left out of the file.
+                    let progress = format!("{}: {} resources", kind.as_str(), written + count);
                     if !exports::set_status(conn, tenant, export.id, "running", &progress, None)? {
-                        return Ok::<_, ApiError>(false);
+                        return Ok::<_, ApiError>(None);
                     }
-                    exports::insert_file(
-                        conn,
-                        tenant,
-                        export.id,
-                        kind.as_str(),
+                    let mut held: Vec<Uuid> = entries.iter().filter_map(|e| e.patient).collect();
+                    held.sort_unstable();
+                    held.dedup();
+                    let erased = exports::erased_among(conn, tenant, &held)?;
+                    held.retain(|p| !erased.contains(p));
+                    let kept: Vec<_> = entries
+                        .iter()
+                        .filter(|e| e.patient.is_none_or(|p| !erased.contains(&p)))
+                        .collect();
+                    if kept.is_empty() {
+                        return Ok(Some(0));
+                    }
+                    let body: String = kept.iter().map(|e| format!("{}\n", e.resource)).collect();
+                    let file = exports::NewFile {
+                        resource_type: kind.as_str(),
                         seq,
-                        count as i32,
-                        &body,
-                    )?;
-                    Ok(true)
+                        count: kept.len() as i32,
+                        body: &body,
+                        patients: &held,
+                    };
+                    exports::insert_file(conn, tenant, export.id, file)?;
+                    Ok(Some(kept.len() as i64))
                 })?;
-                if !going {
+                let Some(kept) = going else {
                     return Ok(exports::clear_files(conn, tenant, export.id)?);
+                };
+                written += kept;
+                if kept > 0 {
+                    seq += 1;
                 }
-                seq += 1;
                 match entries.last() {
                     Some(last) if count == file_size => after = last.key.clone(),
                     _ => break,

@@ -23,7 +23,12 @@ pub const JOB_LOCK: i64 = 0x7265_6d69_6e64_6572; // "reminder"
 pub const PUSH_FOR: chrono::Duration = chrono::Duration::hours(6);
 
 /// Runs the job now and then every `interval`, on a thread of its own.
-pub fn spawn(pool: Pool, interval: Duration, push: bool) {
+pub fn spawn(
+    pool: Pool,
+    interval: Duration,
+    push: bool,
+    stop: super::Stop,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         loop {
             match pool
@@ -38,9 +43,11 @@ pub fn spawn(pool: Pool, interval: Duration, push: bool) {
                     tracing::warn!(error = %e, "the reminders job failed; it runs again later")
                 }
             }
-            std::thread::sleep(interval);
+            if stop.wait(interval) {
+                break;
+            }
         }
-    });
+    })
 }
 
 /// Sends the reminders due at `now` that were not sent before, with push messages when `push`

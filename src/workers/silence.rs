@@ -20,7 +20,12 @@ pub const JOB_LOCK: i64 = 0x6166_7465_7263_6172; // "aftercar"
 
 /// Runs the job, and `slower_than_peers`' upkeep (`workers::peers`), now and then every
 /// `interval`, on a thread of its own.
-pub fn spawn(pool: Pool, store: std::sync::Arc<Store>, interval: Duration) {
+pub fn spawn(
+    pool: Pool,
+    store: std::sync::Arc<Store>,
+    interval: Duration,
+    stop: super::Stop,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         loop {
             match pool
@@ -53,9 +58,11 @@ pub fn spawn(pool: Pool, store: std::sync::Arc<Store>, interval: Duration) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "the peers job failed; it runs again later"),
             }
-            std::thread::sleep(interval);
+            if stop.wait(interval) {
+                break;
+            }
         }
-    });
+    })
 }
 
 /// A treatment with a run of missed scheduled days, as the read model knows it.

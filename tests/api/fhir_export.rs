@@ -15,7 +15,7 @@ use crate::helpers::*;
 
 /// Small files, so that an export of a test's few resources spans several, and a check-in's
 /// three Observations two files.
-fn worker() -> Background {
+pub fn worker() -> Background {
     Background {
         fhir_exports: Some(ExportSettings {
             poll: Duration::from_millis(100),
@@ -25,7 +25,7 @@ fn worker() -> Background {
     }
 }
 
-async fn kick_off(app: &TestApp, token: &str, path: &str) -> Resp {
+pub async fn kick_off(app: &TestApp, token: &str, path: &str) -> Resp {
     let req = app
         .client
         .get(format!("{}{path}", app.base))
@@ -35,13 +35,13 @@ async fn kick_off(app: &TestApp, token: &str, path: &str) -> Resp {
 }
 
 /// The status URL of an accepted kick-off, as a path.
-fn status_path(app: &TestApp, r: &Resp) -> String {
+pub fn status_path(app: &TestApp, r: &Resp) -> String {
     assert_eq!(r.status, 202, "{}", r.body);
     r.header("content-location").unwrap().replace(&app.base, "")
 }
 
 /// Polls until the manifest; every answer before it is 202 with X-Progress and Retry-After.
-async fn manifest(app: &TestApp, token: &str, status: &str) -> Value {
+pub async fn manifest(app: &TestApp, token: &str, status: &str) -> Value {
     for _ in 0..200 {
         let r = app.get(status, token).await;
         if r.status == 200 {
@@ -56,7 +56,7 @@ async fn manifest(app: &TestApp, token: &str, status: &str) -> Value {
 }
 
 /// Every resource of the manifest's files, downloaded with the token; per type, how many.
-async fn download(
+pub async fn download(
     app: &TestApp,
     token: &str,
     manifest: &Value,
@@ -91,7 +91,7 @@ async fn download(
 }
 
 /// A clinic with two patients who checked in twice each, a complication and an outcome.
-async fn clinic(app: &TestApp, name: &str) -> Scenario {
+pub async fn clinic(app: &TestApp, name: &str) -> Scenario {
     let s = app.scenario(name).await;
     for p in &s.patients {
         for day in 0..2 {

@@ -23,12 +23,28 @@ pub const SECRET: &str = "test-secret-test-secret-test-secret-0001";
 pub const PREVIOUS_SECRET: &str = "old-secret-old-secret-old-secret-old-0002";
 pub const PASSWORD: &str = "correct-horse-battery";
 
-/// The PostgreSQL server the tests use: `TEST_DATABASE_URL`, or else one of Aftercare's own,
-/// started as `aftercare serve` starts it (and left running for the next test run).
+/// The PostgreSQL server the tests use: `TEST_DATABASE_URL` without its query (see `db_url`), or
+/// else one of Aftercare's own, started as `aftercare serve` starts it (and left running for the
+/// next test run).
 pub fn server_url() -> String {
-    static URL: OnceLock<String> = OnceLock::new();
+    server().0
+}
+
+/// `TEST_DATABASE_URL`'s query (`sslmode=verify-full&sslrootcert=...`), if it has one.
+fn server_params() -> Option<String> {
+    server().1
+}
+
+fn server() -> (String, Option<String>) {
+    static URL: OnceLock<(String, Option<String>)> = OnceLock::new();
     URL.get_or_init(|| {
-        std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
+        if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+            return match url.split_once('?') {
+                Some((base, query)) => (base.trim_end_matches('/').to_string(), Some(query.into())),
+                None => (url, None),
+            };
+        }
+        let url = {
             let dir = aftercare::local::postgres::data_dir()
                 .expect("a data directory")
                 .join("test-postgres");
@@ -36,16 +52,20 @@ pub fn server_url() -> String {
             let url = pg.url("").trim_end_matches('/').to_string();
             pg.keep_running();
             url
-        })
+        };
+        (url, None)
     })
     .clone()
 }
 
-/// The URL of the database `name` on the test server. Without TLS or GSSAPI: the server is on this
-/// machine, and OpenSSL's clean-up at a test process's exit would race the connection pool's own
-/// threads, still connecting (a test process that had passed then died of SIGSEGV or SIGABRT).
+/// The URL of the database `name` on the test server, with `TEST_DATABASE_URL`'s query if it has
+/// one (`.ci/tls` runs a module on `sslmode=verify-full`). Else without TLS or GSSAPI: the server
+/// is on this machine, and OpenSSL's clean-up at a test process's exit would race the connection
+/// pool's own threads, still connecting (a test process that had passed then died of SIGSEGV or
+/// SIGABRT).
 pub fn db_url(name: &str) -> String {
-    format!("{}/{name}?sslmode=disable&gssencmode=disable", server_url())
+    let params = server_params().unwrap_or_else(|| "sslmode=disable&gssencmode=disable".into());
+    format!("{}/{name}?{params}", server_url())
 }
 
 #[derive(QueryableByName)]

@@ -14,6 +14,7 @@ mod clinic;
 mod dashboard;
 mod demo;
 mod errors;
+mod export_promises;
 mod failover;
 mod faults;
 mod fhir;
