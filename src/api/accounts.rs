@@ -318,6 +318,11 @@ fn redeem(
             ApiError::Unauthorized("the reset token is unknown, used or expired"),
         )?;
         let staff = db::staff::get(conn, Tenant::new(clinic), staff_id)?;
+        if !staff.active {
+            return Err(ApiError::Unauthorized(
+                "the reset token is unknown, used or expired",
+            ));
+        }
         set_password(conn, &mut Invalid::default(), &staff, password, None)?;
         Ok(staff)
     })

@@ -80,13 +80,26 @@ pub fn page(conn: &mut PgConnection, tenant: Tenant, page: PageRequest) -> Query
     query.load(conn)
 }
 
-/// Activates or deactivates a staff member; the updated row.
+/// Activates or deactivates a staff member; the updated row. Deactivating ends their unused
+/// password-reset tokens too: reactivated, they need a new one.
 pub fn set_active(
     conn: &mut PgConnection,
     tenant: Tenant,
     id: Uuid,
     active: bool,
 ) -> QueryResult<Staff> {
+    use super::schema::password_resets;
+    if !active {
+        diesel::update(
+            password_resets::table
+                .filter(password_resets::clinic_id.eq(tenant.id()))
+                .filter(password_resets::staff_id.eq(id))
+                .filter(password_resets::used_at.is_null())
+                .filter(password_resets::expires_at.gt(diesel::dsl::now)),
+        )
+        .set(password_resets::expires_at.eq(diesel::dsl::now))
+        .execute(conn)?;
+    }
     diesel::update(staff::table.filter(staff::clinic_id.eq(tenant.id()).and(staff::id.eq(id))))
         .set(staff::active.eq(active))
         .returning(Staff::as_returning())

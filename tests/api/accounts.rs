@@ -61,6 +61,16 @@ async fn a_deactivated_account_cant_sign_in_and_its_sessions_end_at_once() {
     let (id, email) = clinician(&app, &clinic).await;
     let tokens = app.login(&email, PASSWORD).await;
     app.get("/v1/me", access(&tokens)).await.ok(200);
+    // A reset token issued before: deactivation ends it, for good.
+    let reset = app
+        .post(
+            &format!("/v1/staff/{id}/password-reset"),
+            &clinic.admin,
+            json!(null),
+        )
+        .await;
+    let reset = reset.ok(200)["token"].as_str().unwrap().to_string();
+    let redeem = json!({"token": reset, "new_password": NEW_PASSWORD});
 
     let r = app
         .post(
@@ -77,6 +87,9 @@ async fn a_deactivated_account_cant_sign_in_and_its_sessions_end_at_once() {
     let deactivated = sign_in(&app, &email, PASSWORD).await;
     let wrong = sign_in(&app, &email, "not-the-password-at-all").await;
     assert_eq!(deactivated.problem(401), wrong.problem(401));
+    app.post_anon("/v1/auth/password-reset", redeem.clone())
+        .await
+        .problem(401);
 
     let r = app
         .post(
@@ -86,6 +99,9 @@ async fn a_deactivated_account_cant_sign_in_and_its_sessions_end_at_once() {
         )
         .await;
     assert_eq!(r.ok(200)["active"], true);
+    app.post_anon("/v1/auth/password-reset", redeem)
+        .await
+        .problem(401);
     let tokens = app.login(&email, PASSWORD).await;
     app.get("/v1/me", access(&tokens)).await.ok(200);
 
