@@ -117,7 +117,7 @@ fn main() {
 
     let clinic = uuid(&mut rng);
     out.row(clinics, &[&clinic, &"Bench Clinic Group", &"Europe/Berlin"]);
-    let hash = aftercare::auth::hash_password(PASSWORD).expect("hash");
+    let hash = aftercare::web::auth::hash_password(PASSWORD).expect("hash");
     let clinician = uuid(&mut rng);
     out.row(
         staff,

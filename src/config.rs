@@ -45,7 +45,7 @@ pub struct HttpSettings {
     /// Reverse proxies (`AFTERCARE_TRUSTED_PROXIES`, CIDRs separated by commas; none by default):
     /// only a request from one of them has its client address read from `X-Forwarded-For` /
     /// `Forwarded`. Every other request's client is its TCP peer.
-    pub trusted_proxies: Vec<crate::client_addr::Cidr>,
+    pub trusted_proxies: Vec<crate::web::client_addr::Cidr>,
     /// Where clients reach the service (`https://aftercare.clinic.example`,
     /// `AFTERCARE_PUBLIC_URL`): every absolute URL the service writes (enrollment links, FHIR
     /// `fullUrl`s and links, export URLs, the SMART token URL an assertion's `aud` must name) starts
@@ -107,7 +107,7 @@ impl Default for HttpSettings {
             cors_origins: vec![],
             docs: true,
             request_timeout: Duration::from_secs(30),
-            auth_attempts_per_minute: crate::limits::PER_ADDRESS.attempts,
+            auth_attempts_per_minute: crate::web::limits::PER_ADDRESS.attempts,
             trusted_proxies: vec![],
             public_url: None,
         }
@@ -278,9 +278,9 @@ impl Settings {
                 ),
                 auth_attempts_per_minute: var_or(
                     "AFTERCARE_AUTH_ATTEMPTS_PER_MINUTE",
-                    crate::limits::PER_ADDRESS.attempts,
+                    crate::web::limits::PER_ADDRESS.attempts,
                 )?,
-                trusted_proxies: crate::client_addr::parse_list(&var_or(
+                trusted_proxies: crate::web::client_addr::parse_list(&var_or(
                     "AFTERCARE_TRUSTED_PROXIES",
                     String::new(),
                 )?)

@@ -12,16 +12,16 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::health::Draining;
 use crate::api::{self, RouteTable, extract};
-use crate::auth::Keys;
 use crate::config::{HttpSettings, PushSettings, Settings, WebhookSettings};
 use crate::db::{self, Pool};
 use crate::read_model::Store;
+use crate::web::auth::Keys;
 
 pub struct Application {
     port: u16,
     server: Server,
     draining: web::Data<Draining>,
-    limits: web::Data<crate::limits::Limits>,
+    limits: web::Data<crate::web::limits::Limits>,
     threads: crate::workers::Threads,
 }
 
@@ -92,9 +92,11 @@ impl Application {
             store: store.clone().into_inner(),
             clinics: Default::default(),
         });
-        let limits = web::Data::new(crate::limits::Limits::new(http.auth_attempts_per_minute));
+        let limits = web::Data::new(crate::web::limits::Limits::new(
+            http.auth_attempts_per_minute,
+        ));
         let draining = web::Data::new(Draining::default());
-        let clinics = web::Data::new(crate::auth::KnownClinics::default());
+        let clinics = web::Data::new(crate::web::auth::KnownClinics::default());
         // Registration checks the same rule as the worker; with no worker, only public targets.
         let targets = web::Data::new(
             background
@@ -103,7 +105,7 @@ impl Application {
                 .map(|w| w.targets)
                 .unwrap_or_default(),
         );
-        let sessions = web::Data::new(crate::sessions::LiveSessions::default());
+        let sessions = web::Data::new(crate::web::auth::sessions::LiveSessions::default());
         let push_key = web::Data::new(crate::api::push::PushKey(
             background.push.as_ref().map(|p| p.vapid.public_key()),
         ));
@@ -159,17 +161,17 @@ impl Application {
                 .app_data(web::Data::from(routes.clone()))
                 .app_data(extract::path_config())
                 .app_data(extract::query_config())
-                .wrap(from_fn(crate::auth::known_clinics))
+                .wrap(from_fn(crate::web::auth::known_clinics))
                 .wrap(from_fn(crate::api::trail::middleware))
-                .wrap(from_fn(crate::http::cors))
-                .wrap(from_fn(crate::http::security_headers))
-                .wrap(from_fn(crate::http::time_limit))
-                .wrap(from_fn(crate::http::request_id))
+                .wrap(from_fn(crate::web::http::cors))
+                .wrap(from_fn(crate::web::http::security_headers))
+                .wrap(from_fn(crate::web::http::time_limit))
+                .wrap(from_fn(crate::web::http::request_id))
                 .into_utoipa_app()
                 .configure(api::routes)
                 .into_app()
-                .configure(crate::dashboard::routes)
-                .configure(crate::app::routes);
+                .configure(crate::web::dashboard::routes)
+                .configure(crate::web::app::routes);
             let app = if docs {
                 app.service(web::redirect("/docs", "/docs/"))
                     .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", doc.clone()))
@@ -200,7 +202,7 @@ impl Application {
     }
 
     /// The sign-in limits' counts, for tests that check they stay bounded.
-    pub fn limits(&self) -> Arc<crate::limits::Limits> {
+    pub fn limits(&self) -> Arc<crate::web::limits::Limits> {
         self.limits.clone().into_inner()
     }
 

@@ -1,6 +1,6 @@
 //! Accounts that end: an admin deactivates and reactivates staff and issues one-time password
 //! reset tokens; staff change their own password; an admin or the staff member lists and revokes
-//! the staff member's sessions. Each ends the sessions it should at once (see `crate::sessions`).
+//! the staff member's sessions. Each ends the sessions it should at once (see `crate::web::auth::sessions`).
 
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Duration, Utc};
@@ -11,13 +11,13 @@ use uuid::Uuid;
 
 use super::extract::Json;
 use super::staff::StaffMember;
-use crate::auth::{self, Caller, Role};
 use crate::db::{self, Pool, Tenant};
 use crate::domain::Invalid;
 use crate::domain::people::check_password;
 use crate::error::ApiError;
-use crate::limits::Limits;
-use crate::sessions::LiveSessions;
+use crate::web::auth::sessions::LiveSessions;
+use crate::web::auth::{self, Caller, Role};
+use crate::web::limits::Limits;
 
 /// How long a reset token works: long enough to hand it over, short enough to be harmless if lost.
 pub const RESET_TTL: Duration = Duration::hours(1);
@@ -181,7 +181,11 @@ pub async fn change_password(
 ) -> Result<HttpResponse, ApiError> {
     let me = caller.staff()?;
     // Guessing the current password with a stolen access token is limited like signing in.
-    limits.attempt("password", crate::client_addr::of(&req), &me.to_string())?;
+    limits.attempt(
+        "password",
+        crate::web::client_addr::of(&req),
+        &me.to_string(),
+    )?;
     db::run(&pool, move |conn| {
         let staff = db::staff::get(conn, caller.tenant, me)?;
         // Not a 401: the access token is fine, and a client would take a 401 to mean sign in again.
@@ -289,7 +293,7 @@ pub async fn redeem_password_reset(
     Json(body): Json<RedeemPasswordReset>,
 ) -> Result<HttpResponse, ApiError> {
     let hash = auth::secret_hash(&body.token);
-    let addr = crate::client_addr::of(&req);
+    let addr = crate::web::client_addr::of(&req);
     limits.attempt("password-reset", addr, &hex::encode(&hash))?;
     let staff = db::run(&pool, move |conn| redeem(conn, &hash, &body.new_password)).await?;
     sessions.forget_all();

@@ -11,13 +11,13 @@ use uuid::Uuid;
 use super::extract::created;
 use super::extract::{Json, double_option};
 use super::treatments::{dates, visible};
-use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::domain::codes::AdverseOutcome;
 use crate::domain::outcomes::check_adverse_event;
 use crate::domain::webhooks::{AdverseEventData, Event};
 use crate::domain::{Invalid, check_text};
 use crate::error::ApiError;
+use crate::web::auth::Caller;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

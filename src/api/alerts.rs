@@ -8,13 +8,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::extract::{Json, MAX_PAGE, Page};
-use crate::auth::Caller;
 use crate::db::alerts::{Filter, QueueCursor};
 use crate::db::{self, Pool};
 use crate::domain::alerts::{Action, Level, Rule};
 use crate::domain::{Invalid, check_text};
 use crate::error::{ApiError, FieldError};
 use crate::services;
+use crate::web::auth::Caller;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[schema(as = AlertStatus)]

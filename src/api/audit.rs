@@ -7,11 +7,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::extract::{Page, PageParams};
-use crate::auth::Caller;
 use crate::db::audit::{Filter, Record};
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::audit::Action;
 use crate::error::{ApiError, FieldError};
+use crate::web::auth::Caller;
 
 /// One request that read or changed patient data.
 #[derive(Debug, Serialize, ToSchema)]

@@ -9,14 +9,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::extract::Json;
-use crate::auth::{self, Caller, Keys, Role};
 use crate::config::HttpSettings;
 use crate::db::{self, Pool, Tenant, tokens};
 use crate::domain::clinic::ClinicCode;
 use crate::domain::sessions::{refresh_expiry, session_max};
 use crate::error::ApiError;
-use crate::limits::{Limits, Signer};
-use crate::sessions::LiveSessions;
+use crate::web::auth::sessions::LiveSessions;
+use crate::web::auth::{self, Caller, Keys, Role};
+use crate::web::limits::{Limits, Signer};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -397,7 +397,7 @@ fn account_of(
 
 /// The client's address, for rate limits: behind a trusted proxy, the address it forwards for.
 fn client(req: &HttpRequest) -> Option<std::net::IpAddr> {
-    crate::client_addr::of(req)
+    crate::web::client_addr::of(req)
 }
 
 /// Sign in a patient's app with a one-time enrollment code.

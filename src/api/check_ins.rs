@@ -11,13 +11,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::extract::{Audited, Json, Page, PageParams, audit_draft, parse};
-use crate::auth::Caller;
 use crate::db::check_ins::Stored;
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::alerts::Level;
 use crate::error::{ApiError, Problem};
 use crate::services::alerts::AlertRef;
 use crate::services::check_ins::{self, AftercareAnswers, Deps, NewCheckIn, Outcome};
+use crate::web::auth::Caller;
 
 /// The answer to a posted check-in: the stored check-in and the alerts it raised.
 #[derive(Debug, Serialize, ToSchema)]

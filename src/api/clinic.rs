@@ -7,11 +7,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::extract::{Json, double_option};
-use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::domain::Invalid;
 use crate::domain::clinic::{is_hour, parse_phone};
 use crate::error::{ApiError, Problem};
+use crate::web::auth::Caller;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({

@@ -12,12 +12,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::RouteTable;
-use crate::auth::Caller;
 use crate::db::audit::Event;
 use crate::db::{Cursor, PageRequest, Tenant, cursor_time};
 use crate::domain::audit::{Audit, Id};
 use crate::error::{ApiError, FieldError};
-use crate::http::RequestId;
+use crate::web::auth::Caller;
+use crate::web::http::RequestId;
 
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
@@ -322,7 +322,7 @@ pub fn audit_draft(req: &HttpRequest) -> Option<(Tenant, Audit, Event)> {
         id: Uuid::new_v4(),
         at: Utc::now(),
         actor_id: caller.id,
-        actor_role: match req.extensions().get::<crate::auth::SystemClient>() {
+        actor_role: match req.extensions().get::<crate::web::auth::SystemClient>() {
             Some(_) => "system".to_string(),
             None => caller.role.as_str().to_string(),
         },

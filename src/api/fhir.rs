@@ -16,13 +16,13 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::{Caller, Keys, Role, SystemClient};
 use crate::db::fhir::{Cursor, Filter};
 use crate::db::{self, Pool, Tenant};
 use crate::error::ApiError;
 use crate::fhir::fetch::{self, Entry, Kind};
 use crate::fhir::search as query;
 use crate::fhir::{BASE, JSON, resources};
+use crate::web::auth::{Caller, Keys, Role, SystemClient};
 
 /// A failure, answered as a FHIR OperationOutcome with the REST API's status and headers.
 #[derive(Debug)]
@@ -119,7 +119,7 @@ impl FromRequest for Reader {
         Box::pin(async move {
             let system = req
                 .app_data::<web::Data<Keys>>()
-                .zip(crate::auth::bearer(&req))
+                .zip(crate::web::auth::bearer(&req))
                 .and_then(|(keys, token)| keys.verify_system(token));
             let Some(claims) = system else {
                 let caller = Caller::from_request(&req, &mut Payload::None).await?;

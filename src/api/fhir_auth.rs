@@ -13,11 +13,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::fhir::base_url;
-use crate::auth::Keys;
 use crate::db::{self, Pool};
 use crate::error::ApiError;
 use crate::fhir::smart::{self, ASSERTION_TYPE, Assertion, SCOPE, TOKEN_TTL};
-use crate::limits::Limits;
+use crate::web::auth::Keys;
+use crate::web::limits::Limits;
 
 /// A token request (`application/x-www-form-urlencoded`).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -132,7 +132,7 @@ pub async fn token(
     }
     // Per client address, and per client from that address, as sign-in is: a guesser spends its
     // own budget, never the real client's. The client is the assertion's unverified `iss`.
-    let addr = crate::client_addr::of(&req);
+    let addr = crate::web::client_addr::of(&req);
     let claimed =
         jsonwebtoken::dangerous::insecure_decode_claims::<Value>(field("client_assertion"))
             .ok()

@@ -10,11 +10,11 @@ use uuid::Uuid;
 
 use super::extract::{Json, created};
 use super::fhir::base_url;
-use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::domain::{Invalid, check_text};
 use crate::error::ApiError;
 use crate::fhir::smart;
+use crate::web::auth::Caller;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -69,7 +69,7 @@ pub async fn readyz(
 )]
 #[get("/metrics")]
 pub async fn metrics(pool: web::Data<Pool>) -> HttpResponse {
-    let (metrics, state) = (&crate::metrics::METRICS, pool.state());
+    let (metrics, state) = (&crate::web::metrics::METRICS, pool.state());
     metrics.pool_idle.set(i64::from(state.idle_connections));
     metrics
         .pool_in_use

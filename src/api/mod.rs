@@ -452,7 +452,10 @@ impl RouteTable {
                 routes.push((ResourceDef::new(path), vec![Method::GET]));
             }
         }
-        for path in crate::dashboard::PATHS.into_iter().chain(crate::app::PATHS) {
+        for path in crate::web::dashboard::PATHS
+            .into_iter()
+            .chain(crate::web::app::PATHS)
+        {
             routes.push((ResourceDef::new(path), vec![Method::GET]));
         }
         routes.sort_by_key(|(def, _)| def.pattern().is_some_and(|p| p.contains('{')));

@@ -12,12 +12,12 @@ use uuid::Uuid;
 use super::extract::Json;
 use super::extract::created;
 use super::treatments::{dates, visible};
-use crate::auth::{Caller, Role};
 use crate::db::{self, Pool};
 use crate::domain::codes::Assessor;
 use crate::domain::outcomes::{OutcomeSummary, check_outcome};
 use crate::domain::{Invalid, check_text};
 use crate::error::ApiError;
+use crate::web::auth::{Caller, Role};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -11,11 +11,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::extract::Json;
-use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::domain::Invalid;
 use crate::error::ApiError;
-use crate::sessions::LiveSessions;
+use crate::web::auth::Caller;
+use crate::web::auth::sessions::LiveSessions;
 
 /// Everything the clinic holds about one patient, as stored (secrets such as token hashes left
 /// out). Ids of staff name who recorded what.

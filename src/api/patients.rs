@@ -8,7 +8,6 @@ use uuid::Uuid;
 
 use super::extract::created;
 use super::extract::{Json, Page, PageParams, double_option};
-use crate::auth::{self, Caller};
 use crate::config::PublicUrl;
 use crate::db::patients::{ListFilter, Search};
 use crate::db::{self, PageRequest, Pool};
@@ -21,6 +20,7 @@ use crate::domain::{Invalid, check_text};
 use crate::error::{ApiError, FieldError};
 use crate::read_model::Store;
 use crate::read_model::patient_list::{self, LatestTreatment, ListedPatient, TodayFilter};
+use crate::web::auth::{self, Caller};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

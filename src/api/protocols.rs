@@ -11,13 +11,13 @@ use uuid::Uuid;
 
 use super::extract::created;
 use super::extract::{Json, Page, PageParams};
-use crate::auth::Caller;
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::Invalid;
 use crate::domain::codes::{self, Area, Procedure};
 use crate::domain::schedule::{MAX_SCHEDULE_DAY, default_check_in_days, normalize_check_in_days};
 use crate::domain::treatment::{check_needle_depth, check_series};
 use crate::error::ApiError;
+use crate::web::auth::Caller;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -8,13 +8,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::extract::{Json, created};
-use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::domain::Invalid;
 use crate::domain::reminders::Language;
 use crate::domain::targets::Targets;
 use crate::domain::web_push::{check_endpoint, check_keys};
 use crate::error::{ApiError, Problem};
+use crate::web::auth::Caller;
 
 /// The VAPID public key, base64url; None when Web Push is not configured.
 #[derive(Debug, Clone)]

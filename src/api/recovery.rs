@@ -13,12 +13,12 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn, ParameterS
 use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use uuid::Uuid;
 
-use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::domain::codes::Area;
 use crate::error::ApiError;
 use crate::read_model::views::{self, Comparison, Dashboard, PatientRecovery, ProtocolRecovery};
 use crate::read_model::{Filter, Store};
+use crate::web::auth::Caller;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

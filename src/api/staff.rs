@@ -8,11 +8,11 @@ use uuid::Uuid;
 
 use super::extract::created;
 use super::extract::{Json, Page, PageParams};
-use crate::auth::{self, Caller};
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::Invalid;
 use crate::domain::people::{check_email, check_password, normalize_email};
 use crate::error::ApiError;
+use crate::web::auth::{self, Caller};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -7,12 +7,12 @@ use utoipa::ToSchema;
 
 use super::extract::created;
 use super::extract::{Json, Page};
-use crate::auth::Caller;
 use crate::db::{self, Pool, Tenant};
 use crate::domain::Invalid;
 use crate::domain::alerts::urgent_from_day;
 use crate::domain::symptoms::{SymptomKind, check_new_item, is_code};
 use crate::error::ApiError;
+use crate::web::auth::Caller;
 
 /// How many items a clinic may add to the defaults.
 pub const MAX_CLINIC_ITEMS: usize = 50;

@@ -12,13 +12,13 @@ use uuid::Uuid;
 
 use super::extract::created;
 use super::extract::{Json, Page, PageParams};
-use crate::auth::Caller;
 use crate::db::{self, Cursor, Pool, Tenant, into_page};
 use crate::domain::codes::{self, Area, Contraindication};
 use crate::domain::schedule::{ScheduledDay, schedule};
 use crate::domain::treatment::{check_needle_depth, check_performed_at, check_screening};
 use crate::domain::{Invalid, check_text};
 use crate::error::ApiError;
+use crate::web::auth::Caller;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

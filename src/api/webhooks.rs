@@ -11,12 +11,12 @@ use uuid::Uuid;
 
 use super::extract::created;
 use super::extract::{Json, Page, PageParams};
-use crate::auth::Caller;
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::Invalid;
 use crate::domain::targets::Targets;
 use crate::domain::webhooks::{EventType, check_events, check_secret, check_url};
 use crate::error::{ApiError, Problem};
+use crate::web::auth::Caller;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

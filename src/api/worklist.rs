@@ -11,13 +11,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::alerts::{Alert, with_evidence};
-use crate::auth::Caller;
 use crate::db::{self, Pool};
 use crate::domain::alerts::Level;
 use crate::domain::worklist::card_order;
 use crate::error::ApiError;
 use crate::read_model::Store;
 use crate::read_model::due::due_today;
+use crate::web::auth::Caller;
 
 /// The patient a card or a due check-in is about.
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -117,7 +117,7 @@ pub fn create_clinic(conn: &mut PgConnection) -> anyhow::Result<bool> {
         reminder_hour: crate::domain::clinic::DEFAULT_REMINDER_HOUR,
         code: crate::domain::clinic::ClinicCode::generate().to_string(),
     };
-    let hash = crate::auth::hash_password(PASSWORD)?;
+    let hash = crate::web::auth::hash_password(PASSWORD)?;
     let staff = |email: &str, role: &str, name: &str| crate::db::staff::NewStaff {
         id: Uuid::new_v4(),
         email: email.into(),

@@ -64,7 +64,7 @@ pub fn raise(
         };
         db::webhooks::enqueue(conn, tenant, &Event::AlertRaised(alert))?;
     }
-    crate::metrics::METRICS
+    crate::web::metrics::METRICS
         .alerts_raised
         .with_label_values(&[level.as_str()])
         .inc();

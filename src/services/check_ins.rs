@@ -247,7 +247,7 @@ fn record_all(
         .iter()
         .filter(|o| matches!(o, Ok(Outcome::Created(..))))
         .count();
-    crate::metrics::METRICS
+    crate::web::metrics::METRICS
         .check_ins_stored
         .inc_by(created as u64);
     Ok(outcomes)

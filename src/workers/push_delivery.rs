@@ -89,7 +89,7 @@ impl Worker {
             let status = self.send(&m, now).await;
             (status, self.next(&m, status, now))
         };
-        crate::metrics::METRICS
+        crate::web::metrics::METRICS
             .push_messages
             .with_label_values(&[match next {
                 Next::Sent(_) => "sent",

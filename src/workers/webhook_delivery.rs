@@ -149,7 +149,7 @@ impl Worker {
         };
         let now = Utc::now();
         let delivered = http_status.is_some_and(|s| (200..300).contains(&s));
-        crate::metrics::METRICS
+        crate::web::metrics::METRICS
             .webhook_deliveries
             .with_label_values(&[if delivered { "delivered" } else { "failed" }])
             .inc();

@@ -38,7 +38,7 @@ async fn a_stranger_failing_to_sign_in_does_not_lock_the_real_user_out() {
     let email = staff_member(&app).await;
     let attacker = [127, 0, 0, 2];
     let mut statuses = vec![];
-    for _ in 0..aftercare::limits::PER_ACCOUNT.attempts + 2 {
+    for _ in 0..aftercare::web::limits::PER_ACCOUNT.attempts + 2 {
         statuses.push(
             login_from(&app, attacker, &email, "wrong-password-1")
                 .await
@@ -46,7 +46,7 @@ async fn a_stranger_failing_to_sign_in_does_not_lock_the_real_user_out() {
         );
     }
     // The attacker is slowed down: after the free failures, it waits.
-    let free = aftercare::limits::FREE_FAILURES as usize;
+    let free = aftercare::web::limits::FREE_FAILURES as usize;
     assert!(statuses[..free].iter().all(|s| *s == 401), "{statuses:?}");
     assert!(statuses[free..].iter().all(|s| *s == 429), "{statuses:?}");
     // Even the right password from the attacker's address waits.
@@ -73,8 +73,8 @@ async fn failures_from_many_addresses_lock_every_client_but_a_known_browser() {
         .and_then(|c| c.split(';').next())
         .expect("a device cookie")
         .to_string();
-    let shared = aftercare::limits::FREE_SHARED_FAILURES;
-    let free = aftercare::limits::FREE_FAILURES;
+    let shared = aftercare::web::limits::FREE_SHARED_FAILURES;
+    let free = aftercare::web::limits::FREE_FAILURES;
     for n in 0..shared.div_ceil(free) {
         for _ in 0..free {
             login_from(&app, [127, 0, 1, n as u8], &email, "wrong-password-1").await;

@@ -1,4 +1,4 @@
-use aftercare::auth::{AUDIENCE, Claims, ISSUER, Role, key_id};
+use aftercare::web::auth::{AUDIENCE, Claims, ISSUER, Role, key_id};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Duration, Utc};

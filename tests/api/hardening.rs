@@ -145,7 +145,7 @@ async fn docs_can_be_turned_off() {
 async fn repeated_failed_sign_ins_slow_the_account_down() {
     let app = spawn_app().await;
     let body = |password: &str| json!({"email": "admin-x@nowhere.example", "password": password});
-    for _ in 0..aftercare::limits::FREE_FAILURES {
+    for _ in 0..aftercare::web::limits::FREE_FAILURES {
         app.post_anon("/v1/auth/login", body("wrong-password-1"))
             .await
             .problem(401);
@@ -170,7 +170,7 @@ async fn sign_ins_are_rate_limited_per_account() {
     let app = spawn_app().await;
     let body = json!({"code": "AAAA-BBBB-CCCC"});
     let mut statuses = vec![];
-    for _ in 0..=aftercare::limits::PER_ACCOUNT.attempts {
+    for _ in 0..=aftercare::web::limits::PER_ACCOUNT.attempts {
         statuses.push(app.post_anon("/v1/auth/enroll", body.clone()).await);
     }
     assert!(

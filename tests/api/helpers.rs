@@ -5,11 +5,11 @@ use std::net::TcpListener;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use aftercare::auth::Keys;
 use aftercare::config::{HttpSettings, JwtSettings};
 use aftercare::db;
 use aftercare::local::postgres::LocalPostgres;
 use aftercare::startup::{Application, Background};
+use aftercare::web::auth::Keys;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
@@ -152,7 +152,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db_url: String,
     /// The app's sign-in limits, to count what they keep.
-    pub limits: std::sync::Arc<aftercare::limits::Limits>,
+    pub limits: std::sync::Arc<aftercare::web::limits::Limits>,
     /// The database this app drops when the test ends; none for another instance on it.
     db_name: Option<String>,
 }

@@ -177,7 +177,10 @@ async fn a_check_in_and_a_protocol_view_run_the_statements_of_the_pgbench_script
     app.get(&view, &s.clinician).await.ok(200);
 
     // Past the time a live session is remembered, as for a phone's next check-in.
-    tokio::time::sleep(aftercare::sessions::LIVE_FOR + std::time::Duration::from_millis(200)).await;
+    tokio::time::sleep(
+        aftercare::web::auth::sessions::LIVE_FOR + std::time::Duration::from_millis(200),
+    )
+    .await;
     shapes(&log);
     app.check_in(&p.token, &CheckIn::new(&p.treatment, at(2), scores))
         .await

@@ -1,6 +1,8 @@
 //! Who is calling: access tokens (JWT, HS256) issued and verified, the extractor that turns a token
 //! into a [`Caller`], password hashing, and the random secrets behind refresh tokens and enrollment codes.
 
+pub mod sessions;
+
 use futures_util::future::LocalBoxFuture;
 use std::sync::LazyLock;
 
@@ -348,7 +350,7 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let caller = caller_of(&req)?;
             if let Some(session) = caller.session {
-                crate::sessions::ensure_live(&req, session).await?;
+                crate::web::auth::sessions::ensure_live(&req, session).await?;
             }
             // For the audit trail, which records who asked.
             req.extensions_mut().insert(caller);

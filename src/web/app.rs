@@ -4,8 +4,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, guard, web};
 
-use crate::assets::{self, Asset, CSS, HTML, SVG};
 use crate::error::ApiError;
+use crate::web::assets::{self, Asset, CSS, HTML, SVG};
 
 /// The paths the app answers (GET only); the route table answers 405 for other methods.
 pub const PATHS: [&str; 3] = ["/app", "/app/", "/app/{file}"];

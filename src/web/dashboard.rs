@@ -4,8 +4,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, guard, web};
 
-use crate::assets::{self, Asset, CSS, HTML, SVG};
 use crate::error::ApiError;
+use crate::web::assets::{self, Asset, CSS, HTML, SVG};
 
 /// The paths the dashboard answers (GET only); the route table answers 405 for other methods.
 pub const PATHS: [&str; 3] = ["/dashboard", "/dashboard/", "/dashboard/{file}"];
@@ -46,7 +46,10 @@ const ASSETS: [Asset; 24] = [
         "protocol_form.js",
         include_bytes!("dashboard/protocol_form.js"),
     ),
-    Asset::script("qrcode.js", include_bytes!("dashboard/qrcode.js")),
+    Asset::script(
+        "qrcode.js",
+        include_bytes!("vendor/qrcode-generator/qrcode.js"),
+    ),
     Asset::new("favicon.svg", SVG, include_bytes!("dashboard/favicon.svg")),
 ];
 

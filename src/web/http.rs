@@ -106,9 +106,9 @@ pub async fn security_headers(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let page = if req.path().starts_with("/docs") {
         Page::Docs
-    } else if crate::dashboard::is_dashboard(req.path()) {
+    } else if crate::web::dashboard::is_dashboard(req.path()) {
         Page::Dashboard
-    } else if crate::app::is_app(req.path()) {
+    } else if crate::web::app::is_app(req.path()) {
         Page::App
     } else {
         Page::Api
@@ -229,7 +229,7 @@ pub async fn request_id(
         .request()
         .match_pattern()
         .unwrap_or_else(|| "unmatched".into());
-    let metrics = &crate::metrics::METRICS;
+    let metrics = &crate::web::metrics::METRICS;
     metrics
         .requests
         .with_label_values(&[route.as_str(), method.as_str(), status.as_str()])
