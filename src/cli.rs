@@ -8,9 +8,9 @@ use clap::{Parser, Subcommand};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
-use crate::api::staff::{NewStaffRequest, StaffRole, new_staff};
 use crate::config::Settings;
 use crate::db;
+use crate::domain::people::StaffRole;
 use crate::local::postgres::LocalPostgres;
 use crate::startup::Application;
 use crate::workers::audit_sealing::Verdict;
@@ -297,13 +297,13 @@ pub fn create_clinic(
         reminder_hour: crate::domain::clinic::DEFAULT_REMINDER_HOUR,
         code: crate::domain::clinic::ClinicCode::generate().to_string(),
     };
-    let request = NewStaffRequest {
+    let request = crate::services::staff::NewStaff {
         email: admin_email.into(),
         password: admin_password.into(),
         role: StaffRole::Admin,
         name: admin_name.unwrap_or_else(|| admin_email.into()),
     };
-    let admin = new_staff(&request).map_err(|e| match e {
+    let admin = crate::services::staff::account(&request).map_err(|e| match e {
         crate::error::ApiError::Validation(errors) => anyhow::anyhow!(
             "{}",
             errors

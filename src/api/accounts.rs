@@ -3,8 +3,7 @@
 //! the staff member's sessions. Each ends the sessions it should at once (see `crate::web::auth::sessions`).
 
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, post, web};
-use chrono::{DateTime, Duration, Utc};
-use diesel::{Connection, PgConnection};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -12,15 +11,11 @@ use uuid::Uuid;
 use super::extract::Json;
 use super::staff::StaffMember;
 use crate::db::{self, Pool, Tenant};
-use crate::domain::Invalid;
-use crate::domain::people::check_password;
 use crate::error::ApiError;
+use crate::services::accounts;
 use crate::web::auth::sessions::LiveSessions;
 use crate::web::auth::{self, Caller, Role};
 use crate::web::limits::Limits;
-
-/// How long a reset token works: long enough to hand it over, short enough to be harmless if lost.
-pub const RESET_TTL: Duration = Duration::hours(1);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -107,30 +102,12 @@ pub async fn deactivate(
 ) -> Result<web::Json<StaffMember>, ApiError> {
     caller.admin()?;
     let id = id.into_inner();
-    let staff = db::run(&pool, move |conn| deactivate_in(conn, caller.tenant, id)).await?;
+    let staff = db::run(&pool, move |conn| {
+        accounts::deactivate(conn, caller.tenant, id)
+    })
+    .await?;
     sessions.forget_all();
     Ok(web::Json(staff.into()))
-}
-
-fn deactivate_in(
-    conn: &mut PgConnection,
-    tenant: Tenant,
-    id: Uuid,
-) -> Result<db::staff::Staff, ApiError> {
-    conn.transaction(|conn| {
-        let staff = db::staff::get(conn, tenant, id)?;
-        if staff.role == "admin" && staff.active {
-            let admins = db::staff::lock_active_admins(conn, tenant)?;
-            if admins.len() <= 1 {
-                return Err(ApiError::Conflict(
-                    "the clinic's last active admin can't be deactivated".into(),
-                ));
-            }
-        }
-        let staff = db::staff::set_active(conn, tenant, id, false)?;
-        db::sessions::revoke_all_of_staff(conn, tenant, id, None, Utc::now())?;
-        Ok(staff)
-    })
 }
 
 /// Reactivate a staff member, who can then sign in again.
@@ -149,7 +126,7 @@ pub async fn reactivate(
     caller.admin()?;
     let id = id.into_inner();
     let staff = db::run(&pool, move |conn| {
-        Ok(db::staff::set_active(conn, caller.tenant, id, true)?)
+        accounts::reactivate(conn, caller.tenant, id)
     })
     .await?;
     Ok(web::Json(staff.into()))
@@ -187,47 +164,12 @@ pub async fn change_password(
         &me.to_string(),
     )?;
     db::run(&pool, move |conn| {
-        let staff = db::staff::get(conn, caller.tenant, me)?;
-        // Not a 401: the access token is fine, and a client would take a 401 to mean sign in again.
-        if !auth::verify_password(&body.current_password, Some(&staff.password_hash)) {
-            return Err(ApiError::Forbidden);
-        }
-        let mut invalid = Invalid::default();
-        set_password(
-            conn,
-            &mut invalid,
-            &staff,
-            &body.new_password,
-            caller.session,
-        )
+        let (current, new) = (&body.current_password, &body.new_password);
+        accounts::change_password(conn, caller.tenant, me, current, new, caller.session)
     })
     .await?;
     sessions.forget_all();
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Checks and stores a staff member's new password, and ends their sessions but `keep`.
-fn set_password(
-    conn: &mut PgConnection,
-    invalid: &mut Invalid,
-    staff: &db::staff::Staff,
-    password: &str,
-    keep: Option<Uuid>,
-) -> Result<(), ApiError> {
-    check_password(
-        invalid,
-        "new_password",
-        password,
-        &[&staff.email, &staff.name],
-    );
-    std::mem::take(invalid).into_result()?;
-    let tenant = Tenant::new(staff.clinic_id);
-    let hash = auth::hash_password(password)?;
-    conn.transaction(|conn| {
-        db::staff::set_password_hash(conn, tenant, staff.id, &hash)?;
-        db::sessions::revoke_all_of_staff(conn, tenant, staff.id, keep, Utc::now())?;
-        Ok(())
-    })
 }
 
 /// Issue a one-time password reset token for a staff member.
@@ -248,26 +190,14 @@ pub async fn issue_password_reset(
 ) -> Result<web::Json<PasswordReset>, ApiError> {
     let admin = caller.admin()?;
     let staff_id = id.into_inner();
-    let token = auth::new_refresh_token();
-    let now = Utc::now();
-    let row = db::sessions::NewPasswordReset {
-        id: Uuid::new_v4(),
-        staff_id,
-        token_hash: auth::secret_hash(&token),
-        expires_at: now + RESET_TTL,
-        created_by: admin,
-        created_at: now,
-    };
-    let expires_at = row.expires_at;
-    db::run(&pool, move |conn| {
-        db::staff::get(conn, caller.tenant, staff_id)?;
-        Ok(db::sessions::insert_reset(conn, caller.tenant, &row)?)
+    let issued = db::run(&pool, move |conn| {
+        accounts::issue_reset(conn, caller.tenant, staff_id, admin)
     })
     .await?;
     Ok(web::Json(PasswordReset {
         staff_id,
-        token,
-        expires_at,
+        token: issued.token,
+        expires_at: issued.expires_at,
     }))
 }
 
@@ -295,7 +225,10 @@ pub async fn redeem_password_reset(
     let hash = auth::secret_hash(&body.token);
     let addr = crate::web::client_addr::of(&req);
     limits.attempt("password-reset", addr, &hex::encode(&hash))?;
-    let staff = db::run(&pool, move |conn| redeem(conn, &hash, &body.new_password)).await?;
+    let staff = db::run(&pool, move |conn| {
+        accounts::redeem_reset(conn, &hash, &body.new_password)
+    })
+    .await?;
     sessions.forget_all();
     // The audit trail records the staff member as the one who reset their password.
     req.extensions_mut().insert(Caller {
@@ -309,27 +242,6 @@ pub async fn redeem_password_reset(
         session: None,
     });
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Uses up a reset token and sets the new password, in one transaction.
-fn redeem(
-    conn: &mut PgConnection,
-    hash: &[u8],
-    password: &str,
-) -> Result<db::staff::Staff, ApiError> {
-    conn.transaction(|conn| {
-        let (clinic, staff_id) = db::sessions::redeem_reset(conn, hash, Utc::now())?.ok_or(
-            ApiError::Unauthorized("the reset token is unknown, used or expired"),
-        )?;
-        let staff = db::staff::get(conn, Tenant::new(clinic), staff_id)?;
-        if !staff.active {
-            return Err(ApiError::Unauthorized(
-                "the reset token is unknown, used or expired",
-            ));
-        }
-        set_password(conn, &mut Invalid::default(), &staff, password, None)?;
-        Ok(staff)
-    })
 }
 
 /// A staff member's sessions that can still be refreshed: an admin's view of anyone in the clinic,
@@ -390,11 +302,7 @@ pub async fn revoke_session(
     let (staff_id, session_id) = path.into_inner();
     self_or_admin(caller, staff_id)?;
     let found = db::run(&pool, move |conn| {
-        let now = Utc::now();
-        let t = caller.tenant;
-        Ok(db::sessions::revoke_staff_session(
-            conn, t, staff_id, session_id, now,
-        )?)
+        accounts::revoke_session(conn, caller.tenant, staff_id, session_id)
     })
     .await?;
     sessions.forget_all();

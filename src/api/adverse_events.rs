@@ -3,20 +3,17 @@
 
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::extract::created;
 use super::extract::{Json, double_option};
-use super::treatments::{dates, visible};
+use super::treatments::visible;
 use crate::db::{self, Pool};
 use crate::domain::codes::AdverseOutcome;
-use crate::domain::outcomes::check_adverse_event;
-use crate::domain::webhooks::{AdverseEventData, Event};
-use crate::domain::{Invalid, check_text};
 use crate::error::ApiError;
+use crate::services::adverse_events::{self, Changes, Complication};
 use crate::web::auth::Caller;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -95,6 +92,32 @@ impl From<db::adverse_events::AdverseEvent> for AdverseEvent {
     }
 }
 
+impl From<NewAdverseEvent> for Complication {
+    fn from(r: NewAdverseEvent) -> Self {
+        Complication {
+            term: r.term,
+            grade: r.grade,
+            serious: r.serious,
+            onset_date: r.onset_date,
+            outcome: r.outcome,
+            notes: r.notes,
+        }
+    }
+}
+
+impl From<AdverseEventPatch> for Changes {
+    fn from(r: AdverseEventPatch) -> Self {
+        Changes {
+            term: r.term,
+            grade: r.grade,
+            serious: r.serious,
+            onset_date: r.onset_date,
+            outcome: r.outcome,
+            notes: r.notes,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AdverseEvents {
     pub items: Vec<AdverseEvent>,
@@ -118,62 +141,11 @@ pub async fn create_adverse_event(
     let staff_id = caller.staff()?;
     let treatment_id = id.into_inner();
     let event = db::run(&pool, move |conn| {
-        record(conn, caller, staff_id, treatment_id, req)
+        adverse_events::record(conn, caller.tenant, staff_id, treatment_id, req.into())
     })
     .await?;
     let location = format!("/v1/treatments/{treatment_id}/adverse-events/{}", event.id);
     Ok(created(location, AdverseEvent::from(event)))
-}
-
-/// Checks the complication against the treatment's date and today, and stores it with its webhook
-/// event in one transaction.
-fn record(
-    conn: &mut PgConnection,
-    caller: Caller,
-    staff_id: Uuid,
-    treatment_id: Uuid,
-    req: NewAdverseEvent,
-) -> Result<db::adverse_events::AdverseEvent, ApiError> {
-    let t = visible(conn, caller, treatment_id)?;
-    let (treated_on, today) = dates(conn, caller, &t)?;
-    let mut invalid = Invalid::default();
-    check_adverse_event(
-        &mut invalid,
-        Some(&req.term),
-        Some(req.grade),
-        Some(req.onset_date),
-        treated_on,
-        today,
-    );
-    check_text(&mut invalid, "notes", req.notes.as_deref(), 10_000);
-    invalid.into_result()?;
-    let now = Utc::now();
-    let row = db::adverse_events::AdverseEvent {
-        id: Uuid::new_v4(),
-        patient_id: t.patient_id,
-        treatment_id,
-        term: crate::domain::text::trim(&req.term).to_string(),
-        grade: req.grade,
-        serious: req.serious,
-        onset_date: req.onset_date,
-        outcome: req.outcome.as_str().into(),
-        notes: req.notes,
-        recorded_by: staff_id,
-        created_at: now,
-        updated_at: now,
-    };
-    conn.transaction(|conn| {
-        let event = db::adverse_events::insert(conn, caller.tenant, &row)?;
-        let data = AdverseEventData {
-            id: event.id,
-            patient_id: event.patient_id,
-            treatment_id: event.treatment_id,
-            grade: event.grade,
-            serious: event.serious,
-        };
-        db::webhooks::enqueue(conn, caller.tenant, &Event::AdverseEventRecorded(data))?;
-        Ok(event)
-    })
 }
 
 /// A treatment's complications, oldest first.
@@ -250,53 +222,8 @@ pub async fn update_adverse_event(
     caller.staff()?;
     let (treatment_id, id) = path.into_inner();
     let event = db::run(&pool, move |conn| {
-        update(conn, caller, treatment_id, id, req)
+        adverse_events::update(conn, caller.tenant, treatment_id, id, req.into())
     })
     .await?;
     Ok(web::Json(event.into()))
-}
-
-/// Checks the changes against the treatment's date and today, and applies them.
-fn update(
-    conn: &mut PgConnection,
-    caller: Caller,
-    treatment_id: Uuid,
-    id: Uuid,
-    req: AdverseEventPatch,
-) -> Result<db::adverse_events::AdverseEvent, ApiError> {
-    let t = visible(conn, caller, treatment_id)?;
-    db::adverse_events::get(conn, caller.tenant, treatment_id, id)?;
-    let (treated_on, today) = dates(conn, caller, &t)?;
-    let mut invalid = Invalid::default();
-    check_adverse_event(
-        &mut invalid,
-        req.term.as_deref(),
-        req.grade,
-        req.onset_date,
-        treated_on,
-        today,
-    );
-    check_text(
-        &mut invalid,
-        "notes",
-        req.notes.as_ref().and_then(|n| n.as_deref()),
-        10_000,
-    );
-    invalid.into_result()?;
-    let changes = db::adverse_events::Changes {
-        term: req.term.map(|t| crate::domain::text::trim(&t).to_string()),
-        grade: req.grade,
-        serious: req.serious,
-        onset_date: req.onset_date,
-        outcome: req.outcome.map(|o| o.as_str().to_string()),
-        notes: req.notes,
-        updated_at: Some(Utc::now()),
-    };
-    Ok(db::adverse_events::update(
-        conn,
-        caller.tenant,
-        treatment_id,
-        id,
-        &changes,
-    )?)
 }

@@ -3,17 +3,16 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::extract::Json;
 use crate::config::HttpSettings;
-use crate::db::{self, Pool, Tenant, tokens};
+use crate::db::{self, Pool};
 use crate::domain::clinic::ClinicCode;
-use crate::domain::sessions::{refresh_expiry, session_max};
 use crate::error::ApiError;
+use crate::services::sign_in::{self, Family, Issued, NamedClinic};
 use crate::web::auth::sessions::LiveSessions;
 use crate::web::auth::{self, Caller, Keys, Role};
 use crate::web::limits::{Limits, Signer};
@@ -36,15 +35,6 @@ pub struct LoginRequest {
     /// must name the same clinic.
     #[serde(default)]
     pub clinic_id: Option<Uuid>,
-}
-
-/// The clinic a sign-in names, if it names one. A code no clinic can have, or a code and an id of
-/// two clinics, name no account: the sign-in is refused as a wrong password is.
-enum NamedClinic {
-    Id(Uuid),
-    Code(ClinicCode),
-    Both(Uuid, ClinicCode),
-    Nobody,
 }
 
 impl LoginRequest {
@@ -139,79 +129,34 @@ pub struct Me {
     pub patient_id: Option<Uuid>,
 }
 
-/// The session a new refresh token belongs to: its family, when it began, and its client.
-pub struct Family {
-    pub id: Uuid,
-    pub started_at: DateTime<Utc>,
-    pub client: Option<String>,
-}
-
-impl Family {
-    /// A new sign-in's session.
-    pub fn new(req: &HttpRequest) -> Family {
-        let client = req
-            .headers()
-            .get(actix_web::http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .and_then(crate::domain::sessions::client_kind);
-        Family {
-            id: Uuid::new_v4(),
-            started_at: Utc::now(),
-            client,
+impl From<Issued> for Tokens {
+    fn from(i: Issued) -> Self {
+        let is_patient = i.role == Role::Patient;
+        Tokens {
+            access_token: i.access_token,
+            token_type: "Bearer",
+            expires_in: auth::ACCESS_TOKEN_TTL.num_seconds(),
+            refresh_token: i.refresh_token,
+            refresh_expires_at: i.refresh_expires_at,
+            role: i.role,
+            clinic_id: i.clinic_id,
+            user_id: (!is_patient).then_some(i.id),
+            patient_id: is_patient.then_some(i.id),
         }
     }
 }
 
-/// Issues an access token and a new refresh token in `family`; the refresh token expires no
-/// later than the session's absolute end.
-fn issue(
-    conn: &mut PgConnection,
-    keys: &Keys,
-    id: Uuid,
-    role: Role,
-    clinic_id: Uuid,
-    family: Family,
-) -> Result<Tokens, ApiError> {
-    let now = Utc::now();
-    let refresh_token = auth::new_refresh_token();
-    let is_patient = role == Role::Patient;
-    let ttl = if is_patient {
-        auth::PATIENT_REFRESH_TTL
-    } else {
-        auth::STAFF_REFRESH_TTL
-    };
-    let most = session_max(is_patient);
-    let row = tokens::NewRefreshToken {
+/// A new sign-in's session, with the client's kind from its User-Agent.
+fn new_family(req: &HttpRequest) -> Family {
+    let client = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::domain::sessions::client_kind);
+    Family {
         id: Uuid::new_v4(),
-        family_id: family.id,
-        staff_id: (!is_patient).then_some(id),
-        patient_id: is_patient.then_some(id),
-        token_hash: auth::secret_hash(&refresh_token),
-        expires_at: refresh_expiry(now, ttl, family.started_at, most),
-        used_at: None,
-        revoked_at: None,
-        family_started_at: family.started_at,
-        client: family.client,
-    };
-    tokens::insert_refresh(conn, Tenant::new(clinic_id), &row)?;
-    Ok(Tokens {
-        access_token: keys.issue_in_session(id, role, clinic_id, now, Some(family.id))?,
-        token_type: "Bearer",
-        expires_in: auth::ACCESS_TOKEN_TTL.num_seconds(),
-        refresh_token,
-        refresh_expires_at: row.expires_at,
-        role,
-        clinic_id,
-        user_id: (!is_patient).then_some(id),
-        patient_id: is_patient.then_some(id),
-    })
-}
-
-fn staff_role(role: &str) -> Role {
-    if role == "admin" {
-        Role::Admin
-    } else {
-        Role::Clinician
+        started_at: Utc::now(),
+        client,
     }
 }
 
@@ -268,17 +213,9 @@ pub async fn login(
     let keys = keys.into_inner();
     let device_keys = keys.clone();
     let account = email.clone();
-    let family = Family::new(&req);
+    let family = new_family(&req);
     let tokens = db::run(&pool, move |conn| {
-        let staff = account_of(conn, &account, &body.password, clinic)?;
-        issue(
-            conn,
-            &keys,
-            staff.id,
-            staff_role(&staff.role),
-            staff.clinic_id,
-            family,
-        )
+        sign_in::staff(conn, &keys, &account, &body.password, clinic, family)
     })
     .await;
     match &tokens {
@@ -294,7 +231,7 @@ pub async fn login(
             u.as_str().starts_with("https:")
         });
     let cookie = device_cookie(&device_keys, &email, &devices, secure, now);
-    Ok(HttpResponse::Ok().cookie(cookie).json(tokens))
+    Ok(HttpResponse::Ok().cookie(cookie).json(Tokens::from(tokens)))
 }
 
 /// The device cookie: remembers that this browser signed in, as the devices the limits trust.
@@ -352,49 +289,6 @@ fn device_cookie(
         .finish()
 }
 
-/// Staff emails are unique within a clinic, not across clinics (so that no clinic learns who is
-/// staff at another). A sign-in checks one account's password, never another clinic's: the
-/// email's account at the clinic named, or its only one. Which account that is, or that the email
-/// needs a clinic named (a 409), is decided by the email and the clinic alone, so no answer tells
-/// how a password fares at an account other than the one signed in to. Every answer costs one
-/// password check (the dummy hash when there is no account to check), so the time taken doesn't
-/// tell either.
-fn account_of(
-    conn: &mut PgConnection,
-    email: &str,
-    password: &str,
-    clinic: Option<NamedClinic>,
-) -> Result<db::staff::Staff, ApiError> {
-    let accounts = db::staff::all_by_email(conn, email)?;
-    let account = match clinic {
-        None if accounts.len() > 1 => {
-            auth::verify_password(password, None);
-            return Err(ApiError::Conflict(
-                "this email is staff at more than one clinic: name your clinic with its clinic code (clinic)"
-                    .into(),
-            ));
-        }
-        None => accounts.into_iter().next(),
-        Some(NamedClinic::Id(id)) => accounts.into_iter().find(|s| s.clinic_id == id),
-        Some(NamedClinic::Code(code)) => match db::clinics::id_by_code(conn, code.as_str())? {
-            Some(id) => accounts.into_iter().find(|s| s.clinic_id == id),
-            None => None,
-        },
-        Some(NamedClinic::Both(id, code)) => {
-            let same = db::clinics::id_by_code(conn, code.as_str())? == Some(id);
-            accounts.into_iter().find(|s| same && s.clinic_id == id)
-        }
-        Some(NamedClinic::Nobody) => None,
-    };
-    let hash = account.as_ref().map(|s| s.password_hash.as_str());
-    let right = auth::verify_password(password, hash);
-    match account {
-        // A deactivated account is answered as a wrong password, after the same work.
-        Some(staff) if right && staff.active => Ok(staff),
-        _ => Err(ApiError::Unauthorized("the email or password is wrong")),
-    }
-}
-
 /// The client's address, for rate limits: behind a trusted proxy, the address it forwards for.
 fn client(req: &HttpRequest) -> Option<std::net::IpAddr> {
     crate::web::client_addr::of(req)
@@ -424,21 +318,9 @@ pub async fn enroll(
     let keys = keys.into_inner();
     let hash = auth::secret_hash(&auth::normalize_enrollment_code(&body.code));
     limits.guess("enroll", &hex::encode(&hash))?;
-    let family = Family::new(&req);
+    let family = new_family(&req);
     let tokens = db::run(&pool, move |conn| {
-        conn.transaction(|conn| {
-            let code = tokens::redeem_enrollment_code(conn, &hash, Utc::now())?.ok_or(
-                ApiError::Unauthorized("the enrollment code is unknown, used or expired"),
-            )?;
-            issue(
-                conn,
-                &keys,
-                code.patient_id,
-                Role::Patient,
-                code.clinic_id,
-                family,
-            )
-        })
+        sign_in::enroll(conn, &keys, &hash, family)
     })
     .await;
     if let Err(ApiError::Unauthorized(_)) = tokens
@@ -446,7 +328,7 @@ pub async fn enroll(
     {
         return Err(wait);
     }
-    Ok(web::Json(tokens?))
+    Ok(web::Json(tokens?.into()))
 }
 
 /// Exchange a refresh token for new tokens.
@@ -478,53 +360,14 @@ pub async fn refresh(
     let hash = auth::secret_hash(&body.refresh_token);
     limits.guess("refresh", &hex::encode(&hash))?;
     let rejected = ApiError::Unauthorized("the refresh token is unknown, used, revoked or expired");
-    let tokens = db::run(&pool, move |conn| rotate(conn, &keys, &hash)).await?;
+    let tokens = db::run(&pool, move |conn| sign_in::refresh(conn, &keys, &hash)).await?;
     if tokens.is_none() {
         sessions.forget_all();
         if let Some(wait) = limits.wrong_guess("refresh", client(&req)) {
             return Err(wait);
         }
     }
-    tokens.map(web::Json).ok_or(rejected)
-}
-
-/// Uses up the refresh token with this hash and issues new tokens in its family; None when the
-/// token is unknown, used, revoked or expired. A token used already revokes its whole family.
-fn rotate(conn: &mut PgConnection, keys: &Keys, hash: &[u8]) -> Result<Option<Tokens>, ApiError> {
-    // The transaction commits a revocation before the 401 is returned, so it is kept.
-    conn.transaction(|conn| {
-        let now = Utc::now();
-        let Some(token) = tokens::lock_refresh(conn, hash)? else {
-            return Ok(None);
-        };
-        if token.used_at.is_some() {
-            tokens::revoke_family(conn, token.family_id, now)?;
-            return Ok(None);
-        }
-        let most = session_max(token.patient_id.is_some());
-        if token.revoked_at.is_some() || token.expires_at <= now {
-            return Ok(None);
-        }
-        if token.family_started_at + most <= now {
-            return Ok(None);
-        }
-        tokens::mark_used(conn, token.id, now)?;
-        let tenant = Tenant::new(token.clinic_id);
-        let (id, role) = match (token.staff_id, token.patient_id) {
-            (Some(id), _) => match db::staff::get(conn, tenant, id)? {
-                staff if staff.active => (id, staff_role(&staff.role)),
-                _ => return Ok(None),
-            },
-            (_, Some(id)) => (id, Role::Patient),
-            (None, None) => return Ok(None),
-        };
-        let family = Family {
-            id: token.family_id,
-            started_at: token.family_started_at,
-            client: token.client,
-        };
-        issue(conn, keys, id, role, token.clinic_id, family).map(Some)
-    })
+    tokens.map(|t| web::Json(t.into())).ok_or(rejected)
 }
 
 /// Sign out: the refresh token given, and every token refreshed from the same sign-in, stop working.
@@ -548,19 +391,7 @@ pub async fn logout(
     check_length("refresh_token", &body.refresh_token, MAX_REFRESH_TOKEN)?;
     let hash = auth::secret_hash(&body.refresh_token);
     db::run(&pool, move |conn| {
-        conn.transaction(|conn| {
-            if let Some(token) = tokens::lock_refresh(conn, &hash)?
-                && (token.staff_id == Some(caller.id) || token.patient_id == Some(caller.id))
-            {
-                tokens::revoke_family(conn, token.family_id, Utc::now())?;
-                // The phone signed out is reminded no more.
-                if let Some(patient_id) = token.patient_id {
-                    let tenant = caller.tenant;
-                    db::push::delete_of_session(conn, tenant, patient_id, token.family_id)?;
-                }
-            }
-            Ok::<_, ApiError>(())
-        })
+        sign_in::sign_out(conn, caller.tenant, caller.id, &hash)
     })
     .await?;
     sessions.forget_all();

@@ -4,7 +4,6 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -12,8 +11,8 @@ use uuid::Uuid;
 
 use super::extract::Json;
 use crate::db::{self, Pool};
-use crate::domain::Invalid;
 use crate::error::ApiError;
+use crate::services::patient_data;
 use crate::web::auth::Caller;
 use crate::web::auth::sessions::LiveSessions;
 
@@ -92,15 +91,7 @@ pub async fn unenroll(
     let patient_id = id.into_inner();
     caller.may_see_patient(patient_id)?;
     db::run(&pool, move |conn| {
-        db::patients::get(conn, caller.tenant, patient_id)?;
-        let now = Utc::now();
-        db::push::delete_of_patient(conn, caller.tenant, patient_id)?;
-        Ok(db::sessions::revoke_all_of_patient(
-            conn,
-            caller.tenant,
-            patient_id,
-            now,
-        )?)
+        patient_data::unenroll(conn, caller.tenant, patient_id)
     })
     .await?;
     sessions.forget_all();
@@ -170,27 +161,15 @@ pub async fn erase(
 ) -> Result<web::Json<Erasure>, ApiError> {
     let admin = caller.admin()?;
     let patient_id = id.into_inner();
-    let reason = crate::domain::text::trim(&req.reason).to_string();
-    let mut invalid = Invalid::default();
-    let n = reason.chars().count();
-    invalid.check((1..=500).contains(&n), "reason", "must be 1-500 characters");
-    invalid.into_result()?;
-    let erasure = Erasure {
-        patient_id,
-        reason,
-        erased_by: admin,
-        erased_at: Utc::now(),
-    };
-    let (tenant, r, at) = (caller.tenant, erasure.reason.clone(), erasure.erased_at);
-    db::run(&pool, move |conn| {
-        db::patients::get(conn, tenant, patient_id)?;
-        // With the data, the Bulk Data exports holding the patient go (see `db::exports`).
-        Ok(conn.transaction(|conn| {
-            db::patient_data::erase(conn, tenant, patient_id, &r, admin, at)?;
-            db::exports::forget_patient(conn, tenant, patient_id)
-        })?)
+    let erased = db::run(&pool, move |conn| {
+        patient_data::erase(conn, caller.tenant, patient_id, &req.reason, admin)
     })
     .await?;
     sessions.forget_all();
-    Ok(web::Json(erasure))
+    Ok(web::Json(Erasure {
+        patient_id,
+        reason: erased.reason,
+        erased_by: admin,
+        erased_at: erased.at,
+    }))
 }

@@ -9,26 +9,10 @@ use uuid::Uuid;
 use super::extract::created;
 use super::extract::{Json, Page, PageParams};
 use crate::db::{self, Cursor, Pool, into_page};
-use crate::domain::Invalid;
-use crate::domain::people::{check_email, check_password, normalize_email};
+use crate::domain::people::StaffRole;
 use crate::error::ApiError;
-use crate::web::auth::{self, Caller};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum StaffRole {
-    Admin,
-    Clinician,
-}
-
-impl StaffRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StaffRole::Admin => "admin",
-            StaffRole::Clinician => "clinician",
-        }
-    }
-}
+use crate::services::{self, staff::NewStaff};
+use crate::web::auth::Caller;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -79,32 +63,15 @@ impl From<db::staff::Staff> for StaffMember {
     }
 }
 
-/// Checks a new account and hashes its password (slow by design: call it off the async workers).
-pub fn new_staff(req: &NewStaffRequest) -> Result<db::staff::NewStaff, ApiError> {
-    let email = normalize_email(&req.email);
-    let mut invalid = Invalid::default();
-    check_email(&mut invalid, "email", &email);
-    check_password(
-        &mut invalid,
-        "password",
-        &req.password,
-        &[&req.email, &req.name],
-    );
-    let name = crate::domain::text::trim(&req.name);
-    invalid.check(
-        (1..=120).contains(&name.chars().count()),
-        "name",
-        "must be 1-120 characters",
-    );
-    crate::domain::text::check_visible(&mut invalid, "name", name);
-    invalid.into_result()?;
-    Ok(db::staff::NewStaff {
-        id: Uuid::new_v4(),
-        email,
-        password_hash: auth::hash_password(&req.password)?,
-        role: req.role.as_str().into(),
-        name: name.into(),
-    })
+impl From<NewStaffRequest> for NewStaff {
+    fn from(r: NewStaffRequest) -> Self {
+        NewStaff {
+            email: r.email,
+            password: r.password,
+            role: r.role,
+            name: r.name,
+        }
+    }
 }
 
 /// Add a clinician or an admin to the clinic.
@@ -124,9 +91,9 @@ pub async fn create(
     Json(req): Json<NewStaffRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.admin()?;
+    let new = NewStaff::from(req);
     let staff = db::run(&pool, move |conn| {
-        let new = new_staff(&req)?;
-        Ok(db::staff::insert(conn, caller.tenant, &new)?)
+        services::staff::create(conn, caller.tenant, &new)
     })
     .await?;
     Ok(created(

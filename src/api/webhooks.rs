@@ -3,7 +3,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -16,6 +15,7 @@ use crate::domain::Invalid;
 use crate::domain::targets::Targets;
 use crate::domain::webhooks::{EventType, check_events, check_secret, check_url};
 use crate::error::{ApiError, Problem};
+use crate::services;
 use crate::web::auth::Caller;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -449,18 +449,7 @@ pub async fn redeliver(
     caller.admin()?;
     let (webhook_id, id) = path.into_inner();
     let (row, attempts) = db::run(&pool, move |conn| {
-        conn.transaction(|conn| {
-            if !db::webhooks::get(conn, caller.tenant, webhook_id)?.active {
-                return Err(ApiError::Conflict(
-                    "the webhook is not active: activate it first".into(),
-                ));
-            }
-            if db::webhooks::redeliver(conn, caller.tenant, webhook_id, id, Utc::now())? == 0 {
-                return Err(ApiError::NotFound);
-            }
-            let row = db::webhooks::delivery(conn, caller.tenant, webhook_id, id)?;
-            Ok((row, db::webhooks::attempts(conn, caller.tenant, &[id])?))
-        })
+        services::webhooks::redeliver(conn, caller.tenant, webhook_id, id)
     })
     .await?;
     let delivery = delivery(row, &attempts);

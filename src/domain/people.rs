@@ -1,8 +1,28 @@
 //! Rules for the people the service knows: staff accounts and patients.
 
 use chrono::Datelike;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::Invalid;
+
+// A staff account's role, as stored and as the API shows it (no doc comment: it would be a
+// description in the API document).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRole {
+    Admin,
+    Clinician,
+}
+
+impl StaffRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffRole::Admin => "admin",
+            StaffRole::Clinician => "clinician",
+        }
+    }
+}
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 256;

@@ -1,5 +1,11 @@
 //! Writes that span several tables and rules, below the HTTP layer: called by the handlers and the
 //! background workers alike.
 
+pub mod accounts;
+pub mod adverse_events;
 pub mod alerts;
 pub mod check_ins;
+pub mod patient_data;
+pub mod sign_in;
+pub mod staff;
+pub mod webhooks;

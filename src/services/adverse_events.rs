@@ -1,0 +1,143 @@
+//! Recording a complication (adverse event) of a treatment, announced to the clinic's webhooks in
+//! the same transaction, and changing one as its course becomes known.
+
+use chrono::{NaiveDate, Utc};
+use diesel::{Connection, PgConnection};
+use uuid::Uuid;
+
+use crate::db::{self, Tenant};
+use crate::domain::codes::AdverseOutcome;
+use crate::domain::outcomes::check_adverse_event;
+use crate::domain::schedule::local_date;
+use crate::domain::webhooks::{AdverseEventData, Event};
+use crate::domain::{Invalid, check_text};
+use crate::error::ApiError;
+
+/// A complication as the clinician describes it.
+pub struct Complication {
+    pub term: String,
+    pub grade: i16,
+    pub serious: bool,
+    pub onset_date: NaiveDate,
+    pub outcome: AdverseOutcome,
+    pub notes: Option<String>,
+}
+
+/// Changes to a complication: None leaves a field as it is; `notes: Some(None)` clears the notes.
+pub struct Changes {
+    pub term: Option<String>,
+    pub grade: Option<i16>,
+    pub serious: Option<bool>,
+    pub onset_date: Option<NaiveDate>,
+    pub outcome: Option<AdverseOutcome>,
+    pub notes: Option<Option<String>>,
+}
+
+/// Checks the complication against the treatment's date and today, and stores it with its webhook
+/// event in one transaction. A 404 when the clinic has no such treatment.
+pub fn record(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    staff_id: Uuid,
+    treatment_id: Uuid,
+    c: Complication,
+) -> Result<db::adverse_events::AdverseEvent, ApiError> {
+    let t = db::treatments::get(conn, tenant, treatment_id)?;
+    let (treated_on, today) = dates(conn, tenant, &t)?;
+    let mut invalid = Invalid::default();
+    check_adverse_event(
+        &mut invalid,
+        Some(&c.term),
+        Some(c.grade),
+        Some(c.onset_date),
+        treated_on,
+        today,
+    );
+    check_text(&mut invalid, "notes", c.notes.as_deref(), 10_000);
+    invalid.into_result()?;
+    let now = Utc::now();
+    let row = db::adverse_events::AdverseEvent {
+        id: Uuid::new_v4(),
+        patient_id: t.patient_id,
+        treatment_id,
+        term: crate::domain::text::trim(&c.term).to_string(),
+        grade: c.grade,
+        serious: c.serious,
+        onset_date: c.onset_date,
+        outcome: c.outcome.as_str().into(),
+        notes: c.notes,
+        recorded_by: staff_id,
+        created_at: now,
+        updated_at: now,
+    };
+    conn.transaction(|conn| {
+        let event = db::adverse_events::insert(conn, tenant, &row)?;
+        let data = AdverseEventData {
+            id: event.id,
+            patient_id: event.patient_id,
+            treatment_id: event.treatment_id,
+            grade: event.grade,
+            serious: event.serious,
+        };
+        db::webhooks::enqueue(conn, tenant, &Event::AdverseEventRecorded(data))?;
+        Ok(event)
+    })
+}
+
+/// Checks the changes against the treatment's date and today, and applies them. A 404 when the
+/// treatment has no such complication.
+pub fn update(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    treatment_id: Uuid,
+    id: Uuid,
+    changes: Changes,
+) -> Result<db::adverse_events::AdverseEvent, ApiError> {
+    let t = db::treatments::get(conn, tenant, treatment_id)?;
+    db::adverse_events::get(conn, tenant, treatment_id, id)?;
+    let (treated_on, today) = dates(conn, tenant, &t)?;
+    let mut invalid = Invalid::default();
+    check_adverse_event(
+        &mut invalid,
+        changes.term.as_deref(),
+        changes.grade,
+        changes.onset_date,
+        treated_on,
+        today,
+    );
+    check_text(
+        &mut invalid,
+        "notes",
+        changes.notes.as_ref().and_then(|n| n.as_deref()),
+        10_000,
+    );
+    invalid.into_result()?;
+    let row = db::adverse_events::Changes {
+        term: changes
+            .term
+            .map(|t| crate::domain::text::trim(&t).to_string()),
+        grade: changes.grade,
+        serious: changes.serious,
+        onset_date: changes.onset_date,
+        outcome: changes.outcome.map(|o| o.as_str().to_string()),
+        notes: changes.notes,
+        updated_at: Some(Utc::now()),
+    };
+    Ok(db::adverse_events::update(
+        conn,
+        tenant,
+        treatment_id,
+        id,
+        &row,
+    )?)
+}
+
+/// The treatment's date and today, in the clinic's time zone.
+fn dates(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    t: &db::treatments::Treatment,
+) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let tz = db::clinics::get(conn, tenant)?.tz()?;
+    Ok((local_date(t.performed_at, tz), local_date(Utc::now(), tz)))
+}
