@@ -7,12 +7,14 @@ use actix_web::{HttpRequest, HttpResponse, guard, web};
 use crate::error::ApiError;
 use crate::web::assets::{self, Asset, CSS, HTML, SVG};
 
-/// The paths the app answers (GET only); the route table answers 405 for other methods.
-pub const PATHS: [&str; 3] = ["/app", "/app/", "/app/{file}"];
+/// The paths the app answers (GET only); the route table answers 405 for other methods. The
+/// modules it shares with the dashboard are its `shared/` files.
+pub const PATHS: [&str; 4] = ["/app", "/app/", "/app/{file}", "/app/{file:shared/[^/]+}"];
 
 const PNG: &str = "image/png";
 
-/// The files, by name under `/app/`; the page itself has the empty name.
+/// The files, by name under `/app/`; the page itself has the empty name. The shared modules
+/// (`shared/api.js`, `shared/dom.js`) come from `assets`.
 const ASSETS: [Asset; 20] = [
     Asset::new("", HTML, include_bytes!("app/index.html")),
     Asset::new("app.css", CSS, include_bytes!("app/app.css")),

@@ -1,5 +1,7 @@
 //! Files built into the binary and served at GET paths: the clinicians' dashboard and the patients'
 //! app. Each lists its files; a request's `{file}` names one, and the page itself has the empty name.
+//! Both also serve the modules they share (`src/web/shared/`) under their own path, as
+//! `shared/{name}`, so each keeps its own Content-Security-Policy and the app keeps them offline.
 
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 
@@ -31,8 +33,14 @@ impl Asset {
     }
 }
 
+/// The modules both front ends import: the API client and the DOM helpers.
+const SHARED: [Asset; 2] = [
+    Asset::script("shared/api.js", include_bytes!("shared/api.js")),
+    Asset::script("shared/dom.js", include_bytes!("shared/dom.js")),
+];
+
 /// The file the request names, and its answer so far (200, with its content type); not found if
-/// it is not one of `assets`.
+/// it is neither one of `assets` nor a shared module.
 pub fn find<'a>(
     assets: &'a [Asset],
     req: &HttpRequest,
@@ -40,6 +48,7 @@ pub fn find<'a>(
     let name = req.match_info().get("file").unwrap_or("");
     let asset = assets
         .iter()
+        .chain(&SHARED)
         .find(|a| a.name == name)
         .ok_or(ApiError::NotFound)?;
     let mut res = HttpResponse::Ok();

@@ -7,10 +7,17 @@ use actix_web::{HttpRequest, HttpResponse, guard, web};
 use crate::error::ApiError;
 use crate::web::assets::{self, Asset, CSS, HTML, SVG};
 
-/// The paths the dashboard answers (GET only); the route table answers 405 for other methods.
-pub const PATHS: [&str; 3] = ["/dashboard", "/dashboard/", "/dashboard/{file}"];
+/// The paths the dashboard answers (GET only); the route table answers 405 for other methods. The
+/// modules it shares with the app are its `shared/` files.
+pub const PATHS: [&str; 4] = [
+    "/dashboard",
+    "/dashboard/",
+    "/dashboard/{file}",
+    "/dashboard/{file:shared/[^/]+}",
+];
 
-/// The files, by name under `/dashboard/`; the page itself has the empty name.
+/// The files, by name under `/dashboard/`; the page itself has the empty name. The shared modules
+/// (`shared/api.js`, `shared/dom.js`) come from `assets`.
 const ASSETS: [Asset; 24] = [
     Asset::new("", HTML, include_bytes!("dashboard/index.html")),
     Asset::new("app.css", CSS, include_bytes!("dashboard/app.css")),

@@ -7,12 +7,13 @@ import { isSignedIn, patientId, signOut, whenSignedOut } from './api.js';
 import { careScreen } from './care.js';
 import { checkInScreen } from './check_in.js';
 import * as data from './data.js';
-import { errorPanel, h, say } from './dom.js';
+import { say } from './dom.js';
 import { codeFromLink, enrollScreen, tryEnroll } from './enroll.js';
 import { LANGUAGES, language, setLanguage, t } from './i18n.js';
 import { flush, items, keepSending, onChange } from './outbox.js';
 import { recoveryScreen } from './recovery.js';
 import { forgetReminders, pushConfig, unsubscribe } from './reminders.js';
+import { errorPanel, h } from './shared/dom.js';
 import { wipe } from './store.js';
 import { todayScreen } from './today.js';
 
@@ -71,7 +72,7 @@ async function route() {
     view.replaceChildren(node);
     view.dataset.screen = name;
   } catch {
-    if (seq === renderSeq && isSignedIn()) view.replaceChildren(errorPanel(route));
+    if (seq === renderSeq && isSignedIn()) view.replaceChildren(errorPanel(t('error'), t('retry'), route));
   }
 }
 

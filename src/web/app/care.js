@@ -1,7 +1,7 @@
 // The protocol's aftercare instructions, as the clinic wrote them, and how to reach the clinic.
 
-import { h } from './dom.js';
 import { t } from './i18n.js';
+import { h } from './shared/dom.js';
 
 export function careScreen({ treatment, clinic }) {
   const text = treatment && treatment.schedule.aftercare_instructions.trim();

@@ -4,9 +4,10 @@
 // the server answers, or at once without a network when the catalogue says the answer alone is
 // urgent on that day (`urgent_from_day`, from the server's own rules).
 
-import { contactPanel, h } from './dom.js';
+import { contactPanel } from './dom.js';
 import { AFTERCARE, answerWords, symptomLabel, t } from './i18n.js';
 import { add } from './outbox.js';
+import { h } from './shared/dom.js';
 import { dayOf } from './today.js';
 
 function choice(name, value, word, testid) {

@@ -1,7 +1,8 @@
 // What the screens show, read from the API and kept on the phone: online, each answer refreshes
 // the kept copy; offline, the kept copy is shown.
 
-import { ApiError, get, patientId } from './api.js';
+import { get, patientId } from './api.js';
+import { ApiError } from './shared/api.js';
 import { read, write } from './store.js';
 
 /** `path`'s answer, or the copy kept from the last time it was read when the network is away. */

@@ -1,9 +1,10 @@
 // Connecting this phone: from the link's `#code=...` (read once, then cleared from the address
 // bar and history) or a code typed by hand.
 
-import { ApiError, enroll } from './api.js';
-import { h } from './dom.js';
+import { enroll } from './api.js';
 import { t } from './i18n.js';
+import { ApiError } from './shared/api.js';
+import { h } from './shared/dom.js';
 
 /** The code in the address's fragment, if any; the fragment is cleared either way. */
 export function codeFromLink() {

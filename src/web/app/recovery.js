@@ -2,8 +2,8 @@
 // 9 in 10 of the protocol's patients stayed within and the middle answer, with a sentence that
 // says how it is going in plain words.
 
-import { h, s } from './dom.js';
 import { answerWords, symptomLabel, t } from './i18n.js';
+import { h, s } from './shared/dom.js';
 
 const W = 340;
 const H = 170;

@@ -3,8 +3,9 @@
 // without a check-in by the clinic's reminder hour. Hidden where push is off or unsupported.
 
 import { del, get, post } from './api.js';
-import { h, say } from './dom.js';
+import { say } from './dom.js';
 import { language, t } from './i18n.js';
+import { h } from './shared/dom.js';
 import { read, write } from './store.js';
 
 const NAME = 'push';

@@ -3,10 +3,11 @@
 // check-ins on this phone (waiting to send or sent), and this phone's settings: reminders and
 // signing out.
 
-import { contactPanel, h } from './dom.js';
+import { contactPanel } from './dom.js';
 import { formatDate, t } from './i18n.js';
 import { items, markSeen } from './outbox.js';
 import { remindersSwitch } from './reminders.js';
+import { h } from './shared/dom.js';
 
 /** A time's calendar date in the clinic's time zone, as YYYY-MM-DD. */
 export function clinicDate(time, timezone) {

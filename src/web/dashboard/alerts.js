@@ -3,8 +3,9 @@
 
 import { get, post } from './api.js';
 import { answerLabel } from './charts.js';
-import { h, pager, toast } from './dom.js';
+import { pager, toast } from './dom.js';
 import { ACTIONS, LEVELS, STATUSES, answersOf, ago, cache, formatDate, humanize, me, patientName, patientsById, ruleName, symptomOf, symptoms } from './shared.js';
+import { h } from './shared/dom.js';
 
 function evidenceText(catalogue, item) {
   const detail = item.detail || {};

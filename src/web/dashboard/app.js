@@ -1,11 +1,11 @@
 // The clinicians' dashboard: sign-in, the worklist, the alert queue, patients and their recovery, protocols and
 // their comparison. Plain DOM, hash routes (#/worklist, #/alerts, #/patients/{id}, ...), the public API only.
-// This file routes; each screen has its own module, and dom.js and shared.js hold what they share.
+// This file routes; each screen has its own module, dom.js and shared.js hold what they
+// share, and shared/ what the dashboard shares with the patients' app.
 
 import { isSignedIn, signOut, whenSignedOut } from './api.js';
 import { alertsScreen } from './alerts.js';
 import { compareScreen } from './compare.js';
-import { errorPanel, h } from './dom.js';
 import { loginScreen } from './login.js';
 import { patientScreen } from './patient.js';
 import { patientsScreen } from './patients.js';
@@ -14,6 +14,8 @@ import { protocolsScreen } from './protocols.js';
 import { settingsScreen } from './settings.js';
 import { worklistScreen } from './worklist.js';
 import { clearCache, me } from './shared.js';
+import { ApiError } from './shared/api.js';
+import { errorPanel, h } from './shared/dom.js';
 
 const view = document.getElementById('view');
 const topbar = document.getElementById('topbar');
@@ -69,7 +71,8 @@ async function route() {
     view.replaceChildren(node);
   } catch (err) {
     if (seq !== renderSeq || !isSignedIn()) return;
-    view.replaceChildren(errorPanel(err, route));
+    const message = err instanceof ApiError ? err.message : 'Something went wrong while showing this page.';
+    view.replaceChildren(errorPanel(message, 'Try again', route));
   }
 }
 
@@ -83,9 +86,9 @@ function renderLogin(message) {
 // ---------------------------------------------------------------------------------------------
 // Start
 
-whenSignedOut((message) => {
+whenSignedOut(() => {
   clearCache();
-  renderLogin(message);
+  renderLogin('Your session has ended. Please sign in again.');
 });
 
 document.getElementById('sign-out').addEventListener('click', async () => {

@@ -1,20 +1,9 @@
 // Charts drawn as SVG by hand: a patient's daily scores against the cohort, a protocol's daily
 // score distribution, and Kaplan-Meier time-to-resolution curves. No library, no inline styles.
 
-const NS = 'http://www.w3.org/2000/svg';
-let ids = 0;
+import { s } from './shared/dom.js';
 
-function s(tag, attrs = {}, ...children) {
-  const node = document.createElementNS(NS, tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v !== undefined && v !== null && v !== false) node.setAttribute(k, String(v));
-  }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined || c === false) continue;
-    node.append(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
-  }
-  return node;
-}
+let ids = 0;
 
 const f = (n) => (Math.round(n * 10) / 10).toString();
 

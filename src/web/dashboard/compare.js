@@ -3,8 +3,9 @@
 
 import { get } from './api.js';
 import { survivalChart } from './charts.js';
-import { h, legend, toast } from './dom.js';
+import { legend, toast } from './dom.js';
 import { dash, humanize, lastReportedDay, pct, protocolFacts, protocols, roman, symptomOf, symptoms } from './shared.js';
+import { h } from './shared/dom.js';
 
 // The API's cohort filters (`RecoveryFilter`), as the hash carries them.
 const FILTERS = ['fitzpatrick_type', 'area', 'session_number', 'from', 'to'];

@@ -1,24 +1,8 @@
-// What every screen builds its page with: elements, the toast, the error panel, legends, figures
-// and the "Show more" pager of a list.
+// The dashboard's own page parts, beside the shared ones (shared/dom.js): the toast, legends,
+// figures, the "Show more" pager of a list and the button that opens a form.
 
-import { ApiError, get } from './api.js';
-
-/** Builds an element; text children are text nodes, so data never becomes markup. */
-export function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
-    else if (k === 'class') node.className = v;
-    else if (v === true) node.setAttribute(k, '');
-    else node.setAttribute(k, String(v));
-  }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined || c === false) continue;
-    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return node;
-}
+import { get } from './api.js';
+import { h } from './shared/dom.js';
 
 let toastTimer = null;
 export function toast(message, kind = 'info') {
@@ -29,15 +13,6 @@ export function toast(message, kind = 'info') {
   toastTimer = setTimeout(() => {
     node.className = 'toast';
   }, 4000);
-}
-
-export function errorPanel(err, retry) {
-  return h(
-    'div',
-    { class: 'panel error', role: 'alert', 'data-testid': 'error' },
-    h('p', {}, err instanceof ApiError ? err.message : 'Something went wrong while showing this page.'),
-    retry ? h('button', { type: 'button', onclick: retry }, 'Try again') : null,
-  );
 }
 
 /** A chart's legend: `[class of the key, label]` pairs. */

@@ -3,9 +3,10 @@
 // connected. The code lives in the link's fragment, which never reaches a server or a Referer.
 
 import { post } from './api.js';
-import { h, toast } from './dom.js';
+import { toast } from './dom.js';
 import qrcode from './qrcode.js';
 import { formatDate } from './shared.js';
+import { h } from './shared/dom.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 

@@ -1,9 +1,9 @@
 // The dashboard's forms: fields named as the API names them (`data-field`), and the errors the API
 // or the form finds shown beside them, with a summary line above the buttons.
 
-import { ApiError } from './api.js';
-import { h } from './dom.js';
 import { humanize } from './shared.js';
+import { ApiError } from './shared/api.js';
+import { h } from './shared/dom.js';
 
 /** An error as a sentence: the API's "must be 1-120 characters" becomes "Must be 1-120 characters." */
 export function sentence(message) {

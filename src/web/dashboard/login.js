@@ -2,9 +2,10 @@
 // clinic are asked for their clinic's code (the API answers 409 without one); this browser
 // remembers the code each email last signed in with and offers it the next time.
 
-import { ApiError, redeemReset, signIn, signOut } from './api.js';
-import { h } from './dom.js';
+import { redeemReset, signIn, signOut } from './api.js';
 import { clearCache, me } from './shared.js';
+import { ApiError } from './shared/api.js';
+import { h } from './shared/dom.js';
 
 const CODES = 'aftercare.clinicCodes';
 const emailKey = (email) => email.trim().toLowerCase();

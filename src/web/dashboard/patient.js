@@ -5,11 +5,12 @@
 
 import { get, getAll } from './api.js';
 import { answerLabel, patientChart } from './charts.js';
-import { h, legend } from './dom.js';
+import { legend } from './dom.js';
 import { enrollAction } from './enroll.js';
 import { editPatientAction } from './patient_form.js';
 import { patientWords, treatmentRecord } from './patient_words.js';
 import { LEVELS, answersOf, cache, daysSince, formatDate, humanize, patientName, protocols, roman, ruleName, symptomOf, symptoms } from './shared.js';
+import { h } from './shared/dom.js';
 import { followUp, treatmentAction } from './treatment_forms.js';
 
 function symptomStatus(s) {

@@ -2,9 +2,10 @@
 // checks every field, and each error it names is shown beside its field.
 
 import { api } from './api.js';
-import { h, opener, toast } from './dom.js';
+import { opener, toast } from './dom.js';
 import { field as formField, group, refusal, showErrors } from './forms.js';
 import { humanize, roman } from './shared.js';
+import { h } from './shared/dom.js';
 
 const CONCERNS = ['acne_scars', 'other_scars', 'fine_lines', 'texture', 'pores', 'hyperpigmentation', 'stretch_marks', 'hair_loss'];
 

@@ -2,8 +2,9 @@
 // override reason, notes), and the patient's own words: each check-in's note and aftercare
 // answers, newest first, a page at a time.
 
-import { h, pager } from './dom.js';
+import { pager } from './dom.js';
 import { cache, formatDate } from './shared.js';
+import { h } from './shared/dom.js';
 import { CONTRAINDICATIONS } from './treatment_forms.js';
 
 const AFTERCARE = {

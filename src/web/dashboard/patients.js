@@ -4,9 +4,10 @@
 
 import { get } from './api.js';
 import { answerLabel, sparkline } from './charts.js';
-import { h, stat, toast } from './dom.js';
+import { stat, toast } from './dom.js';
 import { addPatientAction } from './patient_form.js';
 import { answersOf, cache, formatDate, pct, patientName, protocols, roman, symptomOf, symptoms } from './shared.js';
+import { h } from './shared/dom.js';
 
 /** The list's yes-or-no filters, as the API's query parameters name them, and their labels. */
 const FLAGS = [

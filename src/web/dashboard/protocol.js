@@ -3,8 +3,9 @@
 
 import { get } from './api.js';
 import { cohortChart, survivalChart } from './charts.js';
-import { h, legend, stat } from './dom.js';
+import { legend, stat } from './dom.js';
 import { answersOf, dash, lastReportedDay, pct, protocolFacts, protocols, symptomOf, symptoms } from './shared.js';
+import { h } from './shared/dom.js';
 
 /** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break; empty for null. */
 function csvField(v) {

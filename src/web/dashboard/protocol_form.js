@@ -4,9 +4,9 @@
 // check-in days the form could not read.
 
 import { post } from './api.js';
-import { h } from './dom.js';
 import { field as formField, group, refusal, sentence, showErrors } from './forms.js';
 import { PROCEDURES, humanize } from './shared.js';
+import { h } from './shared/dom.js';
 
 const AREAS = ['face', 'neck', 'chest', 'hands', 'scalp', 'body'];
 

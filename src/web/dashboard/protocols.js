@@ -1,9 +1,10 @@
 // The protocols list: each of the clinic's protocols, linked to its recovery curves, and the form
 // that sets up a new one.
 
-import { h, opener, toast } from './dom.js';
+import { opener, toast } from './dom.js';
 import { protocolForm } from './protocol_form.js';
 import { protocolFacts, protocols } from './shared.js';
+import { h } from './shared/dom.js';
 
 function protocolTable(protos) {
   if (!protos.length) return h('p', { class: 'panel empty' }, 'No protocols yet.');

@@ -3,9 +3,10 @@
 // Each form shows the API's errors beside their fields, the rest in its own error line.
 
 import { api, get, post } from './api.js';
-import { h, opener, pager, toast } from './dom.js';
+import { opener, pager, toast } from './dom.js';
 import { field as formField, refusal, showErrors } from './forms.js';
 import { formatDate, me } from './shared.js';
+import { h } from './shared/dom.js';
 
 const ROLES = { clinician: 'Clinician', admin: 'Admin' };
 const hour = (n) => `${String(n).padStart(2, '0')}:00`;

@@ -3,9 +3,10 @@
 // Each form shows the API's errors beside their fields, the rest in its own error line.
 
 import { get, post } from './api.js';
-import { h, opener, toast } from './dom.js';
+import { opener, toast } from './dom.js';
 import { field as formField, group, refusal, showErrors } from './forms.js';
 import { cache, formatDate, humanize } from './shared.js';
+import { h } from './shared/dom.js';
 
 // ---------------------------------------------------------------------------------------------
 // The domain's words (docs/domain.md)

@@ -6,8 +6,9 @@
 
 import { del, get, post, put } from './api.js';
 import { alertRow } from './alerts.js';
-import { h, toast } from './dom.js';
+import { toast } from './dom.js';
 import { LEVELS, cache, formatDate, me, patientName, symptoms } from './shared.js';
+import { h } from './shared/dom.js';
 import { complicationForm } from './treatment_forms.js';
 
 function patientLink(p) {
