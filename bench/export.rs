@@ -13,7 +13,8 @@ use std::time::Instant;
 use aftercare::db::Tenant;
 use aftercare::db::fhir::{Cursor, Filter};
 use aftercare::fhir::export::FILE_SIZE;
-use aftercare::fhir::fetch::{self, Kind};
+use aftercare::fhir::fetch;
+use aftercare::fhir::kind::Kind;
 use diesel::sql_types::Uuid as SqlUuid;
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 

@@ -1,5 +1,6 @@
 //! Typed settings, read from the environment (and a `.env` file, if there is one).
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -31,6 +32,11 @@ pub struct Settings {
     pub fhir_exports: ExportSettings,
 }
 
+/// Sign-in, enrollment and refresh attempts a minute from one client address, by default
+/// (`AFTERCARE_AUTH_ATTEMPTS_PER_MINUTE`): enough for a clinic's staff behind one NAT, not for
+/// guessing.
+pub const AUTH_ATTEMPTS_PER_MINUTE: u32 = 60;
+
 /// How the service answers over HTTP.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
@@ -45,7 +51,7 @@ pub struct HttpSettings {
     /// Reverse proxies (`AFTERCARE_TRUSTED_PROXIES`, CIDRs separated by commas; none by default):
     /// only a request from one of them has its client address read from `X-Forwarded-For` /
     /// `Forwarded`. Every other request's client is its TCP peer.
-    pub trusted_proxies: Vec<crate::web::client_addr::Cidr>,
+    pub trusted_proxies: Vec<Cidr>,
     /// Where clients reach the service (`https://aftercare.clinic.example`,
     /// `AFTERCARE_PUBLIC_URL`): every absolute URL the service writes (enrollment links, FHIR
     /// `fullUrl`s and links, export URLs, the SMART token URL an assertion's `aud` must name) starts
@@ -107,7 +113,7 @@ impl Default for HttpSettings {
             cors_origins: vec![],
             docs: true,
             request_timeout: Duration::from_secs(30),
-            auth_attempts_per_minute: crate::web::limits::PER_ADDRESS.attempts,
+            auth_attempts_per_minute: AUTH_ATTEMPTS_PER_MINUTE,
             trusted_proxies: vec![],
             public_url: None,
         }
@@ -278,13 +284,10 @@ impl Settings {
                 ),
                 auth_attempts_per_minute: var_or(
                     "AFTERCARE_AUTH_ATTEMPTS_PER_MINUTE",
-                    crate::web::limits::PER_ADDRESS.attempts,
+                    AUTH_ATTEMPTS_PER_MINUTE,
                 )?,
-                trusted_proxies: crate::web::client_addr::parse_list(&var_or(
-                    "AFTERCARE_TRUSTED_PROXIES",
-                    String::new(),
-                )?)
-                .map_err(|e| anyhow::anyhow!("AFTERCARE_TRUSTED_PROXIES: {e}"))?,
+                trusted_proxies: parse_list(&var_or("AFTERCARE_TRUSTED_PROXIES", String::new())?)
+                    .map_err(|e| anyhow::anyhow!("AFTERCARE_TRUSTED_PROXIES: {e}"))?,
                 public_url: public_url()?,
             },
             webhooks: WebhookSettings {
@@ -343,6 +346,60 @@ fn is_placeholder(secret: &str) -> bool {
         .any(|w| lower.contains(w))
 }
 
+/// A network in CIDR notation (`10.0.0.0/8`, `2001:db8::/32`); a bare address is a network of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let s = s.trim();
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr.parse().ok()?;
+        let addr = addr.to_canonical();
+        let most = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => p.parse().ok()?,
+            Some(_) => return None,
+            None => most,
+        };
+        (prefix <= most).then_some(Cidr { addr, prefix })
+    }
+
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        match (self.addr, addr.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(a)) => {
+                masked(u32::from(net).into(), self.prefix, 32)
+                    == masked(u32::from(a).into(), self.prefix, 32)
+            }
+            (IpAddr::V6(net), IpAddr::V6(a)) => {
+                masked(u128::from(net), self.prefix, 128) == masked(u128::from(a), self.prefix, 128)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `bits` (a `width`-bit address) with all but the first `prefix` bits cleared.
+fn masked(bits: u128, prefix: u8, width: u32) -> u128 {
+    let host = width - u32::from(prefix);
+    if host >= 128 { 0 } else { bits >> host << host }
+}
+
+/// Parses `AFTERCARE_TRUSTED_PROXIES`: CIDRs separated by commas; empty is none.
+pub fn parse_list(s: &str) -> Result<Vec<Cidr>, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| Cidr::parse(c).ok_or_else(|| format!("{c:?} is not a CIDR such as 10.0.0.0/8")))
+        .collect()
+}
+
 /// `AFTERCARE_PUBLIC_URL`, if set.
 fn public_url() -> anyhow::Result<Option<PublicUrl>> {
     std::env::var("AFTERCARE_PUBLIC_URL")
@@ -391,5 +448,38 @@ mod tests {
                 .check()
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn cidrs_parse_and_contain() {
+        let net = Cidr::parse("10.1.0.0/16").unwrap();
+        assert!(net.contains("10.1.255.3".parse().unwrap()));
+        assert!(net.contains("::ffff:10.1.0.9".parse().unwrap()));
+        assert!(!net.contains("10.2.0.1".parse().unwrap()));
+        assert!(!net.contains("::1".parse().unwrap()));
+        let one = Cidr::parse("127.0.0.1").unwrap();
+        assert!(one.contains("127.0.0.1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.2".parse().unwrap()));
+        let v6 = Cidr::parse("2001:db8::/32").unwrap();
+        assert!(v6.contains("2001:db8:ffff::1".parse().unwrap()));
+        assert!(!v6.contains("2001:db9::1".parse().unwrap()));
+        assert!(
+            Cidr::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
+        for bad in [
+            "10.0.0.0/33",
+            "::/129",
+            "10.0.0/8",
+            "10.0.0.0/",
+            "10.0.0.0/+8",
+            "x",
+        ] {
+            assert!(Cidr::parse(bad).is_none(), "{bad}");
+        }
+        assert_eq!(parse_list(" , 10.0.0.0/8 ,::1").unwrap().len(), 2);
+        assert!(parse_list("10.0.0.0/8, nope").is_err());
+        assert!(parse_list("").unwrap().is_empty());
     }
 }

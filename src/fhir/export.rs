@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use uuid::Uuid;
 
-use super::fetch::Kind;
+use super::kind::Kind;
 use super::resources::instant;
 use super::search::{self, Handling, Search};
 

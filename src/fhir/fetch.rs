@@ -6,50 +6,11 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::ids::parse_observation_id;
+use super::kind::Kind;
 use super::resources as r;
 use crate::db::fhir::{self as q, Cursor, Filter};
 use crate::db::{self, Tenant};
 use crate::error::ApiError;
-
-/// A resource type this server serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Patient,
-    Procedure,
-    Questionnaire,
-    QuestionnaireResponse,
-    Observation,
-    AdverseEvent,
-    Group,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 7] = [
-        Kind::Patient,
-        Kind::Procedure,
-        Kind::Questionnaire,
-        Kind::QuestionnaireResponse,
-        Kind::Observation,
-        Kind::AdverseEvent,
-        Kind::Group,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Patient => "Patient",
-            Kind::Procedure => "Procedure",
-            Kind::Questionnaire => "Questionnaire",
-            Kind::QuestionnaireResponse => "QuestionnaireResponse",
-            Kind::Observation => "Observation",
-            Kind::AdverseEvent => "AdverseEvent",
-            Kind::Group => "Group",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
 
 /// A resource, the patient it is about (none for a Questionnaire or a Group), and its place in the
 /// order of its type (where the next page starts).

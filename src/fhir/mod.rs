@@ -6,6 +6,7 @@ pub mod codes;
 pub mod export;
 pub mod fetch;
 pub mod ids;
+pub mod kind;
 pub mod resources;
 pub mod search;
 pub mod smart;

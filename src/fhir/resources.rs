@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::codes::{self, snomed_of};
-use super::fetch::Kind;
 use super::ids::{ObservationKey, observation_id};
+use super::kind::Kind;
 use super::search;
 use crate::db::adverse_events::AdverseEvent;
 use crate::db::check_ins::{CheckIn, ScoreRow};

@@ -12,7 +12,8 @@ use crate::db::fhir::{Cursor, Filter, Seen};
 use crate::db::{self, Pool};
 use crate::error::ApiError;
 use crate::fhir::export;
-use crate::fhir::fetch::{self, Kind};
+use crate::fhir::fetch;
+use crate::fhir::kind::Kind;
 
 /// Runs the worker on a thread of its own.
 pub fn spawn(

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use aftercare::config::Cidr;
 use aftercare::config::HttpSettings;
 use aftercare::startup::Background;
-use aftercare::web::client_addr::Cidr;
 use aftercare::web::limits::{FREE_FAILURES, FREE_SHARED_FAILURES, PER_ADDRESS};
 use serde_json::{Value, json};
 

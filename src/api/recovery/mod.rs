@@ -1,6 +1,8 @@
 //! The recovery views' endpoints: a protocol's cohort curves and time to resolution, protocols side
 //! by side, a patient's recovery against their cohort, and the clinic at a glance (assembled in
-//! `read_model::views`).
+//! `read_model::views`, served as the response types of `responses`).
+
+mod responses;
 
 use std::collections::HashSet;
 
@@ -16,9 +18,10 @@ use uuid::Uuid;
 use crate::db::{self, Pool};
 use crate::domain::codes::Area;
 use crate::error::ApiError;
-use crate::read_model::views::{self, Comparison, Dashboard, PatientRecovery, ProtocolRecovery};
+use crate::read_model::views;
 use crate::read_model::{Filter, Store};
 use crate::web::auth::Caller;
+pub use responses::*;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -94,7 +97,7 @@ pub async fn protocol_recovery(
         views::protocol_recovery(conn, &store, caller.tenant, id, &filter)
     })
     .await?;
-    Ok(web::Json(view))
+    Ok(web::Json(view.into()))
 }
 
 /// The compared protocols: `ids` repeated (`ids=a&ids=b`, what code generators send for an array),
@@ -195,7 +198,7 @@ pub async fn compare(
         views::compare(conn, &store, caller.tenant, &ids, &filter)
     })
     .await?;
-    Ok(web::Json(view))
+    Ok(web::Json(view.into()))
 }
 
 /// A patient's recovery: per treatment and symptom, the daily scores against the protocol's cohort.
@@ -219,7 +222,7 @@ pub async fn patient_recovery(
         views::patient_recovery(conn, &store, caller.tenant, patient_id)
     })
     .await?;
-    Ok(web::Json(view))
+    Ok(web::Json(view.into()))
 }
 
 /// The clinic at a glance.
@@ -242,5 +245,5 @@ pub async fn dashboard(
     })
     .await?;
     crate::api::trail::shown(&req, view.slower_than_usual.iter().map(|s| s.patient_id));
-    Ok(web::Json(view))
+    Ok(web::Json(view.into()))
 }
