@@ -270,7 +270,7 @@ fn per_session(rows: Vec<(i32, Assessor, i16, i16)>) -> Vec<SessionOutcomes> {
     let mut sessions: Vec<SessionOutcomes> = vec![];
     for ((session, assessor), s) in groups {
         let entry = AssessorOutcomes {
-            assessor: assessor,
+            assessor,
             n: s.n,
             gais: (-1..=3)
                 .map(|g: i16| (g.to_string(), s.gais[(g + 1) as usize]))
