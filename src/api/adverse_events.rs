@@ -83,7 +83,7 @@ impl From<db::adverse_events::AdverseEvent> for AdverseEvent {
             grade: e.grade,
             serious: e.serious,
             onset_date: e.onset_date,
-            outcome: AdverseOutcome::parse(&e.outcome).unwrap_or(AdverseOutcome::Unknown),
+            outcome: e.outcome,
             notes: e.notes,
             recorded_by: e.recorded_by,
             created_at: e.created_at,

@@ -145,8 +145,8 @@ impl From<db::alerts::Alert> for Alert {
         }
         Alert {
             id: a.id,
-            rule: Rule::parse(&a.rule).unwrap_or(Rule::SlowerThanPeers),
-            level: Level::parse(&a.level).unwrap_or(Level::Normal),
+            rule: a.rule,
+            level: a.level,
             status: Status::parse(&a.status),
             patient_id: a.patient_id,
             treatment_id: a.treatment_id,

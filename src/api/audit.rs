@@ -62,7 +62,7 @@ impl From<Record> for AuditEvent {
             at: r.at,
             actor_id: r.actor_id,
             actor_role: r.actor_role,
-            action: Action::parse(&r.action).unwrap_or(Action::Read),
+            action: r.action,
             resource_type: r.resource_type,
             resource_id: r.resource_id,
             patient_id: r.patient_id,

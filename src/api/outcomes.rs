@@ -61,7 +61,7 @@ impl From<db::outcomes::Outcome> for Outcome {
             treatment_id: o.treatment_id,
             patient_id: o.patient_id,
             assessed_on: o.assessed_on,
-            assessor: Assessor::parse(&o.assessor).unwrap_or(Assessor::Clinician),
+            assessor: o.assessor,
             gais: o.gais,
             satisfaction: o.satisfaction,
             goodman_baron: o.goodman_baron,
@@ -145,7 +145,7 @@ fn record(
             patient_id: t.patient_id,
             treatment_id,
             assessed_on: req.assessed_on,
-            assessor: assessor.as_str().into(),
+            assessor,
             gais: req.gais,
             satisfaction: req.satisfaction,
             goodman_baron: req.goodman_baron,
@@ -259,8 +259,8 @@ pub async fn protocol_outcomes(
 
 /// Summarizes (session number, assessor, GAIS, satisfaction) rows per session number and assessor,
 /// in that order.
-fn per_session(rows: Vec<(i32, String, i16, i16)>) -> Vec<SessionOutcomes> {
-    let mut groups: BTreeMap<(i32, String), OutcomeSummary> = BTreeMap::new();
+fn per_session(rows: Vec<(i32, Assessor, i16, i16)>) -> Vec<SessionOutcomes> {
+    let mut groups: BTreeMap<(i32, Assessor), OutcomeSummary> = BTreeMap::new();
     for (session, assessor, gais, satisfaction) in rows {
         groups
             .entry((session, assessor))
@@ -270,7 +270,7 @@ fn per_session(rows: Vec<(i32, String, i16, i16)>) -> Vec<SessionOutcomes> {
     let mut sessions: Vec<SessionOutcomes> = vec![];
     for ((session, assessor), s) in groups {
         let entry = AssessorOutcomes {
-            assessor: Assessor::parse(&assessor).unwrap_or(Assessor::Clinician),
+            assessor,
             n: s.n,
             gais: (-1..=3)
                 .map(|g: i16| (g.to_string(), s.gais[(g + 1) as usize]))

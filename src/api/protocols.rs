@@ -89,7 +89,7 @@ impl From<db::protocols::Protocol> for Protocol {
         Protocol {
             id: p.id,
             name: p.name,
-            procedure: Procedure::parse(&p.procedure).unwrap_or(Procedure::Other),
+            procedure: p.procedure,
             needle_depth_mm: p.needle_depth_mm,
             areas: codes::parse_all(&p.areas, Area::parse),
             sessions_planned: p.sessions_planned,
@@ -132,7 +132,7 @@ fn validate(req: NewProtocol) -> Result<db::protocols::Protocol, Invalid> {
     Ok(db::protocols::Protocol {
         id: Uuid::new_v4(),
         name,
-        procedure: req.procedure.as_str().into(),
+        procedure: req.procedure,
         needle_depth_mm: req.needle_depth_mm,
         areas: codes::stored(&req.areas, Area::as_str),
         sessions_planned: req.sessions_planned,

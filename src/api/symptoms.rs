@@ -42,7 +42,7 @@ pub struct Symptom {
 
 impl From<db::symptoms::Symptom> for Symptom {
     fn from(s: db::symptoms::Symptom) -> Self {
-        let kind = SymptomKind::parse(&s.kind).unwrap_or(SymptomKind::Severity);
+        let kind = s.kind;
         Symptom {
             answers: kind
                 .answers()

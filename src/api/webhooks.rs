@@ -171,7 +171,7 @@ fn delivery(
     Delivery {
         id: d.id,
         event_id: d.event_id,
-        event_type: EventType::parse(&event_type).unwrap_or(EventType::AlertRaised),
+        event_type,
         status,
         last_status: d.last_status.and_then(|s| u16::try_from(s).ok()),
         last_error: d.last_error,

@@ -205,11 +205,7 @@ impl Draft {
         evidence: &[db::alerts::Evidence],
         assignee: Option<Assignee>,
     ) -> Card {
-        let level = self
-            .alerts
-            .iter()
-            .filter_map(|(a, _)| Level::parse(&a.level))
-            .min();
+        let level = self.alerts.iter().map(|(a, _)| a.level).min();
         // The oldest report nobody handled, and its day since the treatment.
         let from_alerts = self.alerts.iter().map(|(a, at)| (*at, a.day));
         let from_notes = self.notes.iter().map(|n| (n.recorded_at, n.day));

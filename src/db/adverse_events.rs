@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{adverse_events, treatments};
+use crate::domain::codes::AdverseOutcome;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = adverse_events)]
@@ -17,7 +18,7 @@ pub struct AdverseEvent {
     pub grade: i16,
     pub serious: bool,
     pub onset_date: NaiveDate,
-    pub outcome: String,
+    pub outcome: AdverseOutcome,
     pub notes: Option<String>,
     pub recorded_by: Uuid,
     pub created_at: DateTime<Utc>,

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{alert_evidence, alerts};
+use crate::domain::alerts::{Level, Rule};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = alerts)]
@@ -15,8 +16,8 @@ pub struct Alert {
     pub clinic_id: Uuid,
     pub patient_id: Uuid,
     pub treatment_id: Uuid,
-    pub rule: String,
-    pub level: String,
+    pub rule: Rule,
+    pub level: Level,
     pub level_rank: i16,
     pub status: String,
     pub day: i32,

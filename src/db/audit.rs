@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::schema::{audit_chains, audit_events};
 use super::{Cursor, PageRequest, Tenant};
 
+use crate::domain::audit::Action;
 pub use crate::domain::audit::Lookup;
 
 /// A record to write. Its patient is looked up in the clinic's own rows, so an id of another
@@ -138,7 +139,7 @@ pub struct Record {
     pub at: DateTime<Utc>,
     pub actor_id: Uuid,
     pub actor_role: String,
-    pub action: String,
+    pub action: Action,
     pub resource_type: String,
     pub resource_id: Option<Uuid>,
     pub patient_id: Option<Uuid>,

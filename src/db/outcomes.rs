@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{outcomes, treatments};
+use crate::domain::codes::Assessor;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = outcomes)]
@@ -14,7 +15,7 @@ pub struct Outcome {
     pub patient_id: Uuid,
     pub treatment_id: Uuid,
     pub assessed_on: NaiveDate,
-    pub assessor: String,
+    pub assessor: Assessor,
     pub gais: i16,
     pub satisfaction: i16,
     pub goodman_baron: Option<i16>,
@@ -87,7 +88,7 @@ pub fn of_protocol(
     conn: &mut PgConnection,
     tenant: Tenant,
     protocol_id: Uuid,
-) -> QueryResult<Vec<(i32, String, i16, i16)>> {
+) -> QueryResult<Vec<(i32, Assessor, i16, i16)>> {
     outcomes::table
         .inner_join(treatments::table.on(treatments::id.eq(outcomes::treatment_id)))
         .filter(outcomes::clinic_id.eq(tenant.id()))

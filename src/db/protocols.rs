@@ -6,13 +6,14 @@ use uuid::Uuid;
 
 use super::schema::protocols;
 use super::{Cursor, PageRequest, Tenant};
+use crate::domain::codes::Procedure;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = protocols)]
 pub struct Protocol {
     pub id: Uuid,
     pub name: String,
-    pub procedure: String,
+    pub procedure: Procedure,
     pub needle_depth_mm: f64,
     pub areas: Vec<Option<String>>,
     pub sessions_planned: i32,

@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bytea, Int4, Jsonb, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Bytea, Int4, Jsonb, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::Tenant;
+use super::outbox::{self, Outbox};
 use super::schema::{push_deliveries, push_subscriptions};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -169,26 +170,17 @@ pub struct Claimed {
     pub leased_until: DateTime<Utc>,
 }
 
-/// Takes up to `limit` due messages and leases them for `lease_ms`, as the webhook outbox does.
-/// No tenant: the worker serves every clinic.
+/// Takes up to `limit` due messages and leases them for `lease_ms` ([`outbox::claim`]). No
+/// tenant: the worker serves every clinic.
 pub fn claim(conn: &mut PgConnection, limit: i64, lease_ms: i64) -> QueryResult<Vec<Claimed>> {
-    diesel::sql_query(
-        "UPDATE push_deliveries d
-            SET next_attempt_at = now() + $2 * interval '1 millisecond'
-           FROM (SELECT p.id, s.endpoint, s.p256dh, s.auth
-                   FROM push_deliveries p
-                   JOIN push_subscriptions s ON s.id = p.subscription_id
-                  WHERE p.status = 'pending' AND p.next_attempt_at <= now()
-                  ORDER BY p.next_attempt_at
-                  LIMIT $1
-                  FOR UPDATE OF p SKIP LOCKED) due
-          WHERE d.id = due.id
-      RETURNING d.id, d.subscription_id, d.payload, due.endpoint, due.p256dh, due.auth, d.failures,
-                d.deadline, d.next_attempt_at AS leased_until",
-    )
-    .bind::<BigInt, _>(limit)
-    .bind::<BigInt, _>(lease_ms)
-    .load(conn)
+    let queue = Outbox {
+        table: "push_deliveries",
+        joins: "JOIN push_subscriptions s ON s.id = p.subscription_id",
+        taking: "s.endpoint, s.p256dh, s.auth",
+        returning: "d.id, d.subscription_id, d.payload, due.endpoint, due.p256dh, due.auth,
+                    d.failures, d.deadline",
+    };
+    outbox::claim(conn, &queue, limit, lease_ms)
 }
 
 /// What becomes of a message after an attempt.

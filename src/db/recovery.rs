@@ -26,8 +26,8 @@ pub struct TreatmentFacts {
     pub areas: Vec<Option<String>>,
     #[diesel(sql_type = Nullable<Int2>)]
     pub fitzpatrick_type: Option<i16>,
-    #[diesel(sql_type = Text)]
-    pub timezone: String,
+    #[diesel(sql_type = Text, deserialize_as = super::text_enum::Zone)]
+    pub timezone: chrono_tz::Tz,
 }
 
 /// One symptom score of a check-in, as the read model needs it.

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::symptoms;
+use crate::domain::symptoms::SymptomKind;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = symptoms)]
@@ -14,7 +15,7 @@ pub struct Symptom {
     pub clinic_id: Option<Uuid>,
     pub code: String,
     pub label: String,
-    pub kind: String,
+    pub kind: SymptomKind,
     pub position: i32,
     pub created_at: DateTime<Utc>,
 }

@@ -5,10 +5,11 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Int4, Jsonb, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
+use super::outbox::{self, Outbox};
 use super::schema::{webhook_attempts, webhook_deliveries, webhook_events, webhooks};
 use super::{Cursor, PageRequest, Tenant};
 use crate::domain::check_in::truncate_to_micros;
-use crate::domain::webhooks::Event;
+use crate::domain::webhooks::{Event, EventType};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhooks)]
@@ -183,7 +184,7 @@ pub struct Delivery {
 }
 
 /// A delivery with its event's type and body.
-pub type DeliveryWithEvent = (Delivery, String, serde_json::Value);
+pub type DeliveryWithEvent = (Delivery, EventType, serde_json::Value);
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhook_attempts)]
@@ -299,7 +300,7 @@ pub struct Claimed {
     #[diesel(sql_type = SqlUuid)]
     pub event_id: Uuid,
     #[diesel(sql_type = Text)]
-    pub event_type: String,
+    pub event_type: EventType,
     #[diesel(sql_type = Jsonb)]
     pub payload: serde_json::Value,
     #[diesel(sql_type = Text)]
@@ -319,29 +320,18 @@ pub struct Claimed {
     pub leased_until: DateTime<Utc>,
 }
 
-/// Takes up to `limit` due deliveries, oldest due first, and leases them for `lease_ms`: their next
-/// attempt moves that far ahead, so another worker (of this instance or another) takes them only
-/// if this one never reports back. Rows another worker is taking right now are skipped, not waited
-/// for. No tenant: the delivery worker serves every clinic, and each delivery carries its endpoint.
+/// Takes up to `limit` due deliveries and leases them for `lease_ms` ([`outbox::claim`]). No
+/// tenant: the delivery worker serves every clinic, and each delivery carries its endpoint.
 pub fn claim(conn: &mut PgConnection, limit: i64, lease_ms: i64) -> QueryResult<Vec<Claimed>> {
-    diesel::sql_query(
-        "UPDATE webhook_deliveries d
-            SET next_attempt_at = now() + $2 * interval '1 millisecond'
-           FROM (SELECT p.id, w.url, w.secret, w.active, e.type AS event_type, e.payload
-                   FROM webhook_deliveries p
-                   JOIN webhooks w ON w.id = p.webhook_id
-                   JOIN webhook_events e ON e.id = p.event_id
-                  WHERE p.status = 'pending' AND p.next_attempt_at <= now()
-                  ORDER BY p.next_attempt_at
-                  LIMIT $1
-                  FOR UPDATE OF p SKIP LOCKED) due
-          WHERE d.id = due.id
-      RETURNING d.id, d.event_id, due.event_type, due.payload, due.url, due.secret, d.failures,
-                d.deadline, due.active, d.next_attempt_at AS leased_until",
-    )
-    .bind::<BigInt, _>(limit)
-    .bind::<BigInt, _>(lease_ms)
-    .load(conn)
+    let queue = Outbox {
+        table: "webhook_deliveries",
+        joins: "JOIN webhooks w ON w.id = p.webhook_id
+                JOIN webhook_events e ON e.id = p.event_id",
+        taking: "w.url, w.secret, w.active, e.type AS event_type, e.payload",
+        returning: "d.id, d.event_id, due.event_type, due.payload, due.url, due.secret,
+                    d.failures, d.deadline, due.active",
+    };
+    outbox::claim(conn, &queue, limit, lease_ms)
 }
 
 /// One attempt at a delivery, as it went.

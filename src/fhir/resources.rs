@@ -16,6 +16,7 @@ use crate::db::patients::Patient;
 use crate::db::protocols::Protocol;
 use crate::db::symptoms::Symptom;
 use crate::db::treatments::Treatment;
+use crate::domain::symptoms::SymptomKind;
 
 pub fn instant(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -74,7 +75,7 @@ pub fn procedure(t: &Treatment, protocol: Option<&Protocol>) -> Value {
         .collect();
     let mut code = json!({"text": protocol.map_or("treatment", |p| p.name.as_str())});
     if let Some(p) = protocol {
-        code["coding"] = json!([coding(codes::PROCEDURE, &p.procedure, None)]);
+        code["coding"] = json!([coding(codes::PROCEDURE, p.procedure.as_str(), None)]);
     }
     let mut r = json!({
         "resourceType": "Procedure",
@@ -105,7 +106,11 @@ pub fn questionnaire(clinic: Uuid, catalogue: &[Symptom]) -> Value {
     let mut items: Vec<Value> = catalogue
         .iter()
         .map(|s| {
-            let (low, high) = if s.kind == "presence" { (0, 1) } else { (0, 4) };
+            let (low, high) = if s.kind == SymptomKind::Presence {
+                (0, 1)
+            } else {
+                (0, 4)
+            };
             json!({
                 "linkId": s.code,
                 "code": [symptom_coding(s)],
@@ -279,7 +284,7 @@ pub fn adverse_event(e: &AdverseEvent) -> Value {
         "severity": {"coding": [coding(codes::AE_SEVERITY, severity, None)]},
         "suspectEntity": [{"instance": reference("Procedure", e.treatment_id)}],
     });
-    if let Some(outcome) = codes::adverse_outcome(&e.outcome) {
+    if let Some(outcome) = codes::adverse_outcome(e.outcome.as_str()) {
         r["outcome"] = json!({"coding": [coding(codes::AE_OUTCOME, outcome, None)]});
     }
     r
@@ -298,7 +303,7 @@ pub fn group(c: &Cohort) -> Value {
         "meta": meta(c.last_updated),
         "type": "person",
         "actual": true,
-        "code": {"coding": [coding(codes::PROCEDURE, &c.protocol.procedure, None)]},
+        "code": {"coding": [coding(codes::PROCEDURE, c.protocol.procedure.as_str(), None)]},
         "name": c.protocol.name,
         "quantity": c.members.len(),
     });
@@ -434,7 +439,7 @@ mod tests {
             clinic_id: None,
             code: code.into(),
             label: format!("{code} label"),
-            kind: kind.into(),
+            kind: SymptomKind::parse(kind).unwrap(),
             position: 1,
             created_at: Utc::now(),
         }
@@ -508,7 +513,7 @@ mod tests {
             grade: 3,
             serious: true,
             onset_date: Utc::now().date_naive(),
-            outcome: "resolved_with_sequelae".into(),
+            outcome: crate::domain::codes::AdverseOutcome::ResolvedWithSequelae,
             notes: None,
             recorded_by: Uuid::new_v4(),
             created_at: Utc::now(),

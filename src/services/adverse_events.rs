@@ -64,7 +64,7 @@ pub fn record(
         grade: c.grade,
         serious: c.serious,
         onset_date: c.onset_date,
-        outcome: c.outcome.as_str().into(),
+        outcome: c.outcome,
         notes: c.notes,
         recorded_by: staff_id,
         created_at: now,

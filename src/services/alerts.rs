@@ -110,8 +110,8 @@ pub fn withdraw(conn: &mut PgConnection, tenant: Tenant, id: Uuid, why: &str) ->
 fn data(a: &db::alerts::Alert) -> AlertData {
     AlertData {
         id: a.id,
-        rule: Rule::parse(&a.rule).unwrap_or(Rule::SlowerThanPeers),
-        level: Level::parse(&a.level).unwrap_or(Level::Normal),
+        rule: a.rule,
+        level: a.level,
         patient_id: a.patient_id,
         treatment_id: a.treatment_id,
         day: a.day,

@@ -19,9 +19,7 @@ use super::alerts::{self, AlertRef};
 use crate::db::audit::Event as AuditEvent;
 use crate::db::check_ins::{CheckIn as CheckInRow, ScoreRow, Stored};
 use crate::db::{self, Tenant};
-use crate::domain::alerts::{
-    Level, Observation, Rule, WORSENING, evaluate, lowest_before, needs_earlier_days,
-};
+use crate::domain::alerts::{Observation, WORSENING, evaluate, lowest_before, needs_earlier_days};
 use crate::domain::check_in::{MAX_NOTE_CHARS, check_recorded_at, truncate_to_micros};
 use crate::domain::schedule::day_of;
 use crate::domain::symptoms::{Item, SymptomKind, validate_scores};
@@ -142,11 +140,9 @@ impl Clinics {
         }
         let catalogue = db::symptoms::catalogue(conn, tenant)?
             .into_iter()
-            .filter_map(|s| {
-                Some(Item {
-                    kind: SymptomKind::parse(&s.kind)?,
-                    code: s.code,
-                })
+            .map(|s| Item {
+                kind: s.kind,
+                code: s.code,
             })
             .collect();
         let facts = Arc::new(ClinicFacts {
@@ -388,12 +384,10 @@ impl Context<'_> {
         }
         let alerts = db::alerts::of_check_in(conn, self.tenant, existing.0.id)?
             .into_iter()
-            .filter_map(|a| {
-                Some(AlertRef {
-                    id: a.id,
-                    rule: Rule::parse(&a.rule)?,
-                    level: Level::parse(&a.level)?,
-                })
+            .map(|a| AlertRef {
+                id: a.id,
+                rule: a.rule,
+                level: a.level,
             })
             .collect();
         Ok(Ok(Outcome::Replayed(existing, alerts)))

@@ -3,6 +3,7 @@
 //! exports.
 
 pub mod audit_sealing;
+pub mod delivery;
 pub mod fhir_export;
 pub mod peers;
 pub mod push_delivery;

@@ -4,84 +4,49 @@
 //! message's deadline. A message is marked sent in the database once the service took it, so a
 //! restart sends none twice; a subscription the service says is gone (404, 410) is dropped.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use anyhow::Context;
 use chrono::{DateTime, Utc};
+use diesel::{PgConnection, QueryResult};
 
+use super::delivery::{self, Pace, Sender, outbound_client};
 use crate::config::PushSettings;
 use crate::db::push::{Claimed, Next};
 use crate::db::{self, Pool};
 use crate::domain::web_push::encrypt;
-use crate::domain::webhooks::backoff;
-use crate::workers::webhook_delivery::outbound_client;
 
-/// How much longer than one attempt's timeout a claim holds.
-const LEASE_MARGIN: Duration = Duration::from_secs(60);
-
-struct Worker {
-    pool: Pool,
+/// Sends Web Push messages, encrypted and signed.
+struct Push {
     client: reqwest::Client,
     settings: PushSettings,
 }
 
 /// Starts the push worker on the current Tokio runtime (actix-web's, or a test's).
 pub fn spawn(pool: Pool, settings: PushSettings) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Handle::try_current()
-        .context("the push worker must be started inside a Tokio runtime")?;
     let agent = concat!("Aftercare-Push/", env!("CARGO_PKG_VERSION"));
     let client = outbound_client(settings.timeout, settings.targets, agent)?;
-    let worker = Arc::new(Worker {
-        pool,
-        client,
-        settings,
-    });
-    runtime.spawn(worker.run());
-    Ok(())
+    delivery::spawn(pool, Push { client, settings })
 }
 
-impl Worker {
-    /// Takes what is due, sends it all at once, and looks again: at once after a full batch, else
-    /// after the poll interval.
-    async fn run(self: Arc<Self>) {
-        let lease = self.settings.timeout + LEASE_MARGIN;
-        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
-        let batch = self.settings.concurrency.max(1);
-        let limit = i64::try_from(batch).unwrap_or(8);
-        loop {
-            let due = db::run(&self.pool, move |conn| {
-                Ok(db::push::claim(conn, limit, lease_ms)?)
-            })
-            .await;
-            let full = match due {
-                Ok(due) => {
-                    let full = due.len() == batch;
-                    let sends: Vec<_> = due
-                        .into_iter()
-                        .map(|m| {
-                            let worker = self.clone();
-                            tokio::spawn(async move { worker.deliver(m).await })
-                        })
-                        .collect();
-                    for send in sends {
-                        let _ = send.await;
-                    }
-                    full
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "taking due push messages failed; trying again");
-                    false
-                }
-            };
-            if !full {
-                tokio::time::sleep(self.settings.poll_interval).await;
-            }
+impl Sender for Push {
+    type Item = Claimed;
+    const ITEMS: &'static str = "push messages";
+
+    fn pace(&self) -> Pace {
+        let s = &self.settings;
+        Pace {
+            retry_base: s.retry_base,
+            retry_cap: s.retry_cap,
+            timeout: s.timeout,
+            poll_interval: s.poll_interval,
+            concurrency: s.concurrency,
         }
     }
 
+    fn claim(conn: &mut PgConnection, limit: i64, lease_ms: i64) -> QueryResult<Vec<Claimed>> {
+        db::push::claim(conn, limit, lease_ms)
+    }
+
     /// One attempt, and what comes of it recorded.
-    async fn deliver(&self, m: Claimed) {
+    async fn deliver(&self, pool: &Pool, m: Claimed) {
         let now = Utc::now();
         let (status, next) = if now > m.deadline {
             (None, Next::Failed)
@@ -98,7 +63,7 @@ impl Worker {
             }])
             .inc();
         let id = m.id;
-        match db::run(&self.pool, move |conn| {
+        match db::run(pool, move |conn| {
             Ok(db::push::record(conn, &m, status, next)?)
         })
         .await
@@ -110,7 +75,9 @@ impl Worker {
             }
         }
     }
+}
 
+impl Push {
     /// Sends the message; the push service's status, None when there was no answer (or the
     /// message could not be sent at all).
     async fn send(&self, m: &Claimed, now: DateTime<Utc>) -> Option<i16> {
@@ -163,14 +130,10 @@ impl Worker {
         match status {
             Some(200..=299) => Next::Sent(now),
             Some(404 | 410) => Next::Gone,
-            None | Some(429 | 500..=599) => {
-                let failures = u32::try_from(m.failures).unwrap_or(0).saturating_add(1);
-                let wait = backoff(failures, self.settings.retry_base, self.settings.retry_cap);
-                match chrono::Duration::from_std(wait).map(|w| now + w) {
-                    Ok(at) if at <= m.deadline => Next::RetryAt(at),
-                    _ => Next::Failed,
-                }
-            }
+            None | Some(429 | 500..=599) => self
+                .pace()
+                .retry_at(m.failures.saturating_add(1), now, m.deadline)
+                .map_or(Next::Failed, Next::RetryAt),
             Some(_) => Next::Failed,
         }
     }

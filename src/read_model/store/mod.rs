@@ -315,7 +315,7 @@ impl State {
 
     /// A treatment from its facts, with no scores yet.
     fn treatment(&mut self, f: TreatmentFacts) -> Treatment {
-        let tz: Tz = f.timezone.parse().unwrap_or(Tz::UTC);
+        let tz = f.timezone;
         self.zones.insert(f.protocol_id, tz);
         let mut areas = crate::domain::codes::parse_all(&f.areas, Area::parse);
         // Each area is one segment: a repeated area must not count twice.
