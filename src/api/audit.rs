@@ -105,7 +105,6 @@ pub async fn list(
     query: web::Query<AuditQuery>,
     params: web::Query<PageParams>,
 ) -> Result<web::Json<Page<AuditEvent>>, ApiError> {
-    caller.admin()?;
     let page = params.request()?;
     let q = query.into_inner();
     if let (Some(from), Some(to)) = (q.from, q.to)

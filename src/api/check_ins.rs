@@ -107,7 +107,7 @@ pub async fn create(
     http: HttpRequest,
     Json(req): Json<NewCheckIn>,
 ) -> Result<HttpResponse, ApiError> {
-    let patient_id = caller.patient()?;
+    let patient_id = caller.id;
     let audit = audit_draft(&http).map(|(_, _, event)| event);
     let outcome = db::run(&pool, move |conn| {
         check_ins::record(conn, &deps, caller.tenant, patient_id, req, audit)
@@ -178,7 +178,7 @@ pub async fn create_batch(
     http: HttpRequest,
     Json(batch): Json<CheckInBatch, BATCH_LIMIT_BYTES>,
 ) -> Result<web::Json<BatchResult>, ApiError> {
-    let patient_id = caller.patient()?;
+    let patient_id = caller.id;
     if batch.check_ins.is_empty() || batch.check_ins.len() > MAX_BATCH {
         return Err(ApiError::invalid(
             "check_ins",

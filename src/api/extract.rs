@@ -332,7 +332,7 @@ pub fn audit_draft(req: &HttpRequest) -> Option<(Tenant, Audit, Event)> {
         lookup: route
             .patient_of
             .and_then(|(table, i)| Some((table, id(i)?))),
-        caller_patient: caller.patient().ok(),
+        caller_patient: (caller.role == crate::web::auth::Role::Patient).then_some(caller.id),
         request_id: req
             .extensions()
             .get::<RequestId>()

@@ -51,7 +51,8 @@ use crate::error::{ApiError, FieldError, Problem};
 pub struct Operation {
     pub method: &'static str,
     pub path: &'static str,
-    /// `a` admin, `c` clinician, `p` patient; another role gets 403. A caller of another clinic gets
+    /// `a` admin, `c` clinician, `p` patient; another role gets 403 from the `Caller` extractor,
+    /// which reads this (`web::auth::RouteRoles`): no handler checks a role. A caller of another clinic gets
     /// 404 for anything of this clinic's, and a patient 404 for another patient's. `public` needs
     /// no token. tests/api/authorization.rs calls every operation as every role and checks this.
     /// Under `/fhir/R4`, a registered system client of the clinic counts as `a` (api::fhir::Reader):
@@ -84,6 +85,15 @@ macro_rules! operations {
         /// Registers every documented route. The one place routes are listed.
         pub fn routes(cfg: &mut ServiceConfig) {
             $(cfg.service($handler);)*
+        }
+
+        /// The roles the operation at `method` and `path` (a route pattern) admits: the table's
+        /// word, which the `Caller` extractor enforces (`web::auth::RouteRoles`).
+        pub fn roles_of(method: &str, path: &str) -> Option<&'static str> {
+            OPERATIONS
+                .iter()
+                .find(|o| o.method == method && o.path == path)
+                .map(|o| o.roles)
         }
 
         /// Every operation of the API, as `routes` registers them.

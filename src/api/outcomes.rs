@@ -244,7 +244,6 @@ pub async fn protocol_outcomes(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ProtocolOutcomes>, ApiError> {
-    caller.staff()?;
     let protocol_id = id.into_inner();
     let rows = db::run(&pool, move |conn| {
         db::protocols::get(conn, caller.tenant, protocol_id)?;

@@ -159,7 +159,6 @@ pub async fn create(
     caller: Caller,
     Json(req): Json<NewProtocol>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.staff()?;
     let protocol = validate(req)?;
     let protocol = db::run(&pool, move |conn| {
         Ok(db::protocols::insert(conn, caller.tenant, &protocol)?)
@@ -184,7 +183,6 @@ pub async fn list(
     caller: Caller,
     params: web::Query<PageParams>,
 ) -> Result<web::Json<Page<Protocol>>, ApiError> {
-    caller.staff()?;
     let page = params.request()?;
     let rows = db::run(&pool, move |conn| {
         Ok(db::protocols::page(conn, caller.tenant, page)?)
@@ -210,7 +208,6 @@ pub async fn get(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Protocol>, ApiError> {
-    caller.staff()?;
     let id = id.into_inner();
     let protocol = db::run(&pool, move |conn| {
         Ok(db::protocols::get(conn, caller.tenant, id)?)

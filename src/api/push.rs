@@ -144,7 +144,7 @@ pub async fn subscribe(
     req: HttpRequest,
     Json(body): Json<NewPushSubscription>,
 ) -> Result<HttpResponse, ApiError> {
-    let patient_id = caller.patient()?;
+    let patient_id = caller.id;
     let new = new_subscription(&body, &req, **targets, patient_id, caller.session)?;
     let (row, is_new) = db::run(&pool, move |conn| {
         Ok(db::push::subscribe(conn, caller.tenant, &new)?)
@@ -219,7 +219,7 @@ pub async fn unsubscribe(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let patient_id = caller.patient()?;
+    let patient_id = caller.id;
     let id = id.into_inner();
     let deleted = db::run(&pool, move |conn| {
         Ok(db::push::delete(conn, caller.tenant, patient_id, id)?)

@@ -90,7 +90,6 @@ pub async fn create(
     caller: Caller,
     Json(req): Json<NewStaffRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.admin()?;
     let new = NewStaff::from(req);
     let staff = db::run(&pool, move |conn| {
         services::staff::create(conn, caller.tenant, &new)
@@ -115,7 +114,6 @@ pub async fn list(
     caller: Caller,
     params: web::Query<PageParams>,
 ) -> Result<web::Json<Page<StaffMember>>, ApiError> {
-    caller.admin()?;
     let page = params.request()?;
     let rows = db::run(&pool, move |conn| {
         Ok(db::staff::page(conn, caller.tenant, page)?)
@@ -141,7 +139,6 @@ pub async fn get(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<StaffMember>, ApiError> {
-    caller.admin()?;
     let id = id.into_inner();
     let staff = db::run(&pool, move |conn| {
         Ok(db::staff::get(conn, caller.tenant, id)?)

@@ -133,7 +133,6 @@ pub async fn create(
     caller: Caller,
     Json(req): Json<NewSymptom>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.admin()?;
     let row = db::run(&pool, move |conn| add(conn, caller.tenant, req)).await?;
     Ok(created(
         format!("/v1/symptoms/{}", row.code),

@@ -174,7 +174,7 @@ pub async fn create(
     id: web::Path<Uuid>,
     Json(req): Json<NewTreatment>,
 ) -> Result<HttpResponse, ApiError> {
-    let staff_id = caller.staff()?;
+    let staff_id = caller.id;
     let patient_id = id.into_inner();
     let now = Utc::now();
     validate(&req, now)?;

@@ -231,7 +231,7 @@ pub async fn create(
     caller: Caller,
     Json(req): Json<NewWebhook>,
 ) -> Result<HttpResponse, ApiError> {
-    let admin_id = caller.admin()?;
+    let admin_id = caller.id;
     let mut invalid = Invalid::default();
     check_url(&mut invalid, "url", &req.url, **targets);
     check_events(&mut invalid, "events", &req.events);
@@ -273,7 +273,6 @@ pub async fn list(
     caller: Caller,
     params: web::Query<PageParams>,
 ) -> Result<web::Json<Page<Webhook>>, ApiError> {
-    caller.admin()?;
     let page = params.request()?;
     let rows = db::run(&pool, move |conn| {
         Ok(db::webhooks::page(conn, caller.tenant, page)?)
@@ -299,7 +298,6 @@ pub async fn get(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Webhook>, ApiError> {
-    caller.admin()?;
     let id = id.into_inner();
     let row = db::run(&pool, move |conn| {
         Ok(db::webhooks::get(conn, caller.tenant, id)?)
@@ -326,7 +324,6 @@ pub async fn update(
     id: web::Path<Uuid>,
     Json(req): Json<WebhookPatch>,
 ) -> Result<web::Json<Webhook>, ApiError> {
-    caller.admin()?;
     let id = id.into_inner();
     let mut invalid = Invalid::default();
     if let Some(url) = &req.url {
@@ -371,7 +368,6 @@ pub async fn deliveries(
     params: web::Query<PageParams>,
     req: HttpRequest,
 ) -> Result<web::Json<Page<Delivery>>, ApiError> {
-    caller.admin()?;
     let webhook_id = id.into_inner();
     let page = params.request()?;
     let status = filter.status;
@@ -416,7 +412,6 @@ pub async fn get_delivery(
     path: web::Path<(Uuid, Uuid)>,
     req: HttpRequest,
 ) -> Result<web::Json<Delivery>, ApiError> {
-    caller.admin()?;
     let (webhook_id, id) = path.into_inner();
     let (row, attempts) = db::run(&pool, move |conn| {
         let row = db::webhooks::delivery(conn, caller.tenant, webhook_id, id)?;
@@ -446,7 +441,6 @@ pub async fn redeliver(
     path: web::Path<(Uuid, Uuid)>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    caller.admin()?;
     let (webhook_id, id) = path.into_inner();
     let (row, attempts) = db::run(&pool, move |conn| {
         services::webhooks::redeliver(conn, caller.tenant, webhook_id, id)

@@ -53,6 +53,34 @@ impl Role {
             Role::Patient => "patient",
         }
     }
+
+    /// The role's letter in the route table's roles (`a`, `c`, `p`).
+    pub fn letter(self) -> char {
+        match self {
+            Role::Admin => 'a',
+            Role::Clinician => 'c',
+            Role::Patient => 'p',
+        }
+    }
+}
+
+/// The roles an operation admits, looked up by its method and route pattern in the route table
+/// (`api::OPERATIONS`, given to the app as data): the [`Caller`] extractor answers 403 to a caller
+/// of any other role, so no handler checks a role by hand.
+#[derive(Clone, Copy)]
+pub struct RouteRoles(pub fn(method: &str, path: &str) -> Option<&'static str>);
+
+impl RouteRoles {
+    /// Whether the route `req` matched admits `role`; a route not in the table admits every role.
+    fn admit(&self, req: &HttpRequest, role: Role) -> bool {
+        let Some(path) = req.match_pattern() else {
+            return true;
+        };
+        match (self.0)(req.method().as_str(), &path) {
+            Some("public") | None => true,
+            Some(roles) => roles.contains(role.letter()),
+        }
+    }
 }
 
 /// The claims of an access token.
@@ -309,28 +337,6 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// Staff of either role: returns the staff member's id.
-    pub fn staff(&self) -> Result<Uuid, ApiError> {
-        match self.role {
-            Role::Admin | Role::Clinician => Ok(self.id),
-            Role::Patient => Err(ApiError::Forbidden),
-        }
-    }
-
-    pub fn admin(&self) -> Result<Uuid, ApiError> {
-        match self.role {
-            Role::Admin => Ok(self.id),
-            _ => Err(ApiError::Forbidden),
-        }
-    }
-
-    pub fn patient(&self) -> Result<Uuid, ApiError> {
-        match self.role {
-            Role::Patient => Ok(self.id),
-            _ => Err(ApiError::Forbidden),
-        }
-    }
-
     /// Staff may look at any patient of their clinic; a patient only at themselves. Another
     /// patient's id is answered as if it did not exist.
     pub fn may_see_patient(&self, patient_id: Uuid) -> Result<(), ApiError> {
@@ -352,8 +358,13 @@ impl FromRequest for Caller {
             if let Some(session) = caller.session {
                 crate::web::auth::sessions::ensure_live(&req, session).await?;
             }
-            // For the audit trail, which records who asked.
+            // For the audit trail, which records who asked, and whether they were let in.
             req.extensions_mut().insert(caller);
+            if let Some(roles) = req.app_data::<actix_web::web::Data<RouteRoles>>()
+                && !roles.admit(&req, caller.role)
+            {
+                return Err(ApiError::Forbidden);
+            }
             Ok(caller)
         })
     }
@@ -502,89 +513,4 @@ pub fn normalize_enrollment_code(code: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn keys(secret: &str, previous: Option<&str>) -> Keys {
-        Keys::new(&JwtSettings {
-            secret: secret.into(),
-            previous_secret: previous.map(Into::into),
-        })
-    }
-
-    #[test]
-    fn a_device_token_is_good_for_its_account_until_it_expires_and_not_when_tampered() {
-        let now = Utc::now();
-        let k = keys("device-secret-device-secret-12345", None);
-        let token = k.device_token("a|b@x.example", "dev1", now + Duration::days(1));
-        let good = k.device_of(&token, now).unwrap();
-        assert_eq!(
-            (good.account.as_str(), good.device.as_str()),
-            ("a|b@x.example", "dev1")
-        );
-        assert!(k.device_of(&token, now + Duration::days(2)).is_none());
-        let (payload, mac) = token.split_once('.').unwrap();
-        let forged = URL_SAFE_NO_PAD.encode(format!("{}|dev1|c@x.example", now.timestamp() + 99));
-        assert!(k.device_of(&format!("{forged}.{mac}"), now).is_none());
-        assert!(
-            k.device_of(&format!("{payload}.{}", &mac[1..]), now)
-                .is_none()
-        );
-        assert!(k.device_of("garbage", now).is_none());
-        // Another secret's token is refused; the previous secret's is accepted after a rotation.
-        let other = keys("another-secret-another-secret-678", None);
-        assert!(other.device_of(&token, now).is_none());
-        let rotated = keys(
-            "another-secret-another-secret-678",
-            Some("device-secret-device-secret-12345"),
-        );
-        assert!(rotated.device_of(&token, now).is_some());
-    }
-
-    #[test]
-    fn a_token_verifies_under_its_key_and_the_next_one() {
-        let old = keys("old-secret-old-secret-old-secret-1", None);
-        let token = old
-            .issue(Uuid::new_v4(), Role::Clinician, Uuid::new_v4(), Utc::now())
-            .unwrap();
-        assert!(old.verify(&token).is_ok());
-        let rotated = keys(
-            "new-secret-new-secret-new-secret-2",
-            Some("old-secret-old-secret-old-secret-1"),
-        );
-        assert!(rotated.verify(&token).is_ok());
-        let forgotten = keys("new-secret-new-secret-new-secret-2", None);
-        assert!(forgotten.verify(&token).is_err());
-    }
-
-    #[test]
-    fn a_system_token_works_only_where_system_tokens_do() {
-        let keys = keys("a-secret-a-secret-a-secret-a-secret-1", None);
-        let (client, clinic) = (Uuid::new_v4(), Uuid::new_v4());
-        let system = keys
-            .issue_system(client, clinic, "system/*.read", Utc::now(), 300)
-            .unwrap();
-        assert_eq!(keys.verify_system(&system).unwrap().sub, client);
-        assert!(keys.verify(&system).is_err());
-        let staff = keys
-            .issue(Uuid::new_v4(), Role::Admin, clinic, Utc::now())
-            .unwrap();
-        assert!(keys.verify_system(&staff).is_none());
-    }
-
-    #[test]
-    fn enrollment_codes_are_readable_and_normalize() {
-        let code = new_enrollment_code();
-        assert_eq!(code.len(), 14);
-        let typed = code.to_lowercase().replace('-', " ");
-        assert_eq!(normalize_enrollment_code(&typed), code.replace('-', ""));
-    }
-
-    #[test]
-    fn unknown_users_never_verify() {
-        assert!(!verify_password("anything", None));
-        let hash = hash_password("correct horse battery").unwrap();
-        assert!(verify_password("correct horse battery", Some(&hash)));
-        assert!(!verify_password("wrong horse battery", Some(&hash)));
-    }
-}
+mod tests;
