@@ -139,6 +139,7 @@ async fn a_patient_uses_the_app_on_a_phone_in_headless_chromium() {
 struct Seed {
     patient: String,
     link: String,
+    clinician: String,
 }
 
 const PHONE: &str = "+49 30 1234567";
@@ -202,7 +203,11 @@ async fn seed(app: &TestApp) -> Seed {
         link.ends_with(&format!("/app#code={}", code["code"].as_str().unwrap())),
         "{link}"
     );
-    Seed { patient, link }
+    Seed {
+        patient,
+        link,
+        clinician,
+    }
 }
 
 /// The app's check-ins stored for the patient, by id.
@@ -224,8 +229,8 @@ fn stored(app: &TestApp, patient: &str) -> Vec<String> {
 }
 
 /// Answers every question of the check-in form `score` (0 or "No"), then `answers` as given,
-/// with real taps.
-async fn check_in(b: &Browser, answers: &[(&str, u8)]) {
+/// with real taps, and types `note` into the note field.
+async fn check_in(b: &Browser, answers: &[(&str, u8)], note: Option<&str>) {
     b.click_when_ready("[data-testid=tab-check-in]").await;
     b.until(
         "the check-in form",
@@ -242,6 +247,12 @@ async fn check_in(b: &Browser, answers: &[(&str, u8)]) {
             .await;
     }
     b.click("[data-testid=care-sunscreen-yes]").await;
+    if let Some(note) = note {
+        // Beside the field: who reads notes, and when.
+        let who_reads = b.text("[data-testid=note-who-reads]").await;
+        assert!(who_reads.contains("working hours"), "{who_reads}");
+        b.type_into("[data-testid=check-in-note]", note).await;
+    }
     b.click("[data-testid=check-in-submit]").await;
 }
 
@@ -294,8 +305,9 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
     )
     .await;
 
-    // Check in online: sent at once.
-    check_in(&b, &[("redness", 1)]).await;
+    // Check in online, with a note: sent at once.
+    let note = "Small yellow crust by my chin since this morning - is that normal?";
+    check_in(&b, &[("redness", 1)], Some(note)).await;
     b.until(
         "the check-in sent",
         "return document.querySelector('[data-testid=check-in-result]')?.dataset.state === 'sent'",
@@ -303,6 +315,17 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
     .await;
     check("2-sent").await;
     assert_eq!(stored(&app, &seed.patient).len(), 4);
+    // The note is on the clinic's worklist, unread.
+    let worklist = app.get("/v1/worklist", &seed.clinician).await;
+    let worklist = worklist.ok(200);
+    let notes: Vec<&Value> = worklist["cards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["unread_notes"].as_array().unwrap())
+        .collect();
+    assert_eq!(notes.len(), 1, "{worklist}");
+    assert_eq!(notes[0]["note"], note);
 
     // Offline: two check-ins wait on the phone; the app opens again without a network.
     b.offline(true).await;
@@ -313,7 +336,7 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
     )
     .await;
     for _ in 0..2 {
-        check_in(&b, &[("redness", 1), ("swelling", 1)]).await;
+        check_in(&b, &[("redness", 1), ("swelling", 1)], None).await;
         b.until(
             "the check-in kept on the phone",
             "return document.querySelector('[data-testid=check-in-result]')?.dataset.state === 'waiting'",
@@ -352,7 +375,7 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
     check("4-sent").await;
 
     // Signs of infection: call the clinic, with its number.
-    check_in(&b, &[("infection", 2)]).await;
+    check_in(&b, &[("infection", 2)], None).await;
     let phone = b
         .until(
             "the call-the-clinic message",
@@ -523,7 +546,7 @@ async fn red_flag_offline(app: TestApp, phone: Phone, b: Arc<Browser>) {
     .await;
 
     // Offline without a red flag: only "saved on this phone".
-    check_in(&b, &[("redness", 1)]).await;
+    check_in(&b, &[("redness", 1)], None).await;
     b.until(
         "the check-in kept on the phone",
         "return document.querySelector('[data-testid=check-in-result]')?.dataset.state === 'waiting'",
@@ -542,7 +565,7 @@ async fn red_flag_offline(app: TestApp, phone: Phone, b: Arc<Browser>) {
 
     // Offline with signs of infection: call the clinic, at once, with its number; the answers wait
     // on the phone, and nothing has reached the server.
-    check_in(&b, &[("infection", 1)]).await;
+    check_in(&b, &[("infection", 1)], None).await;
     let panel = b
         .until(
             "the call-the-clinic message without a network",
@@ -843,7 +866,7 @@ async fn link_over_enrollment(app: TestApp, phone: Phone, b: Arc<Browser>) {
     // Enrolled from the link, with a check-in sent.
     b.goto(&phone.link).await;
     on_screen(&b, "today").await;
-    check_in(&b, &[("redness", 1)]).await;
+    check_in(&b, &[("redness", 1)], None).await;
     b.until(
         "the check-in sent",
         "return document.querySelector('[data-testid=check-in-result]')?.dataset.state === 'sent'",
