@@ -21,6 +21,7 @@ pub mod patients;
 pub mod protocols;
 pub mod push;
 pub mod recovery;
+mod schemas;
 pub mod staff;
 pub mod symptoms;
 pub mod trail;

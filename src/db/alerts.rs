@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{alert_evidence, alerts};
-use crate::domain::alerts::{Level, Rule};
+use crate::domain::alerts::{Level, Rule, Status};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = alerts)]
@@ -19,7 +19,7 @@ pub struct Alert {
     pub rule: Rule,
     pub level: Level,
     pub level_rank: i16,
-    pub status: String,
+    pub status: Status,
     pub day: i32,
     pub evidence_count: i32,
     pub raised_at: DateTime<Utc>,

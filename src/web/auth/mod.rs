@@ -64,6 +64,15 @@ impl Role {
     }
 }
 
+impl From<crate::domain::people::StaffRole> for Role {
+    fn from(role: crate::domain::people::StaffRole) -> Role {
+        match role {
+            crate::domain::people::StaffRole::Admin => Role::Admin,
+            crate::domain::people::StaffRole::Clinician => Role::Clinician,
+        }
+    }
+}
+
 /// The roles an operation admits, looked up by its method and route pattern in the route table
 /// (`api::OPERATIONS`, given to the app as data): the [`Caller`] extractor answers 403 to a caller
 /// of any other role, so no handler checks a role by hand.
