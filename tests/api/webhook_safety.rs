@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use aftercare::config::{HttpSettings, WebhookSettings};
+use aftercare::config::{HttpSettings, Pace, WebhookSettings};
 use aftercare::domain::targets::Targets;
 use aftercare::startup::Background;
 use base64::Engine;
@@ -31,11 +31,13 @@ async fn delivering_app(targets: Targets) -> TestApp {
         HttpSettings::default(),
         Background {
             webhooks: Some(WebhookSettings {
-                retry_base: Duration::from_millis(200),
-                retry_cap: Duration::from_secs(1),
-                timeout: Duration::from_secs(2),
-                poll_interval: Duration::from_millis(100),
-                concurrency: 4,
+                pace: Pace {
+                    retry_base: Duration::from_millis(200),
+                    retry_cap: Duration::from_secs(1),
+                    timeout: Duration::from_secs(2),
+                    poll_interval: Duration::from_millis(100),
+                    concurrency: 4,
+                },
                 targets,
             }),
             ..Background::default()
