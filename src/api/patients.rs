@@ -470,7 +470,7 @@ fn changes_of(req: PatientPatch) -> Result<db::patients::PatientChanges, ApiErro
             .map(|d| d.map(|s| crate::domain::text::trim(&s).to_string())),
         birth_year: req.birth_year,
         fitzpatrick_type: req.fitzpatrick_type,
-        concerns: req.concerns.as_deref().map(|c| codes::stored(c)),
+        concerns: req.concerns.as_deref().map(codes::stored),
         contact_phone,
         updated_at: Some(Utc::now()),
     })
