@@ -36,7 +36,8 @@ async fn spawn_delivering_app() -> TestApp {
     .await
 }
 
-async fn spawn_delivering_app_to(targets: Targets) -> TestApp {
+/// The app with the delivery worker, retrying fast, sending where `targets` allows.
+pub async fn spawn_delivering_app_to(targets: Targets) -> TestApp {
     spawn_app_with(
         HttpSettings::default(),
         Background {
