@@ -113,7 +113,7 @@ impl From<db::alerts::Alert> for Alert {
                 at,
                 by: a.resolved_by,
                 note: a.resolution_note,
-                action: a.resolution_action.as_deref().and_then(Action::parse),
+                action: a.resolution_action,
             });
         }
         Alert {

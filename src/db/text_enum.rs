@@ -92,6 +92,10 @@ macro_rules! text_enum {
 text_enum!(crate::domain::alerts::Rule, "an alert rule");
 text_enum!(crate::domain::alerts::Level, "an alert level");
 text_enum!(crate::domain::alerts::Status, "an alert status");
+text_enum!(
+    crate::domain::alerts::Action,
+    "an alert resolution's action"
+);
 text_enum!(crate::domain::audit::Action, "an audit action");
 text_enum!(
     crate::domain::codes::AdverseOutcome,
@@ -162,15 +166,18 @@ mod tests {
     }
 
     /// These were read back with a default once (an unknown status as open or pending, a role
-    /// other than admin as clinician, an unknown area or concern skipped).
+    /// other than admin as clinician, an unknown area, concern or resolution action skipped).
     #[test]
     fn statuses_roles_and_codes_read_back_loudly() {
-        use crate::domain::alerts::Status;
+        use crate::domain::alerts::{Action, Status};
         use crate::domain::codes::{Area, Concern};
         use crate::domain::people::StaffRole;
         use crate::domain::webhooks::DeliveryStatus;
 
         let status = |text: &str| read(text.as_bytes(), Status::parse, "an alert status");
+        let action = |text: &str| read(text.as_bytes(), Action::parse, "an action");
+        assert_eq!(action("saw_patient").unwrap(), Action::SawPatient);
+        assert!(action("called").is_err());
         assert_eq!(status("acknowledged").unwrap(), Status::Acknowledged);
         assert!(status("closed").is_err());
         let delivery = |text: &str| read(text.as_bytes(), DeliveryStatus::parse, "a status");
