@@ -138,19 +138,25 @@ impl Default for ExportSettings {
     }
 }
 
-/// How webhook deliveries are sent and retried.
-#[derive(Debug, Clone)]
-pub struct WebhookSettings {
+/// How a delivery worker (webhooks, Web Push) paces its sending.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
     /// The wait after the first failed attempt; it doubles with each failure after that.
     pub retry_base: Duration,
     /// The longest wait between two attempts.
     pub retry_cap: Duration,
-    /// How long one attempt waits for the receiver's answer.
+    /// How long one attempt waits for an answer.
     pub timeout: Duration,
-    /// How often the worker looks for due deliveries.
+    /// How often the worker looks for due items.
     pub poll_interval: Duration,
-    /// Most deliveries in flight at once.
+    /// Most items in flight at once.
     pub concurrency: usize,
+}
+
+/// How webhook deliveries are sent and retried.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    pub pace: Pace,
     /// Where deliveries may go: the public internet only, over https, unless private addresses
     /// are allowed (`AFTERCARE_WEBHOOK_ALLOW_PRIVATE`, for local testing), which allows http too.
     pub targets: crate::domain::targets::Targets,
@@ -159,11 +165,13 @@ pub struct WebhookSettings {
 impl Default for WebhookSettings {
     fn default() -> Self {
         WebhookSettings {
-            retry_base: Duration::from_secs(30),
-            retry_cap: Duration::from_secs(3600),
-            timeout: Duration::from_secs(10),
-            poll_interval: Duration::from_secs(1),
-            concurrency: 8,
+            pace: Pace {
+                retry_base: Duration::from_secs(30),
+                retry_cap: Duration::from_secs(3600),
+                timeout: Duration::from_secs(10),
+                poll_interval: Duration::from_secs(1),
+                concurrency: 8,
+            },
             targets: crate::domain::targets::Targets::default(),
         }
     }
@@ -174,15 +182,7 @@ impl Default for WebhookSettings {
 pub struct PushSettings {
     /// The key that signs each message's VAPID token, and the contact the push services see.
     pub vapid: crate::domain::web_push::Vapid,
-    /// The wait after the first failed attempt; it doubles with each failure after that.
-    pub retry_base: Duration,
-    pub retry_cap: Duration,
-    /// How long one attempt waits for the push service's answer.
-    pub timeout: Duration,
-    /// How often the worker looks for due messages.
-    pub poll_interval: Duration,
-    /// Most messages in flight at once.
-    pub concurrency: usize,
+    pub pace: Pace,
     /// Where messages may go: as for webhooks, the public internet only unless private addresses
     /// are allowed.
     pub targets: crate::domain::targets::Targets,
@@ -192,11 +192,13 @@ impl PushSettings {
     pub fn new(vapid: crate::domain::web_push::Vapid) -> PushSettings {
         PushSettings {
             vapid,
-            retry_base: Duration::from_secs(30),
-            retry_cap: Duration::from_secs(900),
-            timeout: Duration::from_secs(10),
-            poll_interval: Duration::from_secs(1),
-            concurrency: 8,
+            pace: Pace {
+                retry_base: Duration::from_secs(30),
+                retry_cap: Duration::from_secs(900),
+                timeout: Duration::from_secs(10),
+                poll_interval: Duration::from_secs(1),
+                concurrency: 8,
+            },
             targets: crate::domain::targets::Targets::default(),
         }
     }
@@ -291,13 +293,17 @@ impl Settings {
                 public_url: public_url()?,
             },
             webhooks: WebhookSettings {
-                retry_base: Duration::from_secs(
-                    var_or("AFTERCARE_WEBHOOK_RETRY_BASE", 30u64)?.max(1),
-                ),
-                timeout: Duration::from_secs(var_or("AFTERCARE_WEBHOOK_TIMEOUT", 10u64)?.max(1)),
-                concurrency: var_or("AFTERCARE_WEBHOOK_CONCURRENCY", 8usize)?.max(1),
+                pace: Pace {
+                    retry_base: Duration::from_secs(
+                        var_or("AFTERCARE_WEBHOOK_RETRY_BASE", 30u64)?.max(1),
+                    ),
+                    timeout: Duration::from_secs(
+                        var_or("AFTERCARE_WEBHOOK_TIMEOUT", 10u64)?.max(1),
+                    ),
+                    concurrency: var_or("AFTERCARE_WEBHOOK_CONCURRENCY", 8usize)?.max(1),
+                    ..WebhookSettings::default().pace
+                },
                 targets,
-                ..WebhookSettings::default()
             },
             push: PushSettings::from_env(targets)?,
             fhir_exports: ExportSettings {

@@ -138,10 +138,18 @@ impl Application {
             ));
         }
         if let Some(settings) = background.webhooks {
-            crate::workers::webhook_delivery::spawn(pool.get_ref().clone(), settings)?;
+            threads.tasks.push(crate::workers::webhook_delivery::spawn(
+                pool.get_ref().clone(),
+                settings,
+                threads.stop.clone(),
+            )?);
         }
         if let Some(settings) = background.push {
-            crate::workers::push_delivery::spawn(pool.get_ref().clone(), settings)?;
+            threads.tasks.push(crate::workers::push_delivery::spawn(
+                pool.get_ref().clone(),
+                settings,
+                threads.stop.clone(),
+            )?);
         }
         let limits_ = limits.clone();
         let server = HttpServer::new(move || {

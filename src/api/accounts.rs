@@ -231,11 +231,7 @@ pub async fn redeem_password_reset(
     // The audit trail records the staff member as the one who reset their password.
     req.extensions_mut().insert(Caller {
         id: staff.id,
-        role: if staff.role == "admin" {
-            Role::Admin
-        } else {
-            Role::Clinician
-        },
+        role: staff.role.into(),
         tenant: Tenant::new(staff.clinic_id),
         session: None,
     });

@@ -13,7 +13,7 @@ use super::treatments::visible;
 use crate::db::{self, Pool};
 use crate::domain::codes::AdverseOutcome;
 use crate::error::ApiError;
-use crate::services::adverse_events::{self, Changes, Complication};
+use crate::services::adverse_events::{self, Complication};
 use crate::web::auth::Caller;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -105,15 +105,16 @@ impl From<NewAdverseEvent> for Complication {
     }
 }
 
-impl From<AdverseEventPatch> for Changes {
+impl From<AdverseEventPatch> for db::adverse_events::Changes {
     fn from(r: AdverseEventPatch) -> Self {
-        Changes {
+        db::adverse_events::Changes {
             term: r.term,
             grade: r.grade,
             serious: r.serious,
             onset_date: r.onset_date,
             outcome: r.outcome,
             notes: r.notes,
+            updated_at: None,
         }
     }
 }

@@ -10,38 +10,11 @@ use uuid::Uuid;
 use super::extract::{Json, MAX_PAGE, Page};
 use crate::db::alerts::{Filter, QueueCursor};
 use crate::db::{self, Pool};
-use crate::domain::alerts::{Action, Level, Rule};
+use crate::domain::alerts::{Action, Level, Rule, Status};
 use crate::domain::{Invalid, check_text};
 use crate::error::{ApiError, FieldError};
 use crate::services;
 use crate::web::auth::Caller;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[schema(as = AlertStatus)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Open,
-    Acknowledged,
-    Resolved,
-}
-
-impl Status {
-    fn as_str(self) -> &'static str {
-        match self {
-            Status::Open => "open",
-            Status::Acknowledged => "acknowledged",
-            Status::Resolved => "resolved",
-        }
-    }
-
-    fn parse(s: &str) -> Status {
-        match s {
-            "acknowledged" => Status::Acknowledged,
-            "resolved" => Status::Resolved,
-            _ => Status::Open,
-        }
-    }
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = AlertEvent)]
@@ -140,14 +113,14 @@ impl From<db::alerts::Alert> for Alert {
                 at,
                 by: a.resolved_by,
                 note: a.resolution_note,
-                action: a.resolution_action.as_deref().and_then(Action::parse),
+                action: a.resolution_action,
             });
         }
         Alert {
             id: a.id,
             rule: a.rule,
             level: a.level,
-            status: Status::parse(&a.status),
+            status: a.status,
             patient_id: a.patient_id,
             treatment_id: a.treatment_id,
             day: a.day,
@@ -322,7 +295,7 @@ pub async fn acknowledge(
             return Ok(alert);
         }
         let alert = db::alerts::get(conn, caller.tenant, id)?;
-        if alert.status == "resolved" {
+        if alert.status == Status::Resolved {
             return Err(ApiError::Conflict("the alert is resolved already".into()));
         }
         Ok(alert)

@@ -13,11 +13,91 @@ use uuid::Uuid;
 use super::extract::{Audited, Json, Page, PageParams, audit_draft, parse};
 use crate::db::check_ins::Stored;
 use crate::db::{self, Cursor, Pool, into_page};
-use crate::domain::alerts::Level;
+use crate::domain::alerts::{Level, Rule};
 use crate::error::{ApiError, Problem};
-use crate::services::alerts::AlertRef;
-use crate::services::check_ins::{self, AftercareAnswers, Deps, NewCheckIn, Outcome};
+use crate::services::alerts;
+use crate::services::check_ins::{self, Deps, Outcome};
 use crate::web::auth::Caller;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "id": "3f0c2a9e-8b1d-4c6e-9f2a-7d5b3c1e0a94",
+    "treatment_id": "a81b4c2d-6e7f-4a8b-9c0d-1e2f3a4b5c6d",
+    "recorded_at": "2026-11-21T08:30:00+01:00",
+    "scores": {"redness": 2, "swelling": 1, "flaking": 0, "infection": 0, "fever": 0},
+    "aftercare": {"sunscreen": true, "sun_exposure": false},
+    "note": "a little tight in the morning"
+}))]
+pub struct NewCheckIn {
+    /// Chosen by the app; sending the same check-in again with this id stores nothing new.
+    pub id: Uuid,
+    pub treatment_id: Uuid,
+    /// When the patient answered, with its offset; not before the treatment nor more than 5 minutes ahead.
+    pub recorded_at: DateTime<Utc>,
+    /// Symptom code to score: severity items 0-4 (None, Mild, Moderate, Severe, Very severe, at its
+    /// worst today; derived from PRO-CTCAE), presence items 0-1 (No, Yes). Any subset of the catalogue.
+    pub scores: BTreeMap<String, i64>,
+    #[serde(default)]
+    pub aftercare: AftercareAnswers,
+    /// Not blank, at most 2000 characters.
+    #[schema(max_length = 2000, pattern = r"\S")]
+    pub note: Option<String>,
+}
+
+impl From<NewCheckIn> for check_ins::NewCheckIn {
+    fn from(c: NewCheckIn) -> Self {
+        check_ins::NewCheckIn {
+            id: c.id,
+            treatment_id: c.treatment_id,
+            recorded_at: c.recorded_at,
+            scores: c.scores,
+            aftercare: c.aftercare.into(),
+            note: c.note,
+        }
+    }
+}
+
+/// Answers to the aftercare questions; each may be left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AftercareAnswers {
+    pub sunscreen: Option<bool>,
+    pub sun_exposure: Option<bool>,
+    pub makeup: Option<bool>,
+    pub exercise: Option<bool>,
+    pub hot_shower: Option<bool>,
+}
+
+impl From<AftercareAnswers> for check_ins::AftercareAnswers {
+    fn from(a: AftercareAnswers) -> Self {
+        check_ins::AftercareAnswers {
+            sunscreen: a.sunscreen,
+            sun_exposure: a.sun_exposure,
+            makeup: a.makeup,
+            exercise: a.exercise,
+            hot_shower: a.hot_shower,
+        }
+    }
+}
+
+/// An alert a check-in raised, or added its evidence to.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AlertRef {
+    pub id: Uuid,
+    pub rule: Rule,
+    pub level: Level,
+}
+
+impl From<alerts::AlertRef> for AlertRef {
+    fn from(a: alerts::AlertRef) -> Self {
+        AlertRef {
+            id: a.id,
+            rule: a.rule,
+            level: a.level,
+        }
+    }
+}
 
 /// The answer to a posted check-in: the stored check-in and the alerts it raised.
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,11 +115,11 @@ pub struct CheckInReceipt {
 const CONTACT_CLINIC: &str = "Some of your answers need a clinician's attention. Please contact your clinic today; \
     if you feel very unwell, seek urgent care.";
 
-fn receipt(stored: Stored, alerts: Vec<AlertRef>) -> CheckInReceipt {
+fn receipt(stored: Stored, alerts: Vec<alerts::AlertRef>) -> CheckInReceipt {
     let urgent = alerts.iter().any(|a| a.level == Level::Urgent);
     CheckInReceipt {
         check_in: stored.into(),
-        alerts,
+        alerts: alerts.into_iter().map(AlertRef::from).collect(),
         contact_clinic: urgent,
         message: urgent.then_some(CONTACT_CLINIC),
     }
@@ -110,7 +190,7 @@ pub async fn create(
     let patient_id = caller.id;
     let audit = audit_draft(&http).map(|(_, _, event)| event);
     let outcome = db::run(&pool, move |conn| {
-        check_ins::record(conn, &deps, caller.tenant, patient_id, req, audit)
+        check_ins::record(conn, &deps, caller.tenant, patient_id, req.into(), audit)
     })
     .await?;
     http.extensions_mut().insert(Audited);
@@ -137,7 +217,7 @@ pub const MAX_BATCH: usize = 100;
 pub struct CheckInBatch {
     /// 1 to 100 check-ins. Each is checked, and stored or refused, on its own: an item that is not
     /// a valid `NewCheckIn` is refused in its result (422) without failing the others.
-    #[schema(min_items = 1, max_items = 100, value_type = Vec<crate::services::check_ins::NewCheckIn>)]
+    #[schema(min_items = 1, max_items = 100, value_type = Vec<NewCheckIn>)]
     pub check_ins: Vec<serde_json::Value>,
 }
 
@@ -194,6 +274,7 @@ pub async fn create_batch(
             serde_json::to_vec(item)
                 .map_err(ApiError::internal)
                 .and_then(|bytes| parse::<NewCheckIn>(&bytes))
+                .map(check_ins::NewCheckIn::from)
         })
         .collect();
     let audit = audit_draft(&http).map(|(_, _, event)| event);

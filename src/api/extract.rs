@@ -302,11 +302,7 @@ pub struct Audited;
 /// tells it: the answer's status and the id of what it created are for the writer to fill in.
 pub fn audit_draft(req: &HttpRequest) -> Option<(Tenant, Audit, Event)> {
     let caller = req.extensions().get::<Caller>().copied()?;
-    let pattern = req.match_pattern()?;
-    let route = super::OPERATIONS
-        .iter()
-        .find(|o| o.method == req.method().as_str() && o.path == pattern)?
-        .audit?;
+    let route = super::operation_of(req)?.audit?;
     let id = |id: Id| -> Option<Uuid> {
         match id {
             Id::Path(name) => req.match_info().get(name)?.parse().ok(),

@@ -92,18 +92,18 @@ pub enum Reader {
 
 impl Reader {
     /// The clinic of a staff member of either role, or of a system client.
-    pub fn reader(self) -> Result<Tenant, FhirError> {
+    pub fn reader(self) -> Tenant {
         match self {
-            Reader::Staff(caller) => Ok(caller.tenant),
-            Reader::System { tenant, .. } => Ok(tenant),
+            Reader::Staff(caller) => caller.tenant,
+            Reader::System { tenant, .. } => tenant,
         }
     }
 
     /// An admin, or a system client: who may export; their id and clinic.
-    pub fn exporter(self) -> Result<(Uuid, Tenant), FhirError> {
+    pub fn exporter(self) -> (Uuid, Tenant) {
         match self {
-            Reader::Staff(caller) => Ok((caller.id, caller.tenant)),
-            Reader::System { client, tenant } => Ok((client, tenant)),
+            Reader::Staff(caller) => (caller.id, caller.tenant),
+            Reader::System { client, tenant } => (client, tenant),
         }
     }
 }
@@ -199,7 +199,7 @@ pub async fn read(
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> Result<HttpResponse, FhirError> {
-    let tenant = reader.reader()?;
+    let tenant = reader.reader();
     let (kind, id) = path.into_inner();
     let kind = kind_of(&kind)?;
     let entry = db::run(&pool, move |conn| fetch::read(conn, tenant, kind, &id)).await?;
@@ -242,7 +242,7 @@ pub async fn search(
     kind: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, FhirError> {
-    let tenant = reader.reader()?;
+    let tenant = reader.reader();
     let kind = kind_of(&kind)?;
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
         .into_owned()

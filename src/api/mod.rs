@@ -21,6 +21,7 @@ pub mod patients;
 pub mod protocols;
 pub mod push;
 pub mod recovery;
+mod schemas;
 pub mod staff;
 pub mod symptoms;
 pub mod trail;
@@ -78,6 +79,20 @@ const fn audit(
 
 const ID: Id = Id::Path("id");
 
+/// The row of the operation the route `req` matched; None off the table.
+pub fn operation_of(req: &HttpRequest) -> Option<&'static Operation> {
+    let pattern = req.match_pattern()?;
+    OPERATIONS
+        .iter()
+        .find(|o| o.method == req.method().as_str() && o.path == pattern)
+}
+
+/// The roles the operation `req` matched admits: the table's word, which the `Caller` extractor
+/// enforces (`web::auth::RouteRoles`).
+pub fn roles_of(req: &HttpRequest) -> Option<&'static str> {
+    operation_of(req).map(|o| o.roles)
+}
+
 /// Declares the operations: `routes` registers their handlers in this order, `OPERATIONS` holds
 /// their rows.
 macro_rules! operations {
@@ -85,15 +100,6 @@ macro_rules! operations {
         /// Registers every documented route. The one place routes are listed.
         pub fn routes(cfg: &mut ServiceConfig) {
             $(cfg.service($handler);)*
-        }
-
-        /// The roles the operation at `method` and `path` (a route pattern) admits: the table's
-        /// word, which the `Caller` extractor enforces (`web::auth::RouteRoles`).
-        pub fn roles_of(method: &str, path: &str) -> Option<&'static str> {
-            OPERATIONS
-                .iter()
-                .find(|o| o.method == method && o.path == path)
-                .map(|o| o.roles)
         }
 
         /// Every operation of the API, as `routes` registers them.

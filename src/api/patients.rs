@@ -116,7 +116,7 @@ impl From<db::patients::Patient> for Patient {
             display_name: p.display_name,
             birth_year: p.birth_year,
             fitzpatrick_type: p.fitzpatrick_type,
-            concerns: codes::parse_all(&p.concerns, Concern::parse),
+            concerns: p.concerns.into_iter().flatten().collect(),
             contact_phone: p.contact_phone,
             created_at: p.created_at,
             updated_at: p.updated_at,
@@ -213,7 +213,7 @@ pub async fn create(
             .map(|s| crate::domain::text::trim(&s).to_string()),
         birth_year: req.birth_year,
         fitzpatrick_type: req.fitzpatrick_type,
-        concerns: codes::stored(&req.concerns, Concern::as_str),
+        concerns: codes::stored(&req.concerns),
         created_at: now,
         updated_at: now,
         contact_phone,
@@ -470,10 +470,7 @@ fn changes_of(req: PatientPatch) -> Result<db::patients::PatientChanges, ApiErro
             .map(|d| d.map(|s| crate::domain::text::trim(&s).to_string())),
         birth_year: req.birth_year,
         fitzpatrick_type: req.fitzpatrick_type,
-        concerns: req
-            .concerns
-            .as_deref()
-            .map(|c| codes::stored(c, Concern::as_str)),
+        concerns: req.concerns.as_deref().map(codes::stored),
         contact_phone,
         updated_at: Some(Utc::now()),
     })

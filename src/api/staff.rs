@@ -51,11 +51,7 @@ impl From<db::staff::Staff> for StaffMember {
         StaffMember {
             id: s.id,
             email: s.email,
-            role: if s.role == "admin" {
-                StaffRole::Admin
-            } else {
-                StaffRole::Clinician
-            },
+            role: s.role,
             name: s.name,
             created_at: s.created_at,
             active: s.active,

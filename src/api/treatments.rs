@@ -99,7 +99,7 @@ impl From<db::treatments::Treatment> for Treatment {
             protocol_id: t.protocol_id,
             performed_at: t.performed_at,
             needle_depth_mm: t.needle_depth_mm,
-            areas: codes::parse_all(&t.areas, Area::parse),
+            areas: t.areas.into_iter().flatten().collect(),
             session_number: t.session_number,
             contraindications: serde_json::from_value(t.contraindications).unwrap_or_default(),
             override_reason: t.override_reason,
@@ -215,7 +215,7 @@ fn record(
         }
     };
     let areas = match &req.areas {
-        Some(areas) => codes::stored(areas, Area::as_str),
+        Some(areas) => codes::stored(areas),
         None => protocol.areas.clone(),
     };
     let treatment = db::treatments::Treatment {

@@ -13,7 +13,7 @@ use super::extract::{Json, Page, PageParams};
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::Invalid;
 use crate::domain::targets::Targets;
-use crate::domain::webhooks::{EventType, check_events, check_secret, check_url};
+use crate::domain::webhooks::{DeliveryStatus, EventType, check_events, check_secret, check_url};
 use crate::error::{ApiError, Problem};
 use crate::services;
 use crate::web::auth::Caller;
@@ -98,35 +98,6 @@ pub struct CreatedWebhook {
     pub secret: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    /// Not delivered yet; retried until its deadline.
-    Pending,
-    /// The receiver answered 2xx.
-    Delivered,
-    /// No 2xx before the deadline, or the webhook was deactivated. It can be redelivered.
-    Failed,
-}
-
-impl DeliveryStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "pending",
-            DeliveryStatus::Delivered => "delivered",
-            DeliveryStatus::Failed => "failed",
-        }
-    }
-
-    fn parse(s: &str) -> DeliveryStatus {
-        match s {
-            "delivered" => DeliveryStatus::Delivered,
-            "failed" => DeliveryStatus::Failed,
-            _ => DeliveryStatus::Pending,
-        }
-    }
-}
-
 /// One attempt at a delivery.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryAttempt {
@@ -167,7 +138,7 @@ fn delivery(
     (d, event_type, payload): db::webhooks::DeliveryWithEvent,
     attempts: &[db::webhooks::Attempt],
 ) -> Delivery {
-    let status = DeliveryStatus::parse(&d.status);
+    let status = d.status;
     Delivery {
         id: d.id,
         event_id: d.event_id,

@@ -25,6 +25,7 @@ pub struct AdverseEvent {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Changes to a complication: None leaves a field as it is; `notes: Some(None)` clears the notes.
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = adverse_events)]
 pub struct Changes {
@@ -32,7 +33,7 @@ pub struct Changes {
     pub grade: Option<i16>,
     pub serious: Option<bool>,
     pub onset_date: Option<NaiveDate>,
-    pub outcome: Option<String>,
+    pub outcome: Option<AdverseOutcome>,
     pub notes: Option<Option<String>>,
     pub updated_at: Option<DateTime<Utc>>,
 }

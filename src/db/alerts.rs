@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{alert_evidence, alerts};
-use crate::domain::alerts::{Level, Rule};
+use crate::domain::alerts::{Action, Level, Rule, Status};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = alerts)]
@@ -19,7 +19,7 @@ pub struct Alert {
     pub rule: Rule,
     pub level: Level,
     pub level_rank: i16,
-    pub status: String,
+    pub status: Status,
     pub day: i32,
     pub evidence_count: i32,
     pub raised_at: DateTime<Utc>,
@@ -28,7 +28,7 @@ pub struct Alert {
     pub resolved_at: Option<DateTime<Utc>>,
     pub resolved_by: Option<Uuid>,
     pub resolution_note: Option<String>,
-    pub resolution_action: Option<String>,
+    pub resolution_action: Option<Action>,
 }
 
 /// An alert to raise: its rule and level, and one piece of evidence.

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::schema::patients;
 use super::{Cursor, PageRequest, Tenant};
+use crate::domain::codes::Concern;
 use crate::domain::text::record_key;
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
@@ -18,7 +19,7 @@ pub struct Patient {
     pub display_name: Option<String>,
     pub birth_year: Option<i32>,
     pub fitzpatrick_type: Option<i16>,
-    pub concerns: Vec<Option<String>>,
+    pub concerns: Vec<Option<Concern>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The record number as compared: look-alikes share it (`domain::text::record_key`).
@@ -36,7 +37,7 @@ pub struct PatientChanges {
     pub display_name: Option<Option<String>>,
     pub birth_year: Option<Option<i32>>,
     pub fitzpatrick_type: Option<Option<i16>>,
-    pub concerns: Option<Vec<Option<String>>>,
+    pub concerns: Option<Vec<Option<Concern>>>,
     pub contact_phone: Option<Option<String>>,
     pub updated_at: Option<DateTime<Utc>>,
 }

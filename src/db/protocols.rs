@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::schema::protocols;
 use super::{Cursor, PageRequest, Tenant};
-use crate::domain::codes::Procedure;
+use crate::domain::codes::{Area, Procedure};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = protocols)]
@@ -15,7 +15,7 @@ pub struct Protocol {
     pub name: String,
     pub procedure: Procedure,
     pub needle_depth_mm: f64,
-    pub areas: Vec<Option<String>>,
+    pub areas: Vec<Option<Area>>,
     pub sessions_planned: i32,
     pub interval_days: i32,
     pub check_in_days: Vec<Option<i32>>,

@@ -23,7 +23,7 @@ pub struct TreatmentFacts {
     #[diesel(sql_type = Int4)]
     pub session_number: i32,
     #[diesel(sql_type = Array<Nullable<Text>>)]
-    pub areas: Vec<Option<String>>,
+    pub areas: Vec<Option<crate::domain::codes::Area>>,
     #[diesel(sql_type = Nullable<Int2>)]
     pub fitzpatrick_type: Option<i16>,
     #[diesel(sql_type = Text, deserialize_as = super::text_enum::Zone)]

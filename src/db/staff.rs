@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::schema::staff;
 use super::{Cursor, PageRequest, Tenant};
+use crate::domain::people::StaffRole;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = staff)]
@@ -14,7 +15,7 @@ pub struct Staff {
     pub clinic_id: Uuid,
     pub email: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: StaffRole,
     pub name: String,
     pub created_at: DateTime<Utc>,
     /// A deactivated account can't sign in; its sessions ended when it was deactivated.
@@ -27,7 +28,7 @@ pub struct NewStaff {
     pub id: Uuid,
     pub email: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: StaffRole,
     pub name: String,
 }
 
@@ -111,7 +112,7 @@ pub fn set_active(
 pub fn lock_active_admins(conn: &mut PgConnection, tenant: Tenant) -> QueryResult<Vec<Uuid>> {
     staff::table
         .filter(staff::clinic_id.eq(tenant.id()))
-        .filter(staff::role.eq("admin"))
+        .filter(staff::role.eq(StaffRole::Admin))
         .filter(staff::active.eq(true))
         .select(staff::id)
         .for_update()

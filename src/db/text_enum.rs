@@ -91,6 +91,11 @@ macro_rules! text_enum {
 
 text_enum!(crate::domain::alerts::Rule, "an alert rule");
 text_enum!(crate::domain::alerts::Level, "an alert level");
+text_enum!(crate::domain::alerts::Status, "an alert status");
+text_enum!(
+    crate::domain::alerts::Action,
+    "an alert resolution's action"
+);
 text_enum!(crate::domain::audit::Action, "an audit action");
 text_enum!(
     crate::domain::codes::AdverseOutcome,
@@ -98,8 +103,15 @@ text_enum!(
 );
 text_enum!(crate::domain::codes::Assessor, "an outcome's assessor");
 text_enum!(crate::domain::codes::Procedure, "a procedure");
+text_enum!(crate::domain::codes::Area, "an area");
+text_enum!(crate::domain::codes::Concern, "a concern");
+text_enum!(crate::domain::people::StaffRole, "a staff role");
 text_enum!(crate::domain::symptoms::SymptomKind, "a symptom kind");
 text_enum!(crate::domain::webhooks::EventType, "a webhook event type");
+text_enum!(
+    crate::domain::webhooks::DeliveryStatus,
+    "a webhook delivery's status"
+);
 text_enum!(Zone, "an IANA time zone");
 
 /// Reads stored text through `parse`; text it doesn't know is an error naming it and `what` it should be.
@@ -151,5 +163,32 @@ mod tests {
         let zone = |text: &str| read(text.as_bytes(), Zone::parse, "an IANA time zone");
         assert_eq!(zone("Europe/Berlin").unwrap().0, Tz::Europe__Berlin);
         assert!(zone("Europe/Atlantis").is_err());
+    }
+
+    /// These were read back with a default once (an unknown status as open or pending, a role
+    /// other than admin as clinician, an unknown area, concern or resolution action skipped).
+    #[test]
+    fn statuses_roles_and_codes_read_back_loudly() {
+        use crate::domain::alerts::{Action, Status};
+        use crate::domain::codes::{Area, Concern};
+        use crate::domain::people::StaffRole;
+        use crate::domain::webhooks::DeliveryStatus;
+
+        let status = |text: &str| read(text.as_bytes(), Status::parse, "an alert status");
+        let action = |text: &str| read(text.as_bytes(), Action::parse, "an action");
+        assert_eq!(action("saw_patient").unwrap(), Action::SawPatient);
+        assert!(action("called").is_err());
+        assert_eq!(status("acknowledged").unwrap(), Status::Acknowledged);
+        assert!(status("closed").is_err());
+        let delivery = |text: &str| read(text.as_bytes(), DeliveryStatus::parse, "a status");
+        assert_eq!(delivery("failed").unwrap(), DeliveryStatus::Failed);
+        assert!(delivery("sent").is_err());
+        let role = |text: &str| read(text.as_bytes(), StaffRole::parse, "a staff role");
+        assert_eq!(role("clinician").unwrap(), StaffRole::Clinician);
+        assert!(role("Admin").is_err());
+        assert!(role("nurse").is_err());
+        assert_eq!(read(b"neck", Area::parse, "an area").unwrap(), Area::Neck);
+        assert!(read(b"elbow", Area::parse, "an area").is_err());
+        assert!(read(b"wrinkles", Concern::parse, "a concern").is_err());
     }
 }

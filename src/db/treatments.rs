@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::schema::{check_ins, treatments};
 use super::{Cursor, PageRequest, Tenant};
+use crate::domain::codes::Area;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = treatments)]
@@ -16,7 +17,7 @@ pub struct Treatment {
     pub protocol_id: Uuid,
     pub performed_at: DateTime<Utc>,
     pub needle_depth_mm: f64,
-    pub areas: Vec<Option<String>>,
+    pub areas: Vec<Option<Area>>,
     pub session_number: i32,
     pub contraindications: serde_json::Value,
     pub override_reason: Option<String>,

@@ -9,7 +9,7 @@ use super::outbox::{self, Outbox};
 use super::schema::{webhook_attempts, webhook_deliveries, webhook_events, webhooks};
 use super::{Cursor, PageRequest, Tenant};
 use crate::domain::check_in::truncate_to_micros;
-use crate::domain::webhooks::{Event, EventType};
+use crate::domain::webhooks::{DeliveryStatus, Event, EventType};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhooks)]
@@ -173,7 +173,7 @@ pub struct Delivery {
     pub id: Uuid,
     pub webhook_id: Uuid,
     pub event_id: Uuid,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub failures: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub deadline: DateTime<Utc>,

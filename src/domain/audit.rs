@@ -2,12 +2,9 @@
 //! resource, and how to tell which patient.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-// What a request did with patient data (the API lists it as `action`). A plain comment: as a doc
-// comment it would change the published document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[schema(as = AuditAction)]
+/// What a request did with patient data (the API lists it as `action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     List,
@@ -29,7 +26,7 @@ pub enum Action {
 }
 
 impl Action {
-    const ALL: [Action; 16] = [
+    pub const ALL: [Action; 16] = [
         Action::List,
         Action::Read,
         Action::Create,

@@ -2,12 +2,11 @@
 //! Unknown codes fail to deserialize, which the API reports as a 422 naming the field.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 macro_rules! code_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $code:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 
@@ -75,17 +74,12 @@ code_enum!(
     }
 );
 
-/// Parses stored codes back; a stored code is always one we wrote, so unknown ones are skipped.
-pub fn parse_all<T>(codes: &[Option<String>], parse: fn(&str) -> Option<T>) -> Vec<T> {
-    codes.iter().flatten().filter_map(|c| parse(c)).collect()
-}
-
-/// Codes as the database stores them: sorted, each once.
-pub fn stored<T: Copy + Ord>(codes: &[T], as_str: fn(T) -> &'static str) -> Vec<Option<String>> {
+/// Codes as the database stores them: sorted, each once (a text array, whose elements may be null).
+pub fn stored<T: Copy + Ord>(codes: &[T]) -> Vec<Option<T>> {
     let mut codes = codes.to_vec();
     codes.sort();
     codes.dedup();
-    codes.iter().map(|c| Some(as_str(*c).to_owned())).collect()
+    codes.into_iter().map(Some).collect()
 }
 
 code_enum!(

@@ -22,10 +22,9 @@ pub mod webhooks;
 pub mod worklist;
 
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// One field that failed validation. `field` is a dotted path into the request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     pub field: String,
     pub message: String,

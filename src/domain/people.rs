@@ -2,13 +2,11 @@
 
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::Invalid;
 
-// A staff account's role, as stored and as the API shows it (no doc comment: it would be a
-// description in the API document).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// A staff account's role, as stored and as the API shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StaffRole {
     Admin,
@@ -16,11 +14,17 @@ pub enum StaffRole {
 }
 
 impl StaffRole {
+    pub const ALL: [StaffRole; 2] = [StaffRole::Admin, StaffRole::Clinician];
+
     pub fn as_str(self) -> &'static str {
         match self {
             StaffRole::Admin => "admin",
             StaffRole::Clinician => "clinician",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<StaffRole> {
+        StaffRole::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
 

@@ -3,7 +3,6 @@
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::Invalid;
 
@@ -39,7 +38,7 @@ pub fn day_of(recorded_at: DateTime<Utc>, performed_at: DateTime<Utc>, tz: Tz) -
     days as i32
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DueStatus {
     /// At least one check-in was recorded on that day.
@@ -51,7 +50,16 @@ pub enum DueStatus {
     Upcoming,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+impl DueStatus {
+    pub const ALL: [DueStatus; 4] = [
+        DueStatus::Done,
+        DueStatus::Missed,
+        DueStatus::Due,
+        DueStatus::Upcoming,
+    ];
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ScheduledDay {
     /// Days since the treatment.
     pub day: i32,

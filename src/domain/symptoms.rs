@@ -3,12 +3,11 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::Invalid;
 
 /// How an item is answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SymptomKind {
     /// 0 None, 1 Mild, 2 Moderate, 3 Severe, 4 Very severe ("at its worst today").
@@ -18,6 +17,8 @@ pub enum SymptomKind {
 }
 
 impl SymptomKind {
+    pub const ALL: [SymptomKind; 2] = [SymptomKind::Severity, SymptomKind::Presence];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SymptomKind::Severity => "severity",

@@ -7,14 +7,12 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Invalid;
 use super::alerts::{Level, Rule};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[schema(as = WebhookEvent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EventType {
     /// A rule raised a new alert (not: a check-in added evidence to an alert already open).
     #[serde(rename = "alert.raised")]
@@ -60,8 +58,40 @@ impl EventType {
     }
 }
 
+/// Where a delivery is: pending until the receiver answers 2xx or its deadline passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Not delivered yet; retried until its deadline.
+    Pending,
+    /// The receiver answered 2xx.
+    Delivered,
+    /// No 2xx before the deadline, or the webhook was deactivated. It can be redelivered.
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 3] = [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Delivered,
+        DeliveryStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeliveryStatus> {
+        DeliveryStatus::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
 /// The `data` of `alert.raised` and `alert.resolved`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AlertData {
     pub id: Uuid,
     pub rule: Rule,
@@ -73,7 +103,7 @@ pub struct AlertData {
 }
 
 /// The `data` of `check_in.created`: which check-in, not what it says.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CheckInData {
     pub id: Uuid,
     pub patient_id: Uuid,
@@ -83,7 +113,7 @@ pub struct CheckInData {
 }
 
 /// The `data` of `adverse_event.recorded`: the grade, not the clinician's words.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AdverseEventData {
     pub id: Uuid,
     pub patient_id: Uuid,
@@ -94,13 +124,13 @@ pub struct AdverseEventData {
 }
 
 /// The `data` of `patient.erased`: the id alone.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PatientData {
     pub patient_id: Uuid,
 }
 
 /// The `data` of `check_in.due`: whose check-in is due, for which day.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CheckInDueData {
     pub patient_id: Uuid,
     pub treatment_id: Uuid,
@@ -122,16 +152,7 @@ pub enum Event {
 }
 
 /// The body of every delivery.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "5b0c8f2e-3a1d-4e6f-8b9c-0d1e2f3a4b5c",
-    "type": "alert.raised",
-    "created_at": "2026-11-21T08:30:00.123456Z",
-    "clinic_id": "0f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f",
-    "data": {"id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "rule": "infection_signs", "level": "urgent",
-             "patient_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", "treatment_id": "a81b4c2d-6e7f-4a8b-9c0d-1e2f3a4b5c6d",
-             "day": 2}
-}))]
+#[derive(Debug, Serialize)]
 pub struct WebhookPayload {
     /// The event's id: the same in every attempt and redelivery, so receivers deduplicate on it.
     pub id: Uuid,
@@ -141,7 +162,6 @@ pub struct WebhookPayload {
     pub clinic_id: Uuid,
     /// `AlertData`, `CheckInData`, `AdverseEventData`, `PatientData` or `CheckInDueData`, as `type`
     /// says.
-    #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }
 

@@ -71,7 +71,7 @@ pub fn procedure(t: &Treatment, protocol: Option<&Protocol>) -> Value {
         .areas
         .iter()
         .flatten()
-        .map(|a| json!({"coding": [coding(codes::AREA, a, None)], "text": a}))
+        .map(|a| json!({"coding": [coding(codes::AREA, a.as_str(), None)], "text": a.as_str()}))
         .collect();
     let mut code = json!({"text": protocol.map_or("treatment", |p| p.name.as_str())});
     if let Some(p) = protocol {

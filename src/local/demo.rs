@@ -11,6 +11,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::domain::people::StaffRole;
 use crate::local::synthetic::{Course, Kind, PROTOCOLS, SCHEDULE};
 
 pub const CLINIC: &str = "Aftercare Demo Clinic";
@@ -118,16 +119,16 @@ pub fn create_clinic(conn: &mut PgConnection) -> anyhow::Result<bool> {
         code: crate::domain::clinic::ClinicCode::generate().to_string(),
     };
     let hash = crate::web::auth::hash_password(PASSWORD)?;
-    let staff = |email: &str, role: &str, name: &str| crate::db::staff::NewStaff {
+    let staff = |email: &str, role, name: &str| crate::db::staff::NewStaff {
         id: Uuid::new_v4(),
         email: email.into(),
         password_hash: hash.clone(),
-        role: role.into(),
+        role,
         name: name.into(),
     };
     let (admin, clinician) = (
-        staff(ADMIN, "admin", "Demo Admin"),
-        staff(CLINICIAN, "clinician", "Dr. Demo"),
+        staff(ADMIN, StaffRole::Admin, "Demo Admin"),
+        staff(CLINICIAN, StaffRole::Clinician, "Dr. Demo"),
     );
     let clinic = crate::db::clinics::create_with_admin(conn, &clinic, &admin)?;
     let tenant = crate::db::Tenant::new(clinic.id);

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::db::{self, Tenant};
 use crate::domain::Invalid;
-use crate::domain::people::check_password;
+use crate::domain::people::{StaffRole, check_password};
 use crate::error::ApiError;
 use crate::web::auth;
 
@@ -24,7 +24,7 @@ pub fn deactivate(
 ) -> Result<db::staff::Staff, ApiError> {
     conn.transaction(|conn| {
         let staff = db::staff::get(conn, tenant, id)?;
-        if staff.role == "admin" && staff.active {
+        if staff.role == StaffRole::Admin && staff.active {
             let admins = db::staff::lock_active_admins(conn, tenant)?;
             if admins.len() <= 1 {
                 return Err(ApiError::Conflict(

@@ -23,16 +23,6 @@ pub struct Complication {
     pub notes: Option<String>,
 }
 
-/// Changes to a complication: None leaves a field as it is; `notes: Some(None)` clears the notes.
-pub struct Changes {
-    pub term: Option<String>,
-    pub grade: Option<i16>,
-    pub serious: Option<bool>,
-    pub onset_date: Option<NaiveDate>,
-    pub outcome: Option<AdverseOutcome>,
-    pub notes: Option<Option<String>>,
-}
-
 /// Checks the complication against the treatment's date and today, and stores it with its webhook
 /// event in one transaction. A 404 when the clinic has no such treatment.
 pub fn record(
@@ -91,7 +81,7 @@ pub fn update(
     tenant: Tenant,
     treatment_id: Uuid,
     id: Uuid,
-    changes: Changes,
+    changes: db::adverse_events::Changes,
 ) -> Result<db::adverse_events::AdverseEvent, ApiError> {
     let t = db::treatments::get(conn, tenant, treatment_id)?;
     db::adverse_events::get(conn, tenant, treatment_id, id)?;
@@ -116,12 +106,8 @@ pub fn update(
         term: changes
             .term
             .map(|t| crate::domain::text::trim(&t).to_string()),
-        grade: changes.grade,
-        serious: changes.serious,
-        onset_date: changes.onset_date,
-        outcome: changes.outcome.map(|o| o.as_str().to_string()),
-        notes: changes.notes,
         updated_at: Some(Utc::now()),
+        ..changes
     };
     Ok(db::adverse_events::update(
         conn,

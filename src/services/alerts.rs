@@ -3,8 +3,6 @@
 
 use chrono::Utc;
 use diesel::{Connection, PgConnection, QueryResult};
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::{self, Tenant};
@@ -13,7 +11,7 @@ use crate::domain::webhooks::{AlertData, Event};
 use crate::error::ApiError;
 
 /// An alert a check-in raised, or added its evidence to.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone)]
 pub struct AlertRef {
     pub id: Uuid,
     pub rule: Rule,

@@ -11,8 +11,6 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use diesel::{Connection, PgConnection};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::alerts::{self, AlertRef};
@@ -29,8 +27,7 @@ use crate::error::ApiError;
 use crate::read_model::Store;
 
 /// Answers to the aftercare questions; each may be left out.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AftercareAnswers {
     pub sunscreen: Option<bool>,
     pub sun_exposure: Option<bool>,
@@ -39,29 +36,16 @@ pub struct AftercareAnswers {
     pub hot_shower: Option<bool>,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "id": "3f0c2a9e-8b1d-4c6e-9f2a-7d5b3c1e0a94",
-    "treatment_id": "a81b4c2d-6e7f-4a8b-9c0d-1e2f3a4b5c6d",
-    "recorded_at": "2026-11-21T08:30:00+01:00",
-    "scores": {"redness": 2, "swelling": 1, "flaking": 0, "infection": 0, "fever": 0},
-    "aftercare": {"sunscreen": true, "sun_exposure": false},
-    "note": "a little tight in the morning"
-}))]
+/// A check-in as the patient's app sent it, not yet checked.
+#[derive(Debug, Clone)]
 pub struct NewCheckIn {
-    /// Chosen by the app; sending the same check-in again with this id stores nothing new.
+    /// Chosen by the app: the same id again stores nothing new.
     pub id: Uuid,
     pub treatment_id: Uuid,
-    /// When the patient answered, with its offset; not before the treatment nor more than 5 minutes ahead.
     pub recorded_at: DateTime<Utc>,
-    /// Symptom code to score: severity items 0-4 (None, Mild, Moderate, Severe, Very severe, at its
-    /// worst today; derived from PRO-CTCAE), presence items 0-1 (No, Yes). Any subset of the catalogue.
+    /// Symptom code to score, in any range: checked against the clinic's catalogue here.
     pub scores: BTreeMap<String, i64>,
-    #[serde(default)]
     pub aftercare: AftercareAnswers,
-    /// Not blank, at most 2000 characters.
-    #[schema(max_length = 2000, pattern = r"\S")]
     pub note: Option<String>,
 }
 

@@ -51,7 +51,7 @@ pub fn staff(
     family: Family,
 ) -> Result<Issued, ApiError> {
     let staff = account_of(conn, email, password, clinic)?;
-    let role = staff_role(&staff.role);
+    let role = Role::from(staff.role);
     issue(conn, keys, staff.id, role, staff.clinic_id, family)
 }
 
@@ -100,7 +100,7 @@ pub fn refresh(
         let tenant = Tenant::new(token.clinic_id);
         let (id, role) = match (token.staff_id, token.patient_id) {
             (Some(id), _) => match db::staff::get(conn, tenant, id)? {
-                staff if staff.active => (id, staff_role(&staff.role)),
+                staff if staff.active => (id, Role::from(staff.role)),
                 _ => return Ok(None),
             },
             (_, Some(id)) => (id, Role::Patient),
@@ -177,14 +177,6 @@ fn issue(
         clinic_id,
         id,
     })
-}
-
-fn staff_role(role: &str) -> Role {
-    if role == "admin" {
-        Role::Admin
-    } else {
-        Role::Clinician
-    }
 }
 
 /// Staff emails are unique within a clinic, not across clinics (so that no clinic learns who is

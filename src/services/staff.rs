@@ -40,7 +40,7 @@ pub fn account(new: &NewStaff) -> Result<db::staff::NewStaff, ApiError> {
         id: Uuid::new_v4(),
         email,
         password_hash: auth::hash_password(&new.password)?,
-        role: new.role.as_str().into(),
+        role: new.role,
         name: name.into(),
     })
 }

@@ -15,29 +15,18 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use diesel::{PgConnection, QueryResult};
+use futures_util::future::{Either, select};
 use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
 
+use super::Stop;
+pub use crate::config::Pace;
 use crate::db::{self, Pool};
 use crate::domain::targets::Targets;
 use crate::domain::webhooks::backoff;
 
 /// How much longer than one attempt's timeout a claim holds, for the bookkeeping around it.
 const LEASE_MARGIN: Duration = Duration::from_secs(60);
-
-/// How a worker paces its sending.
-#[derive(Debug, Clone, Copy)]
-pub struct Pace {
-    /// The wait after the first failed attempt; it doubles with each failure after that.
-    pub retry_base: Duration,
-    /// The longest wait between two attempts.
-    pub retry_cap: Duration,
-    /// How long one attempt waits for an answer.
-    pub timeout: Duration,
-    /// How often the worker looks for due items.
-    pub poll_interval: Duration,
-    /// Most items in flight at once.
-    pub concurrency: usize,
-}
 
 impl Pace {
     /// When to try again after an item's `failures`-th failed attempt in a row, seen at `now`;
@@ -71,24 +60,35 @@ pub trait Sender: Send + Sync + 'static {
     fn deliver(&self, pool: &Pool, item: Self::Item) -> impl Future<Output = ()> + Send;
 }
 
-/// Starts a worker for `sender` on the current Tokio runtime (actix-web's, or a test's).
-pub fn spawn<S: Sender>(pool: Pool, sender: S) -> anyhow::Result<()> {
+/// Starts a worker for `sender` on the current Tokio runtime (actix-web's, or a test's), until
+/// `stop`; the task ends once the attempts in flight have.
+pub fn spawn<S: Sender>(pool: Pool, sender: S, stop: Stop) -> anyhow::Result<JoinHandle<()>> {
     let runtime = tokio::runtime::Handle::try_current()
         .with_context(|| format!("the worker for {} must start in a Tokio runtime", S::ITEMS))?;
-    runtime.spawn(run(pool, Arc::new(sender)));
-    Ok(())
+    Ok(runtime.spawn(run(pool, Arc::new(sender), stop)))
+}
+
+/// `work`'s output, or None when told to stop first.
+async fn unless_stopped<F: Future>(stop: &Stop, work: F) -> Option<F::Output> {
+    match select(std::pin::pin!(work), std::pin::pin!(stop.stopped())).await {
+        Either::Left((output, _)) => Some(output),
+        Either::Right(_) => None,
+    }
 }
 
 /// Takes what is due, as many as there are free slots, and sends each on a task of its own; looks
-/// again after the poll interval, or, when it found a full batch, as soon as a slot is free.
-async fn run<S: Sender>(pool: Pool, sender: Arc<S>) {
+/// again after the poll interval, or, when it found a full batch, as soon as a slot is free. Told
+/// to stop, it takes nothing more and waits for the attempts in flight (each ends within its
+/// timeout), so that none is using a database connection when the process exits.
+async fn run<S: Sender>(pool: Pool, sender: Arc<S>, stop: Stop) {
     let pace = sender.pace();
-    let slots = Arc::new(Semaphore::new(pace.concurrency.max(1)));
+    let concurrency = pace.concurrency.clamp(1, Semaphore::MAX_PERMITS);
+    let slots = Arc::new(Semaphore::new(concurrency));
     let lease_ms = i64::try_from((pace.timeout + LEASE_MARGIN).as_millis()).unwrap_or(i64::MAX);
-    loop {
+    while !stop.is_stopped() {
         // With every slot busy, wait for one rather than for the poll interval.
-        let Ok(slot) = slots.acquire().await else {
-            return;
+        let Some(Ok(slot)) = unless_stopped(&stop, slots.acquire()).await else {
+            break;
         };
         drop(slot);
         let free = slots.available_permits();
@@ -100,7 +100,7 @@ async fn run<S: Sender>(pool: Pool, sender: Arc<S>) {
                     full = due.len() == free;
                     for item in due {
                         let Ok(slot) = slots.clone().acquire_owned().await else {
-                            return;
+                            break;
                         };
                         let (sender, pool) = (sender.clone(), pool.clone());
                         tokio::spawn(async move {
@@ -114,10 +114,16 @@ async fn run<S: Sender>(pool: Pool, sender: Arc<S>) {
                 }
             }
         }
-        if !full {
-            tokio::time::sleep(pace.poll_interval).await;
+        if !full
+            && unless_stopped(&stop, tokio::time::sleep(pace.poll_interval))
+                .await
+                .is_none()
+        {
+            break;
         }
     }
+    let all = u32::try_from(concurrency).unwrap_or(u32::MAX);
+    let _in_flight_done = slots.acquire_many(all).await;
 }
 
 /// Why an attempt was not sent: its address is not one the service may send to.

@@ -7,6 +7,7 @@
 use chrono::{DateTime, Utc};
 use diesel::{PgConnection, QueryResult};
 
+use super::Stop;
 use super::delivery::{self, Pace, Sender, outbound_client};
 use crate::config::PushSettings;
 use crate::db::push::{Claimed, Next};
@@ -19,11 +20,15 @@ struct Push {
     settings: PushSettings,
 }
 
-/// Starts the push worker on the current Tokio runtime (actix-web's, or a test's).
-pub fn spawn(pool: Pool, settings: PushSettings) -> anyhow::Result<()> {
+/// Starts the push worker on the current Tokio runtime (actix-web's, or a test's), until `stop`.
+pub fn spawn(
+    pool: Pool,
+    settings: PushSettings,
+    stop: Stop,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let agent = concat!("Aftercare-Push/", env!("CARGO_PKG_VERSION"));
-    let client = outbound_client(settings.timeout, settings.targets, agent)?;
-    delivery::spawn(pool, Push { client, settings })
+    let client = outbound_client(settings.pace.timeout, settings.targets, agent)?;
+    delivery::spawn(pool, Push { client, settings }, stop)
 }
 
 impl Sender for Push {
@@ -31,14 +36,7 @@ impl Sender for Push {
     const ITEMS: &'static str = "push messages";
 
     fn pace(&self) -> Pace {
-        let s = &self.settings;
-        Pace {
-            retry_base: s.retry_base,
-            retry_cap: s.retry_cap,
-            timeout: s.timeout,
-            poll_interval: s.poll_interval,
-            concurrency: s.concurrency,
-        }
+        self.settings.pace
     }
 
     fn claim(conn: &mut PgConnection, limit: i64, lease_ms: i64) -> QueryResult<Vec<Claimed>> {

@@ -7,6 +7,7 @@ use std::time::Instant;
 use chrono::Utc;
 use diesel::{PgConnection, QueryResult};
 
+use super::Stop;
 use super::delivery::{self, NOT_SENT, Pace, Sender, outbound_client};
 use crate::config::WebhookSettings;
 use crate::db::webhooks::{Claimed, NewAttempt, Next};
@@ -27,11 +28,15 @@ struct Webhooks {
     settings: WebhookSettings,
 }
 
-/// Starts the delivery worker on the current Tokio runtime (actix-web's, or a test's).
-pub fn spawn(pool: Pool, settings: WebhookSettings) -> anyhow::Result<()> {
+/// Starts the delivery worker on the current Tokio runtime (actix-web's, or a test's), until `stop`.
+pub fn spawn(
+    pool: Pool,
+    settings: WebhookSettings,
+    stop: Stop,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let agent = concat!("Aftercare-Webhooks/", env!("CARGO_PKG_VERSION"));
-    let client = outbound_client(settings.timeout, settings.targets, agent)?;
-    delivery::spawn(pool, Webhooks { client, settings })
+    let client = outbound_client(settings.pace.timeout, settings.targets, agent)?;
+    delivery::spawn(pool, Webhooks { client, settings }, stop)
 }
 
 impl Sender for Webhooks {
@@ -39,14 +44,7 @@ impl Sender for Webhooks {
     const ITEMS: &'static str = "webhook deliveries";
 
     fn pace(&self) -> Pace {
-        let s = &self.settings;
-        Pace {
-            retry_base: s.retry_base,
-            retry_cap: s.retry_cap,
-            timeout: s.timeout,
-            poll_interval: s.poll_interval,
-            concurrency: s.concurrency,
-        }
+        self.settings.pace
     }
 
     fn claim(conn: &mut PgConnection, limit: i64, lease_ms: i64) -> QueryResult<Vec<Claimed>> {

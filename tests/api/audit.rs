@@ -5,15 +5,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-async fn trail(app: &TestApp, admin: &str, query: &str) -> Vec<Value> {
-    app.get(&format!("/v1/audit-events?limit=200&{query}"), admin)
-        .await
-        .ok(200)["items"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 /// Seals what the requests recorded, as the server's job does every second.
 async fn seal(app: &TestApp) {
     let url = app.db_url.clone();

@@ -115,12 +115,9 @@ const CLINICIAN_EMAIL: &str = "dr.lee@riverside.example";
 
 async fn seed(app: &TestApp) -> Seed {
     let clinic = app.clinic("Riverside Skin Clinic", "UTC").await;
-    let body = json!({"email": CLINICIAN_EMAIL, "password": PASSWORD, "role": "clinician", "name": "Dr. Lee"});
-    app.post("/v1/staff", &clinic.admin, body).await.ok(201);
-    let clinician = app.login(CLINICIAN_EMAIL, PASSWORD).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let clinician = app
+        .staff_member(&clinic.admin, CLINICIAN_EMAIL, "clinician", "Dr. Lee")
+        .await;
     let face = app.protocol(&clinician, "Face 1.0 mm").await;
     let rf = id_of(
         app.post(

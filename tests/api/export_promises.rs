@@ -4,72 +4,18 @@
 //! `_typeFilter` and `patient` narrow what is exported; each file download is audited under every
 //! patient it holds; an erasure takes the patient out of stored exports.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::Utc;
 use diesel::prelude::*;
-use p384::elliptic_curve::rand_core::OsRng;
-use p384::elliptic_curve::sec1::ToEncodedPoint;
-use p384::pkcs8::EncodePrivateKey;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::fhir_export::{clinic, download, kick_off, manifest, status_path, worker};
 use crate::helpers::*;
 
-/// Registers a SMART backend client for the clinic and gets it a token.
-async fn system_client(app: &TestApp, admin: &str) -> String {
-    let secret = p384::SecretKey::random(&mut OsRng);
-    let point = secret.public_key().to_encoded_point(false);
-    let b64 = |b: Option<&p384::FieldBytes>| URL_SAFE_NO_PAD.encode(b.unwrap());
-    let der = secret.to_pkcs8_der().unwrap();
-    let signing = jsonwebtoken::EncodingKey::from_ec_der(der.as_bytes());
-    let jwk = json!({"kty": "EC", "crv": "P-384", "kid": "k1", "alg": "ES384",
-                     "x": b64(point.x()), "y": b64(point.y())});
-    let r = app
-        .post(
-            "/v1/fhir-clients",
-            admin,
-            json!({"name": "Warehouse", "jwks": {"keys": [jwk]}}),
-        )
-        .await;
-    let body = r.ok(201);
-    let (client, token_url) = (id_of(body), body["token_url"].as_str().unwrap().to_string());
-    let now = Utc::now().timestamp();
-    let claims = json!({"iss": client, "sub": client, "aud": token_url, "exp": now + 240,
-                        "jti": Uuid::new_v4().to_string()});
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES384);
-    header.kid = Some("k1".into());
-    let assertion = jsonwebtoken::encode(&header, &claims, &signing).unwrap();
-    let form = [
-        ("grant_type", "client_credentials"),
-        (
-            "client_assertion_type",
-            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        ),
-        ("client_assertion", assertion.as_str()),
-        ("scope", "system/*.read"),
-    ];
-    let res = app
-        .client
-        .post(format!("{}/fhir/R4/auth/token", app.base))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let r = into_resp(res).await;
-    r.ok(200)["access_token"].as_str().unwrap().to_string()
-}
-
 /// A second admin of the clinic, signed in.
 async fn another_admin(app: &TestApp, clinic: &Clinic) -> String {
     let email = format!("admin2-{}@clinic.example", Uuid::new_v4().simple());
-    let body = json!({"email": email, "password": PASSWORD, "role": "admin", "name": "Second"});
-    app.post("/v1/staff", &clinic.admin, body).await.ok(201);
-    app.login(&email, PASSWORD).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    app.staff_member(&clinic.admin, &email, "admin", "Second")
+        .await
 }
 
 async fn delete(app: &TestApp, path: &str, token: &str) -> Resp {
@@ -94,7 +40,7 @@ async fn an_export_belongs_to_whoever_kicked_it_off() {
     let s = clinic(&app, "Lumen").await;
     let admin = &s.clinic.admin;
     let other_admin = another_admin(&app, &s.clinic).await;
-    let system = system_client(&app, admin).await;
+    let (_, system) = system_client(&app, admin).await;
 
     let status = status_path(
         &app,

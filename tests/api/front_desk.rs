@@ -34,13 +34,9 @@ async fn front_desk(width: u32, height: u32) {
 /// one the walk adds (`FD-2026-0042`), but not the part typed.
 async fn seed(app: &TestApp) -> String {
     let clinic = app.clinic("Harbour Skin Clinic", "UTC").await;
-    let body =
-        json!({"email": EMAIL, "password": PASSWORD, "role": "clinician", "name": "Dr. Ito"});
-    app.post("/v1/staff", &clinic.admin, body).await.ok(201);
-    let clinician = app.login(EMAIL, PASSWORD).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let clinician = app
+        .staff_member(&clinic.admin, EMAIL, "clinician", "Dr. Ito")
+        .await;
     let protocol = app.protocol(&clinician, "Face 1.0 mm").await;
     for (external_ref, name) in [
         ("FD-2025-0001", "Sam Berg"),

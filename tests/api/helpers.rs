@@ -10,9 +10,14 @@ use aftercare::db;
 use aftercare::local::postgres::LocalPostgres;
 use aftercare::startup::{Application, Background};
 use aftercare::web::auth::Keys;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
+use p384::elliptic_curve::rand_core::OsRng;
+use p384::elliptic_curve::sec1::ToEncodedPoint;
+use p384::pkcs8::EncodePrivateKey;
 use reqwest::header::HeaderMap;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -390,10 +395,15 @@ impl TestApp {
     /// A clinician of the clinic, signed in; their access token.
     pub async fn clinician(&self, clinic: &Clinic) -> String {
         let email = format!("clinician-{}@clinic.example", Uuid::new_v4().simple());
-        let body =
-            json!({"email": email, "password": PASSWORD, "role": "clinician", "name": "Dr. Test"});
-        self.post("/v1/staff", &clinic.admin, body).await.ok(201);
-        self.login(&email, PASSWORD).await["access_token"]
+        self.staff_member(&clinic.admin, &email, "clinician", "Dr. Test")
+            .await
+    }
+
+    /// A staff member added by `admin` (password [`PASSWORD`]), signed in; their access token.
+    pub async fn staff_member(&self, admin: &str, email: &str, role: &str, name: &str) -> String {
+        let body = json!({"email": email, "password": PASSWORD, "role": role, "name": name});
+        self.post("/v1/staff", admin, body).await.ok(201);
+        self.login(email, PASSWORD).await["access_token"]
             .as_str()
             .unwrap()
             .to_string()
@@ -569,7 +579,69 @@ impl CheckIn {
     }
 }
 
+/// The clinic's audit trail as `admin` reads it: up to 200 records matching `query`.
+pub async fn trail(app: &TestApp, admin: &str, query: &str) -> Vec<Value> {
+    app.get(&format!("/v1/audit-events?limit=200&{query}"), admin)
+        .await
+        .ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
 /// A GET that must answer 200, as a test beside a browser asks it.
 pub async fn api_get(app: &TestApp, path: &str, token: &str) -> Value {
     app.get(path, token).await.ok(200).clone()
+}
+
+/// A P-384 key pair of a SMART backend client: the signing key and its public JWK.
+fn client_key() -> (jsonwebtoken::EncodingKey, Value) {
+    let secret = p384::SecretKey::random(&mut OsRng);
+    let point = secret.public_key().to_encoded_point(false);
+    let b64 = |b: Option<&p384::FieldBytes>| URL_SAFE_NO_PAD.encode(b.unwrap());
+    let der = secret.to_pkcs8_der().unwrap();
+    (
+        jsonwebtoken::EncodingKey::from_ec_der(der.as_bytes()),
+        json!({"kty": "EC", "crv": "P-384", "kid": "k1", "alg": "ES384",
+               "x": b64(point.x()), "y": b64(point.y())}),
+    )
+}
+
+/// Registers a SMART backend client for the clinic and gets it a token: (client id, token).
+pub async fn system_client(app: &TestApp, admin: &str) -> (String, String) {
+    let (signing, jwk) = client_key();
+    let r = app
+        .post(
+            "/v1/fhir-clients",
+            admin,
+            json!({"name": "Warehouse", "jwks": {"keys": [jwk]}}),
+        )
+        .await;
+    let body = r.ok(201);
+    let (client, token_url) = (id_of(body), body["token_url"].as_str().unwrap().to_string());
+    let now = Utc::now().timestamp();
+    let claims = json!({"iss": client, "sub": client, "aud": token_url, "exp": now + 240,
+                        "jti": Uuid::new_v4().to_string()});
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES384);
+    header.kid = Some("k1".into());
+    let assertion = jsonwebtoken::encode(&header, &claims, &signing).unwrap();
+    let form = [
+        ("grant_type", "client_credentials"),
+        (
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ),
+        ("client_assertion", assertion.as_str()),
+        ("scope", "system/*.read"),
+    ];
+    let res = app
+        .client
+        .post(format!("{}/fhir/R4/auth/token", app.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let r = into_resp(res).await;
+    let token = r.ok(200)["access_token"].as_str().unwrap().to_string();
+    (client, token)
 }

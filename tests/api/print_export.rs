@@ -41,13 +41,9 @@ struct Seed {
 
 async fn seed(app: &TestApp) -> Seed {
     let clinic = app.clinic("Lakeside Skin Clinic", "UTC").await;
-    let body =
-        json!({"email": EMAIL, "password": PASSWORD, "role": "clinician", "name": "Dr. Okoye"});
-    app.post("/v1/staff", &clinic.admin, body).await.ok(201);
-    let clinician = app.login(EMAIL, PASSWORD).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let clinician = app
+        .staff_member(&clinic.admin, EMAIL, "clinician", "Dr. Okoye")
+        .await;
     let protocol = app.protocol(&clinician, "Face 1.0 mm").await;
     let midnight = Utc::now()
         .date_naive()

@@ -30,13 +30,9 @@ const NAME: &str = "Scalp PRP 0.5 mm";
 async fn protocol_desk(width: u32, height: u32) {
     let app = spawn_app().await;
     let clinic = app.clinic("Riverside Skin Clinic", "UTC").await;
-    let body =
-        json!({"email": EMAIL, "password": PASSWORD, "role": "clinician", "name": "Dr. Osei"});
-    app.post("/v1/staff", &clinic.admin, body).await.ok(201);
-    let clinician = app.login(EMAIL, PASSWORD).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let clinician = app
+        .staff_member(&clinic.admin, EMAIL, "clinician", "Dr. Osei")
+        .await;
     app.protocol(&clinician, TAKEN).await;
     in_browser(width, height, |b| walk(app, clinician, b)).await;
 }

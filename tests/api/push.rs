@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use aftercare::config::{HttpSettings, PushSettings, WebhookSettings};
+use aftercare::config::{HttpSettings, Pace, PushSettings, WebhookSettings};
 use aftercare::domain::targets::Targets;
 use aftercare::domain::web_push::Vapid;
 use aftercare::startup::Background;
@@ -114,13 +114,17 @@ impl PushService {
 }
 
 fn push_settings(vapid: &Vapid) -> PushSettings {
+    let settings = PushSettings::new(vapid.clone());
     PushSettings {
-        retry_base: Duration::from_millis(200),
-        retry_cap: Duration::from_secs(1),
-        timeout: Duration::from_secs(5),
-        poll_interval: Duration::from_millis(100),
+        pace: Pace {
+            retry_base: Duration::from_millis(200),
+            retry_cap: Duration::from_secs(1),
+            timeout: Duration::from_secs(5),
+            poll_interval: Duration::from_millis(100),
+            ..settings.pace
+        },
         targets: LOCAL,
-        ..PushSettings::new(vapid.clone())
+        ..settings
     }
 }
 
@@ -129,11 +133,13 @@ fn background(vapid: &Vapid) -> Background {
     Background {
         job_interval: None,
         webhooks: Some(WebhookSettings {
-            retry_base: Duration::from_millis(200),
-            retry_cap: Duration::from_secs(1),
-            poll_interval: Duration::from_millis(100),
+            pace: Pace {
+                retry_base: Duration::from_millis(200),
+                retry_cap: Duration::from_secs(1),
+                poll_interval: Duration::from_millis(100),
+                ..WebhookSettings::default().pace
+            },
             targets: LOCAL,
-            ..WebhookSettings::default()
         }),
         push: Some(push_settings(vapid)),
         fhir_exports: None,

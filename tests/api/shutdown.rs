@@ -156,3 +156,80 @@ fn stops_gracefully_on(signal: &str) {
 
     drop_database(&db_name);
 }
+
+/// A delivery worker (webhooks, Web Push) stops with the jobs: told to stop, it takes nothing
+/// more, and its task ends once the attempt in flight has, so that the server's stop waits for it.
+#[tokio::test]
+async fn a_delivery_worker_stops_after_its_attempt_in_flight() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+
+    use aftercare::config::Pace;
+    use aftercare::db::pool::{PoolSettings, build};
+    use aftercare::workers::Stop;
+    use aftercare::workers::delivery::{Sender, spawn};
+
+    static CLAIMS: AtomicUsize = AtomicUsize::new(0);
+    static DELIVERED: AtomicBool = AtomicBool::new(false);
+
+    /// One item, whose attempt takes a while.
+    struct Slow;
+
+    impl Sender for Slow {
+        type Item = ();
+        const ITEMS: &'static str = "test items";
+
+        fn pace(&self) -> Pace {
+            Pace {
+                retry_base: Duration::from_secs(1),
+                retry_cap: Duration::from_secs(1),
+                timeout: Duration::from_secs(1),
+                poll_interval: Duration::from_millis(20),
+                concurrency: 2,
+            }
+        }
+
+        fn claim(_: &mut diesel::PgConnection, _: i64, _: i64) -> diesel::QueryResult<Vec<()>> {
+            let first = CLAIMS.fetch_add(1, SeqCst) == 0;
+            Ok(if first { vec![()] } else { vec![] })
+        }
+
+        async fn deliver(&self, _: &aftercare::db::Pool, _: ()) {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            DELIVERED.store(true, SeqCst);
+        }
+    }
+
+    let settings = PoolSettings {
+        max_size: 2,
+        acquire_timeout: Duration::from_secs(5),
+        statement_timeout: Duration::from_secs(5),
+        test_on_check_out: false,
+    };
+    let pool = build(&db_url("postgres"), &settings);
+    let stop = Stop::default();
+    let worker = spawn(pool, Slow, stop.clone()).unwrap();
+    let until = Instant::now() + Duration::from_secs(10);
+    while CLAIMS.load(SeqCst) == 0 {
+        assert!(
+            Instant::now() < until,
+            "the worker never looked for due items"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.stop();
+    tokio::time::timeout(Duration::from_secs(5), worker)
+        .await
+        .expect("the worker stops")
+        .unwrap();
+    assert!(
+        DELIVERED.load(SeqCst),
+        "the worker ended before its attempt in flight"
+    );
+    let claims = CLAIMS.load(SeqCst);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        CLAIMS.load(SeqCst),
+        claims,
+        "a stopped worker still takes items"
+    );
+}

@@ -36,13 +36,9 @@ struct Seed {
 async fn front_desk(width: u32, height: u32) {
     let app = spawn_app().await;
     let clinic = app.clinic("Lakeside Skin Clinic", "Europe/Berlin").await;
-    let body =
-        json!({"email": EMAIL, "password": PASSWORD, "role": "clinician", "name": "Dr. Weber"});
-    app.post("/v1/staff", &clinic.admin, body).await.ok(201);
-    let clinician = app.login(EMAIL, PASSWORD).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let clinician = app
+        .staff_member(&clinic.admin, EMAIL, "clinician", "Dr. Weber")
+        .await;
     app.protocol(&clinician, "Face 1.0 mm").await;
     let body = json!({"external_ref": "MRN-7001", "display_name": "Robin Fischer", "fitzpatrick_type": 3,
                       "concerns": ["acne_scars"]});

@@ -5,44 +5,17 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use aftercare::config::{HttpSettings, WebhookSettings};
 use aftercare::domain::targets::Targets;
-use aftercare::startup::Background;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use diesel::prelude::*;
-use p384::elliptic_curve::rand_core::OsRng;
-use p384::elliptic_curve::sec1::ToEncodedPoint;
-use p384::pkcs8::EncodePrivateKey;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::*;
-use crate::webhooks::{Receiver, deliveries, eventually, register};
+use crate::webhooks::{Receiver, deliveries, eventually, register, spawn_delivering_app_to};
 
 const EVENTS: [&str; 1] = ["check_in.created"];
-
-/// The app with the delivery worker, retrying fast, sending where `targets` allows.
-async fn delivering_app(targets: Targets) -> TestApp {
-    spawn_app_with(
-        HttpSettings::default(),
-        Background {
-            webhooks: Some(WebhookSettings {
-                retry_base: Duration::from_millis(200),
-                retry_cap: Duration::from_secs(1),
-                timeout: Duration::from_secs(2),
-                poll_interval: Duration::from_millis(100),
-                concurrency: 4,
-                targets,
-            }),
-            ..Background::default()
-        },
-    )
-    .await
-}
 
 const LOCAL_TESTING: Targets = Targets {
     allow_private: true,
@@ -104,7 +77,7 @@ async fn plain_http_is_refused_unless_testing_locally() {
     assert_eq!(shown.ok(200)["url"], "https://hooks.clinic.example/in");
 
     // With the local-testing switch, a receiver on this machine over http is fine.
-    let local = delivering_app(LOCAL_TESTING).await;
+    let local = spawn_delivering_app_to(LOCAL_TESTING).await;
     let s = local.scenario("Lumen").await;
     let receiver = Receiver::start().await;
     register(&local, &s.clinic.admin, &receiver.url(), &EVENTS).await;
@@ -117,7 +90,7 @@ async fn plain_http_is_refused_unless_testing_locally() {
 
 #[tokio::test]
 async fn an_http_url_stored_before_the_rule_is_never_sent() {
-    let app = delivering_app(Targets::default()).await;
+    let app = spawn_delivering_app_to(Targets::default()).await;
     let s = app.scenario("Lumen").await;
     let admin = &s.clinic.admin;
     let (hook, _) = register(&app, admin, "https://hooks.clinic.example/in", &EVENTS).await;
@@ -231,7 +204,7 @@ const LOOPBACK_IN_IPV6: [&str; 5] = [
 
 #[tokio::test]
 async fn ipv6_forms_that_carry_a_private_address_are_refused() {
-    let app = delivering_app(Targets::default()).await;
+    let app = spawn_delivering_app_to(Targets::default()).await;
     let s = app.scenario("Lumen").await;
     let admin = &s.clinic.admin;
     let receiver = Receiver::start().await;
@@ -277,15 +250,6 @@ async fn ipv6_forms_that_carry_a_private_address_are_refused() {
         }
     }
     assert!(receiver.received().is_empty());
-}
-
-async fn trail(app: &TestApp, admin: &str, query: &str) -> Vec<Value> {
-    app.get(&format!("/v1/audit-events?limit=200&{query}"), admin)
-        .await
-        .ok(200)["items"]
-        .as_array()
-        .unwrap()
-        .clone()
 }
 
 /// Seals what the requests recorded, as the server's job does every second, and checks the chain
@@ -364,58 +328,6 @@ async fn a_read_filtered_by_a_patient_is_recorded_under_them_even_when_it_finds_
         trail(&app, admin, "action=list").await
     );
     seal_and_verify(&app).await;
-}
-
-/// A P-384 key pair of a SMART backend client: the signing key and its public JWK.
-fn client_key() -> (jsonwebtoken::EncodingKey, Value) {
-    let secret = p384::SecretKey::random(&mut OsRng);
-    let point = secret.public_key().to_encoded_point(false);
-    let b64 = |b: Option<&p384::FieldBytes>| URL_SAFE_NO_PAD.encode(b.unwrap());
-    let der = secret.to_pkcs8_der().unwrap();
-    (
-        jsonwebtoken::EncodingKey::from_ec_der(der.as_bytes()),
-        json!({"kty": "EC", "crv": "P-384", "kid": "k1", "alg": "ES384",
-               "x": b64(point.x()), "y": b64(point.y())}),
-    )
-}
-
-/// Registers a SMART backend client for the clinic and gets it a token: (client id, token).
-async fn system_client(app: &TestApp, admin: &str) -> (String, String) {
-    let (signing, jwk) = client_key();
-    let r = app
-        .post(
-            "/v1/fhir-clients",
-            admin,
-            json!({"name": "Warehouse", "jwks": {"keys": [jwk]}}),
-        )
-        .await;
-    let body = r.ok(201);
-    let (client, token_url) = (id_of(body), body["token_url"].as_str().unwrap().to_string());
-    let now = Utc::now().timestamp();
-    let claims = json!({"iss": client, "sub": client, "aud": token_url, "exp": now + 240,
-                        "jti": Uuid::new_v4().to_string()});
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES384);
-    header.kid = Some("k1".into());
-    let assertion = jsonwebtoken::encode(&header, &claims, &signing).unwrap();
-    let form = [
-        ("grant_type", "client_credentials"),
-        (
-            "client_assertion_type",
-            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        ),
-        ("client_assertion", assertion.as_str()),
-        ("scope", "system/*.read"),
-    ];
-    let res = app
-        .client
-        .post(format!("{}/fhir/R4/auth/token", app.base))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let r = into_resp(res).await;
-    let token = r.ok(200)["access_token"].as_str().unwrap().to_string();
-    (client, token)
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aftercare::config::{HttpSettings, WebhookSettings};
+use aftercare::config::{HttpSettings, Pace, WebhookSettings};
 use aftercare::domain::targets::Targets;
 use aftercare::startup::Background;
 use chrono::Utc;
@@ -36,18 +36,21 @@ async fn spawn_delivering_app() -> TestApp {
     .await
 }
 
-async fn spawn_delivering_app_to(targets: Targets) -> TestApp {
+/// The app with the delivery worker, retrying fast, sending where `targets` allows.
+pub async fn spawn_delivering_app_to(targets: Targets) -> TestApp {
     spawn_app_with(
         HttpSettings::default(),
         Background {
             job_interval: None,
             push: None,
             webhooks: Some(WebhookSettings {
-                retry_base: Duration::from_millis(200),
-                retry_cap: Duration::from_secs(1),
-                timeout: Duration::from_secs(2),
-                poll_interval: Duration::from_millis(100),
-                concurrency: 4,
+                pace: Pace {
+                    retry_base: Duration::from_millis(200),
+                    retry_cap: Duration::from_secs(1),
+                    timeout: Duration::from_secs(2),
+                    poll_interval: Duration::from_millis(100),
+                    concurrency: 4,
+                },
                 targets,
             }),
             ..Background::default()

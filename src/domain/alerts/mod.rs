@@ -10,7 +10,6 @@ mod check_in;
 mod silence;
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 pub use burden::{Burden, burden};
 pub use check_in::{
@@ -18,10 +17,7 @@ pub use check_in::{
 };
 pub use silence::{missed_in_a_row, rated_severe, silent_after_bad_report};
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
-#[schema(as = AlertLevel)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     Urgent,
@@ -30,6 +26,8 @@ pub enum Level {
 }
 
 impl Level {
+    pub const ALL: [Level; 3] = [Level::Urgent, Level::High, Level::Normal];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Urgent => "urgent",
@@ -39,9 +37,7 @@ impl Level {
     }
 
     pub fn parse(s: &str) -> Option<Level> {
-        [Level::Urgent, Level::High, Level::Normal]
-            .into_iter()
-            .find(|l| l.as_str() == s)
+        Level::ALL.into_iter().find(|l| l.as_str() == s)
     }
 
     /// Urgent first.
@@ -50,10 +46,7 @@ impl Level {
     }
 }
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
-#[schema(as = AlertRule)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// `infection` >= 1, on any day.
@@ -143,9 +136,33 @@ impl Rule {
     }
 }
 
+/// Where an alert is in its life: open until a clinician acknowledges or resolves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Open,
+    Acknowledged,
+    Resolved,
+}
+
+impl Status {
+    pub const ALL: [Status; 3] = [Status::Open, Status::Acknowledged, Status::Resolved];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Acknowledged => "acknowledged",
+            Status::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
 /// What resolving an alert led to (domain.md, "What a clinic sees of its own alerts").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[schema(as = AlertAction)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     ContactedPatient,

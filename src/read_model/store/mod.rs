@@ -317,7 +317,7 @@ impl State {
     fn treatment(&mut self, f: TreatmentFacts) -> Treatment {
         let tz = f.timezone;
         self.zones.insert(f.protocol_id, tz);
-        let mut areas = crate::domain::codes::parse_all(&f.areas, Area::parse);
+        let mut areas: Vec<Area> = f.areas.into_iter().flatten().collect();
         // Each area is one segment: a repeated area must not count twice.
         areas.sort();
         areas.dedup();

@@ -64,19 +64,25 @@ impl Role {
     }
 }
 
+impl From<crate::domain::people::StaffRole> for Role {
+    fn from(role: crate::domain::people::StaffRole) -> Role {
+        match role {
+            crate::domain::people::StaffRole::Admin => Role::Admin,
+            crate::domain::people::StaffRole::Clinician => Role::Clinician,
+        }
+    }
+}
+
 /// The roles an operation admits, looked up by its method and route pattern in the route table
 /// (`api::OPERATIONS`, given to the app as data): the [`Caller`] extractor answers 403 to a caller
 /// of any other role, so no handler checks a role by hand.
 #[derive(Clone, Copy)]
-pub struct RouteRoles(pub fn(method: &str, path: &str) -> Option<&'static str>);
+pub struct RouteRoles(pub fn(&HttpRequest) -> Option<&'static str>);
 
 impl RouteRoles {
     /// Whether the route `req` matched admits `role`; a route not in the table admits every role.
     fn admit(&self, req: &HttpRequest, role: Role) -> bool {
-        let Some(path) = req.match_pattern() else {
-            return true;
-        };
-        match (self.0)(req.method().as_str(), &path) {
+        match (self.0)(req) {
             Some("public") | None => true,
             Some(roles) => roles.contains(role.letter()),
         }
