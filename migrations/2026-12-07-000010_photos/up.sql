@@ -28,3 +28,11 @@ CREATE TABLE photos (
 );
 CREATE INDEX photos_patient_idx ON photos (clinic_id, patient_id, created_at);
 CREATE INDEX photos_check_in_idx ON photos (check_in_id);
+
+-- Webhooks may hear of photos (`photo.received`, with ids only).
+ALTER TABLE webhooks DROP CONSTRAINT webhooks_events_check;
+ALTER TABLE webhooks ADD CONSTRAINT webhooks_events_check CHECK (
+    cardinality(events) > 0
+    AND events <@ ARRAY['alert.raised', 'alert.resolved', 'check_in.created', 'adverse_event.recorded',
+                        'patient.erased', 'check_in.due', 'photo.received']
+);

@@ -42,7 +42,8 @@ use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
 use crate::domain::audit::{Action, Lookup};
 use crate::domain::audit::{Action::*, Audit, Id, Lookup::*};
 use crate::domain::webhooks::{
-    AdverseEventData, AlertData, CheckInData, CheckInDueData, PatientData, WebhookPayload,
+    AdverseEventData, AlertData, CheckInData, CheckInDueData, PatientData, PhotoData,
+    WebhookPayload,
 };
 use crate::error::{ApiError, FieldError, Problem};
 
@@ -219,7 +220,7 @@ operations! {
             Lists are paginated: pass a page's `next_cursor` as `cursor` to get the next one.",
         license(name = "Apache-2.0")
     ),
-    components(schemas(Problem, FieldError, WebhookPayload, AlertData, CheckInData, AdverseEventData, PatientData, CheckInDueData, fhir::OperationOutcome)),
+    components(schemas(Problem, FieldError, WebhookPayload, AlertData, CheckInData, AdverseEventData, PatientData, CheckInDueData, PhotoData, fhir::OperationOutcome)),
     tags(
         (name = "auth", description = "Signing in, tokens and who you are"),
         (name = "clinic", description = "Your clinic's settings: its contact phone and reminder hour"),
@@ -242,8 +243,8 @@ operations! {
             new alert), `alert.resolved`, `check_in.created`, `adverse_event.recorded`, `patient.erased` (the \
             patient's data was erased on their request: erase what you hold of them too), `check_in.due` (a \
             scheduled check-in day reached the clinic's reminder hour without a check-in, once per day: \
-            remind the patient by SMS or email). Each event is POSTed to it as JSON, a `WebhookPayload` whose \
-            `data` is an `AlertData`, `CheckInData`, `AdverseEventData`, `PatientData` or `CheckInDueData`: \
+            remind the patient by SMS or email), `photo.received` (a patient sent a photo with a check-in). Each event is POSTed to it as JSON, a `WebhookPayload` whose \
+            `data` is an `AlertData`, `CheckInData`, `AdverseEventData`, `PatientData`, `CheckInDueData` or `PhotoData`: \
             ids and codes, never notes; ask the API for more.\n\n\
             Every delivery carries these headers:\n\
             - `Aftercare-Event-Id`: the event's id, the same in every retry and redelivery. Delivery is at \

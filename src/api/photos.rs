@@ -142,7 +142,7 @@ pub async fn upload(
         db::check_ins::get(conn, caller.tenant, check_in_id)?.ok_or(ApiError::NotFound)
     })
     .await?;
-    let patient_id = check_in.0.patient_id;
+    let (patient_id, treatment_id) = (check_in.0.patient_id, check_in.0.treatment_id);
     caller.may_see_patient(patient_id)?;
     if params.clinical_use != Some(true) {
         return Err(ApiError::invalid(
@@ -155,6 +155,7 @@ pub async fn upload(
         tenant: caller.tenant,
         check_in_id,
         patient_id,
+        treatment_id,
     };
     let before_after = params.before_after.unwrap_or(false);
     match service::upload(&pool, &store, target, before_after, bytes).await {

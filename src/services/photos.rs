@@ -6,7 +6,7 @@
 use std::io::Cursor;
 
 use chrono::Utc;
-use diesel::PgConnection;
+use diesel::{Connection, PgConnection};
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits};
 use uuid::Uuid;
@@ -15,6 +15,7 @@ use super::photo_store::{self, PhotoStore};
 use crate::db::photos::{NewPhoto, WithDay};
 use crate::db::{self, Pool, Tenant};
 use crate::domain::photos::{self as rules, Kind};
+use crate::domain::webhooks::{Event, PhotoData};
 use crate::error::ApiError;
 
 /// Why an upload is refused.
@@ -119,6 +120,7 @@ pub struct Target {
     pub tenant: Tenant,
     pub check_in_id: Uuid,
     pub patient_id: Uuid,
+    pub treatment_id: Uuid,
 }
 
 /// Checks, re-encodes and stores an upload of the check-in's patient, who consented to its clinical
@@ -157,9 +159,18 @@ pub async fn upload(
         created_at: now,
     };
     let stored = db::run(pool, move |conn| {
-        let photo = db::photos::insert(conn, target.tenant, &new)?;
-        db::photos::get(conn, target.tenant, target.check_in_id, photo.id)?
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("the new photo is not there")))
+        conn.transaction(|conn| {
+            let photo = db::photos::insert(conn, target.tenant, &new)?;
+            let received = Event::PhotoReceived(PhotoData {
+                id: photo.id,
+                check_in_id: target.check_in_id,
+                patient_id: target.patient_id,
+                treatment_id: target.treatment_id,
+            });
+            db::webhooks::enqueue(conn, target.tenant, &received)?;
+            db::photos::get(conn, target.tenant, target.check_in_id, photo.id)?
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("the new photo is not there")))
+        })
     })
     .await;
     if stored.is_err() {

@@ -613,3 +613,45 @@ async fn a_large_photo_gets_a_thumbnail_of_320_pixels() {
         .unwrap();
     assert_eq!(size, (160, 320));
 }
+
+#[tokio::test]
+async fn a_webhook_hears_of_a_photo_by_its_ids_alone() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let p = &s.patients[0];
+    let hook =
+        json!({"url": "https://hooks.clinic.example/aftercare", "events": ["photo.received"]});
+    app.post("/v1/webhooks", &s.clinic.admin, hook)
+        .await
+        .ok(201);
+    let check_in = check_in(&app, &s).await;
+    let r = upload(
+        &app,
+        &p.token,
+        &check_in,
+        "clinical_use=true",
+        "image/jpeg",
+        sideways_jpeg(64, 32),
+    )
+    .await;
+    let photo = r.ok(201).clone();
+
+    #[derive(QueryableByName)]
+    struct Payload {
+        #[diesel(sql_type = Text)]
+        payload: String,
+    }
+    let mut conn = app.db();
+    let events: Vec<Payload> = diesel::sql_query(
+        "SELECT payload::text AS payload FROM webhook_events WHERE type = 'photo.received'",
+    )
+    .load(&mut conn)
+    .unwrap();
+    assert_eq!(events.len(), 1);
+    let payload: Value = serde_json::from_str(&events[0].payload).unwrap();
+    assert_eq!(payload["type"], "photo.received");
+    assert_eq!(
+        payload["data"],
+        json!({"id": photo["id"], "check_in_id": check_in, "patient_id": p.id, "treatment_id": p.treatment})
+    );
+}
