@@ -122,8 +122,12 @@ pub struct UploadParams {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Stored", body = Photo, headers(("Location" = String))),
-        (status = 413, description = "The image is over 10 MB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "The body is not a JPEG, PNG or WebP by its content (an SVG, a PDF, whatever its name or declared type)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The image is over 10 MB", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:aftercare:problem:payload-too-large", "title": "The request body is too large",
+                "status": 413, "detail": "the limit is 10485760 bytes"})),
+        (status = 415, description = "The body is not a JPEG, PNG or WebP by its content (an SVG, a PDF, whatever its name or declared type)", body = Problem, content_type = "application/problem+json",
+            example = json!({"type": "urn:aftercare:problem:unsupported-media-type", "title": "Send a photo: a JPEG, PNG or WebP image",
+                "status": 415, "detail": "the body is not a JPEG, PNG or WebP image by its content"})),
         (status = 422, description = "`clinical_use` is not true; or the image is over 40 megapixels (a decompression bomb is refused from its header), damaged or cut short", body = Problem, content_type = "application/problem+json"),
     )
 )]
