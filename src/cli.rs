@@ -185,7 +185,13 @@ fn verify_audit(conn: &mut PgConnection, clinic: Option<Uuid>) -> anyhow::Result
 /// Serves until SIGTERM or SIGINT; for the demo, fills the demo clinic first (unless it is full) and
 /// says where to find it.
 #[actix_web::main]
-async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
+async fn serve(mut settings: Settings, demo: bool) -> anyhow::Result<()> {
+    if settings.http.photo_store.is_none() {
+        let dir = crate::local::postgres::data_dir()?.join("photos");
+        let url = url::Url::from_directory_path(&dir)
+            .map_err(|_| anyhow::anyhow!("{} is not an absolute path", dir.display()))?;
+        settings.http.photo_store = Some(url.to_string());
+    }
     let app = Application::build(&settings)?;
     let port = app.port();
     tracing::info!(addr = %settings.addr, port, "serving");

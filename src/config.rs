@@ -58,6 +58,10 @@ pub struct HttpSettings {
     /// with it; no request header chooses it. `serve` requires it; None (the demo, tests) is the
     /// address the service listens on.
     pub public_url: Option<PublicUrl>,
+    /// Where photos' bytes are kept (`AFTERCARE_PHOTO_STORE`): `file:///folder`, or `s3://bucket`
+    /// with the endpoint, region and credentials from the `AWS_*` variables. The command line
+    /// makes None a folder under the data directory; left None (tests), the system's temp folder.
+    pub photo_store: Option<String>,
 }
 
 /// The service's public base URL: absolute http(s), no query or fragment, no trailing slash.
@@ -116,6 +120,7 @@ impl Default for HttpSettings {
             auth_attempts_per_minute: AUTH_ATTEMPTS_PER_MINUTE,
             trusted_proxies: vec![],
             public_url: None,
+            photo_store: None,
         }
     }
 }
@@ -291,6 +296,9 @@ impl Settings {
                 trusted_proxies: parse_list(&var_or("AFTERCARE_TRUSTED_PROXIES", String::new())?)
                     .map_err(|e| anyhow::anyhow!("AFTERCARE_TRUSTED_PROXIES: {e}"))?,
                 public_url: public_url()?,
+                photo_store: std::env::var("AFTERCARE_PHOTO_STORE")
+                    .ok()
+                    .filter(|s| !s.is_empty()),
             },
             webhooks: WebhookSettings {
                 pace: Pace {

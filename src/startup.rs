@@ -24,6 +24,7 @@ pub struct Application {
     draining: web::Data<Draining>,
     limits: web::Data<crate::web::limits::Limits>,
     threads: crate::workers::Threads,
+    photos: Arc<crate::services::photo_store::PhotoStore>,
 }
 
 /// What runs beside the API. Tests leave out what they don't exercise.
@@ -85,6 +86,9 @@ impl Application {
         let doc = api::openapi();
         let routes = Arc::new(RouteTable::new(&doc, http.docs));
         let docs = http.docs;
+        let photos = web::Data::new(crate::services::photo_store::PhotoStore::of_setting(
+            http.photo_store.as_deref(),
+        )?);
         let http = web::Data::new(http);
         let pool = web::Data::new(pool);
         let keys = web::Data::new(keys);
@@ -152,6 +156,7 @@ impl Application {
             )?);
         }
         let limits_ = limits.clone();
+        let photos_ = photos.clone().into_inner();
         let server = HttpServer::new(move || {
             let routes = routes.clone();
             let app = App::new()
@@ -167,6 +172,7 @@ impl Application {
                 .app_data(targets.clone())
                 .app_data(sessions.clone())
                 .app_data(push_key.clone())
+                .app_data(photos.clone())
                 .app_data(draining_.clone())
                 .app_data(web::Data::from(routes.clone()))
                 .app_data(extract::path_config())
@@ -199,6 +205,7 @@ impl Application {
         .shutdown_timeout(30)
         .run();
         Ok(Application {
+            photos: photos_,
             port,
             server,
             draining,
@@ -214,6 +221,11 @@ impl Application {
     /// The sign-in limits' counts, for tests that check they stay bounded.
     pub fn limits(&self) -> Arc<crate::web::limits::Limits> {
         self.limits.clone().into_inner()
+    }
+
+    /// The store the photos are kept in, for tests that look in it.
+    pub fn photos(&self) -> Arc<crate::services::photo_store::PhotoStore> {
+        self.photos.clone()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

@@ -401,6 +401,11 @@ fn webhooks() -> Paths {
             "CheckInDueData",
             "A scheduled check-in day reached the clinic's reminder hour without a check-in.",
         ),
+        (
+            "photo.received",
+            "PhotoData",
+            "A patient sent a photo with a check-in.",
+        ),
     ];
     let headers = [
         (

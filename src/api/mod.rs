@@ -18,6 +18,7 @@ pub mod health;
 pub mod outcomes;
 pub mod patient_data;
 pub mod patients;
+pub mod photos;
 pub mod protocols;
 pub mod push;
 pub mod recovery;
@@ -42,7 +43,8 @@ use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
 use crate::domain::audit::{Action, Lookup};
 use crate::domain::audit::{Action::*, Audit, Id, Lookup::*};
 use crate::domain::webhooks::{
-    AdverseEventData, AlertData, CheckInData, CheckInDueData, PatientData, WebhookPayload,
+    AdverseEventData, AlertData, CheckInData, CheckInDueData, PatientData, PhotoData,
+    WebhookPayload,
 };
 use crate::error::{ApiError, FieldError, Problem};
 
@@ -162,6 +164,14 @@ operations! {
     check_ins::create_batch => "POST" "/v1/check-ins/batch" "p" audit(Create, "check_in", Id::None, None);
     check_ins::get => "GET" "/v1/check-ins/{id}" "acp" audit(Read, "check_in", ID, Some((CheckIn, ID)));
     check_ins::list => "GET" "/v1/patients/{id}/check-ins" "acp" audit(List, "check_in", Id::None, Some((Patient, ID)));
+    photos::upload => "POST" "/v1/check-ins/{id}/photos" "p" audit(Create, "photo", Id::Created, Some((CheckIn, ID)));
+    photos::get => "GET" "/v1/check-ins/{id}/photos/{photo_id}" "acp" audit(Read, "photo", Id::Path("photo_id"), Some((CheckIn, ID)));
+    photos::thumbnail => "GET" "/v1/check-ins/{id}/photos/{photo_id}/thumbnail" "acp" audit(Read, "photo_thumbnail", Id::Path("photo_id"), Some((CheckIn, ID)));
+    photos::give_before_after => "PUT" "/v1/check-ins/{id}/photos/{photo_id}/before-after-consent" "p" audit(Update, "photo_consent", Id::Path("photo_id"), Some((CheckIn, ID)));
+    photos::withdraw_before_after => "DELETE" "/v1/check-ins/{id}/photos/{photo_id}/before-after-consent" "p" audit(Delete, "photo_consent", Id::Path("photo_id"), Some((CheckIn, ID)));
+    photos::flag => "PUT" "/v1/check-ins/{id}/photos/{photo_id}/review-flag" "ac" audit(Update, "photo_review_flag", Id::Path("photo_id"), Some((CheckIn, ID)));
+    photos::unflag => "DELETE" "/v1/check-ins/{id}/photos/{photo_id}/review-flag" "ac" audit(Delete, "photo_review_flag", Id::Path("photo_id"), Some((CheckIn, ID)));
+    photos::list => "GET" "/v1/patients/{id}/photos" "acp" audit(List, "photo", Id::None, Some((Patient, ID)));
     recovery::patient_recovery => "GET" "/v1/patients/{id}/recovery" "acp" audit(Read, "recovery", ID, Some((Patient, ID)));
     recovery::dashboard => "GET" "/v1/dashboard" "ac" audit(Read, "dashboard", Id::None, None);
     alerts::list => "GET" "/v1/alerts" "ac" audit(List, "alert", Id::None, Some((Patient, Id::Query("patient_id"))));
@@ -216,7 +226,7 @@ operations! {
             Lists are paginated: pass a page's `next_cursor` as `cursor` to get the next one.",
         license(name = "Apache-2.0")
     ),
-    components(schemas(Problem, FieldError, WebhookPayload, AlertData, CheckInData, AdverseEventData, PatientData, CheckInDueData, fhir::OperationOutcome)),
+    components(schemas(Problem, FieldError, WebhookPayload, AlertData, CheckInData, AdverseEventData, PatientData, CheckInDueData, PhotoData, fhir::OperationOutcome)),
     tags(
         (name = "auth", description = "Signing in, tokens and who you are"),
         (name = "clinic", description = "Your clinic's settings: its contact phone and reminder hour"),
@@ -226,6 +236,9 @@ operations! {
         (name = "patients", description = "Patients and their enrollment codes"),
         (name = "treatments", description = "Treatment sessions and check-in schedules"),
         (name = "check-ins", description = "Patients' daily check-ins"),
+        (name = "photos", description = "Photos with a check-in: sent by the patient with their consent \
+            (clinical use; before-and-after use optional and withdrawable), re-encoded without metadata, read \
+            through the API only by the clinic's staff and the patient, every read audited"),
         (name = "alerts", description = "The alert queue: what the rules raised, urgent first"),
         (name = "worklist", description = "What the clinic has to do next: a card per treatment with its open alerts and unread notes, and who is due today"),
         (name = "outcomes", description = "Complications and outcomes weeks later"),
@@ -236,8 +249,8 @@ operations! {
             new alert), `alert.resolved`, `check_in.created`, `adverse_event.recorded`, `patient.erased` (the \
             patient's data was erased on their request: erase what you hold of them too), `check_in.due` (a \
             scheduled check-in day reached the clinic's reminder hour without a check-in, once per day: \
-            remind the patient by SMS or email). Each event is POSTed to it as JSON, a `WebhookPayload` whose \
-            `data` is an `AlertData`, `CheckInData`, `AdverseEventData`, `PatientData` or `CheckInDueData`: \
+            remind the patient by SMS or email), `photo.received` (a patient sent a photo with a check-in). Each event is POSTed to it as JSON, a `WebhookPayload` whose \
+            `data` is an `AlertData`, `CheckInData`, `AdverseEventData`, `PatientData`, `CheckInDueData` or `PhotoData`: \
             ids and codes, never notes; ask the API for more.\n\n\
             Every delivery carries these headers:\n\
             - `Aftercare-Event-Id`: the event's id, the same in every retry and redelivery. Delivery is at \

@@ -13,6 +13,7 @@ use super::extract::Json;
 use crate::db::{self, Pool};
 use crate::error::ApiError;
 use crate::services::patient_data;
+use crate::services::photo_store::{self, PhotoStore};
 use crate::web::auth::Caller;
 use crate::web::auth::sessions::LiveSessions;
 
@@ -29,6 +30,9 @@ pub struct PatientExport {
     /// Each check-in with its `scores`, by symptom code.
     #[schema(value_type = Vec<Object>)]
     pub check_ins: Value,
+    /// Each photo's record (size, consents, review flag); its JPEG is read at its `url`.
+    #[schema(value_type = Vec<Object>)]
+    pub photos: Value,
     /// Each alert with its `evidence`.
     #[schema(value_type = Vec<Object>)]
     pub alerts: Value,
@@ -125,6 +129,7 @@ pub async fn export(
         patient: take("patient"),
         treatments: take("treatments"),
         check_ins: take("check_ins"),
+        photos: take("photos"),
         alerts: take("alerts"),
         adverse_events: take("adverse_events"),
         outcomes: take("outcomes"),
@@ -138,7 +143,8 @@ pub async fn export(
 
 /// Erase the patient's personal and health data, on their request (GDPR Art. 17).
 ///
-/// Removed: the patient record, treatments, check-ins and scores, alerts and their evidence,
+/// Removed: the patient record, treatments, check-ins and scores, photos (from the photo store
+/// too), alerts and their evidence,
 /// adverse events, outcomes, enrollment codes, sessions, push subscriptions, reminders, and webhook
 /// events naming the patient, and the FHIR Bulk Data exports holding the patient (their status
 /// answers 410; a running one stops).
@@ -155,6 +161,7 @@ pub async fn export(
 pub async fn erase(
     pool: web::Data<Pool>,
     sessions: web::Data<LiveSessions>,
+    photos: web::Data<PhotoStore>,
     caller: Caller,
     id: web::Path<Uuid>,
     Json(req): Json<ErasureRequest>,
@@ -166,6 +173,11 @@ pub async fn erase(
     })
     .await?;
     sessions.forget_all();
+    // After the rows, so that a refused erasure leaves every photo readable; by the patient's
+    // prefix, so that an object whose row was never written goes too.
+    photos
+        .delete_all(&photo_store::patient_prefix(caller.tenant, patient_id))
+        .await?;
     Ok(web::Json(Erasure {
         patient_id,
         reason: erased.reason,

@@ -138,6 +138,7 @@ mirrored!(
     webhooks::AdverseEventData => mirror::AdverseEventData,
     webhooks::PatientData => mirror::PatientData,
     webhooks::CheckInDueData => mirror::CheckInDueData,
+    webhooks::PhotoData => mirror::PhotoData,
     webhooks::WebhookPayload => mirror::WebhookPayload,
 );
 
@@ -220,6 +221,15 @@ mod mirror {
         pub date: NaiveDate,
     }
 
+    /// The `data` of `photo.received`: ids, never the photo; read it through the API.
+    #[derive(ToSchema)]
+    pub struct PhotoData {
+        pub id: Uuid,
+        pub check_in_id: Uuid,
+        pub patient_id: Uuid,
+        pub treatment_id: Uuid,
+    }
+
     /// The body of every delivery.
     #[derive(ToSchema)]
     #[schema(example = json!({
@@ -238,8 +248,8 @@ mod mirror {
         pub event_type: EventType,
         pub created_at: DateTime<Utc>,
         pub clinic_id: Uuid,
-        /// `AlertData`, `CheckInData`, `AdverseEventData`, `PatientData` or `CheckInDueData`, as `type`
-        /// says.
+        /// `AlertData`, `CheckInData`, `AdverseEventData`, `PatientData`, `CheckInDueData` or
+        /// `PhotoData`, as `type` says.
         #[schema(value_type = Object)]
         pub data: serde_json::Value,
     }
@@ -307,6 +317,12 @@ mod tests {
             treatment_id: id,
             day: 0,
             date,
+        });
+        documents_every_field(webhooks::PhotoData {
+            id,
+            check_in_id: id,
+            patient_id: id,
+            treatment_id: id,
         });
         let payload = webhooks::Event::AlertRaised(alert).envelope(id, id, Utc::now());
         documents_every_field(payload.unwrap());

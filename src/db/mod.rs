@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod outcomes;
 pub mod patient_data;
 pub mod patients;
+pub mod photos;
 pub mod pool;
 pub mod protocols;
 pub mod push;

@@ -33,6 +33,11 @@ SELECT json_build_object(
              (SELECT coalesce(json_object_agg(s.symptom_code, s.score), '{}')
                 FROM check_in_scores s WHERE s.check_in_id = c.id) AS scores
         FROM check_ins c WHERE c.clinic_id = $1 AND c.patient_id = $2) c),
+  'photos', (SELECT coalesce(json_agg(x ORDER BY x.created_at, x.id), '[]') FROM (
+      SELECT id, check_in_id, content_type, width, height, bytes, clinical_use_consented_at,
+             before_after_consented_at, before_after_withdrawn_at, flagged_by, flagged_at, created_at,
+             '/v1/check-ins/' || check_in_id || '/photos/' || id AS url
+        FROM photos WHERE clinic_id = $1 AND patient_id = $2) x),
   'alerts', (SELECT coalesce(json_agg(a ORDER BY a.raised_at, a.id), '[]') FROM (
       SELECT a.id, a.treatment_id, a.rule, a.level, a.status, a.day, a.raised_at, a.acknowledged_at,
              a.acknowledged_by, a.resolved_at, a.resolved_by, a.resolution_note,
@@ -91,6 +96,7 @@ const ERASE: &[&str] = &[
         OR check_in_id IN (SELECT id FROM check_ins WHERE clinic_id = $1 AND patient_id = $2)",
     "DELETE FROM alerts WHERE clinic_id = $1 AND patient_id = $2",
     "DELETE FROM check_in_scores WHERE check_in_id IN (SELECT id FROM check_ins WHERE clinic_id = $1 AND patient_id = $2)",
+    "DELETE FROM photos WHERE clinic_id = $1 AND patient_id = $2",
     "DELETE FROM check_ins WHERE clinic_id = $1 AND patient_id = $2",
     "DELETE FROM adverse_events WHERE clinic_id = $1 AND patient_id = $2",
     "DELETE FROM outcomes WHERE clinic_id = $1 AND patient_id = $2",

@@ -297,6 +297,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    photos (id) {
+        id -> Uuid,
+        clinic_id -> Uuid,
+        patient_id -> Uuid,
+        check_in_id -> Uuid,
+        storage_key -> Text,
+        thumbnail_key -> Text,
+        content_type -> Text,
+        width -> Int4,
+        height -> Int4,
+        bytes -> Int8,
+        clinical_use_consented_at -> Timestamptz,
+        before_after_consented_at -> Nullable<Timestamptz>,
+        before_after_withdrawn_at -> Nullable<Timestamptz>,
+        flagged_by -> Nullable<Uuid>,
+        flagged_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     protocols (id) {
         id -> Uuid,
         clinic_id -> Uuid,
@@ -492,6 +513,8 @@ diesel::joinable!(note_reads -> check_ins (check_in_id));
 diesel::joinable!(password_resets -> clinics (clinic_id));
 diesel::joinable!(patient_erasures -> clinics (clinic_id));
 diesel::joinable!(patients -> clinics (clinic_id));
+diesel::joinable!(photos -> check_ins (check_in_id));
+diesel::joinable!(photos -> clinics (clinic_id));
 diesel::joinable!(protocols -> clinics (clinic_id));
 diesel::joinable!(refresh_tokens -> clinics (clinic_id));
 diesel::joinable!(staff -> clinics (clinic_id));
@@ -521,6 +544,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     password_resets,
     patient_erasures,
     patients,
+    photos,
     protocols,
     push_deliveries,
     push_subscriptions,

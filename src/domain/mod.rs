@@ -9,6 +9,7 @@ pub mod codes;
 pub mod logrank;
 pub mod outcomes;
 pub mod people;
+pub mod photos;
 pub mod recovery;
 pub mod reminders;
 pub mod schedule;

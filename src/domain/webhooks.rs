@@ -30,16 +30,20 @@ pub enum EventType {
     /// the patient (once per day; the patient's app gets a Web Push reminder at the same moment).
     #[serde(rename = "check_in.due")]
     CheckInDue,
+    /// A patient sent a photo with a check-in.
+    #[serde(rename = "photo.received")]
+    PhotoReceived,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 6] = [
+    pub const ALL: [EventType; 7] = [
         EventType::AlertRaised,
         EventType::AlertResolved,
         EventType::CheckInCreated,
         EventType::AdverseEventRecorded,
         EventType::PatientErased,
         EventType::CheckInDue,
+        EventType::PhotoReceived,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,6 +54,7 @@ impl EventType {
             EventType::AdverseEventRecorded => "adverse_event.recorded",
             EventType::PatientErased => "patient.erased",
             EventType::CheckInDue => "check_in.due",
+            EventType::PhotoReceived => "photo.received",
         }
     }
 
@@ -140,6 +145,15 @@ pub struct CheckInDueData {
     pub date: chrono::NaiveDate,
 }
 
+/// The `data` of `photo.received`: ids, never the photo; read it through the API.
+#[derive(Debug, Clone, Serialize)]
+pub struct PhotoData {
+    pub id: Uuid,
+    pub check_in_id: Uuid,
+    pub patient_id: Uuid,
+    pub treatment_id: Uuid,
+}
+
 /// Something a webhook can hear of. Ids and codes only: a receiver that needs more asks the API.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -149,6 +163,7 @@ pub enum Event {
     AdverseEventRecorded(AdverseEventData),
     PatientErased(PatientData),
     CheckInDue(CheckInDueData),
+    PhotoReceived(PhotoData),
 }
 
 /// The body of every delivery.
@@ -160,8 +175,8 @@ pub struct WebhookPayload {
     pub event_type: EventType,
     pub created_at: DateTime<Utc>,
     pub clinic_id: Uuid,
-    /// `AlertData`, `CheckInData`, `AdverseEventData`, `PatientData` or `CheckInDueData`, as `type`
-    /// says.
+    /// `AlertData`, `CheckInData`, `AdverseEventData`, `PatientData`, `CheckInDueData` or
+    /// `PhotoData`, as `type` says.
     pub data: serde_json::Value,
 }
 
@@ -174,6 +189,7 @@ impl Event {
             Event::AdverseEventRecorded(_) => EventType::AdverseEventRecorded,
             Event::PatientErased(_) => EventType::PatientErased,
             Event::CheckInDue(_) => EventType::CheckInDue,
+            Event::PhotoReceived(_) => EventType::PhotoReceived,
         }
     }
 
@@ -190,6 +206,7 @@ impl Event {
             Event::AdverseEventRecorded(d) => serde_json::to_value(d),
             Event::PatientErased(d) => serde_json::to_value(d),
             Event::CheckInDue(d) => serde_json::to_value(d),
+            Event::PhotoReceived(d) => serde_json::to_value(d),
         }?;
         Ok(WebhookPayload {
             id,

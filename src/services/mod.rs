@@ -6,6 +6,8 @@ pub mod adverse_events;
 pub mod alerts;
 pub mod check_ins;
 pub mod patient_data;
+pub mod photo_store;
+pub mod photos;
 pub mod sign_in;
 pub mod staff;
 pub mod webhooks;

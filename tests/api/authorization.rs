@@ -30,6 +30,8 @@ struct Ids {
     export: String,
     export_file: String,
     fhir_client: String,
+    /// A photo of the check-in.
+    photo: String,
 }
 
 /// Operations that end what later calls need (a session, a phone, a patient, an account): called
@@ -74,6 +76,7 @@ fn fill_path(path: &str, ids: &Ids) -> String {
         .replace("{outcome_id}", &ids.outcome)
         .replace("{delivery_id}", &ids.delivery)
         .replace("{session_id}", &ids.session)
+        .replace("{photo_id}", &ids.photo)
         .replace("{code}", "redness");
     if path == "/v1/protocols/compare" {
         path = format!("{path}?ids={},{}", ids.protocol, ids.protocol2);
@@ -251,6 +254,17 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
         )
         .await;
     let fhir_client = id_of(fhir_client.ok(201));
+    let check_in = receipt["id"].as_str().unwrap();
+    let jpeg = crate::photos::sideways_jpeg(64, 32);
+    let photo = crate::photos::upload(
+        &app,
+        &p.token,
+        check_in,
+        "clinical_use=true",
+        "image/jpeg",
+        jpeg,
+    )
+    .await;
     let ids = Ids {
         patient: p.id.clone(),
         treatment: p.treatment.clone(),
@@ -272,6 +286,7 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
         export,
         export_file,
         fhir_client,
+        photo: id_of(photo.ok(201)),
     };
 
     let own = [

@@ -158,6 +158,8 @@ pub struct TestApp {
     pub db_url: String,
     /// The app's sign-in limits, to count what they keep.
     pub limits: std::sync::Arc<aftercare::web::limits::Limits>,
+    /// The app's photo store, to look in.
+    pub photos: std::sync::Arc<aftercare::services::photo_store::PhotoStore>,
     /// The database this app drops when the test ends; none for another instance on it.
     db_name: Option<String>,
 }
@@ -269,10 +271,18 @@ pub fn serve(
         previous_secret: Some(PREVIOUS_SECRET.into()),
     });
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    // .ci/photos runs the photo tests again against an S3-compatible store.
+    let http = HttpSettings {
+        photo_store: http
+            .photo_store
+            .or_else(|| std::env::var("AFTERCARE_PHOTO_STORE").ok()),
+        ..http
+    };
     let app =
         Application::with_listener(listener, pool, keys, http, background).expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
     let limits = app.limits();
+    let photos = app.photos();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         base,
@@ -285,6 +295,7 @@ pub fn serve(
             .expect("an HTTP client"),
         db_url,
         limits,
+        photos,
         db_name: owned,
     }
 }

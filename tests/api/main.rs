@@ -30,6 +30,7 @@ mod openapi;
 mod outcomes;
 mod patient_data;
 mod patients;
+mod photos;
 mod print_export;
 mod protocol_desk;
 mod protocols;
