@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const KINDS: [&str; 7] = [
+pub const KINDS: [&str; 7] = [
     "Patient",
     "Procedure",
     "Questionnaire",
@@ -57,7 +57,7 @@ pub async fn assert_valid(resources: &[Value]) {
 }
 
 /// Every resource of a search, following its `next` links.
-async fn search_all(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
+pub async fn search_all(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
     let mut url = format!("/fhir/R4/{query}");
     let mut all = vec![];
     loop {
@@ -82,7 +82,7 @@ async fn search_all(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
 
 /// A clinic with two patients' check-ins (scores, aftercare answers, a note), a complication and
 /// outcomes rated by the clinician and by the patient.
-async fn clinic_with_data(app: &TestApp, name: &str) -> Scenario {
+pub async fn clinic_with_data(app: &TestApp, name: &str) -> Scenario {
     let s = app.scenario(name).await;
     for (n, p) in s.patients.iter().enumerate() {
         for day in 0..2 {
@@ -210,7 +210,7 @@ async fn every_resource_type_validates_and_counts_equal_the_rest_apis() {
 }
 
 #[tokio::test]
-async fn a_patients_resources_carry_the_record_number_and_snomed_codings() {
+async fn a_patients_resources_carry_the_record_number_and_coded_answers() {
     let app = spawn_app().await;
     let s = clinic_with_data(&app, "Lumen").await;
     let p = &s.patients[0];
@@ -239,12 +239,21 @@ async fn a_patients_resources_carry_the_record_number_and_snomed_codings() {
         .iter()
         .find(|o| o["code"]["coding"][0]["code"] == "redness")
         .unwrap();
+    // The item in our code system only; the answer coded from the scale, its grade kept.
+    assert_eq!(redness["code"]["coding"].as_array().unwrap().len(), 1);
+    let answer = &redness["valueCodeableConcept"]["coding"][0];
+    assert_eq!(answer["code"], "moderate");
+    assert_eq!(answer["extension"][0]["valueDecimal"], 2);
     assert_eq!(
-        redness["code"]["coding"][1]["system"],
-        "http://snomed.info/sct"
+        redness["partOf"][0]["reference"],
+        format!("Procedure/{}", p.treatment)
     );
-    assert_eq!(redness["code"]["coding"][1]["code"], "247441003");
-    assert_eq!(redness["valueInteger"], 2);
+    assert!(redness.get("focus").is_none());
+    let fever = observations
+        .iter()
+        .find(|o| o["code"]["coding"][0]["code"] == "fever")
+        .unwrap();
+    assert_eq!(fever["valueCodeableConcept"]["coding"][0]["code"], "no");
     let gais: Vec<&Value> = observations
         .iter()
         .filter(|o| o["code"]["coding"][0]["code"] == "gais")
@@ -259,6 +268,8 @@ async fn a_patients_resources_carry_the_record_number_and_snomed_codings() {
         .await;
     let procedure = procedure.ok(200);
     assert_eq!(procedure["bodySite"][0]["coding"][0]["code"], "face");
+    // SNOMED CT beside ours: the body structure.
+    assert_eq!(procedure["bodySite"][0]["coding"][1]["code"], "89545001");
     assert_eq!(procedure["code"]["text"], "Face 1.0 mm");
 }
 
