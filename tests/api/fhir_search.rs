@@ -248,7 +248,7 @@ async fn patients_are_found_by_record_number_and_id_in_the_callers_clinic_only()
     // Both parameters must hold.
     let both = format!("Patient?_id={p0}&identifier=MRN-1");
     assert!(search(&app, &a.clinician, &both).await.is_empty());
-    assert_valid(std::slice::from_ref(empty)).await;
+    assert_valid(&app, &a.clinician, std::slice::from_ref(empty)).await;
 }
 
 #[tokio::test]
@@ -650,7 +650,7 @@ async fn unsupported_parameters_are_refused_unless_lenient_and_bad_dates_are_400
         let r = app.get(&format!("/fhir/R4/{query}"), t).await;
         assert_eq!(r.status, 200, "{query}: {}", r.body);
     }
-    assert_valid(&outcomes).await;
+    assert_valid(&app, t, &outcomes).await;
 }
 
 #[tokio::test]
@@ -750,7 +750,7 @@ async fn the_capability_statement_declares_exactly_the_supported_parameters() {
             }
         }
     }
-    assert_valid(std::slice::from_ref(statement)).await;
+    assert_valid(&app, &s.clinician, std::slice::from_ref(statement)).await;
 }
 
 #[tokio::test]

@@ -237,7 +237,7 @@ async fn code_systems_and_value_sets_read_and_search_by_url_and_a_clinics_items_
     let mut all = systems;
     all.extend(values);
     all.push(own);
-    assert_valid(&all).await;
+    assert_valid(&app, &s.clinician, &all).await;
 }
 
 #[tokio::test]
@@ -338,7 +338,7 @@ async fn a_change_to_the_items_makes_a_new_version_that_old_responses_still_name
         .ok(404);
     let mut all = versions.clone();
     all.push(new);
-    assert_valid(&all).await;
+    assert_valid(&app, &s.clinician, &all).await;
 }
 
 fn urlencode(s: &str) -> String {
