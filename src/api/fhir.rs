@@ -179,9 +179,10 @@ pub async fn metadata(req: HttpRequest) -> HttpResponse {
     fhir_json(&resources::capability_statement(&base_url(&req)))
 }
 
-/// Reads one resource of the clinic: `Patient`, `Procedure` (a treatment), `Questionnaire` (the
-/// check-in's items; its id is the clinic's), `QuestionnaireResponse` (a check-in), `Observation`
-/// (a symptom score of a check-in, or an outcome's GAIS, satisfaction or Goodman & Baron grade),
+/// Reads one resource of the clinic: `Patient`, `Procedure` (a treatment), `Questionnaire` (a
+/// version of the check-in's items, `{clinic id}-{version}`), `QuestionnaireResponse` (a check-in),
+/// `Observation` (a symptom's answer in a check-in, or an outcome's GAIS, satisfaction or Goodman &
+/// Baron grade),
 /// `AdverseEvent` (a complication) or `Group` (a protocol's cohort).
 #[utoipa::path(
     tag = "fhir",
@@ -223,7 +224,9 @@ pub async fn read(
         ("identifier" = Option<String>, Query, description = "Patient: the record number, `system|value` or the value alone", example = "MRN-0042"),
         ("patient" = Option<String>, Query, description = "Observation, QuestionnaireResponse, Procedure: the patient, `Patient/{id}` or the id"),
         ("subject" = Option<String>, Query, description = "Observation, QuestionnaireResponse, Procedure, AdverseEvent: the patient, `Patient/{id}` or the id"),
-        ("code" = Option<String>, Query, description = "Observation: `system|code` or the code alone (a symptom, an outcome, or a symptom's SNOMED CT concept)", example = "redness"),
+        ("code" = Option<String>, Query, description = "Observation: `system|code` or the code alone (a symptom item, ours or the clinic's own, or an outcome)", example = "redness"),
+        ("url" = Option<String>, Query, description = "Questionnaire: its canonical URL, or `url|version`"),
+        ("version" = Option<String>, Query, description = "Questionnaire: the version; several separated by commas", example = "1"),
         ("category" = Option<String>, Query, description = "Observation: `survey` or `exam`"),
         ("date" = Option<String>, Query, description = "Observation (effective), Procedure (performed), AdverseEvent (onset): a prefix (eq, gt, ge, lt, le, sa, eb; eq if none) and a date (YYYY, YYYY-MM, YYYY-MM-DD: UTC days) or an RFC 3339 instant", example = "ge2026-11-20"),
         ("authored" = Option<String>, Query, description = "QuestionnaireResponse: as `date`", example = "ge2026-11-20"),

@@ -14,6 +14,7 @@ pub mod fhir;
 pub mod fhir_auth;
 pub mod fhir_clients;
 pub mod fhir_export;
+pub mod fhir_terminology;
 pub mod health;
 pub mod outcomes;
 pub mod patient_data;
@@ -210,6 +211,12 @@ operations! {
     fhir_export::status => "GET" "/fhir/R4/$export-status/{id}" "a" None;
     fhir_export::cancel => "DELETE" "/fhir/R4/$export-status/{id}" "a" None;
     fhir_export::file => "GET" "/fhir/R4/$export-file/{id}/{file}" "a" audit(Read, "fhir_export_file", Id::Path("file"), None);
+    fhir_terminology::lookup => "GET" "/fhir/R4/CodeSystem/$lookup" "ac" None;
+    fhir_terminology::validate_code => "GET" "/fhir/R4/CodeSystem/$validate-code" "ac" None;
+    fhir_terminology::code_system => "GET" "/fhir/R4/CodeSystem/{id}" "ac" None;
+    fhir_terminology::code_systems => "GET" "/fhir/R4/CodeSystem" "ac" None;
+    fhir_terminology::value_set => "GET" "/fhir/R4/ValueSet/{id}" "ac" None;
+    fhir_terminology::value_sets => "GET" "/fhir/R4/ValueSet" "ac" None;
     fhir::read => "GET" "/fhir/R4/{type}/{id}" "ac" audit(Read, "fhir_resource", ID, None);
     fhir::search => "GET" "/fhir/R4/{type}" "ac" audit(List, "fhir_resource", Id::None, None);
 }

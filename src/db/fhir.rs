@@ -49,6 +49,8 @@ pub struct Criteria {
     pub outcome_codes: Option<Vec<String>>,
     /// ... and whoever rated it (`clinician`, `patient`) one of these.
     pub assessors: Option<Vec<String>>,
+    /// Questionnaires: the version is one of these.
+    pub questionnaire_versions: Option<Vec<String>>,
 }
 
 /// An export's rows by the transactions that last wrote them: those its own snapshot sees and,
@@ -330,6 +332,9 @@ pub struct ObservationRow {
     /// Who rated an outcome (`clinician` or `patient`); none for a score.
     #[diesel(sql_type = Nullable<Text>)]
     pub assessor: Option<String>,
+    /// An outcome changed since it was recorded.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub amended: bool,
 }
 
 /// The scores of check-ins and the values of outcomes, as one list. `{scores}` is [`ALL_SCORES`],
@@ -338,7 +343,7 @@ const OBSERVATIONS: &str = "
 WITH obs AS (
   SELECT s.check_in_id AS source_id, c.patient_id, c.treatment_id, s.symptom_code AS code,
          s.score::int4 AS value, c.recorded_at AS effective_at, NULL::date AS effective_on,
-         c.received_at AS last_updated, NULL::text AS assessor
+         c.received_at AS last_updated, NULL::text AS assessor, false AS amended
     FROM {scores}
    WHERE c.clinic_id = $1
      AND ($12::uuid[] IS NULL OR c.patient_id = ANY($12))
@@ -348,7 +353,7 @@ WITH obs AS (
      AND {seen_c}
   UNION ALL
   SELECT o.id, o.patient_id, o.treatment_id, m.code, m.value, NULL, o.assessed_on,
-         o.updated_at, o.assessor
+         o.updated_at, o.assessor, o.updated_at > o.created_at
     FROM outcomes o
    CROSS JOIN LATERAL (VALUES ('gais', o.gais::int4), ('satisfaction', o.satisfaction::int4),
                               ('goodman_baron', o.goodman_baron::int4)) AS m(code, value)

@@ -7,8 +7,9 @@ use uuid::Uuid;
 
 use super::ids::parse_observation_id;
 use super::kind::Kind;
+use super::questionnaire::{self as q, parse_questionnaire_id};
 use super::resources as r;
-use crate::db::fhir::{self as q, Cursor, Filter};
+use crate::db::fhir::{self as fq, Cursor, Filter};
 use crate::db::{self, Tenant};
 use crate::error::ApiError;
 
@@ -50,9 +51,17 @@ pub fn read(
 ) -> Result<Entry, ApiError> {
     if kind == Kind::Observation {
         let key = parse_observation_id(id).ok_or(ApiError::NotFound)?;
-        let row = q::observation(conn, tenant, key.source, &key.code)?;
+        let row = fq::observation(conn, tenant, key.source, &key.code)?;
         let catalogue = db::symptoms::catalogue(conn, tenant)?;
         return Ok(observation(&catalogue, &row));
+    }
+    if kind == Kind::Questionnaire {
+        let (clinic, version) = parse_questionnaire_id(id).ok_or(ApiError::NotFound)?;
+        let catalogue = db::symptoms::catalogue(conn, tenant)?;
+        let found = (clinic == tenant.id())
+            .then(|| versions(tenant, &catalogue).into_iter().nth(version - 1))
+            .flatten();
+        return found.ok_or(ApiError::NotFound);
     }
     let uuid: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
     let one = |entries: Vec<Entry>| entries.into_iter().next().ok_or(ApiError::NotFound);
@@ -66,13 +75,10 @@ pub fn read(
                 ..Filter::all(0, 1)
             },
         )?),
-        Kind::Questionnaire if uuid == tenant.id() => {
-            one(page(conn, tenant, kind, Filter::all(0, 1))?)
-        }
         Kind::Questionnaire => Err(ApiError::NotFound),
         Kind::Procedure => {
             let t = db::treatments::get(conn, tenant, uuid)?;
-            let protocols = q::protocols_of(conn, tenant, std::slice::from_ref(&t))?;
+            let protocols = fq::protocols_of(conn, tenant, std::slice::from_ref(&t))?;
             Ok(procedure(&t, protocols.first()))
         }
         Kind::QuestionnaireResponse => {
@@ -81,7 +87,7 @@ pub fn read(
             Ok(questionnaire_response(tenant, &catalogue, &c, &scores))
         }
         Kind::AdverseEvent => {
-            let e = q::adverse_event(conn, tenant, uuid)?;
+            let e = fq::adverse_event(conn, tenant, uuid)?;
             Ok(adverse_event(&e))
         }
         Kind::Group => one(cohorts(conn, tenant, Filter::all(0, 1), Some(uuid))?),
@@ -98,7 +104,7 @@ pub fn page(
 ) -> Result<Vec<Entry>, ApiError> {
     let clinic = tenant.id();
     let entries = match kind {
-        Kind::Patient => q::patients(conn, tenant, f)?
+        Kind::Patient => fq::patients(conn, tenant, f)?
             .iter()
             .map(|p| {
                 let key = Cursor::new(p.updated_at, p.id);
@@ -106,26 +112,26 @@ pub fn page(
             })
             .collect(),
         Kind::Procedure => {
-            let rows = q::treatments(conn, tenant, f)?;
-            let protocols = q::protocols_of(conn, tenant, &rows)?;
+            let rows = fq::treatments(conn, tenant, f)?;
+            let protocols = fq::protocols_of(conn, tenant, &rows)?;
             rows.iter()
                 .map(|t| procedure(t, protocols.iter().find(|p| p.id == t.protocol_id)))
                 .collect()
         }
         Kind::Questionnaire => questionnaire(conn, tenant, f)?,
         Kind::QuestionnaireResponse => {
-            let rows = q::check_ins(conn, tenant, f)?;
+            let rows = fq::check_ins(conn, tenant, f)?;
             let catalogue = db::symptoms::catalogue(conn, tenant)?;
             rows.iter()
                 .map(|(c, s)| questionnaire_response(tenant, &catalogue, c, s))
                 .collect()
         }
         Kind::Observation => {
-            let rows = q::observations(conn, tenant, f)?;
+            let rows = fq::observations(conn, tenant, f)?;
             let catalogue = db::symptoms::catalogue(conn, tenant)?;
             rows.iter().map(|o| observation(&catalogue, o)).collect()
         }
-        Kind::AdverseEvent => q::adverse_events(conn, tenant, f)?
+        Kind::AdverseEvent => fq::adverse_events(conn, tenant, f)?
             .iter()
             .map(adverse_event)
             .collect(),
@@ -134,26 +140,51 @@ pub fn page(
     Ok(entries)
 }
 
-/// The clinic's one Questionnaire, if the filter lets it through.
+/// The versions of the clinic's Questionnaire, oldest first, each keyed by when it last changed
+/// (a version is retired when the next begins).
+fn versions(tenant: Tenant, catalogue: &[db::symptoms::Symptom]) -> Vec<Entry> {
+    (1..=q::versions(catalogue).len())
+        .filter_map(|v| {
+            let resource = q::questionnaire(tenant.id(), catalogue, v)?;
+            let updated = resource["meta"]["lastUpdated"].as_str()?.parse().ok()?;
+            let key = Cursor {
+                updated,
+                id: tenant.id(),
+                code: format!("v{v:09}"),
+            };
+            Some(Entry::new(Kind::Questionnaire, resource, None, key))
+        })
+        .collect()
+}
+
+/// The versions of the clinic's Questionnaire the filter lets through, in the order of their
+/// last change.
 fn questionnaire(
     conn: &mut PgConnection,
     tenant: Tenant,
     f: Filter,
 ) -> Result<Vec<Entry>, ApiError> {
     let catalogue = db::symptoms::catalogue(conn, tenant)?;
-    let resource = r::questionnaire(tenant.id(), &catalogue);
-    let updated = catalogue.iter().map(|s| s.created_at).max();
-    let key = Cursor::new(updated.unwrap_or_default(), tenant.id());
-    let shown = f.offset == 0
-        && f.limit > 0
-        && f.after
-            .as_ref()
-            .is_none_or(|a| (key.updated, key.id) > (a.updated, a.id))
-        && updated
-            .is_none_or(|u| f.from.is_none_or(|from| u >= from) && f.to.is_none_or(|to| u < to));
-    Ok(shown
-        .then(|| Entry::new(Kind::Questionnaire, resource, None, key))
+    let mut all = versions(tenant, &catalogue);
+    all.sort_by(|a, b| (a.key.updated, &a.key.code).cmp(&(b.key.updated, &b.key.code)));
+    let wanted = f.criteria.questionnaire_versions.as_ref();
+    Ok(all
         .into_iter()
+        .filter(|e| {
+            let k = &e.key;
+            f.after
+                .as_ref()
+                .is_none_or(|a| (k.updated, k.id, &k.code) > (a.updated, a.id, &a.code))
+                && f.from.is_none_or(|from| k.updated >= from)
+                && f.to.is_none_or(|to| k.updated < to)
+                && wanted.is_none_or(|w| {
+                    e.resource["version"]
+                        .as_str()
+                        .is_some_and(|v| w.iter().any(|x| x == v))
+                })
+        })
+        .skip(usize::try_from(f.offset).unwrap_or(0))
+        .take(usize::try_from(f.limit).unwrap_or(0))
         .collect())
 }
 
@@ -163,7 +194,7 @@ fn cohorts(
     f: Filter,
     only: Option<Uuid>,
 ) -> Result<Vec<Entry>, ApiError> {
-    Ok(q::cohorts(conn, tenant, f, only)?
+    Ok(fq::cohorts(conn, tenant, f, only)?
         .iter()
         .map(|c| {
             let key = Cursor::new(c.last_updated, c.protocol.id);
@@ -188,7 +219,7 @@ fn questionnaire_response(
     c: &db::check_ins::CheckIn,
     scores: &[db::check_ins::ScoreRow],
 ) -> Entry {
-    let resource = r::questionnaire_response(tenant.id(), catalogue, c, scores);
+    let resource = q::questionnaire_response(tenant.id(), catalogue, c, scores);
     let key = Cursor::new(c.received_at, c.id);
     Entry::new(
         Kind::QuestionnaireResponse,
@@ -198,7 +229,7 @@ fn questionnaire_response(
     )
 }
 
-fn observation(catalogue: &[db::symptoms::Symptom], o: &q::ObservationRow) -> Entry {
+fn observation(catalogue: &[db::symptoms::Symptom], o: &fq::ObservationRow) -> Entry {
     let key = Cursor {
         updated: o.last_updated,
         id: o.source_id,

@@ -7,9 +7,11 @@ pub mod export;
 pub mod fetch;
 pub mod ids;
 pub mod kind;
+pub mod questionnaire;
 pub mod resources;
 pub mod search;
 pub mod smart;
+pub mod terminology;
 
 /// Where the FHIR API lives.
 pub const BASE: &str = "/fhir/R4";

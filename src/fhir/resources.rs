@@ -5,12 +5,12 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::codes::{self, snomed_of};
+use super::codes;
 use super::ids::{ObservationKey, observation_id};
 use super::kind::Kind;
+use super::questionnaire::{answer_coding, item_coding};
 use super::search;
 use crate::db::adverse_events::AdverseEvent;
-use crate::db::check_ins::{CheckIn, ScoreRow};
 use crate::db::fhir::{Cohort, ObservationRow};
 use crate::db::patients::Patient;
 use crate::db::protocols::Protocol;
@@ -26,11 +26,11 @@ fn meta(last_updated: DateTime<Utc>) -> Value {
     json!({"lastUpdated": instant(last_updated)})
 }
 
-fn reference(kind: &str, id: impl std::fmt::Display) -> Value {
+pub(crate) fn reference(kind: &str, id: impl std::fmt::Display) -> Value {
     json!({"reference": format!("{kind}/{id}")})
 }
 
-fn coding(system: &str, code: &str, display: Option<&str>) -> Value {
+pub(crate) fn coding(system: &str, code: &str, display: Option<&str>) -> Value {
     let mut c = json!({"system": system, "code": code});
     if let Some(d) = display {
         c["display"] = json!(d);
@@ -71,11 +71,19 @@ pub fn procedure(t: &Treatment, protocol: Option<&Protocol>) -> Value {
         .areas
         .iter()
         .flatten()
-        .map(|a| json!({"coding": [coding(codes::AREA, a.as_str(), None)], "text": a.as_str()}))
+        .map(|a| {
+            let a = a.as_str();
+            let ours = codes::concept(codes::AREA, a);
+            let mut codings = vec![coding(codes::AREA, a, ours.map(|c| c.en))];
+            if let Some((sct, display)) = codes::snomed_area(a) {
+                codings.push(coding(codes::SNOMED, sct, Some(display)));
+            }
+            json!({"coding": codings, "text": ours.map_or(a, |c| c.en)})
+        })
         .collect();
     let mut code = json!({"text": protocol.map_or("treatment", |p| p.name.as_str())});
     if let Some(p) = protocol {
-        code["coding"] = json!([coding(codes::PROCEDURE, p.procedure.as_str(), None)]);
+        code["coding"] = json!([procedure_coding(p)]);
     }
     let mut r = json!({
         "resourceType": "Procedure",
@@ -84,7 +92,7 @@ pub fn procedure(t: &Treatment, protocol: Option<&Protocol>) -> Value {
         "extension": [
             {"url": codes::EXT_NEEDLE_DEPTH, "valueQuantity": {
                 "value": t.needle_depth_mm, "unit": "mm",
-                "system": "http://unitsofmeasure.org", "code": "mm"}},
+                "system": codes::UCUM, "code": "mm"}},
             {"url": codes::EXT_SESSION_NUMBER, "valuePositiveInt": t.session_number.max(1)},
             {"url": codes::EXT_PROTOCOL, "valueReference": reference("Group", t.protocol_id)},
         ],
@@ -99,116 +107,14 @@ pub fn procedure(t: &Treatment, protocol: Option<&Protocol>) -> Value {
     r
 }
 
-/// The questions of a check-in: each symptom of the clinic's catalogue, the aftercare answers, and
-/// the note.
-pub fn questionnaire(clinic: Uuid, catalogue: &[Symptom]) -> Value {
-    let last = catalogue.iter().map(|s| s.created_at).max();
-    let mut items: Vec<Value> = catalogue
-        .iter()
-        .map(|s| {
-            let (low, high) = if s.kind == SymptomKind::Presence {
-                (0, 1)
-            } else {
-                (0, 4)
-            };
-            json!({
-                "linkId": s.code,
-                "code": [symptom_coding(s)],
-                "text": s.label,
-                "type": "integer",
-                "required": false,
-                "extension": [
-                    {"url": codes::EXT_MIN_VALUE, "valueInteger": low},
-                    {"url": codes::EXT_MAX_VALUE, "valueInteger": high},
-                ],
-            })
-        })
-        .collect();
-    for (code, text) in codes::AFTERCARE {
-        items.push(json!({"linkId": format!("aftercare.{code}"), "text": text, "type": "boolean", "required": false}));
-    }
-    items.push(json!({"linkId": "note", "text": "Anything else to tell the clinic", "type": "text", "required": false}));
-    let mut r = json!({
-        "resourceType": "Questionnaire",
-        "id": clinic.to_string(),
-        "url": codes::questionnaire_url(clinic),
-        "name": "AftercareCheckIn",
-        "title": "Daily check-in after a skin-needling treatment",
-        "status": "active",
-        "subjectType": ["Patient"],
-        "description": "Severity items: 0 none, 1 mild, 2 moderate, 3 severe, 4 very severe (at its \
-            worst today; PRO-CTCAE-derived wording). Presence items: 0 no, 1 yes.",
-        "item": items,
-    });
-    if let Some(last) = last {
-        r["meta"] = meta(last);
-    }
-    r
+fn procedure_coding(p: &Protocol) -> Value {
+    let code = p.procedure.as_str();
+    let display = codes::concept(codes::PROCEDURE, code).map(|c| c.en);
+    coding(codes::PROCEDURE, code, display)
 }
 
-fn symptom_coding(s: &Symptom) -> Value {
-    coding(codes::SYMPTOM, &s.code, Some(&s.label))
-}
-
-/// The label of a symptom's code in the catalogue, if it is there.
-fn label<'a>(catalogue: &'a [Symptom], code: &str) -> Option<&'a str> {
-    catalogue
-        .iter()
-        .find(|s| s.code == code)
-        .map(|s| s.label.as_str())
-}
-
-/// A check-in: its scores, aftercare answers and note, as answers to the clinic's Questionnaire.
-pub fn questionnaire_response(
-    clinic: Uuid,
-    catalogue: &[Symptom],
-    c: &CheckIn,
-    scores: &[ScoreRow],
-) -> Value {
-    let mut items: Vec<Value> = scores
-        .iter()
-        .map(|s| {
-            let mut item = json!({"linkId": s.symptom_code, "answer": [{"valueInteger": s.score}]});
-            if let Some(text) = label(catalogue, &s.symptom_code) {
-                item["text"] = json!(text);
-            }
-            item
-        })
-        .collect();
-    let aftercare = [
-        ("sunscreen", c.sunscreen),
-        ("sun_exposure", c.sun_exposure),
-        ("makeup", c.makeup),
-        ("exercise", c.exercise),
-        ("hot_shower", c.hot_shower),
-    ];
-    for (code, answer) in aftercare {
-        if let Some(answer) = answer {
-            items.push(json!({"linkId": format!("aftercare.{code}"), "answer": [{"valueBoolean": answer}]}));
-        }
-    }
-    if let Some(note) = c.note.as_deref().filter(|n| !n.trim().is_empty()) {
-        items.push(json!({"linkId": "note", "answer": [{"valueString": note}]}));
-    }
-    let mut r = json!({
-        "resourceType": "QuestionnaireResponse",
-        "id": c.id.to_string(),
-        "meta": meta(c.received_at),
-        "questionnaire": codes::questionnaire_url(clinic),
-        "status": "completed",
-        "partOf": [reference("Procedure", c.treatment_id)],
-        "subject": reference("Patient", c.patient_id),
-        "authored": instant(c.recorded_at),
-        "source": reference("Patient", c.patient_id),
-    });
-    if !items.is_empty() {
-        r["item"] = json!(items);
-    }
-    r
-}
-
-/// One value of a check-in (a symptom's score) or of an outcome (GAIS, satisfaction, Goodman &
-/// Baron), as an Observation.
+/// One value of a check-in (a symptom's answer, as FHIR models a survey's) or of an outcome (GAIS,
+/// satisfaction, Goodman & Baron), as an Observation, part of the treatment it follows.
 pub fn observation(catalogue: &[Symptom], o: &ObservationRow) -> Value {
     let id = observation_id(&ObservationKey {
         source: o.source_id,
@@ -218,10 +124,10 @@ pub fn observation(catalogue: &[Symptom], o: &ObservationRow) -> Value {
         "resourceType": "Observation",
         "id": id,
         "meta": meta(o.last_updated),
-        "status": "final",
+        // An outcome corrected in place is amended; a check-in is never changed.
+        "status": if o.amended { "amended" } else { "final" },
+        "partOf": [reference("Procedure", o.treatment_id)],
         "subject": reference("Patient", o.patient_id),
-        "focus": [reference("Procedure", o.treatment_id)],
-        "valueInteger": o.value,
     });
     match (o.assessor.as_deref(), o.effective_on) {
         (Some(assessor), Some(on)) => {
@@ -240,17 +146,27 @@ pub fn observation(catalogue: &[Symptom], o: &ObservationRow) -> Value {
             if assessor == "patient" {
                 r["performer"] = json!([reference("Patient", o.patient_id)]);
             }
-            r["method"] = json!({"coding": [coding(codes::ASSESSOR, assessor, None)]});
+            let who = codes::concept(codes::ASSESSOR, assessor).map(|c| c.en);
+            r["method"] = json!({"coding": [coding(codes::ASSESSOR, assessor, who)]});
+            r["valueInteger"] = json!(o.value);
         }
         _ => {
-            let text = label(catalogue, &o.code).unwrap_or(&o.code);
-            let mut codings = vec![coding(codes::SYMPTOM, &o.code, Some(text))];
-            if let Some((sct, display)) = snomed_of(&o.code) {
-                codings.push(coding(codes::SNOMED, sct, Some(display)));
-            }
+            let item = catalogue.iter().find(|s| s.code == o.code);
+            let (item_code, text) = match item {
+                Some(s) => (item_coding(s), s.label.as_str()),
+                None => (coding(codes::SYMPTOM, &o.code, None), o.code.as_str()),
+            };
             r["category"] =
                 json!([{"coding": [coding(codes::OBSERVATION_CATEGORY, "survey", None)]}]);
-            r["code"] = json!({"coding": codings, "text": text});
+            r["code"] = json!({"coding": [item_code], "text": text});
+            let kind = item.map_or(SymptomKind::Severity, |s| s.kind);
+            match answer_coding(kind, o.value) {
+                Some(answer) => {
+                    let words = answer["display"].clone();
+                    r["valueCodeableConcept"] = json!({"coding": [answer], "text": words});
+                }
+                None => r["valueInteger"] = json!(o.value),
+            }
             if let Some(at) = o.effective_at {
                 r["effectiveDateTime"] = json!(instant(at));
             }
@@ -303,7 +219,7 @@ pub fn group(c: &Cohort) -> Value {
         "meta": meta(c.last_updated),
         "type": "person",
         "actual": true,
-        "code": {"coding": [coding(codes::PROCEDURE, c.protocol.procedure.as_str(), None)]},
+        "code": {"coding": [procedure_coding(&c.protocol)]},
         "name": c.protocol.name,
         "quantity": c.members.len(),
     });
@@ -394,6 +310,20 @@ pub fn capability_statement(base: &str) -> Value {
             }
             r
         })
+        .chain(["CodeSystem", "ValueSet"].map(|kind| {
+            let mut r = json!({
+                "type": kind,
+                "interaction": [{"code": "read"}, {"code": "search-type"}],
+                "searchParam": [{"name": "url", "type": "uri", "documentation": "The canonical URL"}],
+            });
+            if kind == "CodeSystem" {
+                r["operation"] = json!([
+                    {"name": "lookup", "definition": "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"},
+                    {"name": "validate-code", "definition": "http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code"},
+                ]);
+            }
+            r
+        }))
         .collect();
     json!({
         "resourceType": "CapabilityStatement",
@@ -456,24 +386,33 @@ mod tests {
             effective_on: None,
             last_updated: Utc::now(),
             assessor: None,
+            amended: false,
         }
     }
 
     #[test]
-    fn a_score_with_a_verified_concept_carries_its_snomed_coding_and_one_without_does_not() {
-        let catalogue = [
-            symptom("redness", "severity"),
-            symptom("bruising", "severity"),
-        ];
+    fn a_score_is_a_survey_answer_coded_from_the_scale_with_its_grade() {
+        let catalogue = [symptom("redness", "severity"), symptom("fever", "presence")];
         let redness = observation(&catalogue, &score_row("redness", 2));
         let codings = redness["code"]["coding"].as_array().unwrap();
-        assert_eq!(codings.len(), 2);
-        assert_eq!(codings[1]["system"], codes::SNOMED);
-        assert_eq!(codings[1]["code"], "247441003");
+        assert_eq!(codings.len(), 1);
+        assert_eq!(codings[0]["system"], codes::SYMPTOM);
         assert_eq!(redness["category"][0]["coding"][0]["code"], "survey");
-        let bruising = observation(&catalogue, &score_row("bruising", 1));
-        assert_eq!(bruising["code"]["coding"].as_array().unwrap().len(), 1);
-        assert_eq!(bruising["code"]["text"], "bruising label");
+        let value = &redness["valueCodeableConcept"]["coding"][0];
+        assert_eq!(value["system"], codes::ANSWER);
+        assert_eq!(value["code"], "moderate");
+        assert_eq!(value["extension"][0]["url"], codes::EXT_ORDINAL_VALUE);
+        assert_eq!(value["extension"][0]["valueDecimal"], 2);
+        assert!(redness.get("valueInteger").is_none() && redness.get("focus").is_none());
+        assert!(
+            redness["partOf"][0]["reference"]
+                .as_str()
+                .unwrap()
+                .starts_with("Procedure/")
+        );
+        let fever = observation(&catalogue, &score_row("fever", 0));
+        assert_eq!(fever["valueCodeableConcept"]["coding"][0]["code"], "no");
+        assert_eq!(fever["status"], "final");
     }
 
     #[test]
@@ -487,7 +426,9 @@ mod tests {
         assert_eq!(exam["code"]["coding"][0]["code"], "gais");
         assert!(exam.get("performer").is_none());
         row.assessor = Some("patient".into());
+        row.amended = true;
         let survey = observation(&[], &row);
+        assert_eq!(survey["status"], "amended");
         assert_eq!(survey["category"][0]["coding"][0]["code"], "survey");
         assert_eq!(
             survey["performer"][0]["reference"],

@@ -32,6 +32,8 @@ struct Ids {
     fhir_client: String,
     /// A photo of the check-in.
     photo: String,
+    /// The clinic's own items, as a CodeSystem (and ValueSet) id.
+    clinic_items: String,
 }
 
 /// Operations that end what later calls need (a session, a phone, a patient, an account): called
@@ -44,10 +46,12 @@ const ENDINGS: [&str; 4] = [
 ];
 
 fn fill_path(path: &str, ids: &Ids) -> String {
-    // FHIR: a Patient's read and search, a protocol's Group, the export's status and file.
+    // FHIR: a Patient's read and search, a protocol's Group, the export's status and file, the
+    // clinic's own items' CodeSystem and ValueSet.
     if let Some(rest) = path.strip_prefix("/fhir/R4/") {
         let id = match rest {
             r if r.starts_with("Group/") => &ids.protocol,
+            r if r.starts_with("CodeSystem/") || r.starts_with("ValueSet/") => &ids.clinic_items,
             r if r.starts_with('$') => &ids.export,
             _ => &ids.patient,
         };
@@ -266,6 +270,7 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
     )
     .await;
     let ids = Ids {
+        clinic_items: format!("clinic-{}", a.clinic.id),
         patient: p.id.clone(),
         treatment: p.treatment.clone(),
         protocol: a.protocol.clone(),

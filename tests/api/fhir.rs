@@ -1,5 +1,5 @@
-//! The FHIR R4 API: every resource type it serves parses with an independent validator (Python's
-//! fhir.resources, tests/fhir/validate.py), counts equal what the REST API holds, `_lastUpdated`
+//! The FHIR R4 API: every resource type it serves passes an independent validator (Python's
+//! fhir.resources R4 models, R4's invariants in fhirpathpy and our CodeSystems, tests/fhir/validate.py), counts equal what the REST API holds, `_lastUpdated`
 //! finds only what changed, clinic B never sees clinic A, and failures are OperationOutcomes.
 
 use chrono::{Duration, SecondsFormat, Utc};
@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const KINDS: [&str; 7] = [
+pub const KINDS: [&str; 7] = [
     "Patient",
     "Procedure",
     "Questionnaire",
@@ -21,7 +21,7 @@ const KINDS: [&str; 7] = [
 /// validation may be skipped (only outside CI: AFTERCARE_FHIR_TEST=required makes it a failure).
 fn validator() -> Option<std::path::PathBuf> {
     let home = std::env::var("HOME").unwrap_or_default();
-    let python = std::path::Path::new(&home).join(".cache/aftercare/fhir-venv/bin/python");
+    let python = std::path::Path::new(&home).join(".cache/aftercare/fhir-r4-venv/bin/python");
     if python.exists() {
         return Some(python);
     }
@@ -32,15 +32,35 @@ fn validator() -> Option<std::path::PathBuf> {
     None
 }
 
-/// Asserts that fhir.resources accepts every resource (a JSON resource per line).
-pub async fn assert_valid(resources: &[Value]) {
-    let Some(python) = validator() else { return };
+/// Asserts that the validator accepts every resource, its codes checked against the CodeSystems
+/// the app publishes to `token`'s clinic.
+pub async fn assert_valid(app: &TestApp, token: &str, resources: &[Value]) {
+    let codes = search_all(app, token, "CodeSystem").await;
+    assert_valid_with(resources, &codes).await;
+}
+
+/// Asserts that the validator accepts every resource (a JSON resource per line), with these
+/// CodeSystems published.
+pub async fn assert_valid_with(resources: &[Value], code_systems: &[Value]) {
+    if let Some((ok, printed)) = validate(resources, code_systems).await {
+        assert!(ok, "the FHIR validator refused:\n{printed}");
+    }
+}
+
+/// The validator's verdict and what it printed; None when it is missing (outside CI).
+async fn validate(resources: &[Value], code_systems: &[Value]) -> Option<(bool, String)> {
+    let python = validator()?;
     let ndjson: String = resources.iter().map(|r| format!("{r}\n")).collect();
+    let codes: String = code_systems.iter().map(|r| format!("{r}\n")).collect();
     let out = tokio::task::spawn_blocking(move || {
         use std::io::Write;
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fhir/validate.py");
+        let file = std::env::temp_dir().join(format!("aftercare-codes-{}", uuid::Uuid::new_v4()));
+        std::fs::write(&file, codes).expect("write the CodeSystems");
         let mut child = std::process::Command::new(python)
             .arg(script)
+            .arg("--codes")
+            .arg(&file)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .spawn()
@@ -48,16 +68,51 @@ pub async fn assert_valid(resources: &[Value]) {
         let mut stdin = child.stdin.take().expect("stdin");
         stdin.write_all(ndjson.as_bytes()).expect("write");
         drop(stdin);
-        child.wait_with_output().expect("the validator's answer")
+        let out = child.wait_with_output().expect("the validator's answer");
+        let _ = std::fs::remove_file(&file);
+        out
     })
     .await
     .unwrap();
-    let printed = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "fhir.resources refused:\n{printed}");
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    Some((out.status.success(), printed))
+}
+
+#[tokio::test]
+async fn the_validator_refuses_what_r4_its_invariants_and_our_code_systems_refuse() {
+    let answer = json!({"resourceType": "CodeSystem", "url": "https://aftercare.dev/fhir/CodeSystem/answer",
+        "status": "active", "content": "complete", "concept": [{"code": "mild", "display": "Mild"}]});
+    let coded = |code: &str, display: &str| {
+        json!({"resourceType": "Observation", "status": "final",
+        "code": {"text": "x"}, "valueCodeableConcept": {"coding": [{"system":
+        "https://aftercare.dev/fhir/CodeSystem/answer", "code": code, "display": display}]}})
+    };
+    let codes = std::slice::from_ref(&answer);
+    let Some((ok, printed)) = validate(&[coded("mild", "Mild")], codes).await else {
+        return;
+    };
+    assert!(ok, "{printed}");
+    let refused = [
+        // An element R4 does not have.
+        json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"}, "focus2": []}),
+        // obs-6: a value and the reason it is absent.
+        json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+               "valueInteger": 1, "dataAbsentReason": {"text": "asked"}}),
+        // que-2: a linkId twice.
+        json!({"resourceType": "Questionnaire", "status": "active",
+               "item": [{"linkId": "a", "type": "string"}, {"linkId": "a", "type": "string"}]}),
+        // A code our CodeSystem does not have, and one of its codes with another display.
+        coded("awful", "Awful"),
+        coded("mild", "Mildish"),
+    ];
+    for bad in refused {
+        let (ok, printed) = validate(std::slice::from_ref(&bad), codes).await.unwrap();
+        assert!(!ok, "accepted {bad}: {printed}");
+    }
 }
 
 /// Every resource of a search, following its `next` links.
-async fn search_all(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
+pub async fn search_all(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
     let mut url = format!("/fhir/R4/{query}");
     let mut all = vec![];
     loop {
@@ -82,7 +137,7 @@ async fn search_all(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
 
 /// A clinic with two patients' check-ins (scores, aftercare answers, a note), a complication and
 /// outcomes rated by the clinician and by the patient.
-async fn clinic_with_data(app: &TestApp, name: &str) -> Scenario {
+pub async fn clinic_with_data(app: &TestApp, name: &str) -> Scenario {
     let s = app.scenario(name).await;
     for (n, p) in s.patients.iter().enumerate() {
         for day in 0..2 {
@@ -180,7 +235,7 @@ async fn every_resource_type_validates_and_counts_equal_the_rest_apis() {
     everything.push(metadata.ok(200).clone());
     let bundle = app.get("/fhir/R4/Observation?_count=2", token).await;
     everything.push(bundle.ok(200).clone());
-    assert_valid(&everything).await;
+    assert_valid(&app, token, &everything).await;
 
     // What the REST API holds.
     let patients = app.get("/v1/patients?limit=200", token).await.ok(200)["items"]
@@ -210,7 +265,7 @@ async fn every_resource_type_validates_and_counts_equal_the_rest_apis() {
 }
 
 #[tokio::test]
-async fn a_patients_resources_carry_the_record_number_and_snomed_codings() {
+async fn a_patients_resources_carry_the_record_number_and_coded_answers() {
     let app = spawn_app().await;
     let s = clinic_with_data(&app, "Lumen").await;
     let p = &s.patients[0];
@@ -239,12 +294,21 @@ async fn a_patients_resources_carry_the_record_number_and_snomed_codings() {
         .iter()
         .find(|o| o["code"]["coding"][0]["code"] == "redness")
         .unwrap();
+    // The item in our code system only; the answer coded from the scale, its grade kept.
+    assert_eq!(redness["code"]["coding"].as_array().unwrap().len(), 1);
+    let answer = &redness["valueCodeableConcept"]["coding"][0];
+    assert_eq!(answer["code"], "moderate");
+    assert_eq!(answer["extension"][0]["valueDecimal"], 2);
     assert_eq!(
-        redness["code"]["coding"][1]["system"],
-        "http://snomed.info/sct"
+        redness["partOf"][0]["reference"],
+        format!("Procedure/{}", p.treatment)
     );
-    assert_eq!(redness["code"]["coding"][1]["code"], "247441003");
-    assert_eq!(redness["valueInteger"], 2);
+    assert!(redness.get("focus").is_none());
+    let fever = observations
+        .iter()
+        .find(|o| o["code"]["coding"][0]["code"] == "fever")
+        .unwrap();
+    assert_eq!(fever["valueCodeableConcept"]["coding"][0]["code"], "no");
     let gais: Vec<&Value> = observations
         .iter()
         .filter(|o| o["code"]["coding"][0]["code"] == "gais")
@@ -259,6 +323,8 @@ async fn a_patients_resources_carry_the_record_number_and_snomed_codings() {
         .await;
     let procedure = procedure.ok(200);
     assert_eq!(procedure["bodySite"][0]["coding"][0]["code"], "face");
+    // SNOMED CT beside ours: the body structure.
+    assert_eq!(procedure["bodySite"][0]["coding"][1]["code"], "89545001");
     assert_eq!(procedure["code"]["text"], "Face 1.0 mm");
 }
 
@@ -390,7 +456,7 @@ async fn failures_are_operation_outcomes_and_reads_are_audited() {
     let unknown = app.get("/fhir/R4/Medication", &s.clinician).await;
     assert_eq!(unknown.status, 404);
     outcomes.push(unknown.body);
-    assert_valid(&outcomes).await;
+    assert_valid(&app, &s.clinician, &outcomes).await;
 
     app.get(&path, &s.clinic.admin).await.ok(200);
     let trail = app

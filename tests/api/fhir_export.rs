@@ -143,7 +143,7 @@ async fn a_bulk_export_runs_end_to_end_and_holds_what_the_rest_api_holds() {
     assert!(m["transactionTime"].as_str().is_some());
     assert_eq!(m["error"], json!([]));
     let (resources, counts) = download(&app, admin, &m).await;
-    assert_valid(&resources).await;
+    assert_valid(&app, admin, &resources).await;
 
     // The REST API's counts: 2 patients, 2 treatments, 4 check-ins of 3 scores, 1 complication,
     // 1 outcome of two values.
@@ -235,7 +235,7 @@ async fn since_exports_only_what_changed_and_a_group_only_its_cohort() {
     assert_eq!(counts.get("Patient"), Some(&1));
     assert_eq!(counts.get("Procedure"), Some(&1));
     assert!(resources.iter().all(|r| r.to_string().contains(&newcomer)));
-    assert_valid(&resources).await;
+    assert_valid(&app, admin, &resources).await;
     let other = app.scenario("Other").await;
     let theirs = format!("/fhir/R4/Group/{protocol}/$export");
     assert_eq!(
@@ -383,5 +383,5 @@ async fn an_instance_killed_mid_export_leaves_it_to_another_that_finishes_it() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), resources.len(), "no resource twice");
-    assert_valid(&resources).await;
+    assert_valid(&app, admin, &resources).await;
 }

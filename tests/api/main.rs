@@ -21,6 +21,7 @@ mod fhir;
 mod fhir_export;
 mod fhir_search;
 mod fhir_smart;
+mod fhir_terminology;
 mod front_desk;
 mod hardening;
 mod helpers;

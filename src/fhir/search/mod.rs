@@ -35,6 +35,8 @@ pub enum Param {
     Category,
     Date,
     Authored,
+    Url,
+    Version,
 }
 
 impl Param {
@@ -50,13 +52,18 @@ impl Param {
             Param::Category => "category",
             Param::Date => "date",
             Param::Authored => "authored",
+            Param::Url => "url",
+            Param::Version => "version",
         }
     }
 
     /// The parameter's FHIR search type.
     pub fn kind(self) -> &'static str {
         match self {
-            Param::Id | Param::Identifier | Param::Code | Param::Category => "token",
+            Param::Id | Param::Identifier | Param::Code | Param::Category | Param::Version => {
+                "token"
+            }
+            Param::Url => "uri",
             Param::LastUpdated | Param::Date | Param::Authored => "date",
             Param::Count => "number",
             Param::Patient | Param::Subject => "reference",
@@ -78,9 +85,11 @@ impl Param {
                 "Patient/{id} or the id; several separated by commas"
             }
             Param::Code => {
-                "system|code or the code alone: a symptom, an outcome, or a symptom's SNOMED CT \
-                 concept"
+                "system|code or the code alone: a symptom item (ours or the clinic's own) or an \
+                 outcome"
             }
+            Param::Url => "The Questionnaire's canonical URL",
+            Param::Version => "The Questionnaire's version; several separated by commas",
             Param::Category => "survey (the patient's answers and ratings) or exam (a clinician's)",
             Param::Date | Param::Authored => {
                 "eq, gt, ge, lt, le, sa or eb and a date (YYYY, YYYY-MM, YYYY-MM-DD: UTC days) or \
@@ -99,7 +108,8 @@ pub fn supported(kind: Kind) -> &'static [Param] {
         Kind::QuestionnaireResponse => &[Patient, Subject, Authored, LastUpdated, Count],
         Kind::Procedure => &[Patient, Subject, Date, LastUpdated, Count],
         Kind::AdverseEvent => &[Subject, Date, LastUpdated, Count],
-        Kind::Questionnaire | Kind::Group => &[LastUpdated, Count],
+        Kind::Questionnaire => &[Url, Version, LastUpdated, Count],
+        Kind::Group => &[LastUpdated, Count],
     }
 }
 
@@ -189,6 +199,7 @@ pub fn parse(
     let mut patients: Option<BTreeSet<Uuid>> = None;
     let mut record_numbers: Option<Set> = None;
     let (mut scores, mut outcomes, mut assessors) = (None, None, None);
+    let mut versions: Option<Set> = None;
     let (mut at, mut on) = (Span::default(), Span::default());
     let supported = supported(kind);
     for (name, value) in pairs {
@@ -261,7 +272,7 @@ pub fn parse(
             Param::Code => {
                 let (mut s, mut o) = (Set::none(), Set::none());
                 for t in tokens(name, value)? {
-                    let (ts, to) = code_sets(&t);
+                    let (ts, to) = code_sets(&t, clinic);
                     s = s.union(ts);
                     o = o.union(to);
                 }
@@ -277,6 +288,24 @@ pub fn parse(
                 }
                 scores = and(scores, s);
                 assessors = and(assessors, a);
+            }
+            Param::Url => {
+                // A canonical may name its version (`url|version`).
+                let (url, version) = value.split_once('|').unwrap_or((value, ""));
+                let ours = url == crate::fhir::codes::questionnaire_url(clinic);
+                let set = match (ours, version) {
+                    (false, _) => Set::none(),
+                    (true, "") => Set::All,
+                    (true, v) => Set::of([v]),
+                };
+                versions = and(versions, set);
+            }
+            Param::Version => {
+                let mut set = Set::none();
+                for t in tokens(name, value)? {
+                    set = set.union(Set::of([t.code.as_str()]));
+                }
+                versions = and(versions, set);
             }
             Param::Date | Param::Authored => {
                 let v = DateValue::parse(value).map_err(|e| format!("{name}: {e}"))?;
@@ -298,6 +327,7 @@ pub fn parse(
         score_codes: scores.and_then(Set::into_list),
         outcome_codes: outcomes.and_then(Set::into_list),
         assessors: assessors.and_then(Set::into_list),
+        questionnaire_versions: versions.and_then(Set::into_list),
     };
     Ok(search)
 }

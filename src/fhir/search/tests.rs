@@ -171,16 +171,25 @@ fn record_numbers_are_matched_in_the_clinics_system_only() {
 #[test]
 fn codes_and_categories_name_scores_and_outcomes() {
     let criteria = |list: &[(&str, &str)]| strict(Kind::Observation, list).unwrap().criteria;
-    let c = criteria(&[("code", "247441003")]);
-    assert_eq!(
-        c.score_codes,
-        Some(vec!["247441003".into(), "redness".into()])
-    );
+    let c = criteria(&[("code", "redness")]);
+    assert_eq!(c.score_codes, Some(vec!["redness".into()]));
     assert_eq!(c.outcome_codes, Some(vec![]));
-    let c = criteria(&[(
-        "code",
-        "urn:aftercare:fhir:CodeSystem:outcome|goodman-baron",
-    )]);
+    // A default item is in our system, the clinic's own in the clinic's.
+    let ours = format!("{}|redness,{}|tightness", codes::SYMPTOM, codes::SYMPTOM);
+    assert_eq!(
+        criteria(&[("code", &ours)]).score_codes,
+        Some(vec!["redness".into()])
+    );
+    let clinics = format!("{}|tightness", codes::clinic_items(Uuid::nil()));
+    assert_eq!(
+        criteria(&[("code", &clinics)]).score_codes,
+        Some(vec!["tightness".into()])
+    );
+    let other = format!("{}|tightness", codes::clinic_items(Uuid::new_v4()));
+    assert_eq!(criteria(&[("code", &other)]).score_codes, Some(vec![]));
+    let snomed = criteria(&[("code", "http://snomed.info/sct|247441003")]);
+    assert_eq!(snomed.score_codes, Some(vec![]));
+    let c = criteria(&[("code", &format!("{}|goodman-baron", codes::OUTCOME))]);
     assert_eq!(c.score_codes, Some(vec![]));
     assert_eq!(c.outcome_codes, Some(vec!["goodman_baron".into()]));
     let c = criteria(&[("category", "exam")]);
@@ -253,4 +262,26 @@ fn only_a_cursor_the_server_gave_out_is_taken() {
     let cursor = |code: &str| encode(&format!("0.{id}.{code}"));
     assert!(strict(Kind::Observation, &[("_cursor", &cursor("redness"))]).is_ok());
     assert!(strict(Kind::Observation, &[("_cursor", &cursor("red\0"))]).is_err());
+}
+
+#[test]
+fn a_questionnaire_is_found_by_its_url_and_version() {
+    let versions = |list: &[(&str, &str)]| {
+        strict(Kind::Questionnaire, list)
+            .unwrap()
+            .criteria
+            .questionnaire_versions
+    };
+    let url = codes::questionnaire_url(Uuid::nil());
+    assert_eq!(versions(&[("url", &url)]), None);
+    assert_eq!(
+        versions(&[("url", &format!("{url}|2"))]),
+        Some(vec!["2".into()])
+    );
+    assert_eq!(versions(&[("url", "http://example.org/q")]), Some(vec![]));
+    assert_eq!(
+        versions(&[("url", &url), ("version", "1,3")]),
+        Some(vec!["1".into(), "3".into()])
+    );
+    assert!(strict(Kind::Questionnaire, &[("code", "x")]).is_err());
 }

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use uuid::Uuid;
+
 use crate::fhir::codes;
 
 /// Splits a value at the separator `sep` where it is not escaped (`\,`, `\|`, `\\`), unescaping
@@ -137,16 +139,20 @@ const OUTCOMES: [(&str, &str); 3] = [
     ("goodman-baron", "goodman_baron"),
 ];
 
-/// The symptoms with a SNOMED CT concept.
-const SNOMED_SYMPTOMS: [&str; 4] = ["redness", "flaking", "itching", "fever"];
-
-/// The check-in scores and the outcome values a `code` token names.
-pub(super) fn code_sets(t: &Token) -> (Set, Set) {
-    let symptom = || {
-        if t.code.is_empty() {
+/// The check-in scores and the outcome values a `code` token names, in the clinic `clinic`: a
+/// default item in our system, the clinic's own in the clinic's.
+pub(super) fn code_sets(t: &Token, clinic: Uuid) -> (Set, Set) {
+    let is_default = |code: &str| codes::SYMPTOMS.iter().any(|c| c.code == code);
+    let items = |default: bool| {
+        if t.code.is_empty() && default {
+            Set::Only(codes::SYMPTOMS.iter().map(|c| c.code.to_string()).collect())
+        } else if t.code.is_empty() {
+            // The parser does not know the clinic's items: any item (defaults too).
             Set::All
-        } else {
+        } else if is_default(&t.code) == default {
             Set::of([t.code.as_str()])
+        } else {
+            Set::none()
         }
     };
     let outcome = || {
@@ -156,17 +162,11 @@ pub(super) fn code_sets(t: &Token) -> (Set, Set) {
             .map(|(_, row)| row.to_string());
         Set::Only(matching.collect())
     };
-    let snomed = || {
-        let matching = SNOMED_SYMPTOMS.iter().filter(|s| {
-            codes::snomed_of(s).is_some_and(|(sct, _)| t.code.is_empty() || sct == t.code)
-        });
-        Set::Only(matching.map(|s| s.to_string()).collect())
-    };
     match t.system.as_deref() {
-        None => (symptom().union(snomed()), outcome()),
-        Some(codes::SYMPTOM) => (symptom(), Set::none()),
-        Some(codes::SNOMED) => (snomed(), Set::none()),
+        None => (Set::of([t.code.as_str()]), outcome()),
+        Some(codes::SYMPTOM) => (items(true), Set::none()),
         Some(codes::OUTCOME) => (Set::none(), outcome()),
+        Some(s) if codes::clinic_of_items(s) == Some(clinic) => (items(false), Set::none()),
         Some(_) => (Set::none(), Set::none()),
     }
 }

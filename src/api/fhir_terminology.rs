@@ -1,0 +1,246 @@
+//! Aftercare's code systems over FHIR: `CodeSystem` and `ValueSet` (read, and search by `url`),
+//! `CodeSystem/$lookup` and `$validate-code`, for whoever may read the clinic's FHIR resources.
+//! Our fixed systems are the same for every clinic; the clinic's own items are its own.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::fhir::{FhirError, FhirResource, Reader, base_url};
+use crate::db::{self, Pool, Tenant};
+use crate::error::ApiError;
+use crate::fhir::terminology::{self as t, Published};
+use crate::fhir::{JSON, resources};
+
+async fn published(pool: &Pool, tenant: Tenant) -> Result<Vec<Published>, FhirError> {
+    let catalogue = db::run(pool, move |conn| Ok(db::symptoms::catalogue(conn, tenant)?)).await?;
+    Ok(t::published(tenant.id(), &catalogue))
+}
+
+fn fhir_json(body: &Value) -> HttpResponse {
+    HttpResponse::Ok().content_type(JSON).json(body)
+}
+
+fn bad(message: String) -> FhirError {
+    FhirError(ApiError::BadRequest(message, vec![]))
+}
+
+/// The query's parameters, each at most once, of those `allowed` (a FHIR client gets an
+/// OperationOutcome for any other, not the REST API's problem).
+fn params(req: &HttpRequest, allowed: &[&str]) -> Result<HashMap<String, String>, FhirError> {
+    let mut out = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+        if !allowed.contains(&name.as_ref()) {
+            return Err(bad(format!(
+                "{name}: not a parameter here (it takes {})",
+                allowed.join(", ")
+            )));
+        }
+        if out.insert(name.to_string(), value.to_string()).is_some() {
+            return Err(bad(format!("{name}: given twice")));
+        }
+    }
+    Ok(out)
+}
+
+/// A search of code systems or value sets: by canonical URL (`url|version` is read as the URL;
+/// every version is the current one), or all of them. Every match fits on one page.
+const SEARCH: [&str; 2] = ["url", "_count"];
+
+fn search_of(
+    req: &HttpRequest,
+    kind: &str,
+    all: &[Published],
+    wanted: Option<&str>,
+    build: fn(&Published) -> Value,
+) -> Value {
+    let url = wanted.map(|u| u.split('|').next().unwrap_or(u));
+    let entries: Vec<(String, Value)> = all
+        .iter()
+        .map(build)
+        .filter(|r| url.is_none_or(|u| r["url"] == u))
+        .map(|r| {
+            (
+                format!("{kind}/{}", r["id"].as_str().unwrap_or_default()),
+                r,
+            )
+        })
+        .collect();
+    let base = base_url(req);
+    let query = req.query_string();
+    let self_url = format!(
+        "{base}/{kind}{}{query}",
+        if query.is_empty() { "" } else { "?" }
+    );
+    let total = entries.len();
+    resources::searchset(&base, entries, &self_url, None, Some(total))
+}
+
+fn read_of(
+    all: &[Published],
+    id: &str,
+    build: fn(&Published) -> Value,
+) -> Result<Value, FhirError> {
+    all.iter()
+        .find(|p| p.id == id)
+        .map(build)
+        .ok_or(FhirError(ApiError::NotFound))
+}
+
+/// Searches the code systems: ours (symptom items, answer scale, aftercare questions,
+/// procedures, areas, outcomes, assessors) and the clinic's own items.
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("url" = Option<String>, Query, description = "The canonical URL"),
+        ("_count" = Option<i64>, Query, description = "Ignored: every match fits on one page"),
+    ),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A searchset Bundle of CodeSystems", content_type = "application/fhir+json", body = FhirResource))
+)]
+#[get("/fhir/R4/CodeSystem")]
+pub async fn code_systems(
+    pool: web::Data<Pool>,
+    reader: Reader,
+    req: HttpRequest,
+) -> Result<HttpResponse, FhirError> {
+    let q = params(&req, &SEARCH)?;
+    let all = published(&pool, reader.reader()).await?;
+    let bundle = search_of(
+        &req,
+        "CodeSystem",
+        &all,
+        q.get("url").map(String::as_str),
+        t::code_system,
+    );
+    Ok(fhir_json(&bundle))
+}
+
+/// Reads a code system: `symptom`, `answer`, `aftercare-question`, `procedure`, `area`,
+/// `outcome`, `assessor`, or `clinic-{clinic id}` (the clinic's own items).
+#[utoipa::path(
+    tag = "fhir",
+    params(("id" = String, Path, description = "The CodeSystem's id", example = "answer")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The CodeSystem", content_type = "application/fhir+json", body = FhirResource))
+)]
+#[get("/fhir/R4/CodeSystem/{id}")]
+pub async fn code_system(
+    pool: web::Data<Pool>,
+    reader: Reader,
+    id: web::Path<String>,
+) -> Result<HttpResponse, FhirError> {
+    let all = published(&pool, reader.reader()).await?;
+    Ok(fhir_json(&read_of(&all, &id, t::code_system)?))
+}
+
+/// Searches the value sets: one per code system, of all its codes.
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("url" = Option<String>, Query, description = "The canonical URL"),
+        ("_count" = Option<i64>, Query, description = "Ignored: every match fits on one page"),
+    ),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A searchset Bundle of ValueSets", content_type = "application/fhir+json", body = FhirResource))
+)]
+#[get("/fhir/R4/ValueSet")]
+pub async fn value_sets(
+    pool: web::Data<Pool>,
+    reader: Reader,
+    req: HttpRequest,
+) -> Result<HttpResponse, FhirError> {
+    let q = params(&req, &SEARCH)?;
+    let all = published(&pool, reader.reader()).await?;
+    let bundle = search_of(
+        &req,
+        "ValueSet",
+        &all,
+        q.get("url").map(String::as_str),
+        t::value_set,
+    );
+    Ok(fhir_json(&bundle))
+}
+
+/// Reads a value set; its id is its code system's.
+#[utoipa::path(
+    tag = "fhir",
+    params(("id" = String, Path, description = "The ValueSet's id", example = "answer")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The ValueSet", content_type = "application/fhir+json", body = FhirResource))
+)]
+#[get("/fhir/R4/ValueSet/{id}")]
+pub async fn value_set(
+    pool: web::Data<Pool>,
+    reader: Reader,
+    id: web::Path<String>,
+) -> Result<HttpResponse, FhirError> {
+    let all = published(&pool, reader.reader()).await?;
+    Ok(fhir_json(&read_of(&all, &id, t::value_set)?))
+}
+
+/// `$lookup` takes the system and the code; `displayLanguage` and `version` are accepted and
+/// ignored (the answer gives English and German; the current version is the only one).
+const LOOKUP: [&str; 4] = ["system", "code", "displayLanguage", "version"];
+/// `$validate-code` takes the code system's or value set's `url` (or `system`), the code and a
+/// display to check.
+const VALIDATE: [&str; 5] = ["url", "system", "code", "display", "displayLanguage"];
+
+fn required<'a>(p: &'a HashMap<String, String>, name: &str) -> Result<&'a str, FhirError> {
+    p.get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| bad(format!("{name} is required")))
+}
+
+/// `$lookup`: a code's display, German designation and (for an answer) grade, as Parameters. A
+/// code not in the system is a 404.
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("system" = String, Query, description = "The code system's canonical URL"),
+        ("code" = String, Query, description = "The code", example = "severe"),
+    ),
+    security(("bearer" = [])),
+    responses((status = 200, description = "Parameters: name, version, display, designation, property", content_type = "application/fhir+json", body = FhirResource))
+)]
+#[get("/fhir/R4/CodeSystem/$lookup")]
+pub async fn lookup(
+    pool: web::Data<Pool>,
+    reader: Reader,
+    req: HttpRequest,
+) -> Result<HttpResponse, FhirError> {
+    let q = params(&req, &LOOKUP)?;
+    let (system, code) = (required(&q, "system")?, required(&q, "code")?);
+    let all = published(&pool, reader.reader()).await?;
+    let found = t::lookup(&all, system, code).ok_or(FhirError(ApiError::NotFound))?;
+    Ok(fhir_json(&found))
+}
+
+/// `$validate-code`: whether the code is in the code system or value set (`url`), and a display,
+/// if given, is the concept's, as Parameters (`result`, and `display` or `message`).
+#[utoipa::path(
+    tag = "fhir",
+    params(
+        ("url" = Option<String>, Query, description = "The code system's or value set's canonical URL (or `system`)"),
+        ("system" = Option<String>, Query, description = "The code system's canonical URL, if `url` is not given"),
+        ("code" = String, Query, description = "The code", example = "severe"),
+        ("display" = Option<String>, Query, description = "A display to check: the concept's in English or German"),
+    ),
+    security(("bearer" = [])),
+    responses((status = 200, description = "Parameters: result, display or message", content_type = "application/fhir+json", body = FhirResource))
+)]
+#[get("/fhir/R4/CodeSystem/$validate-code")]
+pub async fn validate_code(
+    pool: web::Data<Pool>,
+    reader: Reader,
+    req: HttpRequest,
+) -> Result<HttpResponse, FhirError> {
+    let q = params(&req, &VALIDATE)?;
+    let url = required(&q, "url").or_else(|_| required(&q, "system"))?;
+    let code = required(&q, "code")?;
+    let all = published(&pool, reader.reader()).await?;
+    let display = q.get("display").map(String::as_str);
+    Ok(fhir_json(&t::validate_code(&all, url, code, display)))
+}
