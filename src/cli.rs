@@ -304,7 +304,7 @@ pub fn create_clinic(
         name: admin_name.unwrap_or_else(|| admin_email.into()),
     };
     let admin = crate::services::staff::account(&request).map_err(|e| match e {
-        crate::error::ApiError::Validation(errors) => anyhow::anyhow!(
+        crate::services::Error::Invalid(errors) => anyhow::anyhow!(
             "{}",
             errors
                 .iter()
@@ -314,12 +314,13 @@ pub fn create_clinic(
         ),
         other => anyhow::anyhow!("{other}"),
     })?;
-    let clinic = db::clinics::create_with_admin(conn, &clinic, &admin).map_err(|e| {
-        match crate::error::ApiError::from(e) {
-            crate::error::ApiError::Conflict(msg) => anyhow::anyhow!("{msg}"),
-            other => anyhow::anyhow!("{other}"),
-        }
-    })?;
+    let clinic =
+        db::clinics::create_with_admin(conn, &clinic, &admin).map_err(
+            |e| match db::Error::from(e) {
+                db::Error::Conflict(msg) => anyhow::anyhow!("{msg}"),
+                other => anyhow::anyhow!("{other}"),
+            },
+        )?;
     Ok(
         serde_json::json!({"clinic_id": clinic.id, "admin_id": admin.id, "clinic_code": clinic.code}),
     )

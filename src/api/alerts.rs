@@ -210,7 +210,7 @@ pub async fn list(
     let (rows, evidence) = db::run(&pool, move |conn| {
         let rows = db::alerts::page(conn, caller.tenant, &filter, after, limit)?;
         let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
-        Ok((
+        Ok::<_, ApiError>((
             rows,
             db::alerts::latest_evidence(conn, caller.tenant, &ids)?,
         ))
@@ -292,7 +292,7 @@ pub async fn get(
     let (alert, evidence) = db::run(&pool, move |conn| {
         let alert = db::alerts::get(conn, caller.tenant, id)?;
         let evidence = db::alerts::evidence(conn, caller.tenant, alert.id, 100)?;
-        Ok((alert, evidence))
+        Ok::<_, ApiError>((alert, evidence))
     })
     .await?;
     Ok(web::Json(with_evidence(alert, evidence)))
@@ -451,7 +451,7 @@ pub async fn burden(
     let to = Utc::now();
     let from = to - chrono::Duration::days(30);
     let (weeks, rows) = db::run(&pool, move |conn| {
-        Ok((
+        Ok::<_, ApiError>((
             db::alerts::patient_weeks(conn, caller.tenant, from, to)?,
             db::alerts::raised_between(conn, caller.tenant, from, to)?,
         ))

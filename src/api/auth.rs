@@ -12,6 +12,7 @@ use crate::config::HttpSettings;
 use crate::db::{self, Pool};
 use crate::domain::clinic::ClinicCode;
 use crate::error::ApiError;
+use crate::services;
 use crate::services::sign_in::{self, Family, Issued, NamedClinic};
 use crate::web::auth::sessions::LiveSessions;
 use crate::web::auth::{self, Caller, Keys, Role};
@@ -220,7 +221,7 @@ pub async fn login(
     .await;
     match &tokens {
         Ok(_) => limits.sign_in_succeeded(&email, &who),
-        Err(ApiError::Unauthorized(_)) => limits.sign_in_failed(&email, &who),
+        Err(services::Error::Unauthorized(_)) => limits.sign_in_failed(&email, &who),
         Err(_) => {}
     }
     let tokens = tokens?;
@@ -323,7 +324,7 @@ pub async fn enroll(
         sign_in::enroll(conn, &keys, &hash, family)
     })
     .await;
-    if let Err(ApiError::Unauthorized(_)) = tokens
+    if let Err(services::Error::Unauthorized(_)) = tokens
         && let Some(wait) = limits.wrong_guess("enroll", client(&req))
     {
         return Err(wait);
@@ -407,7 +408,7 @@ pub async fn logout(
 #[get("/v1/me")]
 pub async fn me(pool: web::Data<Pool>, caller: Caller) -> Result<web::Json<Me>, ApiError> {
     let clinic = db::run(&pool, move |conn| {
-        Ok(db::clinics::get(conn, caller.tenant)?)
+        Ok::<_, ApiError>(db::clinics::get(conn, caller.tenant)?)
     })
     .await?;
     let is_patient = caller.role == Role::Patient;

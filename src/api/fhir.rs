@@ -128,7 +128,7 @@ impl FromRequest for Reader {
                 .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no pool")))?;
             let (client, tenant) = (claims.sub, Tenant::new(claims.clinic));
             let exists = db::run(pool, move |conn| {
-                Ok(db::fhir_clients::exists(conn, tenant, client)?)
+                Ok::<_, ApiError>(db::fhir_clients::exists(conn, tenant, client)?)
             })
             .await?;
             if !exists {

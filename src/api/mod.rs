@@ -18,6 +18,7 @@ pub mod health;
 pub mod outcomes;
 pub mod patient_data;
 pub mod patients;
+mod problem;
 pub mod protocols;
 pub mod push;
 pub mod recovery;

@@ -141,7 +141,7 @@ pub async fn get(
             .collect();
         let facts = db::worklist::card_facts(conn, tenant, &treatments)?;
         let assignees = db::worklist::assignments(conn, tenant, &treatments)?;
-        Ok((clinic.timezone, drafts, evidence, facts, assignees, due))
+        Ok::<_, ApiError>((clinic.timezone, drafts, evidence, facts, assignees, due))
     })
     .await?;
 
@@ -277,7 +277,7 @@ pub async fn mark_note_read(
     let staff_id = caller.id;
     let id = id.into_inner();
     let read = db::run(&pool, move |conn| {
-        Ok(db::worklist::mark_read(
+        Ok::<_, ApiError>(db::worklist::mark_read(
             conn,
             caller.tenant,
             id,
@@ -341,7 +341,7 @@ pub async fn release(
     let id = id.into_inner();
     db::run(&pool, move |conn| {
         db::treatments::get(conn, caller.tenant, id)?;
-        Ok(db::worklist::release(conn, caller.tenant, id)?)
+        Ok::<_, ApiError>(db::worklist::release(conn, caller.tenant, id)?)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -32,13 +32,10 @@ pub struct Changes {
 
 impl Clinic {
     /// The clinic's time zone, in which its days are counted.
-    pub fn tz(&self) -> Result<chrono_tz::Tz, crate::error::ApiError> {
-        self.timezone.parse().map_err(|_| {
-            crate::error::ApiError::internal(anyhow::anyhow!(
-                "the clinic's time zone {:?} is not known",
-                self.timezone
-            ))
-        })
+    pub fn tz(&self) -> anyhow::Result<chrono_tz::Tz> {
+        self.timezone
+            .parse()
+            .map_err(|_| anyhow::anyhow!("the clinic's time zone {:?} is not known", self.timezone))
     }
 }
 

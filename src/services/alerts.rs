@@ -2,15 +2,15 @@
 //! it to the clinic's webhooks and count it) and resolving one.
 
 use chrono::Utc;
-use diesel::{Connection, PgConnection, QueryResult};
+use diesel::{Connection, PgConnection};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::alerts::{Action, Level, Rule};
 use crate::domain::webhooks::{AlertData, Event};
-use crate::error::ApiError;
 
 /// An alert a check-in raised, or added its evidence to.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -37,7 +37,7 @@ pub fn raise(
     tenant: Tenant,
     rule: Rule,
     on: Occasion,
-) -> QueryResult<Option<AlertRef>> {
+) -> Result<Option<AlertRef>, Error> {
     let level = rule.level();
     let raise = db::alerts::Raise {
         patient_id: on.patient_id,
@@ -80,7 +80,7 @@ pub fn resolve(
     staff_id: Uuid,
     note: &str,
     action: Option<Action>,
-) -> Result<db::alerts::Alert, ApiError> {
+) -> Result<db::alerts::Alert, Error> {
     let action = action.map(Action::as_str);
     conn.transaction(|conn| {
         match db::alerts::resolve(conn, tenant, id, staff_id, note, action, Utc::now())? {
@@ -90,7 +90,7 @@ pub fn resolve(
             }
             None => {
                 db::alerts::get(conn, tenant, id)?;
-                Err(ApiError::Conflict("the alert is resolved already".into()))
+                Err(Error::Conflict("the alert is resolved already".into()))
             }
         }
     })
@@ -98,7 +98,12 @@ pub fn resolve(
 
 /// Withdraws an open alert whose finding no longer holds, with why, and announces it to the
 /// clinic's webhooks as resolved. False when it was resolved meanwhile.
-pub fn withdraw(conn: &mut PgConnection, tenant: Tenant, id: Uuid, why: &str) -> QueryResult<bool> {
+pub fn withdraw(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    id: Uuid,
+    why: &str,
+) -> Result<bool, Error> {
     let Some(alert) = db::alerts::withdraw(conn, tenant, id, why, Utc::now())? else {
         return Ok(false);
     };

@@ -5,7 +5,10 @@ pub mod accounts;
 pub mod adverse_events;
 pub mod alerts;
 pub mod check_ins;
+mod error;
 pub mod patient_data;
 pub mod sign_in;
 pub mod staff;
 pub mod webhooks;
+
+pub use error::Error;

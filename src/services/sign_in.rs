@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
+use super::Error;
 use crate::db::{self, Tenant, tokens};
 use crate::domain::clinic::ClinicCode;
 use crate::domain::sessions::{refresh_expiry, session_max};
-use crate::error::ApiError;
 use crate::web::auth::{self, Keys, Role};
 
 /// The clinic a sign-in names, if it names one. A code no clinic can have, or a code and an id of
@@ -49,7 +49,7 @@ pub fn staff(
     password: &str,
     clinic: Option<NamedClinic>,
     family: Family,
-) -> Result<Issued, ApiError> {
+) -> Result<Issued, Error> {
     let staff = account_of(conn, email, password, clinic)?;
     let role = staff_role(&staff.role);
     issue(conn, keys, staff.id, role, staff.clinic_id, family)
@@ -62,10 +62,10 @@ pub fn enroll(
     keys: &Keys,
     code_hash: &[u8],
     family: Family,
-) -> Result<Issued, ApiError> {
+) -> Result<Issued, Error> {
     conn.transaction(|conn| {
         let code = tokens::redeem_enrollment_code(conn, code_hash, Utc::now())?.ok_or(
-            ApiError::Unauthorized("the enrollment code is unknown, used or expired"),
+            Error::Unauthorized("the enrollment code is unknown, used or expired"),
         )?;
         let (patient, clinic) = (code.patient_id, code.clinic_id);
         issue(conn, keys, patient, Role::Patient, clinic, family)
@@ -74,11 +74,7 @@ pub fn enroll(
 
 /// Uses up the refresh token with this hash and issues new tokens in its family; None when the
 /// token is unknown, used, revoked or expired. A token used already revokes its whole family.
-pub fn refresh(
-    conn: &mut PgConnection,
-    keys: &Keys,
-    hash: &[u8],
-) -> Result<Option<Issued>, ApiError> {
+pub fn refresh(conn: &mut PgConnection, keys: &Keys, hash: &[u8]) -> Result<Option<Issued>, Error> {
     // The transaction commits a revocation before the 401 is returned, so it is kept.
     conn.transaction(|conn| {
         let now = Utc::now();
@@ -123,7 +119,7 @@ pub fn sign_out(
     tenant: Tenant,
     who: Uuid,
     hash: &[u8],
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     conn.transaction(|conn| {
         if let Some(token) = tokens::lock_refresh(conn, hash)?
             && (token.staff_id == Some(who) || token.patient_id == Some(who))
@@ -146,7 +142,7 @@ fn issue(
     role: Role,
     clinic_id: Uuid,
     family: Family,
-) -> Result<Issued, ApiError> {
+) -> Result<Issued, Error> {
     let now = Utc::now();
     let refresh_token = auth::new_refresh_token();
     let is_patient = role == Role::Patient;
@@ -199,12 +195,12 @@ fn account_of(
     email: &str,
     password: &str,
     clinic: Option<NamedClinic>,
-) -> Result<db::staff::Staff, ApiError> {
+) -> Result<db::staff::Staff, Error> {
     let accounts = db::staff::all_by_email(conn, email)?;
     let account = match clinic {
         None if accounts.len() > 1 => {
             auth::verify_password(password, None);
-            return Err(ApiError::Conflict(
+            return Err(Error::Conflict(
                 "this email is staff at more than one clinic: name your clinic with its clinic code (clinic)"
                     .into(),
             ));
@@ -226,6 +222,6 @@ fn account_of(
     match account {
         // A deactivated account is answered as a wrong password, after the same work.
         Some(staff) if right && staff.active => Ok(staff),
-        _ => Err(ApiError::Unauthorized("the email or password is wrong")),
+        _ => Err(Error::Unauthorized("the email or password is wrong")),
     }
 }

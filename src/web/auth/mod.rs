@@ -246,7 +246,7 @@ impl Keys {
         scope: &str,
         now: DateTime<Utc>,
         ttl: i64,
-    ) -> Result<String, ApiError> {
+    ) -> anyhow::Result<String> {
         let claims = SystemClaims {
             sub: client,
             clinic,
@@ -259,7 +259,7 @@ impl Keys {
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(ApiError::internal)
+        Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
     }
 
     /// A system client's token of ours, in its time window; None for anything else (a staff
@@ -281,7 +281,7 @@ impl Keys {
         role: Role,
         clinic: Uuid,
         now: DateTime<Utc>,
-    ) -> Result<String, ApiError> {
+    ) -> anyhow::Result<String> {
         self.issue_in_session(sub, role, clinic, now, None)
     }
 
@@ -293,7 +293,7 @@ impl Keys {
         clinic: Uuid,
         now: DateTime<Utc>,
         sid: Option<Uuid>,
-    ) -> Result<String, ApiError> {
+    ) -> anyhow::Result<String> {
         let claims = Claims {
             sid,
             sub,
@@ -307,7 +307,7 @@ impl Keys {
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(ApiError::internal)
+        Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
     }
 
     /// Accepts only HS256 tokens of ours: the right issuer and audience, in their time window,
@@ -406,7 +406,7 @@ async fn known_clinic(req: &HttpRequest, tenant: Tenant) -> Result<(), ApiError>
         return Ok(());
     }
     let exists = crate::db::run(pool, move |conn| {
-        Ok(crate::db::clinics::exists(conn, tenant)?)
+        Ok::<_, ApiError>(crate::db::clinics::exists(conn, tenant)?)
     })
     .await?;
     if !exists {
@@ -445,12 +445,12 @@ fn caller_of(req: &HttpRequest) -> Result<Caller, ApiError> {
     })
 }
 
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing a password: {e}")))
+        .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
 }
 
 /// A hash no password matches, checked when the email is unknown so that the answer takes as long
