@@ -164,7 +164,7 @@ fn verify_audit(conn: &mut PgConnection, clinic: Option<Uuid>) -> anyhow::Result
     };
     let mut intact = true;
     for id in clinics {
-        match crate::workers::audit_sealing::verify(conn, db::Tenant::new(id))? {
+        match crate::workers::audit_sealing::verify(conn, db::Tenant::new(id.into()))? {
             Verdict::Intact { sealed, unsealed } => {
                 println!("clinic {id}: intact, {sealed} sealed records ({unsealed} not sealed yet)")
             }
@@ -289,7 +289,7 @@ pub fn create_clinic(
         bail!("the clinic needs a name");
     }
     let clinic = db::clinics::Clinic {
-        id: Uuid::new_v4(),
+        id: crate::domain::ids::ClinicId::new_v4(),
         name: name.trim().into(),
         timezone: timezone.into(),
         created_at: Utc::now(),

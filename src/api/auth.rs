@@ -52,9 +52,9 @@ impl LoginRequest {
         };
         Ok(match (code, self.clinic_id) {
             (None, None) => None,
-            (None, Some(id)) => Some(NamedClinic::Id(id)),
+            (None, Some(id)) => Some(NamedClinic::Id(id.into())),
             (Some(Some(code)), None) => Some(NamedClinic::Code(code)),
-            (Some(Some(code)), Some(id)) => Some(NamedClinic::Both(id, code)),
+            (Some(Some(code)), Some(id)) => Some(NamedClinic::Both(id.into(), code)),
             (Some(None), _) => Some(NamedClinic::Nobody),
         })
     }
@@ -140,7 +140,7 @@ impl From<Issued> for Tokens {
             refresh_token: i.refresh_token,
             refresh_expires_at: i.refresh_expires_at,
             role: i.role,
-            clinic_id: i.clinic_id,
+            clinic_id: i.clinic_id.uuid(),
             user_id: (!is_patient).then_some(i.id),
             patient_id: is_patient.then_some(i.id),
         }
@@ -414,7 +414,7 @@ pub async fn me(pool: web::Data<Pool>, caller: Caller) -> Result<web::Json<Me>, 
     let is_patient = caller.role == Role::Patient;
     Ok(web::Json(Me {
         role: caller.role,
-        clinic_id: clinic.id,
+        clinic_id: clinic.id.uuid(),
         clinic_name: clinic.name,
         clinic_timezone: clinic.timezone,
         user_id: (!is_patient).then_some(caller.id),

@@ -42,7 +42,7 @@ impl Clinic {
     fn for_caller(c: db::clinics::Clinic, caller: &Caller) -> Self {
         let staff = caller.role != crate::web::auth::Role::Patient;
         Clinic {
-            id: c.id,
+            id: c.id.uuid(),
             name: c.name,
             timezone: c.timezone,
             contact_phone: c.contact_phone,

@@ -232,5 +232,5 @@ fn authenticate(
     if !fresh {
         return Err("this assertion's jti was used before");
     }
-    Ok((client, tenant.id()))
+    Ok((client, tenant.id().uuid()))
 }

@@ -13,6 +13,7 @@ mod error;
 pub mod exports;
 pub mod fhir;
 pub mod fhir_clients;
+mod ids;
 pub mod outbox;
 pub mod outcomes;
 pub mod patient_data;
@@ -39,6 +40,7 @@ use diesel::PgConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use uuid::Uuid;
 
+use crate::domain::ids::ClinicId;
 pub use error::{Error, Failure, Verdict};
 pub use pool::{Pool, PoolSettings};
 
@@ -47,14 +49,14 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// The clinic a query acts for. Requests take theirs from their credentials; only an operator's
 /// tools (the command line, the benchmark) name a clinic directly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Tenant(Uuid);
+pub struct Tenant(ClinicId);
 
 impl Tenant {
-    pub fn new(clinic_id: Uuid) -> Self {
+    pub fn new(clinic_id: ClinicId) -> Self {
         Tenant(clinic_id)
     }
 
-    pub fn id(self) -> Uuid {
+    pub fn id(self) -> ClinicId {
         self.0
     }
 }

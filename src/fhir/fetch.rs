@@ -66,7 +66,7 @@ pub fn read(
                 ..Filter::all(0, 1)
             },
         )?),
-        Kind::Questionnaire if uuid == tenant.id() => {
+        Kind::Questionnaire if uuid == tenant.id().uuid() => {
             one(page(conn, tenant, kind, Filter::all(0, 1))?)
         }
         Kind::Questionnaire => Err(ApiError::NotFound),
@@ -96,7 +96,7 @@ pub fn page(
     kind: Kind,
     f: Filter,
 ) -> Result<Vec<Entry>, ApiError> {
-    let clinic = tenant.id();
+    let clinic = tenant.id().uuid();
     let entries = match kind {
         Kind::Patient => q::patients(conn, tenant, f)?
             .iter()
@@ -141,9 +141,9 @@ fn questionnaire(
     f: Filter,
 ) -> Result<Vec<Entry>, ApiError> {
     let catalogue = db::symptoms::catalogue(conn, tenant)?;
-    let resource = r::questionnaire(tenant.id(), &catalogue);
+    let resource = r::questionnaire(tenant.id().uuid(), &catalogue);
     let updated = catalogue.iter().map(|s| s.created_at).max();
-    let key = Cursor::new(updated.unwrap_or_default(), tenant.id());
+    let key = Cursor::new(updated.unwrap_or_default(), tenant.id().uuid());
     let shown = f.offset == 0
         && f.limit > 0
         && f.after
@@ -188,7 +188,7 @@ fn questionnaire_response(
     c: &db::check_ins::CheckIn,
     scores: &[db::check_ins::ScoreRow],
 ) -> Entry {
-    let resource = r::questionnaire_response(tenant.id(), catalogue, c, scores);
+    let resource = r::questionnaire_response(tenant.id().uuid(), catalogue, c, scores);
     let key = Cursor::new(c.received_at, c.id);
     Entry::new(
         Kind::QuestionnaireResponse,

@@ -22,6 +22,7 @@ use crate::db::check_ins::{CheckIn as CheckInRow, ScoreRow, Stored};
 use crate::db::{self, Tenant};
 use crate::domain::alerts::{Observation, WORSENING, evaluate, lowest_before, needs_earlier_days};
 use crate::domain::check_in::{MAX_NOTE_CHARS, check_recorded_at, truncate_to_micros};
+use crate::domain::ids::ClinicId;
 use crate::domain::schedule::day_of;
 use crate::domain::symptoms::{Item, SymptomKind, validate_scores};
 use crate::domain::webhooks::{CheckInData, Event};
@@ -123,7 +124,7 @@ pub struct ClinicFacts {
 /// changes, and its catalogue only grows (items are added, never changed or removed), so a code
 /// the cached catalogue lacks is looked up again before it is refused.
 #[derive(Debug, Default)]
-pub struct Clinics(Mutex<HashMap<Uuid, Arc<ClinicFacts>>>);
+pub struct Clinics(Mutex<HashMap<ClinicId, Arc<ClinicFacts>>>);
 
 impl Clinics {
     fn get<'a>(
@@ -153,7 +154,7 @@ impl Clinics {
         Ok(facts)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Arc<ClinicFacts>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ClinicId, Arc<ClinicFacts>>> {
         // The map holds no invariant that a panic elsewhere could have broken.
         self.0
             .lock()

@@ -9,15 +9,16 @@ use uuid::Uuid;
 use super::Error;
 use crate::db::{self, Tenant, tokens};
 use crate::domain::clinic::ClinicCode;
+use crate::domain::ids::ClinicId;
 use crate::domain::sessions::{refresh_expiry, session_max};
 use crate::web::auth::{self, Keys, Role};
 
 /// The clinic a sign-in names, if it names one. A code no clinic can have, or a code and an id of
 /// two clinics, name no account: the sign-in is refused as a wrong password is.
 pub enum NamedClinic {
-    Id(Uuid),
+    Id(ClinicId),
     Code(ClinicCode),
-    Both(Uuid, ClinicCode),
+    Both(ClinicId, ClinicCode),
     Nobody,
 }
 
@@ -34,7 +35,7 @@ pub struct Issued {
     pub refresh_token: String,
     pub refresh_expires_at: DateTime<Utc>,
     pub role: Role,
-    pub clinic_id: Uuid,
+    pub clinic_id: ClinicId,
     /// The staff member's or the patient's id, as `role` says.
     pub id: Uuid,
 }
@@ -140,7 +141,7 @@ fn issue(
     keys: &Keys,
     id: Uuid,
     role: Role,
-    clinic_id: Uuid,
+    clinic_id: ClinicId,
     family: Family,
 ) -> Result<Issued, Error> {
     let now = Utc::now();
@@ -166,7 +167,7 @@ fn issue(
     };
     tokens::insert_refresh(conn, Tenant::new(clinic_id), &row)?;
     Ok(Issued {
-        access_token: keys.issue_in_session(id, role, clinic_id, now, Some(family.id))?,
+        access_token: keys.issue_in_session(id, role, clinic_id.uuid(), now, Some(family.id))?,
         refresh_token,
         refresh_expires_at: row.expires_at,
         role,

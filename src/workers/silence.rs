@@ -114,7 +114,7 @@ pub fn run_once(
                     })
             });
             // A protocol's treatments are all its clinic's.
-            let Some(tenant) = quiet.first().map(|q| Tenant::new(q.clinic_id)) else {
+            let Some(tenant) = quiet.first().map(|q| Tenant::new(q.clinic_id.into())) else {
                 continue;
             };
             raised += raise_for(conn, tenant, &schedule, &quiet)?;

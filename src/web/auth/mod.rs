@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 use crate::config::JwtSettings;
 use crate::db::Tenant;
+use crate::domain::ids::ClinicId;
 use crate::error::ApiError;
 
 pub const ISSUER: &str = "aftercare";
@@ -375,7 +376,7 @@ impl FromRequest for Caller {
 /// further on. Clinics are never deleted, so each is looked up once per instance, and the set
 /// holds no more than the clinics there are.
 #[derive(Debug, Default)]
-pub struct KnownClinics(std::sync::RwLock<std::collections::HashSet<Uuid>>);
+pub struct KnownClinics(std::sync::RwLock<std::collections::HashSet<ClinicId>>);
 
 /// Answers 401 to a valid token of a clinic that doesn't exist, before any extractor runs (so that
 /// the answer doesn't depend on the body). Other requests pass as they are.
@@ -440,7 +441,7 @@ fn caller_of(req: &HttpRequest) -> Result<Caller, ApiError> {
     Ok(Caller {
         id: claims.sub,
         role: claims.role,
-        tenant: Tenant::new(claims.clinic),
+        tenant: Tenant::new(claims.clinic.into()),
         session: claims.sid,
     })
 }
