@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::alerts::{Alert, with_evidence};
 use crate::db::{self, Pool};
 use crate::domain::alerts::Level;
+use crate::domain::ids::AlertId;
 use crate::domain::worklist::card_order;
 use crate::error::ApiError;
 use crate::read_model::Store;
@@ -115,8 +116,8 @@ pub async fn get(
     let (timezone, drafts, evidence, facts, assignees, due) = db::run(&pool, move |conn| {
         let clinic = db::clinics::get(conn, tenant)?;
         let alerts = db::worklist::open_alerts(conn, tenant)?;
-        let ids: Vec<Uuid> = alerts.iter().map(|a| a.id).collect();
-        let reported: HashMap<Uuid, DateTime<Utc>> = db::worklist::reported_at(conn, &ids)?
+        let ids: Vec<AlertId> = alerts.iter().map(|a| a.id).collect();
+        let reported: HashMap<AlertId, DateTime<Utc>> = db::worklist::reported_at(conn, &ids)?
             .into_iter()
             .filter_map(|(id, at)| Some((id, at?)))
             .collect();

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::alerts::{Action, Level, Rule};
+use crate::domain::ids::AlertId;
 use crate::domain::webhooks::{AlertData, Event};
 
 /// An alert a check-in raised, or added its evidence to.
@@ -55,7 +56,7 @@ pub fn raise(
     };
     if new {
         let alert = AlertData {
-            id,
+            id: id.uuid(),
             rule,
             level,
             patient_id: on.patient_id,
@@ -68,7 +69,11 @@ pub fn raise(
         .alerts_raised
         .with_label_values(&[level.as_str()])
         .inc();
-    Ok(Some(AlertRef { id, rule, level }))
+    Ok(Some(AlertRef {
+        id: id.uuid(),
+        rule,
+        level,
+    }))
 }
 
 /// Resolves the alert, with what it led to when the clinician said, and announces it to the clinic's webhooks in one transaction; a 404 for no
@@ -76,7 +81,7 @@ pub fn raise(
 pub fn resolve(
     conn: &mut PgConnection,
     tenant: Tenant,
-    id: Uuid,
+    id: AlertId,
     staff_id: Uuid,
     note: &str,
     action: Option<Action>,
@@ -101,7 +106,7 @@ pub fn resolve(
 pub fn withdraw(
     conn: &mut PgConnection,
     tenant: Tenant,
-    id: Uuid,
+    id: AlertId,
     why: &str,
 ) -> Result<bool, Error> {
     let Some(alert) = db::alerts::withdraw(conn, tenant, id, why, Utc::now())? else {
@@ -114,7 +119,7 @@ pub fn withdraw(
 /// What a webhook hears of an alert.
 fn data(a: &db::alerts::Alert) -> AlertData {
     AlertData {
-        id: a.id,
+        id: a.id.uuid(),
         rule: a.rule,
         level: a.level,
         patient_id: a.patient_id,

@@ -386,7 +386,7 @@ impl Context<'_> {
         let alerts = db::alerts::of_check_in(conn, self.tenant, existing.0.id)?
             .into_iter()
             .map(|a| AlertRef {
-                id: a.id,
+                id: a.id.uuid(),
                 rule: a.rule,
                 level: a.level,
             })
