@@ -39,7 +39,7 @@ fn main() -> anyhow::Result<()> {
     )
     .get_result::<Busiest>(&mut conn)?
     .clinic_id;
-    let tenant = Tenant::new(clinic);
+    let tenant = Tenant::new(clinic.into());
     let mut page = |f: Filter, kind: Kind| -> anyhow::Result<(Vec<fetch::Entry>, f64)> {
         let started = Instant::now();
         let entries =

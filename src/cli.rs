@@ -164,7 +164,7 @@ fn verify_audit(conn: &mut PgConnection, clinic: Option<Uuid>) -> anyhow::Result
     };
     let mut intact = true;
     for id in clinics {
-        match crate::workers::audit_sealing::verify(conn, db::Tenant::new(id))? {
+        match crate::workers::audit_sealing::verify(conn, db::Tenant::new(id.into()))? {
             Verdict::Intact { sealed, unsealed } => {
                 println!("clinic {id}: intact, {sealed} sealed records ({unsealed} not sealed yet)")
             }
@@ -295,7 +295,7 @@ pub fn create_clinic(
         bail!("the clinic needs a name");
     }
     let clinic = db::clinics::Clinic {
-        id: Uuid::new_v4(),
+        id: crate::domain::ids::ClinicId::new_v4(),
         name: name.trim().into(),
         timezone: timezone.into(),
         created_at: Utc::now(),
@@ -310,7 +310,7 @@ pub fn create_clinic(
         name: admin_name.unwrap_or_else(|| admin_email.into()),
     };
     let admin = crate::services::staff::account(&request).map_err(|e| match e {
-        crate::error::ApiError::Validation(errors) => anyhow::anyhow!(
+        crate::services::Error::Invalid(errors) => anyhow::anyhow!(
             "{}",
             errors
                 .iter()
@@ -320,12 +320,13 @@ pub fn create_clinic(
         ),
         other => anyhow::anyhow!("{other}"),
     })?;
-    let clinic = db::clinics::create_with_admin(conn, &clinic, &admin).map_err(|e| {
-        match crate::error::ApiError::from(e) {
-            crate::error::ApiError::Conflict(msg) => anyhow::anyhow!("{msg}"),
-            other => anyhow::anyhow!("{other}"),
-        }
-    })?;
+    let clinic =
+        db::clinics::create_with_admin(conn, &clinic, &admin).map_err(
+            |e| match db::Error::from(e) {
+                db::Error::Conflict(msg) => anyhow::anyhow!("{msg}"),
+                other => anyhow::anyhow!("{other}"),
+            },
+        )?;
     Ok(
         serde_json::json!({"clinic_id": clinic.id, "admin_id": admin.id, "clinic_code": clinic.code}),
     )

@@ -1,11 +1,13 @@
-//! The one error type of the service, and its RFC 9457 problem+json response.
+//! The API's error type and its RFC 9457 problem+json response. What storage fails with
+//! (`db::Error`) maps into it here; what a use case fails with (`services::Error`), in `api::problem`.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::db;
 pub use crate::domain::FieldError;
 use crate::domain::Invalid;
 
@@ -224,48 +226,43 @@ impl From<Invalid> for ApiError {
     }
 }
 
+impl From<db::Error> for ApiError {
+    fn from(e: db::Error) -> Self {
+        match e {
+            db::Error::NotFound => ApiError::NotFound,
+            db::Error::Conflict(message) => ApiError::Conflict(message.into()),
+            db::Error::Unavailable(reason) => ApiError::Unavailable(reason),
+            db::Error::TimedOut => ApiError::TimedOut,
+            db::Error::Query(e) => ApiError::Internal(e.into()),
+            db::Error::Other(e) => ApiError::Internal(e),
+        }
+    }
+}
+
 impl From<DieselError> for ApiError {
     fn from(e: DieselError) -> Self {
-        match e {
-            DieselError::NotFound => ApiError::NotFound,
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                ApiError::Conflict(conflict_message(info.constraint_name()).into())
-            }
-            // A read-only transaction: the server was demoted to a standby, or is being made one.
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
-            | DieselError::DatabaseError(DatabaseErrorKind::ReadOnlyTransaction, _)
-            | DieselError::BrokenTransactionManager => ApiError::Unavailable(e.to_string()),
-            DieselError::DatabaseError(_, info) if info.message().contains("statement timeout") => {
-                ApiError::TimedOut
-            }
-            other => ApiError::Internal(other.into()),
-        }
+        db::Error::from(e).into()
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        ApiError::Internal(e)
     }
 }
 
 impl From<diesel::r2d2::PoolError> for ApiError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
-        ApiError::Unavailable(e.to_string())
+        db::Error::from(e).into()
     }
 }
 
-impl From<actix_web::error::BlockingError> for ApiError {
-    fn from(e: actix_web::error::BlockingError) -> Self {
-        ApiError::Unavailable(e.to_string())
-    }
-}
-
-/// What a client is told when a unique constraint refuses a row.
-fn conflict_message(constraint: Option<&str>) -> &'static str {
-    match constraint {
-        Some("staff_email_key") => "a staff member with this email already exists",
-        Some("patients_external_ref_key") => "a patient with this external_ref already exists",
-        Some("patients_external_ref_lookalike_key") => {
-            "a patient with this external_ref, or one that differs only in case, accents, \
-             separators or width, already exists"
+impl db::Failure for ApiError {
+    fn verdict(&self) -> db::Verdict {
+        match self {
+            ApiError::Unavailable(_) => db::Verdict::Lost,
+            ApiError::Internal(_) | ApiError::TimedOut => db::Verdict::Suspect,
+            _ => db::Verdict::Sound,
         }
-        Some("protocols_name_key") => "a protocol with this name already exists",
-        Some("symptoms_clinic_code_key") => "the clinic already has a symptom with this code",
-        _ => "this resource already exists",
     }
 }

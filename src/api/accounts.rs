@@ -256,7 +256,7 @@ pub async fn list_sessions(
     self_or_admin(caller, staff_id)?;
     let rows = db::run(&pool, move |conn| {
         db::staff::get(conn, caller.tenant, staff_id)?;
-        Ok(db::sessions::of_staff(
+        Ok::<_, ApiError>(db::sessions::of_staff(
             conn,
             caller.tenant,
             staff_id,

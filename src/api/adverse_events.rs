@@ -165,7 +165,7 @@ pub async fn list_adverse_events(
     let treatment_id = id.into_inner();
     let rows = db::run(&pool, move |conn| {
         visible(conn, caller, treatment_id)?;
-        Ok(db::adverse_events::of_treatment(
+        Ok::<_, ApiError>(db::adverse_events::of_treatment(
             conn,
             caller.tenant,
             treatment_id,
@@ -192,7 +192,7 @@ pub async fn get_adverse_event(
 ) -> Result<web::Json<AdverseEvent>, ApiError> {
     let (treatment_id, id) = path.into_inner();
     let event = db::run(&pool, move |conn| {
-        Ok(db::adverse_events::get(
+        Ok::<_, ApiError>(db::adverse_events::get(
             conn,
             caller.tenant,
             treatment_id,

@@ -11,6 +11,7 @@ use super::extract::{Json, MAX_PAGE, Page};
 use crate::db::alerts::{Filter, QueueCursor};
 use crate::db::{self, Pool};
 use crate::domain::alerts::{Action, Level, Rule, Status};
+use crate::domain::ids::AlertId;
 use crate::domain::{Invalid, check_text};
 use crate::error::{ApiError, FieldError};
 use crate::services;
@@ -117,7 +118,7 @@ impl From<db::alerts::Alert> for Alert {
             });
         }
         Alert {
-            id: a.id,
+            id: a.id.uuid(),
             rule: a.rule,
             level: a.level,
             status: a.status,
@@ -182,8 +183,8 @@ pub async fn list(
     };
     let (rows, evidence) = db::run(&pool, move |conn| {
         let rows = db::alerts::page(conn, caller.tenant, &filter, after, limit)?;
-        let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
-        Ok((
+        let ids: Vec<AlertId> = rows.iter().map(|a| a.id).collect();
+        Ok::<_, ApiError>((
             rows,
             db::alerts::latest_evidence(conn, caller.tenant, &ids)?,
         ))
@@ -227,7 +228,7 @@ fn page(
     let next = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         rows.last()
-            .map(|a| encode((a.level_rank, a.raised_at, a.id)))
+            .map(|a| encode((a.level_rank, a.raised_at, a.id.uuid())))
     } else {
         None
     };
@@ -261,11 +262,11 @@ pub async fn get(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Alert>, ApiError> {
-    let id = id.into_inner();
+    let id = AlertId::from(id.into_inner());
     let (alert, evidence) = db::run(&pool, move |conn| {
         let alert = db::alerts::get(conn, caller.tenant, id)?;
         let evidence = db::alerts::evidence(conn, caller.tenant, alert.id, 100)?;
-        Ok((alert, evidence))
+        Ok::<_, ApiError>((alert, evidence))
     })
     .await?;
     Ok(web::Json(with_evidence(alert, evidence)))
@@ -288,7 +289,7 @@ pub async fn acknowledge(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Alert>, ApiError> {
     let staff_id = caller.id;
-    let id = id.into_inner();
+    let id = AlertId::from(id.into_inner());
     let alert = db::run(&pool, move |conn| {
         if let Some(alert) = db::alerts::acknowledge(conn, caller.tenant, id, staff_id, Utc::now())?
         {
@@ -335,7 +336,7 @@ pub async fn resolve(
     Json(req): Json<ResolveRequest>,
 ) -> Result<web::Json<Alert>, ApiError> {
     let staff_id = caller.id;
-    let id = id.into_inner();
+    let id = AlertId::from(id.into_inner());
     let mut invalid = Invalid::default();
     invalid.check(
         !crate::domain::text::is_blank(&req.note),
@@ -424,7 +425,7 @@ pub async fn burden(
     let to = Utc::now();
     let from = to - chrono::Duration::days(30);
     let (weeks, rows) = db::run(&pool, move |conn| {
-        Ok((
+        Ok::<_, ApiError>((
             db::alerts::patient_weeks(conn, caller.tenant, from, to)?,
             db::alerts::raised_between(conn, caller.tenant, from, to)?,
         ))

@@ -132,7 +132,7 @@ pub async fn list(
         to: q.to,
     };
     let rows = db::run(&pool, move |conn| {
-        Ok(db::audit::page(conn, caller.tenant, &filter, page)?)
+        Ok::<_, ApiError>(db::audit::page(conn, caller.tenant, &filter, page)?)
     })
     .await?;
     let (rows, next) = into_page(rows, page, |r| Cursor { at: r.at, id: r.id });

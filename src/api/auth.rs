@@ -12,6 +12,7 @@ use crate::config::HttpSettings;
 use crate::db::{self, Pool};
 use crate::domain::clinic::ClinicCode;
 use crate::error::ApiError;
+use crate::services;
 use crate::services::sign_in::{self, Family, Issued, NamedClinic};
 use crate::web::auth::sessions::LiveSessions;
 use crate::web::auth::{self, Caller, Keys, Role};
@@ -51,9 +52,9 @@ impl LoginRequest {
         };
         Ok(match (code, self.clinic_id) {
             (None, None) => None,
-            (None, Some(id)) => Some(NamedClinic::Id(id)),
+            (None, Some(id)) => Some(NamedClinic::Id(id.into())),
             (Some(Some(code)), None) => Some(NamedClinic::Code(code)),
-            (Some(Some(code)), Some(id)) => Some(NamedClinic::Both(id, code)),
+            (Some(Some(code)), Some(id)) => Some(NamedClinic::Both(id.into(), code)),
             (Some(None), _) => Some(NamedClinic::Nobody),
         })
     }
@@ -139,7 +140,7 @@ impl From<Issued> for Tokens {
             refresh_token: i.refresh_token,
             refresh_expires_at: i.refresh_expires_at,
             role: i.role,
-            clinic_id: i.clinic_id,
+            clinic_id: i.clinic_id.uuid(),
             user_id: (!is_patient).then_some(i.id),
             patient_id: is_patient.then_some(i.id),
         }
@@ -220,7 +221,7 @@ pub async fn login(
     .await;
     match &tokens {
         Ok(_) => limits.sign_in_succeeded(&email, &who),
-        Err(ApiError::Unauthorized(_)) => limits.sign_in_failed(&email, &who),
+        Err(services::Error::Unauthorized(_)) => limits.sign_in_failed(&email, &who),
         Err(_) => {}
     }
     let tokens = tokens?;
@@ -323,7 +324,7 @@ pub async fn enroll(
         sign_in::enroll(conn, &keys, &hash, family)
     })
     .await;
-    if let Err(ApiError::Unauthorized(_)) = tokens
+    if let Err(services::Error::Unauthorized(_)) = tokens
         && let Some(wait) = limits.wrong_guess("enroll", client(&req))
     {
         return Err(wait);
@@ -407,13 +408,13 @@ pub async fn logout(
 #[get("/v1/me")]
 pub async fn me(pool: web::Data<Pool>, caller: Caller) -> Result<web::Json<Me>, ApiError> {
     let clinic = db::run(&pool, move |conn| {
-        Ok(db::clinics::get(conn, caller.tenant)?)
+        Ok::<_, ApiError>(db::clinics::get(conn, caller.tenant)?)
     })
     .await?;
     let is_patient = caller.role == Role::Patient;
     Ok(web::Json(Me {
         role: caller.role,
-        clinic_id: clinic.id,
+        clinic_id: clinic.id.uuid(),
         clinic_name: clinic.name,
         clinic_timezone: clinic.timezone,
         user_id: (!is_patient).then_some(caller.id),

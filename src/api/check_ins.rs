@@ -267,7 +267,7 @@ pub async fn create_batch(
     }
     // Each item is parsed on its own, so one of another shape is refused without failing the rest.
     let ids: Vec<Option<Uuid>> = batch.check_ins.iter().map(item_id).collect();
-    let items = batch
+    let parsed: Vec<Result<check_ins::NewCheckIn, ApiError>> = batch
         .check_ins
         .iter()
         .map(|item| {
@@ -277,12 +277,25 @@ pub async fn create_batch(
                 .map(check_ins::NewCheckIn::from)
         })
         .collect();
+    // The items that parse go to the service; each other one keeps its error, in its place.
+    let places: Vec<bool> = parsed.iter().map(Result::is_ok).collect();
+    let (items, refused): (Vec<_>, Vec<_>) = parsed.into_iter().partition(Result::is_ok);
+    let items: Vec<check_ins::NewCheckIn> = items.into_iter().flatten().collect();
+    let mut refused = refused.into_iter().filter_map(Result::err);
     let audit = audit_draft(&http).map(|(_, _, event)| event);
-    let outcomes = db::run(&pool, move |conn| {
+    let mut stored = db::run(&pool, move |conn| {
         check_ins::record_batch(conn, &deps, caller.tenant, patient_id, items, audit)
     })
-    .await?;
+    .await?
+    .into_iter();
     http.extensions_mut().insert(Audited);
+    let outcomes = places
+        .into_iter()
+        .filter_map(|parsed| match parsed {
+            true => stored.next().map(|o| o.map_err(ApiError::from)),
+            false => refused.next().map(Err),
+        })
+        .collect();
     Ok(web::Json(BatchResult {
         results: results(outcomes, ids),
     }))
@@ -370,7 +383,7 @@ pub async fn list(
     let treatment_id = filter.treatment_id;
     let rows = db::run(&pool, move |conn| {
         db::patients::get(conn, caller.tenant, patient_id)?;
-        Ok(db::check_ins::page_of_patient(
+        Ok::<_, ApiError>(db::check_ins::page_of_patient(
             conn,
             caller.tenant,
             patient_id,

@@ -42,7 +42,7 @@ impl Clinic {
     fn for_caller(c: db::clinics::Clinic, caller: &Caller) -> Self {
         let staff = caller.role != crate::web::auth::Role::Patient;
         Clinic {
-            id: c.id,
+            id: c.id.uuid(),
             name: c.name,
             timezone: c.timezone,
             contact_phone: c.contact_phone,
@@ -103,7 +103,10 @@ fn changes(req: ClinicPatch) -> Result<db::clinics::Changes, ApiError> {
 #[get("/v1/clinic")]
 pub async fn get(pool: web::Data<Pool>, caller: Caller) -> Result<web::Json<Clinic>, ApiError> {
     let tenant = caller.tenant;
-    let clinic = db::run(&pool, move |conn| Ok(db::clinics::get(conn, tenant)?)).await?;
+    let clinic = db::run(&pool, move |conn| {
+        Ok::<_, ApiError>(db::clinics::get(conn, tenant)?)
+    })
+    .await?;
     Ok(web::Json(Clinic::for_caller(clinic, &caller)))
 }
 
@@ -137,7 +140,7 @@ pub async fn update(
     let changes = changes(req)?;
     let tenant = caller.tenant;
     let clinic = db::run(&pool, move |conn| {
-        Ok(db::clinics::update(conn, tenant, &changes)?)
+        Ok::<_, ApiError>(db::clinics::update(conn, tenant, &changes)?)
     })
     .await?;
     Ok(web::Json(Clinic::for_caller(clinic, &caller)))

@@ -126,9 +126,9 @@ impl FromRequest for Reader {
             let pool = req
                 .app_data::<web::Data<Pool>>()
                 .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no pool")))?;
-            let (client, tenant) = (claims.sub, Tenant::new(claims.clinic));
+            let (client, tenant) = (claims.sub, Tenant::new(claims.clinic.into()));
             let exists = db::run(pool, move |conn| {
-                Ok(db::fhir_clients::exists(conn, tenant, client)?)
+                Ok::<_, ApiError>(db::fhir_clients::exists(conn, tenant, client)?)
             })
             .await?;
             if !exists {
@@ -252,7 +252,7 @@ pub async fn search(
         .collect();
     let prefer = req.headers().get("prefer").and_then(|v| v.to_str().ok());
     let handling = query::Handling::from_prefer(prefer);
-    let wanted = query::parse(kind, tenant.id(), &pairs, handling).map_err(|e| {
+    let wanted = query::parse(kind, tenant.id().uuid(), &pairs, handling).map_err(|e| {
         ApiError::BadRequest(format!("a search parameter is not valid: {e}"), vec![])
     })?;
     let filter = Filter {

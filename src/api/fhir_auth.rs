@@ -156,7 +156,7 @@ pub async fn token(
     let token_url = format!("{}/auth/token", base_url(&req));
     let assertion = field("client_assertion").to_string();
     let answer = db::run(&pool, move |conn| {
-        Ok(authenticate(conn, &assertion, &token_url))
+        Ok::<_, ApiError>(authenticate(conn, &assertion, &token_url))
     })
     .await;
     match answer {
@@ -232,5 +232,5 @@ fn authenticate(
     if !fresh {
         return Err("this assertion's jti was used before");
     }
-    Ok((client, tenant.id()))
+    Ok((client, tenant.id().uuid()))
 }

@@ -101,7 +101,7 @@ pub async fn create(
         created_at: Utc::now(),
     };
     let stored = db::run(&pool, move |conn| {
-        Ok(db::fhir_clients::insert(conn, caller.tenant, &row)?)
+        Ok::<_, ApiError>(db::fhir_clients::insert(conn, caller.tenant, &row)?)
     })
     .await?;
     let location = format!("/v1/fhir-clients/{}", stored.id);
@@ -121,7 +121,7 @@ pub async fn list(
     req: HttpRequest,
 ) -> Result<web::Json<FhirClients>, ApiError> {
     let rows = db::run(&pool, move |conn| {
-        Ok(db::fhir_clients::list(conn, caller.tenant)?)
+        Ok::<_, ApiError>(db::fhir_clients::list(conn, caller.tenant)?)
     })
     .await?;
     let url = token_url(&req);
@@ -144,7 +144,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let found = db::run(&pool, move |conn| {
-        Ok(db::fhir_clients::delete(conn, caller.tenant, id)?)
+        Ok::<_, ApiError>(db::fhir_clients::delete(conn, caller.tenant, id)?)
     })
     .await?;
     if !found {

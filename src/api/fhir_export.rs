@@ -200,7 +200,7 @@ pub async fn status(
     let id = uuid(&id)?;
     let (export, files) = db::run(&pool, move |conn| {
         let export = exports::get(conn, tenant, owner, id)?;
-        Ok((export, exports::files(conn, tenant, id)?))
+        Ok::<_, ApiError>((export, exports::files(conn, tenant, id)?))
     })
     .await?;
     match export.status.as_str() {
@@ -253,7 +253,7 @@ pub async fn cancel(
     let (owner, tenant) = owner(reader);
     let id = uuid(&id)?;
     let found = db::run(&pool, move |conn| {
-        Ok(exports::cancel(conn, tenant, owner, id)?)
+        Ok::<_, ApiError>(exports::cancel(conn, tenant, owner, id)?)
     })
     .await?;
     if !found {
@@ -283,7 +283,7 @@ pub async fn file(
     let (owner, tenant) = owner(reader);
     let (export, file) = (uuid(&path.0)?, uuid(&path.1)?);
     let (_, body, patients) = db::run(&pool, move |conn| {
-        Ok(exports::file(conn, tenant, owner, export, file)?)
+        Ok::<_, ApiError>(exports::file(conn, tenant, owner, export, file)?)
     })
     .await?;
     super::trail::shown(&req, patients);

@@ -14,8 +14,8 @@ use crate::fhir::terminology::{self as t, Published};
 use crate::fhir::{JSON, resources};
 
 async fn published(pool: &Pool, tenant: Tenant) -> Result<Vec<Published>, FhirError> {
-    let catalogue = db::run(pool, move |conn| Ok(db::symptoms::catalogue(conn, tenant)?)).await?;
-    Ok(t::published(tenant.id(), &catalogue))
+    let catalogue = db::run(pool, move |conn| db::symptoms::catalogue(conn, tenant).map_err(ApiError::from)).await?;
+    Ok(t::published(tenant.id().uuid(), &catalogue))
 }
 
 fn fhir_json(body: &Value) -> HttpResponse {

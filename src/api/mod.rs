@@ -20,6 +20,7 @@ pub mod outcomes;
 pub mod patient_data;
 pub mod patients;
 pub mod photos;
+mod problem;
 pub mod protocols;
 pub mod push;
 pub mod recovery;

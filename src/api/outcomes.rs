@@ -172,7 +172,7 @@ pub async fn get_outcome(
     let (treatment_id, id) = path.into_inner();
     let outcome = db::run(&pool, move |conn| {
         visible(conn, caller, treatment_id)?;
-        Ok(db::outcomes::get(conn, caller.tenant, treatment_id, id)?)
+        Ok::<_, ApiError>(db::outcomes::get(conn, caller.tenant, treatment_id, id)?)
     })
     .await?;
     Ok(web::Json(outcome.into()))
@@ -194,7 +194,7 @@ pub async fn list_outcomes(
     let treatment_id = id.into_inner();
     let rows = db::run(&pool, move |conn| {
         visible(conn, caller, treatment_id)?;
-        Ok(db::outcomes::of_treatment(
+        Ok::<_, ApiError>(db::outcomes::of_treatment(
             conn,
             caller.tenant,
             treatment_id,
@@ -247,7 +247,7 @@ pub async fn protocol_outcomes(
     let protocol_id = id.into_inner();
     let rows = db::run(&pool, move |conn| {
         db::protocols::get(conn, caller.tenant, protocol_id)?;
-        Ok(db::outcomes::of_protocol(conn, caller.tenant, protocol_id)?)
+        Ok::<_, ApiError>(db::outcomes::of_protocol(conn, caller.tenant, protocol_id)?)
     })
     .await?;
     Ok(web::Json(ProtocolOutcomes {

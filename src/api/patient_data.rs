@@ -120,7 +120,7 @@ pub async fn export(
     caller.may_see_patient(patient_id)?;
     let mut data = db::run(&pool, move |conn| {
         db::patients::get(conn, caller.tenant, patient_id)?;
-        Ok(db::patient_data::export(conn, caller.tenant, patient_id)?)
+        Ok::<_, ApiError>(db::patient_data::export(conn, caller.tenant, patient_id)?)
     })
     .await?;
     let mut take = |key: &str| data.get_mut(key).map(Value::take).unwrap_or(Value::Null);

@@ -219,7 +219,7 @@ pub async fn create(
         contact_phone,
     };
     let patient = db::run(&pool, move |conn| {
-        Ok(db::patients::insert(conn, caller.tenant, &patient)?)
+        Ok::<_, ApiError>(db::patients::insert(conn, caller.tenant, &patient)?)
     })
     .await?;
     Ok(created(
@@ -409,7 +409,7 @@ pub async fn get(
     let id = id.into_inner();
     caller.may_see_patient(id)?;
     let patient = db::run(&pool, move |conn| {
-        Ok(db::patients::get(conn, caller.tenant, id)?)
+        Ok::<_, ApiError>(db::patients::get(conn, caller.tenant, id)?)
     })
     .await?;
     Ok(web::Json(patient.into()))
@@ -436,7 +436,7 @@ pub async fn update(
     let id = id.into_inner();
     let changes = changes_of(req)?;
     let patient = db::run(&pool, move |conn| {
-        Ok(db::patients::update(conn, caller.tenant, id, &changes)?)
+        Ok::<_, ApiError>(db::patients::update(conn, caller.tenant, id, &changes)?)
     })
     .await?;
     Ok(web::Json(patient.into()))
@@ -508,7 +508,7 @@ pub async fn create_enrollment_code(
     let row = db::run(&pool, move |conn| {
         db::patients::get(conn, caller.tenant, patient_id)?;
         db::tokens::replace_enrollment_code(conn, caller.tenant, &row)?;
-        Ok(row)
+        Ok::<_, ApiError>(row)
     })
     .await?;
     let location = format!("/v1/patients/{patient_id}/enrollment-codes/{}", row.id);
@@ -544,7 +544,7 @@ pub async fn get_enrollment_code(
 ) -> Result<web::Json<EnrollmentCodeStatus>, ApiError> {
     let (patient_id, id) = path.into_inner();
     let row = db::run(&pool, move |conn| {
-        Ok(db::tokens::get_enrollment_code(
+        Ok::<_, ApiError>(db::tokens::get_enrollment_code(
             conn,
             caller.tenant,
             patient_id,

@@ -226,7 +226,7 @@ pub async fn list(
     let page = params.request()?;
     let rows = db::run(&pool, move |conn| {
         db::patients::get(conn, caller.tenant, patient_id)?;
-        Ok(db::photos::page_of_patient(
+        Ok::<_, ApiError>(db::photos::page_of_patient(
             conn,
             caller.tenant,
             patient_id,

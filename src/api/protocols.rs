@@ -161,7 +161,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let protocol = validate(req)?;
     let protocol = db::run(&pool, move |conn| {
-        Ok(db::protocols::insert(conn, caller.tenant, &protocol)?)
+        Ok::<_, ApiError>(db::protocols::insert(conn, caller.tenant, &protocol)?)
     })
     .await?;
     Ok(created(
@@ -185,7 +185,7 @@ pub async fn list(
 ) -> Result<web::Json<Page<Protocol>>, ApiError> {
     let page = params.request()?;
     let rows = db::run(&pool, move |conn| {
-        Ok(db::protocols::page(conn, caller.tenant, page)?)
+        Ok::<_, ApiError>(db::protocols::page(conn, caller.tenant, page)?)
     })
     .await?;
     let (rows, next) = into_page(rows, page, |p| Cursor {
@@ -210,7 +210,7 @@ pub async fn get(
 ) -> Result<web::Json<Protocol>, ApiError> {
     let id = id.into_inner();
     let protocol = db::run(&pool, move |conn| {
-        Ok(db::protocols::get(conn, caller.tenant, id)?)
+        Ok::<_, ApiError>(db::protocols::get(conn, caller.tenant, id)?)
     })
     .await?;
     Ok(web::Json(protocol.into()))

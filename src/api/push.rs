@@ -147,7 +147,7 @@ pub async fn subscribe(
     let patient_id = caller.id;
     let new = new_subscription(&body, &req, **targets, patient_id, caller.session)?;
     let (row, is_new) = db::run(&pool, move |conn| {
-        Ok(db::push::subscribe(conn, caller.tenant, &new)?)
+        Ok::<_, ApiError>(db::push::subscribe(conn, caller.tenant, &new)?)
     })
     .await?;
     let location = format!("/v1/push-subscriptions/{}", row.id);
@@ -222,7 +222,7 @@ pub async fn unsubscribe(
     let patient_id = caller.id;
     let id = id.into_inner();
     let deleted = db::run(&pool, move |conn| {
-        Ok(db::push::delete(conn, caller.tenant, patient_id, id)?)
+        Ok::<_, ApiError>(db::push::delete(conn, caller.tenant, patient_id, id)?)
     })
     .await?;
     if deleted == 0 {

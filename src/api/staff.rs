@@ -112,7 +112,7 @@ pub async fn list(
 ) -> Result<web::Json<Page<StaffMember>>, ApiError> {
     let page = params.request()?;
     let rows = db::run(&pool, move |conn| {
-        Ok(db::staff::page(conn, caller.tenant, page)?)
+        Ok::<_, ApiError>(db::staff::page(conn, caller.tenant, page)?)
     })
     .await?;
     let (rows, next) = into_page(rows, page, |s| Cursor {
@@ -137,7 +137,7 @@ pub async fn get(
 ) -> Result<web::Json<StaffMember>, ApiError> {
     let id = id.into_inner();
     let staff = db::run(&pool, move |conn| {
-        Ok(db::staff::get(conn, caller.tenant, id)?)
+        Ok::<_, ApiError>(db::staff::get(conn, caller.tenant, id)?)
     })
     .await?;
     Ok(web::Json(staff.into()))

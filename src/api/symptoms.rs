@@ -87,7 +87,7 @@ pub async fn list(
     caller: Caller,
 ) -> Result<web::Json<Page<Symptom>>, ApiError> {
     let rows = db::run(&pool, move |conn| {
-        Ok(db::symptoms::catalogue(conn, caller.tenant)?)
+        Ok::<_, ApiError>(db::symptoms::catalogue(conn, caller.tenant)?)
     })
     .await?;
     Ok(web::Json(Page::new(rows, None, Symptom::from)))
@@ -111,7 +111,7 @@ pub async fn get(
         return Err(ApiError::NotFound);
     }
     let row = db::run(&pool, move |conn| {
-        Ok(db::symptoms::get(conn, caller.tenant, &code)?)
+        Ok::<_, ApiError>(db::symptoms::get(conn, caller.tenant, &code)?)
     })
     .await?;
     Ok(web::Json(row.into()))

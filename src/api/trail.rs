@@ -13,6 +13,7 @@ use super::extract::{Audited, audit_draft};
 use crate::db::audit::Event;
 use crate::db::{self, Pool, Tenant};
 use crate::domain::audit::Id;
+use crate::error::ApiError;
 
 /// The patients a response showed or touched, where its route can't name them (a list, the
 /// dashboard, a batch): the trail gets one record per patient, so that a patient's reads are all
@@ -45,7 +46,7 @@ pub async fn middleware(
         return Ok(res.map_into_boxed_body());
     };
     match db::run(&pool, move |conn| {
-        Ok(db::audit::insert_all(conn, tenant, &events)?)
+        Ok::<_, ApiError>(db::audit::insert_all(conn, tenant, &events)?)
     })
     .await
     {

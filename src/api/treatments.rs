@@ -257,7 +257,7 @@ pub async fn list(
     let page = params.request()?;
     let rows = db::run(&pool, move |conn| {
         db::patients::get(conn, caller.tenant, patient_id)?;
-        Ok(db::treatments::page_of_patient(
+        Ok::<_, ApiError>(db::treatments::page_of_patient(
             conn,
             caller.tenant,
             patient_id,
@@ -311,7 +311,7 @@ pub async fn get_schedule(
         let protocol = db::protocols::get(conn, caller.tenant, treatment.protocol_id)?;
         let clinic = db::clinics::get(conn, caller.tenant)?;
         let done = db::treatments::days_checked_in(conn, caller.tenant, id)?;
-        Ok((treatment, protocol, clinic, done))
+        Ok::<_, ApiError>((treatment, protocol, clinic, done))
     })
     .await?;
     let tz = clinic.tz()?;

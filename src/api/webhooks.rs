@@ -218,7 +218,7 @@ pub async fn create(
         created_by: admin_id,
     };
     let row = db::run(&pool, move |conn| {
-        Ok(db::webhooks::insert(conn, caller.tenant, &new)?)
+        Ok::<_, ApiError>(db::webhooks::insert(conn, caller.tenant, &new)?)
     })
     .await?;
     let secret = row.secret.clone();
@@ -246,7 +246,7 @@ pub async fn list(
 ) -> Result<web::Json<Page<Webhook>>, ApiError> {
     let page = params.request()?;
     let rows = db::run(&pool, move |conn| {
-        Ok(db::webhooks::page(conn, caller.tenant, page)?)
+        Ok::<_, ApiError>(db::webhooks::page(conn, caller.tenant, page)?)
     })
     .await?;
     let (rows, next) = into_page(rows, page, |w| Cursor {
@@ -271,7 +271,7 @@ pub async fn get(
 ) -> Result<web::Json<Webhook>, ApiError> {
     let id = id.into_inner();
     let row = db::run(&pool, move |conn| {
-        Ok(db::webhooks::get(conn, caller.tenant, id)?)
+        Ok::<_, ApiError>(db::webhooks::get(conn, caller.tenant, id)?)
     })
     .await?;
     Ok(web::Json(row.into()))
@@ -310,7 +310,7 @@ pub async fn update(
         active: req.active,
     };
     let row = db::run(&pool, move |conn| {
-        Ok(db::webhooks::update(conn, caller.tenant, id, &changes)?)
+        Ok::<_, ApiError>(db::webhooks::update(conn, caller.tenant, id, &changes)?)
     })
     .await?;
     Ok(web::Json(row.into()))
@@ -352,7 +352,7 @@ pub async fn deliveries(
             page,
         )?;
         let ids: Vec<Uuid> = rows.iter().map(|(d, _, _)| d.id).collect();
-        Ok((rows, db::webhooks::attempts(conn, caller.tenant, &ids)?))
+        Ok::<_, ApiError>((rows, db::webhooks::attempts(conn, caller.tenant, &ids)?))
     })
     .await?;
     let (rows, next) = into_page(rows, page, |(d, _, _)| Cursor {
@@ -386,7 +386,7 @@ pub async fn get_delivery(
     let (webhook_id, id) = path.into_inner();
     let (row, attempts) = db::run(&pool, move |conn| {
         let row = db::webhooks::delivery(conn, caller.tenant, webhook_id, id)?;
-        Ok((row, db::webhooks::attempts(conn, caller.tenant, &[id])?))
+        Ok::<_, ApiError>((row, db::webhooks::attempts(conn, caller.tenant, &[id])?))
     })
     .await?;
     let delivery = delivery(row, &attempts);

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::alerts::{Alert, with_evidence};
 use crate::db::{self, Pool};
 use crate::domain::alerts::Level;
+use crate::domain::ids::AlertId;
 use crate::domain::worklist::card_order;
 use crate::error::ApiError;
 use crate::read_model::Store;
@@ -115,8 +116,8 @@ pub async fn get(
     let (timezone, drafts, evidence, facts, assignees, due) = db::run(&pool, move |conn| {
         let clinic = db::clinics::get(conn, tenant)?;
         let alerts = db::worklist::open_alerts(conn, tenant)?;
-        let ids: Vec<Uuid> = alerts.iter().map(|a| a.id).collect();
-        let reported: HashMap<Uuid, DateTime<Utc>> = db::worklist::reported_at(conn, &ids)?
+        let ids: Vec<AlertId> = alerts.iter().map(|a| a.id).collect();
+        let reported: HashMap<AlertId, DateTime<Utc>> = db::worklist::reported_at(conn, &ids)?
             .into_iter()
             .filter_map(|(id, at)| Some((id, at?)))
             .collect();
@@ -141,7 +142,7 @@ pub async fn get(
             .collect();
         let facts = db::worklist::card_facts(conn, tenant, &treatments)?;
         let assignees = db::worklist::assignments(conn, tenant, &treatments)?;
-        Ok((clinic.timezone, drafts, evidence, facts, assignees, due))
+        Ok::<_, ApiError>((clinic.timezone, drafts, evidence, facts, assignees, due))
     })
     .await?;
 
@@ -277,7 +278,7 @@ pub async fn mark_note_read(
     let staff_id = caller.id;
     let id = id.into_inner();
     let read = db::run(&pool, move |conn| {
-        Ok(db::worklist::mark_read(
+        Ok::<_, ApiError>(db::worklist::mark_read(
             conn,
             caller.tenant,
             id,
@@ -341,7 +342,7 @@ pub async fn release(
     let id = id.into_inner();
     db::run(&pool, move |conn| {
         db::treatments::get(conn, caller.tenant, id)?;
-        Ok(db::worklist::release(conn, caller.tenant, id)?)
+        Ok::<_, ApiError>(db::worklist::release(conn, caller.tenant, id)?)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

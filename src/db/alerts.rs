@@ -8,11 +8,12 @@ use uuid::Uuid;
 use super::Tenant;
 use super::schema::{alert_evidence, alerts};
 use crate::domain::alerts::{Action, Level, Rule, Status};
+use crate::domain::ids::AlertId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = alerts)]
 pub struct Alert {
-    pub id: Uuid,
+    pub id: AlertId,
     pub clinic_id: Uuid,
     pub patient_id: Uuid,
     pub treatment_id: Uuid,
@@ -46,7 +47,7 @@ pub struct Raise<'a> {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = alert_evidence)]
 pub struct Evidence {
-    pub alert_id: Uuid,
+    pub alert_id: AlertId,
     pub check_in_id: Option<Uuid>,
     pub day: i32,
     pub detail: serde_json::Value,
@@ -56,7 +57,7 @@ pub struct Evidence {
 #[derive(QueryableByName)]
 struct Raised {
     #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
+    id: AlertId,
 }
 
 /// Raises an alert, or adds the evidence to the one of the same rule and treatment still open.
@@ -67,8 +68,8 @@ pub fn raise(
     tenant: Tenant,
     r: &Raise,
     once: bool,
-) -> QueryResult<Option<(Uuid, bool)>> {
-    let new_id = Uuid::new_v4();
+) -> QueryResult<Option<(AlertId, bool)>> {
+    let new_id = AlertId::new_v4();
     let Some(raised) = diesel::sql_query(
         "INSERT INTO alerts (id, clinic_id, patient_id, treatment_id, rule, level, level_rank, day)
          SELECT $1, $2, $3, $4, $5, $6, $7, $8
@@ -124,7 +125,7 @@ pub fn of_check_in(
 pub fn evidence(
     conn: &mut PgConnection,
     tenant: Tenant,
-    alert_id: Uuid,
+    alert_id: AlertId,
     most: i64,
 ) -> QueryResult<Vec<Evidence>> {
     let mut rows: Vec<Evidence> = alert_evidence::table
@@ -139,7 +140,7 @@ pub fn evidence(
     Ok(rows)
 }
 
-pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Alert> {
+pub fn get(conn: &mut PgConnection, tenant: Tenant, id: AlertId) -> QueryResult<Alert> {
     alerts::table
         .filter(alerts::clinic_id.eq(tenant.id()).and(alerts::id.eq(id)))
         .select(Alert::as_select())
@@ -197,7 +198,7 @@ pub fn page(
 pub fn acknowledge(
     conn: &mut PgConnection,
     tenant: Tenant,
-    id: Uuid,
+    id: AlertId,
     by: Uuid,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<Alert>> {
@@ -220,7 +221,7 @@ pub fn acknowledge(
 pub fn resolve(
     conn: &mut PgConnection,
     tenant: Tenant,
-    id: Uuid,
+    id: AlertId,
     by: Uuid,
     note: &str,
     action: Option<&str>,
@@ -248,7 +249,7 @@ pub fn open_of_rule(
     conn: &mut PgConnection,
     tenant: Tenant,
     rule: &str,
-) -> QueryResult<Vec<(Uuid, Uuid)>> {
+) -> QueryResult<Vec<(AlertId, Uuid)>> {
     alerts::table
         .filter(alerts::clinic_id.eq(tenant.id()))
         .filter(alerts::rule.eq(rule).and(alerts::status.ne("resolved")))
@@ -261,7 +262,7 @@ pub fn open_of_rule(
 pub fn withdraw(
     conn: &mut PgConnection,
     tenant: Tenant,
-    id: Uuid,
+    id: AlertId,
     note: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<Alert>> {
@@ -283,7 +284,7 @@ pub fn withdraw(
 #[derive(QueryableByName)]
 struct LatestEvidence {
     #[diesel(sql_type = SqlUuid)]
-    alert_id: Uuid,
+    alert_id: AlertId,
     #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
     check_in_id: Option<Uuid>,
     #[diesel(sql_type = Int4)]
@@ -298,7 +299,7 @@ struct LatestEvidence {
 pub fn latest_evidence(
     conn: &mut PgConnection,
     tenant: Tenant,
-    alert_ids: &[Uuid],
+    alert_ids: &[AlertId],
 ) -> QueryResult<Vec<Evidence>> {
     Ok(diesel::sql_query(
         "SELECT DISTINCT ON (e.alert_id) e.alert_id, e.check_in_id, e.day, e.detail, e.created_at

@@ -2,16 +2,16 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::clinics;
 use super::staff::NewStaff;
+use crate::domain::ids::ClinicId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = clinics)]
 pub struct Clinic {
-    pub id: Uuid,
+    pub id: ClinicId,
     pub name: String,
     pub timezone: String,
     pub created_at: DateTime<Utc>,
@@ -32,13 +32,10 @@ pub struct Changes {
 
 impl Clinic {
     /// The clinic's time zone, in which its days are counted.
-    pub fn tz(&self) -> Result<chrono_tz::Tz, crate::error::ApiError> {
-        self.timezone.parse().map_err(|_| {
-            crate::error::ApiError::internal(anyhow::anyhow!(
-                "the clinic's time zone {:?} is not known",
-                self.timezone
-            ))
-        })
+    pub fn tz(&self) -> anyhow::Result<chrono_tz::Tz> {
+        self.timezone
+            .parse()
+            .map_err(|_| anyhow::anyhow!("the clinic's time zone {:?} is not known", self.timezone))
     }
 }
 
@@ -69,7 +66,7 @@ pub fn create_with_admin(
 }
 
 /// The clinic with this code, if any: for a sign-in that names it.
-pub fn id_by_code(conn: &mut PgConnection, code: &str) -> QueryResult<Option<Uuid>> {
+pub fn id_by_code(conn: &mut PgConnection, code: &str) -> QueryResult<Option<ClinicId>> {
     clinics::table
         .filter(clinics::code.eq(code))
         .select(clinics::id)

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{fhir_export_files, fhir_export_marks, fhir_exports, patient_erasures};
+use crate::domain::ids::ClinicId;
 
 /// Who kicked an export off: only they see its status, download its files or cancel it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,7 +211,7 @@ pub fn cancel(
 /// Every clinic's exports waiting for a worker: the queued ones, and the running ones whose worker
 /// is gone (the caller checks that by trying the job's advisory lock).
 pub fn unfinished(conn: &mut PgConnection) -> QueryResult<Vec<Job>> {
-    let rows: Vec<(Uuid, Export)> = fhir_exports::table
+    let rows: Vec<(ClinicId, Export)> = fhir_exports::table
         .filter(fhir_exports::status.eq_any(["queued", "running"]))
         .order(fhir_exports::created_at)
         .select((fhir_exports::clinic_id, Export::as_select()))

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{fhir_client_assertions, fhir_clients};
+use crate::domain::ids::ClinicId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = fhir_clients)]
@@ -46,7 +47,7 @@ pub fn delete(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<
 
 /// A client by its id, of whichever clinic: the token endpoint's way in, before a clinic is known.
 pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<(Tenant, Client)>> {
-    let row: Option<(Uuid, Client)> = fhir_clients::table
+    let row: Option<(ClinicId, Client)> = fhir_clients::table
         .filter(fhir_clients::id.eq(id))
         .select((fhir_clients::clinic_id, Client::as_select()))
         .first(conn)

@@ -9,9 +9,11 @@ pub mod alerts;
 pub mod audit;
 pub mod check_ins;
 pub mod clinics;
+mod error;
 pub mod exports;
 pub mod fhir;
 pub mod fhir_clients;
+mod ids;
 pub mod outbox;
 pub mod outcomes;
 pub mod patient_data;
@@ -39,7 +41,8 @@ use diesel::PgConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::domain::ids::ClinicId;
+pub use error::{Error, Failure, Verdict};
 pub use pool::{Pool, PoolSettings};
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
@@ -47,14 +50,14 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 /// The clinic a query acts for. Requests take theirs from their credentials; only an operator's
 /// tools (the command line, the benchmark) name a clinic directly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Tenant(Uuid);
+pub struct Tenant(ClinicId);
 
 impl Tenant {
-    pub fn new(clinic_id: Uuid) -> Self {
+    pub fn new(clinic_id: ClinicId) -> Self {
         Tenant(clinic_id)
     }
 
-    pub fn id(self) -> Uuid {
+    pub fn id(self) -> ClinicId {
         self.0
     }
 }
@@ -87,11 +90,13 @@ pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<Vec<String>> {
 /// Requests waiting for a pooled connection now (a gauge of `/metrics`).
 pub static WAITING: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
 
-/// Runs blocking diesel work on the blocking thread pool, never on an async worker.
-pub async fn run<T, F>(pool: &Pool, f: F) -> Result<T, ApiError>
+/// Runs blocking diesel work on the blocking thread pool, never on an async worker. The work
+/// fails with its caller's error (a service's, a handler's), which can hold a storage error.
+pub async fn run<T, E, F>(pool: &Pool, f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut PgConnection) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
+    E: Failure + Send + 'static,
 {
     run_within(pool, pool.connection_timeout(), f).await
 }
@@ -99,10 +104,11 @@ where
 /// As [`run`], waiting at most `timeout` for a connection. Work that fails on a connection that
 /// can no longer write (its server died, or is a standby now) is a 503, and that connection and
 /// every one made before it leave the pool (see `db::pool`).
-pub async fn run_within<T, F>(pool: &Pool, timeout: Duration, f: F) -> Result<T, ApiError>
+pub async fn run_within<T, E, F>(pool: &Pool, timeout: Duration, f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut PgConnection) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
+    E: Failure + Send + 'static,
 {
     let pool = pool.clone();
     // Log lines from the blocking thread carry the request's id too.
@@ -113,17 +119,18 @@ where
         WAITING.fetch_add(1, Relaxed);
         let conn = checkout(&pool, timeout);
         WAITING.fetch_sub(1, Relaxed);
-        let mut conn = conn?;
+        let mut conn = conn.map_err(E::from)?;
         f(&mut conn).map_err(|e| pool::after_failure(&mut conn, e))
     })
-    .await?
+    .await
+    .map_err(|e| E::from(Error::from(e)))?
 }
 
 /// A connection made since the last failover: older ones are closed as they come out.
 fn checkout(
     pool: &Pool,
     timeout: Duration,
-) -> Result<diesel::r2d2::PooledConnection<pool::Manager>, ApiError> {
+) -> Result<diesel::r2d2::PooledConnection<pool::Manager>, Error> {
     let deadline = Instant::now() + timeout;
     loop {
         let conn = pool.get_timeout(deadline.saturating_duration_since(Instant::now()))?;

@@ -17,7 +17,7 @@ use std::time::Duration;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Error, ManageConnection};
 use diesel::{PgConnection, RunQueryDsl};
 
-use crate::error::ApiError;
+use super::error::{Failure, Verdict};
 
 pub type Pool = diesel::r2d2::Pool<Manager>;
 
@@ -86,17 +86,19 @@ impl Conn {
 /// read-only transaction, after a demotion) leaves the pool; any other failure asks the server
 /// whether it still takes writes, since a server shutting down (57P01-57P03) may say so with an
 /// error diesel can't tell apart. A failure caused by the server going away is a 503: retry.
-pub fn after_failure(conn: &mut Conn, e: ApiError) -> ApiError {
-    match e {
-        ApiError::Unavailable(_) => {
+pub fn after_failure<E: Failure>(conn: &mut Conn, e: E) -> E {
+    match e.verdict() {
+        Verdict::Lost => {
             conn.discard();
             e
         }
-        ApiError::Internal(_) | ApiError::TimedOut if !conn.is_writable() => {
+        Verdict::Suspect if !conn.is_writable() => {
             conn.discard();
-            ApiError::Unavailable(format!("the database stopped taking writes: {e}"))
+            E::from(super::Error::Unavailable(format!(
+                "the database stopped taking writes: {e}"
+            )))
         }
-        e => e,
+        _ => e,
     }
 }
 

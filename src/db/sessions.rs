@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{password_resets, refresh_tokens};
+use crate::domain::ids::ClinicId;
 
 /// One sign-in's session, as staff see it: never a token.
 #[derive(Debug, Clone, Queryable)]
@@ -184,7 +185,7 @@ pub fn redeem_reset(
     conn: &mut PgConnection,
     hash: &[u8],
     now: DateTime<Utc>,
-) -> QueryResult<Option<(Uuid, Uuid)>> {
+) -> QueryResult<Option<(ClinicId, Uuid)>> {
     diesel::update(
         password_resets::table
             .filter(password_resets::token_hash.eq(hash))

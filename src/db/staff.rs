@@ -6,13 +6,14 @@ use uuid::Uuid;
 
 use super::schema::staff;
 use super::{Cursor, PageRequest, Tenant};
+use crate::domain::ids::ClinicId;
 use crate::domain::people::StaffRole;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = staff)]
 pub struct Staff {
     pub id: Uuid,
-    pub clinic_id: Uuid,
+    pub clinic_id: ClinicId,
     pub email: String,
     pub password_hash: String,
     pub role: StaffRole,

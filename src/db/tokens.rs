@@ -6,13 +6,14 @@ use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{enrollment_codes, refresh_tokens};
+use crate::domain::ids::ClinicId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
 pub struct RefreshToken {
     pub id: Uuid,
     pub family_id: Uuid,
-    pub clinic_id: Uuid,
+    pub clinic_id: ClinicId,
     pub staff_id: Option<Uuid>,
     pub patient_id: Option<Uuid>,
     pub token_hash: Vec<u8>,
@@ -90,7 +91,7 @@ pub fn revoke_family(
 #[diesel(table_name = enrollment_codes)]
 pub struct EnrollmentCode {
     pub id: Uuid,
-    pub clinic_id: Uuid,
+    pub clinic_id: ClinicId,
     pub patient_id: Uuid,
     pub code_hash: Vec<u8>,
     pub expires_at: DateTime<Utc>,

@@ -138,7 +138,7 @@ pub fn enqueue_all(
         .iter()
         .zip(&ids)
         .map(|(e, id)| {
-            e.envelope(*id, tenant.id(), at)
+            e.envelope(*id, tenant.id().uuid(), at)
                 .and_then(serde_json::to_value)
         })
         .collect::<Result<Vec<_>, _>>()

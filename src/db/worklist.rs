@@ -10,6 +10,7 @@ use super::alerts::Alert;
 use super::schema::{
     alert_evidence, alerts, card_assignments, check_ins, note_reads, patients, staff, treatments,
 };
+use crate::domain::ids::AlertId;
 
 /// How many unread notes and open alerts one worklist shows at the most.
 pub const MAX_ITEMS: i64 = 1000;
@@ -58,8 +59,8 @@ pub fn open_alerts(conn: &mut PgConnection, tenant: Tenant) -> QueryResult<Vec<A
 /// raised by check-ins.
 pub fn reported_at(
     conn: &mut PgConnection,
-    alert_ids: &[Uuid],
-) -> QueryResult<Vec<(Uuid, Option<DateTime<Utc>>)>> {
+    alert_ids: &[AlertId],
+) -> QueryResult<Vec<(AlertId, Option<DateTime<Utc>>)>> {
     alert_evidence::table
         .inner_join(check_ins::table)
         .filter(alert_evidence::alert_id.eq_any(alert_ids))

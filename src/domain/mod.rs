@@ -6,6 +6,7 @@ pub mod audit;
 pub mod check_in;
 pub mod clinic;
 pub mod codes;
+pub mod ids;
 pub mod logrank;
 pub mod outcomes;
 pub mod people;

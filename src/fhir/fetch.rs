@@ -58,7 +58,7 @@ pub fn read(
     if kind == Kind::Questionnaire {
         let (clinic, version) = parse_questionnaire_id(id).ok_or(ApiError::NotFound)?;
         let catalogue = db::symptoms::catalogue(conn, tenant)?;
-        let found = (clinic == tenant.id())
+        let found = (clinic == tenant.id().uuid())
             .then(|| versions(tenant, &catalogue).into_iter().nth(version - 1))
             .flatten();
         return found.ok_or(ApiError::NotFound);
@@ -102,7 +102,7 @@ pub fn page(
     kind: Kind,
     f: Filter,
 ) -> Result<Vec<Entry>, ApiError> {
-    let clinic = tenant.id();
+    let clinic = tenant.id().uuid();
     let entries = match kind {
         Kind::Patient => fq::patients(conn, tenant, f)?
             .iter()
@@ -145,11 +145,11 @@ pub fn page(
 fn versions(tenant: Tenant, catalogue: &[db::symptoms::Symptom]) -> Vec<Entry> {
     (1..=q::versions(catalogue).len())
         .filter_map(|v| {
-            let resource = q::questionnaire(tenant.id(), catalogue, v)?;
+            let resource = q::questionnaire(tenant.id().uuid(), catalogue, v)?;
             let updated = resource["meta"]["lastUpdated"].as_str()?.parse().ok()?;
             let key = Cursor {
                 updated,
-                id: tenant.id(),
+                id: tenant.id().uuid(),
                 code: format!("v{v:09}"),
             };
             Some(Entry::new(Kind::Questionnaire, resource, None, key))
@@ -219,7 +219,7 @@ fn questionnaire_response(
     c: &db::check_ins::CheckIn,
     scores: &[db::check_ins::ScoreRow],
 ) -> Entry {
-    let resource = q::questionnaire_response(tenant.id(), catalogue, c, scores);
+    let resource = q::questionnaire_response(tenant.id().uuid(), catalogue, c, scores);
     let key = Cursor::new(c.received_at, c.id);
     Entry::new(
         Kind::QuestionnaireResponse,

@@ -109,7 +109,7 @@ pub fn create_clinic(conn: &mut PgConnection) -> anyhow::Result<bool> {
         return Ok(false);
     }
     let clinic = crate::db::clinics::Clinic {
-        id: Uuid::new_v4(),
+        id: crate::domain::ids::ClinicId::new_v4(),
         name: CLINIC.into(),
         timezone: "Europe/Berlin".into(),
         created_at: Utc::now(),

@@ -6,10 +6,10 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
+use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::Invalid;
 use crate::domain::people::{StaffRole, check_password};
-use crate::error::ApiError;
 use crate::web::auth;
 
 /// How long a reset token works: long enough to hand it over, short enough to be harmless if lost.
@@ -21,13 +21,13 @@ pub fn deactivate(
     conn: &mut PgConnection,
     tenant: Tenant,
     id: Uuid,
-) -> Result<db::staff::Staff, ApiError> {
+) -> Result<db::staff::Staff, Error> {
     conn.transaction(|conn| {
         let staff = db::staff::get(conn, tenant, id)?;
         if staff.role == StaffRole::Admin && staff.active {
             let admins = db::staff::lock_active_admins(conn, tenant)?;
             if admins.len() <= 1 {
-                return Err(ApiError::Conflict(
+                return Err(Error::Conflict(
                     "the clinic's last active admin can't be deactivated".into(),
                 ));
             }
@@ -43,7 +43,7 @@ pub fn reactivate(
     conn: &mut PgConnection,
     tenant: Tenant,
     id: Uuid,
-) -> Result<db::staff::Staff, ApiError> {
+) -> Result<db::staff::Staff, Error> {
     Ok(db::staff::set_active(conn, tenant, id, true)?)
 }
 
@@ -57,10 +57,10 @@ pub fn change_password(
     current: &str,
     new: &str,
     keep: Option<Uuid>,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let staff = db::staff::get(conn, tenant, staff_id)?;
     if !auth::verify_password(current, Some(&staff.password_hash)) {
-        return Err(ApiError::Forbidden);
+        return Err(Error::Forbidden);
     }
     set_password(conn, &staff, new, keep)
 }
@@ -77,7 +77,7 @@ pub fn issue_reset(
     tenant: Tenant,
     staff_id: Uuid,
     admin_id: Uuid,
-) -> Result<IssuedReset, ApiError> {
+) -> Result<IssuedReset, Error> {
     let token = auth::new_refresh_token();
     let now = Utc::now();
     let row = db::sessions::NewPasswordReset {
@@ -103,14 +103,14 @@ pub fn redeem_reset(
     conn: &mut PgConnection,
     token_hash: &[u8],
     password: &str,
-) -> Result<db::staff::Staff, ApiError> {
+) -> Result<db::staff::Staff, Error> {
     conn.transaction(|conn| {
         let (clinic, staff_id) = db::sessions::redeem_reset(conn, token_hash, Utc::now())?.ok_or(
-            ApiError::Unauthorized("the reset token is unknown, used or expired"),
+            Error::Unauthorized("the reset token is unknown, used or expired"),
         )?;
         let staff = db::staff::get(conn, Tenant::new(clinic), staff_id)?;
         if !staff.active {
-            return Err(ApiError::Unauthorized(
+            return Err(Error::Unauthorized(
                 "the reset token is unknown, used or expired",
             ));
         }
@@ -125,7 +125,7 @@ pub fn revoke_session(
     tenant: Tenant,
     staff_id: Uuid,
     session_id: Uuid,
-) -> Result<bool, ApiError> {
+) -> Result<bool, Error> {
     let now = Utc::now();
     Ok(db::sessions::revoke_staff_session(
         conn, tenant, staff_id, session_id, now,
@@ -138,7 +138,7 @@ fn set_password(
     staff: &db::staff::Staff,
     password: &str,
     keep: Option<Uuid>,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let mut invalid = Invalid::default();
     check_password(
         &mut invalid,

@@ -5,13 +5,13 @@ use chrono::{NaiveDate, Utc};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
+use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::codes::AdverseOutcome;
 use crate::domain::outcomes::check_adverse_event;
 use crate::domain::schedule::local_date;
 use crate::domain::webhooks::{AdverseEventData, Event};
 use crate::domain::{Invalid, check_text};
-use crate::error::ApiError;
 
 /// A complication as the clinician describes it.
 pub struct Complication {
@@ -31,7 +31,7 @@ pub fn record(
     staff_id: Uuid,
     treatment_id: Uuid,
     c: Complication,
-) -> Result<db::adverse_events::AdverseEvent, ApiError> {
+) -> Result<db::adverse_events::AdverseEvent, Error> {
     let t = db::treatments::get(conn, tenant, treatment_id)?;
     let (treated_on, today) = dates(conn, tenant, &t)?;
     let mut invalid = Invalid::default();
@@ -82,7 +82,7 @@ pub fn update(
     treatment_id: Uuid,
     id: Uuid,
     changes: db::adverse_events::Changes,
-) -> Result<db::adverse_events::AdverseEvent, ApiError> {
+) -> Result<db::adverse_events::AdverseEvent, Error> {
     let t = db::treatments::get(conn, tenant, treatment_id)?;
     db::adverse_events::get(conn, tenant, treatment_id, id)?;
     let (treated_on, today) = dates(conn, tenant, &t)?;
@@ -123,7 +123,7 @@ fn dates(
     conn: &mut PgConnection,
     tenant: Tenant,
     t: &db::treatments::Treatment,
-) -> Result<(NaiveDate, NaiveDate), ApiError> {
+) -> Result<(NaiveDate, NaiveDate), Error> {
     let tz = db::clinics::get(conn, tenant)?.tz()?;
     Ok((local_date(t.performed_at, tz), local_date(Utc::now(), tz)))
 }

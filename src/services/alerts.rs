@@ -2,13 +2,14 @@
 //! it to the clinic's webhooks and count it) and resolving one.
 
 use chrono::Utc;
-use diesel::{Connection, PgConnection, QueryResult};
+use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
+use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::alerts::{Action, Level, Rule};
+use crate::domain::ids::AlertId;
 use crate::domain::webhooks::{AlertData, Event};
-use crate::error::ApiError;
 
 /// An alert a check-in raised, or added its evidence to.
 #[derive(Debug, Clone)]
@@ -35,7 +36,7 @@ pub fn raise(
     tenant: Tenant,
     rule: Rule,
     on: Occasion,
-) -> QueryResult<Option<AlertRef>> {
+) -> Result<Option<AlertRef>, Error> {
     let level = rule.level();
     let raise = db::alerts::Raise {
         patient_id: on.patient_id,
@@ -53,7 +54,7 @@ pub fn raise(
     };
     if new {
         let alert = AlertData {
-            id,
+            id: id.uuid(),
             rule,
             level,
             patient_id: on.patient_id,
@@ -66,7 +67,11 @@ pub fn raise(
         .alerts_raised
         .with_label_values(&[level.as_str()])
         .inc();
-    Ok(Some(AlertRef { id, rule, level }))
+    Ok(Some(AlertRef {
+        id: id.uuid(),
+        rule,
+        level,
+    }))
 }
 
 /// Resolves the alert, with what it led to when the clinician said, and announces it to the clinic's webhooks in one transaction; a 404 for no
@@ -74,11 +79,11 @@ pub fn raise(
 pub fn resolve(
     conn: &mut PgConnection,
     tenant: Tenant,
-    id: Uuid,
+    id: AlertId,
     staff_id: Uuid,
     note: &str,
     action: Option<Action>,
-) -> Result<db::alerts::Alert, ApiError> {
+) -> Result<db::alerts::Alert, Error> {
     let action = action.map(Action::as_str);
     conn.transaction(|conn| {
         match db::alerts::resolve(conn, tenant, id, staff_id, note, action, Utc::now())? {
@@ -88,7 +93,7 @@ pub fn resolve(
             }
             None => {
                 db::alerts::get(conn, tenant, id)?;
-                Err(ApiError::Conflict("the alert is resolved already".into()))
+                Err(Error::Conflict("the alert is resolved already".into()))
             }
         }
     })
@@ -96,7 +101,12 @@ pub fn resolve(
 
 /// Withdraws an open alert whose finding no longer holds, with why, and announces it to the
 /// clinic's webhooks as resolved. False when it was resolved meanwhile.
-pub fn withdraw(conn: &mut PgConnection, tenant: Tenant, id: Uuid, why: &str) -> QueryResult<bool> {
+pub fn withdraw(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    id: AlertId,
+    why: &str,
+) -> Result<bool, Error> {
     let Some(alert) = db::alerts::withdraw(conn, tenant, id, why, Utc::now())? else {
         return Ok(false);
     };
@@ -107,7 +117,7 @@ pub fn withdraw(conn: &mut PgConnection, tenant: Tenant, id: Uuid, why: &str) ->
 /// What a webhook hears of an alert.
 fn data(a: &db::alerts::Alert) -> AlertData {
     AlertData {
-        id: a.id,
+        id: a.id.uuid(),
         rule: a.rule,
         level: a.level,
         patient_id: a.patient_id,

@@ -13,17 +13,18 @@ use chrono_tz::Tz;
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
+use super::Error;
 use super::alerts::{self, AlertRef};
 use crate::db::audit::Event as AuditEvent;
 use crate::db::check_ins::{CheckIn as CheckInRow, ScoreRow, Stored};
 use crate::db::{self, Tenant};
 use crate::domain::alerts::{Observation, WORSENING, evaluate, lowest_before, needs_earlier_days};
 use crate::domain::check_in::{MAX_NOTE_CHARS, check_recorded_at, truncate_to_micros};
+use crate::domain::ids::ClinicId;
 use crate::domain::schedule::day_of;
 use crate::domain::symptoms::{Item, SymptomKind, validate_scores};
 use crate::domain::webhooks::{CheckInData, Event};
 use crate::domain::{Invalid, check_text};
-use crate::error::ApiError;
 use crate::read_model::Store;
 
 /// Answers to the aftercare questions; each may be left out.
@@ -67,8 +68,8 @@ pub fn record(
     patient_id: Uuid,
     req: NewCheckIn,
     audit: Option<AuditEvent>,
-) -> Result<Outcome, ApiError> {
-    let audit = |outcomes: &[Result<Outcome, ApiError>]| {
+) -> Result<Outcome, Error> {
+    let audit = |outcomes: &[Result<Outcome, Error>]| {
         let (status, stored) = match outcomes {
             [Ok(Outcome::Created(stored, _))] => (201, stored),
             [Ok(Outcome::Replayed(stored, _))] => (200, stored),
@@ -77,22 +78,22 @@ pub fn record(
         let resource_id = Some(stored.0.id);
         audit.map(|a| AuditEvent { resource_id, ..a }.answered(status))
     };
-    let mut outcomes = record_all(conn, deps, tenant, patient_id, vec![Ok(req)], audit)?;
-    outcomes.pop().unwrap_or(Err(ApiError::NotFound))
+    let mut outcomes = record_all(conn, deps, tenant, patient_id, vec![req], audit)?;
+    outcomes.pop().unwrap_or(Err(Error::NotFound))
 }
 
-/// Stores a batch's check-ins, each with its own outcome: an item that is not valid (parsed into
-/// an error already, or refused here) gets its error without failing the others. A database that
+/// Stores a batch's check-ins, each with its own outcome: an item refused here gets its error
+/// without failing the others. A database that
 /// fails fails the batch, which the app retries whole. `audit` is written in the same transaction.
 pub fn record_batch(
     conn: &mut PgConnection,
     deps: &Deps,
     tenant: Tenant,
     patient_id: Uuid,
-    items: Vec<Result<NewCheckIn, ApiError>>,
+    items: Vec<NewCheckIn>,
     audit: Option<AuditEvent>,
-) -> Result<Vec<Result<Outcome, ApiError>>, ApiError> {
-    let audit = |_: &[Result<Outcome, ApiError>]| audit.map(|a| a.answered(200));
+) -> Result<Vec<Result<Outcome, Error>>, Error> {
+    let audit = |_: &[Result<Outcome, Error>]| audit.map(|a| a.answered(200));
     record_all(conn, deps, tenant, patient_id, items, audit)
 }
 
@@ -107,7 +108,7 @@ pub struct ClinicFacts {
 /// changes, and its catalogue only grows (items are added, never changed or removed), so a code
 /// the cached catalogue lacks is looked up again before it is refused.
 #[derive(Debug, Default)]
-pub struct Clinics(Mutex<HashMap<Uuid, Arc<ClinicFacts>>>);
+pub struct Clinics(Mutex<HashMap<ClinicId, Arc<ClinicFacts>>>);
 
 impl Clinics {
     fn get<'a>(
@@ -115,7 +116,7 @@ impl Clinics {
         conn: &mut PgConnection,
         tenant: Tenant,
         mut codes: impl Iterator<Item = &'a String>,
-    ) -> Result<Arc<ClinicFacts>, ApiError> {
+    ) -> Result<Arc<ClinicFacts>, Error> {
         let cached = self.lock().get(&tenant.id()).cloned();
         if let Some(facts) = cached
             && codes.all(|c| facts.catalogue.iter().any(|i| &i.code == c))
@@ -137,7 +138,7 @@ impl Clinics {
         Ok(facts)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Arc<ClinicFacts>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ClinicId, Arc<ClinicFacts>>> {
         // The map holds no invariant that a panic elsewhere could have broken.
         self.0
             .lock()
@@ -185,22 +186,22 @@ pub enum Outcome {
     Replayed(Stored, Vec<AlertRef>),
 }
 
-type Outcomes = Vec<Result<Outcome, ApiError>>;
+type Outcomes = Vec<Result<Outcome, Error>>;
 
 fn record_all(
     conn: &mut PgConnection,
     deps: &Deps,
     tenant: Tenant,
     patient_id: Uuid,
-    items: Vec<Result<NewCheckIn, ApiError>>,
-    audit: impl FnOnce(&[Result<Outcome, ApiError>]) -> Option<AuditEvent>,
-) -> Result<Outcomes, ApiError> {
+    items: Vec<NewCheckIn>,
+    audit: impl FnOnce(&[Result<Outcome, Error>]) -> Option<AuditEvent>,
+) -> Result<Outcomes, Error> {
     // The cohort that `slower_than_peers` compares with may lag by a second, not more.
     deps.store
         .refresh_if_older(conn, std::time::Duration::from_secs(1))?;
-    let codes = items.iter().flatten().flat_map(|r| r.scores.keys());
+    let codes = items.iter().flat_map(|r| r.scores.keys());
     let clinic = deps.clinics.get(conn, tenant, codes)?;
-    let treatment_ids: Vec<Uuid> = items.iter().flatten().map(|r| r.treatment_id).collect();
+    let treatment_ids: Vec<Uuid> = items.iter().map(|r| r.treatment_id).collect();
     let treatments: HashMap<Uuid, db::treatments::Treatment> =
         db::treatments::of_patient(conn, tenant, patient_id, &treatment_ids)?
             .into_iter()
@@ -209,7 +210,7 @@ fn record_all(
     let now = Utc::now();
     let prepared = items
         .into_iter()
-        .map(|item| prepare(item?, &treatments, &clinic, now))
+        .map(|item| prepare(item, &treatments, &clinic, now))
         .collect();
     let ctx = Context {
         tenant,
@@ -221,7 +222,7 @@ fn record_all(
         if let Some(event) = audit(&outcomes) {
             db::audit::insert(conn, tenant, &event)?;
         }
-        Ok::<_, ApiError>(outcomes)
+        Ok::<_, Error>(outcomes)
     })?;
     let created = outcomes
         .iter()
@@ -246,9 +247,9 @@ fn prepare(
     treatments: &HashMap<Uuid, db::treatments::Treatment>,
     clinic: &ClinicFacts,
     now: DateTime<Utc>,
-) -> Result<Prepared, ApiError> {
+) -> Result<Prepared, Error> {
     let Some(treatment) = treatments.get(&req.treatment_id) else {
-        return Err(ApiError::invalid(
+        return Err(Error::invalid(
             "treatment_id",
             "is not one of your treatments",
         ));
@@ -308,8 +309,8 @@ impl Context<'_> {
     fn store_all(
         &self,
         conn: &mut PgConnection,
-        prepared: Vec<Result<Prepared, ApiError>>,
-    ) -> Result<Outcomes, ApiError> {
+        prepared: Vec<Result<Prepared, Error>>,
+    ) -> Result<Outcomes, Error> {
         let rows: Vec<CheckInRow> = prepared.iter().flatten().map(|p| p.row.clone()).collect();
         let mut new: HashSet<Uuid> = match rows.is_empty() {
             true => HashSet::new(),
@@ -357,9 +358,9 @@ impl Context<'_> {
         &self,
         conn: &mut PgConnection,
         p: Prepared,
-    ) -> Result<Result<Outcome, ApiError>, ApiError> {
+    ) -> Result<Result<Outcome, Error>, Error> {
         let conflict =
-            || ApiError::Conflict("a different check-in was already stored under this id".into());
+            || Error::Conflict("a different check-in was already stored under this id".into());
         let Some(existing) = db::check_ins::get(conn, self.tenant, p.row.id)? else {
             return Ok(Err(conflict()));
         };
@@ -369,7 +370,7 @@ impl Context<'_> {
         let alerts = db::alerts::of_check_in(conn, self.tenant, existing.0.id)?
             .into_iter()
             .map(|a| AlertRef {
-                id: a.id,
+                id: a.id.uuid(),
                 rule: a.rule,
                 level: a.level,
             })
@@ -385,7 +386,7 @@ impl Context<'_> {
         conn: &mut PgConnection,
         p: &Prepared,
         daily: &mut HashMap<Uuid, Vec<(String, i32, i16)>>,
-    ) -> Result<Vec<AlertRef>, ApiError> {
+    ) -> Result<Vec<AlertRef>, Error> {
         let row = &p.row;
         let kinds: Vec<(String, SymptomKind, i16)> = p
             .scores
@@ -430,7 +431,7 @@ impl Context<'_> {
                 treatment_id: row.treatment_id,
                 day: row.day,
                 check_in_id: Some(row.id),
-                detail: serde_json::to_value(&evidence).map_err(ApiError::internal)?,
+                detail: serde_json::to_value(&evidence).map_err(|e| Error::Internal(e.into()))?,
             };
             raised.extend(alerts::raise(conn, self.tenant, rule, on)?);
         }

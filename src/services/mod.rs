@@ -5,9 +5,12 @@ pub mod accounts;
 pub mod adverse_events;
 pub mod alerts;
 pub mod check_ins;
+mod error;
 pub mod patient_data;
 pub mod photo_store;
 pub mod photos;
 pub mod sign_in;
 pub mod staff;
 pub mod webhooks;
+
+pub use error::Error;

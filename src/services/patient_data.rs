@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
+use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::Invalid;
-use crate::error::ApiError;
 
 /// Signs out every phone of the patient and drops their push subscriptions, in one transaction.
-pub fn unenroll(conn: &mut PgConnection, tenant: Tenant, patient_id: Uuid) -> Result<(), ApiError> {
+pub fn unenroll(conn: &mut PgConnection, tenant: Tenant, patient_id: Uuid) -> Result<(), Error> {
     conn.transaction(|conn| {
         db::patients::get(conn, tenant, patient_id)?;
         db::push::delete_of_patient(conn, tenant, patient_id)?;
@@ -33,7 +33,7 @@ pub fn erase(
     patient_id: Uuid,
     reason: &str,
     by: Uuid,
-) -> Result<Erased, ApiError> {
+) -> Result<Erased, Error> {
     let reason = crate::domain::text::trim(reason).to_string();
     let mut invalid = Invalid::default();
     let n = reason.chars().count();

@@ -6,18 +6,19 @@ use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 use uuid::Uuid;
 
+use super::Error;
 use crate::db::{self, Tenant, tokens};
 use crate::domain::clinic::ClinicCode;
+use crate::domain::ids::ClinicId;
 use crate::domain::sessions::{refresh_expiry, session_max};
-use crate::error::ApiError;
 use crate::web::auth::{self, Keys, Role};
 
 /// The clinic a sign-in names, if it names one. A code no clinic can have, or a code and an id of
 /// two clinics, name no account: the sign-in is refused as a wrong password is.
 pub enum NamedClinic {
-    Id(Uuid),
+    Id(ClinicId),
     Code(ClinicCode),
-    Both(Uuid, ClinicCode),
+    Both(ClinicId, ClinicCode),
     Nobody,
 }
 
@@ -34,7 +35,7 @@ pub struct Issued {
     pub refresh_token: String,
     pub refresh_expires_at: DateTime<Utc>,
     pub role: Role,
-    pub clinic_id: Uuid,
+    pub clinic_id: ClinicId,
     /// The staff member's or the patient's id, as `role` says.
     pub id: Uuid,
 }
@@ -49,7 +50,7 @@ pub fn staff(
     password: &str,
     clinic: Option<NamedClinic>,
     family: Family,
-) -> Result<Issued, ApiError> {
+) -> Result<Issued, Error> {
     let staff = account_of(conn, email, password, clinic)?;
     let role = Role::from(staff.role);
     issue(conn, keys, staff.id, role, staff.clinic_id, family)
@@ -62,10 +63,10 @@ pub fn enroll(
     keys: &Keys,
     code_hash: &[u8],
     family: Family,
-) -> Result<Issued, ApiError> {
+) -> Result<Issued, Error> {
     conn.transaction(|conn| {
         let code = tokens::redeem_enrollment_code(conn, code_hash, Utc::now())?.ok_or(
-            ApiError::Unauthorized("the enrollment code is unknown, used or expired"),
+            Error::Unauthorized("the enrollment code is unknown, used or expired"),
         )?;
         let (patient, clinic) = (code.patient_id, code.clinic_id);
         issue(conn, keys, patient, Role::Patient, clinic, family)
@@ -74,11 +75,7 @@ pub fn enroll(
 
 /// Uses up the refresh token with this hash and issues new tokens in its family; None when the
 /// token is unknown, used, revoked or expired. A token used already revokes its whole family.
-pub fn refresh(
-    conn: &mut PgConnection,
-    keys: &Keys,
-    hash: &[u8],
-) -> Result<Option<Issued>, ApiError> {
+pub fn refresh(conn: &mut PgConnection, keys: &Keys, hash: &[u8]) -> Result<Option<Issued>, Error> {
     // The transaction commits a revocation before the 401 is returned, so it is kept.
     conn.transaction(|conn| {
         let now = Utc::now();
@@ -123,7 +120,7 @@ pub fn sign_out(
     tenant: Tenant,
     who: Uuid,
     hash: &[u8],
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     conn.transaction(|conn| {
         if let Some(token) = tokens::lock_refresh(conn, hash)?
             && (token.staff_id == Some(who) || token.patient_id == Some(who))
@@ -144,9 +141,9 @@ fn issue(
     keys: &Keys,
     id: Uuid,
     role: Role,
-    clinic_id: Uuid,
+    clinic_id: ClinicId,
     family: Family,
-) -> Result<Issued, ApiError> {
+) -> Result<Issued, Error> {
     let now = Utc::now();
     let refresh_token = auth::new_refresh_token();
     let is_patient = role == Role::Patient;
@@ -170,7 +167,7 @@ fn issue(
     };
     tokens::insert_refresh(conn, Tenant::new(clinic_id), &row)?;
     Ok(Issued {
-        access_token: keys.issue_in_session(id, role, clinic_id, now, Some(family.id))?,
+        access_token: keys.issue_in_session(id, role, clinic_id.uuid(), now, Some(family.id))?,
         refresh_token,
         refresh_expires_at: row.expires_at,
         role,
@@ -191,12 +188,12 @@ fn account_of(
     email: &str,
     password: &str,
     clinic: Option<NamedClinic>,
-) -> Result<db::staff::Staff, ApiError> {
+) -> Result<db::staff::Staff, Error> {
     let accounts = db::staff::all_by_email(conn, email)?;
     let account = match clinic {
         None if accounts.len() > 1 => {
             auth::verify_password(password, None);
-            return Err(ApiError::Conflict(
+            return Err(Error::Conflict(
                 "this email is staff at more than one clinic: name your clinic with its clinic code (clinic)"
                     .into(),
             ));
@@ -218,6 +215,6 @@ fn account_of(
     match account {
         // A deactivated account is answered as a wrong password, after the same work.
         Some(staff) if right && staff.active => Ok(staff),
-        _ => Err(ApiError::Unauthorized("the email or password is wrong")),
+        _ => Err(Error::Unauthorized("the email or password is wrong")),
     }
 }

@@ -3,10 +3,10 @@
 use diesel::PgConnection;
 use uuid::Uuid;
 
+use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::Invalid;
 use crate::domain::people::{StaffRole, check_email, check_password, normalize_email};
-use crate::error::ApiError;
 use crate::web::auth;
 
 /// A staff account to add, as an admin (or the command line) gives it.
@@ -18,7 +18,7 @@ pub struct NewStaff {
 }
 
 /// Checks a new account and hashes its password (slow by design: call it off the async workers).
-pub fn account(new: &NewStaff) -> Result<db::staff::NewStaff, ApiError> {
+pub fn account(new: &NewStaff) -> Result<db::staff::NewStaff, Error> {
     let email = normalize_email(&new.email);
     let mut invalid = Invalid::default();
     check_email(&mut invalid, "email", &email);
@@ -50,7 +50,7 @@ pub fn create(
     conn: &mut PgConnection,
     tenant: Tenant,
     new: &NewStaff,
-) -> Result<db::staff::Staff, ApiError> {
+) -> Result<db::staff::Staff, Error> {
     let row = account(new)?;
     Ok(db::staff::insert(conn, tenant, &row)?)
 }

@@ -78,7 +78,7 @@ pub fn seal(conn: &mut PgConnection, limit: i64) -> QueryResult<usize> {
         pending.sort_by_key(|r| r.clinic_id);
         for records in pending.chunk_by_mut(|a, b| a.clinic_id == b.clinic_id) {
             records.sort_by_key(|r| (r.at, r.id));
-            let tenant = Tenant::new(records[0].clinic_id);
+            let tenant = Tenant::new(records[0].clinic_id.into());
             let (mut seq, mut prev) =
                 db::audit::head(conn, tenant)?.unwrap_or_else(|| (0, GENESIS.to_vec()));
             for record in records.iter_mut() {

@@ -95,7 +95,11 @@ async fn run<S: Sender>(pool: Pool, sender: Arc<S>, stop: Stop) {
         let mut full = false;
         if free > 0 {
             let limit = i64::try_from(free).unwrap_or(i64::MAX);
-            match db::run(&pool, move |conn| Ok(S::claim(conn, limit, lease_ms)?)).await {
+            match db::run(&pool, move |conn| {
+                Ok::<_, db::Error>(S::claim(conn, limit, lease_ms)?)
+            })
+            .await
+            {
                 Ok(due) => {
                     full = due.len() == free;
                     for item in due {

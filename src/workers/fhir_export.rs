@@ -95,7 +95,7 @@ fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> Result<(), ApiErro
     for kind in export.types.iter().flatten().filter_map(|t| Kind::parse(t)) {
         let mut written = 0;
         // What `_typeFilter` asks of the kind, narrowed to the `patient`s asked for.
-        let search = export::type_search(kind, tenant.id(), &type_filters)
+        let search = export::type_search(kind, tenant.id().uuid(), &type_filters)
             .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?
             .unwrap_or_default();
         let mut criteria = search.criteria;

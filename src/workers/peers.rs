@@ -16,6 +16,7 @@ use crate::domain::alerts::Rule;
 use crate::domain::schedule::local_date;
 use crate::read_model::Store;
 use crate::read_model::views::{TreatmentToday, treatments_today};
+use crate::services;
 use crate::services::alerts::{Occasion, raise, withdraw};
 
 /// The advisory lock that keeps the job to one instance when several serve one database.
@@ -34,7 +35,7 @@ pub fn run_once(
     conn: &mut PgConnection,
     store: &Store,
     now: DateTime<Utc>,
-) -> QueryResult<Changes> {
+) -> Result<Changes, services::Error> {
     store.refresh(conn)?;
     conn.transaction(|conn| {
         let mut changes = Changes::default();

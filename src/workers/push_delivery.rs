@@ -62,7 +62,7 @@ impl Sender for Push {
             .inc();
         let id = m.id;
         match db::run(pool, move |conn| {
-            Ok(db::push::record(conn, &m, status, next)?)
+            Ok::<_, db::Error>(db::push::record(conn, &m, status, next)?)
         })
         .await
         {

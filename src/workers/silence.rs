@@ -13,6 +13,7 @@ use crate::db::{self, Pool, Tenant};
 use crate::domain::alerts::{RULES, Rule, missed_in_a_row, rated_severe, silent_after_bad_report};
 use crate::domain::symptoms::SymptomKind;
 use crate::read_model::Store;
+use crate::services;
 use crate::services::alerts::{Occasion, raise};
 
 /// The advisory lock that keeps the job to one instance when several serve one database.
@@ -76,7 +77,11 @@ struct Quiet {
 
 /// Raises the silence rules, as of `now`, for every treatment whose patient went quiet. Returns
 /// how many alerts it raised or added to; 0 when another instance holds the job.
-pub fn run_once(conn: &mut PgConnection, store: &Store, now: DateTime<Utc>) -> QueryResult<usize> {
+pub fn run_once(
+    conn: &mut PgConnection,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<usize, services::Error> {
     store.refresh(conn)?;
     conn.transaction(|conn| {
         if !db::try_advisory_xact_lock(conn, JOB_LOCK)? {
@@ -109,7 +114,7 @@ pub fn run_once(conn: &mut PgConnection, store: &Store, now: DateTime<Utc>) -> Q
                     })
             });
             // A protocol's treatments are all its clinic's.
-            let Some(tenant) = quiet.first().map(|q| Tenant::new(q.clinic_id)) else {
+            let Some(tenant) = quiet.first().map(|q| Tenant::new(q.clinic_id.into())) else {
                 continue;
             };
             raised += raise_for(conn, tenant, &schedule, &quiet)?;
@@ -124,7 +129,7 @@ fn raise_for(
     tenant: Tenant,
     schedule: &[i32],
     quiet: &[Quiet],
-) -> QueryResult<usize> {
+) -> Result<usize, services::Error> {
     let ids: Vec<Uuid> = quiet.iter().map(|q| q.treatment_id).collect();
     let patients: Vec<Uuid> = quiet.iter().map(|q| q.patient_id).collect();
     let mut bad: HashMap<Uuid, BTreeSet<i32>> = HashMap::new();
@@ -176,7 +181,7 @@ fn raise_once(
     q: &Quiet,
     rule: Rule,
     days: &[i32],
-) -> QueryResult<usize> {
+) -> Result<usize, services::Error> {
     let detail = serde_json::json!({ "missed_days": days });
     if db::alerts::has_evidence(conn, tenant, q.treatment_id, rule.as_str(), &detail)? {
         return Ok(0);

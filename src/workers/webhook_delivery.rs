@@ -54,7 +54,11 @@ impl Sender for Webhooks {
     /// One attempt: send, then log it and schedule what comes next.
     async fn deliver(&self, pool: &Pool, d: Claimed) {
         if !d.active {
-            if let Err(e) = db::run(pool, move |conn| Ok(db::webhooks::abandon(conn, &d)?)).await {
+            if let Err(e) = db::run(pool, move |conn| {
+                Ok::<_, db::Error>(db::webhooks::abandon(conn, &d)?)
+            })
+            .await
+            {
                 tracing::warn!(error = %e, "failing a delivery of a deactivated webhook failed");
             }
             return;
@@ -120,7 +124,7 @@ impl Sender for Webhooks {
         };
         let (id, event_id) = (d.id, d.event_id);
         match db::run(pool, move |conn| {
-            Ok(db::webhooks::record(conn, &d, &attempt, next)?)
+            Ok::<_, db::Error>(db::webhooks::record(conn, &d, &attempt, next)?)
         })
         .await
         {

@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 use crate::config::JwtSettings;
 use crate::db::Tenant;
+use crate::domain::ids::ClinicId;
 use crate::error::ApiError;
 
 pub const ISSUER: &str = "aftercare";
@@ -252,7 +253,7 @@ impl Keys {
         scope: &str,
         now: DateTime<Utc>,
         ttl: i64,
-    ) -> Result<String, ApiError> {
+    ) -> anyhow::Result<String> {
         let claims = SystemClaims {
             sub: client,
             clinic,
@@ -265,7 +266,7 @@ impl Keys {
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(ApiError::internal)
+        Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
     }
 
     /// A system client's token of ours, in its time window; None for anything else (a staff
@@ -287,7 +288,7 @@ impl Keys {
         role: Role,
         clinic: Uuid,
         now: DateTime<Utc>,
-    ) -> Result<String, ApiError> {
+    ) -> anyhow::Result<String> {
         self.issue_in_session(sub, role, clinic, now, None)
     }
 
@@ -299,7 +300,7 @@ impl Keys {
         clinic: Uuid,
         now: DateTime<Utc>,
         sid: Option<Uuid>,
-    ) -> Result<String, ApiError> {
+    ) -> anyhow::Result<String> {
         let claims = Claims {
             sid,
             sub,
@@ -313,7 +314,7 @@ impl Keys {
         };
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, &claims, &self.encoding).map_err(ApiError::internal)
+        Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
     }
 
     /// Accepts only HS256 tokens of ours: the right issuer and audience, in their time window,
@@ -381,7 +382,7 @@ impl FromRequest for Caller {
 /// further on. Clinics are never deleted, so each is looked up once per instance, and the set
 /// holds no more than the clinics there are.
 #[derive(Debug, Default)]
-pub struct KnownClinics(std::sync::RwLock<std::collections::HashSet<Uuid>>);
+pub struct KnownClinics(std::sync::RwLock<std::collections::HashSet<ClinicId>>);
 
 /// Answers 401 to a valid token of a clinic that doesn't exist, before any extractor runs (so that
 /// the answer doesn't depend on the body). Other requests pass as they are.
@@ -412,7 +413,7 @@ async fn known_clinic(req: &HttpRequest, tenant: Tenant) -> Result<(), ApiError>
         return Ok(());
     }
     let exists = crate::db::run(pool, move |conn| {
-        Ok(crate::db::clinics::exists(conn, tenant)?)
+        Ok::<_, ApiError>(crate::db::clinics::exists(conn, tenant)?)
     })
     .await?;
     if !exists {
@@ -446,17 +447,17 @@ fn caller_of(req: &HttpRequest) -> Result<Caller, ApiError> {
     Ok(Caller {
         id: claims.sub,
         role: claims.role,
-        tenant: Tenant::new(claims.clinic),
+        tenant: Tenant::new(claims.clinic.into()),
         session: claims.sid,
     })
 }
 
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing a password: {e}")))
+        .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
 }
 
 /// A hash no password matches, checked when the email is unknown so that the answer takes as long

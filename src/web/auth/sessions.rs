@@ -56,7 +56,10 @@ pub async fn ensure_live(req: &HttpRequest, session: Uuid) -> Result<(), ApiErro
         return Ok(());
     }
     let pool = req.app_data::<web::Data<Pool>>().ok_or_else(missing)?;
-    let live = db::run(pool, move |conn| Ok(db::sessions::is_live(conn, session)?)).await?;
+    let live = db::run(pool, move |conn| {
+        Ok::<_, ApiError>(db::sessions::is_live(conn, session)?)
+    })
+    .await?;
     if !live {
         return Err(ApiError::Unauthorized(
             "the session has ended; sign in again",
