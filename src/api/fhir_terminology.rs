@@ -14,7 +14,10 @@ use crate::fhir::terminology::{self as t, Published};
 use crate::fhir::{JSON, resources};
 
 async fn published(pool: &Pool, tenant: Tenant) -> Result<Vec<Published>, FhirError> {
-    let catalogue = db::run(pool, move |conn| db::symptoms::catalogue(conn, tenant).map_err(ApiError::from)).await?;
+    let catalogue = db::run(pool, move |conn| {
+        db::symptoms::catalogue(conn, tenant).map_err(ApiError::from)
+    })
+    .await?;
     Ok(t::published(tenant.id().uuid(), &catalogue))
 }
 
