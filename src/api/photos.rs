@@ -168,7 +168,7 @@ pub async fn upload(
             Ok(created(photo.url.clone(), photo))
         }
         Err(Refused::NotAnImage) => Ok(not_an_image()),
-        Err(Refused::Api(e)) => Err(e),
+        Err(Refused::Failed(e)) => Err(e.into()),
     }
 }
 

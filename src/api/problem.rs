@@ -13,6 +13,7 @@ impl From<services::Error> for ApiError {
             services::Error::Unauthorized(message) => ApiError::Unauthorized(message),
             services::Error::Forbidden => ApiError::Forbidden,
             services::Error::Storage(e) => e.into(),
+            services::Error::Unavailable(reason) => ApiError::Unavailable(reason),
             services::Error::Internal(e) => ApiError::Internal(e),
         }
     }

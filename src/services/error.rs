@@ -24,6 +24,9 @@ pub enum Error {
     /// The database failed (or refused in a way the use case did not expect).
     #[error(transparent)]
     Storage(db::Error),
+    /// Another store the use case needs (the photo store) can't be reached; the client may retry.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error("internal error: {0:#}")]
     Internal(anyhow::Error),
 }

@@ -12,8 +12,8 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use uuid::Uuid;
 
+use super::Error;
 use crate::db::Tenant;
-use crate::error::ApiError;
 
 #[derive(Debug, Clone)]
 pub struct PhotoStore {
@@ -61,7 +61,7 @@ impl PhotoStore {
         }
     }
 
-    pub async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), ApiError> {
+    pub async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), Error> {
         self.objects
             .put(&Path::from(key), PutPayload::from(bytes))
             .await
@@ -69,18 +69,18 @@ impl PhotoStore {
             .map_err(unavailable)
     }
 
-    pub async fn get(&self, key: &str) -> Result<Bytes, ApiError> {
+    pub async fn get(&self, key: &str) -> Result<Bytes, Error> {
         let got = self.objects.get(&Path::from(key)).await;
         match got {
             Ok(got) => got.bytes().await.map_err(unavailable),
             // A row whose object is gone: the store was changed behind the service's back.
-            Err(e @ object_store::Error::NotFound { .. }) => Err(ApiError::internal(e)),
+            Err(e @ object_store::Error::NotFound { .. }) => Err(Error::Internal(e.into())),
             Err(e) => Err(unavailable(e)),
         }
     }
 
     /// Deletes the object; one that is not there is deleted already.
-    pub async fn delete(&self, key: &str) -> Result<(), ApiError> {
+    pub async fn delete(&self, key: &str) -> Result<(), Error> {
         match self.objects.delete(&Path::from(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(unavailable(e)),
@@ -88,7 +88,7 @@ impl PhotoStore {
     }
 
     /// The keys of every object under `prefix`.
-    pub async fn keys(&self, prefix: &str) -> Result<Vec<String>, ApiError> {
+    pub async fn keys(&self, prefix: &str) -> Result<Vec<String>, Error> {
         let mut listing = self.objects.list(Some(&Path::from(prefix)));
         let mut keys = vec![];
         while let Some(meta) = listing.next().await {
@@ -98,7 +98,7 @@ impl PhotoStore {
     }
 
     /// Deletes every object under `prefix`; how many there were.
-    pub async fn delete_all(&self, prefix: &str) -> Result<usize, ApiError> {
+    pub async fn delete_all(&self, prefix: &str) -> Result<usize, Error> {
         let keys = self.keys(prefix).await?;
         for key in &keys {
             self.delete(key).await?;
@@ -124,7 +124,7 @@ pub fn new_keys(tenant: Tenant, patient_id: Uuid) -> (String, String) {
     )
 }
 
-fn unavailable(e: object_store::Error) -> ApiError {
+fn unavailable(e: object_store::Error) -> Error {
     tracing::error!(error = %e, "the photo store failed");
-    ApiError::Unavailable(format!("the photo store: {e}"))
+    Error::Unavailable(format!("the photo store: {e}"))
 }

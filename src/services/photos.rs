@@ -11,25 +11,25 @@ use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits};
 use uuid::Uuid;
 
+use super::Error;
 use super::photo_store::{self, PhotoStore};
 use crate::db::photos::{NewPhoto, WithDay};
 use crate::db::{self, Pool, Tenant};
 use crate::domain::photos::{self as rules, Kind};
 use crate::domain::webhooks::{Event, PhotoData};
-use crate::error::ApiError;
 
 /// Why an upload is refused.
 #[derive(Debug)]
 pub enum Refused {
     /// Not a JPEG, PNG or WebP by its bytes (415).
     NotAnImage,
-    /// Anything else: too many pixels, damaged, cut short (422 and the like).
-    Api(ApiError),
+    /// Anything else: too many pixels, damaged, cut short (invalid), or a store that failed.
+    Failed(Error),
 }
 
-impl From<ApiError> for Refused {
-    fn from(e: ApiError) -> Self {
-        Refused::Api(e)
+impl<E: Into<Error>> From<E> for Refused {
+    fn from(e: E) -> Self {
+        Refused::Failed(e.into())
     }
 }
 
@@ -46,7 +46,7 @@ const QUALITY: u8 = 85;
 /// Checks and re-encodes an upload. Blocking: run it off the async workers.
 pub fn process(bytes: &[u8]) -> Result<Processed, Refused> {
     let kind = rules::sniff(bytes).ok_or(Refused::NotAnImage)?;
-    let unreadable = |why: &str| Refused::Api(ApiError::invalid("photo", why));
+    let unreadable = |why: &str| Refused::Failed(Error::invalid("photo", why));
     if kind == Kind::Jpeg && !rules::jpeg_is_whole(bytes) {
         return Err(unreadable("the JPEG is cut short"));
     }
@@ -101,7 +101,7 @@ fn limits() -> Limits {
 }
 
 /// The image as a baseline JPEG: a JFIF header, the colour profile if there is one, the pixels.
-fn jpeg(image: &DynamicImage, icc: Option<Vec<u8>>) -> Result<Vec<u8>, ApiError> {
+fn jpeg(image: &DynamicImage, icc: Option<Vec<u8>>) -> Result<Vec<u8>, Error> {
     let mut out = vec![];
     let mut encoder = JpegEncoder::new_with_quality(&mut out, QUALITY);
     if let Some(icc) = icc {
@@ -110,7 +110,7 @@ fn jpeg(image: &DynamicImage, icc: Option<Vec<u8>>) -> Result<Vec<u8>, ApiError>
     }
     encoder
         .encode_image(image)
-        .map_err(|e| ApiError::invalid("photo", &format!("the image can't be re-encoded: {e}")))?;
+        .map_err(|e| Error::invalid("photo", &format!("the image can't be re-encoded: {e}")))?;
     Ok(out)
 }
 
@@ -135,7 +135,7 @@ pub async fn upload(
 ) -> Result<WithDay, Refused> {
     let processed = actix_web::web::block(move || process(&bytes))
         .await
-        .map_err(ApiError::internal)??;
+        .map_err(|e| Error::Internal(e.into()))??;
     let (key, thumbnail_key) = photo_store::new_keys(target.tenant, target.patient_id);
     let size = processed.photo.len() as i64;
     store.put(&key, processed.photo).await?;
@@ -169,7 +169,7 @@ pub async fn upload(
             });
             db::webhooks::enqueue(conn, target.tenant, &received)?;
             db::photos::get(conn, target.tenant, target.check_in_id, photo.id)?
-                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("the new photo is not there")))
+                .ok_or_else(|| Error::Internal(anyhow::anyhow!("the new photo is not there")))
         })
     })
     .await;
@@ -188,15 +188,15 @@ pub fn set_before_after(
     check_in_id: Uuid,
     id: Uuid,
     consent: bool,
-) -> Result<WithDay, ApiError> {
-    let (photo, _) = db::photos::get(conn, tenant, check_in_id, id)?.ok_or(ApiError::NotFound)?;
+) -> Result<WithDay, Error> {
+    let (photo, _) = db::photos::get(conn, tenant, check_in_id, id)?.ok_or(Error::NotFound)?;
     let now = Utc::now();
     match (consent, photo.before_after_consented_at) {
         (true, Some(_)) | (false, None) => {}
         (true, None) => db::photos::set_before_after(conn, tenant, id, Some(now), now)?,
         (false, Some(_)) => db::photos::set_before_after(conn, tenant, id, None, now)?,
     }
-    db::photos::get(conn, tenant, check_in_id, id)?.ok_or(ApiError::NotFound)
+    db::photos::get(conn, tenant, check_in_id, id)?.ok_or(Error::NotFound)
 }
 
 /// Flags the photo for a colleague's review (by `by`), or clears the flag.
@@ -206,8 +206,8 @@ pub fn set_flag(
     check_in_id: Uuid,
     id: Uuid,
     by: Option<Uuid>,
-) -> Result<WithDay, ApiError> {
-    db::photos::get(conn, tenant, check_in_id, id)?.ok_or(ApiError::NotFound)?;
+) -> Result<WithDay, Error> {
+    db::photos::get(conn, tenant, check_in_id, id)?.ok_or(Error::NotFound)?;
     db::photos::set_flag(conn, tenant, id, by.map(|by| (by, Utc::now())))?;
-    db::photos::get(conn, tenant, check_in_id, id)?.ok_or(ApiError::NotFound)
+    db::photos::get(conn, tenant, check_in_id, id)?.ok_or(Error::NotFound)
 }
