@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use uuid::Uuid;
 
+use super::datatypes::instant;
 use super::kind::Kind;
-use super::resources::instant;
 use super::search::{self, Handling, Search};
 
 /// The types an export holds unless `_type` names fewer: a patient's data (the Patient

@@ -3,6 +3,7 @@
 //! handlers in `api::fhir`.
 
 pub mod codes;
+pub mod datatypes;
 pub mod export;
 pub mod fetch;
 pub mod ids;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::codes::{self, Concept};
-use super::resources::{coding, instant, reference};
+use super::datatypes::{coding, instant, reference};
 use crate::db::check_ins::{CheckIn, ScoreRow};
 use crate::db::symptoms::Symptom;
 use crate::domain::symptoms::SymptomKind;

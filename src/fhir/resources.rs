@@ -1,11 +1,12 @@
 //! The clinic's rows as FHIR R4 resources (JSON): plain functions from the database's row types,
 //! no HTTP and no SQL.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::Utc;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::codes;
+use super::datatypes::{coding, instant, meta, reference};
 use super::ids::{ObservationKey, observation_id};
 use super::kind::Kind;
 use super::questionnaire::{answer_coding, item_coding};
@@ -17,26 +18,6 @@ use crate::db::protocols::Protocol;
 use crate::db::symptoms::Symptom;
 use crate::db::treatments::Treatment;
 use crate::domain::symptoms::SymptomKind;
-
-pub fn instant(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-fn meta(last_updated: DateTime<Utc>) -> Value {
-    json!({"lastUpdated": instant(last_updated)})
-}
-
-pub(crate) fn reference(kind: &str, id: impl std::fmt::Display) -> Value {
-    json!({"reference": format!("{kind}/{id}")})
-}
-
-pub(crate) fn coding(system: &str, code: &str, display: Option<&str>) -> Value {
-    let mut c = json!({"system": system, "code": code});
-    if let Some(d) = display {
-        c["display"] = json!(d);
-    }
-    c
-}
 
 /// A patient, identified by the clinic's record number under the clinic's own system.
 pub fn patient(clinic: Uuid, p: &Patient) -> Value {
