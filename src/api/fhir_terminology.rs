@@ -97,7 +97,7 @@ fn read_of(
     tag = "fhir",
     params(
         ("url" = Option<String>, Query, description = "The canonical URL"),
-        ("_count" = Option<i64>, Query, description = "Ignored: every match fits on one page"),
+        ("_count" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1-200, as the other searches take; every match fits on one page"),
     ),
     security(("bearer" = [])),
     responses((status = 200, description = "A searchset Bundle of CodeSystems", content_type = "application/fhir+json", body = FhirResource))
@@ -109,6 +109,7 @@ pub async fn code_systems(
     req: HttpRequest,
 ) -> Result<HttpResponse, FhirError> {
     let q = params(&req, &SEARCH)?;
+    check_count(&q)?;
     let all = published(&pool, reader.reader()).await?;
     let bundle = search_of(
         &req,
@@ -143,7 +144,7 @@ pub async fn code_system(
     tag = "fhir",
     params(
         ("url" = Option<String>, Query, description = "The canonical URL"),
-        ("_count" = Option<i64>, Query, description = "Ignored: every match fits on one page"),
+        ("_count" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1-200, as the other searches take; every match fits on one page"),
     ),
     security(("bearer" = [])),
     responses((status = 200, description = "A searchset Bundle of ValueSets", content_type = "application/fhir+json", body = FhirResource))
@@ -155,6 +156,7 @@ pub async fn value_sets(
     req: HttpRequest,
 ) -> Result<HttpResponse, FhirError> {
     let q = params(&req, &SEARCH)?;
+    check_count(&q)?;
     let all = published(&pool, reader.reader()).await?;
     let bundle = search_of(
         &req,
@@ -186,15 +188,23 @@ pub async fn value_set(
 /// `$lookup` takes the system and the code; `displayLanguage` and `version` are accepted and
 /// ignored (the answer gives English and German; the current version is the only one).
 const LOOKUP: [&str; 4] = ["system", "code", "displayLanguage", "version"];
-/// `$validate-code` takes the code system's or value set's `url` (or `system`), the code and a
-/// display to check.
-const VALIDATE: [&str; 5] = ["url", "system", "code", "display", "displayLanguage"];
+/// `$validate-code` takes the code system's or value set's `url`, the code and a display to check.
+const VALIDATE: [&str; 4] = ["url", "code", "display", "displayLanguage"];
 
 fn required<'a>(p: &'a HashMap<String, String>, name: &str) -> Result<&'a str, FhirError> {
+    // Present but empty names nothing, which is found nowhere: only a missing one is a 400.
     p.get(name)
         .map(String::as_str)
-        .filter(|v| !v.is_empty())
         .ok_or_else(|| bad(format!("{name} is required")))
+}
+
+/// `_count`, if given, must be what the other searches take (1-200); every match fits on one
+/// page, so it changes nothing else.
+fn check_count(p: &HashMap<String, String>) -> Result<(), FhirError> {
+    match p.get("_count").map(|c| c.parse::<i64>()) {
+        None | Some(Ok(1..=200)) => Ok(()),
+        Some(_) => Err(bad("_count: must be a whole number from 1 to 200".into())),
+    }
 }
 
 /// `$lookup`: a code's display, German designation and (for an answer) grade, as Parameters. A
@@ -226,8 +236,7 @@ pub async fn lookup(
 #[utoipa::path(
     tag = "fhir",
     params(
-        ("url" = Option<String>, Query, description = "The code system's or value set's canonical URL (or `system`)"),
-        ("system" = Option<String>, Query, description = "The code system's canonical URL, if `url` is not given"),
+        ("url" = String, Query, description = "The code system's or value set's canonical URL"),
         ("code" = String, Query, description = "The code", example = "severe"),
         ("display" = Option<String>, Query, description = "A display to check: the concept's in English or German"),
     ),
@@ -241,7 +250,7 @@ pub async fn validate_code(
     req: HttpRequest,
 ) -> Result<HttpResponse, FhirError> {
     let q = params(&req, &VALIDATE)?;
-    let url = required(&q, "url").or_else(|_| required(&q, "system"))?;
+    let url = required(&q, "url")?;
     let code = required(&q, "code")?;
     let all = published(&pool, reader.reader()).await?;
     let display = q.get("display").map(String::as_str);

@@ -229,6 +229,26 @@ async fn code_systems_and_value_sets_read_and_search_by_url_and_a_clinics_items_
     let r = app.get("/fhir/R4/CodeSystem?name=x", &s.clinician).await;
     assert_eq!(r.status, 400);
     assert_eq!(r.body["resourceType"], "OperationOutcome");
+    // _count is bounded as the other searches' is; $validate-code needs its url.
+    for path in [
+        "/fhir/R4/CodeSystem?_count=201",
+        "/fhir/R4/ValueSet?_count=0",
+        "/fhir/R4/CodeSystem/$validate-code?code=severe",
+    ] {
+        let r = app.get(path, &s.clinician).await;
+        assert_eq!(r.status, 400, "{path}");
+    }
+    app.get("/fhir/R4/ValueSet?_count=200", &s.clinician)
+        .await
+        .ok(200);
+    // An empty system names none: the code is found nowhere.
+    let r = app
+        .get(
+            "/fhir/R4/CodeSystem/$lookup?system=&code=severe",
+            &s.clinician,
+        )
+        .await;
+    assert_eq!(r.status, 404);
     // Patients read FHIR through /v1 only.
     app.get("/fhir/R4/CodeSystem/answer", &s.patients[0].token)
         .await
