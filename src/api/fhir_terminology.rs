@@ -216,7 +216,10 @@ fn check_count(p: &HashMap<String, String>) -> Result<(), FhirError> {
         ("code" = String, Query, description = "The code", example = "severe"),
     ),
     security(("bearer" = [])),
-    responses((status = 200, description = "Parameters: name, version, display, designation, property", content_type = "application/fhir+json", body = FhirResource))
+    responses(
+        (status = 200, description = "Parameters: name, version, display, designation, property", content_type = "application/fhir+json", body = FhirResource),
+        (status = 404, description = "No such code in that system (or no such system of this server)", content_type = "application/fhir+json", body = super::fhir::OperationOutcome),
+    )
 )]
 #[get("/fhir/R4/CodeSystem/$lookup")]
 pub async fn lookup(
