@@ -92,7 +92,7 @@ fn main() {
         dir: dir.to_path_buf(),
         files: vec![],
     };
-    let clinics = out.table("clinics", "id, name, timezone");
+    let clinics = out.table("clinics", "id, name, timezone, code");
     let staff = out.table("staff", "id, clinic_id, email, password_hash, role, name");
     let protocols_t = out.table(
         "protocols",
@@ -116,7 +116,10 @@ fn main() {
     );
 
     let clinic = uuid(&mut rng);
-    out.row(clinics, &[&clinic, &"Bench Clinic Group", &"Europe/Berlin"]);
+    out.row(
+        clinics,
+        &[&clinic, &"Bench Clinic Group", &"Europe/Berlin", &"BENCH2"],
+    );
     let hash = aftercare::web::auth::hash_password(PASSWORD).expect("hash");
     let clinician = uuid(&mut rng);
     out.row(

@@ -84,7 +84,7 @@ impl Aggregate {
             self.treatments = self.treatments.saturating_sub(1);
             ids.retain(|id| *id != t.id);
         }
-        for (code, series) in t.daily.iter().enumerate() {
+        for (code, series) in t.daily.rows().enumerate() {
             let (histograms, affected, events) = self.code(code);
             if histograms.len() < series.len() {
                 histograms.resize(series.len(), Histogram::default());

@@ -8,6 +8,7 @@
 //! view: callers reach it only with a protocol or patient they have already loaded through their own
 //! tenant.
 
+mod daily;
 mod reads;
 
 use std::collections::HashMap;
@@ -17,6 +18,8 @@ use chrono::{Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use diesel::{PgConnection, QueryResult};
 use uuid::Uuid;
+
+pub(crate) use daily::Daily;
 
 use super::segments::{Aggregate, Segment};
 use crate::db::recovery::{Item, Score, TreatmentFacts, changes};
@@ -38,16 +41,14 @@ pub struct Treatment {
     pub session_number: i32,
     pub areas: Vec<Area>,
     /// The worst score of each symptom (by interned code) on each day since treatment.
-    pub(super) daily: Vec<Vec<Option<u8>>>,
+    pub(super) daily: Daily,
     /// The days on which the patient checked in, sorted.
     pub(super) days: Vec<u16>,
 }
 
 impl Treatment {
     fn series(&self, code: Option<usize>) -> &[Option<u8>] {
-        code.and_then(|c| self.daily.get(c))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        code.map_or(&[], |c| self.daily.series(c))
     }
 
     pub fn checked_in(&self, day: u16) -> bool {
@@ -226,6 +227,10 @@ impl State {
     }
 
     fn finish_load(&mut self) {
+        for t in self.treatments.values_mut() {
+            t.daily.shrink();
+            t.days.shrink_to_fit();
+        }
         for t in self.treatments.values() {
             for segment in Segment::of(t) {
                 self.aggregates
@@ -246,17 +251,11 @@ impl State {
         };
         let t = self.treatments.get_mut(&s.treatment_id)?;
         let (day, score) = (u16::try_from(s.day).ok()?, u8::try_from(s.score).ok()?);
-        if t.daily.len() <= code {
-            t.daily.resize(code + 1, Vec::new());
-        }
-        let series = &mut t.daily[code];
         let d = usize::from(day);
-        if series.len() <= d {
-            series.resize(d + 1, None);
-        }
-        let old = series[d];
+        let cell = t.daily.cell(code, d);
+        let old = *cell;
         let new = old.map_or(score, |o| o.max(score));
-        series[d] = Some(new);
+        *cell = Some(new);
         let new_day = t.days.binary_search(&day).err().map(|at| {
             t.days.insert(at, day);
             d
@@ -331,7 +330,7 @@ impl State {
             fitzpatrick_type: f.fitzpatrick_type,
             session_number: f.session_number,
             areas,
-            daily: Vec::new(),
+            daily: Daily::default(),
             days: Vec::new(),
         }
     }
