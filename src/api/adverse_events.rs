@@ -78,7 +78,7 @@ impl From<db::adverse_events::AdverseEvent> for AdverseEvent {
         AdverseEvent {
             id: e.id,
             treatment_id: e.treatment_id,
-            patient_id: e.patient_id,
+            patient_id: e.patient_id.uuid(),
             term: e.term,
             grade: e.grade,
             serious: e.serious,

@@ -14,6 +14,7 @@ use super::extract::{Audited, Json, Page, PageParams, audit_draft, parse};
 use crate::db::check_ins::Stored;
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::alerts::{Level, Rule};
+use crate::domain::ids::PatientId;
 use crate::error::{ApiError, Problem};
 use crate::services::alerts;
 use crate::services::check_ins::{self, Deps, Outcome};
@@ -145,7 +146,7 @@ impl From<Stored> for CheckIn {
         CheckIn {
             id: c.id,
             treatment_id: c.treatment_id,
-            patient_id: c.patient_id,
+            patient_id: c.patient_id.uuid(),
             recorded_at: c.recorded_at,
             day: c.day,
             scores: scores
@@ -190,7 +191,14 @@ pub async fn create(
     let patient_id = caller.id;
     let audit = audit_draft(&http).map(|(_, _, event)| event);
     let outcome = db::run(&pool, move |conn| {
-        check_ins::record(conn, &deps, caller.tenant, patient_id, req.into(), audit)
+        check_ins::record(
+            conn,
+            &deps,
+            caller.tenant,
+            PatientId::from(patient_id),
+            req.into(),
+            audit,
+        )
     })
     .await?;
     http.extensions_mut().insert(Audited);
@@ -284,7 +292,14 @@ pub async fn create_batch(
     let mut refused = refused.into_iter().filter_map(Result::err);
     let audit = audit_draft(&http).map(|(_, _, event)| event);
     let mut stored = db::run(&pool, move |conn| {
-        check_ins::record_batch(conn, &deps, caller.tenant, patient_id, items, audit)
+        check_ins::record_batch(
+            conn,
+            &deps,
+            caller.tenant,
+            PatientId::from(patient_id),
+            items,
+            audit,
+        )
     })
     .await?
     .into_iter();
@@ -351,7 +366,7 @@ pub async fn get(
         db::check_ins::get(conn, caller.tenant, id)?.ok_or(ApiError::NotFound)
     })
     .await?;
-    caller.may_see_patient(stored.0.patient_id)?;
+    caller.may_see_patient(stored.0.patient_id.uuid())?;
     Ok(web::Json(stored.into()))
 }
 
@@ -382,11 +397,11 @@ pub async fn list(
     let page = params.request()?;
     let treatment_id = filter.treatment_id;
     let rows = db::run(&pool, move |conn| {
-        db::patients::get(conn, caller.tenant, patient_id)?;
+        db::patients::get(conn, caller.tenant, PatientId::from(patient_id))?;
         Ok::<_, ApiError>(db::check_ins::page_of_patient(
             conn,
             caller.tenant,
-            patient_id,
+            PatientId::from(patient_id),
             treatment_id,
             page,
         )?)

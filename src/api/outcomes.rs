@@ -59,7 +59,7 @@ impl From<db::outcomes::Outcome> for Outcome {
         Outcome {
             id: o.id,
             treatment_id: o.treatment_id,
-            patient_id: o.patient_id,
+            patient_id: o.patient_id.uuid(),
             assessed_on: o.assessed_on,
             assessor: o.assessor,
             gais: o.gais,

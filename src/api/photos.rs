@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::extract::{Page, PageParams, created};
 use crate::db::photos::WithDay;
 use crate::db::{self, Cursor, Pool, into_page};
+use crate::domain::ids::PatientId;
 use crate::domain::photos::MAX_BYTES;
 use crate::error::{ApiError, Problem, ProblemType};
 use crate::services::photo_store::PhotoStore;
@@ -69,7 +70,7 @@ impl From<WithDay> for Photo {
         Photo {
             id: p.id,
             check_in_id: p.check_in_id,
-            patient_id: p.patient_id,
+            patient_id: p.patient_id.uuid(),
             day,
             content_type: p.content_type,
             width: p.width,
@@ -147,7 +148,7 @@ pub async fn upload(
     })
     .await?;
     let (patient_id, treatment_id) = (check_in.0.patient_id, check_in.0.treatment_id);
-    caller.may_see_patient(patient_id)?;
+    caller.may_see_patient(patient_id.uuid())?;
     if params.clinical_use != Some(true) {
         return Err(ApiError::invalid(
             "clinical_use",
@@ -225,11 +226,11 @@ pub async fn list(
     caller.may_see_patient(patient_id)?;
     let page = params.request()?;
     let rows = db::run(&pool, move |conn| {
-        db::patients::get(conn, caller.tenant, patient_id)?;
+        db::patients::get(conn, caller.tenant, PatientId::from(patient_id))?;
         Ok::<_, ApiError>(db::photos::page_of_patient(
             conn,
             caller.tenant,
-            patient_id,
+            PatientId::from(patient_id),
             page,
         )?)
     })
@@ -248,7 +249,7 @@ async fn find(pool: &Pool, caller: Caller, ids: (Uuid, Uuid)) -> Result<WithDay,
         db::photos::get(conn, caller.tenant, check_in_id, id)?.ok_or(ApiError::NotFound)
     })
     .await?;
-    caller.may_see_patient(photo.0.patient_id)?;
+    caller.may_see_patient(photo.0.patient_id.uuid())?;
     Ok(photo)
 }
 

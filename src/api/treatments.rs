@@ -14,6 +14,7 @@ use super::extract::created;
 use super::extract::{Json, Page, PageParams};
 use crate::db::{self, Cursor, Pool, Tenant, into_page};
 use crate::domain::codes::{self, Area, Contraindication};
+use crate::domain::ids::PatientId;
 use crate::domain::schedule::{ScheduledDay, schedule};
 use crate::domain::treatment::{check_needle_depth, check_performed_at, check_screening};
 use crate::domain::{Invalid, check_text};
@@ -95,7 +96,7 @@ impl From<db::treatments::Treatment> for Treatment {
     fn from(t: db::treatments::Treatment) -> Self {
         Treatment {
             id: t.id,
-            patient_id: t.patient_id,
+            patient_id: t.patient_id.uuid(),
             protocol_id: t.protocol_id,
             performed_at: t.performed_at,
             needle_depth_mm: t.needle_depth_mm,
@@ -153,7 +154,7 @@ pub fn visible(
     id: Uuid,
 ) -> Result<db::treatments::Treatment, ApiError> {
     let treatment = db::treatments::get(conn, caller.tenant, id)?;
-    caller.may_see_patient(treatment.patient_id)?;
+    caller.may_see_patient(treatment.patient_id.uuid())?;
     Ok(treatment)
 }
 
@@ -198,7 +199,7 @@ fn record(
     req: NewTreatment,
     now: DateTime<Utc>,
 ) -> Result<db::treatments::Treatment, ApiError> {
-    db::patients::get(conn, tenant, patient_id)?;
+    db::patients::get(conn, tenant, PatientId::from(patient_id))?;
     let protocol = db::protocols::get(conn, tenant, req.protocol_id)
         .map_err(|_| ApiError::invalid("protocol_id", "is not a protocol of this clinic"))?;
     let session_number = match req.session_number {
@@ -207,7 +208,7 @@ fn record(
             db::treatments::sessions_before(
                 conn,
                 tenant,
-                patient_id,
+                PatientId::from(patient_id),
                 protocol.id,
                 req.performed_at,
             )? as i32
@@ -220,7 +221,7 @@ fn record(
     };
     let treatment = db::treatments::Treatment {
         id: Uuid::new_v4(),
-        patient_id,
+        patient_id: PatientId::from(patient_id),
         protocol_id: protocol.id,
         performed_at: req.performed_at,
         needle_depth_mm: req.needle_depth_mm.unwrap_or(protocol.needle_depth_mm),
@@ -256,11 +257,11 @@ pub async fn list(
     caller.may_see_patient(patient_id)?;
     let page = params.request()?;
     let rows = db::run(&pool, move |conn| {
-        db::patients::get(conn, caller.tenant, patient_id)?;
+        db::patients::get(conn, caller.tenant, PatientId::from(patient_id))?;
         Ok::<_, ApiError>(db::treatments::page_of_patient(
             conn,
             caller.tenant,
-            patient_id,
+            PatientId::from(patient_id),
             page,
         )?)
     })

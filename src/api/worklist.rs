@@ -191,7 +191,7 @@ pub async fn get(
 
 fn patient(f: &db::worklist::CardFacts) -> CardPatient {
     CardPatient {
-        id: f.patient_id,
+        id: f.patient_id.uuid(),
         external_ref: f.external_ref.clone(),
         display_name: f.display_name.clone(),
         contact_phone: f.contact_phone.clone(),

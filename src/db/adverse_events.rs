@@ -7,12 +7,13 @@ use uuid::Uuid;
 use super::Tenant;
 use super::schema::{adverse_events, treatments};
 use crate::domain::codes::AdverseOutcome;
+use crate::domain::ids::PatientId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = adverse_events)]
 pub struct AdverseEvent {
     pub id: Uuid,
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     pub treatment_id: Uuid,
     pub term: String,
     pub grade: i16,

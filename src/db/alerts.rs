@@ -8,14 +8,14 @@ use uuid::Uuid;
 use super::Tenant;
 use super::schema::{alert_evidence, alerts};
 use crate::domain::alerts::{Action, Level, Rule, Status};
-use crate::domain::ids::AlertId;
+use crate::domain::ids::{AlertId, PatientId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = alerts)]
 pub struct Alert {
     pub id: AlertId,
     pub clinic_id: Uuid,
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     pub treatment_id: Uuid,
     pub rule: Rule,
     pub level: Level,
@@ -34,7 +34,7 @@ pub struct Alert {
 
 /// An alert to raise: its rule and level, and one piece of evidence.
 pub struct Raise<'a> {
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     pub treatment_id: Uuid,
     pub rule: &'a str,
     pub level: &'a str,
@@ -151,7 +151,7 @@ pub fn get(conn: &mut PgConnection, tenant: Tenant, id: AlertId) -> QueryResult<
 pub struct Filter {
     pub status: Option<String>,
     pub level: Option<String>,
-    pub patient_id: Option<Uuid>,
+    pub patient_id: Option<PatientId>,
 }
 
 /// Where a page of the queue starts: after this (level rank, raised at, id).

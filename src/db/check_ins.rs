@@ -8,12 +8,13 @@ use uuid::Uuid;
 
 use super::schema::{check_in_scores, check_ins};
 use super::{Cursor, PageRequest, Tenant};
+use crate::domain::ids::PatientId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = check_ins)]
 pub struct CheckIn {
     pub id: Uuid,
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     pub treatment_id: Uuid,
     pub recorded_at: DateTime<Utc>,
     pub day: i32,
@@ -92,7 +93,7 @@ pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Opt
 pub fn page_of_patient(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
     treatment_id: Option<Uuid>,
     page: PageRequest,
 ) -> QueryResult<Vec<Stored>> {

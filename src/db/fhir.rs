@@ -15,6 +15,7 @@ use super::patients::Patient;
 use super::protocols::Protocol;
 use super::schema::{adverse_events, check_ins as check_ins_t, patients, protocols, treatments};
 use super::treatments::Treatment;
+use crate::domain::ids::PatientId;
 
 /// Which rows: of one patient (or all), last updated in `[from, to)`, matching a search's
 /// `criteria`, within an export's `seen` snapshots, after `after` (in the order of the rows),
@@ -313,7 +314,7 @@ pub struct ObservationRow {
     #[diesel(sql_type = SqlUuid)]
     pub source_id: Uuid,
     #[diesel(sql_type = SqlUuid)]
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     #[diesel(sql_type = SqlUuid)]
     pub treatment_id: Uuid,
     /// The symptom's code, or `gais`, `satisfaction`, `goodman_baron`.
@@ -473,7 +474,7 @@ fn observations_where(
 #[derive(Debug, Clone)]
 pub struct Cohort {
     pub protocol: Protocol,
-    pub members: Vec<Uuid>,
+    pub members: Vec<PatientId>,
     pub last_updated: DateTime<Utc>,
 }
 
@@ -482,7 +483,7 @@ struct Member {
     #[diesel(sql_type = SqlUuid)]
     protocol_id: Uuid,
     #[diesel(sql_type = SqlUuid)]
-    patient_id: Uuid,
+    patient_id: PatientId,
     #[diesel(sql_type = Timestamptz)]
     treated: DateTime<Utc>,
 }

@@ -7,12 +7,13 @@ use uuid::Uuid;
 use super::Tenant;
 use super::schema::{outcomes, treatments};
 use crate::domain::codes::Assessor;
+use crate::domain::ids::PatientId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = outcomes)]
 pub struct Outcome {
     pub id: Uuid,
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     pub treatment_id: Uuid,
     pub assessed_on: NaiveDate,
     pub assessor: Assessor,

@@ -9,12 +9,13 @@ use uuid::Uuid;
 use super::schema::patients;
 use super::{Cursor, PageRequest, Tenant};
 use crate::domain::codes::Concern;
+use crate::domain::ids::PatientId;
 use crate::domain::text::record_key;
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = patients)]
 pub struct Patient {
-    pub id: Uuid,
+    pub id: PatientId,
     pub external_ref: String,
     pub display_name: Option<String>,
     pub birth_year: Option<i32>,
@@ -49,7 +50,7 @@ pub fn insert(conn: &mut PgConnection, tenant: Tenant, new: &Patient) -> QueryRe
         .get_result(conn)
 }
 
-pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Patient> {
+pub fn get(conn: &mut PgConnection, tenant: Tenant, id: PatientId) -> QueryResult<Patient> {
     patients::table
         .filter(patients::clinic_id.eq(tenant.id()).and(patients::id.eq(id)))
         .select(Patient::as_select())
@@ -59,7 +60,7 @@ pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Pat
 pub fn update(
     conn: &mut PgConnection,
     tenant: Tenant,
-    id: Uuid,
+    id: PatientId,
     changes: &PatientChanges,
 ) -> QueryResult<Patient> {
     diesel::update(

@@ -7,6 +7,7 @@ use diesel::sql_types::{Array, Int2, Int4, Nullable, Text, Timestamptz, Uuid as 
 use uuid::Uuid;
 
 use crate::db::schema::check_in_scores;
+use crate::domain::ids::PatientId;
 
 #[derive(Debug, Clone, QueryableByName)]
 pub struct TreatmentFacts {
@@ -17,7 +18,7 @@ pub struct TreatmentFacts {
     #[diesel(sql_type = SqlUuid)]
     pub protocol_id: Uuid,
     #[diesel(sql_type = SqlUuid)]
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     #[diesel(sql_type = Timestamptz)]
     pub performed_at: DateTime<Utc>,
     #[diesel(sql_type = Int4)]

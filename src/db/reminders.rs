@@ -6,12 +6,13 @@ use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{check_ins, protocols, refresh_tokens, reminders, treatments};
+use crate::domain::ids::PatientId;
 
 /// A treatment that may have a check-in day today, with its schedule.
 #[derive(Debug, Clone, Queryable)]
 pub struct Candidate {
     pub treatment_id: Uuid,
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     pub performed_at: DateTime<Utc>,
     pub check_in_days: Vec<Option<i32>>,
 }
@@ -45,8 +46,8 @@ pub fn enrolled_patients(
     conn: &mut PgConnection,
     tenant: Tenant,
     now: DateTime<Utc>,
-) -> QueryResult<Vec<Uuid>> {
-    let ids: Vec<Option<Uuid>> = refresh_tokens::table
+) -> QueryResult<Vec<PatientId>> {
+    let ids: Vec<Option<PatientId>> = refresh_tokens::table
         .filter(refresh_tokens::clinic_id.eq(tenant.id()))
         .filter(refresh_tokens::patient_id.is_not_null())
         .filter(refresh_tokens::revoked_at.is_null())

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{alert_evidence, alerts, check_in_scores, push_subscriptions, reminders};
+use crate::domain::ids::PatientId;
 
 /// The scores of 3 or more (severity items: a yes/no item scores at most 1) among the treatments'
 /// check-ins, as (treatment, day, symptom, score).
@@ -63,8 +64,8 @@ pub fn reminded_days(
 pub fn with_reminders_on(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_ids: &[Uuid],
-) -> QueryResult<Vec<Uuid>> {
+    patient_ids: &[PatientId],
+) -> QueryResult<Vec<PatientId>> {
     push_subscriptions::table
         .filter(push_subscriptions::clinic_id.eq(tenant.id()))
         .filter(push_subscriptions::patient_id.eq_any(patient_ids))

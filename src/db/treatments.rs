@@ -8,12 +8,13 @@ use uuid::Uuid;
 use super::schema::{check_ins, treatments};
 use super::{Cursor, PageRequest, Tenant};
 use crate::domain::codes::Area;
+use crate::domain::ids::PatientId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = treatments)]
 pub struct Treatment {
     pub id: Uuid,
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     pub protocol_id: Uuid,
     pub performed_at: DateTime<Utc>,
     pub needle_depth_mm: f64,
@@ -37,7 +38,7 @@ pub fn insert(conn: &mut PgConnection, tenant: Tenant, new: &Treatment) -> Query
 pub fn sessions_before(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
     protocol_id: Uuid,
     before: DateTime<Utc>,
 ) -> QueryResult<i64> {
@@ -65,7 +66,7 @@ pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Tre
 pub fn of_patient(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
     ids: &[Uuid],
 ) -> QueryResult<Vec<Treatment>> {
     treatments::table
@@ -80,7 +81,7 @@ pub fn of_patient(
 pub fn page_of_patient(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
     page: PageRequest,
 ) -> QueryResult<Vec<Treatment>> {
     let mut query = treatments::table

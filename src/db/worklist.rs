@@ -10,7 +10,7 @@ use super::alerts::Alert;
 use super::schema::{
     alert_evidence, alerts, card_assignments, check_ins, note_reads, patients, staff, treatments,
 };
-use crate::domain::ids::AlertId;
+use crate::domain::ids::{AlertId, PatientId};
 
 /// How many unread notes and open alerts one worklist shows at the most.
 pub const MAX_ITEMS: i64 = 1000;
@@ -78,7 +78,7 @@ pub struct CardFacts {
     pub treatment_id: Uuid,
     pub protocol_id: Uuid,
     pub performed_at: DateTime<Utc>,
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     pub external_ref: String,
     pub display_name: Option<String>,
     pub contact_phone: Option<String>,

@@ -107,8 +107,8 @@ pub fn page(
         Kind::Patient => fq::patients(conn, tenant, f)?
             .iter()
             .map(|p| {
-                let key = Cursor::new(p.updated_at, p.id);
-                Entry::new(kind, r::patient(clinic, p), Some(p.id), key)
+                let key = Cursor::new(p.updated_at, p.id.uuid());
+                Entry::new(kind, r::patient(clinic, p), Some(p.id.uuid()), key)
             })
             .collect(),
         Kind::Procedure => {
@@ -208,7 +208,7 @@ fn procedure(t: &db::treatments::Treatment, protocol: Option<&db::protocols::Pro
     Entry::new(
         Kind::Procedure,
         r::procedure(t, protocol),
-        Some(t.patient_id),
+        Some(t.patient_id.uuid()),
         key,
     )
 }
@@ -224,7 +224,7 @@ fn questionnaire_response(
     Entry::new(
         Kind::QuestionnaireResponse,
         resource,
-        Some(c.patient_id),
+        Some(c.patient_id.uuid()),
         key,
     )
 }
@@ -238,7 +238,7 @@ fn observation(catalogue: &[db::symptoms::Symptom], o: &fq::ObservationRow) -> E
     Entry::new(
         Kind::Observation,
         r::observation(catalogue, o),
-        Some(o.patient_id),
+        Some(o.patient_id.uuid()),
         key,
     )
 }
@@ -248,7 +248,7 @@ fn adverse_event(e: &db::adverse_events::AdverseEvent) -> Entry {
     Entry::new(
         Kind::AdverseEvent,
         r::adverse_event(e),
-        Some(e.patient_id),
+        Some(e.patient_id.uuid()),
         key,
     )
 }

@@ -141,7 +141,7 @@ pub fn patient_list(
     let rows = db::patients::list(conn, tenant, &filter, page)?;
     let (rows, next) = into_page(rows, page, |r| Cursor {
         at: r.patient.created_at,
-        id: r.patient.id,
+        id: r.patient.id.uuid(),
     });
     let listed = rows
         .into_iter()
@@ -164,7 +164,7 @@ fn listed(
         (Some(id), Some(protocol_id), Some(performed_at)) => {
             let today = now.get(&id);
             let (worst_by_day, latest_check_in) =
-                store.with_treatments(Of::Patient(row.patient.id), codes, |treatments| {
+                store.with_treatments(Of::Patient(row.patient.id.uuid()), codes, |treatments| {
                     treatments
                         .iter()
                         .find(|t| t.treatment.id == id)

@@ -64,7 +64,7 @@ pub fn record(
         let event = db::adverse_events::insert(conn, tenant, &row)?;
         let data = AdverseEventData {
             id: event.id,
-            patient_id: event.patient_id,
+            patient_id: event.patient_id.uuid(),
             treatment_id: event.treatment_id,
             grade: event.grade,
             serious: event.serious,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::alerts::{Action, Level, Rule};
-use crate::domain::ids::AlertId;
+use crate::domain::ids::{AlertId, PatientId};
 use crate::domain::webhooks::{AlertData, Event};
 
 /// An alert a check-in raised, or added its evidence to.
@@ -21,7 +21,7 @@ pub struct AlertRef {
 
 /// What an alert is raised on: a treatment's day, the check-in if one raised it, and the evidence.
 pub struct Occasion {
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     pub treatment_id: Uuid,
     pub day: i32,
     pub check_in_id: Option<Uuid>,
@@ -57,7 +57,7 @@ pub fn raise(
             id: id.uuid(),
             rule,
             level,
-            patient_id: on.patient_id,
+            patient_id: on.patient_id.uuid(),
             treatment_id: on.treatment_id,
             day: on.day,
         };
@@ -120,7 +120,7 @@ fn data(a: &db::alerts::Alert) -> AlertData {
         id: a.id.uuid(),
         rule: a.rule,
         level: a.level,
-        patient_id: a.patient_id,
+        patient_id: a.patient_id.uuid(),
         treatment_id: a.treatment_id,
         day: a.day,
     }

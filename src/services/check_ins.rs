@@ -20,7 +20,7 @@ use crate::db::check_ins::{CheckIn as CheckInRow, ScoreRow, Stored};
 use crate::db::{self, Tenant};
 use crate::domain::alerts::{Observation, WORSENING, evaluate, lowest_before, needs_earlier_days};
 use crate::domain::check_in::{MAX_NOTE_CHARS, check_recorded_at, truncate_to_micros};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, PatientId};
 use crate::domain::schedule::day_of;
 use crate::domain::symptoms::{Item, SymptomKind, validate_scores};
 use crate::domain::webhooks::{CheckInData, Event};
@@ -65,7 +65,7 @@ pub fn record(
     conn: &mut PgConnection,
     deps: &Deps,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
     req: NewCheckIn,
     audit: Option<AuditEvent>,
 ) -> Result<Outcome, Error> {
@@ -89,7 +89,7 @@ pub fn record_batch(
     conn: &mut PgConnection,
     deps: &Deps,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
     items: Vec<NewCheckIn>,
     audit: Option<AuditEvent>,
 ) -> Result<Vec<Result<Outcome, Error>>, Error> {
@@ -170,7 +170,7 @@ fn fingerprint((c, scores): &Stored) -> Fingerprint {
         c.hot_shower,
     ];
     (
-        c.patient_id,
+        c.patient_id.uuid(),
         c.treatment_id,
         c.recorded_at,
         aftercare,
@@ -192,7 +192,7 @@ fn record_all(
     conn: &mut PgConnection,
     deps: &Deps,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
     items: Vec<NewCheckIn>,
     audit: impl FnOnce(&[Result<Outcome, Error>]) -> Option<AuditEvent>,
 ) -> Result<Outcomes, Error> {
@@ -337,7 +337,7 @@ impl Context<'_> {
                     let alerts = self.raise_alerts(conn, &p, &mut daily)?;
                     events.push(Event::CheckInCreated(CheckInData {
                         id: p.row.id,
-                        patient_id: p.row.patient_id,
+                        patient_id: p.row.patient_id.uuid(),
                         treatment_id: p.row.treatment_id,
                         day: p.row.day,
                         recorded_at: p.row.recorded_at,

@@ -15,6 +15,7 @@ use super::Error;
 use super::photo_store::{self, PhotoStore};
 use crate::db::photos::{NewPhoto, WithDay};
 use crate::db::{self, Pool, Tenant};
+use crate::domain::ids::PatientId;
 use crate::domain::photos::{self as rules, Kind};
 use crate::domain::webhooks::{Event, PhotoData};
 
@@ -119,7 +120,7 @@ fn jpeg(image: &DynamicImage, icc: Option<Vec<u8>>) -> Result<Vec<u8>, Error> {
 pub struct Target {
     pub tenant: Tenant,
     pub check_in_id: Uuid,
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     pub treatment_id: Uuid,
 }
 
@@ -164,7 +165,7 @@ pub async fn upload(
             let received = Event::PhotoReceived(PhotoData {
                 id: photo.id,
                 check_in_id: target.check_in_id,
-                patient_id: target.patient_id,
+                patient_id: target.patient_id.uuid(),
                 treatment_id: target.treatment_id,
             });
             db::webhooks::enqueue(conn, target.tenant, &received)?;

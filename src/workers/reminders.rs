@@ -12,6 +12,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::{self, Pool, Tenant};
+use crate::domain::ids::PatientId;
 use crate::domain::reminders::{self, Language, notification};
 use crate::domain::schedule::{MAX_SCHEDULE_DAY, local_date};
 use crate::domain::webhooks::{CheckInDueData, Event};
@@ -84,7 +85,7 @@ fn remind_clinic(
     }
     let since = now - chrono::Duration::days(i64::from(MAX_SCHEDULE_DAY) + 2);
     let candidates = db::reminders::candidates(conn, tenant, since, now)?;
-    let enrolled: HashSet<Uuid> = db::reminders::enrolled_patients(conn, tenant, now)?
+    let enrolled: HashSet<PatientId> = db::reminders::enrolled_patients(conn, tenant, now)?
         .into_iter()
         .collect();
     let of_enrolled: Vec<Uuid> = candidates
@@ -108,7 +109,7 @@ fn remind_clinic(
             continue;
         };
         let due = CheckInDueData {
-            patient_id: c.patient_id,
+            patient_id: c.patient_id.uuid(),
             treatment_id: c.treatment_id,
             day,
             date: local_date(now, tz),
@@ -135,7 +136,9 @@ fn remind(
     let patient_id = due.patient_id;
     db::webhooks::enqueue(conn, tenant, &Event::CheckInDue(due))?;
     if push {
-        for (subscription, language) in db::push::of_patient(conn, tenant, patient_id)? {
+        for (subscription, language) in
+            db::push::of_patient(conn, tenant, PatientId::from(patient_id))?
+        {
             let language = Language::from_tags(&language).unwrap_or(Language::English);
             let payload = serde_json::to_value(notification(language))
                 .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;

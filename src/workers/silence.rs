@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::db::{self, Pool, Tenant};
 use crate::domain::alerts::{RULES, Rule, missed_in_a_row, rated_severe, silent_after_bad_report};
+use crate::domain::ids::PatientId;
 use crate::domain::symptoms::SymptomKind;
 use crate::read_model::Store;
 use crate::services;
@@ -69,7 +70,7 @@ pub fn spawn(
 /// A treatment with a run of missed scheduled days, as the read model knows it.
 struct Quiet {
     clinic_id: Uuid,
-    patient_id: Uuid,
+    patient_id: PatientId,
     treatment_id: Uuid,
     days_passed: i32,
     checked_in: BTreeSet<i32>,
@@ -107,7 +108,7 @@ pub fn run_once(
                     .any(|w| checked_in.range(w[0]..=w[1]).next().is_none())
                     .then_some(Quiet {
                         clinic_id: t.clinic_id,
-                        patient_id: t.patient_id,
+                        patient_id: PatientId::from(t.patient_id),
                         treatment_id: t.id,
                         days_passed,
                         checked_in,
@@ -131,7 +132,7 @@ fn raise_for(
     quiet: &[Quiet],
 ) -> Result<usize, services::Error> {
     let ids: Vec<Uuid> = quiet.iter().map(|q| q.treatment_id).collect();
-    let patients: Vec<Uuid> = quiet.iter().map(|q| q.patient_id).collect();
+    let patients: Vec<PatientId> = quiet.iter().map(|q| q.patient_id).collect();
     let mut bad: HashMap<Uuid, BTreeSet<i32>> = HashMap::new();
     for (t, day, code, score) in db::silence::high_scores(conn, tenant, &ids)? {
         if rated_severe(day, &code, SymptomKind::Severity, score) {
@@ -149,7 +150,7 @@ fn raise_for(
     let reminded: HashSet<(Uuid, i32)> = db::silence::reminded_days(conn, tenant, &ids)?
         .into_iter()
         .collect();
-    let reminders_on: HashSet<Uuid> = db::silence::with_reminders_on(conn, tenant, &patients)?
+    let reminders_on: HashSet<PatientId> = db::silence::with_reminders_on(conn, tenant, &patients)?
         .into_iter()
         .collect();
 

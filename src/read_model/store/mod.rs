@@ -325,7 +325,7 @@ impl State {
             id: f.id,
             clinic_id: f.clinic_id,
             protocol_id: f.protocol_id,
-            patient_id: f.patient_id,
+            patient_id: f.patient_id.uuid(),
             performed_at: f.performed_at,
             performed_on: local_date(f.performed_at, tz),
             fitzpatrick_type: f.fitzpatrick_type,
@@ -352,7 +352,10 @@ impl State {
             }
             None => {
                 self.by_protocol.entry(protocol_id).or_default().push(id);
-                self.by_patient.entry(patient_id).or_default().push(id);
+                self.by_patient
+                    .entry(patient_id.uuid())
+                    .or_default()
+                    .push(id);
             }
         }
         for segment in Segment::of(&t) {

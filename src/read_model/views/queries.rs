@@ -12,6 +12,7 @@ use super::assembly::{
 };
 use super::*;
 use crate::db::{self, Tenant};
+use crate::domain::ids::PatientId;
 use crate::domain::logrank::log_rank;
 use crate::domain::recovery::{adherence, median_with_interval};
 use crate::domain::schedule::local_date;
@@ -131,7 +132,7 @@ pub fn patient_recovery(
     tenant: Tenant,
     patient_id: Uuid,
 ) -> Result<PatientRecovery, ApiError> {
-    db::patients::get(conn, tenant, patient_id)?;
+    db::patients::get(conn, tenant, PatientId::from(patient_id))?;
     let today = local_date(Utc::now(), db::clinics::get(conn, tenant)?.tz()?);
     let codes = catalogue(conn, tenant)?;
     let protocols = db::protocols::all(conn, tenant)?;
