@@ -123,7 +123,7 @@ impl From<db::alerts::Alert> for Alert {
             level: a.level,
             status: a.status,
             patient_id: a.patient_id.uuid(),
-            treatment_id: a.treatment_id,
+            treatment_id: a.treatment_id.uuid(),
             day: a.day,
             evidence_count: a.evidence_count,
             evidence: vec![],

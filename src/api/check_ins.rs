@@ -14,7 +14,7 @@ use super::extract::{Audited, Json, Page, PageParams, audit_draft, parse};
 use crate::db::check_ins::Stored;
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::alerts::{Level, Rule};
-use crate::domain::ids::PatientId;
+use crate::domain::ids::{PatientId, TreatmentId};
 use crate::error::{ApiError, Problem};
 use crate::services::alerts;
 use crate::services::check_ins::{self, Deps, Outcome};
@@ -50,7 +50,7 @@ impl From<NewCheckIn> for check_ins::NewCheckIn {
     fn from(c: NewCheckIn) -> Self {
         check_ins::NewCheckIn {
             id: c.id,
-            treatment_id: c.treatment_id,
+            treatment_id: TreatmentId::from(c.treatment_id),
             recorded_at: c.recorded_at,
             scores: c.scores,
             aftercare: c.aftercare.into(),
@@ -145,7 +145,7 @@ impl From<Stored> for CheckIn {
     fn from((c, scores): Stored) -> Self {
         CheckIn {
             id: c.id,
-            treatment_id: c.treatment_id,
+            treatment_id: c.treatment_id.uuid(),
             patient_id: c.patient_id.uuid(),
             recorded_at: c.recorded_at,
             day: c.day,
@@ -402,7 +402,7 @@ pub async fn list(
             conn,
             caller.tenant,
             PatientId::from(patient_id),
-            treatment_id,
+            treatment_id.map(TreatmentId::from),
             page,
         )?)
     })

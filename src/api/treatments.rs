@@ -14,7 +14,7 @@ use super::extract::created;
 use super::extract::{Json, Page, PageParams};
 use crate::db::{self, Cursor, Pool, Tenant, into_page};
 use crate::domain::codes::{self, Area, Contraindication};
-use crate::domain::ids::PatientId;
+use crate::domain::ids::{PatientId, TreatmentId};
 use crate::domain::schedule::{ScheduledDay, schedule};
 use crate::domain::treatment::{check_needle_depth, check_performed_at, check_screening};
 use crate::domain::{Invalid, check_text};
@@ -95,7 +95,7 @@ pub struct Treatment {
 impl From<db::treatments::Treatment> for Treatment {
     fn from(t: db::treatments::Treatment) -> Self {
         Treatment {
-            id: t.id,
+            id: t.id.uuid(),
             patient_id: t.patient_id.uuid(),
             protocol_id: t.protocol_id,
             performed_at: t.performed_at,
@@ -153,7 +153,7 @@ pub fn visible(
     caller: Caller,
     id: Uuid,
 ) -> Result<db::treatments::Treatment, ApiError> {
-    let treatment = db::treatments::get(conn, caller.tenant, id)?;
+    let treatment = db::treatments::get(conn, caller.tenant, TreatmentId::from(id))?;
     caller.may_see_patient(treatment.patient_id.uuid())?;
     Ok(treatment)
 }
@@ -220,7 +220,7 @@ fn record(
         None => protocol.areas.clone(),
     };
     let treatment = db::treatments::Treatment {
-        id: Uuid::new_v4(),
+        id: TreatmentId::new_v4(),
         patient_id: PatientId::from(patient_id),
         protocol_id: protocol.id,
         performed_at: req.performed_at,
@@ -268,7 +268,7 @@ pub async fn list(
     .await?;
     let (rows, next) = into_page(rows, page, |t| Cursor {
         at: t.performed_at,
-        id: t.id,
+        id: t.id.uuid(),
     });
     Ok(web::Json(Page::new(rows, next, Treatment::from)))
 }
@@ -311,14 +311,14 @@ pub async fn get_schedule(
         let treatment = visible(conn, caller, id)?;
         let protocol = db::protocols::get(conn, caller.tenant, treatment.protocol_id)?;
         let clinic = db::clinics::get(conn, caller.tenant)?;
-        let done = db::treatments::days_checked_in(conn, caller.tenant, id)?;
+        let done = db::treatments::days_checked_in(conn, caller.tenant, TreatmentId::from(id))?;
         Ok::<_, ApiError>((treatment, protocol, clinic, done))
     })
     .await?;
     let tz = clinic.tz()?;
     let due: Vec<i32> = protocol.check_in_days.into_iter().flatten().collect();
     Ok(web::Json(Schedule {
-        treatment_id: treatment.id,
+        treatment_id: treatment.id.uuid(),
         protocol_name: protocol.name,
         aftercare_instructions: protocol.aftercare_instructions,
         timezone: clinic.timezone,

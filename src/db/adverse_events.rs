@@ -7,14 +7,14 @@ use uuid::Uuid;
 use super::Tenant;
 use super::schema::{adverse_events, treatments};
 use crate::domain::codes::AdverseOutcome;
-use crate::domain::ids::PatientId;
+use crate::domain::ids::{PatientId, TreatmentId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = adverse_events)]
 pub struct AdverseEvent {
     pub id: Uuid,
     pub patient_id: PatientId,
-    pub treatment_id: Uuid,
+    pub treatment_id: TreatmentId,
     pub term: String,
     pub grade: i16,
     pub serious: bool,
@@ -53,7 +53,7 @@ pub fn insert(
 pub fn of_treatment(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
 ) -> QueryResult<Vec<AdverseEvent>> {
     adverse_events::table
         .filter(adverse_events::clinic_id.eq(tenant.id()))
@@ -66,7 +66,7 @@ pub fn of_treatment(
 pub fn get(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
     id: Uuid,
 ) -> QueryResult<AdverseEvent> {
     adverse_events::table
@@ -80,7 +80,7 @@ pub fn get(
 pub fn update(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
     id: Uuid,
     changes: &Changes,
 ) -> QueryResult<AdverseEvent> {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Tenant;
 use super::schema::{alert_evidence, alerts};
 use crate::domain::alerts::{Action, Level, Rule, Status};
-use crate::domain::ids::{AlertId, PatientId};
+use crate::domain::ids::{AlertId, PatientId, TreatmentId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = alerts)]
@@ -16,7 +16,7 @@ pub struct Alert {
     pub id: AlertId,
     pub clinic_id: Uuid,
     pub patient_id: PatientId,
-    pub treatment_id: Uuid,
+    pub treatment_id: TreatmentId,
     pub rule: Rule,
     pub level: Level,
     pub level_rank: i16,
@@ -35,7 +35,7 @@ pub struct Alert {
 /// An alert to raise: its rule and level, and one piece of evidence.
 pub struct Raise<'a> {
     pub patient_id: PatientId,
-    pub treatment_id: Uuid,
+    pub treatment_id: TreatmentId,
     pub rule: &'a str,
     pub level: &'a str,
     pub level_rank: i16,
@@ -325,7 +325,7 @@ pub fn latest_evidence(
 pub fn has_evidence(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
     rule: &str,
     detail: &serde_json::Value,
 ) -> QueryResult<bool> {

@@ -8,14 +8,14 @@ use uuid::Uuid;
 
 use super::schema::{check_in_scores, check_ins};
 use super::{Cursor, PageRequest, Tenant};
-use crate::domain::ids::PatientId;
+use crate::domain::ids::{PatientId, TreatmentId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = check_ins)]
 pub struct CheckIn {
     pub id: Uuid,
     pub patient_id: PatientId,
-    pub treatment_id: Uuid,
+    pub treatment_id: TreatmentId,
     pub recorded_at: DateTime<Utc>,
     pub day: i32,
     pub sunscreen: Option<bool>,
@@ -33,7 +33,7 @@ pub struct ScoreRow {
     pub check_in_id: Uuid,
     pub symptom_code: String,
     pub score: i16,
-    pub treatment_id: Uuid,
+    pub treatment_id: TreatmentId,
     pub protocol_id: Uuid,
     pub day: i32,
 }
@@ -94,7 +94,7 @@ pub fn page_of_patient(
     conn: &mut PgConnection,
     tenant: Tenant,
     patient_id: PatientId,
-    treatment_id: Option<Uuid>,
+    treatment_id: Option<TreatmentId>,
     page: PageRequest,
 ) -> QueryResult<Vec<Stored>> {
     let mut query = check_ins::table
@@ -161,7 +161,7 @@ pub fn count_recorded_between(
 pub fn daily_worst(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
     codes: &[&str],
 ) -> QueryResult<Vec<(String, i32, i16)>> {
     use diesel::dsl::max;

@@ -15,7 +15,7 @@ use super::patients::Patient;
 use super::protocols::Protocol;
 use super::schema::{adverse_events, check_ins as check_ins_t, patients, protocols, treatments};
 use super::treatments::Treatment;
-use crate::domain::ids::PatientId;
+use crate::domain::ids::{PatientId, TreatmentId};
 
 /// Which rows: of one patient (or all), last updated in `[from, to)`, matching a search's
 /// `criteria`, within an export's `seen` snapshots, after `after` (in the order of the rows),
@@ -316,7 +316,7 @@ pub struct ObservationRow {
     #[diesel(sql_type = SqlUuid)]
     pub patient_id: PatientId,
     #[diesel(sql_type = SqlUuid)]
-    pub treatment_id: Uuid,
+    pub treatment_id: TreatmentId,
     /// The symptom's code, or `gais`, `satisfaction`, `goodman_baron`.
     #[diesel(sql_type = Text)]
     pub code: String,

@@ -7,14 +7,14 @@ use uuid::Uuid;
 use super::Tenant;
 use super::schema::{outcomes, treatments};
 use crate::domain::codes::Assessor;
-use crate::domain::ids::PatientId;
+use crate::domain::ids::{PatientId, TreatmentId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = outcomes)]
 pub struct Outcome {
     pub id: Uuid,
     pub patient_id: PatientId,
-    pub treatment_id: Uuid,
+    pub treatment_id: TreatmentId,
     pub assessed_on: NaiveDate,
     pub assessor: Assessor,
     pub gais: i16,
@@ -59,7 +59,7 @@ pub fn upsert(
 pub fn get(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
     id: Uuid,
 ) -> QueryResult<Outcome> {
     outcomes::table
@@ -73,7 +73,7 @@ pub fn get(
 pub fn of_treatment(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
 ) -> QueryResult<Vec<Outcome>> {
     outcomes::table
         .filter(outcomes::clinic_id.eq(tenant.id()))

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::schema::patients;
 use super::{Cursor, PageRequest, Tenant};
 use crate::domain::codes::Concern;
-use crate::domain::ids::PatientId;
+use crate::domain::ids::{PatientId, TreatmentId};
 use crate::domain::text::record_key;
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
@@ -121,7 +121,7 @@ pub struct Listed {
     #[diesel(embed)]
     pub patient: Patient,
     #[diesel(sql_type = Nullable<SqlUuid>)]
-    pub treatment_id: Option<Uuid>,
+    pub treatment_id: Option<TreatmentId>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
     pub protocol_id: Option<Uuid>,
     #[diesel(sql_type = Nullable<Timestamptz>)]

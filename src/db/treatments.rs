@@ -8,12 +8,12 @@ use uuid::Uuid;
 use super::schema::{check_ins, treatments};
 use super::{Cursor, PageRequest, Tenant};
 use crate::domain::codes::Area;
-use crate::domain::ids::PatientId;
+use crate::domain::ids::{PatientId, TreatmentId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = treatments)]
 pub struct Treatment {
-    pub id: Uuid,
+    pub id: TreatmentId,
     pub patient_id: PatientId,
     pub protocol_id: Uuid,
     pub performed_at: DateTime<Utc>,
@@ -51,7 +51,7 @@ pub fn sessions_before(
         .first(conn)
 }
 
-pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Treatment> {
+pub fn get(conn: &mut PgConnection, tenant: Tenant, id: TreatmentId) -> QueryResult<Treatment> {
     treatments::table
         .filter(
             treatments::clinic_id
@@ -67,7 +67,7 @@ pub fn of_patient(
     conn: &mut PgConnection,
     tenant: Tenant,
     patient_id: PatientId,
-    ids: &[Uuid],
+    ids: &[TreatmentId],
 ) -> QueryResult<Vec<Treatment>> {
     treatments::table
         .filter(treatments::clinic_id.eq(tenant.id()))
@@ -105,7 +105,7 @@ pub fn page_of_patient(
 pub fn days_checked_in(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
 ) -> QueryResult<Vec<i32>> {
     check_ins::table
         .filter(check_ins::clinic_id.eq(tenant.id()))

@@ -344,7 +344,7 @@ pub fn capability_statement(base: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ids::PatientId;
+    use crate::domain::ids::{PatientId, TreatmentId};
 
     fn symptom(code: &str, kind: &str) -> Symptom {
         Symptom {
@@ -361,7 +361,7 @@ mod tests {
         ObservationRow {
             source_id: Uuid::new_v4(),
             patient_id: PatientId::new_v4(),
-            treatment_id: Uuid::new_v4(),
+            treatment_id: TreatmentId::new_v4(),
             code: code.into(),
             value,
             effective_at: Some(Utc::now()),
@@ -431,7 +431,7 @@ mod tests {
         let mut e = AdverseEvent {
             id: Uuid::new_v4(),
             patient_id: PatientId::new_v4(),
-            treatment_id: Uuid::new_v4(),
+            treatment_id: TreatmentId::new_v4(),
             term: "infection".into(),
             grade: 3,
             serious: true,

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::codes::AdverseOutcome;
+use crate::domain::ids::TreatmentId;
 use crate::domain::outcomes::check_adverse_event;
 use crate::domain::schedule::local_date;
 use crate::domain::webhooks::{AdverseEventData, Event};
@@ -29,7 +30,7 @@ pub fn record(
     conn: &mut PgConnection,
     tenant: Tenant,
     staff_id: Uuid,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
     c: Complication,
 ) -> Result<db::adverse_events::AdverseEvent, Error> {
     let t = db::treatments::get(conn, tenant, treatment_id)?;
@@ -65,7 +66,7 @@ pub fn record(
         let data = AdverseEventData {
             id: event.id,
             patient_id: event.patient_id.uuid(),
-            treatment_id: event.treatment_id,
+            treatment_id: event.treatment_id.uuid(),
             grade: event.grade,
             serious: event.serious,
         };
@@ -79,7 +80,7 @@ pub fn record(
 pub fn update(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
     id: Uuid,
     changes: db::adverse_events::Changes,
 ) -> Result<db::adverse_events::AdverseEvent, Error> {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::alerts::{Action, Level, Rule};
-use crate::domain::ids::{AlertId, PatientId};
+use crate::domain::ids::{AlertId, PatientId, TreatmentId};
 use crate::domain::webhooks::{AlertData, Event};
 
 /// An alert a check-in raised, or added its evidence to.
@@ -22,7 +22,7 @@ pub struct AlertRef {
 /// What an alert is raised on: a treatment's day, the check-in if one raised it, and the evidence.
 pub struct Occasion {
     pub patient_id: PatientId,
-    pub treatment_id: Uuid,
+    pub treatment_id: TreatmentId,
     pub day: i32,
     pub check_in_id: Option<Uuid>,
     pub detail: serde_json::Value,
@@ -58,7 +58,7 @@ pub fn raise(
             rule,
             level,
             patient_id: on.patient_id.uuid(),
-            treatment_id: on.treatment_id,
+            treatment_id: on.treatment_id.uuid(),
             day: on.day,
         };
         db::webhooks::enqueue(conn, tenant, &Event::AlertRaised(alert))?;
@@ -121,7 +121,7 @@ fn data(a: &db::alerts::Alert) -> AlertData {
         rule: a.rule,
         level: a.level,
         patient_id: a.patient_id.uuid(),
-        treatment_id: a.treatment_id,
+        treatment_id: a.treatment_id.uuid(),
         day: a.day,
     }
 }

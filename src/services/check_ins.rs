@@ -20,7 +20,7 @@ use crate::db::check_ins::{CheckIn as CheckInRow, ScoreRow, Stored};
 use crate::db::{self, Tenant};
 use crate::domain::alerts::{Observation, WORSENING, evaluate, lowest_before, needs_earlier_days};
 use crate::domain::check_in::{MAX_NOTE_CHARS, check_recorded_at, truncate_to_micros};
-use crate::domain::ids::{ClinicId, PatientId};
+use crate::domain::ids::{ClinicId, PatientId, TreatmentId};
 use crate::domain::schedule::day_of;
 use crate::domain::symptoms::{Item, SymptomKind, validate_scores};
 use crate::domain::webhooks::{CheckInData, Event};
@@ -42,7 +42,7 @@ pub struct AftercareAnswers {
 pub struct NewCheckIn {
     /// Chosen by the app: the same id again stores nothing new.
     pub id: Uuid,
-    pub treatment_id: Uuid,
+    pub treatment_id: TreatmentId,
     pub recorded_at: DateTime<Utc>,
     /// Symptom code to score, in any range: checked against the clinic's catalogue here.
     pub scores: BTreeMap<String, i64>,
@@ -171,7 +171,7 @@ fn fingerprint((c, scores): &Stored) -> Fingerprint {
     ];
     (
         c.patient_id.uuid(),
-        c.treatment_id,
+        c.treatment_id.uuid(),
         c.recorded_at,
         aftercare,
         c.note.clone(),
@@ -201,8 +201,8 @@ fn record_all(
         .refresh_if_older(conn, std::time::Duration::from_secs(1))?;
     let codes = items.iter().flat_map(|r| r.scores.keys());
     let clinic = deps.clinics.get(conn, tenant, codes)?;
-    let treatment_ids: Vec<Uuid> = items.iter().map(|r| r.treatment_id).collect();
-    let treatments: HashMap<Uuid, db::treatments::Treatment> =
+    let treatment_ids: Vec<TreatmentId> = items.iter().map(|r| r.treatment_id).collect();
+    let treatments: HashMap<TreatmentId, db::treatments::Treatment> =
         db::treatments::of_patient(conn, tenant, patient_id, &treatment_ids)?
             .into_iter()
             .map(|t| (t.id, t))
@@ -244,7 +244,7 @@ struct Prepared {
 /// Checks a check-in against the patient's treatments and the clinic's catalogue.
 fn prepare(
     req: NewCheckIn,
-    treatments: &HashMap<Uuid, db::treatments::Treatment>,
+    treatments: &HashMap<TreatmentId, db::treatments::Treatment>,
     clinic: &ClinicFacts,
     now: DateTime<Utc>,
 ) -> Result<Prepared, Error> {
@@ -338,7 +338,7 @@ impl Context<'_> {
                     events.push(Event::CheckInCreated(CheckInData {
                         id: p.row.id,
                         patient_id: p.row.patient_id.uuid(),
-                        treatment_id: p.row.treatment_id,
+                        treatment_id: p.row.treatment_id.uuid(),
                         day: p.row.day,
                         recorded_at: p.row.recorded_at,
                     }));
@@ -401,7 +401,7 @@ impl Context<'_> {
             })
             .collect();
         let lowest = if needs_earlier_days(row.day, &kinds) {
-            let rows = match daily.entry(row.treatment_id) {
+            let rows = match daily.entry(row.treatment_id.uuid()) {
                 Entry::Occupied(rows) => rows.into_mut(),
                 Entry::Vacant(slot) => slot.insert(db::check_ins::daily_worst(
                     conn,

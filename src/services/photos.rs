@@ -15,7 +15,7 @@ use super::Error;
 use super::photo_store::{self, PhotoStore};
 use crate::db::photos::{NewPhoto, WithDay};
 use crate::db::{self, Pool, Tenant};
-use crate::domain::ids::PatientId;
+use crate::domain::ids::{PatientId, TreatmentId};
 use crate::domain::photos::{self as rules, Kind};
 use crate::domain::webhooks::{Event, PhotoData};
 
@@ -121,7 +121,7 @@ pub struct Target {
     pub tenant: Tenant,
     pub check_in_id: Uuid,
     pub patient_id: PatientId,
-    pub treatment_id: Uuid,
+    pub treatment_id: TreatmentId,
 }
 
 /// Checks, re-encodes and stores an upload of the check-in's patient, who consented to its clinical
@@ -166,7 +166,7 @@ pub async fn upload(
                 id: photo.id,
                 check_in_id: target.check_in_id,
                 patient_id: target.patient_id.uuid(),
-                treatment_id: target.treatment_id,
+                treatment_id: target.treatment_id.uuid(),
             });
             db::webhooks::enqueue(conn, target.tenant, &received)?;
             db::photos::get(conn, target.tenant, target.check_in_id, photo.id)?

@@ -9,10 +9,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use crate::db::{self, Pool, Tenant};
-use crate::domain::ids::PatientId;
+use crate::domain::ids::{PatientId, TreatmentId};
 use crate::domain::reminders::{self, Language, notification};
 use crate::domain::schedule::{MAX_SCHEDULE_DAY, local_date};
 use crate::domain::webhooks::{CheckInDueData, Event};
@@ -88,14 +87,15 @@ fn remind_clinic(
     let enrolled: HashSet<PatientId> = db::reminders::enrolled_patients(conn, tenant, now)?
         .into_iter()
         .collect();
-    let of_enrolled: Vec<Uuid> = candidates
+    let of_enrolled: Vec<TreatmentId> = candidates
         .iter()
         .filter(|c| enrolled.contains(&c.patient_id))
         .map(|c| c.treatment_id)
         .collect();
-    let checked: HashSet<(Uuid, i32)> = db::reminders::checked_in_days(conn, tenant, &of_enrolled)?
-        .into_iter()
-        .collect();
+    let checked: HashSet<(TreatmentId, i32)> =
+        db::reminders::checked_in_days(conn, tenant, &of_enrolled)?
+            .into_iter()
+            .collect();
     let mut sent = 0;
     for c in candidates {
         let days: Vec<i32> = c.check_in_days.iter().flatten().copied().collect();
@@ -110,7 +110,7 @@ fn remind_clinic(
         };
         let due = CheckInDueData {
             patient_id: c.patient_id.uuid(),
-            treatment_id: c.treatment_id,
+            treatment_id: c.treatment_id.uuid(),
             day,
             date: local_date(now, tz),
         };
@@ -130,7 +130,13 @@ fn remind(
     now: DateTime<Utc>,
     push: bool,
 ) -> QueryResult<bool> {
-    if !db::reminders::record(conn, tenant, due.treatment_id, due.day, now)? {
+    if !db::reminders::record(
+        conn,
+        tenant,
+        TreatmentId::from(due.treatment_id),
+        due.day,
+        now,
+    )? {
         return Ok(false);
     }
     let patient_id = due.patient_id;

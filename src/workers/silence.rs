@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::db::{self, Pool, Tenant};
 use crate::domain::alerts::{RULES, Rule, missed_in_a_row, rated_severe, silent_after_bad_report};
-use crate::domain::ids::PatientId;
+use crate::domain::ids::{PatientId, TreatmentId};
 use crate::domain::symptoms::SymptomKind;
 use crate::read_model::Store;
 use crate::services;
@@ -71,7 +71,7 @@ pub fn spawn(
 struct Quiet {
     clinic_id: Uuid,
     patient_id: PatientId,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
     days_passed: i32,
     checked_in: BTreeSet<i32>,
 }
@@ -109,7 +109,7 @@ pub fn run_once(
                     .then_some(Quiet {
                         clinic_id: t.clinic_id,
                         patient_id: PatientId::from(t.patient_id),
-                        treatment_id: t.id,
+                        treatment_id: TreatmentId::from(t.id),
                         days_passed,
                         checked_in,
                     })
@@ -131,9 +131,9 @@ fn raise_for(
     schedule: &[i32],
     quiet: &[Quiet],
 ) -> Result<usize, services::Error> {
-    let ids: Vec<Uuid> = quiet.iter().map(|q| q.treatment_id).collect();
+    let ids: Vec<TreatmentId> = quiet.iter().map(|q| q.treatment_id).collect();
     let patients: Vec<PatientId> = quiet.iter().map(|q| q.patient_id).collect();
-    let mut bad: HashMap<Uuid, BTreeSet<i32>> = HashMap::new();
+    let mut bad: HashMap<TreatmentId, BTreeSet<i32>> = HashMap::new();
     for (t, day, code, score) in db::silence::high_scores(conn, tenant, &ids)? {
         if rated_severe(day, &code, SymptomKind::Severity, score) {
             bad.entry(t).or_default().insert(day);
@@ -147,7 +147,7 @@ fn raise_for(
     for (t, day) in db::silence::alerted_days(conn, tenant, &ids, &by_check_ins)? {
         bad.entry(t).or_default().insert(day);
     }
-    let reminded: HashSet<(Uuid, i32)> = db::silence::reminded_days(conn, tenant, &ids)?
+    let reminded: HashSet<(TreatmentId, i32)> = db::silence::reminded_days(conn, tenant, &ids)?
         .into_iter()
         .collect();
     let reminders_on: HashSet<PatientId> = db::silence::with_reminders_on(conn, tenant, &patients)?

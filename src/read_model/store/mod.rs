@@ -244,7 +244,7 @@ impl State {
             Some(&code) => code,
             None => *self.codes.entry(s.symptom_code.clone()).or_insert(next),
         };
-        let t = self.treatments.get_mut(&s.treatment_id)?;
+        let t = self.treatments.get_mut(s.treatment_id.as_uuid())?;
         let (day, score) = (u16::try_from(s.day).ok()?, u8::try_from(s.score).ok()?);
         if t.daily.len() <= code {
             t.daily.resize(code + 1, Vec::new());
@@ -272,13 +272,13 @@ impl State {
         let code = self.codes.get(&s.symptom_code).copied();
         let Some(before) = self
             .treatments
-            .get(&s.treatment_id)
+            .get(s.treatment_id.as_uuid())
             .map(|t| course(t.series(code)))
         else {
             return;
         };
         let Some(r) = self.record(&s) else { return };
-        let Some(t) = self.treatments.get(&s.treatment_id) else {
+        let Some(t) = self.treatments.get(s.treatment_id.as_uuid()) else {
             return;
         };
         let after = course(t.series(Some(r.code)));

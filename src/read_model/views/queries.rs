@@ -16,11 +16,10 @@ use crate::domain::ids::PatientId;
 use crate::domain::logrank::log_rank;
 use crate::domain::recovery::{adherence, median_with_interval};
 use crate::domain::schedule::local_date;
-use crate::error::ApiError;
 use crate::read_model::{Cohort, Filter, Of, Store, TreatmentSeries};
 
 /// The clinic's symptom codes, defaults first.
-fn catalogue(conn: &mut PgConnection, tenant: Tenant) -> Result<Vec<String>, ApiError> {
+fn catalogue(conn: &mut PgConnection, tenant: Tenant) -> Result<Vec<String>, db::Error> {
     Ok(db::symptoms::catalogue(conn, tenant)?
         .into_iter()
         .map(|s| s.code)
@@ -34,7 +33,7 @@ pub fn protocol_recovery(
     tenant: Tenant,
     id: Uuid,
     filter: &Filter,
-) -> Result<ProtocolRecovery, ApiError> {
+) -> Result<ProtocolRecovery, db::Error> {
     let protocol = db::protocols::get(conn, tenant, id)?;
     let codes = catalogue(conn, tenant)?;
     store.refresh(conn)?;
@@ -60,11 +59,16 @@ pub fn compare(
     tenant: Tenant,
     ids: &[Uuid],
     filter: &Filter,
-) -> Result<Comparison, ApiError> {
+) -> Result<Comparison, db::Error> {
     let found = db::protocols::by_ids(conn, tenant, ids)?;
     let protocols: Vec<_> = ids
         .iter()
-        .map(|id| found.iter().find(|p| p.id == *id).ok_or(ApiError::NotFound))
+        .map(|id| {
+            found
+                .iter()
+                .find(|p| p.id == *id)
+                .ok_or(db::Error::NotFound)
+        })
         .collect::<Result<_, _>>()?;
     let codes = catalogue(conn, tenant)?;
     store.refresh(conn)?;
@@ -131,7 +135,7 @@ pub fn patient_recovery(
     store: &Store,
     tenant: Tenant,
     patient_id: Uuid,
-) -> Result<PatientRecovery, ApiError> {
+) -> Result<PatientRecovery, db::Error> {
     db::patients::get(conn, tenant, PatientId::from(patient_id))?;
     let today = local_date(Utc::now(), db::clinics::get(conn, tenant)?.tz()?);
     let codes = catalogue(conn, tenant)?;
@@ -194,7 +198,7 @@ pub fn dashboard(
     conn: &mut PgConnection,
     store: &Store,
     tenant: Tenant,
-) -> Result<Dashboard, ApiError> {
+) -> Result<Dashboard, db::Error> {
     let clinic = db::clinics::get(conn, tenant)?;
     let tz = clinic.tz()?;
     let today = local_date(Utc::now(), tz);
