@@ -12,7 +12,7 @@ use super::extract::{Json, double_option};
 use super::treatments::visible;
 use crate::db::{self, Pool};
 use crate::domain::codes::AdverseOutcome;
-use crate::domain::ids::TreatmentId;
+use crate::domain::ids::{AdverseEventId, TreatmentId};
 use crate::error::ApiError;
 use crate::services::adverse_events::{self, Complication};
 use crate::web::auth::Caller;
@@ -77,7 +77,7 @@ pub struct AdverseEvent {
 impl From<db::adverse_events::AdverseEvent> for AdverseEvent {
     fn from(e: db::adverse_events::AdverseEvent) -> Self {
         AdverseEvent {
-            id: e.id,
+            id: e.id.uuid(),
             treatment_id: e.treatment_id.uuid(),
             patient_id: e.patient_id.uuid(),
             term: e.term,
@@ -203,7 +203,7 @@ pub async fn get_adverse_event(
             conn,
             caller.tenant,
             TreatmentId::from(treatment_id),
-            id,
+            AdverseEventId::from(id),
         )?)
     })
     .await?;
@@ -231,7 +231,7 @@ pub async fn update_adverse_event(
             conn,
             caller.tenant,
             TreatmentId::from(treatment_id),
-            id,
+            AdverseEventId::from(id),
             req.into(),
         )
     })

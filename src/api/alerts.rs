@@ -72,7 +72,7 @@ pub struct EvidenceItem {
 impl From<db::alerts::Evidence> for EvidenceItem {
     fn from(e: db::alerts::Evidence) -> Self {
         EvidenceItem {
-            check_in_id: e.check_in_id,
+            check_in_id: e.check_in_id.map(Uuid::from),
             day: e.day,
             detail: e.detail,
             at: e.created_at,

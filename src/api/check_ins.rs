@@ -14,7 +14,7 @@ use super::extract::{Audited, Json, Page, PageParams, audit_draft, parse};
 use crate::db::check_ins::Stored;
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::alerts::{Level, Rule};
-use crate::domain::ids::{PatientId, TreatmentId};
+use crate::domain::ids::{CheckInId, PatientId, TreatmentId};
 use crate::error::{ApiError, Problem};
 use crate::services::alerts;
 use crate::services::check_ins::{self, Deps, Outcome};
@@ -144,7 +144,7 @@ pub struct CheckIn {
 impl From<Stored> for CheckIn {
     fn from((c, scores): Stored) -> Self {
         CheckIn {
-            id: c.id,
+            id: c.id.uuid(),
             treatment_id: c.treatment_id.uuid(),
             patient_id: c.patient_id.uuid(),
             recorded_at: c.recorded_at,
@@ -363,7 +363,7 @@ pub async fn get(
 ) -> Result<web::Json<CheckIn>, ApiError> {
     let id = id.into_inner();
     let stored = db::run(&pool, move |conn| {
-        db::check_ins::get(conn, caller.tenant, id)?.ok_or(ApiError::NotFound)
+        db::check_ins::get(conn, caller.tenant, CheckInId::from(id))?.ok_or(ApiError::NotFound)
     })
     .await?;
     caller.may_see_patient(stored.0.patient_id.uuid())?;
@@ -409,7 +409,7 @@ pub async fn list(
     .await?;
     let (rows, next) = into_page(rows, page, |(c, _)| Cursor {
         at: c.recorded_at,
-        id: c.id,
+        id: c.id.uuid(),
     });
     Ok(web::Json(Page::new(rows, next, CheckIn::from)))
 }

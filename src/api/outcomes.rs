@@ -14,7 +14,7 @@ use super::extract::created;
 use super::treatments::{dates, visible};
 use crate::db::{self, Pool};
 use crate::domain::codes::Assessor;
-use crate::domain::ids::TreatmentId;
+use crate::domain::ids::{OutcomeId, ProtocolId, TreatmentId};
 use crate::domain::outcomes::{OutcomeSummary, check_outcome};
 use crate::domain::{Invalid, check_text};
 use crate::error::ApiError;
@@ -58,7 +58,7 @@ pub struct Outcome {
 impl From<db::outcomes::Outcome> for Outcome {
     fn from(o: db::outcomes::Outcome) -> Self {
         Outcome {
-            id: o.id,
+            id: o.id.uuid(),
             treatment_id: o.treatment_id.uuid(),
             patient_id: o.patient_id.uuid(),
             assessed_on: o.assessed_on,
@@ -142,7 +142,7 @@ fn record(
         conn,
         caller.tenant,
         &db::outcomes::Outcome {
-            id: Uuid::new_v4(),
+            id: OutcomeId::new_v4(),
             patient_id: t.patient_id,
             treatment_id: TreatmentId::from(treatment_id),
             assessed_on: req.assessed_on,
@@ -177,7 +177,7 @@ pub async fn get_outcome(
             conn,
             caller.tenant,
             TreatmentId::from(treatment_id),
-            id,
+            OutcomeId::from(id),
         )?)
     })
     .await?;
@@ -252,8 +252,12 @@ pub async fn protocol_outcomes(
 ) -> Result<web::Json<ProtocolOutcomes>, ApiError> {
     let protocol_id = id.into_inner();
     let rows = db::run(&pool, move |conn| {
-        db::protocols::get(conn, caller.tenant, protocol_id)?;
-        Ok::<_, ApiError>(db::outcomes::of_protocol(conn, caller.tenant, protocol_id)?)
+        db::protocols::get(conn, caller.tenant, ProtocolId::from(protocol_id))?;
+        Ok::<_, ApiError>(db::outcomes::of_protocol(
+            conn,
+            caller.tenant,
+            ProtocolId::from(protocol_id),
+        )?)
     })
     .await?;
     Ok(web::Json(ProtocolOutcomes {

@@ -14,7 +14,7 @@ use crate::db::{self, PageRequest, Pool};
 use crate::domain::alerts::Level;
 use crate::domain::clinic::parse_phone;
 use crate::domain::codes::{self, Concern};
-use crate::domain::ids::PatientId;
+use crate::domain::ids::{PatientId, ProtocolId};
 use crate::domain::people::{check_birth_year, check_external_ref, check_fitzpatrick};
 use crate::domain::text::record_key;
 use crate::domain::{Invalid, check_text};
@@ -323,7 +323,7 @@ impl PatientQuery {
         }
         let filter = ListFilter {
             search: self.q.as_deref().map(Search::of),
-            protocol_id,
+            protocol_id: protocol_id.map(ProtocolId::from),
             open_alerts,
             latest: None,
         };

@@ -14,7 +14,7 @@ use super::extract::created;
 use super::extract::{Json, Page, PageParams};
 use crate::db::{self, Cursor, Pool, Tenant, into_page};
 use crate::domain::codes::{self, Area, Contraindication};
-use crate::domain::ids::{PatientId, TreatmentId};
+use crate::domain::ids::{PatientId, ProtocolId, TreatmentId};
 use crate::domain::schedule::{ScheduledDay, schedule};
 use crate::domain::treatment::{check_needle_depth, check_performed_at, check_screening};
 use crate::domain::{Invalid, check_text};
@@ -97,7 +97,7 @@ impl From<db::treatments::Treatment> for Treatment {
         Treatment {
             id: t.id.uuid(),
             patient_id: t.patient_id.uuid(),
-            protocol_id: t.protocol_id,
+            protocol_id: t.protocol_id.uuid(),
             performed_at: t.performed_at,
             needle_depth_mm: t.needle_depth_mm,
             areas: t.areas.into_iter().flatten().collect(),
@@ -200,7 +200,7 @@ fn record(
     now: DateTime<Utc>,
 ) -> Result<db::treatments::Treatment, ApiError> {
     db::patients::get(conn, tenant, PatientId::from(patient_id))?;
-    let protocol = db::protocols::get(conn, tenant, req.protocol_id)
+    let protocol = db::protocols::get(conn, tenant, ProtocolId::from(req.protocol_id))
         .map_err(|_| ApiError::invalid("protocol_id", "is not a protocol of this clinic"))?;
     let session_number = match req.session_number {
         Some(n) => n,

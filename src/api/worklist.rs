@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::alerts::{Alert, with_evidence};
 use crate::db::{self, Pool};
 use crate::domain::alerts::Level;
-use crate::domain::ids::{AlertId, TreatmentId};
+use crate::domain::ids::{AlertId, CheckInId, TreatmentId};
 use crate::domain::worklist::card_order;
 use crate::error::ApiError;
 use crate::read_model::Store;
@@ -229,7 +229,7 @@ impl Draft {
             .notes
             .into_iter()
             .map(|n| UnreadNote {
-                check_in_id: n.check_in_id,
+                check_in_id: n.check_in_id.uuid(),
                 recorded_at: n.recorded_at,
                 day: n.day,
                 note: n.note.unwrap_or_default(),
@@ -237,7 +237,7 @@ impl Draft {
             .collect();
         Card {
             treatment_id: f.treatment_id.uuid(),
-            protocol_id: f.protocol_id,
+            protocol_id: f.protocol_id.uuid(),
             performed_at: f.performed_at,
             patient: patient(f),
             level,
@@ -281,7 +281,7 @@ pub async fn mark_note_read(
         Ok::<_, ApiError>(db::worklist::mark_read(
             conn,
             caller.tenant,
-            id,
+            CheckInId::from(id),
             staff_id,
             Utc::now(),
         )?)

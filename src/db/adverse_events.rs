@@ -7,12 +7,12 @@ use uuid::Uuid;
 use super::Tenant;
 use super::schema::{adverse_events, treatments};
 use crate::domain::codes::AdverseOutcome;
-use crate::domain::ids::{PatientId, TreatmentId};
+use crate::domain::ids::{AdverseEventId, PatientId, ProtocolId, TreatmentId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = adverse_events)]
 pub struct AdverseEvent {
-    pub id: Uuid,
+    pub id: AdverseEventId,
     pub patient_id: PatientId,
     pub treatment_id: TreatmentId,
     pub term: String,
@@ -67,7 +67,7 @@ pub fn get(
     conn: &mut PgConnection,
     tenant: Tenant,
     treatment_id: TreatmentId,
-    id: Uuid,
+    id: AdverseEventId,
 ) -> QueryResult<AdverseEvent> {
     adverse_events::table
         .filter(adverse_events::clinic_id.eq(tenant.id()))
@@ -81,7 +81,7 @@ pub fn update(
     conn: &mut PgConnection,
     tenant: Tenant,
     treatment_id: TreatmentId,
-    id: Uuid,
+    id: AdverseEventId,
     changes: &Changes,
 ) -> QueryResult<AdverseEvent> {
     diesel::update(
@@ -99,7 +99,7 @@ pub fn update(
 pub fn of_protocol(
     conn: &mut PgConnection,
     tenant: Tenant,
-    protocol_id: Uuid,
+    protocol_id: ProtocolId,
 ) -> QueryResult<Vec<(Uuid, String, i16)>> {
     adverse_events::table
         .inner_join(treatments::table.on(treatments::id.eq(adverse_events::treatment_id)))

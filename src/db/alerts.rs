@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Tenant;
 use super::schema::{alert_evidence, alerts};
 use crate::domain::alerts::{Action, Level, Rule, Status};
-use crate::domain::ids::{AlertId, PatientId, TreatmentId};
+use crate::domain::ids::{AlertId, CheckInId, PatientId, TreatmentId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = alerts)]
@@ -40,7 +40,7 @@ pub struct Raise<'a> {
     pub level: &'a str,
     pub level_rank: i16,
     pub day: i32,
-    pub check_in_id: Option<Uuid>,
+    pub check_in_id: Option<CheckInId>,
     pub detail: serde_json::Value,
 }
 
@@ -48,7 +48,7 @@ pub struct Raise<'a> {
 #[diesel(table_name = alert_evidence)]
 pub struct Evidence {
     pub alert_id: AlertId,
-    pub check_in_id: Option<Uuid>,
+    pub check_in_id: Option<CheckInId>,
     pub day: i32,
     pub detail: serde_json::Value,
     pub created_at: DateTime<Utc>,
@@ -110,7 +110,7 @@ pub fn raise(
 pub fn of_check_in(
     conn: &mut PgConnection,
     tenant: Tenant,
-    check_in_id: Uuid,
+    check_in_id: CheckInId,
 ) -> QueryResult<Vec<Alert>> {
     alerts::table
         .inner_join(alert_evidence::table)
@@ -286,7 +286,7 @@ struct LatestEvidence {
     #[diesel(sql_type = SqlUuid)]
     alert_id: AlertId,
     #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
-    check_in_id: Option<Uuid>,
+    check_in_id: Option<CheckInId>,
     #[diesel(sql_type = Int4)]
     day: i32,
     #[diesel(sql_type = diesel::sql_types::Jsonb)]

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::schema::patients;
 use super::{Cursor, PageRequest, Tenant};
 use crate::domain::codes::Concern;
-use crate::domain::ids::{PatientId, TreatmentId};
+use crate::domain::ids::{PatientId, ProtocolId, TreatmentId};
 use crate::domain::text::record_key;
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
@@ -76,7 +76,7 @@ pub fn update(
 pub struct ListFilter {
     pub search: Option<Search>,
     /// Patients whose latest treatment is of this protocol.
-    pub protocol_id: Option<Uuid>,
+    pub protocol_id: Option<ProtocolId>,
     /// Patients with (true) or without (false) open or acknowledged alerts.
     pub open_alerts: Option<bool>,
     pub latest: Option<LatestAmong>,
@@ -123,7 +123,7 @@ pub struct Listed {
     #[diesel(sql_type = Nullable<SqlUuid>)]
     pub treatment_id: Option<TreatmentId>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
-    pub protocol_id: Option<Uuid>,
+    pub protocol_id: Option<ProtocolId>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub performed_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = BigInt)]

@@ -7,14 +7,14 @@ use uuid::Uuid;
 
 use super::schema::{check_ins, photos};
 use super::{Cursor, PageRequest, Tenant};
-use crate::domain::ids::PatientId;
+use crate::domain::ids::{CheckInId, PatientId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = photos, check_for_backend(diesel::pg::Pg))]
 pub struct Photo {
     pub id: Uuid,
     pub patient_id: PatientId,
-    pub check_in_id: Uuid,
+    pub check_in_id: CheckInId,
     pub storage_key: String,
     pub thumbnail_key: String,
     pub content_type: String,
@@ -37,7 +37,7 @@ pub type WithDay = (Photo, i32);
 pub struct NewPhoto {
     pub id: Uuid,
     pub patient_id: PatientId,
-    pub check_in_id: Uuid,
+    pub check_in_id: CheckInId,
     pub storage_key: String,
     pub thumbnail_key: String,
     pub content_type: String,
@@ -60,7 +60,7 @@ pub fn insert(conn: &mut PgConnection, tenant: Tenant, new: &NewPhoto) -> QueryR
 pub fn get(
     conn: &mut PgConnection,
     tenant: Tenant,
-    check_in_id: Uuid,
+    check_in_id: CheckInId,
     id: Uuid,
 ) -> QueryResult<Option<WithDay>> {
     photos::table

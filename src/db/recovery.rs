@@ -7,7 +7,7 @@ use diesel::sql_types::{Array, Int2, Int4, Nullable, Text, Timestamptz, Uuid as 
 use uuid::Uuid;
 
 use crate::db::schema::check_in_scores;
-use crate::domain::ids::{PatientId, TreatmentId};
+use crate::domain::ids::{PatientId, ProtocolId, TreatmentId};
 
 #[derive(Debug, Clone, QueryableByName)]
 pub struct TreatmentFacts {
@@ -16,7 +16,7 @@ pub struct TreatmentFacts {
     #[diesel(sql_type = SqlUuid)]
     pub clinic_id: Uuid,
     #[diesel(sql_type = SqlUuid)]
-    pub protocol_id: Uuid,
+    pub protocol_id: ProtocolId,
     #[diesel(sql_type = SqlUuid)]
     pub patient_id: PatientId,
     #[diesel(sql_type = Timestamptz)]

@@ -8,14 +8,14 @@ use uuid::Uuid;
 use super::schema::{check_ins, treatments};
 use super::{Cursor, PageRequest, Tenant};
 use crate::domain::codes::Area;
-use crate::domain::ids::{PatientId, TreatmentId};
+use crate::domain::ids::{PatientId, ProtocolId, TreatmentId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = treatments)]
 pub struct Treatment {
     pub id: TreatmentId,
     pub patient_id: PatientId,
-    pub protocol_id: Uuid,
+    pub protocol_id: ProtocolId,
     pub performed_at: DateTime<Utc>,
     pub needle_depth_mm: f64,
     pub areas: Vec<Option<Area>>,
@@ -39,7 +39,7 @@ pub fn sessions_before(
     conn: &mut PgConnection,
     tenant: Tenant,
     patient_id: PatientId,
-    protocol_id: Uuid,
+    protocol_id: ProtocolId,
     before: DateTime<Utc>,
 ) -> QueryResult<i64> {
     treatments::table

@@ -10,7 +10,7 @@ use super::alerts::Alert;
 use super::schema::{
     alert_evidence, alerts, card_assignments, check_ins, note_reads, patients, staff, treatments,
 };
-use crate::domain::ids::{AlertId, PatientId, TreatmentId};
+use crate::domain::ids::{AlertId, CheckInId, PatientId, ProtocolId, TreatmentId};
 
 /// How many unread notes and open alerts one worklist shows at the most.
 pub const MAX_ITEMS: i64 = 1000;
@@ -18,7 +18,7 @@ pub const MAX_ITEMS: i64 = 1000;
 /// A check-in's note that no clinician has marked read.
 #[derive(Debug, Clone, Queryable)]
 pub struct UnreadNote {
-    pub check_in_id: Uuid,
+    pub check_in_id: CheckInId,
     pub treatment_id: TreatmentId,
     pub recorded_at: DateTime<Utc>,
     pub day: i32,
@@ -76,7 +76,7 @@ pub fn reported_at(
 #[derive(Debug, Clone, Queryable)]
 pub struct CardFacts {
     pub treatment_id: TreatmentId,
-    pub protocol_id: Uuid,
+    pub protocol_id: ProtocolId,
     pub performed_at: DateTime<Utc>,
     pub patient_id: PatientId,
     pub external_ref: String,
@@ -185,7 +185,7 @@ pub fn release(
 pub fn mark_read(
     conn: &mut PgConnection,
     tenant: Tenant,
-    check_in_id: Uuid,
+    check_in_id: CheckInId,
     staff_id: Uuid,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<(Uuid, DateTime<Utc>)>> {

@@ -11,7 +11,7 @@ use super::questionnaire::{self as q, parse_questionnaire_id};
 use super::resources as r;
 use crate::db::fhir::{self as fq, Cursor, Filter};
 use crate::db::{self, Tenant};
-use crate::domain::ids::TreatmentId;
+use crate::domain::ids::{AdverseEventId, CheckInId, TreatmentId};
 
 /// A resource, the patient it is about (none for a Questionnaire or a Group), and its place in the
 /// order of its type (where the next page starts).
@@ -82,12 +82,13 @@ pub fn read(
             Ok(procedure(&t, protocols.first()))
         }
         Kind::QuestionnaireResponse => {
-            let (c, scores) = db::check_ins::get(conn, tenant, uuid)?.ok_or(db::Error::NotFound)?;
+            let (c, scores) = db::check_ins::get(conn, tenant, CheckInId::from(uuid))?
+                .ok_or(db::Error::NotFound)?;
             let catalogue = db::symptoms::catalogue(conn, tenant)?;
             Ok(questionnaire_response(tenant, &catalogue, &c, &scores))
         }
         Kind::AdverseEvent => {
-            let e = fq::adverse_event(conn, tenant, uuid)?;
+            let e = fq::adverse_event(conn, tenant, AdverseEventId::from(uuid))?;
             Ok(adverse_event(&e))
         }
         Kind::Group => one(cohorts(conn, tenant, Filter::all(0, 1), Some(uuid))?),
@@ -197,7 +198,7 @@ fn cohorts(
     Ok(fq::cohorts(conn, tenant, f, only)?
         .iter()
         .map(|c| {
-            let key = Cursor::new(c.last_updated, c.protocol.id);
+            let key = Cursor::new(c.last_updated, c.protocol.id.uuid());
             Entry::new(Kind::Group, r::group(c), None, key)
         })
         .collect())
@@ -220,7 +221,7 @@ fn questionnaire_response(
     scores: &[db::check_ins::ScoreRow],
 ) -> Entry {
     let resource = q::questionnaire_response(tenant.id().uuid(), catalogue, c, scores);
-    let key = Cursor::new(c.received_at, c.id);
+    let key = Cursor::new(c.received_at, c.id.uuid());
     Entry::new(
         Kind::QuestionnaireResponse,
         resource,
@@ -244,7 +245,7 @@ fn observation(catalogue: &[db::symptoms::Symptom], o: &fq::ObservationRow) -> E
 }
 
 fn adverse_event(e: &db::adverse_events::AdverseEvent) -> Entry {
-    let key = Cursor::new(e.updated_at, e.id);
+    let key = Cursor::new(e.updated_at, e.id.uuid());
     Entry::new(
         Kind::AdverseEvent,
         r::adverse_event(e),

@@ -172,7 +172,7 @@ fn listed(
                 });
             Some(LatestTreatment {
                 treatment_id: id.uuid(),
-                protocol_id,
+                protocol_id: protocol_id.uuid(),
                 performed_at,
                 day: today.map_or_else(
                     || (date - local_date(performed_at, tz)).num_days(),

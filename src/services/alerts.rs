@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::alerts::{Action, Level, Rule};
-use crate::domain::ids::{AlertId, PatientId, TreatmentId};
+use crate::domain::ids::{AlertId, CheckInId, PatientId, TreatmentId};
 use crate::domain::webhooks::{AlertData, Event};
 
 /// An alert a check-in raised, or added its evidence to.
@@ -24,7 +24,7 @@ pub struct Occasion {
     pub patient_id: PatientId,
     pub treatment_id: TreatmentId,
     pub day: i32,
-    pub check_in_id: Option<Uuid>,
+    pub check_in_id: Option<CheckInId>,
     pub detail: serde_json::Value,
 }
 

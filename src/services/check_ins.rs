@@ -20,7 +20,7 @@ use crate::db::check_ins::{CheckIn as CheckInRow, ScoreRow, Stored};
 use crate::db::{self, Tenant};
 use crate::domain::alerts::{Observation, WORSENING, evaluate, lowest_before, needs_earlier_days};
 use crate::domain::check_in::{MAX_NOTE_CHARS, check_recorded_at, truncate_to_micros};
-use crate::domain::ids::{ClinicId, PatientId, TreatmentId};
+use crate::domain::ids::{CheckInId, ClinicId, PatientId, ProtocolId, TreatmentId};
 use crate::domain::schedule::day_of;
 use crate::domain::symptoms::{Item, SymptomKind, validate_scores};
 use crate::domain::webhooks::{CheckInData, Event};
@@ -76,7 +76,13 @@ pub fn record(
             _ => return None,
         };
         let resource_id = Some(stored.0.id);
-        audit.map(|a| AuditEvent { resource_id, ..a }.answered(status))
+        audit.map(|a| {
+            AuditEvent {
+                resource_id: resource_id.map(Uuid::from),
+                ..a
+            }
+            .answered(status)
+        })
     };
     let mut outcomes = record_all(conn, deps, tenant, patient_id, vec![req], audit)?;
     outcomes.pop().unwrap_or(Err(Error::NotFound))
@@ -238,7 +244,7 @@ fn record_all(
 struct Prepared {
     row: CheckInRow,
     scores: Vec<ScoreRow>,
-    protocol_id: Uuid,
+    protocol_id: ProtocolId,
 }
 
 /// Checks a check-in against the patient's treatments and the clinic's catalogue.
@@ -264,7 +270,7 @@ fn prepare(
     let day = day_of(recorded_at, treatment.performed_at, clinic.tz);
     let a = req.aftercare;
     let row = CheckInRow {
-        id: req.id,
+        id: CheckInId::from(req.id),
         patient_id: treatment.patient_id,
         treatment_id: treatment.id,
         recorded_at,
@@ -312,7 +318,7 @@ impl Context<'_> {
         prepared: Vec<Result<Prepared, Error>>,
     ) -> Result<Outcomes, Error> {
         let rows: Vec<CheckInRow> = prepared.iter().flatten().map(|p| p.row.clone()).collect();
-        let mut new: HashSet<Uuid> = match rows.is_empty() {
+        let mut new: HashSet<CheckInId> = match rows.is_empty() {
             true => HashSet::new(),
             false => db::check_ins::insert_new(conn, self.tenant, &rows)?
                 .into_iter()
@@ -336,7 +342,7 @@ impl Context<'_> {
                 Ok(p) if new.remove(&p.row.id) => {
                     let alerts = self.raise_alerts(conn, &p, &mut daily)?;
                     events.push(Event::CheckInCreated(CheckInData {
-                        id: p.row.id,
+                        id: p.row.id.uuid(),
                         patient_id: p.row.patient_id.uuid(),
                         treatment_id: p.row.treatment_id.uuid(),
                         day: p.row.day,
@@ -415,7 +421,9 @@ impl Context<'_> {
             BTreeMap::new()
         };
         let codes: Vec<String> = kinds.iter().map(|(c, _, _)| c.clone()).collect();
-        let usual = self.store.usual_resolution_days(p.protocol_id, &codes);
+        let usual = self
+            .store
+            .usual_resolution_days(p.protocol_id.uuid(), &codes);
         let usual_resolution_day =
             |code: &str| codes.iter().position(|c| c == code).and_then(|i| usual[i]);
         let observation = Observation {

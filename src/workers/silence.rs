@@ -96,7 +96,7 @@ pub fn run_once(
             };
             let span = u32::try_from(last + 2).unwrap_or(0);
             // Only treatments with two scheduled days in a row already past without a check-in.
-            let quiet = store.performed_within(protocol.id, now, span, |t, today| {
+            let quiet = store.performed_within(protocol.id.uuid(), now, span, |t, today| {
                 let days_passed = (today - t.performed_on).num_days() as i32;
                 let checked_in: BTreeSet<i32> = t.check_in_days().collect();
                 let due: Vec<i32> = schedule

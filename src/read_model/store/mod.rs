@@ -316,7 +316,7 @@ impl State {
     /// A treatment from its facts, with no scores yet.
     fn treatment(&mut self, f: TreatmentFacts) -> Treatment {
         let tz = f.timezone;
-        self.zones.insert(f.protocol_id, tz);
+        self.zones.insert(f.protocol_id.uuid(), tz);
         let mut areas: Vec<Area> = f.areas.into_iter().flatten().collect();
         // Each area is one segment: a repeated area must not count twice.
         areas.sort();
@@ -324,7 +324,7 @@ impl State {
         Treatment {
             id: f.id,
             clinic_id: f.clinic_id,
-            protocol_id: f.protocol_id,
+            protocol_id: f.protocol_id.uuid(),
             patient_id: f.patient_id.uuid(),
             performed_at: f.performed_at,
             performed_on: local_date(f.performed_at, tz),
@@ -351,7 +351,10 @@ impl State {
                 (t.daily, t.days) = (old.daily, old.days);
             }
             None => {
-                self.by_protocol.entry(protocol_id).or_default().push(id);
+                self.by_protocol
+                    .entry(protocol_id.uuid())
+                    .or_default()
+                    .push(id);
                 self.by_patient
                     .entry(patient_id.uuid())
                     .or_default()

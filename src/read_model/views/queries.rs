@@ -12,7 +12,7 @@ use super::assembly::{
 };
 use super::*;
 use crate::db::{self, Tenant};
-use crate::domain::ids::PatientId;
+use crate::domain::ids::{PatientId, ProtocolId};
 use crate::domain::logrank::log_rank;
 use crate::domain::recovery::{adherence, median_with_interval};
 use crate::domain::schedule::local_date;
@@ -34,13 +34,13 @@ pub fn protocol_recovery(
     id: Uuid,
     filter: &Filter,
 ) -> Result<ProtocolRecovery, db::Error> {
-    let protocol = db::protocols::get(conn, tenant, id)?;
+    let protocol = db::protocols::get(conn, tenant, ProtocolId::from(id))?;
     let codes = catalogue(conn, tenant)?;
     store.refresh(conn)?;
     let last = last_day(&protocol);
     let cohort = store.cohort(id, &codes, last, filter);
     let adherence = store.adherence(id, &schedule(&protocol), filter);
-    let mut events = db::adverse_events::of_protocol(conn, tenant, id)?;
+    let mut events = db::adverse_events::of_protocol(conn, tenant, ProtocolId::from(id))?;
     if *filter != Filter::default() {
         let cohort_ids = store.matching(id, filter);
         events.retain(|(treatment, _, _)| cohort_ids.contains(treatment));
@@ -60,13 +60,14 @@ pub fn compare(
     ids: &[Uuid],
     filter: &Filter,
 ) -> Result<Comparison, db::Error> {
-    let found = db::protocols::by_ids(conn, tenant, ids)?;
+    let wanted: Vec<ProtocolId> = ids.iter().copied().map(ProtocolId::from).collect();
+    let found = db::protocols::by_ids(conn, tenant, &wanted)?;
     let protocols: Vec<_> = ids
         .iter()
         .map(|id| {
             found
                 .iter()
-                .find(|p| p.id == *id)
+                .find(|p| p.id == ProtocolId::from(*id))
                 .ok_or(db::Error::NotFound)
         })
         .collect::<Result<_, _>>()?;
@@ -76,7 +77,7 @@ pub fn compare(
         .iter()
         .map(|p| {
             let last = last_day(p).max(7);
-            (store.cohort(p.id, &codes, last, filter), last)
+            (store.cohort(p.id.uuid(), &codes, last, filter), last)
         })
         .collect();
     let symptoms = codes
@@ -102,7 +103,7 @@ pub fn compare(
                     let (median_day, median_ci_low, median_ci_high) = median_with_interval(&curve);
                     let moderate = |day: usize| s.days.get(day).and_then(|h| h.share_at_least(2));
                     SymptomComparison {
-                        protocol_id: p.id,
+                        protocol_id: p.id.uuid(),
                         incidence: share(s.affected, cohort.treatments),
                         median_day,
                         median_ci_low,
@@ -120,7 +121,7 @@ pub fn compare(
             .iter()
             .zip(&cohorts)
             .map(|(p, (c, _))| ComparedProtocol {
-                protocol_id: p.id,
+                protocol_id: p.id.uuid(),
                 name: p.name.clone(),
                 treatments: c.treatments,
             })
@@ -147,8 +148,11 @@ pub fn patient_recovery(
         .map(|p| {
             let last = last_day(p);
             (
-                p.id,
-                (last, store.cohort(p.id, &codes, last, &Filter::default())),
+                p.id.uuid(),
+                (
+                    last,
+                    store.cohort(p.id.uuid(), &codes, last, &Filter::default()),
+                ),
             )
         })
         .collect();
@@ -221,13 +225,13 @@ pub fn dashboard(
     for p in &protocols {
         let last = last_day(p);
         let plan = schedule(p);
-        let usual = store.usual_resolution_days(p.id, &codes);
+        let usual = store.usual_resolution_days(p.id.uuid(), &codes);
         // Only treatments whose schedule reaches into the last seven days matter here.
         let earliest = week_start
             .and_then(|w| w.checked_sub_days(Days::new(u64::from(last))))
             .unwrap_or(today);
         store.with_treatments(
-            Of::ProtocolBetween(p.id, earliest, today),
+            Of::ProtocolBetween(p.id.uuid(), earliest, today),
             &codes,
             |treatments| {
                 for ts in treatments {
