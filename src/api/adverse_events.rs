@@ -12,6 +12,7 @@ use super::extract::{Json, double_option};
 use super::treatments::visible;
 use crate::db::{self, Pool};
 use crate::domain::codes::AdverseOutcome;
+use crate::domain::ids::{AdverseEventId, TreatmentId};
 use crate::error::ApiError;
 use crate::services::adverse_events::{self, Complication};
 use crate::web::auth::Caller;
@@ -76,9 +77,9 @@ pub struct AdverseEvent {
 impl From<db::adverse_events::AdverseEvent> for AdverseEvent {
     fn from(e: db::adverse_events::AdverseEvent) -> Self {
         AdverseEvent {
-            id: e.id,
-            treatment_id: e.treatment_id,
-            patient_id: e.patient_id,
+            id: e.id.uuid(),
+            treatment_id: e.treatment_id.uuid(),
+            patient_id: e.patient_id.uuid(),
             term: e.term,
             grade: e.grade,
             serious: e.serious,
@@ -142,7 +143,13 @@ pub async fn create_adverse_event(
     let staff_id = caller.id;
     let treatment_id = id.into_inner();
     let event = db::run(&pool, move |conn| {
-        adverse_events::record(conn, caller.tenant, staff_id, treatment_id, req.into())
+        adverse_events::record(
+            conn,
+            caller.tenant,
+            staff_id,
+            TreatmentId::from(treatment_id),
+            req.into(),
+        )
     })
     .await?;
     let location = format!("/v1/treatments/{treatment_id}/adverse-events/{}", event.id);
@@ -168,7 +175,7 @@ pub async fn list_adverse_events(
         Ok::<_, ApiError>(db::adverse_events::of_treatment(
             conn,
             caller.tenant,
-            treatment_id,
+            TreatmentId::from(treatment_id),
         )?)
     })
     .await?;
@@ -195,8 +202,8 @@ pub async fn get_adverse_event(
         Ok::<_, ApiError>(db::adverse_events::get(
             conn,
             caller.tenant,
-            treatment_id,
-            id,
+            TreatmentId::from(treatment_id),
+            AdverseEventId::from(id),
         )?)
     })
     .await?;
@@ -220,7 +227,13 @@ pub async fn update_adverse_event(
 ) -> Result<web::Json<AdverseEvent>, ApiError> {
     let (treatment_id, id) = path.into_inner();
     let event = db::run(&pool, move |conn| {
-        adverse_events::update(conn, caller.tenant, treatment_id, id, req.into())
+        adverse_events::update(
+            conn,
+            caller.tenant,
+            TreatmentId::from(treatment_id),
+            AdverseEventId::from(id),
+            req.into(),
+        )
     })
     .await?;
     Ok(web::Json(event.into()))

@@ -11,7 +11,7 @@ use super::extract::{Json, MAX_PAGE, Page};
 use crate::db::alerts::{Filter, QueueCursor};
 use crate::db::{self, Pool};
 use crate::domain::alerts::{Action, Level, Rule, Status};
-use crate::domain::ids::AlertId;
+use crate::domain::ids::{AlertId, PatientId};
 use crate::domain::{Invalid, check_text};
 use crate::error::{ApiError, FieldError};
 use crate::services;
@@ -72,7 +72,7 @@ pub struct EvidenceItem {
 impl From<db::alerts::Evidence> for EvidenceItem {
     fn from(e: db::alerts::Evidence) -> Self {
         EvidenceItem {
-            check_in_id: e.check_in_id,
+            check_in_id: e.check_in_id.map(Uuid::from),
             day: e.day,
             detail: e.detail,
             at: e.created_at,
@@ -122,8 +122,8 @@ impl From<db::alerts::Alert> for Alert {
             rule: a.rule,
             level: a.level,
             status: a.status,
-            patient_id: a.patient_id,
-            treatment_id: a.treatment_id,
+            patient_id: a.patient_id.uuid(),
+            treatment_id: a.treatment_id.uuid(),
             day: a.day,
             evidence_count: a.evidence_count,
             evidence: vec![],
@@ -179,7 +179,7 @@ pub async fn list(
     let filter = Filter {
         status: q.status.map(|s| s.as_str().to_string()),
         level: q.level.map(|l| l.as_str().to_string()),
-        patient_id: q.patient_id,
+        patient_id: q.patient_id.map(PatientId::from),
     };
     let (rows, evidence) = db::run(&pool, move |conn| {
         let rows = db::alerts::page(conn, caller.tenant, &filter, after, limit)?;

@@ -10,6 +10,7 @@ use super::extract::{Page, PageParams};
 use crate::db::audit::{Filter, Record};
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::audit::Action;
+use crate::domain::ids::PatientId;
 use crate::error::{ApiError, FieldError};
 use crate::web::auth::Caller;
 
@@ -65,7 +66,7 @@ impl From<Record> for AuditEvent {
             action: r.action,
             resource_type: r.resource_type,
             resource_id: r.resource_id,
-            patient_id: r.patient_id,
+            patient_id: r.patient_id.map(Uuid::from),
             request_id: r.request_id,
             status: r.status,
             outcome: r.outcome,
@@ -125,7 +126,7 @@ pub async fn list(
         ));
     }
     let filter = Filter {
-        patient_id: q.patient_id,
+        patient_id: q.patient_id.map(PatientId::from),
         actor_id: q.actor_id,
         action: q.action.map(|a| a.as_str().to_string()),
         from: q.from,

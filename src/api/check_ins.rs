@@ -14,6 +14,7 @@ use super::extract::{Audited, Json, Page, PageParams, audit_draft, parse};
 use crate::db::check_ins::Stored;
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::alerts::{Level, Rule};
+use crate::domain::ids::{CheckInId, PatientId, TreatmentId};
 use crate::error::{ApiError, Problem};
 use crate::services::alerts;
 use crate::services::check_ins::{self, Deps, Outcome};
@@ -49,7 +50,7 @@ impl From<NewCheckIn> for check_ins::NewCheckIn {
     fn from(c: NewCheckIn) -> Self {
         check_ins::NewCheckIn {
             id: c.id,
-            treatment_id: c.treatment_id,
+            treatment_id: TreatmentId::from(c.treatment_id),
             recorded_at: c.recorded_at,
             scores: c.scores,
             aftercare: c.aftercare.into(),
@@ -143,9 +144,9 @@ pub struct CheckIn {
 impl From<Stored> for CheckIn {
     fn from((c, scores): Stored) -> Self {
         CheckIn {
-            id: c.id,
-            treatment_id: c.treatment_id,
-            patient_id: c.patient_id,
+            id: c.id.uuid(),
+            treatment_id: c.treatment_id.uuid(),
+            patient_id: c.patient_id.uuid(),
             recorded_at: c.recorded_at,
             day: c.day,
             scores: scores
@@ -190,7 +191,14 @@ pub async fn create(
     let patient_id = caller.id;
     let audit = audit_draft(&http).map(|(_, _, event)| event);
     let outcome = db::run(&pool, move |conn| {
-        check_ins::record(conn, &deps, caller.tenant, patient_id, req.into(), audit)
+        check_ins::record(
+            conn,
+            &deps,
+            caller.tenant,
+            PatientId::from(patient_id),
+            req.into(),
+            audit,
+        )
     })
     .await?;
     http.extensions_mut().insert(Audited);
@@ -284,7 +292,14 @@ pub async fn create_batch(
     let mut refused = refused.into_iter().filter_map(Result::err);
     let audit = audit_draft(&http).map(|(_, _, event)| event);
     let mut stored = db::run(&pool, move |conn| {
-        check_ins::record_batch(conn, &deps, caller.tenant, patient_id, items, audit)
+        check_ins::record_batch(
+            conn,
+            &deps,
+            caller.tenant,
+            PatientId::from(patient_id),
+            items,
+            audit,
+        )
     })
     .await?
     .into_iter();
@@ -348,10 +363,10 @@ pub async fn get(
 ) -> Result<web::Json<CheckIn>, ApiError> {
     let id = id.into_inner();
     let stored = db::run(&pool, move |conn| {
-        db::check_ins::get(conn, caller.tenant, id)?.ok_or(ApiError::NotFound)
+        db::check_ins::get(conn, caller.tenant, CheckInId::from(id))?.ok_or(ApiError::NotFound)
     })
     .await?;
-    caller.may_see_patient(stored.0.patient_id)?;
+    caller.may_see_patient(stored.0.patient_id.uuid())?;
     Ok(web::Json(stored.into()))
 }
 
@@ -382,19 +397,19 @@ pub async fn list(
     let page = params.request()?;
     let treatment_id = filter.treatment_id;
     let rows = db::run(&pool, move |conn| {
-        db::patients::get(conn, caller.tenant, patient_id)?;
+        db::patients::get(conn, caller.tenant, PatientId::from(patient_id))?;
         Ok::<_, ApiError>(db::check_ins::page_of_patient(
             conn,
             caller.tenant,
-            patient_id,
-            treatment_id,
+            PatientId::from(patient_id),
+            treatment_id.map(TreatmentId::from),
             page,
         )?)
     })
     .await?;
     let (rows, next) = into_page(rows, page, |(c, _)| Cursor {
         at: c.recorded_at,
-        id: c.id,
+        id: c.id.uuid(),
     });
     Ok(web::Json(Page::new(rows, next, CheckIn::from)))
 }

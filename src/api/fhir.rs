@@ -41,6 +41,12 @@ impl From<ApiError> for FhirError {
     }
 }
 
+impl From<crate::db::Error> for FhirError {
+    fn from(e: crate::db::Error) -> Self {
+        FhirError(e.into())
+    }
+}
+
 impl ResponseError for FhirError {
     fn status_code(&self) -> StatusCode {
         self.0.status_code()

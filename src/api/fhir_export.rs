@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::fhir::{FhirError, Reader, base_url, public_url};
 use crate::db::exports::{self, Export, Owner};
 use crate::db::{self, Pool, Tenant};
+use crate::domain::ids::ProtocolId;
 use crate::error::ApiError;
 use crate::fhir::export::{self, KEPT, OutputFile};
 use crate::fhir::resources;
@@ -152,7 +153,7 @@ async fn kick_off(
     };
     let stored = db::run(pool, move |conn| {
         if let Some(group) = group {
-            db::protocols::get(conn, tenant, group)?;
+            db::protocols::get(conn, tenant, ProtocolId::from(group))?;
         }
         asked?;
         exports::insert(conn, tenant, &new).map_err(busy)

@@ -14,6 +14,7 @@ use super::extract::created;
 use super::treatments::{dates, visible};
 use crate::db::{self, Pool};
 use crate::domain::codes::Assessor;
+use crate::domain::ids::{OutcomeId, ProtocolId, TreatmentId};
 use crate::domain::outcomes::{OutcomeSummary, check_outcome};
 use crate::domain::{Invalid, check_text};
 use crate::error::ApiError;
@@ -57,9 +58,9 @@ pub struct Outcome {
 impl From<db::outcomes::Outcome> for Outcome {
     fn from(o: db::outcomes::Outcome) -> Self {
         Outcome {
-            id: o.id,
-            treatment_id: o.treatment_id,
-            patient_id: o.patient_id,
+            id: o.id.uuid(),
+            treatment_id: o.treatment_id.uuid(),
+            patient_id: o.patient_id.uuid(),
             assessed_on: o.assessed_on,
             assessor: o.assessor,
             gais: o.gais,
@@ -141,9 +142,9 @@ fn record(
         conn,
         caller.tenant,
         &db::outcomes::Outcome {
-            id: Uuid::new_v4(),
+            id: OutcomeId::new_v4(),
             patient_id: t.patient_id,
-            treatment_id,
+            treatment_id: TreatmentId::from(treatment_id),
             assessed_on: req.assessed_on,
             assessor,
             gais: req.gais,
@@ -172,7 +173,12 @@ pub async fn get_outcome(
     let (treatment_id, id) = path.into_inner();
     let outcome = db::run(&pool, move |conn| {
         visible(conn, caller, treatment_id)?;
-        Ok::<_, ApiError>(db::outcomes::get(conn, caller.tenant, treatment_id, id)?)
+        Ok::<_, ApiError>(db::outcomes::get(
+            conn,
+            caller.tenant,
+            TreatmentId::from(treatment_id),
+            OutcomeId::from(id),
+        )?)
     })
     .await?;
     Ok(web::Json(outcome.into()))
@@ -197,7 +203,7 @@ pub async fn list_outcomes(
         Ok::<_, ApiError>(db::outcomes::of_treatment(
             conn,
             caller.tenant,
-            treatment_id,
+            TreatmentId::from(treatment_id),
         )?)
     })
     .await?;
@@ -246,8 +252,12 @@ pub async fn protocol_outcomes(
 ) -> Result<web::Json<ProtocolOutcomes>, ApiError> {
     let protocol_id = id.into_inner();
     let rows = db::run(&pool, move |conn| {
-        db::protocols::get(conn, caller.tenant, protocol_id)?;
-        Ok::<_, ApiError>(db::outcomes::of_protocol(conn, caller.tenant, protocol_id)?)
+        db::protocols::get(conn, caller.tenant, ProtocolId::from(protocol_id))?;
+        Ok::<_, ApiError>(db::outcomes::of_protocol(
+            conn,
+            caller.tenant,
+            ProtocolId::from(protocol_id),
+        )?)
     })
     .await?;
     Ok(web::Json(ProtocolOutcomes {

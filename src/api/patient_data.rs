@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::extract::Json;
 use crate::db::{self, Pool};
+use crate::domain::ids::PatientId;
 use crate::error::ApiError;
 use crate::services::patient_data;
 use crate::services::photo_store::{self, PhotoStore};
@@ -95,7 +96,7 @@ pub async fn unenroll(
     let patient_id = id.into_inner();
     caller.may_see_patient(patient_id)?;
     db::run(&pool, move |conn| {
-        patient_data::unenroll(conn, caller.tenant, patient_id)
+        patient_data::unenroll(conn, caller.tenant, PatientId::from(patient_id))
     })
     .await?;
     sessions.forget_all();
@@ -119,8 +120,12 @@ pub async fn export(
     let patient_id = id.into_inner();
     caller.may_see_patient(patient_id)?;
     let mut data = db::run(&pool, move |conn| {
-        db::patients::get(conn, caller.tenant, patient_id)?;
-        Ok::<_, ApiError>(db::patient_data::export(conn, caller.tenant, patient_id)?)
+        db::patients::get(conn, caller.tenant, PatientId::from(patient_id))?;
+        Ok::<_, ApiError>(db::patient_data::export(
+            conn,
+            caller.tenant,
+            PatientId::from(patient_id),
+        )?)
     })
     .await?;
     let mut take = |key: &str| data.get_mut(key).map(Value::take).unwrap_or(Value::Null);
@@ -169,14 +174,23 @@ pub async fn erase(
     let admin = caller.id;
     let patient_id = id.into_inner();
     let erased = db::run(&pool, move |conn| {
-        patient_data::erase(conn, caller.tenant, patient_id, &req.reason, admin)
+        patient_data::erase(
+            conn,
+            caller.tenant,
+            PatientId::from(patient_id),
+            &req.reason,
+            admin,
+        )
     })
     .await?;
     sessions.forget_all();
     // After the rows, so that a refused erasure leaves every photo readable; by the patient's
     // prefix, so that an object whose row was never written goes too.
     photos
-        .delete_all(&photo_store::patient_prefix(caller.tenant, patient_id))
+        .delete_all(&photo_store::patient_prefix(
+            caller.tenant,
+            PatientId::from(patient_id),
+        ))
         .await?;
     Ok(web::Json(Erasure {
         patient_id,

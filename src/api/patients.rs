@@ -14,6 +14,7 @@ use crate::db::{self, PageRequest, Pool};
 use crate::domain::alerts::Level;
 use crate::domain::clinic::parse_phone;
 use crate::domain::codes::{self, Concern};
+use crate::domain::ids::{PatientId, ProtocolId};
 use crate::domain::people::{check_birth_year, check_external_ref, check_fitzpatrick};
 use crate::domain::text::record_key;
 use crate::domain::{Invalid, check_text};
@@ -111,7 +112,7 @@ pub struct Patient {
 impl From<db::patients::Patient> for Patient {
     fn from(p: db::patients::Patient) -> Self {
         Patient {
-            id: p.id,
+            id: p.id.uuid(),
             external_ref: p.external_ref,
             display_name: p.display_name,
             birth_year: p.birth_year,
@@ -205,7 +206,7 @@ pub async fn create(
     invalid.into_result()?;
     let now = Utc::now();
     let patient = db::patients::Patient {
-        id: Uuid::new_v4(),
+        id: PatientId::new_v4(),
         external_ref_key: record_key(&req.external_ref),
         external_ref: req.external_ref,
         display_name: req
@@ -322,7 +323,7 @@ impl PatientQuery {
         }
         let filter = ListFilter {
             search: self.q.as_deref().map(Search::of),
-            protocol_id,
+            protocol_id: protocol_id.map(ProtocolId::from),
             open_alerts,
             latest: None,
         };
@@ -389,7 +390,7 @@ pub async fn list(
         patient_list::patient_list(conn, &store, caller.tenant, filter, today, page)
     })
     .await?;
-    crate::api::trail::shown(&req, rows.iter().map(|p| p.patient.id));
+    crate::api::trail::shown(&req, rows.iter().map(|p| p.patient.id.uuid()));
     Ok(web::Json(Page::new(rows, next, PatientListItem::from)))
 }
 
@@ -409,7 +410,7 @@ pub async fn get(
     let id = id.into_inner();
     caller.may_see_patient(id)?;
     let patient = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::patients::get(conn, caller.tenant, id)?)
+        Ok::<_, ApiError>(db::patients::get(conn, caller.tenant, PatientId::from(id))?)
     })
     .await?;
     Ok(web::Json(patient.into()))
@@ -436,7 +437,12 @@ pub async fn update(
     let id = id.into_inner();
     let changes = changes_of(req)?;
     let patient = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::patients::update(conn, caller.tenant, id, &changes)?)
+        Ok::<_, ApiError>(db::patients::update(
+            conn,
+            caller.tenant,
+            PatientId::from(id),
+            &changes,
+        )?)
     })
     .await?;
     Ok(web::Json(patient.into()))
@@ -498,7 +504,7 @@ pub async fn create_enrollment_code(
     let now = Utc::now();
     let row = db::tokens::NewEnrollmentCode {
         id: Uuid::new_v4(),
-        patient_id,
+        patient_id: PatientId::from(patient_id),
         code_hash: auth::secret_hash(&auth::normalize_enrollment_code(&code)),
         expires_at: now + auth::ENROLLMENT_CODE_TTL,
         used_at: None,
@@ -506,7 +512,7 @@ pub async fn create_enrollment_code(
         created_at: now,
     };
     let row = db::run(&pool, move |conn| {
-        db::patients::get(conn, caller.tenant, patient_id)?;
+        db::patients::get(conn, caller.tenant, PatientId::from(patient_id))?;
         db::tokens::replace_enrollment_code(conn, caller.tenant, &row)?;
         Ok::<_, ApiError>(row)
     })
@@ -547,14 +553,14 @@ pub async fn get_enrollment_code(
         Ok::<_, ApiError>(db::tokens::get_enrollment_code(
             conn,
             caller.tenant,
-            patient_id,
+            PatientId::from(patient_id),
             id,
         )?)
     })
     .await?;
     Ok(web::Json(EnrollmentCodeStatus {
         id: row.id,
-        patient_id: row.patient_id,
+        patient_id: row.patient_id.uuid(),
         created_at: row.created_at,
         expires_at: row.expires_at,
         used_at: row.used_at,

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::extract::{Page, PageParams, created};
 use crate::db::photos::WithDay;
 use crate::db::{self, Cursor, Pool, into_page};
+use crate::domain::ids::{CheckInId, PatientId};
 use crate::domain::photos::MAX_BYTES;
 use crate::error::{ApiError, Problem, ProblemType};
 use crate::services::photo_store::PhotoStore;
@@ -68,8 +69,8 @@ impl From<WithDay> for Photo {
         let url = format!("/v1/check-ins/{}/photos/{}", p.check_in_id, p.id);
         Photo {
             id: p.id,
-            check_in_id: p.check_in_id,
-            patient_id: p.patient_id,
+            check_in_id: p.check_in_id.uuid(),
+            patient_id: p.patient_id.uuid(),
             day,
             content_type: p.content_type,
             width: p.width,
@@ -143,11 +144,12 @@ pub async fn upload(
 ) -> Result<HttpResponse, ApiError> {
     let check_in_id = id.into_inner();
     let check_in = db::run(&pool, move |conn| {
-        db::check_ins::get(conn, caller.tenant, check_in_id)?.ok_or(ApiError::NotFound)
+        db::check_ins::get(conn, caller.tenant, CheckInId::from(check_in_id))?
+            .ok_or(ApiError::NotFound)
     })
     .await?;
     let (patient_id, treatment_id) = (check_in.0.patient_id, check_in.0.treatment_id);
-    caller.may_see_patient(patient_id)?;
+    caller.may_see_patient(patient_id.uuid())?;
     if params.clinical_use != Some(true) {
         return Err(ApiError::invalid(
             "clinical_use",
@@ -157,7 +159,7 @@ pub async fn upload(
     let bytes = read_body(&http, body).await?;
     let target = Target {
         tenant: caller.tenant,
-        check_in_id,
+        check_in_id: CheckInId::from(check_in_id),
         patient_id,
         treatment_id,
     };
@@ -225,11 +227,11 @@ pub async fn list(
     caller.may_see_patient(patient_id)?;
     let page = params.request()?;
     let rows = db::run(&pool, move |conn| {
-        db::patients::get(conn, caller.tenant, patient_id)?;
+        db::patients::get(conn, caller.tenant, PatientId::from(patient_id))?;
         Ok::<_, ApiError>(db::photos::page_of_patient(
             conn,
             caller.tenant,
-            patient_id,
+            PatientId::from(patient_id),
             page,
         )?)
     })
@@ -245,10 +247,11 @@ pub async fn list(
 async fn find(pool: &Pool, caller: Caller, ids: (Uuid, Uuid)) -> Result<WithDay, ApiError> {
     let (check_in_id, id) = ids;
     let photo = db::run(pool, move |conn| {
-        db::photos::get(conn, caller.tenant, check_in_id, id)?.ok_or(ApiError::NotFound)
+        db::photos::get(conn, caller.tenant, CheckInId::from(check_in_id), id)?
+            .ok_or(ApiError::NotFound)
     })
     .await?;
-    caller.may_see_patient(photo.0.patient_id)?;
+    caller.may_see_patient(photo.0.patient_id.uuid())?;
     Ok(photo)
 }
 
@@ -301,7 +304,13 @@ async fn set_before_after(
     let (check_in_id, id) = ids;
     find(pool, caller, ids).await?;
     let photo = db::run(pool, move |conn| {
-        service::set_before_after(conn, caller.tenant, check_in_id, id, consent)
+        service::set_before_after(
+            conn,
+            caller.tenant,
+            CheckInId::from(check_in_id),
+            id,
+            consent,
+        )
     })
     .await?;
     Ok(web::Json(photo.into()))
@@ -348,7 +357,7 @@ async fn set_flag(
     let (check_in_id, id) = ids;
     let by = flagged.then_some(caller.id);
     let photo = db::run(pool, move |conn| {
-        service::set_flag(conn, caller.tenant, check_in_id, id, by)
+        service::set_flag(conn, caller.tenant, CheckInId::from(check_in_id), id, by)
     })
     .await?;
     Ok(web::Json(photo.into()))

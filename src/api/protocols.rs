@@ -14,6 +14,7 @@ use super::extract::{Json, Page, PageParams};
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::Invalid;
 use crate::domain::codes::{self, Area, Procedure};
+use crate::domain::ids::ProtocolId;
 use crate::domain::schedule::{MAX_SCHEDULE_DAY, default_check_in_days, normalize_check_in_days};
 use crate::domain::treatment::{check_needle_depth, check_series};
 use crate::error::ApiError;
@@ -87,7 +88,7 @@ pub struct Protocol {
 impl From<db::protocols::Protocol> for Protocol {
     fn from(p: db::protocols::Protocol) -> Self {
         Protocol {
-            id: p.id,
+            id: p.id.uuid(),
             name: p.name,
             procedure: p.procedure,
             needle_depth_mm: p.needle_depth_mm,
@@ -130,7 +131,7 @@ fn validate(req: NewProtocol) -> Result<db::protocols::Protocol, Invalid> {
     );
     invalid.into_result()?;
     Ok(db::protocols::Protocol {
-        id: Uuid::new_v4(),
+        id: ProtocolId::new_v4(),
         name,
         procedure: req.procedure,
         needle_depth_mm: req.needle_depth_mm,
@@ -190,7 +191,7 @@ pub async fn list(
     .await?;
     let (rows, next) = into_page(rows, page, |p| Cursor {
         at: p.created_at,
-        id: p.id,
+        id: p.id.uuid(),
     });
     Ok(web::Json(Page::new(rows, next, Protocol::from)))
 }
@@ -210,7 +211,11 @@ pub async fn get(
 ) -> Result<web::Json<Protocol>, ApiError> {
     let id = id.into_inner();
     let protocol = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::protocols::get(conn, caller.tenant, id)?)
+        Ok::<_, ApiError>(db::protocols::get(
+            conn,
+            caller.tenant,
+            ProtocolId::from(id),
+        )?)
     })
     .await?;
     Ok(web::Json(protocol.into()))

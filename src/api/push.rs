@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::extract::{Json, created};
 use crate::db::{self, Pool};
 use crate::domain::Invalid;
+use crate::domain::ids::PatientId;
 use crate::domain::reminders::Language;
 use crate::domain::targets::Targets;
 use crate::domain::web_push::{check_endpoint, check_keys};
@@ -186,7 +187,7 @@ fn new_subscription(
     let (p256dh, auth) = keys.ok_or_else(|| ApiError::invalid("keys", "are not valid"))?;
     Ok(db::push::NewSubscription {
         id: Uuid::new_v4(),
-        patient_id,
+        patient_id: PatientId::from(patient_id),
         endpoint: body.endpoint.clone(),
         p256dh,
         auth,
@@ -222,7 +223,12 @@ pub async fn unsubscribe(
     let patient_id = caller.id;
     let id = id.into_inner();
     let deleted = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::push::delete(conn, caller.tenant, patient_id, id)?)
+        Ok::<_, ApiError>(db::push::delete(
+            conn,
+            caller.tenant,
+            PatientId::from(patient_id),
+            id,
+        )?)
     })
     .await?;
     if deleted == 0 {

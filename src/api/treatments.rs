@@ -14,6 +14,7 @@ use super::extract::created;
 use super::extract::{Json, Page, PageParams};
 use crate::db::{self, Cursor, Pool, Tenant, into_page};
 use crate::domain::codes::{self, Area, Contraindication};
+use crate::domain::ids::{PatientId, ProtocolId, TreatmentId};
 use crate::domain::schedule::{ScheduledDay, schedule};
 use crate::domain::treatment::{check_needle_depth, check_performed_at, check_screening};
 use crate::domain::{Invalid, check_text};
@@ -94,9 +95,9 @@ pub struct Treatment {
 impl From<db::treatments::Treatment> for Treatment {
     fn from(t: db::treatments::Treatment) -> Self {
         Treatment {
-            id: t.id,
-            patient_id: t.patient_id,
-            protocol_id: t.protocol_id,
+            id: t.id.uuid(),
+            patient_id: t.patient_id.uuid(),
+            protocol_id: t.protocol_id.uuid(),
             performed_at: t.performed_at,
             needle_depth_mm: t.needle_depth_mm,
             areas: t.areas.into_iter().flatten().collect(),
@@ -152,8 +153,8 @@ pub fn visible(
     caller: Caller,
     id: Uuid,
 ) -> Result<db::treatments::Treatment, ApiError> {
-    let treatment = db::treatments::get(conn, caller.tenant, id)?;
-    caller.may_see_patient(treatment.patient_id)?;
+    let treatment = db::treatments::get(conn, caller.tenant, TreatmentId::from(id))?;
+    caller.may_see_patient(treatment.patient_id.uuid())?;
     Ok(treatment)
 }
 
@@ -198,8 +199,8 @@ fn record(
     req: NewTreatment,
     now: DateTime<Utc>,
 ) -> Result<db::treatments::Treatment, ApiError> {
-    db::patients::get(conn, tenant, patient_id)?;
-    let protocol = db::protocols::get(conn, tenant, req.protocol_id)
+    db::patients::get(conn, tenant, PatientId::from(patient_id))?;
+    let protocol = db::protocols::get(conn, tenant, ProtocolId::from(req.protocol_id))
         .map_err(|_| ApiError::invalid("protocol_id", "is not a protocol of this clinic"))?;
     let session_number = match req.session_number {
         Some(n) => n,
@@ -207,7 +208,7 @@ fn record(
             db::treatments::sessions_before(
                 conn,
                 tenant,
-                patient_id,
+                PatientId::from(patient_id),
                 protocol.id,
                 req.performed_at,
             )? as i32
@@ -219,8 +220,8 @@ fn record(
         None => protocol.areas.clone(),
     };
     let treatment = db::treatments::Treatment {
-        id: Uuid::new_v4(),
-        patient_id,
+        id: TreatmentId::new_v4(),
+        patient_id: PatientId::from(patient_id),
         protocol_id: protocol.id,
         performed_at: req.performed_at,
         needle_depth_mm: req.needle_depth_mm.unwrap_or(protocol.needle_depth_mm),
@@ -256,18 +257,18 @@ pub async fn list(
     caller.may_see_patient(patient_id)?;
     let page = params.request()?;
     let rows = db::run(&pool, move |conn| {
-        db::patients::get(conn, caller.tenant, patient_id)?;
+        db::patients::get(conn, caller.tenant, PatientId::from(patient_id))?;
         Ok::<_, ApiError>(db::treatments::page_of_patient(
             conn,
             caller.tenant,
-            patient_id,
+            PatientId::from(patient_id),
             page,
         )?)
     })
     .await?;
     let (rows, next) = into_page(rows, page, |t| Cursor {
         at: t.performed_at,
-        id: t.id,
+        id: t.id.uuid(),
     });
     Ok(web::Json(Page::new(rows, next, Treatment::from)))
 }
@@ -310,14 +311,14 @@ pub async fn get_schedule(
         let treatment = visible(conn, caller, id)?;
         let protocol = db::protocols::get(conn, caller.tenant, treatment.protocol_id)?;
         let clinic = db::clinics::get(conn, caller.tenant)?;
-        let done = db::treatments::days_checked_in(conn, caller.tenant, id)?;
+        let done = db::treatments::days_checked_in(conn, caller.tenant, TreatmentId::from(id))?;
         Ok::<_, ApiError>((treatment, protocol, clinic, done))
     })
     .await?;
     let tz = clinic.tz()?;
     let due: Vec<i32> = protocol.check_in_days.into_iter().flatten().collect();
     Ok(web::Json(Schedule {
-        treatment_id: treatment.id,
+        treatment_id: treatment.id.uuid(),
         protocol_name: protocol.name,
         aftercare_instructions: protocol.aftercare_instructions,
         timezone: clinic.timezone,

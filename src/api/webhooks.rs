@@ -12,6 +12,7 @@ use super::extract::created;
 use super::extract::{Json, Page, PageParams};
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::Invalid;
+use crate::domain::ids::{DeliveryId, WebhookId};
 use crate::domain::targets::Targets;
 use crate::domain::webhooks::{DeliveryStatus, EventType, check_events, check_secret, check_url};
 use crate::error::{ApiError, Problem};
@@ -75,7 +76,7 @@ pub struct Webhook {
 impl From<db::webhooks::Webhook> for Webhook {
     fn from(w: db::webhooks::Webhook) -> Self {
         Webhook {
-            id: w.id,
+            id: w.id.uuid(),
             url: w.url,
             events: w
                 .events
@@ -140,7 +141,7 @@ fn delivery(
 ) -> Delivery {
     let status = d.status;
     Delivery {
-        id: d.id,
+        id: d.id.uuid(),
         event_id: d.event_id,
         event_type,
         status,
@@ -211,7 +212,7 @@ pub async fn create(
     }
     invalid.into_result()?;
     let new = db::webhooks::NewWebhook {
-        id: Uuid::new_v4(),
+        id: WebhookId::new_v4(),
         url: req.url,
         events: events(&req.events),
         secret: req.secret.unwrap_or_else(new_secret),
@@ -251,7 +252,7 @@ pub async fn list(
     .await?;
     let (rows, next) = into_page(rows, page, |w| Cursor {
         at: w.created_at,
-        id: w.id,
+        id: w.id.uuid(),
     });
     Ok(web::Json(Page::new(rows, next, Webhook::from)))
 }
@@ -271,7 +272,7 @@ pub async fn get(
 ) -> Result<web::Json<Webhook>, ApiError> {
     let id = id.into_inner();
     let row = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::webhooks::get(conn, caller.tenant, id)?)
+        Ok::<_, ApiError>(db::webhooks::get(conn, caller.tenant, WebhookId::from(id))?)
     })
     .await?;
     Ok(web::Json(row.into()))
@@ -310,7 +311,12 @@ pub async fn update(
         active: req.active,
     };
     let row = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::webhooks::update(conn, caller.tenant, id, &changes)?)
+        Ok::<_, ApiError>(db::webhooks::update(
+            conn,
+            caller.tenant,
+            WebhookId::from(id),
+            &changes,
+        )?)
     })
     .await?;
     Ok(web::Json(row.into()))
@@ -343,21 +349,21 @@ pub async fn deliveries(
     let page = params.request()?;
     let status = filter.status;
     let (rows, attempts) = db::run(&pool, move |conn| {
-        db::webhooks::get(conn, caller.tenant, webhook_id)?;
+        db::webhooks::get(conn, caller.tenant, WebhookId::from(webhook_id))?;
         let rows = db::webhooks::deliveries(
             conn,
             caller.tenant,
-            webhook_id,
+            WebhookId::from(webhook_id),
             status.map(DeliveryStatus::as_str),
             page,
         )?;
-        let ids: Vec<Uuid> = rows.iter().map(|(d, _, _)| d.id).collect();
+        let ids: Vec<DeliveryId> = rows.iter().map(|(d, _, _)| d.id).collect();
         Ok::<_, ApiError>((rows, db::webhooks::attempts(conn, caller.tenant, &ids)?))
     })
     .await?;
     let (rows, next) = into_page(rows, page, |(d, _, _)| Cursor {
         at: d.created_at,
-        id: d.id,
+        id: d.id.uuid(),
     });
     let page = Page::new(rows, next, |row| delivery(row, &attempts));
     crate::api::trail::shown(&req, page.items.iter().filter_map(patient_of));
@@ -385,6 +391,7 @@ pub async fn get_delivery(
 ) -> Result<web::Json<Delivery>, ApiError> {
     let (webhook_id, id) = path.into_inner();
     let (row, attempts) = db::run(&pool, move |conn| {
+        let (webhook_id, id) = (WebhookId::from(webhook_id), DeliveryId::from(id));
         let row = db::webhooks::delivery(conn, caller.tenant, webhook_id, id)?;
         Ok::<_, ApiError>((row, db::webhooks::attempts(conn, caller.tenant, &[id])?))
     })
@@ -414,6 +421,7 @@ pub async fn redeliver(
 ) -> Result<HttpResponse, ApiError> {
     let (webhook_id, id) = path.into_inner();
     let (row, attempts) = db::run(&pool, move |conn| {
+        let (webhook_id, id) = (WebhookId::from(webhook_id), DeliveryId::from(id));
         services::webhooks::redeliver(conn, caller.tenant, webhook_id, id)
     })
     .await?;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::alerts::{Alert, with_evidence};
 use crate::db::{self, Pool};
 use crate::domain::alerts::Level;
-use crate::domain::ids::AlertId;
+use crate::domain::ids::{AlertId, CheckInId, TreatmentId};
 use crate::domain::worklist::card_order;
 use crate::error::ApiError;
 use crate::read_model::Store;
@@ -122,7 +122,7 @@ pub async fn get(
             .filter_map(|(id, at)| Some((id, at?)))
             .collect();
         let evidence = db::alerts::latest_evidence(conn, tenant, &ids)?;
-        let mut drafts: BTreeMap<Uuid, Draft> = BTreeMap::new();
+        let mut drafts: BTreeMap<TreatmentId, Draft> = BTreeMap::new();
         for a in alerts {
             let at = reported.get(&a.id).copied().unwrap_or(a.raised_at);
             drafts
@@ -135,10 +135,10 @@ pub async fn get(
             drafts.entry(n.treatment_id).or_default().notes.push(n);
         }
         let due = due_today(conn, &store, tenant, Utc::now())?;
-        let treatments: Vec<Uuid> = drafts
+        let treatments: Vec<TreatmentId> = drafts
             .keys()
             .copied()
-            .chain(due.iter().map(|d| d.treatment_id))
+            .chain(due.iter().map(|d| TreatmentId::from(d.treatment_id)))
             .collect();
         let facts = db::worklist::card_facts(conn, tenant, &treatments)?;
         let assignees = db::worklist::assignments(conn, tenant, &treatments)?;
@@ -146,9 +146,9 @@ pub async fn get(
     })
     .await?;
 
-    let facts: HashMap<Uuid, db::worklist::CardFacts> =
+    let facts: HashMap<TreatmentId, db::worklist::CardFacts> =
         facts.into_iter().map(|f| (f.treatment_id, f)).collect();
-    let mut assignees: HashMap<Uuid, Assignee> = assignees
+    let mut assignees: HashMap<TreatmentId, Assignee> = assignees
         .into_iter()
         .map(|a| {
             let who = Assignee {
@@ -170,7 +170,7 @@ pub async fn get(
     let mut due_today: Vec<DueToday> = due
         .into_iter()
         .filter_map(|d| {
-            let f = facts.get(&d.treatment_id)?;
+            let f = facts.get(&TreatmentId::from(d.treatment_id))?;
             Some(DueToday {
                 treatment_id: d.treatment_id,
                 protocol_id: d.protocol_id,
@@ -191,7 +191,7 @@ pub async fn get(
 
 fn patient(f: &db::worklist::CardFacts) -> CardPatient {
     CardPatient {
-        id: f.patient_id,
+        id: f.patient_id.uuid(),
         external_ref: f.external_ref.clone(),
         display_name: f.display_name.clone(),
         contact_phone: f.contact_phone.clone(),
@@ -229,15 +229,15 @@ impl Draft {
             .notes
             .into_iter()
             .map(|n| UnreadNote {
-                check_in_id: n.check_in_id,
+                check_in_id: n.check_in_id.uuid(),
                 recorded_at: n.recorded_at,
                 day: n.day,
                 note: n.note.unwrap_or_default(),
             })
             .collect();
         Card {
-            treatment_id: f.treatment_id,
-            protocol_id: f.protocol_id,
+            treatment_id: f.treatment_id.uuid(),
+            protocol_id: f.protocol_id.uuid(),
             performed_at: f.performed_at,
             patient: patient(f),
             level,
@@ -281,7 +281,7 @@ pub async fn mark_note_read(
         Ok::<_, ApiError>(db::worklist::mark_read(
             conn,
             caller.tenant,
-            id,
+            CheckInId::from(id),
             staff_id,
             Utc::now(),
         )?)
@@ -313,9 +313,9 @@ pub async fn take(
     let id = id.into_inner();
     let assignee = db::run(&pool, move |conn| {
         let tenant = caller.tenant;
-        db::treatments::get(conn, tenant, id)?;
-        db::worklist::assign(conn, tenant, id, staff_id, Utc::now())?;
-        let mine = db::worklist::assignments(conn, tenant, &[id])?;
+        db::treatments::get(conn, tenant, TreatmentId::from(id))?;
+        db::worklist::assign(conn, tenant, TreatmentId::from(id), staff_id, Utc::now())?;
+        let mine = db::worklist::assignments(conn, tenant, &[TreatmentId::from(id)])?;
         mine.into_iter().next().ok_or(ApiError::NotFound)
     })
     .await?;
@@ -341,8 +341,12 @@ pub async fn release(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     db::run(&pool, move |conn| {
-        db::treatments::get(conn, caller.tenant, id)?;
-        Ok::<_, ApiError>(db::worklist::release(conn, caller.tenant, id)?)
+        db::treatments::get(conn, caller.tenant, TreatmentId::from(id))?;
+        Ok::<_, ApiError>(db::worklist::release(
+            conn,
+            caller.tenant,
+            TreatmentId::from(id),
+        )?)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -7,13 +7,14 @@ use uuid::Uuid;
 use super::Tenant;
 use super::schema::{adverse_events, treatments};
 use crate::domain::codes::AdverseOutcome;
+use crate::domain::ids::{AdverseEventId, PatientId, ProtocolId, TreatmentId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = adverse_events)]
 pub struct AdverseEvent {
-    pub id: Uuid,
-    pub patient_id: Uuid,
-    pub treatment_id: Uuid,
+    pub id: AdverseEventId,
+    pub patient_id: PatientId,
+    pub treatment_id: TreatmentId,
     pub term: String,
     pub grade: i16,
     pub serious: bool,
@@ -52,7 +53,7 @@ pub fn insert(
 pub fn of_treatment(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
 ) -> QueryResult<Vec<AdverseEvent>> {
     adverse_events::table
         .filter(adverse_events::clinic_id.eq(tenant.id()))
@@ -65,8 +66,8 @@ pub fn of_treatment(
 pub fn get(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
-    id: Uuid,
+    treatment_id: TreatmentId,
+    id: AdverseEventId,
 ) -> QueryResult<AdverseEvent> {
     adverse_events::table
         .filter(adverse_events::clinic_id.eq(tenant.id()))
@@ -79,8 +80,8 @@ pub fn get(
 pub fn update(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
-    id: Uuid,
+    treatment_id: TreatmentId,
+    id: AdverseEventId,
     changes: &Changes,
 ) -> QueryResult<AdverseEvent> {
     diesel::update(
@@ -98,7 +99,7 @@ pub fn update(
 pub fn of_protocol(
     conn: &mut PgConnection,
     tenant: Tenant,
-    protocol_id: Uuid,
+    protocol_id: ProtocolId,
 ) -> QueryResult<Vec<(Uuid, String, i16)>> {
     adverse_events::table
         .inner_join(treatments::table.on(treatments::id.eq(adverse_events::treatment_id)))

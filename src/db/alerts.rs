@@ -8,15 +8,15 @@ use uuid::Uuid;
 use super::Tenant;
 use super::schema::{alert_evidence, alerts};
 use crate::domain::alerts::{Action, Level, Rule, Status};
-use crate::domain::ids::AlertId;
+use crate::domain::ids::{AlertId, CheckInId, PatientId, TreatmentId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = alerts)]
 pub struct Alert {
     pub id: AlertId,
     pub clinic_id: Uuid,
-    pub patient_id: Uuid,
-    pub treatment_id: Uuid,
+    pub patient_id: PatientId,
+    pub treatment_id: TreatmentId,
     pub rule: Rule,
     pub level: Level,
     pub level_rank: i16,
@@ -34,13 +34,13 @@ pub struct Alert {
 
 /// An alert to raise: its rule and level, and one piece of evidence.
 pub struct Raise<'a> {
-    pub patient_id: Uuid,
-    pub treatment_id: Uuid,
+    pub patient_id: PatientId,
+    pub treatment_id: TreatmentId,
     pub rule: &'a str,
     pub level: &'a str,
     pub level_rank: i16,
     pub day: i32,
-    pub check_in_id: Option<Uuid>,
+    pub check_in_id: Option<CheckInId>,
     pub detail: serde_json::Value,
 }
 
@@ -48,7 +48,7 @@ pub struct Raise<'a> {
 #[diesel(table_name = alert_evidence)]
 pub struct Evidence {
     pub alert_id: AlertId,
-    pub check_in_id: Option<Uuid>,
+    pub check_in_id: Option<CheckInId>,
     pub day: i32,
     pub detail: serde_json::Value,
     pub created_at: DateTime<Utc>,
@@ -110,7 +110,7 @@ pub fn raise(
 pub fn of_check_in(
     conn: &mut PgConnection,
     tenant: Tenant,
-    check_in_id: Uuid,
+    check_in_id: CheckInId,
 ) -> QueryResult<Vec<Alert>> {
     alerts::table
         .inner_join(alert_evidence::table)
@@ -151,7 +151,7 @@ pub fn get(conn: &mut PgConnection, tenant: Tenant, id: AlertId) -> QueryResult<
 pub struct Filter {
     pub status: Option<String>,
     pub level: Option<String>,
-    pub patient_id: Option<Uuid>,
+    pub patient_id: Option<PatientId>,
 }
 
 /// Where a page of the queue starts: after this (level rank, raised at, id).
@@ -286,7 +286,7 @@ struct LatestEvidence {
     #[diesel(sql_type = SqlUuid)]
     alert_id: AlertId,
     #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
-    check_in_id: Option<Uuid>,
+    check_in_id: Option<CheckInId>,
     #[diesel(sql_type = Int4)]
     day: i32,
     #[diesel(sql_type = diesel::sql_types::Jsonb)]
@@ -325,7 +325,7 @@ pub fn latest_evidence(
 pub fn has_evidence(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
     rule: &str,
     detail: &serde_json::Value,
 ) -> QueryResult<bool> {

@@ -10,6 +10,7 @@ use super::{Cursor, PageRequest, Tenant};
 
 use crate::domain::audit::Action;
 pub use crate::domain::audit::Lookup;
+use crate::domain::ids::PatientId;
 
 /// A record to write. Its patient is looked up in the clinic's own rows, so an id of another
 /// clinic names no patient.
@@ -142,7 +143,7 @@ pub struct Record {
     pub action: Action,
     pub resource_type: String,
     pub resource_id: Option<Uuid>,
-    pub patient_id: Option<Uuid>,
+    pub patient_id: Option<PatientId>,
     pub request_id: String,
     pub status: i16,
     pub outcome: String,
@@ -240,7 +241,7 @@ pub fn clinics(conn: &mut PgConnection) -> QueryResult<Vec<Uuid>> {
 
 #[derive(Debug, Default)]
 pub struct Filter {
-    pub patient_id: Option<Uuid>,
+    pub patient_id: Option<PatientId>,
     pub actor_id: Option<Uuid>,
     pub action: Option<String>,
     pub from: Option<DateTime<Utc>>,

@@ -4,17 +4,17 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::schema::{check_in_scores, check_ins};
 use super::{Cursor, PageRequest, Tenant};
+use crate::domain::ids::{CheckInId, PatientId, ProtocolId, TreatmentId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = check_ins)]
 pub struct CheckIn {
-    pub id: Uuid,
-    pub patient_id: Uuid,
-    pub treatment_id: Uuid,
+    pub id: CheckInId,
+    pub patient_id: PatientId,
+    pub treatment_id: TreatmentId,
     pub recorded_at: DateTime<Utc>,
     pub day: i32,
     pub sunscreen: Option<bool>,
@@ -29,11 +29,11 @@ pub struct CheckIn {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = check_in_scores)]
 pub struct ScoreRow {
-    pub check_in_id: Uuid,
+    pub check_in_id: CheckInId,
     pub symptom_code: String,
     pub score: i16,
-    pub treatment_id: Uuid,
-    pub protocol_id: Uuid,
+    pub treatment_id: TreatmentId,
+    pub protocol_id: ProtocolId,
     pub day: i32,
 }
 
@@ -47,7 +47,7 @@ pub fn insert_new(
     conn: &mut PgConnection,
     tenant: Tenant,
     rows: &[CheckIn],
-) -> QueryResult<Vec<Uuid>> {
+) -> QueryResult<Vec<CheckInId>> {
     let clinic = check_ins::clinic_id.eq(tenant.id());
     let rows: Vec<_> = rows.iter().map(|r| (clinic, r)).collect();
     diesel::insert_into(check_ins::table)
@@ -72,7 +72,7 @@ pub fn insert_scores(
         .map(drop)
 }
 
-pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Option<Stored>> {
+pub fn get(conn: &mut PgConnection, tenant: Tenant, id: CheckInId) -> QueryResult<Option<Stored>> {
     let check_in = check_ins::table
         .filter(
             check_ins::clinic_id
@@ -92,8 +92,8 @@ pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Opt
 pub fn page_of_patient(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_id: Uuid,
-    treatment_id: Option<Uuid>,
+    patient_id: PatientId,
+    treatment_id: Option<TreatmentId>,
     page: PageRequest,
 ) -> QueryResult<Vec<Stored>> {
     let mut query = check_ins::table
@@ -119,8 +119,8 @@ pub fn page_of_patient(
 
 /// Loads the scores of many check-ins in one query.
 pub fn with_scores(conn: &mut PgConnection, check_ins: Vec<CheckIn>) -> QueryResult<Vec<Stored>> {
-    let ids: Vec<Uuid> = check_ins.iter().map(|c| c.id).collect();
-    let mut scores: HashMap<Uuid, Vec<ScoreRow>> = HashMap::new();
+    let ids: Vec<CheckInId> = check_ins.iter().map(|c| c.id).collect();
+    let mut scores: HashMap<CheckInId, Vec<ScoreRow>> = HashMap::new();
     for row in check_in_scores::table
         .filter(check_in_scores::check_in_id.eq_any(&ids))
         .select(ScoreRow::as_select())
@@ -160,7 +160,7 @@ pub fn count_recorded_between(
 pub fn daily_worst(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
     codes: &[&str],
 ) -> QueryResult<Vec<(String, i32, i16)>> {
     use diesel::dsl::max;

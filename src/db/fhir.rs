@@ -15,6 +15,7 @@ use super::patients::Patient;
 use super::protocols::Protocol;
 use super::schema::{adverse_events, check_ins as check_ins_t, patients, protocols, treatments};
 use super::treatments::Treatment;
+use crate::domain::ids::{AdverseEventId, PatientId, ProtocolId, TreatmentId};
 
 /// Which rows: of one patient (or all), last updated in `[from, to)`, matching a search's
 /// `criteria`, within an export's `seen` snapshots, after `after` (in the order of the rows),
@@ -297,7 +298,7 @@ pub fn adverse_events(
 pub fn adverse_event(
     conn: &mut PgConnection,
     tenant: Tenant,
-    id: Uuid,
+    id: AdverseEventId,
 ) -> QueryResult<AdverseEvent> {
     adverse_events::table
         .filter(adverse_events::clinic_id.eq(tenant.id()))
@@ -313,9 +314,9 @@ pub struct ObservationRow {
     #[diesel(sql_type = SqlUuid)]
     pub source_id: Uuid,
     #[diesel(sql_type = SqlUuid)]
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     #[diesel(sql_type = SqlUuid)]
-    pub treatment_id: Uuid,
+    pub treatment_id: TreatmentId,
     /// The symptom's code, or `gais`, `satisfaction`, `goodman_baron`.
     #[diesel(sql_type = Text)]
     pub code: String,
@@ -473,16 +474,16 @@ fn observations_where(
 #[derive(Debug, Clone)]
 pub struct Cohort {
     pub protocol: Protocol,
-    pub members: Vec<Uuid>,
+    pub members: Vec<PatientId>,
     pub last_updated: DateTime<Utc>,
 }
 
 #[derive(QueryableByName)]
 struct Member {
     #[diesel(sql_type = SqlUuid)]
-    protocol_id: Uuid,
+    protocol_id: ProtocolId,
     #[diesel(sql_type = SqlUuid)]
-    patient_id: Uuid,
+    patient_id: PatientId,
     #[diesel(sql_type = Timestamptz)]
     treated: DateTime<Utc>,
 }
@@ -502,7 +503,7 @@ pub fn cohorts(
         q = q.filter(protocols::id.eq(id));
     }
     let protocols: Vec<Protocol> = q.load(conn)?;
-    let ids: Vec<Uuid> = protocols.iter().map(|p| p.id).collect();
+    let ids: Vec<ProtocolId> = protocols.iter().map(|p| p.id).collect();
     let members: Vec<Member> = diesel::sql_query(
         "SELECT protocol_id, patient_id, max(created_at) AS treated FROM treatments
           WHERE clinic_id = $1 AND protocol_id = ANY($2)
@@ -525,9 +526,9 @@ pub fn cohorts(
         .filter(|c| f.from.is_none_or(|from| c.last_updated >= from))
         .filter(|c| f.to.is_none_or(|to| c.last_updated < to))
         .filter(|c| {
-            f.after
-                .as_ref()
-                .is_none_or(|a| (c.last_updated, c.protocol.id) > (a.updated, a.id))
+            f.after.as_ref().is_none_or(|a| {
+                (c.last_updated, c.protocol.id) > (a.updated, ProtocolId::from(a.id))
+            })
         })
         .collect();
     cohorts.sort_by_key(|c| (c.last_updated, c.protocol.id));
@@ -544,6 +545,6 @@ pub fn protocols_of(
     tenant: Tenant,
     treatments: &[Treatment],
 ) -> QueryResult<Vec<Protocol>> {
-    let ids: Vec<Uuid> = treatments.iter().map(|t| t.protocol_id).collect();
+    let ids: Vec<ProtocolId> = treatments.iter().map(|t| t.protocol_id).collect();
     super::protocols::by_ids(conn, tenant, &ids)
 }

@@ -7,13 +7,14 @@ use uuid::Uuid;
 use super::Tenant;
 use super::schema::{outcomes, treatments};
 use crate::domain::codes::Assessor;
+use crate::domain::ids::{OutcomeId, PatientId, ProtocolId, TreatmentId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = outcomes)]
 pub struct Outcome {
-    pub id: Uuid,
-    pub patient_id: Uuid,
-    pub treatment_id: Uuid,
+    pub id: OutcomeId,
+    pub patient_id: PatientId,
+    pub treatment_id: TreatmentId,
     pub assessed_on: NaiveDate,
     pub assessor: Assessor,
     pub gais: i16,
@@ -58,8 +59,8 @@ pub fn upsert(
 pub fn get(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
-    id: Uuid,
+    treatment_id: TreatmentId,
+    id: OutcomeId,
 ) -> QueryResult<Outcome> {
     outcomes::table
         .filter(outcomes::clinic_id.eq(tenant.id()))
@@ -72,7 +73,7 @@ pub fn get(
 pub fn of_treatment(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
 ) -> QueryResult<Vec<Outcome>> {
     outcomes::table
         .filter(outcomes::clinic_id.eq(tenant.id()))
@@ -87,7 +88,7 @@ pub fn of_treatment(
 pub fn of_protocol(
     conn: &mut PgConnection,
     tenant: Tenant,
-    protocol_id: Uuid,
+    protocol_id: ProtocolId,
 ) -> QueryResult<Vec<(i32, Assessor, i16, i16)>> {
     outcomes::table
         .inner_join(treatments::table.on(treatments::id.eq(outcomes::treatment_id)))

@@ -8,6 +8,7 @@ use diesel::sql_types::{Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::Tenant;
+use crate::domain::ids::PatientId;
 use crate::domain::webhooks::{Event, PatientData};
 
 #[derive(QueryableByName)]
@@ -78,7 +79,7 @@ SELECT json_build_object(
 pub fn export(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
 ) -> QueryResult<serde_json::Value> {
     let row: Export = diesel::sql_query(EXPORT)
         .bind::<SqlUuid, _>(tenant.id())
@@ -120,7 +121,7 @@ const ERASE: &[&str] = &[
 pub fn erase(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
     reason: &str,
     erased_by: Uuid,
     at: DateTime<Utc>,
@@ -132,7 +133,9 @@ pub fn erase(
                 .bind::<SqlUuid, _>(patient_id)
                 .execute(conn)?;
         }
-        let erased = Event::PatientErased(PatientData { patient_id });
+        let erased = Event::PatientErased(PatientData {
+            patient_id: patient_id.uuid(),
+        });
         super::webhooks::enqueue(conn, tenant, &erased)?;
         diesel::sql_query(
             "INSERT INTO patient_erasures (id, clinic_id, patient_id, reason, erased_by, erased_at)

@@ -9,12 +9,13 @@ use uuid::Uuid;
 use super::schema::patients;
 use super::{Cursor, PageRequest, Tenant};
 use crate::domain::codes::Concern;
+use crate::domain::ids::{PatientId, ProtocolId, TreatmentId};
 use crate::domain::text::record_key;
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = patients)]
 pub struct Patient {
-    pub id: Uuid,
+    pub id: PatientId,
     pub external_ref: String,
     pub display_name: Option<String>,
     pub birth_year: Option<i32>,
@@ -49,7 +50,7 @@ pub fn insert(conn: &mut PgConnection, tenant: Tenant, new: &Patient) -> QueryRe
         .get_result(conn)
 }
 
-pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Patient> {
+pub fn get(conn: &mut PgConnection, tenant: Tenant, id: PatientId) -> QueryResult<Patient> {
     patients::table
         .filter(patients::clinic_id.eq(tenant.id()).and(patients::id.eq(id)))
         .select(Patient::as_select())
@@ -59,7 +60,7 @@ pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Pat
 pub fn update(
     conn: &mut PgConnection,
     tenant: Tenant,
-    id: Uuid,
+    id: PatientId,
     changes: &PatientChanges,
 ) -> QueryResult<Patient> {
     diesel::update(
@@ -75,7 +76,7 @@ pub fn update(
 pub struct ListFilter {
     pub search: Option<Search>,
     /// Patients whose latest treatment is of this protocol.
-    pub protocol_id: Option<Uuid>,
+    pub protocol_id: Option<ProtocolId>,
     /// Patients with (true) or without (false) open or acknowledged alerts.
     pub open_alerts: Option<bool>,
     pub latest: Option<LatestAmong>,
@@ -120,9 +121,9 @@ pub struct Listed {
     #[diesel(embed)]
     pub patient: Patient,
     #[diesel(sql_type = Nullable<SqlUuid>)]
-    pub treatment_id: Option<Uuid>,
+    pub treatment_id: Option<TreatmentId>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
-    pub protocol_id: Option<Uuid>,
+    pub protocol_id: Option<ProtocolId>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     pub performed_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = BigInt)]

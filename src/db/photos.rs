@@ -7,13 +7,14 @@ use uuid::Uuid;
 
 use super::schema::{check_ins, photos};
 use super::{Cursor, PageRequest, Tenant};
+use crate::domain::ids::{CheckInId, PatientId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = photos, check_for_backend(diesel::pg::Pg))]
 pub struct Photo {
     pub id: Uuid,
-    pub patient_id: Uuid,
-    pub check_in_id: Uuid,
+    pub patient_id: PatientId,
+    pub check_in_id: CheckInId,
     pub storage_key: String,
     pub thumbnail_key: String,
     pub content_type: String,
@@ -35,8 +36,8 @@ pub type WithDay = (Photo, i32);
 #[diesel(table_name = photos)]
 pub struct NewPhoto {
     pub id: Uuid,
-    pub patient_id: Uuid,
-    pub check_in_id: Uuid,
+    pub patient_id: PatientId,
+    pub check_in_id: CheckInId,
     pub storage_key: String,
     pub thumbnail_key: String,
     pub content_type: String,
@@ -59,7 +60,7 @@ pub fn insert(conn: &mut PgConnection, tenant: Tenant, new: &NewPhoto) -> QueryR
 pub fn get(
     conn: &mut PgConnection,
     tenant: Tenant,
-    check_in_id: Uuid,
+    check_in_id: CheckInId,
     id: Uuid,
 ) -> QueryResult<Option<WithDay>> {
     photos::table
@@ -76,7 +77,7 @@ pub fn get(
 pub fn page_of_patient(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
     page: PageRequest,
 ) -> QueryResult<Vec<WithDay>> {
     let mut query = photos::table

@@ -2,16 +2,16 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::schema::protocols;
 use super::{Cursor, PageRequest, Tenant};
 use crate::domain::codes::{Area, Procedure};
+use crate::domain::ids::ProtocolId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = protocols)]
 pub struct Protocol {
-    pub id: Uuid,
+    pub id: ProtocolId,
     pub name: String,
     pub procedure: Procedure,
     pub needle_depth_mm: f64,
@@ -30,7 +30,7 @@ pub fn insert(conn: &mut PgConnection, tenant: Tenant, new: &Protocol) -> QueryR
         .get_result(conn)
 }
 
-pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Protocol> {
+pub fn get(conn: &mut PgConnection, tenant: Tenant, id: ProtocolId) -> QueryResult<Protocol> {
     protocols::table
         .filter(
             protocols::clinic_id
@@ -71,7 +71,11 @@ pub fn all(conn: &mut PgConnection, tenant: Tenant) -> QueryResult<Vec<Protocol>
         .load(conn)
 }
 
-pub fn by_ids(conn: &mut PgConnection, tenant: Tenant, ids: &[Uuid]) -> QueryResult<Vec<Protocol>> {
+pub fn by_ids(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    ids: &[ProtocolId],
+) -> QueryResult<Vec<Protocol>> {
     protocols::table
         .filter(protocols::clinic_id.eq(tenant.id()))
         .filter(protocols::id.eq_any(ids))

@@ -8,12 +8,13 @@ use uuid::Uuid;
 use super::Tenant;
 use super::outbox::{self, Outbox};
 use super::schema::{push_deliveries, push_subscriptions};
+use crate::domain::ids::PatientId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = push_subscriptions)]
 pub struct Subscription {
     pub id: Uuid,
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     pub endpoint: String,
     pub language: String,
     pub created_at: DateTime<Utc>,
@@ -23,7 +24,7 @@ pub struct Subscription {
 #[derive(Debug, Clone)]
 pub struct NewSubscription {
     pub id: Uuid,
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     pub endpoint: String,
     pub p256dh: Vec<u8>,
     pub auth: Vec<u8>,
@@ -69,7 +70,7 @@ pub fn subscribe(
 pub fn delete(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
     id: Uuid,
 ) -> QueryResult<usize> {
     diesel::delete(
@@ -85,7 +86,7 @@ pub fn delete(
 pub fn delete_of_session(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
     session_id: Uuid,
 ) -> QueryResult<usize> {
     diesel::delete(
@@ -101,7 +102,7 @@ pub fn delete_of_session(
 pub fn delete_of_patient(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
 ) -> QueryResult<usize> {
     diesel::delete(
         push_subscriptions::table
@@ -115,7 +116,7 @@ pub fn delete_of_patient(
 pub fn of_patient(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
 ) -> QueryResult<Vec<(Uuid, String)>> {
     push_subscriptions::table
         .filter(push_subscriptions::clinic_id.eq(tenant.id()))

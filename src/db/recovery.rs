@@ -7,6 +7,7 @@ use diesel::sql_types::{Array, Int2, Int4, Nullable, Text, Timestamptz, Uuid as 
 use uuid::Uuid;
 
 use crate::db::schema::check_in_scores;
+use crate::domain::ids::{PatientId, ProtocolId, TreatmentId};
 
 #[derive(Debug, Clone, QueryableByName)]
 pub struct TreatmentFacts {
@@ -15,9 +16,9 @@ pub struct TreatmentFacts {
     #[diesel(sql_type = SqlUuid)]
     pub clinic_id: Uuid,
     #[diesel(sql_type = SqlUuid)]
-    pub protocol_id: Uuid,
+    pub protocol_id: ProtocolId,
     #[diesel(sql_type = SqlUuid)]
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     #[diesel(sql_type = Timestamptz)]
     pub performed_at: DateTime<Utc>,
     #[diesel(sql_type = Int4)]
@@ -34,7 +35,7 @@ pub struct TreatmentFacts {
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = check_in_scores, check_for_backend(diesel::pg::Pg))]
 pub struct Score {
-    pub treatment_id: Uuid,
+    pub treatment_id: TreatmentId,
     pub symptom_code: String,
     pub day: i32,
     pub score: i16,
@@ -67,7 +68,7 @@ pub enum Item {
 #[derive(QueryableByName)]
 struct Deleted {
     #[diesel(sql_type = SqlUuid)]
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
 }
 
 const FACTS: &str = "SELECT t.id, t.clinic_id, t.protocol_id, t.patient_id, t.performed_at, t.session_number,
@@ -181,7 +182,7 @@ fn changed(conn: &mut PgConnection, since: &str, each: &mut impl FnMut(Item)) ->
     scores.into_iter().map(Item::Score).for_each(&mut *each);
     deleted
         .into_iter()
-        .map(|d| Item::Deleted(d.treatment_id))
+        .map(|d| Item::Deleted(d.treatment_id.uuid()))
         .for_each(each);
     Ok(())
 }

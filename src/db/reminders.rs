@@ -2,16 +2,16 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{check_ins, protocols, refresh_tokens, reminders, treatments};
+use crate::domain::ids::{PatientId, TreatmentId};
 
 /// A treatment that may have a check-in day today, with its schedule.
 #[derive(Debug, Clone, Queryable)]
 pub struct Candidate {
-    pub treatment_id: Uuid,
-    pub patient_id: Uuid,
+    pub treatment_id: TreatmentId,
+    pub patient_id: PatientId,
     pub performed_at: DateTime<Utc>,
     pub check_in_days: Vec<Option<i32>>,
 }
@@ -45,8 +45,8 @@ pub fn enrolled_patients(
     conn: &mut PgConnection,
     tenant: Tenant,
     now: DateTime<Utc>,
-) -> QueryResult<Vec<Uuid>> {
-    let ids: Vec<Option<Uuid>> = refresh_tokens::table
+) -> QueryResult<Vec<PatientId>> {
+    let ids: Vec<Option<PatientId>> = refresh_tokens::table
         .filter(refresh_tokens::clinic_id.eq(tenant.id()))
         .filter(refresh_tokens::patient_id.is_not_null())
         .filter(refresh_tokens::revoked_at.is_null())
@@ -62,8 +62,8 @@ pub fn enrolled_patients(
 pub fn checked_in_days(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_ids: &[Uuid],
-) -> QueryResult<Vec<(Uuid, i32)>> {
+    treatment_ids: &[TreatmentId],
+) -> QueryResult<Vec<(TreatmentId, i32)>> {
     check_ins::table
         .filter(check_ins::clinic_id.eq(tenant.id()))
         .filter(check_ins::treatment_id.eq_any(treatment_ids))
@@ -77,7 +77,7 @@ pub fn checked_in_days(
 pub fn record(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
     day: i32,
     at: DateTime<Utc>,
 ) -> QueryResult<bool> {

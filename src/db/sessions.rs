@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{password_resets, refresh_tokens};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, PatientId};
 
 /// One sign-in's session, as staff see it: never a token.
 #[derive(Debug, Clone, Queryable)]
@@ -132,7 +132,7 @@ pub fn revoke_all_of_staff(
 pub fn revoke_all_of_patient(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     diesel::update(

@@ -2,18 +2,18 @@
 //! that did come: the reports that were trouble, and the reminders the patient was sent.
 
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{alert_evidence, alerts, check_in_scores, push_subscriptions, reminders};
+use crate::domain::ids::{PatientId, TreatmentId};
 
 /// The scores of 3 or more (severity items: a yes/no item scores at most 1) among the treatments'
 /// check-ins, as (treatment, day, symptom, score).
 pub fn high_scores(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_ids: &[Uuid],
-) -> QueryResult<Vec<(Uuid, i32, String, i16)>> {
+    treatment_ids: &[TreatmentId],
+) -> QueryResult<Vec<(TreatmentId, i32, String, i16)>> {
     check_in_scores::table
         .filter(check_in_scores::clinic_id.eq(tenant.id()))
         .filter(check_in_scores::treatment_id.eq_any(treatment_ids))
@@ -32,9 +32,9 @@ pub fn high_scores(
 pub fn alerted_days(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_ids: &[Uuid],
+    treatment_ids: &[TreatmentId],
     rules: &[&str],
-) -> QueryResult<Vec<(Uuid, i32)>> {
+) -> QueryResult<Vec<(TreatmentId, i32)>> {
     alerts::table
         .inner_join(alert_evidence::table)
         .filter(alerts::clinic_id.eq(tenant.id()))
@@ -50,8 +50,8 @@ pub fn alerted_days(
 pub fn reminded_days(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_ids: &[Uuid],
-) -> QueryResult<Vec<(Uuid, i32)>> {
+    treatment_ids: &[TreatmentId],
+) -> QueryResult<Vec<(TreatmentId, i32)>> {
     reminders::table
         .filter(reminders::clinic_id.eq(tenant.id()))
         .filter(reminders::treatment_id.eq_any(treatment_ids))
@@ -63,8 +63,8 @@ pub fn reminded_days(
 pub fn with_reminders_on(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_ids: &[Uuid],
-) -> QueryResult<Vec<Uuid>> {
+    patient_ids: &[PatientId],
+) -> QueryResult<Vec<PatientId>> {
     push_subscriptions::table
         .filter(push_subscriptions::clinic_id.eq(tenant.id()))
         .filter(push_subscriptions::patient_id.eq_any(patient_ids))

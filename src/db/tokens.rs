@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{enrollment_codes, refresh_tokens};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, PatientId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
@@ -15,7 +15,7 @@ pub struct RefreshToken {
     pub family_id: Uuid,
     pub clinic_id: ClinicId,
     pub staff_id: Option<Uuid>,
-    pub patient_id: Option<Uuid>,
+    pub patient_id: Option<PatientId>,
     pub token_hash: Vec<u8>,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
@@ -32,7 +32,7 @@ pub struct NewRefreshToken {
     pub id: Uuid,
     pub family_id: Uuid,
     pub staff_id: Option<Uuid>,
-    pub patient_id: Option<Uuid>,
+    pub patient_id: Option<PatientId>,
     pub token_hash: Vec<u8>,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
@@ -92,7 +92,7 @@ pub fn revoke_family(
 pub struct EnrollmentCode {
     pub id: Uuid,
     pub clinic_id: ClinicId,
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     pub code_hash: Vec<u8>,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
@@ -105,7 +105,7 @@ pub struct EnrollmentCode {
 #[diesel(table_name = enrollment_codes)]
 pub struct NewEnrollmentCode {
     pub id: Uuid,
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     pub code_hash: Vec<u8>,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
@@ -159,7 +159,7 @@ pub fn redeem_enrollment_code(
 pub fn get_enrollment_code(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
     id: Uuid,
 ) -> QueryResult<EnrollmentCode> {
     enrollment_codes::table

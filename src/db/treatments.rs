@@ -8,13 +8,14 @@ use uuid::Uuid;
 use super::schema::{check_ins, treatments};
 use super::{Cursor, PageRequest, Tenant};
 use crate::domain::codes::Area;
+use crate::domain::ids::{PatientId, ProtocolId, TreatmentId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = treatments)]
 pub struct Treatment {
-    pub id: Uuid,
-    pub patient_id: Uuid,
-    pub protocol_id: Uuid,
+    pub id: TreatmentId,
+    pub patient_id: PatientId,
+    pub protocol_id: ProtocolId,
     pub performed_at: DateTime<Utc>,
     pub needle_depth_mm: f64,
     pub areas: Vec<Option<Area>>,
@@ -37,8 +38,8 @@ pub fn insert(conn: &mut PgConnection, tenant: Tenant, new: &Treatment) -> Query
 pub fn sessions_before(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_id: Uuid,
-    protocol_id: Uuid,
+    patient_id: PatientId,
+    protocol_id: ProtocolId,
     before: DateTime<Utc>,
 ) -> QueryResult<i64> {
     treatments::table
@@ -50,7 +51,7 @@ pub fn sessions_before(
         .first(conn)
 }
 
-pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Treatment> {
+pub fn get(conn: &mut PgConnection, tenant: Tenant, id: TreatmentId) -> QueryResult<Treatment> {
     treatments::table
         .filter(
             treatments::clinic_id
@@ -65,8 +66,8 @@ pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Tre
 pub fn of_patient(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_id: Uuid,
-    ids: &[Uuid],
+    patient_id: PatientId,
+    ids: &[TreatmentId],
 ) -> QueryResult<Vec<Treatment>> {
     treatments::table
         .filter(treatments::clinic_id.eq(tenant.id()))
@@ -80,7 +81,7 @@ pub fn of_patient(
 pub fn page_of_patient(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
     page: PageRequest,
 ) -> QueryResult<Vec<Treatment>> {
     let mut query = treatments::table
@@ -104,7 +105,7 @@ pub fn page_of_patient(
 pub fn days_checked_in(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
 ) -> QueryResult<Vec<i32>> {
     check_ins::table
         .filter(check_ins::clinic_id.eq(tenant.id()))

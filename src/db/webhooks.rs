@@ -9,12 +9,13 @@ use super::outbox::{self, Outbox};
 use super::schema::{webhook_attempts, webhook_deliveries, webhook_events, webhooks};
 use super::{Cursor, PageRequest, Tenant};
 use crate::domain::check_in::truncate_to_micros;
+use crate::domain::ids::{DeliveryId, WebhookId};
 use crate::domain::webhooks::{DeliveryStatus, Event, EventType};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhooks)]
 pub struct Webhook {
-    pub id: Uuid,
+    pub id: WebhookId,
     pub url: String,
     pub events: Vec<Option<String>>,
     pub secret: String,
@@ -26,7 +27,7 @@ pub struct Webhook {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = webhooks)]
 pub struct NewWebhook {
-    pub id: Uuid,
+    pub id: WebhookId,
     pub url: String,
     pub events: Vec<Option<String>>,
     pub secret: String,
@@ -48,7 +49,7 @@ pub fn insert(conn: &mut PgConnection, tenant: Tenant, new: &NewWebhook) -> Quer
         .get_result(conn)
 }
 
-pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Webhook> {
+pub fn get(conn: &mut PgConnection, tenant: Tenant, id: WebhookId) -> QueryResult<Webhook> {
     webhooks::table
         .filter(webhooks::clinic_id.eq(tenant.id()).and(webhooks::id.eq(id)))
         .select(Webhook::as_select())
@@ -83,7 +84,7 @@ const DEACTIVATED: &str = "the webhook was deactivated";
 pub fn update(
     conn: &mut PgConnection,
     tenant: Tenant,
-    id: Uuid,
+    id: WebhookId,
     changes: &Changes,
 ) -> QueryResult<Webhook> {
     conn.transaction(|conn| {
@@ -170,8 +171,8 @@ pub fn enqueue_all(
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhook_deliveries)]
 pub struct Delivery {
-    pub id: Uuid,
-    pub webhook_id: Uuid,
+    pub id: DeliveryId,
+    pub webhook_id: WebhookId,
     pub event_id: Uuid,
     pub status: DeliveryStatus,
     pub failures: i32,
@@ -189,7 +190,7 @@ pub type DeliveryWithEvent = (Delivery, EventType, serde_json::Value);
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhook_attempts)]
 pub struct Attempt {
-    pub delivery_id: Uuid,
+    pub delivery_id: DeliveryId,
     pub attempted_at: DateTime<Utc>,
     pub http_status: Option<i16>,
     pub error: Option<String>,
@@ -200,7 +201,7 @@ pub struct Attempt {
 pub fn deliveries(
     conn: &mut PgConnection,
     tenant: Tenant,
-    webhook_id: Uuid,
+    webhook_id: WebhookId,
     status: Option<&str>,
     page: PageRequest,
 ) -> QueryResult<Vec<DeliveryWithEvent>> {
@@ -237,8 +238,8 @@ pub fn deliveries(
 pub fn delivery(
     conn: &mut PgConnection,
     tenant: Tenant,
-    webhook_id: Uuid,
-    id: Uuid,
+    webhook_id: WebhookId,
+    id: DeliveryId,
 ) -> QueryResult<DeliveryWithEvent> {
     webhook_deliveries::table
         .inner_join(webhook_events::table.on(webhook_events::id.eq(webhook_deliveries::event_id)))
@@ -257,7 +258,7 @@ pub fn delivery(
 pub fn attempts(
     conn: &mut PgConnection,
     tenant: Tenant,
-    delivery_ids: &[Uuid],
+    delivery_ids: &[DeliveryId],
 ) -> QueryResult<Vec<Attempt>> {
     webhook_attempts::table
         .inner_join(webhook_deliveries::table)
@@ -272,8 +273,8 @@ pub fn attempts(
 pub fn redeliver(
     conn: &mut PgConnection,
     tenant: Tenant,
-    webhook_id: Uuid,
-    id: Uuid,
+    webhook_id: WebhookId,
+    id: DeliveryId,
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     diesel::update(
@@ -296,7 +297,7 @@ pub fn redeliver(
 #[derive(Clone, QueryableByName)]
 pub struct Claimed {
     #[diesel(sql_type = SqlUuid)]
-    pub id: Uuid,
+    pub id: DeliveryId,
     #[diesel(sql_type = SqlUuid)]
     pub event_id: Uuid,
     #[diesel(sql_type = Text)]
@@ -338,7 +339,7 @@ pub fn claim(conn: &mut PgConnection, limit: i64, lease_ms: i64) -> QueryResult<
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = webhook_attempts)]
 pub struct NewAttempt {
-    pub delivery_id: Uuid,
+    pub delivery_id: DeliveryId,
     pub attempted_at: DateTime<Utc>,
     pub http_status: Option<i16>,
     pub error: Option<String>,

@@ -10,7 +10,7 @@ use super::alerts::Alert;
 use super::schema::{
     alert_evidence, alerts, card_assignments, check_ins, note_reads, patients, staff, treatments,
 };
-use crate::domain::ids::AlertId;
+use crate::domain::ids::{AlertId, CheckInId, PatientId, ProtocolId, TreatmentId};
 
 /// How many unread notes and open alerts one worklist shows at the most.
 pub const MAX_ITEMS: i64 = 1000;
@@ -18,8 +18,8 @@ pub const MAX_ITEMS: i64 = 1000;
 /// A check-in's note that no clinician has marked read.
 #[derive(Debug, Clone, Queryable)]
 pub struct UnreadNote {
-    pub check_in_id: Uuid,
-    pub treatment_id: Uuid,
+    pub check_in_id: CheckInId,
+    pub treatment_id: TreatmentId,
     pub recorded_at: DateTime<Utc>,
     pub day: i32,
     pub note: Option<String>,
@@ -75,10 +75,10 @@ pub fn reported_at(
 /// What a card shows of its treatment and patient.
 #[derive(Debug, Clone, Queryable)]
 pub struct CardFacts {
-    pub treatment_id: Uuid,
-    pub protocol_id: Uuid,
+    pub treatment_id: TreatmentId,
+    pub protocol_id: ProtocolId,
     pub performed_at: DateTime<Utc>,
-    pub patient_id: Uuid,
+    pub patient_id: PatientId,
     pub external_ref: String,
     pub display_name: Option<String>,
     pub contact_phone: Option<String>,
@@ -87,7 +87,7 @@ pub struct CardFacts {
 pub fn card_facts(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_ids: &[Uuid],
+    treatment_ids: &[TreatmentId],
 ) -> QueryResult<Vec<CardFacts>> {
     treatments::table
         .inner_join(
@@ -112,7 +112,7 @@ pub fn card_facts(
 /// Who took a card, and when.
 #[derive(Debug, Clone, Queryable)]
 pub struct Assignment {
-    pub treatment_id: Uuid,
+    pub treatment_id: TreatmentId,
     pub staff_id: Uuid,
     pub name: String,
     pub assigned_at: DateTime<Utc>,
@@ -121,7 +121,7 @@ pub struct Assignment {
 pub fn assignments(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_ids: &[Uuid],
+    treatment_ids: &[TreatmentId],
 ) -> QueryResult<Vec<Assignment>> {
     card_assignments::table
         .inner_join(
@@ -144,7 +144,7 @@ pub fn assignments(
 pub fn assign(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
     staff_id: Uuid,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
@@ -166,7 +166,11 @@ pub fn assign(
 }
 
 /// Puts the treatment's card back for anyone to take.
-pub fn release(conn: &mut PgConnection, tenant: Tenant, treatment_id: Uuid) -> QueryResult<()> {
+pub fn release(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    treatment_id: TreatmentId,
+) -> QueryResult<()> {
     diesel::delete(
         card_assignments::table
             .filter(card_assignments::clinic_id.eq(tenant.id()))
@@ -181,7 +185,7 @@ pub fn release(conn: &mut PgConnection, tenant: Tenant, treatment_id: Uuid) -> Q
 pub fn mark_read(
     conn: &mut PgConnection,
     tenant: Tenant,
-    check_in_id: Uuid,
+    check_in_id: CheckInId,
     staff_id: Uuid,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<(Uuid, DateTime<Utc>)>> {

@@ -11,7 +11,7 @@ use super::questionnaire::{self as q, parse_questionnaire_id};
 use super::resources as r;
 use crate::db::fhir::{self as fq, Cursor, Filter};
 use crate::db::{self, Tenant};
-use crate::error::ApiError;
+use crate::domain::ids::{AdverseEventId, CheckInId, TreatmentId};
 
 /// A resource, the patient it is about (none for a Questionnaire or a Group), and its place in the
 /// order of its type (where the next page starts).
@@ -48,23 +48,23 @@ pub fn read(
     tenant: Tenant,
     kind: Kind,
     id: &str,
-) -> Result<Entry, ApiError> {
+) -> Result<Entry, db::Error> {
     if kind == Kind::Observation {
-        let key = parse_observation_id(id).ok_or(ApiError::NotFound)?;
+        let key = parse_observation_id(id).ok_or(db::Error::NotFound)?;
         let row = fq::observation(conn, tenant, key.source, &key.code)?;
         let catalogue = db::symptoms::catalogue(conn, tenant)?;
         return Ok(observation(&catalogue, &row));
     }
     if kind == Kind::Questionnaire {
-        let (clinic, version) = parse_questionnaire_id(id).ok_or(ApiError::NotFound)?;
+        let (clinic, version) = parse_questionnaire_id(id).ok_or(db::Error::NotFound)?;
         let catalogue = db::symptoms::catalogue(conn, tenant)?;
         let found = (clinic == tenant.id().uuid())
             .then(|| versions(tenant, &catalogue).into_iter().nth(version - 1))
             .flatten();
-        return found.ok_or(ApiError::NotFound);
+        return found.ok_or(db::Error::NotFound);
     }
-    let uuid: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
-    let one = |entries: Vec<Entry>| entries.into_iter().next().ok_or(ApiError::NotFound);
+    let uuid: Uuid = id.parse().map_err(|_| db::Error::NotFound)?;
+    let one = |entries: Vec<Entry>| entries.into_iter().next().ok_or(db::Error::NotFound);
     match kind {
         Kind::Patient => one(page(
             conn,
@@ -75,23 +75,24 @@ pub fn read(
                 ..Filter::all(0, 1)
             },
         )?),
-        Kind::Questionnaire => Err(ApiError::NotFound),
+        Kind::Questionnaire => Err(db::Error::NotFound),
         Kind::Procedure => {
-            let t = db::treatments::get(conn, tenant, uuid)?;
+            let t = db::treatments::get(conn, tenant, TreatmentId::from(uuid))?;
             let protocols = fq::protocols_of(conn, tenant, std::slice::from_ref(&t))?;
             Ok(procedure(&t, protocols.first()))
         }
         Kind::QuestionnaireResponse => {
-            let (c, scores) = db::check_ins::get(conn, tenant, uuid)?.ok_or(ApiError::NotFound)?;
+            let (c, scores) = db::check_ins::get(conn, tenant, CheckInId::from(uuid))?
+                .ok_or(db::Error::NotFound)?;
             let catalogue = db::symptoms::catalogue(conn, tenant)?;
             Ok(questionnaire_response(tenant, &catalogue, &c, &scores))
         }
         Kind::AdverseEvent => {
-            let e = fq::adverse_event(conn, tenant, uuid)?;
+            let e = fq::adverse_event(conn, tenant, AdverseEventId::from(uuid))?;
             Ok(adverse_event(&e))
         }
         Kind::Group => one(cohorts(conn, tenant, Filter::all(0, 1), Some(uuid))?),
-        Kind::Observation => Err(ApiError::NotFound),
+        Kind::Observation => Err(db::Error::NotFound),
     }
 }
 
@@ -101,14 +102,14 @@ pub fn page(
     tenant: Tenant,
     kind: Kind,
     f: Filter,
-) -> Result<Vec<Entry>, ApiError> {
+) -> Result<Vec<Entry>, db::Error> {
     let clinic = tenant.id().uuid();
     let entries = match kind {
         Kind::Patient => fq::patients(conn, tenant, f)?
             .iter()
             .map(|p| {
-                let key = Cursor::new(p.updated_at, p.id);
-                Entry::new(kind, r::patient(clinic, p), Some(p.id), key)
+                let key = Cursor::new(p.updated_at, p.id.uuid());
+                Entry::new(kind, r::patient(clinic, p), Some(p.id.uuid()), key)
             })
             .collect(),
         Kind::Procedure => {
@@ -163,7 +164,7 @@ fn questionnaire(
     conn: &mut PgConnection,
     tenant: Tenant,
     f: Filter,
-) -> Result<Vec<Entry>, ApiError> {
+) -> Result<Vec<Entry>, db::Error> {
     let catalogue = db::symptoms::catalogue(conn, tenant)?;
     let mut all = versions(tenant, &catalogue);
     all.sort_by(|a, b| (a.key.updated, &a.key.code).cmp(&(b.key.updated, &b.key.code)));
@@ -193,22 +194,22 @@ fn cohorts(
     tenant: Tenant,
     f: Filter,
     only: Option<Uuid>,
-) -> Result<Vec<Entry>, ApiError> {
+) -> Result<Vec<Entry>, db::Error> {
     Ok(fq::cohorts(conn, tenant, f, only)?
         .iter()
         .map(|c| {
-            let key = Cursor::new(c.last_updated, c.protocol.id);
+            let key = Cursor::new(c.last_updated, c.protocol.id.uuid());
             Entry::new(Kind::Group, r::group(c), None, key)
         })
         .collect())
 }
 
 fn procedure(t: &db::treatments::Treatment, protocol: Option<&db::protocols::Protocol>) -> Entry {
-    let key = Cursor::new(t.created_at, t.id);
+    let key = Cursor::new(t.created_at, t.id.uuid());
     Entry::new(
         Kind::Procedure,
         r::procedure(t, protocol),
-        Some(t.patient_id),
+        Some(t.patient_id.uuid()),
         key,
     )
 }
@@ -220,11 +221,11 @@ fn questionnaire_response(
     scores: &[db::check_ins::ScoreRow],
 ) -> Entry {
     let resource = q::questionnaire_response(tenant.id().uuid(), catalogue, c, scores);
-    let key = Cursor::new(c.received_at, c.id);
+    let key = Cursor::new(c.received_at, c.id.uuid());
     Entry::new(
         Kind::QuestionnaireResponse,
         resource,
-        Some(c.patient_id),
+        Some(c.patient_id.uuid()),
         key,
     )
 }
@@ -238,17 +239,17 @@ fn observation(catalogue: &[db::symptoms::Symptom], o: &fq::ObservationRow) -> E
     Entry::new(
         Kind::Observation,
         r::observation(catalogue, o),
-        Some(o.patient_id),
+        Some(o.patient_id.uuid()),
         key,
     )
 }
 
 fn adverse_event(e: &db::adverse_events::AdverseEvent) -> Entry {
-    let key = Cursor::new(e.updated_at, e.id);
+    let key = Cursor::new(e.updated_at, e.id.uuid());
     Entry::new(
         Kind::AdverseEvent,
         r::adverse_event(e),
-        Some(e.patient_id),
+        Some(e.patient_id.uuid()),
         key,
     )
 }

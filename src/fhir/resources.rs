@@ -344,6 +344,7 @@ pub fn capability_statement(base: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::{AdverseEventId, PatientId, TreatmentId};
 
     fn symptom(code: &str, kind: &str) -> Symptom {
         Symptom {
@@ -359,8 +360,8 @@ mod tests {
     fn score_row(code: &str, value: i32) -> ObservationRow {
         ObservationRow {
             source_id: Uuid::new_v4(),
-            patient_id: Uuid::new_v4(),
-            treatment_id: Uuid::new_v4(),
+            patient_id: PatientId::new_v4(),
+            treatment_id: TreatmentId::new_v4(),
             code: code.into(),
             value,
             effective_at: Some(Utc::now()),
@@ -428,9 +429,9 @@ mod tests {
     #[test]
     fn a_grade_3_complication_is_severe_and_a_grade_2_moderate() {
         let mut e = AdverseEvent {
-            id: Uuid::new_v4(),
-            patient_id: Uuid::new_v4(),
-            treatment_id: Uuid::new_v4(),
+            id: AdverseEventId::new_v4(),
+            patient_id: PatientId::new_v4(),
+            treatment_id: TreatmentId::new_v4(),
             term: "infection".into(),
             grade: 3,
             serious: true,

@@ -8,7 +8,6 @@ use super::Store;
 use super::views::{TreatmentToday, treatments_today};
 use crate::db::{self, Tenant};
 use crate::domain::schedule::local_date;
-use crate::error::ApiError;
 
 /// The clinic's treatments with a check-in due today (by its calendar, as of `now`) and none made.
 pub fn due_today(
@@ -16,7 +15,7 @@ pub fn due_today(
     store: &Store,
     tenant: Tenant,
     now: DateTime<Utc>,
-) -> Result<Vec<TreatmentToday>, ApiError> {
+) -> Result<Vec<TreatmentToday>, db::Error> {
     let today = local_date(now, db::clinics::get(conn, tenant)?.tz()?);
     let protocols = db::protocols::all(conn, tenant)?;
     store.refresh(conn)?;

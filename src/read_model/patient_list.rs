@@ -1,14 +1,14 @@
 //! The clinic's patient list (`GET /v1/patients`): the patients that a search and filters choose, a
 //! page at a time, each with what the list shows of their latest treatment today, so that showing
 //! the list takes one request. Follow-up, "due today" and "slower than usual" are the dashboard's
-//! (`views::treatments_today`); the rest is one query (`db::patients::list`).
+//! (`views::treatments_today`); the rest is one query (`db::patients::list`). The types are plain;
+//! their schemas are `api::schemas`'s mirrors.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::views::{TreatmentToday, treatments_today};
@@ -17,7 +17,6 @@ use crate::db::patients::{LatestAmong, ListFilter, Listed, Patient};
 use crate::db::{self, Cursor, PageRequest, Tenant, into_page};
 use crate::domain::alerts::Level;
 use crate::domain::schedule::local_date;
-use crate::error::ApiError;
 
 /// Filters on the latest treatment as it stands today: each one set keeps the patients for whom
 /// it is true (or, set to false, those for whom it is not).
@@ -49,13 +48,13 @@ fn not_checked_in_when_due(t: &TreatmentToday) -> bool {
 }
 
 /// The worst score of any symptom on one day since the treatment.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
 pub struct WorstOfDay {
     pub day: u16,
     pub score: u8,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
 pub struct SymptomScore {
     /// The symptom's code in the catalogue.
     pub code: String,
@@ -63,7 +62,7 @@ pub struct SymptomScore {
 }
 
 /// The latest day the patient checked in for, and what was worst that day.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
 pub struct LatestCheckIn {
     /// Days since the treatment.
     pub day: u16,
@@ -73,7 +72,7 @@ pub struct LatestCheckIn {
 }
 
 /// A patient's latest treatment (by `performed_at`) as it stands today.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
 pub struct LatestTreatment {
     pub treatment_id: Uuid,
     pub protocol_id: Uuid,
@@ -114,7 +113,7 @@ pub fn patient_list(
     mut filter: ListFilter,
     today: TodayFilter,
     page: PageRequest,
-) -> Result<(Vec<ListedPatient>, Option<Cursor>), ApiError> {
+) -> Result<(Vec<ListedPatient>, Option<Cursor>), db::Error> {
     let tz = db::clinics::get(conn, tenant)?.tz()?;
     let date = local_date(Utc::now(), tz);
     let codes: Vec<String> = db::symptoms::catalogue(conn, tenant)?
@@ -141,7 +140,7 @@ pub fn patient_list(
     let rows = db::patients::list(conn, tenant, &filter, page)?;
     let (rows, next) = into_page(rows, page, |r| Cursor {
         at: r.patient.created_at,
-        id: r.patient.id,
+        id: r.patient.id.uuid(),
     });
     let listed = rows
         .into_iter()
@@ -162,18 +161,18 @@ fn listed(
 ) -> ListedPatient {
     let latest = match (row.treatment_id, row.protocol_id, row.performed_at) {
         (Some(id), Some(protocol_id), Some(performed_at)) => {
-            let today = now.get(&id);
+            let today = now.get(&id.uuid());
             let (worst_by_day, latest_check_in) =
-                store.with_treatments(Of::Patient(row.patient.id), codes, |treatments| {
+                store.with_treatments(Of::Patient(row.patient.id.uuid()), codes, |treatments| {
                     treatments
                         .iter()
-                        .find(|t| t.treatment.id == id)
+                        .find(|t| t.treatment.id == id.uuid())
                         .map(|t| glance(t, codes))
                         .unwrap_or_default()
                 });
             Some(LatestTreatment {
-                treatment_id: id,
-                protocol_id,
+                treatment_id: id.uuid(),
+                protocol_id: protocol_id.uuid(),
                 performed_at,
                 day: today.map_or_else(
                     || (date - local_date(performed_at, tz)).num_days(),

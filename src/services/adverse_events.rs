@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::codes::AdverseOutcome;
+use crate::domain::ids::{AdverseEventId, TreatmentId};
 use crate::domain::outcomes::check_adverse_event;
 use crate::domain::schedule::local_date;
 use crate::domain::webhooks::{AdverseEventData, Event};
@@ -29,7 +30,7 @@ pub fn record(
     conn: &mut PgConnection,
     tenant: Tenant,
     staff_id: Uuid,
-    treatment_id: Uuid,
+    treatment_id: TreatmentId,
     c: Complication,
 ) -> Result<db::adverse_events::AdverseEvent, Error> {
     let t = db::treatments::get(conn, tenant, treatment_id)?;
@@ -47,7 +48,7 @@ pub fn record(
     invalid.into_result()?;
     let now = Utc::now();
     let row = db::adverse_events::AdverseEvent {
-        id: Uuid::new_v4(),
+        id: AdverseEventId::new_v4(),
         patient_id: t.patient_id,
         treatment_id,
         term: crate::domain::text::trim(&c.term).to_string(),
@@ -63,9 +64,9 @@ pub fn record(
     conn.transaction(|conn| {
         let event = db::adverse_events::insert(conn, tenant, &row)?;
         let data = AdverseEventData {
-            id: event.id,
-            patient_id: event.patient_id,
-            treatment_id: event.treatment_id,
+            id: event.id.uuid(),
+            patient_id: event.patient_id.uuid(),
+            treatment_id: event.treatment_id.uuid(),
             grade: event.grade,
             serious: event.serious,
         };
@@ -79,8 +80,8 @@ pub fn record(
 pub fn update(
     conn: &mut PgConnection,
     tenant: Tenant,
-    treatment_id: Uuid,
-    id: Uuid,
+    treatment_id: TreatmentId,
+    id: AdverseEventId,
     changes: db::adverse_events::Changes,
 ) -> Result<db::adverse_events::AdverseEvent, Error> {
     let t = db::treatments::get(conn, tenant, treatment_id)?;

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::alerts::{Action, Level, Rule};
-use crate::domain::ids::AlertId;
+use crate::domain::ids::{AlertId, CheckInId, PatientId, TreatmentId};
 use crate::domain::webhooks::{AlertData, Event};
 
 /// An alert a check-in raised, or added its evidence to.
@@ -21,10 +21,10 @@ pub struct AlertRef {
 
 /// What an alert is raised on: a treatment's day, the check-in if one raised it, and the evidence.
 pub struct Occasion {
-    pub patient_id: Uuid,
-    pub treatment_id: Uuid,
+    pub patient_id: PatientId,
+    pub treatment_id: TreatmentId,
     pub day: i32,
-    pub check_in_id: Option<Uuid>,
+    pub check_in_id: Option<CheckInId>,
     pub detail: serde_json::Value,
 }
 
@@ -57,8 +57,8 @@ pub fn raise(
             id: id.uuid(),
             rule,
             level,
-            patient_id: on.patient_id,
-            treatment_id: on.treatment_id,
+            patient_id: on.patient_id.uuid(),
+            treatment_id: on.treatment_id.uuid(),
             day: on.day,
         };
         db::webhooks::enqueue(conn, tenant, &Event::AlertRaised(alert))?;
@@ -120,8 +120,8 @@ fn data(a: &db::alerts::Alert) -> AlertData {
         id: a.id.uuid(),
         rule: a.rule,
         level: a.level,
-        patient_id: a.patient_id,
-        treatment_id: a.treatment_id,
+        patient_id: a.patient_id.uuid(),
+        treatment_id: a.treatment_id.uuid(),
         day: a.day,
     }
 }

@@ -20,7 +20,7 @@ use crate::db::check_ins::{CheckIn as CheckInRow, ScoreRow, Stored};
 use crate::db::{self, Tenant};
 use crate::domain::alerts::{Observation, WORSENING, evaluate, lowest_before, needs_earlier_days};
 use crate::domain::check_in::{MAX_NOTE_CHARS, check_recorded_at, truncate_to_micros};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{CheckInId, ClinicId, PatientId, ProtocolId, TreatmentId};
 use crate::domain::schedule::day_of;
 use crate::domain::symptoms::{Item, SymptomKind, validate_scores};
 use crate::domain::webhooks::{CheckInData, Event};
@@ -42,7 +42,7 @@ pub struct AftercareAnswers {
 pub struct NewCheckIn {
     /// Chosen by the app: the same id again stores nothing new.
     pub id: Uuid,
-    pub treatment_id: Uuid,
+    pub treatment_id: TreatmentId,
     pub recorded_at: DateTime<Utc>,
     /// Symptom code to score, in any range: checked against the clinic's catalogue here.
     pub scores: BTreeMap<String, i64>,
@@ -65,7 +65,7 @@ pub fn record(
     conn: &mut PgConnection,
     deps: &Deps,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
     req: NewCheckIn,
     audit: Option<AuditEvent>,
 ) -> Result<Outcome, Error> {
@@ -76,7 +76,13 @@ pub fn record(
             _ => return None,
         };
         let resource_id = Some(stored.0.id);
-        audit.map(|a| AuditEvent { resource_id, ..a }.answered(status))
+        audit.map(|a| {
+            AuditEvent {
+                resource_id: resource_id.map(Uuid::from),
+                ..a
+            }
+            .answered(status)
+        })
     };
     let mut outcomes = record_all(conn, deps, tenant, patient_id, vec![req], audit)?;
     outcomes.pop().unwrap_or(Err(Error::NotFound))
@@ -89,7 +95,7 @@ pub fn record_batch(
     conn: &mut PgConnection,
     deps: &Deps,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
     items: Vec<NewCheckIn>,
     audit: Option<AuditEvent>,
 ) -> Result<Vec<Result<Outcome, Error>>, Error> {
@@ -170,8 +176,8 @@ fn fingerprint((c, scores): &Stored) -> Fingerprint {
         c.hot_shower,
     ];
     (
-        c.patient_id,
-        c.treatment_id,
+        c.patient_id.uuid(),
+        c.treatment_id.uuid(),
         c.recorded_at,
         aftercare,
         c.note.clone(),
@@ -192,7 +198,7 @@ fn record_all(
     conn: &mut PgConnection,
     deps: &Deps,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
     items: Vec<NewCheckIn>,
     audit: impl FnOnce(&[Result<Outcome, Error>]) -> Option<AuditEvent>,
 ) -> Result<Outcomes, Error> {
@@ -201,8 +207,8 @@ fn record_all(
         .refresh_if_older(conn, std::time::Duration::from_secs(1))?;
     let codes = items.iter().flat_map(|r| r.scores.keys());
     let clinic = deps.clinics.get(conn, tenant, codes)?;
-    let treatment_ids: Vec<Uuid> = items.iter().map(|r| r.treatment_id).collect();
-    let treatments: HashMap<Uuid, db::treatments::Treatment> =
+    let treatment_ids: Vec<TreatmentId> = items.iter().map(|r| r.treatment_id).collect();
+    let treatments: HashMap<TreatmentId, db::treatments::Treatment> =
         db::treatments::of_patient(conn, tenant, patient_id, &treatment_ids)?
             .into_iter()
             .map(|t| (t.id, t))
@@ -238,13 +244,13 @@ fn record_all(
 struct Prepared {
     row: CheckInRow,
     scores: Vec<ScoreRow>,
-    protocol_id: Uuid,
+    protocol_id: ProtocolId,
 }
 
 /// Checks a check-in against the patient's treatments and the clinic's catalogue.
 fn prepare(
     req: NewCheckIn,
-    treatments: &HashMap<Uuid, db::treatments::Treatment>,
+    treatments: &HashMap<TreatmentId, db::treatments::Treatment>,
     clinic: &ClinicFacts,
     now: DateTime<Utc>,
 ) -> Result<Prepared, Error> {
@@ -264,7 +270,7 @@ fn prepare(
     let day = day_of(recorded_at, treatment.performed_at, clinic.tz);
     let a = req.aftercare;
     let row = CheckInRow {
-        id: req.id,
+        id: CheckInId::from(req.id),
         patient_id: treatment.patient_id,
         treatment_id: treatment.id,
         recorded_at,
@@ -312,7 +318,7 @@ impl Context<'_> {
         prepared: Vec<Result<Prepared, Error>>,
     ) -> Result<Outcomes, Error> {
         let rows: Vec<CheckInRow> = prepared.iter().flatten().map(|p| p.row.clone()).collect();
-        let mut new: HashSet<Uuid> = match rows.is_empty() {
+        let mut new: HashSet<CheckInId> = match rows.is_empty() {
             true => HashSet::new(),
             false => db::check_ins::insert_new(conn, self.tenant, &rows)?
                 .into_iter()
@@ -336,9 +342,9 @@ impl Context<'_> {
                 Ok(p) if new.remove(&p.row.id) => {
                     let alerts = self.raise_alerts(conn, &p, &mut daily)?;
                     events.push(Event::CheckInCreated(CheckInData {
-                        id: p.row.id,
-                        patient_id: p.row.patient_id,
-                        treatment_id: p.row.treatment_id,
+                        id: p.row.id.uuid(),
+                        patient_id: p.row.patient_id.uuid(),
+                        treatment_id: p.row.treatment_id.uuid(),
                         day: p.row.day,
                         recorded_at: p.row.recorded_at,
                     }));
@@ -401,7 +407,7 @@ impl Context<'_> {
             })
             .collect();
         let lowest = if needs_earlier_days(row.day, &kinds) {
-            let rows = match daily.entry(row.treatment_id) {
+            let rows = match daily.entry(row.treatment_id.uuid()) {
                 Entry::Occupied(rows) => rows.into_mut(),
                 Entry::Vacant(slot) => slot.insert(db::check_ins::daily_worst(
                     conn,
@@ -415,7 +421,9 @@ impl Context<'_> {
             BTreeMap::new()
         };
         let codes: Vec<String> = kinds.iter().map(|(c, _, _)| c.clone()).collect();
-        let usual = self.store.usual_resolution_days(p.protocol_id, &codes);
+        let usual = self
+            .store
+            .usual_resolution_days(p.protocol_id.uuid(), &codes);
         let usual_resolution_day =
             |code: &str| codes.iter().position(|c| c == code).and_then(|i| usual[i]);
         let observation = Observation {

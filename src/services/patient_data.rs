@@ -8,9 +8,14 @@ use uuid::Uuid;
 use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::Invalid;
+use crate::domain::ids::PatientId;
 
 /// Signs out every phone of the patient and drops their push subscriptions, in one transaction.
-pub fn unenroll(conn: &mut PgConnection, tenant: Tenant, patient_id: Uuid) -> Result<(), Error> {
+pub fn unenroll(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    patient_id: PatientId,
+) -> Result<(), Error> {
     conn.transaction(|conn| {
         db::patients::get(conn, tenant, patient_id)?;
         db::push::delete_of_patient(conn, tenant, patient_id)?;
@@ -30,7 +35,7 @@ pub struct Erased {
 pub fn erase(
     conn: &mut PgConnection,
     tenant: Tenant,
-    patient_id: Uuid,
+    patient_id: PatientId,
     reason: &str,
     by: Uuid,
 ) -> Result<Erased, Error> {
@@ -43,7 +48,7 @@ pub fn erase(
     db::patients::get(conn, tenant, patient_id)?;
     conn.transaction(|conn| {
         db::patient_data::erase(conn, tenant, patient_id, &reason, by, at)?;
-        db::exports::forget_patient(conn, tenant, patient_id)
+        db::exports::forget_patient(conn, tenant, patient_id.uuid())
     })?;
     Ok(Erased { reason, at })
 }

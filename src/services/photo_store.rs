@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::Error;
 use crate::db::Tenant;
+use crate::domain::ids::PatientId;
 
 #[derive(Debug, Clone)]
 pub struct PhotoStore {
@@ -109,13 +110,13 @@ impl PhotoStore {
 
 /// Where a patient's photos are kept: under their clinic and their own id, so that erasure can
 /// remove every object of theirs, even one whose row was never written.
-pub fn patient_prefix(tenant: Tenant, patient_id: Uuid) -> String {
+pub fn patient_prefix(tenant: Tenant, patient_id: PatientId) -> String {
     format!("photos/{}/{}", tenant.id(), patient_id)
 }
 
 /// A new photo's key and its thumbnail's: the patient's prefix and 122 random bits, which no one
 /// can guess (nor need to: objects are read through the API only).
-pub fn new_keys(tenant: Tenant, patient_id: Uuid) -> (String, String) {
+pub fn new_keys(tenant: Tenant, patient_id: PatientId) -> (String, String) {
     let name = Uuid::new_v4().simple();
     let prefix = patient_prefix(tenant, patient_id);
     (

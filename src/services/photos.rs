@@ -15,6 +15,7 @@ use super::Error;
 use super::photo_store::{self, PhotoStore};
 use crate::db::photos::{NewPhoto, WithDay};
 use crate::db::{self, Pool, Tenant};
+use crate::domain::ids::{CheckInId, PatientId, TreatmentId};
 use crate::domain::photos::{self as rules, Kind};
 use crate::domain::webhooks::{Event, PhotoData};
 
@@ -118,9 +119,9 @@ fn jpeg(image: &DynamicImage, icc: Option<Vec<u8>>) -> Result<Vec<u8>, Error> {
 #[derive(Debug, Clone, Copy)]
 pub struct Target {
     pub tenant: Tenant,
-    pub check_in_id: Uuid,
-    pub patient_id: Uuid,
-    pub treatment_id: Uuid,
+    pub check_in_id: CheckInId,
+    pub patient_id: PatientId,
+    pub treatment_id: TreatmentId,
 }
 
 /// Checks, re-encodes and stores an upload of the check-in's patient, who consented to its clinical
@@ -163,9 +164,9 @@ pub async fn upload(
             let photo = db::photos::insert(conn, target.tenant, &new)?;
             let received = Event::PhotoReceived(PhotoData {
                 id: photo.id,
-                check_in_id: target.check_in_id,
-                patient_id: target.patient_id,
-                treatment_id: target.treatment_id,
+                check_in_id: target.check_in_id.uuid(),
+                patient_id: target.patient_id.uuid(),
+                treatment_id: target.treatment_id.uuid(),
             });
             db::webhooks::enqueue(conn, target.tenant, &received)?;
             db::photos::get(conn, target.tenant, target.check_in_id, photo.id)?
@@ -185,7 +186,7 @@ pub async fn upload(
 pub fn set_before_after(
     conn: &mut PgConnection,
     tenant: Tenant,
-    check_in_id: Uuid,
+    check_in_id: CheckInId,
     id: Uuid,
     consent: bool,
 ) -> Result<WithDay, Error> {
@@ -203,7 +204,7 @@ pub fn set_before_after(
 pub fn set_flag(
     conn: &mut PgConnection,
     tenant: Tenant,
-    check_in_id: Uuid,
+    check_in_id: CheckInId,
     id: Uuid,
     by: Option<Uuid>,
 ) -> Result<WithDay, Error> {

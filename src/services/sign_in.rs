@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::Error;
 use crate::db::{self, Tenant, tokens};
 use crate::domain::clinic::ClinicCode;
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, PatientId};
 use crate::domain::sessions::{refresh_expiry, session_max};
 use crate::web::auth::{self, Keys, Role};
 
@@ -69,7 +69,7 @@ pub fn enroll(
             Error::Unauthorized("the enrollment code is unknown, used or expired"),
         )?;
         let (patient, clinic) = (code.patient_id, code.clinic_id);
-        issue(conn, keys, patient, Role::Patient, clinic, family)
+        issue(conn, keys, patient.uuid(), Role::Patient, clinic, family)
     })
 }
 
@@ -100,7 +100,7 @@ pub fn refresh(conn: &mut PgConnection, keys: &Keys, hash: &[u8]) -> Result<Opti
                 staff if staff.active => (id, Role::from(staff.role)),
                 _ => return Ok(None),
             },
-            (_, Some(id)) => (id, Role::Patient),
+            (_, Some(id)) => (id.uuid(), Role::Patient),
             (None, None) => return Ok(None),
         };
         let family = Family {
@@ -123,7 +123,7 @@ pub fn sign_out(
 ) -> Result<(), Error> {
     conn.transaction(|conn| {
         if let Some(token) = tokens::lock_refresh(conn, hash)?
-            && (token.staff_id == Some(who) || token.patient_id == Some(who))
+            && (token.staff_id == Some(who) || token.patient_id == Some(PatientId::from(who)))
         {
             tokens::revoke_family(conn, token.family_id, Utc::now())?;
             if let Some(patient_id) = token.patient_id {
@@ -157,7 +157,7 @@ fn issue(
         id: Uuid::new_v4(),
         family_id: family.id,
         staff_id: (!is_patient).then_some(id),
-        patient_id: is_patient.then_some(id),
+        patient_id: is_patient.then_some(PatientId::from(id)),
         token_hash: auth::secret_hash(&refresh_token),
         expires_at: refresh_expiry(now, ttl, family.started_at, most),
         used_at: None,

@@ -2,19 +2,19 @@
 
 use chrono::Utc;
 use diesel::{Connection, PgConnection};
-use uuid::Uuid;
 
 use super::Error;
 use crate::db::webhooks::{Attempt, DeliveryWithEvent};
 use crate::db::{self, Tenant};
+use crate::domain::ids::{DeliveryId, WebhookId};
 
 /// Makes a delivery due again at once, with the same event id, and returns it with its attempts.
 /// A 409 when the webhook is not active, a 404 when it has no such delivery.
 pub fn redeliver(
     conn: &mut PgConnection,
     tenant: Tenant,
-    webhook_id: Uuid,
-    id: Uuid,
+    webhook_id: WebhookId,
+    id: DeliveryId,
 ) -> Result<(DeliveryWithEvent, Vec<Attempt>), Error> {
     conn.transaction(|conn| {
         if !db::webhooks::get(conn, tenant, webhook_id)?.active {

@@ -85,7 +85,7 @@ fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> Result<(), ApiErro
     let patients: Vec<Option<Uuid>> = match export.group_id {
         Some(group) => db::fhir::cohorts(conn, tenant, Filter::all(0, 1), Some(group))?
             .into_iter()
-            .flat_map(|c| c.members)
+            .flat_map(|c| c.members.into_iter().map(Uuid::from))
             .filter(asked)
             .map(Some)
             .collect(),

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::db::{self, Tenant};
 use crate::domain::alerts::Rule;
+use crate::domain::ids::{PatientId, TreatmentId};
 use crate::domain::schedule::local_date;
 use crate::read_model::Store;
 use crate::read_model::views::{TreatmentToday, treatments_today};
@@ -68,8 +69,8 @@ pub fn run_once(
                     continue;
                 }
                 let on = Occasion {
-                    patient_id: t.patient_id,
-                    treatment_id: t.treatment_id,
+                    patient_id: PatientId::from(t.patient_id),
+                    treatment_id: TreatmentId::from(t.treatment_id),
                     day: i32::try_from(t.day).unwrap_or(i32::MAX),
                     check_in_id: None,
                     detail: serde_json::json!({ "slower_than_usual": t.slower }),

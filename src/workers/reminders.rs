@@ -9,9 +9,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use crate::db::{self, Pool, Tenant};
+use crate::domain::ids::{PatientId, TreatmentId};
 use crate::domain::reminders::{self, Language, notification};
 use crate::domain::schedule::{MAX_SCHEDULE_DAY, local_date};
 use crate::domain::webhooks::{CheckInDueData, Event};
@@ -84,17 +84,18 @@ fn remind_clinic(
     }
     let since = now - chrono::Duration::days(i64::from(MAX_SCHEDULE_DAY) + 2);
     let candidates = db::reminders::candidates(conn, tenant, since, now)?;
-    let enrolled: HashSet<Uuid> = db::reminders::enrolled_patients(conn, tenant, now)?
+    let enrolled: HashSet<PatientId> = db::reminders::enrolled_patients(conn, tenant, now)?
         .into_iter()
         .collect();
-    let of_enrolled: Vec<Uuid> = candidates
+    let of_enrolled: Vec<TreatmentId> = candidates
         .iter()
         .filter(|c| enrolled.contains(&c.patient_id))
         .map(|c| c.treatment_id)
         .collect();
-    let checked: HashSet<(Uuid, i32)> = db::reminders::checked_in_days(conn, tenant, &of_enrolled)?
-        .into_iter()
-        .collect();
+    let checked: HashSet<(TreatmentId, i32)> =
+        db::reminders::checked_in_days(conn, tenant, &of_enrolled)?
+            .into_iter()
+            .collect();
     let mut sent = 0;
     for c in candidates {
         let days: Vec<i32> = c.check_in_days.iter().flatten().copied().collect();
@@ -108,8 +109,8 @@ fn remind_clinic(
             continue;
         };
         let due = CheckInDueData {
-            patient_id: c.patient_id,
-            treatment_id: c.treatment_id,
+            patient_id: c.patient_id.uuid(),
+            treatment_id: c.treatment_id.uuid(),
             day,
             date: local_date(now, tz),
         };
@@ -129,13 +130,21 @@ fn remind(
     now: DateTime<Utc>,
     push: bool,
 ) -> QueryResult<bool> {
-    if !db::reminders::record(conn, tenant, due.treatment_id, due.day, now)? {
+    if !db::reminders::record(
+        conn,
+        tenant,
+        TreatmentId::from(due.treatment_id),
+        due.day,
+        now,
+    )? {
         return Ok(false);
     }
     let patient_id = due.patient_id;
     db::webhooks::enqueue(conn, tenant, &Event::CheckInDue(due))?;
     if push {
-        for (subscription, language) in db::push::of_patient(conn, tenant, patient_id)? {
+        for (subscription, language) in
+            db::push::of_patient(conn, tenant, PatientId::from(patient_id))?
+        {
             let language = Language::from_tags(&language).unwrap_or(Language::English);
             let payload = serde_json::to_value(notification(language))
                 .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::db::{self, Pool, Tenant};
 use crate::domain::alerts::{RULES, Rule, missed_in_a_row, rated_severe, silent_after_bad_report};
+use crate::domain::ids::{PatientId, TreatmentId};
 use crate::domain::symptoms::SymptomKind;
 use crate::read_model::Store;
 use crate::services;
@@ -69,8 +70,8 @@ pub fn spawn(
 /// A treatment with a run of missed scheduled days, as the read model knows it.
 struct Quiet {
     clinic_id: Uuid,
-    patient_id: Uuid,
-    treatment_id: Uuid,
+    patient_id: PatientId,
+    treatment_id: TreatmentId,
     days_passed: i32,
     checked_in: BTreeSet<i32>,
 }
@@ -95,7 +96,7 @@ pub fn run_once(
             };
             let span = u32::try_from(last + 2).unwrap_or(0);
             // Only treatments with two scheduled days in a row already past without a check-in.
-            let quiet = store.performed_within(protocol.id, now, span, |t, today| {
+            let quiet = store.performed_within(protocol.id.uuid(), now, span, |t, today| {
                 let days_passed = (today - t.performed_on).num_days() as i32;
                 let checked_in: BTreeSet<i32> = t.check_in_days().collect();
                 let due: Vec<i32> = schedule
@@ -107,8 +108,8 @@ pub fn run_once(
                     .any(|w| checked_in.range(w[0]..=w[1]).next().is_none())
                     .then_some(Quiet {
                         clinic_id: t.clinic_id,
-                        patient_id: t.patient_id,
-                        treatment_id: t.id,
+                        patient_id: PatientId::from(t.patient_id),
+                        treatment_id: TreatmentId::from(t.id),
                         days_passed,
                         checked_in,
                     })
@@ -130,9 +131,9 @@ fn raise_for(
     schedule: &[i32],
     quiet: &[Quiet],
 ) -> Result<usize, services::Error> {
-    let ids: Vec<Uuid> = quiet.iter().map(|q| q.treatment_id).collect();
-    let patients: Vec<Uuid> = quiet.iter().map(|q| q.patient_id).collect();
-    let mut bad: HashMap<Uuid, BTreeSet<i32>> = HashMap::new();
+    let ids: Vec<TreatmentId> = quiet.iter().map(|q| q.treatment_id).collect();
+    let patients: Vec<PatientId> = quiet.iter().map(|q| q.patient_id).collect();
+    let mut bad: HashMap<TreatmentId, BTreeSet<i32>> = HashMap::new();
     for (t, day, code, score) in db::silence::high_scores(conn, tenant, &ids)? {
         if rated_severe(day, &code, SymptomKind::Severity, score) {
             bad.entry(t).or_default().insert(day);
@@ -146,10 +147,10 @@ fn raise_for(
     for (t, day) in db::silence::alerted_days(conn, tenant, &ids, &by_check_ins)? {
         bad.entry(t).or_default().insert(day);
     }
-    let reminded: HashSet<(Uuid, i32)> = db::silence::reminded_days(conn, tenant, &ids)?
+    let reminded: HashSet<(TreatmentId, i32)> = db::silence::reminded_days(conn, tenant, &ids)?
         .into_iter()
         .collect();
-    let reminders_on: HashSet<Uuid> = db::silence::with_reminders_on(conn, tenant, &patients)?
+    let reminders_on: HashSet<PatientId> = db::silence::with_reminders_on(conn, tenant, &patients)?
         .into_iter()
         .collect();
 

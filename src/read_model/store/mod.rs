@@ -249,7 +249,7 @@ impl State {
             Some(&code) => code,
             None => *self.codes.entry(s.symptom_code.clone()).or_insert(next),
         };
-        let t = self.treatments.get_mut(&s.treatment_id)?;
+        let t = self.treatments.get_mut(s.treatment_id.as_uuid())?;
         let (day, score) = (u16::try_from(s.day).ok()?, u8::try_from(s.score).ok()?);
         let d = usize::from(day);
         let cell = t.daily.cell(code, d);
@@ -271,13 +271,13 @@ impl State {
         let code = self.codes.get(&s.symptom_code).copied();
         let Some(before) = self
             .treatments
-            .get(&s.treatment_id)
+            .get(s.treatment_id.as_uuid())
             .map(|t| course(t.series(code)))
         else {
             return;
         };
         let Some(r) = self.record(&s) else { return };
-        let Some(t) = self.treatments.get(&s.treatment_id) else {
+        let Some(t) = self.treatments.get(s.treatment_id.as_uuid()) else {
             return;
         };
         let after = course(t.series(Some(r.code)));
@@ -315,7 +315,7 @@ impl State {
     /// A treatment from its facts, with no scores yet.
     fn treatment(&mut self, f: TreatmentFacts) -> Treatment {
         let tz = f.timezone;
-        self.zones.insert(f.protocol_id, tz);
+        self.zones.insert(f.protocol_id.uuid(), tz);
         let mut areas: Vec<Area> = f.areas.into_iter().flatten().collect();
         // Each area is one segment: a repeated area must not count twice.
         areas.sort();
@@ -323,8 +323,8 @@ impl State {
         Treatment {
             id: f.id,
             clinic_id: f.clinic_id,
-            protocol_id: f.protocol_id,
-            patient_id: f.patient_id,
+            protocol_id: f.protocol_id.uuid(),
+            patient_id: f.patient_id.uuid(),
             performed_at: f.performed_at,
             performed_on: local_date(f.performed_at, tz),
             fitzpatrick_type: f.fitzpatrick_type,
@@ -350,8 +350,14 @@ impl State {
                 (t.daily, t.days) = (old.daily, old.days);
             }
             None => {
-                self.by_protocol.entry(protocol_id).or_default().push(id);
-                self.by_patient.entry(patient_id).or_default().push(id);
+                self.by_protocol
+                    .entry(protocol_id.uuid())
+                    .or_default()
+                    .push(id);
+                self.by_patient
+                    .entry(patient_id.uuid())
+                    .or_default()
+                    .push(id);
             }
         }
         for segment in Segment::of(&t) {

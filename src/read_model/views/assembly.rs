@@ -211,12 +211,12 @@ pub fn treatments_today(
     let mut all = vec![];
     for p in protocols {
         let (last, plan) = (last_day(p), schedule(p));
-        let usual = store.usual_resolution_days(p.id, codes);
+        let usual = store.usual_resolution_days(p.id.uuid(), codes);
         let earliest = today
             .checked_sub_days(Days::new(u64::from(last)))
             .unwrap_or(today);
         store.with_treatments(
-            Of::ProtocolBetween(p.id, earliest, today),
+            Of::ProtocolBetween(p.id.uuid(), earliest, today),
             codes,
             |treatments| {
                 all.extend(

@@ -12,14 +12,14 @@ use super::assembly::{
 };
 use super::*;
 use crate::db::{self, Tenant};
+use crate::domain::ids::{PatientId, ProtocolId};
 use crate::domain::logrank::log_rank;
 use crate::domain::recovery::{adherence, median_with_interval};
 use crate::domain::schedule::local_date;
-use crate::error::ApiError;
 use crate::read_model::{Cohort, Filter, Of, Store, TreatmentSeries};
 
 /// The clinic's symptom codes, defaults first.
-fn catalogue(conn: &mut PgConnection, tenant: Tenant) -> Result<Vec<String>, ApiError> {
+fn catalogue(conn: &mut PgConnection, tenant: Tenant) -> Result<Vec<String>, db::Error> {
     Ok(db::symptoms::catalogue(conn, tenant)?
         .into_iter()
         .map(|s| s.code)
@@ -33,14 +33,14 @@ pub fn protocol_recovery(
     tenant: Tenant,
     id: Uuid,
     filter: &Filter,
-) -> Result<ProtocolRecovery, ApiError> {
-    let protocol = db::protocols::get(conn, tenant, id)?;
+) -> Result<ProtocolRecovery, db::Error> {
+    let protocol = db::protocols::get(conn, tenant, ProtocolId::from(id))?;
     let codes = catalogue(conn, tenant)?;
     store.refresh(conn)?;
     let last = last_day(&protocol);
     let cohort = store.cohort(id, &codes, last, filter);
     let adherence = store.adherence(id, &schedule(&protocol), filter);
-    let mut events = db::adverse_events::of_protocol(conn, tenant, id)?;
+    let mut events = db::adverse_events::of_protocol(conn, tenant, ProtocolId::from(id))?;
     if *filter != Filter::default() {
         let cohort_ids = store.matching(id, filter);
         events.retain(|(treatment, _, _)| cohort_ids.contains(treatment));
@@ -59,11 +59,17 @@ pub fn compare(
     tenant: Tenant,
     ids: &[Uuid],
     filter: &Filter,
-) -> Result<Comparison, ApiError> {
-    let found = db::protocols::by_ids(conn, tenant, ids)?;
+) -> Result<Comparison, db::Error> {
+    let wanted: Vec<ProtocolId> = ids.iter().copied().map(ProtocolId::from).collect();
+    let found = db::protocols::by_ids(conn, tenant, &wanted)?;
     let protocols: Vec<_> = ids
         .iter()
-        .map(|id| found.iter().find(|p| p.id == *id).ok_or(ApiError::NotFound))
+        .map(|id| {
+            found
+                .iter()
+                .find(|p| p.id == ProtocolId::from(*id))
+                .ok_or(db::Error::NotFound)
+        })
         .collect::<Result<_, _>>()?;
     let codes = catalogue(conn, tenant)?;
     store.refresh(conn)?;
@@ -71,7 +77,7 @@ pub fn compare(
         .iter()
         .map(|p| {
             let last = last_day(p).max(7);
-            (store.cohort(p.id, &codes, last, filter), last)
+            (store.cohort(p.id.uuid(), &codes, last, filter), last)
         })
         .collect();
     let symptoms = codes
@@ -97,7 +103,7 @@ pub fn compare(
                     let (median_day, median_ci_low, median_ci_high) = median_with_interval(&curve);
                     let moderate = |day: usize| s.days.get(day).and_then(|h| h.share_at_least(2));
                     SymptomComparison {
-                        protocol_id: p.id,
+                        protocol_id: p.id.uuid(),
                         incidence: share(s.affected, cohort.treatments),
                         median_day,
                         median_ci_low,
@@ -115,7 +121,7 @@ pub fn compare(
             .iter()
             .zip(&cohorts)
             .map(|(p, (c, _))| ComparedProtocol {
-                protocol_id: p.id,
+                protocol_id: p.id.uuid(),
                 name: p.name.clone(),
                 treatments: c.treatments,
             })
@@ -130,8 +136,8 @@ pub fn patient_recovery(
     store: &Store,
     tenant: Tenant,
     patient_id: Uuid,
-) -> Result<PatientRecovery, ApiError> {
-    db::patients::get(conn, tenant, patient_id)?;
+) -> Result<PatientRecovery, db::Error> {
+    db::patients::get(conn, tenant, PatientId::from(patient_id))?;
     let today = local_date(Utc::now(), db::clinics::get(conn, tenant)?.tz()?);
     let codes = catalogue(conn, tenant)?;
     let protocols = db::protocols::all(conn, tenant)?;
@@ -142,8 +148,11 @@ pub fn patient_recovery(
         .map(|p| {
             let last = last_day(p);
             (
-                p.id,
-                (last, store.cohort(p.id, &codes, last, &Filter::default())),
+                p.id.uuid(),
+                (
+                    last,
+                    store.cohort(p.id.uuid(), &codes, last, &Filter::default()),
+                ),
             )
         })
         .collect();
@@ -193,7 +202,7 @@ pub fn dashboard(
     conn: &mut PgConnection,
     store: &Store,
     tenant: Tenant,
-) -> Result<Dashboard, ApiError> {
+) -> Result<Dashboard, db::Error> {
     let clinic = db::clinics::get(conn, tenant)?;
     let tz = clinic.tz()?;
     let today = local_date(Utc::now(), tz);
@@ -216,13 +225,13 @@ pub fn dashboard(
     for p in &protocols {
         let last = last_day(p);
         let plan = schedule(p);
-        let usual = store.usual_resolution_days(p.id, &codes);
+        let usual = store.usual_resolution_days(p.id.uuid(), &codes);
         // Only treatments whose schedule reaches into the last seven days matter here.
         let earliest = week_start
             .and_then(|w| w.checked_sub_days(Days::new(u64::from(last))))
             .unwrap_or(today);
         store.with_treatments(
-            Of::ProtocolBetween(p.id, earliest, today),
+            Of::ProtocolBetween(p.id.uuid(), earliest, today),
             &codes,
             |treatments| {
                 for ts in treatments {
