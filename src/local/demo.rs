@@ -1,7 +1,7 @@
 //! The demo clinic: three protocols, a clinician and an admin, and about 300 patients whose
 //! treatments and daily check-ins follow `synthetic`'s trajectories, dated so that some are
 //! recovering right now. The patients are added through the public API, as a clinic and its
-//! patients' phones would, so their check-ins raise the alerts they would; one in twelve sends the
+//! patients' phones would, so their check-ins raise the alerts they would; one in 36 sends the
 //! photos `demo_photos` draws, through the same upload (re-encoded, stored, with consent).
 
 use anyhow::{Context, bail};
@@ -272,7 +272,7 @@ pub async fn populate(base: &str) -> anyhow::Result<()> {
                 )
                 .await?;
             }
-            // One patient in twelve sends photos of their latest treatment's days.
+            // One patient in 36 sends photos of their latest treatment's days.
             if n % demo_photos::EVERY == 3 && Some(performed_at) == last {
                 let started = std::time::Instant::now();
                 for (k, c) in demo_photos::chosen(&candidates).into_iter().enumerate() {
@@ -280,7 +280,7 @@ pub async fn populate(base: &str) -> anyhow::Result<()> {
                     let image = demo_photos::draw(n as u64, fitzpatrick, redness);
                     let jpeg = demo_photos::jpeg(&image)?;
                     // Some give the clinic their before-and-after consent as well.
-                    let before_after = n % 24 == 3 && k != 1;
+                    let before_after = n % 72 == 3 && k != 1;
                     let path = format!(
                         "/v1/check-ins/{}/photos?clinical_use=true&before_after={before_after}",
                         c.id

@@ -9,12 +9,13 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
-/// A demo photo's size: small, so that the demo's hundred-odd photos take a second or two.
-pub const WIDTH: u32 = 480;
-pub const HEIGHT: u32 = 360;
+/// A demo photo's size: small, so that the demo's score of photos (drawn, sent and re-encoded
+/// by an unoptimised build in the tests) take a few seconds.
+pub const WIDTH: u32 = 320;
+pub const HEIGHT: u32 = 240;
 
 /// Every how many demo patients one sends photos.
-pub const EVERY: usize = 12;
+pub const EVERY: usize = 36;
 
 /// Skin tones (sRGB) of Fitzpatrick types I to VI.
 const TONES: [[f32; 3]; 6] = [
