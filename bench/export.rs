@@ -42,8 +42,8 @@ fn main() -> anyhow::Result<()> {
     let tenant = Tenant::new(clinic.into());
     let mut page = |f: Filter, kind: Kind| -> anyhow::Result<(Vec<fetch::Entry>, f64)> {
         let started = Instant::now();
-        let entries =
-            fetch::page(&mut conn, tenant, kind, f).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let entries = fetch::page(&mut conn, tenant, kind, f, aftercare::fhir::BASE)
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         Ok((entries, seconds(started)))
     };
 

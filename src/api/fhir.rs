@@ -158,7 +158,7 @@ fn kind_of(name: &str) -> Result<Kind, FhirError> {
     Kind::parse(name).ok_or(FhirError(ApiError::NotFound))
 }
 
-fn fhir_json(body: &Value) -> HttpResponse {
+pub(super) fn fhir_json(body: &Value) -> HttpResponse {
     HttpResponse::Ok().content_type(JSON).json(body)
 }
 
@@ -189,7 +189,8 @@ pub async fn metadata(req: HttpRequest) -> HttpResponse {
 /// version of the check-in's items, `{clinic id}-{version}`), `QuestionnaireResponse` (a check-in),
 /// `Observation` (a symptom's answer in a check-in, or an outcome's GAIS, satisfaction or Goodman &
 /// Baron grade),
-/// `AdverseEvent` (a complication) or `Group` (a protocol's cohort).
+/// `AdverseEvent` (a complication), `Group` (a protocol's cohort) or `Media` (a photo sent with a
+/// check-in: its `content.url` names the `Binary` that holds its bytes).
 #[utoipa::path(
     tag = "fhir",
     params(
@@ -209,7 +210,11 @@ pub async fn read(
     let tenant = reader.reader();
     let (kind, id) = path.into_inner();
     let kind = kind_of(&kind)?;
-    let entry = db::run(&pool, move |conn| fetch::read(conn, tenant, kind, &id)).await?;
+    let base = base_url(&req);
+    let entry = db::run(&pool, move |conn| {
+        fetch::read(conn, tenant, kind, &id, &base)
+    })
+    .await?;
     crate::api::trail::shown(&req, entry.patient);
     Ok(fhir_json(&entry.resource))
 }
@@ -228,14 +233,15 @@ pub async fn read(
         ("Prefer" = Option<String>, Header, description = "`handling=lenient`: ignore the search parameters the type does not support (by default they are a 400)"),
         ("_id" = Option<String>, Query, description = "Patient: the patient's id"),
         ("identifier" = Option<String>, Query, description = "Patient: the record number, `system|value` or the value alone", example = "MRN-0042"),
-        ("patient" = Option<String>, Query, description = "Observation, QuestionnaireResponse, Procedure: the patient, `Patient/{id}` or the id"),
-        ("subject" = Option<String>, Query, description = "Observation, QuestionnaireResponse, Procedure, AdverseEvent: the patient, `Patient/{id}` or the id"),
+        ("patient" = Option<String>, Query, description = "Observation, QuestionnaireResponse, Procedure, Media: the patient, `Patient/{id}` or the id"),
+        ("subject" = Option<String>, Query, description = "Observation, QuestionnaireResponse, Procedure, AdverseEvent, Media: the patient, `Patient/{id}` or the id"),
         ("code" = Option<String>, Query, description = "Observation: `system|code` or the code alone (a symptom item, ours or the clinic's own, or an outcome)", example = "redness"),
         ("url" = Option<String>, Query, description = "Questionnaire: its canonical URL, or `url|version`"),
         ("version" = Option<String>, Query, description = "Questionnaire: the version; several separated by commas", example = "1"),
         ("category" = Option<String>, Query, description = "Observation: `survey` or `exam`"),
         ("date" = Option<String>, Query, description = "Observation (effective), Procedure (performed), AdverseEvent (onset): a prefix (eq, gt, ge, lt, le, sa, eb; eq if none) and a date (YYYY, YYYY-MM, YYYY-MM-DD: UTC days) or an RFC 3339 instant", example = "ge2026-11-20"),
         ("authored" = Option<String>, Query, description = "QuestionnaireResponse: as `date`", example = "ge2026-11-20"),
+        ("created" = Option<String>, Query, description = "Media: when the photo was received, as `date`", example = "ge2026-11-20"),
         ("_lastUpdated" = Option<String>, Query, description = "Every type: as `date`", example = "gt2026-11-20T00:00:00Z"),
         ("_count" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Resources per page, 1-200 (default 50)"),
         ("_cursor" = Option<String>, Query, description = "Where the page starts: after the resource a `next` link names (opaque; only one this server gave out)"),
@@ -271,11 +277,15 @@ pub async fn search(
         offset: wanted.offset,
         limit: wanted.count + 1,
     };
-    let mut entries = db::run(&pool, move |conn| fetch::page(conn, tenant, kind, filter)).await?;
+    let base = base_url(&req);
+    let fhir_base = base.clone();
+    let mut entries = db::run(&pool, move |conn| {
+        fetch::page(conn, tenant, kind, filter, &fhir_base)
+    })
+    .await?;
     let more = entries.len() as i64 > wanted.count;
     entries.truncate(wanted.count as usize);
     crate::api::trail::shown(&req, entries.iter().filter_map(|e| e.patient));
-    let base = base_url(&req);
     let link = |search: &query::Search| {
         format!("{base}/{}?{}", kind.as_str(), query::query_string(search))
     };

@@ -41,14 +41,15 @@ fn status_url(req: &HttpRequest, id: Uuid) -> String {
     format!("{}/$export-status/{id}", base_url(req))
 }
 
-/// Exports the clinic's patients' data: Patient, Procedure, QuestionnaireResponse, Observation and
-/// AdverseEvent, or the `_type`s named; with `_since`, only what changed since. Needs `Prefer:
-/// respond-async`; answers 202 with the status URL in `Content-Location`.
+/// Exports the clinic's patients' data: Patient, Procedure, QuestionnaireResponse, Observation,
+/// AdverseEvent and Media (photos: their bytes are not in the files, but read by each Media's
+/// `content.url`, a `Binary`), or the `_type`s named; with `_since`, only what changed since.
+/// Needs `Prefer: respond-async`; answers 202 with the status URL in `Content-Location`.
 #[utoipa::path(
     tag = "fhir",
     params(
         ("Prefer" = String, Header, description = "Must be `respond-async`", pattern = "^respond-async$"),
-        ("_type" = Option<String>, Query, description = "Comma-separated resource types (default: all five)", example = "Patient,Observation"),
+        ("_type" = Option<String>, Query, description = "Comma-separated resource types (default: all six)", example = "Patient,Observation"),
         ("_since" = Option<String>, Query, description = "Only resources changed after this instant", example = "2026-11-20T00:00:00Z"),
         ("_outputFormat" = Option<String>, Query, description = "`application/fhir+ndjson` (also `application/ndjson`, `ndjson`)"),
         ("_typeFilter" = Option<String>, Query, description = "A search of one exported type, as its search URL supports it (`Observation?code=redness`); one per type"),
@@ -77,7 +78,7 @@ pub async fn export_patients(
     params(
         ("id" = String, Path, description = "The Group: a protocol's id"),
         ("Prefer" = String, Header, description = "Must be `respond-async`", pattern = "^respond-async$"),
-        ("_type" = Option<String>, Query, description = "Comma-separated resource types (default: all five)"),
+        ("_type" = Option<String>, Query, description = "Comma-separated resource types (default: all six)"),
         ("_since" = Option<String>, Query, description = "Only resources changed after this instant"),
         ("_outputFormat" = Option<String>, Query, description = "`application/fhir+ndjson` (also `application/ndjson`, `ndjson`)"),
         ("_typeFilter" = Option<String>, Query, description = "A search of one exported type, as its search URL supports it (`Observation?code=redness`); one per type"),

@@ -12,6 +12,7 @@ pub mod contract;
 pub mod extract;
 pub mod fhir;
 pub mod fhir_auth;
+pub mod fhir_binary;
 pub mod fhir_clients;
 pub mod fhir_export;
 pub mod fhir_terminology;
@@ -218,6 +219,7 @@ operations! {
     fhir_terminology::code_systems => "GET" "/fhir/R4/CodeSystem" "ac" None;
     fhir_terminology::value_set => "GET" "/fhir/R4/ValueSet/{id}" "ac" None;
     fhir_terminology::value_sets => "GET" "/fhir/R4/ValueSet" "ac" None;
+    fhir_binary::read => "GET" "/fhir/R4/Binary/{id}" "ac" audit(Read, "photo", ID, None);
     fhir::read => "GET" "/fhir/R4/{type}/{id}" "ac" audit(Read, "fhir_resource", ID, None);
     fhir::search => "GET" "/fhir/R4/{type}" "ac" audit(List, "fhir_resource", Id::None, None);
 }
@@ -278,7 +280,8 @@ operations! {
             signed for the push service (VAPID, RFC 8292)."),
         (name = "fhir", description = "The clinic's data as FHIR R4 (`application/fhir+json`), for admins and \
             clinicians: the CapabilityStatement, reads and searches of Patient, Procedure, Questionnaire, \
-            QuestionnaireResponse, Observation, AdverseEvent and Group. Failures are FHIR `OperationOutcome`s \
+            QuestionnaireResponse, Observation, AdverseEvent, Group and Media (a photo, whose bytes are a Binary read \
+            by URL). Failures are FHIR `OperationOutcome`s \
             with the status the REST API gives the same failure. Reads are audited as the REST API's are."),
         (name = "health", description = "Liveness, readiness and metrics"),
     )

@@ -73,7 +73,7 @@ impl Seen {
     }
 
     /// The first transaction a snapshot may not see: only those from it on can be new.
-    fn xmin(snapshot: &str) -> String {
+    pub(super) fn xmin(snapshot: &str) -> String {
         snapshot.split(':').next().unwrap_or("0").to_string()
     }
 }
@@ -204,6 +204,7 @@ macro_rules! filtered {
         q
     }};
 }
+pub(crate) use filtered;
 
 pub fn patients(conn: &mut PgConnection, tenant: Tenant, f: Filter) -> QueryResult<Vec<Patient>> {
     let q = patients::table.select(Patient::as_select());

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::fhir::{Filter, Seen, filtered};
 use super::schema::{check_ins, photos};
 use super::{Cursor, PageRequest, Tenant};
 use crate::domain::ids::{CheckInId, PatientId};
@@ -71,6 +72,45 @@ pub fn get(
         .select((Photo::as_select(), check_ins::day))
         .first(conn)
         .optional()
+}
+
+/// A photo as FHIR shows it (a Media): the photo and the treatment its check-in follows.
+pub type MediaRow = (Photo, Uuid);
+
+/// A page of the clinic's photos for FHIR, in the order of their upload (a photo's Media never
+/// changes after it: its creation is its last update), created (`criteria.at`) when asked.
+pub fn media(conn: &mut PgConnection, tenant: Tenant, f: Filter) -> QueryResult<Vec<MediaRow>> {
+    use diesel::sql_types::Text;
+    let q = photos::table
+        .inner_join(check_ins::table)
+        .select((Photo::as_select(), check_ins::treatment_id));
+    let mut q = filtered!(
+        q,
+        tenant,
+        f,
+        "photos",
+        photos::clinic_id,
+        photos::patient_id,
+        photos::created_at,
+        photos::id
+    );
+    if let Some(from) = f.criteria.at.from {
+        q = q.filter(photos::created_at.ge(from));
+    }
+    if let Some(to) = f.criteria.at.to {
+        q = q.filter(photos::created_at.lt(to));
+    }
+    q.load(conn)
+}
+
+/// One photo of the clinic, for FHIR.
+pub fn media_one(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<MediaRow> {
+    photos::table
+        .inner_join(check_ins::table)
+        .filter(photos::clinic_id.eq(tenant.id()))
+        .filter(photos::id.eq(id))
+        .select((Photo::as_select(), check_ins::treatment_id))
+        .first(conn)
 }
 
 /// A patient's photos, oldest first (day 0 before the latest).

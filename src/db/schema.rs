@@ -297,6 +297,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Xid8;
+
     photos (id) {
         id -> Uuid,
         clinic_id -> Uuid,
@@ -314,6 +317,7 @@ diesel::table! {
         flagged_by -> Nullable<Uuid>,
         flagged_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        xid -> Xid8,
     }
 }
 

@@ -12,12 +12,14 @@ use super::search::{self, Handling, Search};
 
 /// The types an export holds unless `_type` names fewer: a patient's data (the Patient
 /// compartment).
-pub const EXPORTED: [Kind; 5] = [
+/// A photo's Media is exported, its bytes stay a `Binary` read by URL.
+pub const EXPORTED: [Kind; 6] = [
     Kind::Patient,
     Kind::Procedure,
     Kind::QuestionnaireResponse,
     Kind::Observation,
     Kind::AdverseEvent,
+    Kind::Media,
 ];
 
 /// How many resources go into one ndjson file.
@@ -101,7 +103,7 @@ pub fn kick_off(prefer: Option<&str>, pairs: &[(String, String)]) -> Result<Kick
                 for t in value.split(',').map(str::trim) {
                     let kind = Kind::parse(t)
                         .filter(|k| EXPORTED.contains(k))
-                        .ok_or_else(|| format!("_type: {t} is not exported (Patient, Procedure, QuestionnaireResponse, Observation, AdverseEvent)"))?;
+                        .ok_or_else(|| format!("_type: {t} is not exported (Patient, Procedure, QuestionnaireResponse, Observation, AdverseEvent, Media)"))?;
                     if !types.contains(&kind) {
                         types.push(kind);
                     }
@@ -171,6 +173,12 @@ pub fn kick_off(prefer: Option<&str>, pairs: &[(String, String)]) -> Result<Kick
     })
 }
 
+/// The FHIR base of a kick-off's URL (`{public URL}/fhir/R4/Patient/$export?...`).
+pub fn base_of(request: &str) -> String {
+    let public = request.split(super::BASE).next().unwrap_or_default();
+    format!("{public}{}", super::BASE)
+}
+
 /// One file of a finished export.
 pub struct OutputFile {
     pub kind: String,
@@ -201,6 +209,12 @@ mod tests {
         list.iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn the_base_is_read_off_the_kick_off() {
+        let url = "https://clinic.test/fhir/R4/Group/1/$export?_type=Media";
+        assert_eq!(base_of(url), "https://clinic.test/fhir/R4");
     }
 
     #[test]

@@ -42,12 +42,14 @@ impl Entry {
     }
 }
 
-/// One resource by its id; an id that can't be one of this type is not found.
+/// One resource by its id; an id that can't be one of this type is not found. `base` is the FHIR
+/// base as clients reach it (a Media's content names its Binary's URL under it).
 pub fn read(
     conn: &mut PgConnection,
     tenant: Tenant,
     kind: Kind,
     id: &str,
+    base: &str,
 ) -> Result<Entry, db::Error> {
     if kind == Kind::Observation {
         let key = parse_observation_id(id).ok_or(db::Error::NotFound)?;
@@ -74,6 +76,7 @@ pub fn read(
                 patient: Some(uuid),
                 ..Filter::all(0, 1)
             },
+            base,
         )?),
         Kind::Questionnaire => Err(db::Error::NotFound),
         Kind::Procedure => {
@@ -92,16 +95,18 @@ pub fn read(
             Ok(adverse_event(&e))
         }
         Kind::Group => one(cohorts(conn, tenant, Filter::all(0, 1), Some(uuid))?),
+        Kind::Media => Ok(media(base, &db::photos::media_one(conn, tenant, uuid)?)),
         Kind::Observation => Err(db::Error::NotFound),
     }
 }
 
-/// A page of resources of one type, in the order of their last update.
+/// A page of resources of one type, in the order of their last update (`base` as for [`read`]).
 pub fn page(
     conn: &mut PgConnection,
     tenant: Tenant,
     kind: Kind,
     f: Filter,
+    base: &str,
 ) -> Result<Vec<Entry>, db::Error> {
     let clinic = tenant.id().uuid();
     let entries = match kind {
@@ -137,6 +142,10 @@ pub fn page(
             .map(adverse_event)
             .collect(),
         Kind::Group => cohorts(conn, tenant, f, None)?,
+        Kind::Media => db::photos::media(conn, tenant, f)?
+            .iter()
+            .map(|row| media(base, row))
+            .collect(),
     };
     Ok(entries)
 }
@@ -242,6 +251,12 @@ fn observation(catalogue: &[db::symptoms::Symptom], o: &fq::ObservationRow) -> E
         Some(o.patient_id.uuid()),
         key,
     )
+}
+
+fn media(base: &str, (p, treatment): &db::photos::MediaRow) -> Entry {
+    let key = Cursor::new(p.created_at, p.id);
+    let resource = super::media::media(base, p, *treatment);
+    Entry::new(Kind::Media, resource, Some(p.patient_id.uuid()), key)
 }
 
 fn adverse_event(e: &db::adverse_events::AdverseEvent) -> Entry {

@@ -10,10 +10,12 @@ pub enum Kind {
     Observation,
     AdverseEvent,
     Group,
+    /// A photo sent with a check-in (its bytes are a `Binary`, read apart).
+    Media,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Patient,
         Kind::Procedure,
         Kind::Questionnaire,
@@ -21,6 +23,7 @@ impl Kind {
         Kind::Observation,
         Kind::AdverseEvent,
         Kind::Group,
+        Kind::Media,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -32,6 +35,7 @@ impl Kind {
             Kind::Observation => "Observation",
             Kind::AdverseEvent => "AdverseEvent",
             Kind::Group => "Group",
+            Kind::Media => "Media",
         }
     }
 

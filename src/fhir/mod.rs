@@ -8,6 +8,7 @@ pub mod export;
 pub mod fetch;
 pub mod ids;
 pub mod kind;
+pub mod media;
 pub mod questionnaire;
 pub mod resources;
 pub mod search;

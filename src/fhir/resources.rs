@@ -305,6 +305,13 @@ pub fn capability_statement(base: &str) -> Value {
             }
             r
         }))
+        .chain(std::iter::once(json!({
+            "type": "Binary",
+            "interaction": [{"code": "read"}],
+            "documentation": "A photo's bytes, which its Media's content.url names: the image \
+                itself (image/jpeg) unless the request's Accept asks for application/fhir+json, \
+                then a Binary resource with the bytes in base64",
+        })))
         .collect();
     json!({
         "resourceType": "CapabilityStatement",

@@ -1,7 +1,8 @@
 //! The demo clinic: three protocols, a clinician and an admin, and about 300 patients whose
 //! treatments and daily check-ins follow `synthetic`'s trajectories, dated so that some are
 //! recovering right now. The patients are added through the public API, as a clinic and its
-//! patients' phones would, so their check-ins raise the alerts they would.
+//! patients' phones would, so their check-ins raise the alerts they would; one in 36 sends the
+//! photos `demo_photos` draws, through the same upload (re-encoded, stored, with consent).
 
 use anyhow::{Context, bail};
 use chrono::{Duration, Utc};
@@ -12,6 +13,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::domain::people::StaffRole;
+use crate::local::demo_photos::{self, Candidate};
 use crate::local::synthetic::{Course, Kind, PROTOCOLS, SCHEDULE};
 
 pub const CLINIC: &str = "Aftercare Demo Clinic";
@@ -174,6 +176,8 @@ pub async fn populate(base: &str) -> anyhow::Result<()> {
     let no = json!({"active_acne": false, "skin_infection": false, "eczema_psoriasis": false,
                     "keloid_history": false, "bleeding_disorder": false, "pregnancy": false,
                     "skin_allergy": false, "diabetes": false});
+    // What the photos cost the demo's run, for its log.
+    let (mut photos, mut photo_time) = (0, std::time::Duration::ZERO);
     for n in first..=PATIENTS {
         let mut rng = StdRng::seed_from_u64(20261121 + n as u64);
         let fitzpatrick = crate::local::synthetic::fitzpatrick(&mut rng);
@@ -211,6 +215,7 @@ pub async fn populate(base: &str) -> anyhow::Result<()> {
         } else {
             vec![latest]
         };
+        let last = sessions.last().copied();
         for performed_at in sessions {
             let body = json!({"protocol_id": protocol, "performed_at": performed_at, "contraindications": no});
             let treatment = api
@@ -224,6 +229,7 @@ pub async fn populate(base: &str) -> anyhow::Result<()> {
             let treatment = id(&treatment)?;
             let course = Course::draw(&mut rng, model, fitzpatrick);
             let mut check_ins = vec![];
+            let mut candidates = vec![];
             // Days without a check-in in a row: after two, the app's reminder brings most back.
             let mut missed = 0;
             for day in SCHEDULE {
@@ -244,7 +250,13 @@ pub async fn populate(base: &str) -> anyhow::Result<()> {
                         .into_iter()
                         .map(|(c, s)| (c.to_string(), json!(s)))
                         .collect();
-                    let mut check_in = json!({"id": Uuid::new_v4(), "treatment_id": treatment, "recorded_at": at, "scores": scores});
+                    let check_in_id = Uuid::new_v4();
+                    candidates.push(Candidate {
+                        day,
+                        id: check_in_id,
+                        redness: scores.get("redness").and_then(Value::as_i64),
+                    });
+                    let mut check_in = json!({"id": check_in_id, "treatment_id": treatment, "recorded_at": at, "scores": scores});
                     if rng.random_bool(0.06) {
                         check_in["note"] = json!(NOTES[rng.random_range(0..NOTES.len())]);
                     }
@@ -259,6 +271,24 @@ pub async fn populate(base: &str) -> anyhow::Result<()> {
                     json!({"check_ins": check_ins}),
                 )
                 .await?;
+            }
+            // One patient in 36 sends photos of their latest treatment's days.
+            if n % demo_photos::EVERY == 3 && Some(performed_at) == last {
+                let started = std::time::Instant::now();
+                for (k, c) in demo_photos::chosen(&candidates).into_iter().enumerate() {
+                    let redness = demo_photos::intensity(c.day, c.redness);
+                    let image = demo_photos::draw(n as u64, fitzpatrick, redness);
+                    let jpeg = demo_photos::jpeg(&image)?;
+                    // Some give the clinic their before-and-after consent as well.
+                    let before_after = n % 72 == 3 && k != 1;
+                    let path = format!(
+                        "/v1/check-ins/{}/photos?clinical_use=true&before_after={before_after}",
+                        c.id
+                    );
+                    api.upload(&path, &phone, jpeg).await?;
+                    photos += 1;
+                }
+                photo_time += started.elapsed();
             }
             // The clinic records an infection as a complication once it has seen the patient.
             let onset = performed_at + Duration::days(4);
@@ -284,6 +314,8 @@ pub async fn populate(base: &str) -> anyhow::Result<()> {
             tracing::info!(patients = n, "demo clinic: patients added");
         }
     }
+    let seconds = photo_time.as_secs_f64();
+    tracing::info!(photos, seconds, "demo clinic: photos drawn and sent");
     Ok(())
 }
 
@@ -402,6 +434,28 @@ impl Api {
                 None => return Ok(items),
             }
         }
+    }
+
+    /// Sends a photo, as the patient's phone does.
+    async fn upload(&self, path: &str, token: &str, jpeg: Vec<u8>) -> anyhow::Result<Value> {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, "image/jpeg")
+            .body(jpeg)
+            .send()
+            .await
+            .with_context(|| format!("calling {path}"))?;
+        let status = res.status();
+        let bytes = res.bytes().await?;
+        if !status.is_success() {
+            bail!(
+                "{path} answered {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+        Ok(serde_json::from_slice(&bytes)?)
     }
 
     async fn call(

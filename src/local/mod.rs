@@ -2,5 +2,6 @@
 //! synthetic recoveries behind the demo, the benchmark and the alert precision harness.
 
 pub mod demo;
+pub mod demo_photos;
 pub mod postgres;
 pub mod synthetic;

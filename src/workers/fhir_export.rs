@@ -92,6 +92,8 @@ fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> Result<(), ApiErro
         None => vec![None],
     };
     let mut seq = 0;
+    // The FHIR base the export was asked at: a Media's Binary URL is under it.
+    let base = export::base_of(&export.request);
     for kind in export.types.iter().flatten().filter_map(|t| Kind::parse(t)) {
         let mut written = 0;
         // What `_typeFilter` asks of the kind, narrowed to the `patient`s asked for.
@@ -137,7 +139,7 @@ fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> Result<(), ApiErro
                 // take longer than a request's statement is allowed.
                 let entries = conn.transaction(|conn| {
                     diesel::sql_query("SET LOCAL statement_timeout = '10min'").execute(conn)?;
-                    fetch::page(conn, tenant, kind, f)
+                    fetch::page(conn, tenant, kind, f, &base)
                 })?;
                 if entries.is_empty() {
                     break;

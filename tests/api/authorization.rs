@@ -46,11 +46,12 @@ const ENDINGS: [&str; 4] = [
 ];
 
 fn fill_path(path: &str, ids: &Ids) -> String {
-    // FHIR: a Patient's read and search, a protocol's Group, the export's status and file, the
+    // FHIR: a Patient's read and search, a protocol's Group, a photo's Binary, the export's status and file, the
     // clinic's own items' CodeSystem and ValueSet.
     if let Some(rest) = path.strip_prefix("/fhir/R4/") {
         let id = match rest {
             r if r.starts_with("Group/") => &ids.protocol,
+            r if r.starts_with("Binary/") => &ids.photo,
             r if r.starts_with("CodeSystem/") || r.starts_with("ValueSet/") => &ids.clinic_items,
             r if r.starts_with('$') => &ids.export,
             _ => &ids.patient,

@@ -271,6 +271,9 @@ async fn the_demo_clinic_is_made_once_with_recoveries_and_alerts_and_exports_val
         exported.iter().any(|r| r["resourceType"] == "AdverseEvent"),
         "a complication for an infection"
     );
+    // Some patients sent photos (drawn by the demo), exported as Media.
+    let media = exported.iter().filter(|r| r["resourceType"] == "Media");
+    assert!(media.count() >= 5, "the demo's photos");
     assert!(
         alerted * 100 <= 22 * treatments,
         "{alerted} of {treatments} treatments alerted"

@@ -19,6 +19,7 @@ mod failover;
 mod faults;
 mod fhir;
 mod fhir_export;
+mod fhir_media;
 mod fhir_search;
 mod fhir_smart;
 mod fhir_terminology;

@@ -112,6 +112,10 @@ INVARIANTS = {
                   "(part.empty() and (value.exists() xor resource.exists())))"),
     ],
     "OperationOutcome": [],
+    "Media": [
+        ("att-1", "content.all(data.empty() or contentType.exists())"),
+    ],
+    "Binary": [],
 }
 
 

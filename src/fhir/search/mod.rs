@@ -35,6 +35,7 @@ pub enum Param {
     Category,
     Date,
     Authored,
+    Created,
     Url,
     Version,
 }
@@ -52,6 +53,7 @@ impl Param {
             Param::Category => "category",
             Param::Date => "date",
             Param::Authored => "authored",
+            Param::Created => "created",
             Param::Url => "url",
             Param::Version => "version",
         }
@@ -64,7 +66,7 @@ impl Param {
                 "token"
             }
             Param::Url => "uri",
-            Param::LastUpdated | Param::Date | Param::Authored => "date",
+            Param::LastUpdated | Param::Date | Param::Authored | Param::Created => "date",
             Param::Count => "number",
             Param::Patient | Param::Subject => "reference",
         }
@@ -91,7 +93,7 @@ impl Param {
             Param::Url => "The Questionnaire's canonical URL",
             Param::Version => "The Questionnaire's version; several separated by commas",
             Param::Category => "survey (the patient's answers and ratings) or exam (a clinician's)",
-            Param::Date | Param::Authored => {
+            Param::Date | Param::Authored | Param::Created => {
                 "eq, gt, ge, lt, le, sa or eb and a date (YYYY, YYYY-MM, YYYY-MM-DD: UTC days) or \
                  an instant with its offset; repeat for a range"
             }
@@ -110,6 +112,7 @@ pub fn supported(kind: Kind) -> &'static [Param] {
         Kind::AdverseEvent => &[Subject, Date, LastUpdated, Count],
         Kind::Questionnaire => &[Url, Version, LastUpdated, Count],
         Kind::Group => &[LastUpdated, Count],
+        Kind::Media => &[Patient, Subject, Created, LastUpdated, Count],
     }
 }
 
@@ -307,7 +310,7 @@ pub fn parse(
                 }
                 versions = and(versions, set);
             }
-            Param::Date | Param::Authored => {
+            Param::Date | Param::Authored | Param::Created => {
                 let v = DateValue::parse(value).map_err(|e| format!("{name}: {e}"))?;
                 let (from, to) = v.instants();
                 at.from = later(at.from, from);
