@@ -310,10 +310,12 @@ const EMAIL: &str = "dr.photo@harbour.example";
 struct Clinic {
     clinician: String,
     patient: String,
+    treatment: String,
 }
 
 /// A patient treated 7 days ago who sent photos with their check-ins of days 0, 3 and 7, the last
-/// with signs of infection (an urgent alert); the clinician signs in as [`EMAIL`].
+/// with signs of infection (an urgent alert), and one with a check-in of an earlier session; the
+/// clinician signs in as [`EMAIL`].
 async fn photo_clinic(app: &TestApp) -> Clinic {
     let clinic = app.clinic("Harbour Skin Clinic", "UTC").await;
     let clinician = app
@@ -321,11 +323,32 @@ async fn photo_clinic(app: &TestApp) -> Clinic {
         .await;
     let protocol = app.protocol(&clinician, "Face 1.0 mm").await;
     let patient = app.patient(&clinician, "MRN-0002").await;
+    // An earlier session's photo, of its own day 0, is not among this treatment's.
+    let earlier = days_ago(40);
+    let first = app
+        .treatment(&clinician, &patient, &protocol, earlier)
+        .await;
     let performed_at = days_ago(7);
     let treatment = app
         .treatment(&clinician, &patient, &protocol, performed_at)
         .await;
     let (token, _) = app.enroll(&clinician, &patient).await;
+    let old = CheckIn::new(
+        &first,
+        earlier + chrono::Duration::minutes(30),
+        json!({"redness": 1}),
+    );
+    let old = id_of(app.check_in(&token, &old).await.ok(201));
+    crate::photos::upload(
+        app,
+        &token,
+        &old,
+        "clinical_use=true",
+        "image/jpeg",
+        small_photo(240),
+    )
+    .await
+    .ok(201);
     for (day, scores) in [
         (0, json!({"redness": 3})),
         (3, json!({"redness": 2})),
@@ -346,7 +369,11 @@ async fn photo_clinic(app: &TestApp) -> Clinic {
         .await
         .ok(201);
     }
-    Clinic { clinician, patient }
+    Clinic {
+        clinician,
+        patient,
+        treatment,
+    }
 }
 
 #[tokio::test]
@@ -358,8 +385,8 @@ async fn the_dashboard_shows_photos_side_by_side_and_a_clinician_flags_one() {
 
 async fn dashboard_photos(app: TestApp, clinic: Clinic, b: Arc<Browser>) {
     b.goto(&format!(
-        "{}/dashboard#/patients/{}",
-        app.base, clinic.patient
+        "{}/dashboard#/patients/{}?treatment={}",
+        app.base, clinic.patient, clinic.treatment
     ))
     .await;
     b.type_into("[data-testid=login-email]", EMAIL).await;
@@ -450,6 +477,7 @@ async fn dashboard_photos(app: TestApp, clinic: Clinic, b: Arc<Browser>) {
         .map(|p| p["day"].as_i64().unwrap())
         .collect();
     assert_eq!(flagged, [7], "{photos:?}");
+    assert_eq!(photos.len(), 4, "the earlier session's too: {photos:?}");
     check_screen(
         &b,
         "photo-flagged",

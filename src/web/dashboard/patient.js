@@ -10,7 +10,7 @@ import { legend } from './dom.js';
 import { enrollAction } from './enroll.js';
 import { editPatientAction } from './patient_form.js';
 import { patientWords, treatmentRecord } from './patient_words.js';
-import { forgetPhotos, photosOf, photosPanel } from './photos.js';
+import { forgetPhotos, ofTreatment, photosOf, photosPanel } from './photos.js';
 import { LEVELS, answersOf, cache, daysSince, formatDate, humanize, patientName, protocols, roman, ruleName, symptomOf, symptoms } from './shared.js';
 import { h } from './shared/dom.js';
 import { followUp, treatmentAction } from './treatment_forms.js';
@@ -135,7 +135,12 @@ export async function patientScreen(id, params) {
 
   const protocol = protos.get(chosen.protocol_id);
   const detail = details.get(chosen.treatment_id) || (await get(`/v1/treatments/${chosen.treatment_id}`));
-  const [words, followed] = await Promise.all([patientWords(id, chosen.treatment_id), followUp(detail)]);
+  // With more than one treatment, the photos shown are the chosen one's (a photo's day counts from its own).
+  const [words, followed, shown] = await Promise.all([
+    patientWords(id, chosen.treatment_id),
+    followUp(detail),
+    recovery.treatments.length > 1 ? ofTreatment(id, chosen.treatment_id, photos) : photos,
+  ]);
   const today = daysSince(chosen.performed_at);
   const lastScheduled = protocol ? Math.max(...protocol.check_in_days) : today;
   const lastDay = Math.min(today, lastScheduled);
@@ -214,7 +219,7 @@ export async function patientScreen(id, params) {
       : null,
     none.length ? h('p', { class: 'muted', 'data-testid': 'symptoms-none' }, `None at every check-in: ${none.join(', ')}.`) : null,
     ordered.length ? null : h('p', { class: 'panel empty' }, 'No check-ins yet for this treatment.'),
-    photosPanel(photos),
+    photosPanel(shown),
     words,
     followed,
   );

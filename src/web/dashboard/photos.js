@@ -51,6 +51,18 @@ export async function photosOf(patientId) {
   return photos.sort((a, b) => a.day - b.day || a.created_at.localeCompare(b.created_at));
 }
 
+/** Of `photos`, those sent with the check-ins of treatment `treatmentId`; null when they could not be told. */
+export async function ofTreatment(patientId, treatmentId, photos) {
+  if (!photos?.length) return photos;
+  try {
+    const checkIns = await getAll(`/v1/patients/${patientId}/check-ins?treatment_id=${treatmentId}`);
+    const ids = new Set(checkIns.map((c) => c.id));
+    return photos.filter((p) => ids.has(p.check_in_id));
+  } catch {
+    return null;
+  }
+}
+
 function flagChip(p) {
   if (!p.review_flag) return null;
   const who = p.review_flag.by === cache.me?.user_id ? 'you' : 'a colleague';
