@@ -289,6 +289,19 @@ async fn photo_offline(app: TestApp, phone: Phone, b: Arc<Browser>) {
     assert_eq!(photos_of(&app, &phone).await.len(), 1);
     look(&b, axe.as_deref(), "3-photo-sent").await;
 
+    // An upload whose answer never came is looked for before it is tried again: found, it is not
+    // sent a second time.
+    assert_eq!(
+        resend(
+            &b,
+            json!({"state": "waiting", "tried": true, "before_after": true}),
+            "lost answer"
+        )
+        .await,
+        json!({"state": "sent", "kept": 0})
+    );
+    assert_eq!(photos_of(&app, &phone).await.len(), 1);
+
     // The patient withdraws the before-and-after use from the app; the clinical use stays.
     b.click("[data-testid=photo-withdraw]").await;
     b.until(
@@ -303,6 +316,64 @@ async fn photo_offline(app: TestApp, phone: Phone, b: Arc<Browser>) {
         !photos[0]["consent"]["before_after_withdrawn_at"].is_null(),
         "{photos:?}"
     );
+
+    // A photo the server refuses (4xx) is dropped from the phone, and the patient is told.
+    assert_eq!(
+        resend(
+            &b,
+            json!({"state": "waiting", "before_after": false}),
+            "not a photo"
+        )
+        .await,
+        json!({"state": "refused", "kept": 0})
+    );
+    let status = b.text("[data-testid=status]").await;
+    assert!(status.contains("did not accept the photo"), "{status}");
+    assert_eq!(photos_of(&app, &phone).await.len(), 1);
+}
+
+/// Puts the outbox's one photo back as `photo` says, with `bytes` kept for it, and lets the app
+/// send (as when the phone comes online); the photo's state once settled, and how many photos the
+/// phone still keeps.
+async fn resend(b: &Browser, photo: Value, bytes: &str) -> Value {
+    b.call(
+        reqwest::Method::POST,
+        "/execute/async",
+        Some(json!({"script": "
+            const [photo, bytes, done] = arguments;
+            const list = JSON.parse(localStorage.getItem('aftercare.app.outbox'));
+            list[0].photo = photo;
+            localStorage.setItem('aftercare.app.outbox', JSON.stringify(list));
+            const open = indexedDB.open('aftercare-app');
+            open.onsuccess = () => {
+              const tx = open.result.transaction('photos', 'readwrite');
+              tx.objectStore('photos').put(new Blob([bytes], {type: 'image/jpeg'}), list[0].check_in.id);
+              tx.oncomplete = () => {
+                window.dispatchEvent(new Event('online'));
+                done(true);
+              };
+            };", "args": [photo, bytes]})),
+    )
+    .await;
+    b.until(
+        "the photo settled",
+        "const item = JSON.parse(localStorage.getItem('aftercare.app.outbox'))[0];
+         return item.photo.state !== 'waiting' && item.photo.state;",
+    )
+    .await;
+    b.call(
+        reqwest::Method::POST,
+        "/execute/async",
+        Some(json!({"script": "
+            const done = arguments[arguments.length - 1];
+            const state = JSON.parse(localStorage.getItem('aftercare.app.outbox'))[0].photo.state;
+            const open = indexedDB.open('aftercare-app');
+            open.onsuccess = () => {
+              const count = open.result.transaction('photos').objectStore('photos').count();
+              count.onsuccess = () => done({state, kept: count.result});
+            };", "args": []})),
+    )
+    .await
 }
 
 const EMAIL: &str = "dr.photo@harbour.example";
