@@ -303,7 +303,8 @@ async fn photo_offline(app: TestApp, phone: Phone, b: Arc<Browser>) {
     assert_eq!(photos_of(&app, &phone).await.len(), 1);
 
     // The patient withdraws the before-and-after use from the app; the clinical use stays.
-    b.click("[data-testid=photo-withdraw]").await;
+    // (Today shows the outbox again once the photo settled.)
+    b.click_when_ready("[data-testid=photo-withdraw]").await;
     b.until(
         "the withdrawal",
         "return !document.querySelector('[data-testid=photo-withdraw]')",
@@ -327,8 +328,11 @@ async fn photo_offline(app: TestApp, phone: Phone, b: Arc<Browser>) {
         .await,
         json!({"state": "refused", "kept": 0})
     );
-    let status = b.text("[data-testid=status]").await;
-    assert!(status.contains("did not accept the photo"), "{status}");
+    b.until(
+        "the patient told",
+        "return document.querySelector('[data-testid=status]').textContent.includes('did not accept the photo')",
+    )
+    .await;
     assert_eq!(photos_of(&app, &phone).await.len(), 1);
 }
 
