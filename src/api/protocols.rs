@@ -1,4 +1,5 @@
-//! Treatment protocols: what a clinic does, and on which days after it the patient checks in.
+//! Treatment protocols: what a clinic does, and on which days after it the patient checks in
+//! (and is asked for a photo).
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
@@ -15,6 +16,7 @@ use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::Invalid;
 use crate::domain::codes::{self, Area, Procedure};
 use crate::domain::ids::ProtocolId;
+use crate::domain::photos::{MAX_PHOTO_DAYS, normalize_photo_days};
 use crate::domain::schedule::{MAX_SCHEDULE_DAY, default_check_in_days, normalize_check_in_days};
 use crate::domain::treatment::{check_needle_depth, check_series};
 use crate::error::ApiError;
@@ -25,6 +27,7 @@ use crate::web::auth::Caller;
 #[schema(example = json!({
     "name": "Face 1.0 mm", "procedure": "microneedling", "needle_depth_mm": 1.0, "areas": ["face"],
     "sessions_planned": 3, "interval_days": 28, "check_in_days": [0, 1, 2, 3, 4, 5, 6, 7, 14, 21, 28],
+    "photo_days": [0, 3, 7, 28],
     "aftercare_instructions": "No makeup for 24 hours; sunscreen every day."
 }))]
 pub struct NewProtocol {
@@ -45,6 +48,9 @@ pub struct NewProtocol {
     pub interval_days: i32,
     #[schema(schema_with = check_in_days_schema)]
     pub check_in_days: Option<Vec<i32>>,
+    #[serde(default)]
+    #[schema(schema_with = photo_days_schema)]
+    pub photo_days: Option<Vec<i32>>,
     /// At most 10000 characters.
     #[serde(default)]
     #[schema(max_length = 10000)]
@@ -71,6 +77,25 @@ fn check_in_days_schema() -> utoipa::openapi::Array {
         .build()
 }
 
+/// The photo days: at most 20 days since treatment, each 0-365 (repeats count once).
+fn photo_days_schema() -> utoipa::openapi::Array {
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+                .minimum(Some(0))
+                .maximum(Some(MAX_SCHEDULE_DAY)),
+        )
+        .max_items(Some(MAX_PHOTO_DAYS))
+        .description(Some(
+            "Days since treatment (0-365, at most 20) on which the app asks the patient for a \
+             photo with the check-in; a photo may be added on any day. Default: none.",
+        ))
+        .build()
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Protocol {
     pub id: Uuid,
@@ -81,6 +106,8 @@ pub struct Protocol {
     pub sessions_planned: i32,
     pub interval_days: i32,
     pub check_in_days: Vec<i32>,
+    /// Days since treatment on which a photo is asked for, ascending (empty: none).
+    pub photo_days: Vec<i32>,
     pub aftercare_instructions: String,
     pub created_at: DateTime<Utc>,
 }
@@ -96,6 +123,7 @@ impl From<db::protocols::Protocol> for Protocol {
             sessions_planned: p.sessions_planned,
             interval_days: p.interval_days,
             check_in_days: p.check_in_days.into_iter().flatten().collect(),
+            photo_days: p.photo_days.into_iter().flatten().collect(),
             aftercare_instructions: p.aftercare_instructions,
             created_at: p.created_at,
         }
@@ -124,6 +152,11 @@ fn validate(req: NewProtocol) -> Result<db::protocols::Protocol, Invalid> {
         "check_in_days",
         "must name at most 100 days",
     );
+    let photo_days = normalize_photo_days(
+        &mut invalid,
+        "photo_days",
+        req.photo_days.as_deref().unwrap_or_default(),
+    );
     invalid.check(
         req.aftercare_instructions.chars().count() <= 10_000,
         "aftercare_instructions",
@@ -141,6 +174,7 @@ fn validate(req: NewProtocol) -> Result<db::protocols::Protocol, Invalid> {
         check_in_days: days.into_iter().map(Some).collect(),
         aftercare_instructions: req.aftercare_instructions,
         created_at: Utc::now(),
+        photo_days: photo_days.into_iter().map(Some).collect(),
     })
 }
 

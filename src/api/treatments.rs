@@ -120,6 +120,9 @@ pub struct Schedule {
     /// The clinic's time zone, in which the days are counted.
     pub timezone: String,
     pub days: Vec<ScheduledDay>,
+    /// The protocol's days since treatment on which the app asks for a photo (empty: none; a
+    /// photo may be added to any check-in).
+    pub photo_days: Vec<i32>,
 }
 
 fn validate(req: &NewTreatment, now: DateTime<Utc>) -> Result<(), Invalid> {
@@ -323,6 +326,7 @@ pub async fn get_schedule(
         aftercare_instructions: protocol.aftercare_instructions,
         timezone: clinic.timezone,
         days: schedule(treatment.performed_at, tz, &due, &done, Utc::now()),
+        photo_days: protocol.photo_days.into_iter().flatten().collect(),
     }))
 }
 

@@ -21,6 +21,8 @@ pub struct Protocol {
     pub check_in_days: Vec<Option<i32>>,
     pub aftercare_instructions: String,
     pub created_at: DateTime<Utc>,
+    /// The days since treatment on which a photo is asked for (none by default).
+    pub photo_days: Vec<Option<i32>>,
 }
 
 pub fn insert(conn: &mut PgConnection, tenant: Tenant, new: &Protocol) -> QueryResult<Protocol> {

@@ -334,6 +334,7 @@ diesel::table! {
         check_in_days -> Array<Nullable<Int4>>,
         aftercare_instructions -> Text,
         created_at -> Timestamptz,
+        photo_days -> Array<Nullable<Int4>>,
     }
 }
 

@@ -1,5 +1,9 @@
 //! What a photo sent with a check-in must be: its size, its kind told from its bytes (never from
-//! what the client declares), its pixel count, and that it is whole.
+//! what the client declares), its pixel count, and that it is whole; and on which days since
+//! treatment a protocol asks for one.
+
+use super::Invalid;
+use super::schedule::MAX_SCHEDULE_DAY;
 
 /// Most bytes an upload may have: a phone's photo scaled to 2,048 px is well under 1 MB.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -14,6 +18,33 @@ pub const MAX_EDGE: u32 = 16_384;
 
 /// The thumbnail's longest edge, for lists and the side-by-side view.
 pub const THUMBNAIL_EDGE: u32 = 320;
+
+/// Most days a protocol may ask for a photo on.
+pub const MAX_PHOTO_DAYS: usize = 20;
+
+/// Whether the protocol's `photo_days` ask for a photo on `day` since treatment. A patient may add
+/// one to any check-in; on these days the app asks for it.
+pub fn photo_asked(photo_days: &[i32], day: i32) -> bool {
+    photo_days.contains(&day)
+}
+
+/// Sorts and de-duplicates a protocol's photo days: at most 20 given, each 0-365; none by default.
+pub fn normalize_photo_days(invalid: &mut Invalid, field: &str, days: &[i32]) -> Vec<i32> {
+    invalid.check(
+        days.len() <= MAX_PHOTO_DAYS,
+        field,
+        "must name at most 20 days",
+    );
+    invalid.check(
+        days.iter().all(|d| (0..=MAX_SCHEDULE_DAY).contains(d)),
+        field,
+        "days must be from 0 to 365",
+    );
+    let mut days = days.to_vec();
+    days.sort_unstable();
+    days.dedup();
+    days
+}
 
 /// The kinds of image taken, by their magic bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +93,45 @@ pub fn jpeg_is_whole(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_photo_is_asked_for_on_the_protocols_photo_days_only() {
+        let days = [0, 3, 7, 28];
+        assert!(photo_asked(&days, 0));
+        assert!(photo_asked(&days, 7));
+        assert!(photo_asked(&days, 28));
+        assert!(!photo_asked(&days, 1));
+        assert!(!photo_asked(&days, 29));
+        assert!(!photo_asked(&days, -1));
+        // None by default.
+        assert!(!photo_asked(&[], 0));
+    }
+
+    #[test]
+    fn photo_days_are_sorted_once_each_within_a_year_and_at_most_20() {
+        let mut inv = Invalid::default();
+        assert_eq!(
+            normalize_photo_days(&mut inv, "d", &[7, 0, 3, 3, 28]),
+            vec![0, 3, 7, 28]
+        );
+        assert_eq!(normalize_photo_days(&mut inv, "d", &[]), Vec::<i32>::new());
+        assert!(inv.into_result().is_ok());
+        let mut inv = Invalid::default();
+        normalize_photo_days(&mut inv, "d", &[-1]);
+        assert!(inv.into_result().is_err());
+        let mut inv = Invalid::default();
+        normalize_photo_days(&mut inv, "d", &[366]);
+        assert!(inv.into_result().is_err());
+        let mut inv = Invalid::default();
+        let many: Vec<i32> = (0..21).collect();
+        normalize_photo_days(&mut inv, "d", &many);
+        assert!(inv.into_result().is_err());
+        // Repeats count once in the result.
+        let mut inv = Invalid::default();
+        let repeated: Vec<i32> = (0..10).chain(0..10).collect();
+        assert_eq!(normalize_photo_days(&mut inv, "d", &repeated).len(), 10);
+        assert!(inv.into_result().is_ok());
+    }
 
     #[test]
     fn images_are_told_by_their_bytes() {

@@ -15,7 +15,7 @@ const PNG: &str = "image/png";
 
 /// The files, by name under `/app/`; the page itself has the empty name. The shared modules
 /// (`shared/api.js`, `shared/dom.js`) come from `assets`.
-const ASSETS: [Asset; 20] = [
+const ASSETS: [Asset; 22] = [
     Asset::new("", HTML, include_bytes!("app/index.html")),
     Asset::new("app.css", CSS, include_bytes!("app/app.css")),
     Asset::new(
@@ -40,6 +40,8 @@ const ASSETS: [Asset; 20] = [
     Asset::script("recovery.js", include_bytes!("app/recovery.js")),
     Asset::script("care.js", include_bytes!("app/care.js")),
     Asset::script("reminders.js", include_bytes!("app/reminders.js")),
+    Asset::script("photo.js", include_bytes!("app/photo.js")),
+    Asset::script("photo_store.js", include_bytes!("app/photo_store.js")),
 ];
 
 /// The service worker's file, allowed to control all of `/app` (the page itself is `/app`, above

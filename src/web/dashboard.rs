@@ -18,7 +18,7 @@ pub const PATHS: [&str; 4] = [
 
 /// The files, by name under `/dashboard/`; the page itself has the empty name. The shared modules
 /// (`shared/api.js`, `shared/dom.js`) come from `assets`.
-const ASSETS: [Asset; 24] = [
+const ASSETS: [Asset; 25] = [
     Asset::new("", HTML, include_bytes!("dashboard/index.html")),
     Asset::new("app.css", CSS, include_bytes!("dashboard/app.css")),
     Asset::script("app.js", include_bytes!("dashboard/app.js")),
@@ -26,6 +26,7 @@ const ASSETS: [Asset; 24] = [
     Asset::script("alerts.js", include_bytes!("dashboard/alerts.js")),
     Asset::script("patients.js", include_bytes!("dashboard/patients.js")),
     Asset::script("patient.js", include_bytes!("dashboard/patient.js")),
+    Asset::script("photos.js", include_bytes!("dashboard/photos.js")),
     Asset::script("protocols.js", include_bytes!("dashboard/protocols.js")),
     Asset::script("protocol.js", include_bytes!("dashboard/protocol.js")),
     Asset::script("compare.js", include_bytes!("dashboard/compare.js")),

@@ -80,14 +80,15 @@ const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'sel
     script-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
 /// The dashboard runs its own scripts and styles and calls the API, all from this server; no
-/// inline code, no other origin.
+/// inline code, no other origin. Photos are fetched with the session's token and shown from
+/// `blob:` URLs the page made itself.
 const DASHBOARD_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-    connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    connect-src 'self'; img-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The patients' app: as the dashboard, plus its service worker and manifest, its icons, and
-/// nothing else.
+/// nothing else; the photo a patient takes is previewed from a `blob:` URL the page made.
 const APP_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-    connect-src 'self'; img-src 'self'; worker-src 'self'; manifest-src 'self'; base-uri 'none'; \
+    connect-src 'self'; img-src 'self' blob:; worker-src 'self'; manifest-src 'self'; base-uri 'none'; \
     form-action 'none'; frame-ancestors 'none'";
 
 /// What kind of page an answer is, for its Content-Security-Policy.

@@ -22,6 +22,47 @@ async fn a_protocol_gets_the_default_schedule() {
     );
     assert_eq!(p["procedure"], "microneedling");
     assert_eq!(p["areas"], json!(["face"]));
+    // No photo is asked for unless the protocol says so.
+    assert_eq!(p["photo_days"], json!([]));
+}
+
+#[tokio::test]
+async fn a_protocols_photo_days_are_sorted_bounded_and_reach_the_patients_schedule() {
+    let app = spawn_app().await;
+    let s = app.scenario("Lumen").await;
+    let body = json!({"name": "Photos", "procedure": "microneedling", "needle_depth_mm": 1.0, "areas": ["face"],
+                      "sessions_planned": 1, "interval_days": 0, "photo_days": [28, 0, 7, 3, 3]});
+    let created = app.post("/v1/protocols", &s.clinician, body).await;
+    let protocol = created.ok(201);
+    assert_eq!(protocol["photo_days"], json!([0, 3, 7, 28]));
+    let id = protocol["id"].as_str().unwrap().to_string();
+    let read = app.get(&format!("/v1/protocols/{id}"), &s.clinician).await;
+    assert_eq!(read.ok(200)["photo_days"], json!([0, 3, 7, 28]));
+    // The patient's app learns them with its treatment's schedule.
+    let patient = app.patient(&s.clinician, "MRN-PHOTO").await;
+    let treatment = app
+        .treatment(&s.clinician, &patient, &id, chrono::Utc::now())
+        .await;
+    let (token, _) = app.enroll(&s.clinician, &patient).await;
+    let schedule = app
+        .get(&format!("/v1/treatments/{treatment}/schedule"), &token)
+        .await;
+    assert_eq!(schedule.ok(200)["photo_days"], json!([0, 3, 7, 28]));
+
+    for (n, days) in [
+        json!([-1]),
+        json!([366]),
+        json!((0..21).collect::<Vec<_>>()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let body = json!({"name": format!("Bad {n}"), "procedure": "microneedling", "needle_depth_mm": 1.0,
+                          "areas": ["face"], "sessions_planned": 1, "interval_days": 0, "photo_days": days});
+        let r = app.post("/v1/protocols", &s.clinician, body).await;
+        r.problem(422);
+        assert_eq!(r.error_fields(), ["photo_days"], "{days}");
+    }
 }
 
 #[tokio::test]

@@ -2,11 +2,13 @@
 // the aftercare questions (each may be skipped), and a note. The app gives it its id, keeps it on
 // the phone, then sends it; an answer that needs the clinic says so plainly, with its number: as
 // the server answers, or at once without a network when the catalogue says the answer alone is
-// urgent on that day (`urgent_from_day`, from the server's own rules).
+// urgent on that day (`urgent_from_day`, from the server's own rules). A photo may go with it
+// (photo.js): asked for first on the protocol's photo days, offered after the note on the others.
 
 import { contactPanel } from './dom.js';
 import { AFTERCARE, answerWords, symptomLabel, t } from './i18n.js';
 import { add } from './outbox.js';
+import { photoAsked, photoPart } from './photo.js';
 import { h } from './shared/dom.js';
 import { dayOf } from './today.js';
 
@@ -65,16 +67,25 @@ function outcome(item, clinic) {
   if (item && item.state === 'sent' && item.contact_clinic) return contactPanel(clinic);
   if (item && item.state === 'waiting' && item.red_flag) return contactPanel(clinic, h('p', { 'data-testid': 'kept-on-phone' }, t('red_flag_waiting')));
   const sent = item && item.state === 'sent';
-  return h('p', { class: `panel ${sent ? 'ok' : 'waiting'}`, role: 'status', 'data-testid': 'check-in-result', 'data-state': item ? item.state : 'waiting' }, sent ? t('thanks') : t('saved_offline'));
+  const photo = item && item.photo ? { waiting: t('photo_waiting_note'), sent: t('photo_sent_note'), refused: t('photo_refused') }[item.photo.state] : null;
+  return h(
+    'p',
+    { class: `panel ${sent ? 'ok' : 'waiting'}`, role: 'status', 'data-testid': 'check-in-result', 'data-state': item ? item.state : 'waiting', 'data-photo': item?.photo?.state || 'none' },
+    sent ? t('thanks') : t('saved_offline'),
+    photo ? ` ${photo}` : null,
+  );
 }
 
 export function checkInScreen({ catalogue, treatment, clinic }) {
   const error = h('p', { class: 'panel error', role: 'alert', hidden: true, 'data-testid': 'check-in-error' }, t('choose_all'));
   const submit = h('button', { type: 'submit', class: 'primary big', 'data-testid': 'check-in-submit' }, t('submit'));
   const result = h('div', { 'aria-live': 'polite' });
+  const asked = photoAsked(treatment.schedule.photo_days, dayOf(Date.now(), treatment));
+  const photo = photoPart({ asked });
   const form = h(
     'form',
     { 'data-testid': 'check-in-form', novalidate: true },
+    asked ? photo.node : null,
     h('p', {}, t('check_in_intro')),
     ...catalogue.map(symptomQuestion),
     h('h2', {}, t('aftercare_questions')),
@@ -82,6 +93,7 @@ export function checkInScreen({ catalogue, treatment, clinic }) {
     h('label', { for: 'note', class: 'block' }, t('note')),
     h('p', { id: 'note-hint', class: 'hint', 'data-testid': 'note-who-reads' }, t('note_who_reads')),
     h('textarea', { id: 'note', name: 'note', rows: 3, maxlength: 2000, 'aria-describedby': 'note-hint', 'data-testid': 'check-in-note' }),
+    asked ? null : photo.node,
     error,
     submit,
   );
@@ -90,9 +102,11 @@ export function checkInScreen({ catalogue, treatment, clinic }) {
     const checkIn = collect(form, catalogue, treatment.id);
     error.hidden = !!checkIn;
     if (!checkIn) return [...form.querySelectorAll('fieldset[data-code]')].find((f) => !f.querySelector(':checked'))?.querySelector('input').focus();
+    const chosen = photo.read();
+    if (chosen.error) return;
     submit.disabled = true;
     submit.textContent = t('sending');
-    const item = await add(checkIn, redFlag(checkIn, catalogue, treatment));
+    const item = await add(checkIn, redFlag(checkIn, catalogue, treatment), chosen.photo);
     form.hidden = true;
     result.replaceChildren(outcome(item, clinic), h('a', { class: 'button', href: '#/today', 'data-testid': 'back-today' }, t('nav_today')));
     result.querySelector('a, [role=status]')?.focus?.();

@@ -1,5 +1,8 @@
 // What the app keeps on the phone, in localStorage under one prefix: the last answers it read
-// (so it opens offline) and the outbox of check-ins. "Sign out of this phone" wipes all of it.
+// (so it opens offline) and the outbox of check-ins; the photos waiting to send are in IndexedDB
+// (photo_store.js). "Sign out of this phone" wipes all of it.
+
+import { dropAll } from './photo_store.js';
 
 const PREFIX = 'aftercare.app.';
 
@@ -23,4 +26,5 @@ export function wipe() {
   for (const key of Object.keys(localStorage)) {
     if (key.startsWith(PREFIX) && !keep.includes(key)) localStorage.removeItem(key);
   }
+  dropAll();
 }

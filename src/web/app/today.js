@@ -6,6 +6,7 @@
 import { contactPanel } from './dom.js';
 import { formatDate, t } from './i18n.js';
 import { items, markSeen } from './outbox.js';
+import { photoAsked, withdrawButton } from './photo.js';
 import { remindersSwitch } from './reminders.js';
 import { h } from './shared/dom.js';
 
@@ -49,6 +50,7 @@ function todayPanel(treatment) {
     h('p', { class: 'muted' }, t('treatment_of', { name: treatment.schedule.protocol_name, date: formatDate(treatment.performed_at) })),
     dayNumber >= 0 ? h('p', { class: 'big' }, t('day_n', { day: dayNumber })) : null,
     h('p', { 'data-testid': 'today-status' }, message),
+    photoAsked(treatment.schedule.photo_days, dayNumber) ? h('p', { class: 'big', 'data-testid': 'photo-asked-today' }, t('photo_asked_today')) : null,
     h('a', { class: `button ${state === 'due' ? 'primary' : ''}`, href: '#/check-in', 'data-testid': 'check-in-now' }, t('check_in_now')),
     h('h2', {}, t('coming_days')),
     coming.length
@@ -71,6 +73,7 @@ export function outboxPanel() {
   const list = items().slice().reverse();
   if (!list.length) return null;
   const words = { waiting: t('waiting'), sent: t('sent'), refused: t('refused') };
+  const photoWords = { waiting: t('photo_waiting'), sent: t('photo_sent'), refused: t('photo_refused') };
   return h(
     'section',
     { class: 'panel', 'aria-labelledby': 'outbox-title', 'data-testid': 'outbox' },
@@ -84,6 +87,8 @@ export function outboxPanel() {
           { 'data-testid': 'outbox-item', 'data-state': i.state, 'data-id': i.check_in.id },
           h('span', {}, new Date(i.check_in.recorded_at).toLocaleString(document.documentElement.lang === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' })),
           h('span', { class: `chip ${i.state}` }, words[i.state]),
+          i.photo ? h('span', { class: `chip ${i.photo.state}`, 'data-testid': 'outbox-photo', 'data-state': i.photo.state }, photoWords[i.photo.state]) : null,
+          i.photo ? withdrawButton(i) : null,
         ),
       ),
     ),

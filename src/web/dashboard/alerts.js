@@ -1,9 +1,11 @@
 // The alert queue: open, acknowledged or resolved alerts, urgent first, to acknowledge and resolve
-// with a note and what it led to; above it, the clinic's alert burden of the last 30 days.
+// with a note and what it led to, each with the photos sent with the check-ins that raised it;
+// above it, the clinic's alert burden of the last 30 days.
 
 import { get, post } from './api.js';
 import { answerLabel } from './charts.js';
 import { pager, toast } from './dom.js';
+import { alertPhotos, forgetPhotos } from './photos.js';
 import { ACTIONS, LEVELS, STATUSES, answersOf, ago, cache, formatDate, humanize, me, patientName, patientsById, ruleName, symptomOf, symptoms } from './shared.js';
 import { h } from './shared/dom.js';
 
@@ -144,6 +146,10 @@ export function alertRow(alert, catalogue, myId, onChange) {
     actions.append(open);
     row.querySelector('.alert-main').append(form);
   }
+  // The photos sent with the check-ins that raised it, once read.
+  alertPhotos(alert)
+    .then((photos) => photos && row.querySelector('.alert-evidence')?.after(photos))
+    .catch(() => {});
   return row;
 }
 
@@ -176,6 +182,7 @@ function burdenPanel(b) {
 /** The queue with the filters of `params` (status, level, patient); `refresh` shows it anew. */
 export async function alertsScreen(params, refresh) {
   document.title = 'Alerts · Aftercare';
+  forgetPhotos();
   const status = STATUSES[params.get('status')] ? params.get('status') : 'open';
   const level = LEVELS[params.get('level')] ? params.get('level') : '';
   const patient = /^[0-9a-f-]{36}$/i.test(params.get('patient') || '') ? params.get('patient') : '';

@@ -15,7 +15,7 @@ function describe(status, problem, retryAfter) {
 
 const staff = client({ storage: sessionStorage, key: 'aftercare.session', credentials: 'same-origin', describe });
 
-export const { api, get, post, put, del, getAll, isSignedIn, signOut, whenSignedOut } = staff;
+export const { api, get, post, put, del, getAll, blob, isSignedIn, signOut, whenSignedOut } = staff;
 
 /** Signs in; `clinic`, a clinic code, names the clinic when the email is staff at more than one. */
 export async function signIn(email, password, clinic) {

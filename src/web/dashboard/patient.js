@@ -1,7 +1,8 @@
 // A patient's page: their open alerts, their treatments, and for the one chosen, each symptom's
 // chart against the protocol's cohort with its daily figures, the treatment's record, the
-// patient's own words, and its complications and outcomes; the front desk records treatments and
-// what followed here. The page prints as the patient's recovery record (app.css, "Print").
+// patient's own words, its complications and outcomes, and the patient's photos, by day and side
+// by side (photos.js); the front desk records treatments and what followed here. The page prints
+// as the patient's recovery record (app.css, "Print").
 
 import { get, getAll } from './api.js';
 import { answerLabel, patientChart } from './charts.js';
@@ -9,6 +10,7 @@ import { legend } from './dom.js';
 import { enrollAction } from './enroll.js';
 import { editPatientAction } from './patient_form.js';
 import { patientWords, treatmentRecord } from './patient_words.js';
+import { forgetPhotos, ofTreatment, photosOf, photosPanel } from './photos.js';
 import { LEVELS, answersOf, cache, daysSince, formatDate, humanize, patientName, protocols, roman, ruleName, symptomOf, symptoms } from './shared.js';
 import { h } from './shared/dom.js';
 import { followUp, treatmentAction } from './treatment_forms.js';
@@ -78,13 +80,15 @@ function dataTable(s, answers, performedAt, label) {
 
 /** The patient `id`, with the treatment that `params` chooses (else the latest). */
 export async function patientScreen(id, params) {
-  const [catalogue, protos, patient, recovery, treatments, open] = await Promise.all([
+  forgetPhotos();
+  const [catalogue, protos, patient, recovery, treatments, open, photos] = await Promise.all([
     symptoms(),
     protocols(),
     get(`/v1/patients/${id}`),
     get(`/v1/patients/${id}/recovery`),
     getAll(`/v1/patients/${id}/treatments`),
     get(`/v1/alerts?status=open&patient_id=${id}&limit=50`),
+    photosOf(id).catch(() => null),
   ]);
   cache.patients.set(id, patient);
   const name = patientName(patient, id);
@@ -126,12 +130,17 @@ export async function patientScreen(id, params) {
     : null;
 
   if (!chosen) {
-    return h('section', { class: 'screen', 'data-testid': 'patient-screen' }, head, alertsNote, h('p', { class: 'panel empty' }, 'No treatments recorded yet.'));
+    return h('section', { class: 'screen', 'data-testid': 'patient-screen' }, head, alertsNote, h('p', { class: 'panel empty' }, 'No treatments recorded yet.'), photos?.length ? photosPanel(photos) : null);
   }
 
   const protocol = protos.get(chosen.protocol_id);
   const detail = details.get(chosen.treatment_id) || (await get(`/v1/treatments/${chosen.treatment_id}`));
-  const [words, followed] = await Promise.all([patientWords(id, chosen.treatment_id), followUp(detail)]);
+  // With more than one treatment, the photos shown are the chosen one's (a photo's day counts from its own).
+  const [words, followed, shown] = await Promise.all([
+    patientWords(id, chosen.treatment_id),
+    followUp(detail),
+    recovery.treatments.length > 1 ? ofTreatment(id, chosen.treatment_id, photos) : photos,
+  ]);
   const today = daysSince(chosen.performed_at);
   const lastScheduled = protocol ? Math.max(...protocol.check_in_days) : today;
   const lastDay = Math.min(today, lastScheduled);
@@ -210,6 +219,7 @@ export async function patientScreen(id, params) {
       : null,
     none.length ? h('p', { class: 'muted', 'data-testid': 'symptoms-none' }, `None at every check-in: ${none.join(', ')}.`) : null,
     ordered.length ? null : h('p', { class: 'panel empty' }, 'No check-ins yet for this treatment.'),
+    photosPanel(shown),
     words,
     followed,
   );

@@ -1,6 +1,6 @@
 // Setting up a protocol: its name, procedure, needle depth and areas, the series of sessions, the
-// days after a treatment on which the patient checks in, and the aftercare instructions their app
-// shows. The API checks every field, and each error it names is shown beside its field; so are the
+// days after a treatment on which the patient checks in (and those on which their app asks for a
+// photo), and the aftercare instructions their app shows. The API checks every field, and each error it names is shown beside its field; so are the
 // check-in days the form could not read.
 
 import { post } from './api.js';
@@ -73,6 +73,12 @@ export function protocolForm({ onDone, onCancel }) {
       text({ value: DEFAULT_DAYS }),
       'Days after the treatment (day 0) on which the patient checks in, separated by commas, such as 0, 1, 2, 3, 7, 14. A range such as 0-14 is every day of it.',
     ),
+    photo_days: field(
+      'photo_days',
+      'Photo days (optional)',
+      text({ placeholder: 'none' }),
+      'Days after the treatment on which the patient’s app asks for a photo, such as 0, 3, 7, 28; at most 20. Leave empty for none: a patient may add a photo to any check-in.',
+    ),
     aftercare_instructions: field('aftercare_instructions', 'Aftercare instructions (optional)', instructions, 'Shown to the patient in their app after each treatment.'),
   };
 
@@ -87,6 +93,7 @@ export function protocolForm({ onDone, onCancel }) {
     areas,
     h('div', { class: 'protocol-numbers' }, fields.needle_depth_mm.node, fields.sessions_planned.node, fields.interval_days.node),
     fields.check_in_days.node,
+    fields.photo_days.node,
     fields.aftercare_instructions.node,
     summary,
     h('div', { class: 'form-buttons' }, submit, h('button', { type: 'button', onclick: onCancel }, 'Cancel')),
@@ -119,6 +126,8 @@ export function protocolForm({ onDone, onCancel }) {
     if (!chosen.length) errors.push({ field: 'areas', message: 'choose at least one' });
     const days = parseCheckInDays(value('check_in_days'));
     if (days.error) errors.push({ field: 'check_in_days', message: days.error });
+    const photoDays = value('photo_days') === '' ? { days: [] } : parseCheckInDays(value('photo_days'));
+    if (photoDays.error) errors.push({ field: 'photo_days', message: photoDays.error });
     const body = {
       name: value('name'),
       procedure: value('procedure'),
@@ -127,6 +136,7 @@ export function protocolForm({ onDone, onCancel }) {
       sessions_planned: whole('sessions_planned'),
       interval_days: whole('interval_days'),
       check_in_days: days.days,
+      photo_days: photoDays.days,
       aftercare_instructions: instructions.value.trim(),
     };
     return { body, errors };

@@ -18,7 +18,7 @@ function protocolTable(protos) {
       h(
         'thead',
         {},
-        h('tr', {}, h('th', { scope: 'col' }, 'Protocol'), h('th', { scope: 'col' }, 'Procedure'), h('th', { scope: 'col' }, 'Check-in days')),
+        h('tr', {}, h('th', { scope: 'col' }, 'Protocol'), h('th', { scope: 'col' }, 'Procedure'), h('th', { scope: 'col' }, 'Check-in days'), h('th', { scope: 'col' }, 'Photo days')),
       ),
       h(
         'tbody',
@@ -30,6 +30,7 @@ function protocolTable(protos) {
             h('th', { scope: 'row' }, h('a', { href: `#/protocols/${p.id}`, 'data-testid': 'protocol-link' }, p.name)),
             h('td', {}, protocolFacts(p)),
             h('td', { class: 'muted' }, p.check_in_days.join(', ')),
+            h('td', { class: 'muted', 'data-testid': 'protocol-photo-days' }, (p.photo_days || []).join(', ') || 'none'),
           ),
         ),
       ),

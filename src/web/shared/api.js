@@ -57,16 +57,18 @@ export function client({ storage, key, credentials, describe = problemWords, onl
 
   const fail = (status, problem, retryAfter) => new ApiError(status, problem, describe(status, problem, retryAfter));
 
-  async function send(method, path, body, token) {
+  /** A call; a Blob body (a photo) is sent as it is, with its own type, anything else as JSON. */
+  async function send(method, path, body, token, accept = 'application/json') {
     if (onlineOnly && !navigator.onLine) throw fail(0, null);
-    const headers = { accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    const raw = body instanceof Blob;
+    const headers = { accept };
+    if (body !== undefined) headers['content-type'] = raw ? body.type || 'application/octet-stream' : 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
     try {
       return await fetch(path, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined || raw ? body : JSON.stringify(body),
         credentials,
         cache: 'no-store',
         referrerPolicy: 'no-referrer',
@@ -114,20 +116,25 @@ export function client({ storage, key, credentials, describe = problemWords, onl
     return refreshing;
   }
 
-  /** Calls the API as the signed-in user; JSON in and out; throws an ApiError on failure. */
-  async function api(method, path, body) {
+  /** Calls the API as the signed-in user, renewing the tokens when needed; the answer as it came. */
+  async function authed(method, path, body, accept) {
     if (!session) throw fail(401, SIGNED_OUT);
     if (Date.now() > session.expiresAt - EARLY_MS) await refresh();
     if (!session) throw fail(401, SIGNED_OUT);
     const used = session.access;
-    let res = await send(method, path, body, used);
+    let res = await send(method, path, body, used, accept);
     if (res.status === 401) {
       // Another call may have renewed the tokens meanwhile; renew only if none did.
       if (session && session.access === used) await refresh();
       if (!session) throw fail(401, SIGNED_OUT);
-      res = await send(method, path, body, session.access);
+      res = await send(method, path, body, session.access, accept);
     }
-    return answer(res);
+    return res;
+  }
+
+  /** Calls the API as the signed-in user; JSON in (or a Blob) and out; throws an ApiError on failure. */
+  async function api(method, path, body) {
+    return answer(await authed(method, path, body));
   }
 
   const get = (path) => api('GET', path);
@@ -138,6 +145,14 @@ export function client({ storage, key, credentials, describe = problemWords, onl
     post: (path, body) => api('POST', path, body),
     put: (path, body) => api('PUT', path, body),
     del: (path) => api('DELETE', path),
+
+    /** Reads a file the API serves (a photo) as the signed-in user, as a Blob; throws an ApiError
+     * on failure. An `<img>` can't send the token, so a page shows it from an object URL. */
+    async blob(path) {
+      const res = await authed('GET', path, undefined, 'image/*');
+      if (!res.ok) throw fail(res.status, await read(res), res.headers.get('retry-after'));
+      return res.blob();
+    },
 
     /** Every page of a list, up to `max` items. */
     async getAll(path, max = 1000) {
