@@ -11,6 +11,7 @@ import { editPatientAction } from './patient_form.js';
 import { patientWords, treatmentRecord } from './patient_words.js';
 import { LEVELS, answersOf, cache, daysSince, formatDate, humanize, patientName, protocols, roman, ruleName, symptomOf, symptoms } from './shared.js';
 import { h } from './shared/dom.js';
+import { appLaunchers } from './smart.js';
 import { followUp, treatmentAction } from './treatment_forms.js';
 
 function symptomStatus(s) {
@@ -103,6 +104,7 @@ export async function patientScreen(id, params) {
   const edit = editPatientAction(patient);
   const enroll = enrollAction(id);
   const record = treatmentAction(id, protos, chosen?.protocol_id);
+  const launchers = await appLaunchers(id).catch(() => null);
   const printButton = h('button', { type: 'button', 'data-testid': 'print-patient', onclick: () => window.print() }, 'Print');
   const head = h(
     'div',
@@ -113,6 +115,7 @@ export async function patientScreen(id, params) {
     edit.slot,
     enroll.slot,
     record.slot,
+    launchers,
   );
   const alertsNote = open.items.length
     ? h(
