@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::helpers::*;
 
-const REDIRECT: &str = "http://127.0.0.1:9/callback";
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const LAUNCH: &str = "http://127.0.0.1:9/launch";
 
 /// fhirclient's Python (tests/smart/install makes it), or None when it is missing and the launch
@@ -69,7 +69,7 @@ async fn register(app: &TestApp, admin: &str, scopes: &str) -> String {
 }
 
 /// A PKCE verifier and its S256 challenge.
-fn pkce() -> (String, String) {
+pub(crate) fn pkce() -> (String, String) {
     let verifier = format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
@@ -84,7 +84,12 @@ fn fhir_base(app: &TestApp) -> String {
 }
 
 /// The authorization request's parameters, as a map the tests change one entry of.
-fn request(app: &TestApp, client: &str, scope: &str, challenge: &str) -> Vec<(String, String)> {
+pub(crate) fn request(
+    app: &TestApp,
+    client: &str,
+    scope: &str,
+    challenge: &str,
+) -> Vec<(String, String)> {
     [
         ("response_type", "code"),
         ("client_id", client),
@@ -161,7 +166,7 @@ async fn consent(
         .clone()
 }
 
-async fn token_request(app: &TestApp, form: &[(&str, &str)]) -> Resp {
+pub(crate) async fn token_request(app: &TestApp, form: &[(&str, &str)]) -> Resp {
     let res = app
         .client
         .post(format!("{}/fhir/R4/auth/token", app.base))
@@ -173,7 +178,7 @@ async fn token_request(app: &TestApp, form: &[(&str, &str)]) -> Resp {
 }
 
 /// The whole flow without fhirclient: the code the redirect carries, for this user.
-async fn code_for(
+pub(crate) async fn code_for(
     app: &TestApp,
     token: &str,
     params: &[(String, String)],
