@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::db::fhir::{Cursor, Filter};
 use crate::db::{self, Pool, Tenant};
+use crate::domain::smart::{self as scopes, Context, Scope};
 use crate::error::ApiError;
 use crate::fhir::fetch::{self, Entry};
 use crate::fhir::kind::Kind;
@@ -88,30 +89,98 @@ pub struct FhirResource(pub Value);
 }))]
 pub struct OperationOutcome(pub Value);
 
-/// Who calls the FHIR API: a staff member, or a system client of the clinic (whose token works
-/// on `/fhir` only).
-#[derive(Debug, Clone, Copy)]
+/// Who calls the FHIR API: a staff member, a system client of the clinic (whose token works
+/// on `/fhir` only), or a SMART app with the scopes a user granted it (and the patient in context).
+#[derive(Debug, Clone)]
 pub enum Reader {
     Staff(Caller),
     System { client: Uuid, tenant: Tenant },
+    App(AppGrant),
+}
+
+/// What a SMART app's token lets it read: the scopes granted, in a patient's context (their
+/// compartment only) or the user's (the clinic's data, as the user's role allows).
+#[derive(Debug, Clone)]
+pub struct AppGrant {
+    pub tenant: Tenant,
+    pub patient: Option<Uuid>,
+    pub scopes: Vec<Scope>,
+}
+
+impl AppGrant {
+    /// Whether the grant reads (or searches) this type: a patient context's scopes when there is
+    /// a patient, the user's otherwise.
+    pub(super) fn allows(&self, kind: Kind, searching: bool) -> Result<(), FhirError> {
+        let context = match self.patient {
+            Some(_) => Context::Patient,
+            None => Context::User,
+        };
+        if scopes::allows(&self.scopes, context, kind.as_str(), searching) {
+            Ok(())
+        } else {
+            Err(FhirError(ApiError::Forbidden))
+        }
+    }
+
+    /// Whether a resource (about `patient`, if anyone) is in the token's compartment: any of the
+    /// clinic's for a user's token; the patient's own (and the questionnaires) for a patient's.
+    pub(super) fn holds(&self, kind: Kind, patient: Option<Uuid>) -> bool {
+        match self.patient {
+            None => true,
+            Some(p) => patient == Some(p) || kind == Kind::Questionnaire,
+        }
+    }
 }
 
 impl Reader {
-    /// The clinic of a staff member of either role, or of a system client.
-    pub fn reader(self) -> Tenant {
+    /// The clinic of a staff member of either role, of a system client or of an app.
+    pub fn reader(&self) -> Tenant {
         match self {
             Reader::Staff(caller) => caller.tenant,
-            Reader::System { tenant, .. } => tenant,
+            Reader::System { tenant, .. } => *tenant,
+            Reader::App(grant) => grant.tenant,
         }
     }
 
-    /// An admin, or a system client: who may export; their id and clinic.
-    pub fn exporter(self) -> (Uuid, Tenant) {
+    /// An admin, or a system client: who may export; their id and clinic. An app may not (403).
+    pub fn exporter(&self) -> Result<(Uuid, Tenant), FhirError> {
         match self {
-            Reader::Staff(caller) => (caller.id, caller.tenant),
-            Reader::System { client, tenant } => (client, tenant),
+            Reader::Staff(caller) => Ok((caller.id, caller.tenant)),
+            Reader::System { client, tenant } => Ok((*client, *tenant)),
+            Reader::App(_) => Err(FhirError(ApiError::Forbidden)),
         }
     }
+}
+
+/// A SMART app's token: its grant, if the token stands (its row neither revoked nor expired).
+async fn app_reader(
+    req: &HttpRequest,
+    claims: crate::web::auth::AppClaims,
+) -> Result<Reader, FhirError> {
+    let pool = req
+        .app_data::<web::Data<Pool>>()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no pool")))?;
+    let tenant = Tenant::new(claims.clinic.into());
+    let jti = claims.jti;
+    let live = db::run(pool, move |conn| {
+        Ok::<_, ApiError>(db::smart::token_live(conn, tenant, jti)?)
+    })
+    .await?;
+    if !live {
+        return Err(ApiError::Unauthorized("the app's token was revoked or has expired").into());
+    }
+    // For the audit trail: the user who authorized the app.
+    req.extensions_mut().insert(Caller {
+        id: claims.sub,
+        role: claims.role,
+        tenant,
+        session: None,
+    });
+    Ok(Reader::App(AppGrant {
+        tenant,
+        patient: claims.patient,
+        scopes: scopes::parse_scopes(&claims.scope).unwrap_or_default(),
+    }))
 }
 
 impl FromRequest for Reader {
@@ -125,6 +194,13 @@ impl FromRequest for Reader {
                 .app_data::<web::Data<Keys>>()
                 .zip(crate::web::auth::bearer(&req))
                 .and_then(|(keys, token)| keys.verify_system(token));
+            let app = req
+                .app_data::<web::Data<Keys>>()
+                .zip(crate::web::auth::bearer(&req))
+                .and_then(|(keys, token)| keys.verify_app(token));
+            if let Some(claims) = app {
+                return app_reader(&req, claims).await;
+            }
             let Some(claims) = system else {
                 let caller = Caller::from_request(&req, &mut Payload::None).await?;
                 return Ok(Reader::Staff(caller));
@@ -210,11 +286,20 @@ pub async fn read(
     let tenant = reader.reader();
     let (kind, id) = path.into_inner();
     let kind = kind_of(&kind)?;
+    if let Reader::App(grant) = &reader {
+        grant.allows(kind, false)?;
+    }
     let base = base_url(&req);
     let entry = db::run(&pool, move |conn| {
         fetch::read(conn, tenant, kind, &id, &base)
     })
     .await?;
+    // Another patient's resource is, to a patient's token, one that does not exist.
+    if let Reader::App(grant) = &reader
+        && !grant.holds(kind, entry.patient)
+    {
+        return Err(FhirError(ApiError::NotFound));
+    }
     crate::api::trail::shown(&req, entry.patient);
     Ok(fhir_json(&entry.resource))
 }
@@ -259,6 +344,13 @@ pub async fn search(
 ) -> Result<HttpResponse, FhirError> {
     let tenant = reader.reader();
     let kind = kind_of(&kind)?;
+    let grant = match &reader {
+        Reader::App(grant) => {
+            grant.allows(kind, true)?;
+            Some(grant.clone())
+        }
+        _ => None,
+    };
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
         .into_owned()
         .collect();
@@ -268,7 +360,7 @@ pub async fn search(
         ApiError::BadRequest(format!("a search parameter is not valid: {e}"), vec![])
     })?;
     let filter = Filter {
-        patient: None,
+        patient: grant.as_ref().and_then(|g| g.patient),
         from: wanted.window.from,
         to: wanted.window.to,
         criteria: wanted.criteria.clone(),
@@ -283,6 +375,9 @@ pub async fn search(
         fetch::page(conn, tenant, kind, filter, &fhir_base)
     })
     .await?;
+    if let Some(grant) = &grant {
+        entries.retain(|e| grant.holds(kind, e.patient));
+    }
     let more = entries.len() as i64 > wanted.count;
     entries.truncate(wanted.count as usize);
     crate::api::trail::shown(&req, entries.iter().filter_map(|e| e.patient));

@@ -6,7 +6,6 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Utc;
-use jsonwebtoken::{Algorithm, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -15,11 +14,12 @@ use uuid::Uuid;
 use super::fhir::base_url;
 use crate::db::{self, Pool};
 use crate::error::ApiError;
-use crate::fhir::smart::{self, ASSERTION_TYPE, Assertion, SCOPE, TOKEN_TTL};
+use crate::fhir::smart::{self, ASSERTION_TYPE, SCOPE, TOKEN_TTL};
 use crate::web::auth::Keys;
 use crate::web::limits::Limits;
 
-/// A token request (`application/x-www-form-urlencoded`).
+/// A token request (`application/x-www-form-urlencoded`): `client_credentials` (SMART Backend
+/// Services) or `authorization_code` (SMART App Launch).
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({
     "grant_type": "client_credentials",
@@ -28,19 +28,34 @@ use crate::web::limits::Limits;
     "scope": "system/*.read"
 }))]
 pub struct TokenRequest {
-    /// `client_credentials`
-    #[schema(pattern = "^client_credentials$")]
+    /// `client_credentials` or `authorization_code`
+    #[schema(pattern = "^(client_credentials|authorization_code)$")]
     pub grant_type: String,
-    /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`
+    /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer` (a system client, or a
+    /// confidential-asymmetric app)
     #[schema(pattern = "^urn:ietf:params:oauth:client-assertion-type:jwt-bearer$")]
-    pub client_assertion_type: String,
+    pub client_assertion_type: Option<String>,
     /// A JWT signed with the client's key (RS384 or ES384) and naming it by `kid` in its header:
     /// `iss` and `sub` the client's id, `aud` the token endpoint's URL (`token_endpoint` of the
     /// smart-configuration, made from the service's public URL), `exp` at most 5 minutes ahead, a
     /// `jti` never used before.
-    pub client_assertion: String,
-    /// `system/*.read`
-    pub scope: String,
+    #[schema(max_length = 8000)]
+    pub client_assertion: Option<String>,
+    /// `client_credentials`: `system/*.read`
+    #[schema(max_length = 1000)]
+    pub scope: Option<String>,
+    /// `authorization_code`: the code the app's redirect URI received (single use, 60 seconds).
+    #[schema(max_length = 100)]
+    pub code: Option<String>,
+    /// `authorization_code`: the authorization request's `redirect_uri`.
+    #[schema(max_length = 500)]
+    pub redirect_uri: Option<String>,
+    /// `authorization_code`: a public app's id.
+    #[schema(max_length = 64)]
+    pub client_id: Option<String>,
+    /// `authorization_code`: the PKCE verifier whose S256 hash was the `code_challenge`.
+    #[schema(max_length = 128)]
+    pub code_verifier: Option<String>,
 }
 
 /// An access token for the FHIR API.
@@ -48,10 +63,14 @@ pub struct TokenRequest {
 #[schema(example = json!({"access_token": "eyJ0eXAiOiJKV1Qi...", "token_type": "bearer", "expires_in": 300, "scope": "system/*.read"}))]
 pub struct TokenResponse {
     pub access_token: String,
+    /// `bearer` (`Bearer` for an app's token)
     pub token_type: String,
     /// Seconds.
     pub expires_in: i64,
     pub scope: String,
+    /// An app's token: the patient in context, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient: Option<Uuid>,
 }
 
 /// An OAuth 2.0 error (RFC 6749, section 5.2).
@@ -63,7 +82,7 @@ pub struct OAuthError {
     pub error_description: String,
 }
 
-fn refuse(status: u16, error: &str, description: &str) -> HttpResponse {
+pub(super) fn refuse(status: u16, error: &str, description: &str) -> HttpResponse {
     let status = actix_web::http::StatusCode::from_u16(status)
         .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
     HttpResponse::build(status)
@@ -89,7 +108,11 @@ pub async fn smart_configuration(req: HttpRequest) -> HttpResponse {
 }
 
 /// Trades a registered system client's signed assertion for an access token (5 minutes,
-/// `system/*.read`) that works on the FHIR API only. A reused `jti`, a missing or unknown `kid`, a
+/// `system/*.read`) that works on the FHIR API only; or (`authorization_code`, SMART App Launch)
+/// an app's code and PKCE verifier for an access token of the scopes the user granted (an hour,
+/// with `patient` when a patient is in context): a reused code is refused and revokes the tokens
+/// issued from it; a wrong verifier, redirect URI or client, or an expired code: 400
+/// `invalid_grant` (401 `invalid_client` when a confidential app's assertion fails). A reused `jti`, a missing or unknown `kid`, a
 /// wrong key or audience, an expired or too long-lived assertion, an unknown client: 401
 /// `invalid_client`. Limited per client address, and per client from one address.
 #[utoipa::path(
@@ -113,11 +136,14 @@ pub async fn token(
     let form: std::collections::HashMap<String, String> =
         url::form_urlencoded::parse(&body).into_owned().collect();
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
+    if field("grant_type") == "authorization_code" {
+        return super::smart_token::exchange(pool, keys, limits, &form, &req).await;
+    }
     if field("grant_type") != "client_credentials" {
         return refuse(
             400,
             "unsupported_grant_type",
-            "grant_type must be client_credentials",
+            "grant_type must be client_credentials or authorization_code",
         );
     }
     if field("client_assertion_type") != ASSERTION_TYPE || field("client_assertion").is_empty() {
@@ -169,6 +195,7 @@ pub async fn token(
                         token_type: "bearer".into(),
                         expires_in: TOKEN_TTL,
                         scope: SCOPE.into(),
+                        patient: None,
                     }),
                 Err(_) => refuse(500, "server_error", "no token could be made; retry"),
             }
@@ -190,16 +217,6 @@ fn authenticate(
     token_url: &str,
 ) -> Result<(Uuid, Uuid), &'static str> {
     let unknown = "the assertion's iss is not a registered client";
-    let header =
-        jsonwebtoken::decode_header(assertion).map_err(|_| "the assertion is not a JWT")?;
-    if ![Algorithm::RS384, Algorithm::ES384].contains(&header.alg) {
-        return Err("the assertion must be signed with RS384 or ES384");
-    }
-    // One key is tried: the one the assertion names.
-    let kid = header
-        .kid
-        .filter(|k| !k.is_empty())
-        .ok_or("the assertion's header must name its key's kid")?;
     let claims: Value = jsonwebtoken::dangerous::insecure_decode_claims(assertion)
         .map_err(|_| "the assertion is not a JWT")?;
     let client: Uuid = claims["iss"]
@@ -209,24 +226,10 @@ fn authenticate(
     let (tenant, registered) = db::fhir_clients::find(conn, client)
         .map_err(|_| "the client could not be looked up; retry")?
         .ok_or(unknown)?;
-    // Keys registered before the rules of registration tightened are refused until replaced.
-    let keys = smart::public_keys(&registered.jwks)
-        .map_err(|_| "the client's registered keys are no longer accepted: register new ones")?;
-    let mut validation = Validation::new(header.alg);
-    validation.set_audience(&[token_url]);
-    validation.set_issuer(&[client]);
-    validation.sub = Some(client.to_string());
-    validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
-    validation.leeway = 30;
-    let key = keys
-        .iter()
-        .find(|k| k.kid.as_deref() == Some(kid.as_str()) && k.algorithm == header.alg)
-        .ok_or("the client has no key of this kid for this algorithm")?;
-    let verified = jsonwebtoken::decode::<Assertion>(assertion, &key.key, &validation)
-        .map_err(|_| "the assertion's signature, audience, issuer or expiry is not valid")?;
+    let verified = smart::verify_assertion(assertion, client, &registered.jwks, token_url)?;
     let now = Utc::now().timestamp();
-    let jti = smart::check_assertion(&verified.claims, now)?;
-    let expires = chrono::DateTime::from_timestamp(verified.claims.exp, 0).unwrap_or_else(Utc::now);
+    let jti = smart::check_assertion(&verified, now)?;
+    let expires = chrono::DateTime::from_timestamp(verified.exp, 0).unwrap_or_else(Utc::now);
     let fresh = db::fhir_clients::take_jti(conn, client, jti, expires)
         .map_err(|_| "the assertion could not be recorded; retry")?;
     if !fresh {

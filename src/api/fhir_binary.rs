@@ -10,6 +10,7 @@ use super::fhir::{FhirError, FhirResource, Reader, fhir_json};
 use super::photos::PhotoBytes;
 use crate::db::{self, Pool};
 use crate::error::ApiError;
+use crate::fhir::kind::Kind;
 use crate::fhir::media;
 use crate::services::photo_store::PhotoStore;
 
@@ -60,12 +61,21 @@ pub async fn read(
     id: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, FhirError> {
+    // An app reads the bytes as it may read their Media.
+    if let Reader::App(grant) = &reader {
+        grant.allows(Kind::Media, false)?;
+    }
     let tenant = reader.reader();
     let id: Uuid = id.parse().map_err(|_| ApiError::NotFound)?;
     let (photo, _) = db::run(&pool, move |conn| {
         Ok::<_, ApiError>(db::photos::media_one(conn, tenant, id)?)
     })
     .await?;
+    if let Reader::App(grant) = &reader
+        && !grant.holds(Kind::Media, Some(photo.patient_id.uuid()))
+    {
+        return Err(FhirError(ApiError::NotFound));
+    }
     let bytes = store
         .get(&photo.storage_key)
         .await

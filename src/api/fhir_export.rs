@@ -26,15 +26,15 @@ fn uuid(id: &str) -> Result<Uuid, FhirError> {
 }
 
 /// The admin or system client asking, as an export's owner, and their clinic.
-fn owner(reader: Reader) -> (Owner, Tenant) {
+fn owner(reader: Reader) -> Result<(Owner, Tenant), FhirError> {
     let system = matches!(reader, Reader::System { .. });
-    let (id, tenant) = reader.exporter();
+    let (id, tenant) = reader.exporter()?;
     let owner = if system {
         Owner::Client(id)
     } else {
         Owner::Staff(id)
     };
-    (owner, tenant)
+    Ok((owner, tenant))
 }
 
 fn status_url(req: &HttpRequest, id: Uuid) -> String {
@@ -68,7 +68,7 @@ pub async fn export_patients(
     reader: Reader,
     req: HttpRequest,
 ) -> Result<HttpResponse, FhirError> {
-    kick_off(&pool, owner(reader), &req, None).await
+    kick_off(&pool, owner(reader)?, &req, None).await
 }
 
 /// Exports the data of a protocol's cohort (its Group): the patients treated under it. As the
@@ -98,7 +98,7 @@ pub async fn export_group(
     id: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, FhirError> {
-    let exporter = owner(reader);
+    let exporter = owner(reader)?;
     kick_off(&pool, exporter, &req, Some(uuid(&id)?)).await
 }
 
@@ -198,7 +198,7 @@ pub async fn status(
     id: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, FhirError> {
-    let (owner, tenant) = owner(reader);
+    let (owner, tenant) = owner(reader)?;
     let id = uuid(&id)?;
     let (export, files) = db::run(&pool, move |conn| {
         let export = exports::get(conn, tenant, owner, id)?;
@@ -252,7 +252,7 @@ pub async fn cancel(
     reader: Reader,
     id: web::Path<String>,
 ) -> Result<HttpResponse, FhirError> {
-    let (owner, tenant) = owner(reader);
+    let (owner, tenant) = owner(reader)?;
     let id = uuid(&id)?;
     let found = db::run(&pool, move |conn| {
         Ok::<_, ApiError>(exports::cancel(conn, tenant, owner, id)?)
@@ -282,7 +282,7 @@ pub async fn file(
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> Result<HttpResponse, FhirError> {
-    let (owner, tenant) = owner(reader);
+    let (owner, tenant) = owner(reader)?;
     let (export, file) = (uuid(&path.0)?, uuid(&path.1)?);
     let (_, body, patients) = db::run(&pool, move |conn| {
         Ok::<_, ApiError>(exports::file(conn, tenant, owner, export, file)?)

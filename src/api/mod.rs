@@ -26,6 +26,9 @@ pub mod protocols;
 pub mod push;
 pub mod recovery;
 mod schemas;
+pub mod smart_apps;
+pub mod smart_authorize;
+mod smart_token;
 pub mod staff;
 pub mod symptoms;
 pub mod trail;
@@ -205,6 +208,16 @@ operations! {
     fhir_clients::create => "POST" "/v1/fhir-clients" "a" None;
     fhir_clients::list => "GET" "/v1/fhir-clients" "a" None;
     fhir_clients::delete => "DELETE" "/v1/fhir-clients/{id}" "a" None;
+    smart_apps::create => "POST" "/v1/smart-apps" "a" None;
+    smart_apps::list => "GET" "/v1/smart-apps" "ac" None;
+    smart_apps::delete => "DELETE" "/v1/smart-apps/{id}" "a" None;
+    smart_apps::tokens => "GET" "/v1/smart-apps/{id}/tokens" "a" None;
+    smart_apps::revoke => "POST" "/v1/smart-apps/{id}/revoke" "a" None;
+    smart_apps::withdraw => "DELETE" "/v1/smart-apps/{id}/authorization" "acp" None;
+    smart_apps::launch => "POST" "/v1/smart-apps/{id}/launches" "ac" audit(Create, "smart_launch", ID, None);
+    smart_authorize::decide => "POST" "/v1/smart/authorize" "acp" None;
+    smart_authorize::smart_configuration => "GET" "/.well-known/smart-configuration" "public" None;
+    smart_authorize::authorize => "GET" "/fhir/R4/auth/authorize" "public" None;
     fhir::metadata => "GET" "/fhir/R4/metadata" "public" None;
     fhir_auth::smart_configuration => "GET" "/fhir/R4/.well-known/smart-configuration" "public" None;
     fhir_auth::token => "POST" "/fhir/R4/auth/token" "public" None;
@@ -283,6 +296,11 @@ operations! {
             QuestionnaireResponse, Observation, AdverseEvent, Group and Media (a photo, whose bytes are a Binary read \
             by URL). Failures are FHIR `OperationOutcome`s \
             with the status the REST API gives the same failure. Reads are audited as the REST API's are."),
+        (name = "smart", description = "SMART App Launch (STU 2): the clinic's registered apps, the \
+            authorization endpoint (authorization code with PKCE S256, scopes v2 with the v1 `.read` \
+            forms as aliases), the consent page's decision, EHR launches from the dashboard, and the \
+            audit and revocation of the tokens apps were given. Discovery: \
+            `/.well-known/smart-configuration`."),
         (name = "health", description = "Liveness, readiness and metrics"),
     )
 )]

@@ -15,6 +15,7 @@ pub mod recovery;
 pub mod reminders;
 pub mod schedule;
 pub mod sessions;
+pub mod smart;
 pub mod symptoms;
 pub mod targets;
 pub mod text;

@@ -329,13 +329,16 @@ pub fn capability_statement(base: &str) -> Value {
         "rest": [{
             "mode": "server",
             "documentation": "Send Authorization: Bearer with an access token of an admin or a \
-                clinician (POST /v1/auth/login), or of a registered system client (SMART Backend \
-                Services). Bulk Data export: admins and system clients. Every read is recorded in \
-                the clinic's audit trail.",
+                clinician (POST /v1/auth/login), of a registered system client (SMART Backend \
+                Services), or of a registered app (SMART App Launch). Bulk Data export: admins \
+                and system clients. Every read is recorded in the clinic's audit trail.",
             "security": {
                 "extension": [{
                     "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
-                    "extension": [{"url": "token", "valueUri": format!("{base}/auth/token")}],
+                    "extension": [
+                        {"url": "token", "valueUri": format!("{base}/auth/token")},
+                        {"url": "authorize", "valueUri": format!("{base}/auth/authorize")},
+                    ],
                 }],
                 "service": [{"coding": [coding(
                     "http://terminology.hl7.org/CodeSystem/restful-security-service",

@@ -157,6 +157,43 @@ pub fn check_assertion(a: &Assertion, now: i64) -> Result<&str, &'static str> {
     }
 }
 
+/// Checks a client's signed assertion against its registered keys: signed with RS384 or ES384 by
+/// the key its header names by `kid`, `iss` and `sub` the client, `aud` the token endpoint, not
+/// expired. Its claims (the caller checks the lifetime and `jti`), or why not.
+pub fn verify_assertion(
+    assertion: &str,
+    client: uuid::Uuid,
+    jwks: &Value,
+    token_url: &str,
+) -> Result<Assertion, &'static str> {
+    let header =
+        jsonwebtoken::decode_header(assertion).map_err(|_| "the assertion is not a JWT")?;
+    if ![Algorithm::RS384, Algorithm::ES384].contains(&header.alg) {
+        return Err("the assertion must be signed with RS384 or ES384");
+    }
+    // One key is tried: the one the assertion names.
+    let kid = header
+        .kid
+        .filter(|k| !k.is_empty())
+        .ok_or("the assertion's header must name its key's kid")?;
+    // Keys registered before the rules of registration tightened are refused until replaced.
+    let keys = public_keys(jwks)
+        .map_err(|_| "the client's registered keys are no longer accepted: register new ones")?;
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_audience(&[token_url]);
+    validation.set_issuer(&[client]);
+    validation.sub = Some(client.to_string());
+    validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+    validation.leeway = 30;
+    let key = keys
+        .iter()
+        .find(|k| k.kid.as_deref() == Some(kid.as_str()) && k.algorithm == header.alg)
+        .ok_or("the client has no key of this kid for this algorithm")?;
+    jsonwebtoken::decode::<Assertion>(assertion, &key.key, &validation)
+        .map(|data| data.claims)
+        .map_err(|_| "the assertion's signature, audience, issuer or expiry is not valid")
+}
+
 /// Whether the scopes asked for include what is granted.
 pub fn scope_granted(asked: &str) -> bool {
     asked
@@ -164,15 +201,27 @@ pub fn scope_granted(asked: &str) -> bool {
         .any(|s| s == SCOPE || s == "system/*.rs")
 }
 
-/// `.well-known/smart-configuration` of the FHIR base.
+/// `.well-known/smart-configuration` of the FHIR base: SMART Backend Services and App Launch
+/// (STU 2). No OpenID Connect (`openid` and `fhirUser` are not granted), no refresh tokens.
 pub fn configuration(base: &str) -> Value {
     json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/auth/authorize"),
         "token_endpoint": format!("{base}/auth/token"),
-        "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        "grant_types_supported": ["authorization_code", "client_credentials"],
+        "token_endpoint_auth_methods_supported": ["private_key_jwt", "none"],
         "token_endpoint_auth_signing_alg_values_supported": ["RS384", "ES384"],
-        "scopes_supported": [SCOPE],
-        "capabilities": ["client-confidential-asymmetric"],
+        "scopes_supported": [
+            "launch", "launch/patient", "patient/*.rs", "patient/*.read", "user/*.rs",
+            "user/*.read", SCOPE, "system/*.rs"
+        ],
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "capabilities": [
+            "launch-ehr", "launch-standalone", "context-ehr-patient",
+            "context-standalone-patient", "client-public", "client-confidential-asymmetric",
+            "permission-v1", "permission-v2", "permission-patient", "permission-user",
+        ],
     })
 }
 

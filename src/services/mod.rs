@@ -10,6 +10,7 @@ pub mod patient_data;
 pub mod photo_store;
 pub mod photos;
 pub mod sign_in;
+pub mod smart;
 pub mod staff;
 pub mod webhooks;
 

@@ -18,7 +18,7 @@ pub const PATHS: [&str; 4] = [
 
 /// The files, by name under `/dashboard/`; the page itself has the empty name. The shared modules
 /// (`shared/api.js`, `shared/dom.js`) come from `assets`.
-const ASSETS: [Asset; 25] = [
+const ASSETS: [Asset; 26] = [
     Asset::new("", HTML, include_bytes!("dashboard/index.html")),
     Asset::new("app.css", CSS, include_bytes!("dashboard/app.css")),
     Asset::script("app.js", include_bytes!("dashboard/app.js")),
@@ -37,6 +37,7 @@ const ASSETS: [Asset; 25] = [
     Asset::script("charts.js", include_bytes!("dashboard/charts.js")),
     Asset::script("enroll.js", include_bytes!("dashboard/enroll.js")),
     Asset::script("worklist.js", include_bytes!("dashboard/worklist.js")),
+    Asset::script("smart.js", include_bytes!("dashboard/smart.js")),
     Asset::script(
         "patient_words.js",
         include_bytes!("dashboard/patient_words.js"),

@@ -30,6 +30,8 @@ struct Ids {
     export: String,
     export_file: String,
     fhir_client: String,
+    /// A SMART app with a launch URL.
+    smart_app: String,
     /// A photo of the check-in.
     photo: String,
     /// The clinic's own items, as a CodeSystem (and ValueSet) id.
@@ -38,7 +40,8 @@ struct Ids {
 
 /// Operations that end what later calls need (a session, a phone, a patient, an account): called
 /// last, in this order, each with fresh tokens and the allowed roles last.
-const ENDINGS: [&str; 4] = [
+const ENDINGS: [&str; 5] = [
+    "/v1/smart-apps/{id}",
     "/v1/patients/{id}/unenroll",
     "/v1/staff/{id}/sessions/{session_id}/revoke",
     "/v1/patients/{id}/erasure",
@@ -72,6 +75,7 @@ fn fill_path(path: &str, ids: &Ids) -> String {
         "webhooks" => &ids.webhook,
         "push-subscriptions" => &ids.push_subscription,
         "fhir-clients" => &ids.fhir_client,
+        "smart-apps" => &ids.smart_app,
         _ => "",
     };
     let mut path = path
@@ -259,6 +263,16 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
         )
         .await;
     let fhir_client = id_of(fhir_client.ok(201));
+    let smart_app = app
+        .post(
+            "/v1/smart-apps",
+            &a.clinic.admin,
+            json!({"name": "Scar photo analysis", "redirect_uris": ["https://scars.example/cb"],
+                   "launch_url": "https://scars.example/launch", "client_type": "public",
+                   "scopes": "launch patient/*.rs"}),
+        )
+        .await;
+    let smart_app = id_of(smart_app.ok(201));
     let check_in = receipt["id"].as_str().unwrap();
     let jpeg = crate::photos::sideways_jpeg(64, 32);
     let photo = crate::photos::upload(
@@ -292,6 +306,7 @@ async fn every_operation_answers_every_caller_as_the_table_says() {
         export,
         export_file,
         fhir_client,
+        smart_app,
         photo: id_of(photo.ok(201)),
     };
 

@@ -44,6 +44,8 @@ mod recovery;
 mod restore;
 mod shutdown;
 mod sign_in_clinics;
+mod smart_confidential;
+mod smart_launch;
 mod staff;
 mod statements;
 mod symptoms;

@@ -32,6 +32,8 @@ pub const ISSUER: &str = "aftercare";
 pub const AUDIENCE: &str = "aftercare-api";
 /// The audience of a system client's token (SMART Backend Services): the FHIR API only.
 pub const SYSTEM_AUDIENCE: &str = "aftercare-fhir";
+/// The audience of a SMART app's token (App Launch): the FHIR API only.
+pub const APP_AUDIENCE: &str = "aftercare-smart-app";
 pub const ACCESS_TOKEN_TTL: Duration = Duration::minutes(15);
 /// A clinician's session lasts a working day; a patient's phone stays signed in through a recovery.
 pub const STAFF_REFRESH_TTL: Duration = Duration::hours(12);
@@ -122,6 +124,28 @@ pub struct SystemClaims {
     pub exp: i64,
 }
 
+/// The claims of a SMART app's access token: `jti` names its row in `smart_tokens` (which the
+/// FHIR API checks, so that a revoked token stops at once).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppClaims {
+    /// The user who authorized the app.
+    pub sub: Uuid,
+    pub role: Role,
+    pub clinic: Uuid,
+    /// The app's `client_id`.
+    pub app: Uuid,
+    pub jti: Uuid,
+    /// The patient in context, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient: Option<Uuid>,
+    pub scope: String,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+}
+
 /// Marks a request made with a system client's token, so that the audit trail names its role.
 #[derive(Debug, Clone, Copy)]
 pub struct SystemClient;
@@ -138,6 +162,7 @@ pub struct Keys {
     accepted: Vec<Key>,
     validation: Validation,
     system_validation: Validation,
+    app_validation: Validation,
     /// The keys device cookies are signed under, derived from the secrets: the current one first.
     devices: Vec<[u8; 32]>,
 }
@@ -194,12 +219,15 @@ impl Keys {
         validation.leeway = 30;
         let mut system_validation = validation.clone();
         system_validation.set_audience(&[SYSTEM_AUDIENCE]);
+        let mut app_validation = validation.clone();
+        app_validation.set_audience(&[APP_AUDIENCE]);
         Keys {
             kid: key_id(&settings.secret),
             encoding: EncodingKey::from_secret(settings.secret.as_bytes()),
             accepted,
             validation,
             system_validation,
+            app_validation,
             devices: std::iter::once(&settings.secret)
                 .chain(settings.previous_secret.as_ref())
                 .map(|s| device_key(s))
@@ -278,6 +306,27 @@ impl Keys {
             .iter()
             .find(|k| header.kid.as_deref() == Some(k.kid.as_str()))?;
         jsonwebtoken::decode::<SystemClaims>(token, &key.decoding, &self.system_validation)
+            .ok()
+            .map(|data| data.claims)
+    }
+
+    /// A SMART app's access token (its claims made by the caller, `aud` and `iss` set here).
+    pub fn issue_app(&self, mut claims: AppClaims) -> anyhow::Result<String> {
+        claims.iss = ISSUER.into();
+        claims.aud = APP_AUDIENCE.into();
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
+    }
+
+    /// A SMART app's token of ours, in its time window; None for anything else.
+    pub fn verify_app(&self, token: &str) -> Option<AppClaims> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        let key = self
+            .accepted
+            .iter()
+            .find(|k| header.kid.as_deref() == Some(k.kid.as_str()))?;
+        jsonwebtoken::decode::<AppClaims>(token, &key.decoding, &self.app_validation)
             .ok()
             .map(|data| data.claims)
     }

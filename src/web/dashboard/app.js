@@ -12,6 +12,7 @@ import { patientsScreen } from './patients.js';
 import { protocolScreen } from './protocol.js';
 import { protocolsScreen } from './protocols.js';
 import { settingsScreen } from './settings.js';
+import { authorizeScreen } from './smart.js';
 import { worklistScreen } from './worklist.js';
 import { clearCache, me } from './shared.js';
 import { ApiError } from './shared/api.js';
@@ -55,6 +56,7 @@ async function route() {
     protocols: () => (parts[1] ? protocolScreen(parts[1], params) : protocolsScreen()),
     compare: () => compareScreen(params),
     settings: () => settingsScreen(route),
+    authorize: () => authorizeScreen(params),
   };
   const screen = screens[section];
   if (!screen) {

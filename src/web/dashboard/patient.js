@@ -13,6 +13,7 @@ import { patientWords, treatmentRecord } from './patient_words.js';
 import { forgetPhotos, ofTreatment, photosOf, photosPanel } from './photos.js';
 import { LEVELS, answersOf, cache, daysSince, formatDate, humanize, patientName, protocols, roman, ruleName, symptomOf, symptoms } from './shared.js';
 import { h } from './shared/dom.js';
+import { appLaunchers } from './smart.js';
 import { followUp, treatmentAction } from './treatment_forms.js';
 
 function symptomStatus(s) {
@@ -107,6 +108,7 @@ export async function patientScreen(id, params) {
   const edit = editPatientAction(patient);
   const enroll = enrollAction(id);
   const record = treatmentAction(id, protos, chosen?.protocol_id);
+  const launchers = await appLaunchers(id).catch(() => null);
   const printButton = h('button', { type: 'button', 'data-testid': 'print-patient', onclick: () => window.print() }, 'Print');
   const head = h(
     'div',
@@ -117,6 +119,7 @@ export async function patientScreen(id, params) {
     edit.slot,
     enroll.slot,
     record.slot,
+    launchers,
   );
   const alertsNote = open.items.length
     ? h(
