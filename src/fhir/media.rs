@@ -66,8 +66,8 @@ pub fn binary(p: &Photo, bytes: &[u8]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
     use crate::domain::ids::{CheckInId, PatientId};
+    use chrono::Utc;
 
     fn photo() -> Photo {
         Photo {
