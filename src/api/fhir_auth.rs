@@ -6,12 +6,13 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::fhir::base_url;
+use super::oauth::{OAuthError, TokenResponse, refuse};
 use crate::db::{self, Pool};
 use crate::error::ApiError;
 use crate::fhir::smart::{self, ASSERTION_TYPE, SCOPE, TOKEN_TTL};
@@ -56,41 +57,6 @@ pub struct TokenRequest {
     /// `authorization_code`: the PKCE verifier whose S256 hash was the `code_challenge`.
     #[schema(max_length = 128)]
     pub code_verifier: Option<String>,
-}
-
-/// An access token for the FHIR API.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"access_token": "eyJ0eXAiOiJKV1Qi...", "token_type": "bearer", "expires_in": 300, "scope": "system/*.read"}))]
-pub struct TokenResponse {
-    pub access_token: String,
-    /// `bearer` (`Bearer` for an app's token)
-    pub token_type: String,
-    /// Seconds.
-    pub expires_in: i64,
-    pub scope: String,
-    /// An app's token: the patient in context, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub patient: Option<Uuid>,
-}
-
-/// An OAuth 2.0 error (RFC 6749, section 5.2).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"error": "invalid_client", "error_description": "this assertion's jti was used before"}))]
-pub struct OAuthError {
-    /// `invalid_request`, `invalid_client`, `unsupported_grant_type`, `invalid_scope` or `server_error`.
-    pub error: String,
-    pub error_description: String,
-}
-
-pub(super) fn refuse(status: u16, error: &str, description: &str) -> HttpResponse {
-    let status = actix_web::http::StatusCode::from_u16(status)
-        .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
-    HttpResponse::build(status)
-        .insert_header(("Cache-Control", "no-store"))
-        .json(OAuthError {
-            error: error.into(),
-            error_description: description.into(),
-        })
 }
 
 fn invalid_client(description: &str) -> HttpResponse {

@@ -17,6 +17,7 @@ pub mod fhir_clients;
 pub mod fhir_export;
 pub mod fhir_terminology;
 pub mod health;
+mod oauth;
 pub mod outcomes;
 pub mod patient_data;
 pub mod patients;

@@ -7,7 +7,7 @@ use chrono::Utc;
 use std::collections::HashMap;
 
 use super::fhir::base_url;
-use super::fhir_auth::{TokenResponse, refuse};
+use super::oauth::{TokenResponse, refuse};
 use crate::db::{self, Pool};
 use crate::error::ApiError;
 use crate::services::smart::{self as service, Exchange, Refused};
