@@ -25,6 +25,7 @@ const SOMETIMES_ABSENT: &[(&str, &str)] = &[
     ("BatchItemResult", "check_in"),
     ("BatchItemResult", "problem"),
     ("Problem", "errors"),
+    ("TokenResponse", "patient"),
 ];
 
 pub fn finish(doc: &mut Document) {

@@ -54,7 +54,7 @@ fn wants_resource(req: &HttpRequest) -> bool {
         )))
 )]
 #[get("/fhir/R4/Binary/{id}")]
-pub async fn read(
+pub async fn read_binary(
     pool: web::Data<Pool>,
     store: web::Data<PhotoStore>,
     reader: Reader,

@@ -233,7 +233,7 @@ operations! {
     fhir_terminology::code_systems => "GET" "/fhir/R4/CodeSystem" "ac" None;
     fhir_terminology::value_set => "GET" "/fhir/R4/ValueSet/{id}" "ac" None;
     fhir_terminology::value_sets => "GET" "/fhir/R4/ValueSet" "ac" None;
-    fhir_binary::read => "GET" "/fhir/R4/Binary/{id}" "ac" audit(Read, "photo", ID, None);
+    fhir_binary::read_binary => "GET" "/fhir/R4/Binary/{id}" "ac" audit(Read, "photo", ID, None);
     fhir::read => "GET" "/fhir/R4/{type}/{id}" "ac" audit(Read, "fhir_resource", ID, None);
     fhir::search => "GET" "/fhir/R4/{type}" "ac" audit(List, "fhir_resource", Id::None, None);
 }

@@ -17,7 +17,7 @@ pub struct TokenResponse {
     /// Seconds.
     pub expires_in: i64,
     pub scope: String,
-    /// An app's token: the patient in context, if any.
+    /// An app's token: the patient in context, if any (absent otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub patient: Option<Uuid>,
 }
