@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::extract::Json;
 use super::staff::StaffMember;
 use crate::db::{self, Pool, Tenant};
+use crate::domain::ids::{SessionId, StaffId};
 use crate::error::ApiError;
 use crate::services::accounts;
 use crate::web::auth::sessions::LiveSessions;
@@ -100,7 +101,7 @@ pub async fn deactivate(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<StaffMember>, ApiError> {
-    let id = id.into_inner();
+    let id = StaffId::from(id.into_inner());
     let staff = db::run(&pool, move |conn| {
         accounts::deactivate(conn, caller.tenant, id)
     })
@@ -122,7 +123,7 @@ pub async fn reactivate(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<StaffMember>, ApiError> {
-    let id = id.into_inner();
+    let id = StaffId::from(id.into_inner());
     let staff = db::run(&pool, move |conn| {
         accounts::reactivate(conn, caller.tenant, id)
     })
@@ -154,7 +155,7 @@ pub async fn change_password(
     req: HttpRequest,
     Json(body): Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
-    let me = caller.id;
+    let me = StaffId::from(caller.id);
     // Guessing the current password with a stolen access token is limited like signing in.
     limits.attempt(
         "password",
@@ -163,7 +164,14 @@ pub async fn change_password(
     )?;
     db::run(&pool, move |conn| {
         let (current, new) = (&body.current_password, &body.new_password);
-        accounts::change_password(conn, caller.tenant, me, current, new, caller.session)
+        accounts::change_password(
+            conn,
+            caller.tenant,
+            me,
+            current,
+            new,
+            caller.session.map(SessionId::from),
+        )
     })
     .await?;
     sessions.forget_all();
@@ -186,14 +194,14 @@ pub async fn issue_password_reset(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<PasswordReset>, ApiError> {
-    let admin = caller.id;
-    let staff_id = id.into_inner();
+    let admin = StaffId::from(caller.id);
+    let staff_id = StaffId::from(id.into_inner());
     let issued = db::run(&pool, move |conn| {
         accounts::issue_reset(conn, caller.tenant, staff_id, admin)
     })
     .await?;
     Ok(web::Json(PasswordReset {
-        staff_id,
+        staff_id: staff_id.uuid(),
         token: issued.token,
         expires_at: issued.expires_at,
     }))
@@ -230,7 +238,7 @@ pub async fn redeem_password_reset(
     sessions.forget_all();
     // The audit trail records the staff member as the one who reset their password.
     req.extensions_mut().insert(Caller {
-        id: staff.id,
+        id: staff.id.uuid(),
         role: staff.role.into(),
         tenant: Tenant::new(staff.clinic_id),
         session: None,
@@ -254,6 +262,7 @@ pub async fn list_sessions(
 ) -> Result<web::Json<SessionList>, ApiError> {
     let staff_id = id.into_inner();
     self_or_admin(caller, staff_id)?;
+    let staff_id = StaffId::from(staff_id);
     let rows = db::run(&pool, move |conn| {
         db::staff::get(conn, caller.tenant, staff_id)?;
         Ok::<_, ApiError>(db::sessions::of_staff(
@@ -267,8 +276,8 @@ pub async fn list_sessions(
     let items = rows
         .into_iter()
         .map(|s| Session {
-            current: caller.session == Some(s.id),
-            id: s.id,
+            current: caller.session == Some(s.id.uuid()),
+            id: s.id.uuid(),
             started_at: s.started_at,
             last_used_at: s.last_used_at,
             expires_at: s.expires_at,
@@ -296,6 +305,7 @@ pub async fn revoke_session(
     let (staff_id, session_id) = path.into_inner();
     self_or_admin(caller, staff_id)?;
     let found = db::run(&pool, move |conn| {
+        let (staff_id, session_id) = (StaffId::from(staff_id), SessionId::from(session_id));
         accounts::revoke_session(conn, caller.tenant, staff_id, session_id)
     })
     .await?;

@@ -12,7 +12,7 @@ use super::extract::{Json, double_option};
 use super::treatments::visible;
 use crate::db::{self, Pool};
 use crate::domain::codes::AdverseOutcome;
-use crate::domain::ids::{AdverseEventId, TreatmentId};
+use crate::domain::ids::{AdverseEventId, StaffId, TreatmentId};
 use crate::error::ApiError;
 use crate::services::adverse_events::{self, Complication};
 use crate::web::auth::Caller;
@@ -86,7 +86,7 @@ impl From<db::adverse_events::AdverseEvent> for AdverseEvent {
             onset_date: e.onset_date,
             outcome: e.outcome,
             notes: e.notes,
-            recorded_by: e.recorded_by,
+            recorded_by: e.recorded_by.uuid(),
             created_at: e.created_at,
             updated_at: e.updated_at,
         }
@@ -140,7 +140,7 @@ pub async fn create_adverse_event(
     id: web::Path<Uuid>,
     Json(req): Json<NewAdverseEvent>,
 ) -> Result<HttpResponse, ApiError> {
-    let staff_id = caller.id;
+    let staff_id = StaffId::from(caller.id);
     let treatment_id = id.into_inner();
     let event = db::run(&pool, move |conn| {
         adverse_events::record(

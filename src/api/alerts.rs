@@ -11,7 +11,7 @@ use super::extract::{Json, MAX_PAGE, Page};
 use crate::db::alerts::{Filter, QueueCursor};
 use crate::db::{self, Pool};
 use crate::domain::alerts::{Action, Level, Rule, Status};
-use crate::domain::ids::{AlertId, PatientId};
+use crate::domain::ids::{AlertId, PatientId, StaffId};
 use crate::domain::{Invalid, check_text};
 use crate::error::{ApiError, FieldError};
 use crate::services;
@@ -100,7 +100,7 @@ impl From<db::alerts::Alert> for Alert {
             history.push(HistoryEntry {
                 event: Event::Acknowledged,
                 at,
-                by: a.acknowledged_by,
+                by: a.acknowledged_by.map(StaffId::uuid),
                 note: None,
                 action: None,
             });
@@ -112,7 +112,7 @@ impl From<db::alerts::Alert> for Alert {
                     None => Event::Withdrawn,
                 },
                 at,
-                by: a.resolved_by,
+                by: a.resolved_by.map(StaffId::uuid),
                 note: a.resolution_note,
                 action: a.resolution_action,
             });
@@ -288,7 +288,7 @@ pub async fn acknowledge(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Alert>, ApiError> {
-    let staff_id = caller.id;
+    let staff_id = StaffId::from(caller.id);
     let id = AlertId::from(id.into_inner());
     let alert = db::run(&pool, move |conn| {
         if let Some(alert) = db::alerts::acknowledge(conn, caller.tenant, id, staff_id, Utc::now())?
@@ -335,7 +335,7 @@ pub async fn resolve(
     id: web::Path<Uuid>,
     Json(req): Json<ResolveRequest>,
 ) -> Result<web::Json<Alert>, ApiError> {
-    let staff_id = caller.id;
+    let staff_id = StaffId::from(caller.id);
     let id = AlertId::from(id.into_inner());
     let mut invalid = Invalid::default();
     invalid.check(

@@ -155,7 +155,7 @@ fn new_family(req: &HttpRequest) -> Family {
         .and_then(|v| v.to_str().ok())
         .and_then(crate::domain::sessions::client_kind);
     Family {
-        id: Uuid::new_v4(),
+        id: crate::domain::ids::SessionId::new_v4(),
         started_at: Utc::now(),
         client,
     }

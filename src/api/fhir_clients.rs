@@ -58,7 +58,7 @@ fn answer(c: db::fhir_clients::Client, token_url: &str) -> FhirClient {
         id: c.id,
         name: c.name,
         jwks: c.jwks,
-        created_by: c.created_by,
+        created_by: c.created_by.uuid(),
         created_at: c.created_at,
         token_url: token_url.to_string(),
     }
@@ -82,7 +82,7 @@ pub async fn create(
     Json(new): Json<NewFhirClient>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let admin = caller.id;
+    let admin = crate::domain::ids::StaffId::from(caller.id);
     let mut invalid = Invalid::default();
     check_text(&mut invalid, "name", Some(&new.name), 200);
     if let Err(e) = smart::public_keys(&new.jwks) {

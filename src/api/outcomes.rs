@@ -14,7 +14,7 @@ use super::extract::created;
 use super::treatments::{dates, visible};
 use crate::db::{self, Pool};
 use crate::domain::codes::Assessor;
-use crate::domain::ids::{OutcomeId, ProtocolId, TreatmentId};
+use crate::domain::ids::{OutcomeId, ProtocolId, StaffId, TreatmentId};
 use crate::domain::outcomes::{OutcomeSummary, check_outcome};
 use crate::domain::{Invalid, check_text};
 use crate::error::ApiError;
@@ -151,7 +151,7 @@ fn record(
             satisfaction: req.satisfaction,
             goodman_baron: req.goodman_baron,
             notes: req.notes,
-            recorded_by_staff: (!is_patient).then_some(caller.id),
+            recorded_by_staff: (!is_patient).then_some(StaffId::from(caller.id)),
             created_at: Utc::now(),
         },
     )?)

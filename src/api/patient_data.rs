@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::extract::Json;
 use crate::db::{self, Pool};
-use crate::domain::ids::PatientId;
+use crate::domain::ids::{PatientId, StaffId};
 use crate::error::ApiError;
 use crate::services::patient_data;
 use crate::services::photo_store::{self, PhotoStore};
@@ -171,7 +171,7 @@ pub async fn erase(
     id: web::Path<Uuid>,
     Json(req): Json<ErasureRequest>,
 ) -> Result<web::Json<Erasure>, ApiError> {
-    let admin = caller.id;
+    let admin = StaffId::from(caller.id);
     let patient_id = id.into_inner();
     let erased = db::run(&pool, move |conn| {
         patient_data::erase(
@@ -195,7 +195,7 @@ pub async fn erase(
     Ok(web::Json(Erasure {
         patient_id,
         reason: erased.reason,
-        erased_by: admin,
+        erased_by: admin.uuid(),
         erased_at: erased.at,
     }))
 }

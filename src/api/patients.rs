@@ -14,7 +14,7 @@ use crate::db::{self, PageRequest, Pool};
 use crate::domain::alerts::Level;
 use crate::domain::clinic::parse_phone;
 use crate::domain::codes::{self, Concern};
-use crate::domain::ids::{PatientId, ProtocolId};
+use crate::domain::ids::{PatientId, ProtocolId, StaffId};
 use crate::domain::people::{check_birth_year, check_external_ref, check_fitzpatrick};
 use crate::domain::text::record_key;
 use crate::domain::{Invalid, check_text};
@@ -498,7 +498,7 @@ pub async fn create_enrollment_code(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let staff_id = caller.id;
+    let staff_id = StaffId::from(caller.id);
     let patient_id = id.into_inner();
     let code = auth::new_enrollment_code();
     let now = Utc::now();

@@ -192,7 +192,7 @@ fn new_subscription(
         p256dh,
         auth,
         language: language.unwrap_or(Language::English).as_str().to_string(),
-        session_id,
+        session_id: session_id.map(crate::domain::ids::SessionId::from),
         created_at: crate::domain::check_in::truncate_to_micros(Utc::now()),
     })
 }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::extract::created;
 use super::extract::{Json, Page, PageParams};
 use crate::db::{self, Cursor, Pool, into_page};
+use crate::domain::ids::StaffId;
 use crate::domain::people::StaffRole;
 use crate::error::ApiError;
 use crate::services::{self, staff::NewStaff};
@@ -49,7 +50,7 @@ pub struct StaffMember {
 impl From<db::staff::Staff> for StaffMember {
     fn from(s: db::staff::Staff) -> Self {
         StaffMember {
-            id: s.id,
+            id: s.id.uuid(),
             email: s.email,
             role: s.role,
             name: s.name,
@@ -117,7 +118,7 @@ pub async fn list(
     .await?;
     let (rows, next) = into_page(rows, page, |s| Cursor {
         at: s.created_at,
-        id: s.id,
+        id: s.id.uuid(),
     });
     Ok(web::Json(Page::new(rows, next, StaffMember::from)))
 }
@@ -137,7 +138,7 @@ pub async fn get(
 ) -> Result<web::Json<StaffMember>, ApiError> {
     let id = id.into_inner();
     let staff = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::staff::get(conn, caller.tenant, id)?)
+        Ok::<_, ApiError>(db::staff::get(conn, caller.tenant, StaffId::from(id))?)
     })
     .await?;
     Ok(web::Json(staff.into()))

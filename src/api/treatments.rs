@@ -14,7 +14,7 @@ use super::extract::created;
 use super::extract::{Json, Page, PageParams};
 use crate::db::{self, Cursor, Pool, Tenant, into_page};
 use crate::domain::codes::{self, Area, Contraindication};
-use crate::domain::ids::{PatientId, ProtocolId, TreatmentId};
+use crate::domain::ids::{PatientId, ProtocolId, StaffId, TreatmentId};
 use crate::domain::schedule::{ScheduledDay, schedule};
 use crate::domain::treatment::{check_needle_depth, check_performed_at, check_screening};
 use crate::domain::{Invalid, check_text};
@@ -178,7 +178,7 @@ pub async fn create(
     id: web::Path<Uuid>,
     Json(req): Json<NewTreatment>,
 ) -> Result<HttpResponse, ApiError> {
-    let staff_id = caller.id;
+    let staff_id = StaffId::from(caller.id);
     let patient_id = id.into_inner();
     let now = Utc::now();
     validate(&req, now)?;
@@ -197,7 +197,7 @@ pub async fn create(
 fn record(
     conn: &mut PgConnection,
     tenant: Tenant,
-    staff_id: Uuid,
+    staff_id: StaffId,
     patient_id: Uuid,
     req: NewTreatment,
     now: DateTime<Utc>,

@@ -12,7 +12,7 @@ use super::extract::created;
 use super::extract::{Json, Page, PageParams};
 use crate::db::{self, Cursor, Pool, into_page};
 use crate::domain::Invalid;
-use crate::domain::ids::{DeliveryId, WebhookId};
+use crate::domain::ids::{DeliveryId, StaffId, WebhookId};
 use crate::domain::targets::Targets;
 use crate::domain::webhooks::{DeliveryStatus, EventType, check_events, check_secret, check_url};
 use crate::error::{ApiError, Problem};
@@ -85,7 +85,7 @@ impl From<db::webhooks::Webhook> for Webhook {
                 .filter_map(|e| EventType::parse(e))
                 .collect(),
             active: w.active,
-            created_by: w.created_by,
+            created_by: w.created_by.uuid(),
             created_at: w.created_at,
         }
     }
@@ -203,7 +203,7 @@ pub async fn create(
     caller: Caller,
     Json(req): Json<NewWebhook>,
 ) -> Result<HttpResponse, ApiError> {
-    let admin_id = caller.id;
+    let admin_id = StaffId::from(caller.id);
     let mut invalid = Invalid::default();
     check_url(&mut invalid, "url", &req.url, **targets);
     check_events(&mut invalid, "events", &req.events);

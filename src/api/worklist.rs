@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::alerts::{Alert, with_evidence};
 use crate::db::{self, Pool};
 use crate::domain::alerts::Level;
-use crate::domain::ids::{AlertId, CheckInId, TreatmentId};
+use crate::domain::ids::{AlertId, CheckInId, StaffId, TreatmentId};
 use crate::domain::worklist::card_order;
 use crate::error::ApiError;
 use crate::read_model::Store;
@@ -152,7 +152,7 @@ pub async fn get(
         .into_iter()
         .map(|a| {
             let who = Assignee {
-                staff_id: a.staff_id,
+                staff_id: a.staff_id.uuid(),
                 name: a.name,
                 assigned_at: a.assigned_at,
             };
@@ -275,7 +275,7 @@ pub async fn mark_note_read(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<NoteRead>, ApiError> {
-    let staff_id = caller.id;
+    let staff_id = StaffId::from(caller.id);
     let id = id.into_inner();
     let read = db::run(&pool, move |conn| {
         Ok::<_, ApiError>(db::worklist::mark_read(
@@ -290,7 +290,7 @@ pub async fn mark_note_read(
     let (read_by, read_at) = read.ok_or(ApiError::NotFound)?;
     Ok(web::Json(NoteRead {
         check_in_id: id,
-        read_by,
+        read_by: read_by.uuid(),
         read_at,
     }))
 }
@@ -309,7 +309,7 @@ pub async fn take(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Assignee>, ApiError> {
-    let staff_id = caller.id;
+    let staff_id = StaffId::from(caller.id);
     let id = id.into_inner();
     let assignee = db::run(&pool, move |conn| {
         let tenant = caller.tenant;
@@ -320,7 +320,7 @@ pub async fn take(
     })
     .await?;
     Ok(web::Json(Assignee {
-        staff_id: assignee.staff_id,
+        staff_id: assignee.staff_id.uuid(),
         name: assignee.name,
         assigned_at: assignee.assigned_at,
     }))

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::Tenant;
 use super::schema::{adverse_events, treatments};
 use crate::domain::codes::AdverseOutcome;
-use crate::domain::ids::{AdverseEventId, PatientId, ProtocolId, TreatmentId};
+use crate::domain::ids::{AdverseEventId, PatientId, ProtocolId, StaffId, TreatmentId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = adverse_events)]
@@ -21,7 +21,7 @@ pub struct AdverseEvent {
     pub onset_date: NaiveDate,
     pub outcome: AdverseOutcome,
     pub notes: Option<String>,
-    pub recorded_by: Uuid,
+    pub recorded_by: StaffId,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

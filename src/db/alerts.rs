@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Tenant;
 use super::schema::{alert_evidence, alerts};
 use crate::domain::alerts::{Action, Level, Rule, Status};
-use crate::domain::ids::{AlertId, CheckInId, PatientId, TreatmentId};
+use crate::domain::ids::{AlertId, CheckInId, PatientId, StaffId, TreatmentId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = alerts)]
@@ -25,9 +25,9 @@ pub struct Alert {
     pub evidence_count: i32,
     pub raised_at: DateTime<Utc>,
     pub acknowledged_at: Option<DateTime<Utc>>,
-    pub acknowledged_by: Option<Uuid>,
+    pub acknowledged_by: Option<StaffId>,
     pub resolved_at: Option<DateTime<Utc>>,
-    pub resolved_by: Option<Uuid>,
+    pub resolved_by: Option<StaffId>,
     pub resolution_note: Option<String>,
     pub resolution_action: Option<Action>,
 }
@@ -199,7 +199,7 @@ pub fn acknowledge(
     conn: &mut PgConnection,
     tenant: Tenant,
     id: AlertId,
-    by: Uuid,
+    by: StaffId,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<Alert>> {
     diesel::update(
@@ -222,7 +222,7 @@ pub fn resolve(
     conn: &mut PgConnection,
     tenant: Tenant,
     id: AlertId,
-    by: Uuid,
+    by: StaffId,
     note: &str,
     action: Option<&str>,
     now: DateTime<Utc>,

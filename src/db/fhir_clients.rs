@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{fhir_client_assertions, fhir_clients};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, StaffId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = fhir_clients)]
@@ -14,7 +14,7 @@ pub struct Client {
     pub id: Uuid,
     pub name: String,
     pub jwks: serde_json::Value,
-    pub created_by: Uuid,
+    pub created_by: StaffId,
     pub created_at: DateTime<Utc>,
 }
 

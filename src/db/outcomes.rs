@@ -2,12 +2,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{outcomes, treatments};
 use crate::domain::codes::Assessor;
-use crate::domain::ids::{OutcomeId, PatientId, ProtocolId, TreatmentId};
+use crate::domain::ids::{OutcomeId, PatientId, ProtocolId, StaffId, TreatmentId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = outcomes)]
@@ -21,7 +20,7 @@ pub struct Outcome {
     pub satisfaction: i16,
     pub goodman_baron: Option<i16>,
     pub notes: Option<String>,
-    pub recorded_by_staff: Option<Uuid>,
+    pub recorded_by_staff: Option<StaffId>,
     pub created_at: DateTime<Utc>,
 }
 

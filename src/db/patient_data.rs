@@ -8,7 +8,7 @@ use diesel::sql_types::{Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::Tenant;
-use crate::domain::ids::PatientId;
+use crate::domain::ids::{PatientId, StaffId};
 use crate::domain::webhooks::{Event, PatientData};
 
 #[derive(QueryableByName)]
@@ -123,7 +123,7 @@ pub fn erase(
     tenant: Tenant,
     patient_id: PatientId,
     reason: &str,
-    erased_by: Uuid,
+    erased_by: StaffId,
     at: DateTime<Utc>,
 ) -> QueryResult<()> {
     conn.transaction(|conn| {

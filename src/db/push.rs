@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Tenant;
 use super::outbox::{self, Outbox};
 use super::schema::{push_deliveries, push_subscriptions};
-use crate::domain::ids::PatientId;
+use crate::domain::ids::{PatientId, SessionId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = push_subscriptions)]
@@ -29,7 +29,7 @@ pub struct NewSubscription {
     pub p256dh: Vec<u8>,
     pub auth: Vec<u8>,
     pub language: String,
-    pub session_id: Option<Uuid>,
+    pub session_id: Option<SessionId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -87,7 +87,7 @@ pub fn delete_of_session(
     conn: &mut PgConnection,
     tenant: Tenant,
     patient_id: PatientId,
-    session_id: Uuid,
+    session_id: SessionId,
 ) -> QueryResult<usize> {
     diesel::delete(
         push_subscriptions::table

@@ -8,12 +8,12 @@ use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{password_resets, refresh_tokens};
-use crate::domain::ids::{ClinicId, PatientId};
+use crate::domain::ids::{ClinicId, PatientId, SessionId, StaffId};
 
 /// One sign-in's session, as staff see it: never a token.
 #[derive(Debug, Clone, Queryable)]
 pub struct Session {
-    pub id: Uuid,
+    pub id: SessionId,
     pub started_at: DateTime<Utc>,
     pub last_used_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -22,7 +22,7 @@ pub struct Session {
 
 /// A family's id, start, last use, expiry and client, as aggregated (None only on no rows).
 type SessionRow = (
-    Uuid,
+    SessionId,
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
@@ -32,7 +32,7 @@ type SessionRow = (
 /// Whether the session still stands: a token of its family is not revoked. No tenant: the
 /// family id comes from an access token this service signed. Every revocation (sign-out, a reused
 /// token, deactivation, a password change, an un-enrolled phone) revokes the whole family.
-pub fn is_live(conn: &mut PgConnection, family_id: Uuid) -> QueryResult<bool> {
+pub fn is_live(conn: &mut PgConnection, family_id: SessionId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         refresh_tokens::table
             .filter(refresh_tokens::family_id.eq(family_id))
@@ -45,10 +45,10 @@ pub fn is_live(conn: &mut PgConnection, family_id: Uuid) -> QueryResult<bool> {
 pub fn of_staff(
     conn: &mut PgConnection,
     tenant: Tenant,
-    staff_id: Uuid,
+    staff_id: StaffId,
     now: DateTime<Utc>,
 ) -> QueryResult<Vec<Session>> {
-    let live: Vec<Uuid> = refresh_tokens::table
+    let live: Vec<SessionId> = refresh_tokens::table
         .filter(refresh_tokens::clinic_id.eq(tenant.id()))
         .filter(refresh_tokens::staff_id.eq(staff_id))
         .filter(refresh_tokens::revoked_at.is_null())
@@ -88,8 +88,8 @@ pub fn of_staff(
 pub fn revoke_staff_session(
     conn: &mut PgConnection,
     tenant: Tenant,
-    staff_id: Uuid,
-    family_id: Uuid,
+    staff_id: StaffId,
+    family_id: SessionId,
     now: DateTime<Utc>,
 ) -> QueryResult<bool> {
     let of_staff = refresh_tokens::clinic_id
@@ -113,15 +113,15 @@ pub fn revoke_staff_session(
 pub fn revoke_all_of_staff(
     conn: &mut PgConnection,
     tenant: Tenant,
-    staff_id: Uuid,
-    keep: Option<Uuid>,
+    staff_id: StaffId,
+    keep: Option<SessionId>,
     now: DateTime<Utc>,
 ) -> QueryResult<usize> {
     diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::clinic_id.eq(tenant.id()))
             .filter(refresh_tokens::staff_id.eq(staff_id))
-            .filter(refresh_tokens::family_id.ne(keep.unwrap_or(Uuid::nil())))
+            .filter(refresh_tokens::family_id.ne(keep.map_or(Uuid::nil(), SessionId::uuid)))
             .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::revoked_at.eq(now))
@@ -149,10 +149,10 @@ pub fn revoke_all_of_patient(
 #[diesel(table_name = password_resets)]
 pub struct NewPasswordReset {
     pub id: Uuid,
-    pub staff_id: Uuid,
+    pub staff_id: StaffId,
     pub token_hash: Vec<u8>,
     pub expires_at: DateTime<Utc>,
-    pub created_by: Uuid,
+    pub created_by: StaffId,
     pub created_at: DateTime<Utc>,
 }
 
@@ -185,7 +185,7 @@ pub fn redeem_reset(
     conn: &mut PgConnection,
     hash: &[u8],
     now: DateTime<Utc>,
-) -> QueryResult<Option<(ClinicId, Uuid)>> {
+) -> QueryResult<Option<(ClinicId, StaffId)>> {
     diesel::update(
         password_resets::table
             .filter(password_resets::token_hash.eq(hash))

@@ -2,17 +2,16 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::schema::staff;
 use super::{Cursor, PageRequest, Tenant};
-use crate::domain::ids::ClinicId;
+use crate::domain::ids::{ClinicId, StaffId};
 use crate::domain::people::StaffRole;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = staff)]
 pub struct Staff {
-    pub id: Uuid,
+    pub id: StaffId,
     pub clinic_id: ClinicId,
     pub email: String,
     pub password_hash: String,
@@ -26,7 +25,7 @@ pub struct Staff {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = staff)]
 pub struct NewStaff {
-    pub id: Uuid,
+    pub id: StaffId,
     pub email: String,
     pub password_hash: String,
     pub role: StaffRole,
@@ -58,7 +57,7 @@ pub fn all_by_email(conn: &mut PgConnection, email: &str) -> QueryResult<Vec<Sta
         .load(conn)
 }
 
-pub fn get(conn: &mut PgConnection, tenant: Tenant, id: Uuid) -> QueryResult<Staff> {
+pub fn get(conn: &mut PgConnection, tenant: Tenant, id: StaffId) -> QueryResult<Staff> {
     staff::table
         .filter(staff::clinic_id.eq(tenant.id()).and(staff::id.eq(id)))
         .select(Staff::as_select())
@@ -87,7 +86,7 @@ pub fn page(conn: &mut PgConnection, tenant: Tenant, page: PageRequest) -> Query
 pub fn set_active(
     conn: &mut PgConnection,
     tenant: Tenant,
-    id: Uuid,
+    id: StaffId,
     active: bool,
 ) -> QueryResult<Staff> {
     use super::schema::password_resets;
@@ -110,7 +109,7 @@ pub fn set_active(
 
 /// How many active admins the clinic has, counted with their rows locked, so that two admins
 /// deactivating each other at once can't leave the clinic without one.
-pub fn lock_active_admins(conn: &mut PgConnection, tenant: Tenant) -> QueryResult<Vec<Uuid>> {
+pub fn lock_active_admins(conn: &mut PgConnection, tenant: Tenant) -> QueryResult<Vec<StaffId>> {
     staff::table
         .filter(staff::clinic_id.eq(tenant.id()))
         .filter(staff::role.eq(StaffRole::Admin))
@@ -123,7 +122,7 @@ pub fn lock_active_admins(conn: &mut PgConnection, tenant: Tenant) -> QueryResul
 pub fn set_password_hash(
     conn: &mut PgConnection,
     tenant: Tenant,
-    id: Uuid,
+    id: StaffId,
     password_hash: &str,
 ) -> QueryResult<()> {
     diesel::update(staff::table.filter(staff::clinic_id.eq(tenant.id()).and(staff::id.eq(id))))

@@ -6,15 +6,15 @@ use uuid::Uuid;
 
 use super::Tenant;
 use super::schema::{enrollment_codes, refresh_tokens};
-use crate::domain::ids::{ClinicId, PatientId};
+use crate::domain::ids::{ClinicId, PatientId, SessionId, StaffId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
 pub struct RefreshToken {
     pub id: Uuid,
-    pub family_id: Uuid,
+    pub family_id: SessionId,
     pub clinic_id: ClinicId,
-    pub staff_id: Option<Uuid>,
+    pub staff_id: Option<StaffId>,
     pub patient_id: Option<PatientId>,
     pub token_hash: Vec<u8>,
     pub expires_at: DateTime<Utc>,
@@ -30,8 +30,8 @@ pub struct RefreshToken {
 #[diesel(table_name = refresh_tokens)]
 pub struct NewRefreshToken {
     pub id: Uuid,
-    pub family_id: Uuid,
-    pub staff_id: Option<Uuid>,
+    pub family_id: SessionId,
+    pub staff_id: Option<StaffId>,
     pub patient_id: Option<PatientId>,
     pub token_hash: Vec<u8>,
     pub expires_at: DateTime<Utc>,
@@ -74,7 +74,7 @@ pub fn mark_used(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Query
 
 pub fn revoke_family(
     conn: &mut PgConnection,
-    family_id: Uuid,
+    family_id: SessionId,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
     diesel::update(
@@ -96,7 +96,7 @@ pub struct EnrollmentCode {
     pub code_hash: Vec<u8>,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
-    pub created_by: Uuid,
+    pub created_by: StaffId,
     pub created_at: DateTime<Utc>,
 }
 
@@ -109,7 +109,7 @@ pub struct NewEnrollmentCode {
     pub code_hash: Vec<u8>,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
-    pub created_by: Uuid,
+    pub created_by: StaffId,
     pub created_at: DateTime<Utc>,
 }
 

@@ -3,12 +3,11 @@
 use chrono::{DateTime, Utc};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::schema::{check_ins, treatments};
 use super::{Cursor, PageRequest, Tenant};
 use crate::domain::codes::Area;
-use crate::domain::ids::{PatientId, ProtocolId, TreatmentId};
+use crate::domain::ids::{PatientId, ProtocolId, StaffId, TreatmentId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = treatments)]
@@ -23,7 +22,7 @@ pub struct Treatment {
     pub contraindications: serde_json::Value,
     pub override_reason: Option<String>,
     pub notes: Option<String>,
-    pub created_by: Uuid,
+    pub created_by: StaffId,
     pub created_at: DateTime<Utc>,
 }
 

@@ -9,7 +9,7 @@ use super::outbox::{self, Outbox};
 use super::schema::{webhook_attempts, webhook_deliveries, webhook_events, webhooks};
 use super::{Cursor, PageRequest, Tenant};
 use crate::domain::check_in::truncate_to_micros;
-use crate::domain::ids::{DeliveryId, WebhookId};
+use crate::domain::ids::{DeliveryId, StaffId, WebhookId};
 use crate::domain::webhooks::{DeliveryStatus, Event, EventType};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -20,7 +20,7 @@ pub struct Webhook {
     pub events: Vec<Option<String>>,
     pub secret: String,
     pub active: bool,
-    pub created_by: Uuid,
+    pub created_by: StaffId,
     pub created_at: DateTime<Utc>,
 }
 
@@ -31,7 +31,7 @@ pub struct NewWebhook {
     pub url: String,
     pub events: Vec<Option<String>>,
     pub secret: String,
-    pub created_by: Uuid,
+    pub created_by: StaffId,
 }
 
 #[derive(Debug, Default, AsChangeset)]

@@ -3,14 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::Tenant;
 use super::alerts::Alert;
 use super::schema::{
     alert_evidence, alerts, card_assignments, check_ins, note_reads, patients, staff, treatments,
 };
-use crate::domain::ids::{AlertId, CheckInId, PatientId, ProtocolId, TreatmentId};
+use crate::domain::ids::{AlertId, CheckInId, PatientId, ProtocolId, StaffId, TreatmentId};
 
 /// How many unread notes and open alerts one worklist shows at the most.
 pub const MAX_ITEMS: i64 = 1000;
@@ -113,7 +112,7 @@ pub fn card_facts(
 #[derive(Debug, Clone, Queryable)]
 pub struct Assignment {
     pub treatment_id: TreatmentId,
-    pub staff_id: Uuid,
+    pub staff_id: StaffId,
     pub name: String,
     pub assigned_at: DateTime<Utc>,
 }
@@ -145,7 +144,7 @@ pub fn assign(
     conn: &mut PgConnection,
     tenant: Tenant,
     treatment_id: TreatmentId,
-    staff_id: Uuid,
+    staff_id: StaffId,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
     diesel::insert_into(card_assignments::table)
@@ -186,9 +185,9 @@ pub fn mark_read(
     conn: &mut PgConnection,
     tenant: Tenant,
     check_in_id: CheckInId,
-    staff_id: Uuid,
+    staff_id: StaffId,
     now: DateTime<Utc>,
-) -> QueryResult<Option<(Uuid, DateTime<Utc>)>> {
+) -> QueryResult<Option<(StaffId, DateTime<Utc>)>> {
     let has_note: bool = diesel::select(diesel::dsl::exists(
         check_ins::table
             .filter(check_ins::clinic_id.eq(tenant.id()))

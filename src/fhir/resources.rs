@@ -448,7 +448,7 @@ mod tests {
             onset_date: Utc::now().date_naive(),
             outcome: crate::domain::codes::AdverseOutcome::ResolvedWithSequelae,
             notes: None,
-            recorded_by: Uuid::new_v4(),
+            recorded_by: crate::domain::ids::StaffId::new_v4(),
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };

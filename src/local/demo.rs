@@ -122,7 +122,7 @@ pub fn create_clinic(conn: &mut PgConnection) -> anyhow::Result<bool> {
     };
     let hash = crate::web::auth::hash_password(PASSWORD)?;
     let staff = |email: &str, role, name: &str| crate::db::staff::NewStaff {
-        id: Uuid::new_v4(),
+        id: crate::domain::ids::StaffId::new_v4(),
         email: email.into(),
         password_hash: hash.clone(),
         role,

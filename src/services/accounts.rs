@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::Invalid;
+use crate::domain::ids::{SessionId, StaffId};
 use crate::domain::people::{StaffRole, check_password};
 use crate::web::auth;
 
@@ -20,7 +21,7 @@ pub const RESET_TTL: Duration = Duration::hours(1);
 pub fn deactivate(
     conn: &mut PgConnection,
     tenant: Tenant,
-    id: Uuid,
+    id: StaffId,
 ) -> Result<db::staff::Staff, Error> {
     conn.transaction(|conn| {
         let staff = db::staff::get(conn, tenant, id)?;
@@ -42,7 +43,7 @@ pub fn deactivate(
 pub fn reactivate(
     conn: &mut PgConnection,
     tenant: Tenant,
-    id: Uuid,
+    id: StaffId,
 ) -> Result<db::staff::Staff, Error> {
     Ok(db::staff::set_active(conn, tenant, id, true)?)
 }
@@ -53,10 +54,10 @@ pub fn reactivate(
 pub fn change_password(
     conn: &mut PgConnection,
     tenant: Tenant,
-    staff_id: Uuid,
+    staff_id: StaffId,
     current: &str,
     new: &str,
-    keep: Option<Uuid>,
+    keep: Option<SessionId>,
 ) -> Result<(), Error> {
     let staff = db::staff::get(conn, tenant, staff_id)?;
     if !auth::verify_password(current, Some(&staff.password_hash)) {
@@ -75,8 +76,8 @@ pub struct IssuedReset {
 pub fn issue_reset(
     conn: &mut PgConnection,
     tenant: Tenant,
-    staff_id: Uuid,
-    admin_id: Uuid,
+    staff_id: StaffId,
+    admin_id: StaffId,
 ) -> Result<IssuedReset, Error> {
     let token = auth::new_refresh_token();
     let now = Utc::now();
@@ -123,8 +124,8 @@ pub fn redeem_reset(
 pub fn revoke_session(
     conn: &mut PgConnection,
     tenant: Tenant,
-    staff_id: Uuid,
-    session_id: Uuid,
+    staff_id: StaffId,
+    session_id: SessionId,
 ) -> Result<bool, Error> {
     let now = Utc::now();
     Ok(db::sessions::revoke_staff_session(
@@ -137,7 +138,7 @@ fn set_password(
     conn: &mut PgConnection,
     staff: &db::staff::Staff,
     password: &str,
-    keep: Option<Uuid>,
+    keep: Option<SessionId>,
 ) -> Result<(), Error> {
     let mut invalid = Invalid::default();
     check_password(

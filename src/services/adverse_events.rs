@@ -3,12 +3,11 @@
 
 use chrono::{NaiveDate, Utc};
 use diesel::{Connection, PgConnection};
-use uuid::Uuid;
 
 use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::codes::AdverseOutcome;
-use crate::domain::ids::{AdverseEventId, TreatmentId};
+use crate::domain::ids::{AdverseEventId, StaffId, TreatmentId};
 use crate::domain::outcomes::check_adverse_event;
 use crate::domain::schedule::local_date;
 use crate::domain::webhooks::{AdverseEventData, Event};
@@ -29,7 +28,7 @@ pub struct Complication {
 pub fn record(
     conn: &mut PgConnection,
     tenant: Tenant,
-    staff_id: Uuid,
+    staff_id: StaffId,
     treatment_id: TreatmentId,
     c: Complication,
 ) -> Result<db::adverse_events::AdverseEvent, Error> {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::alerts::{Action, Level, Rule};
-use crate::domain::ids::{AlertId, CheckInId, PatientId, TreatmentId};
+use crate::domain::ids::{AlertId, CheckInId, PatientId, StaffId, TreatmentId};
 use crate::domain::webhooks::{AlertData, Event};
 
 /// An alert a check-in raised, or added its evidence to.
@@ -80,7 +80,7 @@ pub fn resolve(
     conn: &mut PgConnection,
     tenant: Tenant,
     id: AlertId,
-    staff_id: Uuid,
+    staff_id: StaffId,
     note: &str,
     action: Option<Action>,
 ) -> Result<db::alerts::Alert, Error> {

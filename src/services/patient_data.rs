@@ -3,12 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
-use uuid::Uuid;
 
 use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::Invalid;
-use crate::domain::ids::PatientId;
+use crate::domain::ids::{PatientId, StaffId};
 
 /// Signs out every phone of the patient and drops their push subscriptions, in one transaction.
 pub fn unenroll(
@@ -37,7 +36,7 @@ pub fn erase(
     tenant: Tenant,
     patient_id: PatientId,
     reason: &str,
-    by: Uuid,
+    by: StaffId,
 ) -> Result<Erased, Error> {
     let reason = crate::domain::text::trim(reason).to_string();
     let mut invalid = Invalid::default();

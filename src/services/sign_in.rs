@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::Error;
 use crate::db::{self, Tenant, tokens};
 use crate::domain::clinic::ClinicCode;
-use crate::domain::ids::{ClinicId, PatientId};
+use crate::domain::ids::{ClinicId, PatientId, SessionId, StaffId};
 use crate::domain::sessions::{refresh_expiry, session_max};
 use crate::web::auth::{self, Keys, Role};
 
@@ -24,7 +24,7 @@ pub enum NamedClinic {
 
 /// The session a new refresh token belongs to: its family, when it began, and its client.
 pub struct Family {
-    pub id: Uuid,
+    pub id: SessionId,
     pub started_at: DateTime<Utc>,
     pub client: Option<String>,
 }
@@ -53,7 +53,7 @@ pub fn staff(
 ) -> Result<Issued, Error> {
     let staff = account_of(conn, email, password, clinic)?;
     let role = Role::from(staff.role);
-    issue(conn, keys, staff.id, role, staff.clinic_id, family)
+    issue(conn, keys, staff.id.uuid(), role, staff.clinic_id, family)
 }
 
 /// Signs a patient's app in with the hash of a one-time enrollment code, using the code up in the
@@ -97,7 +97,7 @@ pub fn refresh(conn: &mut PgConnection, keys: &Keys, hash: &[u8]) -> Result<Opti
         let tenant = Tenant::new(token.clinic_id);
         let (id, role) = match (token.staff_id, token.patient_id) {
             (Some(id), _) => match db::staff::get(conn, tenant, id)? {
-                staff if staff.active => (id, Role::from(staff.role)),
+                staff if staff.active => (id.uuid(), Role::from(staff.role)),
                 _ => return Ok(None),
             },
             (_, Some(id)) => (id.uuid(), Role::Patient),
@@ -123,7 +123,8 @@ pub fn sign_out(
 ) -> Result<(), Error> {
     conn.transaction(|conn| {
         if let Some(token) = tokens::lock_refresh(conn, hash)?
-            && (token.staff_id == Some(who) || token.patient_id == Some(PatientId::from(who)))
+            && (token.staff_id == Some(StaffId::from(who))
+                || token.patient_id == Some(PatientId::from(who)))
         {
             tokens::revoke_family(conn, token.family_id, Utc::now())?;
             if let Some(patient_id) = token.patient_id {
@@ -156,7 +157,7 @@ fn issue(
     let row = tokens::NewRefreshToken {
         id: Uuid::new_v4(),
         family_id: family.id,
-        staff_id: (!is_patient).then_some(id),
+        staff_id: (!is_patient).then_some(StaffId::from(id)),
         patient_id: is_patient.then_some(PatientId::from(id)),
         token_hash: auth::secret_hash(&refresh_token),
         expires_at: refresh_expiry(now, ttl, family.started_at, most),
@@ -167,7 +168,13 @@ fn issue(
     };
     tokens::insert_refresh(conn, Tenant::new(clinic_id), &row)?;
     Ok(Issued {
-        access_token: keys.issue_in_session(id, role, clinic_id.uuid(), now, Some(family.id))?,
+        access_token: keys.issue_in_session(
+            id,
+            role,
+            clinic_id.uuid(),
+            now,
+            Some(family.id.uuid()),
+        )?,
         refresh_token,
         refresh_expires_at: row.expires_at,
         role,

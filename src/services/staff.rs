@@ -1,11 +1,11 @@
 //! Adding a staff account: checked and its password hashed here, for the API and the command line.
 
 use diesel::PgConnection;
-use uuid::Uuid;
 
 use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::Invalid;
+use crate::domain::ids::StaffId;
 use crate::domain::people::{StaffRole, check_email, check_password, normalize_email};
 use crate::web::auth;
 
@@ -37,7 +37,7 @@ pub fn account(new: &NewStaff) -> Result<db::staff::NewStaff, Error> {
     crate::domain::text::check_visible(&mut invalid, "name", name);
     invalid.into_result()?;
     Ok(db::staff::NewStaff {
-        id: Uuid::new_v4(),
+        id: StaffId::new_v4(),
         email,
         password_hash: auth::hash_password(&new.password)?,
         role: new.role,

@@ -15,6 +15,7 @@ use actix_web::{HttpRequest, web};
 use uuid::Uuid;
 
 use crate::db::{self, Pool};
+use crate::domain::ids::SessionId;
 use crate::error::ApiError;
 
 pub const LIVE_FOR: Duration = Duration::from_secs(2);
@@ -57,7 +58,7 @@ pub async fn ensure_live(req: &HttpRequest, session: Uuid) -> Result<(), ApiErro
     }
     let pool = req.app_data::<web::Data<Pool>>().ok_or_else(missing)?;
     let live = db::run(pool, move |conn| {
-        Ok::<_, ApiError>(db::sessions::is_live(conn, session)?)
+        Ok::<_, ApiError>(db::sessions::is_live(conn, SessionId::from(session))?)
     })
     .await?;
     if !live {
