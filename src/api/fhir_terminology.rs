@@ -51,7 +51,23 @@ fn params(req: &HttpRequest, allowed: &[&str]) -> Result<HashMap<String, String>
 /// every version is the current one), or all of them. Every match fits on one page.
 const SEARCH: [&str; 2] = ["url", "_count"];
 
-fn search_of(
+/// A search: its parameters checked, the clinic's systems loaded, each built by `build` and the
+/// matches answered as a searchset Bundle of `kind`.
+async fn search(
+    pool: &Pool,
+    tenant: Tenant,
+    req: &HttpRequest,
+    kind: &str,
+    build: fn(&Published) -> Value,
+) -> Result<HttpResponse, FhirError> {
+    let q = params(req, &SEARCH)?;
+    check_count(&q)?;
+    let all = published(pool, tenant).await?;
+    let wanted = q.get("url").map(String::as_str);
+    Ok(fhir_json(&searchset(req, kind, &all, wanted, build)))
+}
+
+fn searchset(
     req: &HttpRequest,
     kind: &str,
     all: &[Published],
@@ -80,15 +96,18 @@ fn search_of(
     resources::searchset(&base, entries, &self_url, None, Some(total))
 }
 
-fn read_of(
-    all: &[Published],
+/// A read: the clinic's systems loaded, the one with this id built by `build`.
+async fn read(
+    pool: &Pool,
+    tenant: Tenant,
     id: &str,
     build: fn(&Published) -> Value,
-) -> Result<Value, FhirError> {
-    all.iter()
-        .find(|p| p.id == id)
-        .map(build)
-        .ok_or(FhirError(ApiError::NotFound))
+) -> Result<HttpResponse, FhirError> {
+    let all = published(pool, tenant).await?;
+    let found = all.iter().find(|p| p.id == id);
+    Ok(fhir_json(&build(
+        found.ok_or(FhirError(ApiError::NotFound))?,
+    )))
 }
 
 /// Searches the code systems: ours (symptom items, answer scale, aftercare questions,
@@ -108,17 +127,7 @@ pub async fn code_systems(
     reader: Reader,
     req: HttpRequest,
 ) -> Result<HttpResponse, FhirError> {
-    let q = params(&req, &SEARCH)?;
-    check_count(&q)?;
-    let all = published(&pool, reader.reader()).await?;
-    let bundle = search_of(
-        &req,
-        "CodeSystem",
-        &all,
-        q.get("url").map(String::as_str),
-        t::code_system,
-    );
-    Ok(fhir_json(&bundle))
+    search(&pool, reader.reader(), &req, "CodeSystem", t::code_system).await
 }
 
 /// Reads a code system: `symptom`, `answer`, `aftercare-question`, `procedure`, `area`,
@@ -135,8 +144,7 @@ pub async fn code_system(
     reader: Reader,
     id: web::Path<String>,
 ) -> Result<HttpResponse, FhirError> {
-    let all = published(&pool, reader.reader()).await?;
-    Ok(fhir_json(&read_of(&all, &id, t::code_system)?))
+    read(&pool, reader.reader(), &id, t::code_system).await
 }
 
 /// Searches the value sets: one per code system, of all its codes.
@@ -155,17 +163,7 @@ pub async fn value_sets(
     reader: Reader,
     req: HttpRequest,
 ) -> Result<HttpResponse, FhirError> {
-    let q = params(&req, &SEARCH)?;
-    check_count(&q)?;
-    let all = published(&pool, reader.reader()).await?;
-    let bundle = search_of(
-        &req,
-        "ValueSet",
-        &all,
-        q.get("url").map(String::as_str),
-        t::value_set,
-    );
-    Ok(fhir_json(&bundle))
+    search(&pool, reader.reader(), &req, "ValueSet", t::value_set).await
 }
 
 /// Reads a value set; its id is its code system's.
@@ -181,8 +179,7 @@ pub async fn value_set(
     reader: Reader,
     id: web::Path<String>,
 ) -> Result<HttpResponse, FhirError> {
-    let all = published(&pool, reader.reader()).await?;
-    Ok(fhir_json(&read_of(&all, &id, t::value_set)?))
+    read(&pool, reader.reader(), &id, t::value_set).await
 }
 
 /// `$lookup` takes the system and the code; `displayLanguage` and `version` are accepted and
