@@ -114,23 +114,26 @@ enum_schema!(
 /// `$ty` has the schema of its mirror `$mirror`, under the mirror's name.
 macro_rules! mirrored {
     ($($ty:ty => $mirror:ty),+ $(,)?) => {$(
-        impl PartialSchema for $ty {
-            fn schema() -> RefOr<Schema> {
-                <$mirror as PartialSchema>::schema()
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                <$mirror as utoipa::PartialSchema>::schema()
             }
         }
 
-        impl ToSchema for $ty {
-            fn name() -> Cow<'static, str> {
-                <$mirror as ToSchema>::name()
+        impl utoipa::ToSchema for $ty {
+            fn name() -> std::borrow::Cow<'static, str> {
+                <$mirror as utoipa::ToSchema>::name()
             }
 
-            fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-                <$mirror as ToSchema>::schemas(schemas)
+            fn schemas(
+                schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>,
+            ) {
+                <$mirror as utoipa::ToSchema>::schemas(schemas)
             }
         }
     )+};
 }
+pub(super) use mirrored;
 
 mirrored!(
     FieldError => mirror::FieldError,

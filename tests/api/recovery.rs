@@ -1,6 +1,5 @@
 use std::collections::{BTreeSet, HashMap};
 
-use aftercare::api::recovery::{PatientSymptom, ProtocolRecovery};
 use aftercare::domain::recovery::MIN_COHORT;
 use aftercare::domain::recovery::{Course, Histogram, adherence, course};
 use aftercare::read_model::views::{patient_symptom, protocol_view};
@@ -141,7 +140,7 @@ impl Raw {
             }
         }
         let view = protocol_view(protocol, &cohort, (done, due), last_day, &[]);
-        serde_json::to_value(ProtocolRecovery::from(view)).unwrap()
+        serde_json::to_value(view).unwrap()
     }
 }
 
@@ -363,7 +362,7 @@ async fn the_views_equal_a_computation_from_the_raw_check_ins() {
                     let in_follow_up = view["treatments"][0]["in_follow_up"] == json!(true);
                     patient_symptom(code, &raw.series(t, code), cohort, last_day, in_follow_up)
                 })
-                .map(|s| serde_json::to_value(PatientSymptom::from(s)).unwrap())
+                .map(|s| serde_json::to_value(s).unwrap())
                 .collect();
             if is_a {
                 assert_eq!(view["treatments"][0]["symptoms"], json!(expected));

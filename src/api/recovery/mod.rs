@@ -18,10 +18,9 @@ use uuid::Uuid;
 use crate::db::{self, Pool};
 use crate::domain::codes::Area;
 use crate::error::ApiError;
-use crate::read_model::views;
+use crate::read_model::views::{self, Comparison, Dashboard, PatientRecovery, ProtocolRecovery};
 use crate::read_model::{Filter, Store};
 use crate::web::auth::Caller;
-pub use responses::*;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -96,7 +95,7 @@ pub async fn protocol_recovery(
         views::protocol_recovery(conn, &store, caller.tenant, id, &filter)
     })
     .await?;
-    Ok(web::Json(view.into()))
+    Ok(web::Json(view))
 }
 
 /// The compared protocols: `ids` repeated (`ids=a&ids=b`, what code generators send for an array),
@@ -196,7 +195,7 @@ pub async fn compare(
         views::compare(conn, &store, caller.tenant, &ids, &filter)
     })
     .await?;
-    Ok(web::Json(view.into()))
+    Ok(web::Json(view))
 }
 
 /// A patient's recovery: per treatment and symptom, the daily scores against the protocol's cohort.
@@ -220,7 +219,7 @@ pub async fn patient_recovery(
         views::patient_recovery(conn, &store, caller.tenant, patient_id)
     })
     .await?;
-    Ok(web::Json(view.into()))
+    Ok(web::Json(view))
 }
 
 /// The clinic at a glance.
@@ -242,5 +241,5 @@ pub async fn dashboard(
     })
     .await?;
     crate::api::trail::shown(&req, view.slower_than_usual.iter().map(|s| s.patient_id));
-    Ok(web::Json(view.into()))
+    Ok(web::Json(view))
 }
