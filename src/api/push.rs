@@ -173,7 +173,7 @@ fn new_subscription(
     let keys = check_keys(&mut invalid, "keys", &body.keys.p256dh, &body.keys.auth);
     let language = match &body.language {
         Some(tag) => {
-            let language = Language::from_tags(tag).filter(|l| l.as_str() == tag);
+            let language = Language::parse(tag);
             invalid.check(language.is_some(), "language", "must be en or de");
             language
         }
@@ -191,7 +191,7 @@ fn new_subscription(
         endpoint: body.endpoint.clone(),
         p256dh,
         auth,
-        language: language.unwrap_or(Language::English).as_str().to_string(),
+        language: language.unwrap_or(Language::English),
         session_id: session_id.map(crate::domain::ids::SessionId::from),
         created_at: crate::domain::check_in::truncate_to_micros(Utc::now()),
     })

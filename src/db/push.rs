@@ -9,6 +9,7 @@ use super::Tenant;
 use super::outbox::{self, Outbox};
 use super::schema::{push_deliveries, push_subscriptions};
 use crate::domain::ids::{PatientId, SessionId};
+use crate::domain::reminders::Language;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = push_subscriptions)]
@@ -16,7 +17,7 @@ pub struct Subscription {
     pub id: Uuid,
     pub patient_id: PatientId,
     pub endpoint: String,
-    pub language: String,
+    pub language: Language,
     pub created_at: DateTime<Utc>,
 }
 
@@ -28,7 +29,7 @@ pub struct NewSubscription {
     pub endpoint: String,
     pub p256dh: Vec<u8>,
     pub auth: Vec<u8>,
-    pub language: String,
+    pub language: Language,
     pub session_id: Option<SessionId>,
     pub created_at: DateTime<Utc>,
 }
@@ -48,7 +49,7 @@ pub fn subscribe(
             push_subscriptions::endpoint.eq(&new.endpoint),
             push_subscriptions::p256dh.eq(&new.p256dh),
             push_subscriptions::auth.eq(&new.auth),
-            push_subscriptions::language.eq(&new.language),
+            push_subscriptions::language.eq(new.language),
             push_subscriptions::session_id.eq(new.session_id),
             push_subscriptions::created_at.eq(new.created_at),
         ))
@@ -57,7 +58,7 @@ pub fn subscribe(
         .set((
             push_subscriptions::p256dh.eq(&new.p256dh),
             push_subscriptions::auth.eq(&new.auth),
-            push_subscriptions::language.eq(&new.language),
+            push_subscriptions::language.eq(new.language),
             push_subscriptions::session_id.eq(new.session_id),
         ))
         .returning(Subscription::as_returning())
@@ -117,7 +118,7 @@ pub fn of_patient(
     conn: &mut PgConnection,
     tenant: Tenant,
     patient_id: PatientId,
-) -> QueryResult<Vec<(Uuid, String)>> {
+) -> QueryResult<Vec<(Uuid, Language)>> {
     push_subscriptions::table
         .filter(push_subscriptions::clinic_id.eq(tenant.id()))
         .filter(push_subscriptions::patient_id.eq(patient_id))

@@ -64,6 +64,14 @@ impl Language {
         })
     }
 
+    /// The language `as_str` writes, exactly; None for anything else (a stored value, never a
+    /// client's list: that is `from_tags`).
+    pub fn parse(text: &str) -> Option<Language> {
+        [Language::English, Language::German]
+            .into_iter()
+            .find(|l| l.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Language::English => "en",
@@ -106,6 +114,15 @@ pub fn notification(language: Language) -> Notification {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_language_reads_back_as_written_and_a_tag_list_does_not() {
+        for l in [Language::English, Language::German] {
+            assert_eq!(Language::parse(l.as_str()), Some(l));
+        }
+        assert_eq!(Language::parse("de-DE"), None);
+        assert_eq!(Language::parse("fr"), None);
+    }
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

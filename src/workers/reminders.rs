@@ -12,7 +12,7 @@ use diesel::prelude::*;
 
 use crate::db::{self, Pool, Tenant};
 use crate::domain::ids::{PatientId, TreatmentId};
-use crate::domain::reminders::{self, Language, notification};
+use crate::domain::reminders::{self, notification};
 use crate::domain::schedule::{MAX_SCHEDULE_DAY, local_date};
 use crate::domain::webhooks::{CheckInDueData, Event};
 
@@ -145,7 +145,6 @@ fn remind(
         for (subscription, language) in
             db::push::of_patient(conn, tenant, PatientId::from(patient_id))?
         {
-            let language = Language::from_tags(&language).unwrap_or(Language::English);
             let payload = serde_json::to_value(notification(language))
                 .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
             db::push::enqueue(conn, tenant, subscription, &payload, now + PUSH_FOR)?;
