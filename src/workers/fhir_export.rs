@@ -10,7 +10,6 @@ use crate::config::ExportSettings;
 use crate::db::exports::{self, Job};
 use crate::db::fhir::{Cursor, Filter, Seen};
 use crate::db::{self, Pool};
-use crate::error::ApiError;
 use crate::fhir::export;
 use crate::fhir::fetch;
 use crate::fhir::kind::Kind;
@@ -34,7 +33,7 @@ pub fn spawn(
 }
 
 /// Sweeps expired exports, then runs every job no other worker holds.
-pub fn run_once(pool: &Pool, settings: ExportSettings) -> Result<(), ApiError> {
+pub fn run_once(pool: &Pool, settings: ExportSettings) -> anyhow::Result<()> {
     let jobs = {
         let mut conn = pool.get()?;
         exports::sweep_expired(&mut conn)?;
@@ -72,7 +71,7 @@ fn lock_key(id: Uuid) -> i64 {
 
 /// Writes the export's files, type by type (and for a Group, member by member); stops when the
 /// export is cancelled meanwhile.
-fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> Result<(), ApiError> {
+fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> anyhow::Result<()> {
     let (tenant, export) = (job.tenant, &job.export);
     exports::clear_files(conn, tenant, export.id)?;
     if !exports::set_status(conn, tenant, export.id, "running", "starting", None)? {
@@ -98,7 +97,7 @@ fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> Result<(), ApiErro
         let mut written = 0;
         // What `_typeFilter` asks of the kind, narrowed to the `patient`s asked for.
         let search = export::type_search(kind, tenant.id().uuid(), &type_filters)
-            .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?
+            .map_err(|e| anyhow::anyhow!(e))?
             .unwrap_or_default();
         let mut criteria = search.criteria;
         if let Some(asked) = &patients_asked {
@@ -150,7 +149,7 @@ fn run(conn: &mut PgConnection, job: &Job, file_size: i64) -> Result<(), ApiErro
                     // patient erased since the page was read is left out of the file.
                     let progress = format!("{}: {} resources", kind.as_str(), written + count);
                     if !exports::set_status(conn, tenant, export.id, "running", &progress, None)? {
-                        return Ok::<_, ApiError>(None);
+                        return Ok::<_, anyhow::Error>(None);
                     }
                     let mut held: Vec<Uuid> = entries.iter().filter_map(|e| e.patient).collect();
                     held.sort_unstable();
