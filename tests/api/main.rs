@@ -45,6 +45,7 @@ mod restore;
 mod shutdown;
 mod sign_in_clinics;
 mod smart_confidential;
+mod smart_flow;
 mod smart_launch;
 mod staff;
 mod statements;
