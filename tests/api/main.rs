@@ -44,6 +44,7 @@ mod recovery;
 mod restore;
 mod shutdown;
 mod sign_in_clinics;
+mod smart_browser;
 mod smart_confidential;
 mod smart_flow;
 mod smart_launch;
