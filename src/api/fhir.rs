@@ -24,7 +24,7 @@ use crate::fhir::fetch::{self, Entry};
 use crate::fhir::kind::Kind;
 use crate::fhir::search as query;
 use crate::fhir::{BASE, JSON, resources};
-use crate::web::auth::{Caller, Keys, Role, SystemClient};
+use crate::web::auth::{AppClaims, Caller, Keys, Role, SystemClaims, SystemClient};
 
 /// A failure, answered as a FHIR OperationOutcome with the REST API's status and headers.
 #[derive(Debug)]
@@ -193,11 +193,11 @@ impl FromRequest for Reader {
             let system = req
                 .app_data::<web::Data<Keys>>()
                 .zip(crate::web::auth::bearer(&req))
-                .and_then(|(keys, token)| keys.verify_system(token));
+                .and_then(|(keys, token)| keys.verify_as::<SystemClaims>(token));
             let app = req
                 .app_data::<web::Data<Keys>>()
                 .zip(crate::web::auth::bearer(&req))
-                .and_then(|(keys, token)| keys.verify_app(token));
+                .and_then(|(keys, token)| keys.verify_as::<AppClaims>(token));
             if let Some(claims) = app {
                 return app_reader(&req, claims).await;
             }

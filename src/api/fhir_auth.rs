@@ -16,7 +16,7 @@ use super::oauth::{OAuthError, TokenResponse, refuse};
 use crate::db::{self, Pool};
 use crate::error::ApiError;
 use crate::fhir::smart::{self, ASSERTION_TYPE, SCOPE, TOKEN_TTL};
-use crate::web::auth::Keys;
+use crate::web::auth::{Keys, SystemClaims};
 use crate::web::limits::Limits;
 
 /// A token request (`application/x-www-form-urlencoded`): `client_credentials` (SMART Backend
@@ -153,7 +153,13 @@ pub async fn token(
     .await;
     match answer {
         Ok(Ok((client, clinic))) => {
-            match keys.issue_system(client, clinic, SCOPE, Utc::now(), TOKEN_TTL) {
+            match keys.sign(&SystemClaims::new(
+                client,
+                clinic,
+                SCOPE,
+                Utc::now(),
+                TOKEN_TTL,
+            )) {
                 Ok(token) => HttpResponse::Ok()
                     .insert_header(("Cache-Control", "no-store"))
                     .json(TokenResponse {

@@ -217,6 +217,7 @@ operations! {
     smart_apps::withdraw => "DELETE" "/v1/smart-apps/{id}/authorization" "acp" None;
     smart_apps::launch => "POST" "/v1/smart-apps/{id}/launches" "ac" audit(Create, "smart_launch", ID, None);
     smart_authorize::decide => "POST" "/v1/smart/authorize" "acp" None;
+    smart_apps::authorizations => "GET" "/v1/smart/authorizations" "acp" None;
     smart_authorize::smart_configuration => "GET" "/.well-known/smart-configuration" "public" None;
     smart_authorize::authorize => "GET" "/fhir/R4/auth/authorize" "public" None;
     fhir::metadata => "GET" "/fhir/R4/metadata" "public" None;

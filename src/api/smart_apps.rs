@@ -152,13 +152,10 @@ pub async fn delete(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let found = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::smart::delete(conn, caller.tenant, id)?)
+    db::run(&pool, move |conn| {
+        service::remove(conn, caller.tenant, id).map_err(ApiError::from)
     })
     .await?;
-    if !found {
-        return Err(ApiError::NotFound);
-    }
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -210,7 +207,7 @@ pub async fn tokens(
             active: t.revoked_at.is_none() && t.expires_at > now,
             id: t.id,
             user_id: t.user_id,
-            role: t.role,
+            role: t.role.as_str().into(),
             patient_id: t.patient_id,
             scope: t.scope,
             issued_at: t.issued_at,
@@ -253,14 +250,7 @@ pub async fn revoke(
 ) -> Result<web::Json<Revoked>, ApiError> {
     let id = id.into_inner();
     let revoked = db::run(&pool, move |conn| {
-        db::smart::get(conn, caller.tenant, id)?.ok_or(ApiError::NotFound)?;
-        Ok::<_, ApiError>(db::smart::revoke(
-            conn,
-            id,
-            body.token_id,
-            None,
-            Utc::now(),
-        )?)
+        service::revoke(conn, caller.tenant, id, body.token_id, Utc::now()).map_err(ApiError::from)
     })
     .await?;
     Ok(web::Json(Revoked { revoked }))
@@ -282,17 +272,54 @@ pub async fn withdraw(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     db::run(&pool, move |conn| {
-        db::smart::get(conn, caller.tenant, id)?.ok_or(ApiError::NotFound)?;
-        Ok::<_, ApiError>(db::smart::revoke(
-            conn,
-            id,
-            None,
-            Some(caller.id),
-            Utc::now(),
-        )?)
+        service::withdraw(conn, caller.tenant, id, caller.id, Utc::now()).map_err(ApiError::from)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// An app the signed-in user authorized.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SmartAuthorization {
+    /// The app's `client_id`.
+    pub app_id: Uuid,
+    pub app_name: String,
+    /// The scopes approved, in their v2 form.
+    pub scopes: Vec<String>,
+    pub approved_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SmartAuthorizations {
+    pub items: Vec<SmartAuthorization>,
+}
+
+/// The apps you authorized (any user; the patient app's "Connected apps"), the latest first:
+/// withdraw one with `DELETE /v1/smart-apps/{id}/authorization`.
+#[utoipa::path(
+    tag = "smart",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Your authorized apps", body = SmartAuthorizations))
+)]
+#[get("/v1/smart/authorizations")]
+pub async fn authorizations(
+    pool: web::Data<Pool>,
+    caller: Caller,
+) -> Result<web::Json<SmartAuthorizations>, ApiError> {
+    let rows = db::run(&pool, move |conn| {
+        Ok::<_, ApiError>(db::smart::approvals(conn, caller.tenant, caller.id)?)
+    })
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(|a| SmartAuthorization {
+            app_id: a.app_id,
+            app_name: a.name,
+            scopes: a.scopes.split_whitespace().map(String::from).collect(),
+            approved_at: a.approved_at,
+        })
+        .collect();
+    Ok(web::Json(SmartAuthorizations { items }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,6 +1,14 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    smart_app_assertions (app_id, jti) {
+        app_id -> Uuid,
+        jti -> Text,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     smart_approvals (app_id, user_id) {
         app_id -> Uuid,
         user_id -> Uuid,
@@ -64,12 +72,14 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(smart_app_assertions -> smart_apps (app_id));
 diesel::joinable!(smart_approvals -> smart_apps (app_id));
 diesel::joinable!(smart_codes -> smart_apps (app_id));
 diesel::joinable!(smart_launches -> smart_apps (app_id));
 diesel::joinable!(smart_tokens -> smart_apps (app_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    smart_app_assertions,
     smart_approvals,
     smart_apps,
     smart_codes,

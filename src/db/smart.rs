@@ -7,8 +7,11 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::Tenant;
-use super::schema_smart::{smart_approvals, smart_apps, smart_codes, smart_launches, smart_tokens};
+use super::schema_smart::{
+    smart_app_assertions, smart_approvals, smart_apps, smart_codes, smart_launches, smart_tokens,
+};
 use crate::domain::ids::ClinicId;
+use crate::domain::people::Role;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = smart_apps)]
@@ -111,6 +114,58 @@ pub fn approve(
     Ok(())
 }
 
+/// An app a user approved: its id and name, the scopes, and when.
+#[derive(Debug, Clone, Queryable)]
+pub struct Approval {
+    pub app_id: Uuid,
+    pub name: String,
+    pub scopes: String,
+    pub approved_at: DateTime<Utc>,
+}
+
+/// The apps of the clinic the user approved, the latest first.
+pub fn approvals(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    user: Uuid,
+) -> QueryResult<Vec<Approval>> {
+    smart_approvals::table
+        .inner_join(smart_apps::table)
+        .filter(smart_apps::clinic_id.eq(tenant.id()))
+        .filter(smart_approvals::user_id.eq(user))
+        .select((
+            smart_apps::id,
+            smart_apps::name,
+            smart_approvals::scopes,
+            smart_approvals::approved_at,
+        ))
+        .order((smart_approvals::approved_at.desc(), smart_apps::id))
+        .load(conn)
+}
+
+/// Records a confidential app's assertion `jti` until it expires: false if the app used it
+/// before (a replay). Expired ones are dropped on the way.
+pub fn take_jti(
+    conn: &mut PgConnection,
+    app: Uuid,
+    jti: &str,
+    expires_at: DateTime<Utc>,
+) -> QueryResult<bool> {
+    diesel::delete(
+        smart_app_assertions::table.filter(smart_app_assertions::expires_at.lt(diesel::dsl::now)),
+    )
+    .execute(conn)?;
+    let n = diesel::insert_into(smart_app_assertions::table)
+        .values((
+            smart_app_assertions::app_id.eq(app),
+            smart_app_assertions::jti.eq(jti),
+            smart_app_assertions::expires_at.eq(expires_at),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = smart_launches)]
 pub struct Launch {
@@ -147,7 +202,7 @@ pub struct Code {
     pub code_hash: Vec<u8>,
     pub app_id: Uuid,
     pub user_id: Uuid,
-    pub role: String,
+    pub role: Role,
     pub patient_id: Option<Uuid>,
     pub scope: String,
     pub redirect_uri: String,
@@ -192,7 +247,7 @@ pub struct Token {
     pub id: Uuid,
     pub app_id: Uuid,
     pub user_id: Uuid,
-    pub role: String,
+    pub role: Role,
     pub patient_id: Option<Uuid>,
     pub scope: String,
     pub code_hash: Vec<u8>,

@@ -106,6 +106,7 @@ text_enum!(crate::domain::codes::Procedure, "a procedure");
 text_enum!(crate::domain::codes::Area, "an area");
 text_enum!(crate::domain::codes::Concern, "a concern");
 text_enum!(crate::domain::people::StaffRole, "a staff role");
+text_enum!(crate::domain::people::Role, "a role");
 text_enum!(crate::domain::symptoms::SymptomKind, "a symptom kind");
 text_enum!(crate::domain::reminders::Language, "a reminder language");
 text_enum!(crate::domain::webhooks::EventType, "a webhook event type");

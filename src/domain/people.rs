@@ -28,6 +28,40 @@ impl StaffRole {
     }
 }
 
+/// Who a signed-in user is: a staff role, or a patient (tokens, sessions and SMART grants carry it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Clinician,
+    Patient,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Clinician => "clinician",
+            Role::Patient => "patient",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        [Role::Admin, Role::Clinician, Role::Patient]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+    }
+
+    /// The role's letter in the route table's roles (`a`, `c`, `p`).
+    pub fn letter(self) -> char {
+        match self {
+            Role::Admin => 'a',
+            Role::Clinician => 'c',
+            Role::Patient => 'p',
+        }
+    }
+}
+
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 256;
 

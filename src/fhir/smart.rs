@@ -202,10 +202,11 @@ pub fn scope_granted(asked: &str) -> bool {
 }
 
 /// `.well-known/smart-configuration` of the FHIR base: SMART Backend Services and App Launch
-/// (STU 2). No OpenID Connect (`openid` and `fhirUser` are not granted), no refresh tokens.
+/// (STU 2). No OpenID Connect (`openid` and `fhirUser` are not granted), so no `issuer` (the
+/// specification: "Required if the server's capabilities include `sso-openid-connect`; otherwise,
+/// omitted"), and no refresh tokens.
 pub fn configuration(base: &str) -> Value {
     json!({
-        "issuer": base,
         "authorization_endpoint": format!("{base}/auth/authorize"),
         "token_endpoint": format!("{base}/auth/token"),
         "grant_types_supported": ["authorization_code", "client_credentials"],

@@ -1,13 +1,14 @@
 //! SMART App Launch, a confidential-asymmetric app: it authenticates at the token endpoint with an
 //! assertion signed by a key of its registered JWKS (private_key_jwt) besides its PKCE verifier;
-//! without the assertion, or with one for another audience, it is refused (401 invalid_client).
+//! without the assertion, with one for another audience, or with one used before (its `jti`), it
+//! is refused (401 invalid_client).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 
 use crate::helpers::*;
-use crate::smart_launch::{REDIRECT, code_for, pkce, request, token_request};
+use crate::smart_flow::{REDIRECT, code_for, pkce, request, token_request};
 
 #[tokio::test]
 async fn a_confidential_app_signs_its_token_request_with_its_key() {
@@ -80,7 +81,24 @@ async fn a_confidential_app_signs_its_token_request_with_its_key() {
     let (verifier, challenge) = pkce();
     let params = request(&app, &client, "user/*.rs", &challenge);
     let code = code_for(&app, &s.clinician, &params, None).await;
-    let r = post(form(&code, &verifier, Some(assertion(&token_url)))).await;
+    let signed = assertion(&token_url);
+    let r = post(form(&code, &verifier, Some(signed.clone()))).await;
     let token = r.ok(200)["access_token"].as_str().unwrap().to_string();
     app.get("/fhir/R4/Patient", &token).await.ok(200);
+    // The same assertion again, with a fresh code: a replay (its jti was used), refused.
+    let (verifier, challenge) = pkce();
+    let params = request(&app, &client, "user/*.rs", &challenge);
+    let code = code_for(&app, &s.clinician, &params, None).await;
+    let r = post(form(&code, &verifier, Some(signed))).await;
+    assert_eq!(
+        (r.status, r.body["error_description"].as_str()),
+        (401, Some("this assertion's jti was used before"))
+    );
+    // A new assertion (a new jti) with another fresh code: a token.
+    let (verifier, challenge) = pkce();
+    let params = request(&app, &client, "user/*.rs", &challenge);
+    let code = code_for(&app, &s.clinician, &params, None).await;
+    post(form(&code, &verifier, Some(assertion(&token_url))))
+        .await
+        .ok(200);
 }

@@ -5,14 +5,11 @@
 //! wrong PKCE verifier, a reused code (which revokes its tokens), a scope beyond the app's or the
 //! grant's, a patient's token reading another patient, a revoked token.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::helpers::*;
+use crate::smart_flow::*;
 
-pub(crate) const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const LAUNCH: &str = "http://127.0.0.1:9/launch";
 
 /// fhirclient's Python (tests/smart/install makes it), or None when it is missing and the launch
@@ -54,145 +51,10 @@ async fn launch_py(python: &std::path::Path, args: Vec<String>) -> String {
     .expect("launch.py")
 }
 
-/// A browser that stops at each redirect.
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 async fn register(app: &TestApp, admin: &str, scopes: &str) -> String {
     let body = json!({"name": "Scar photo analysis", "redirect_uris": [REDIRECT],
                       "launch_url": LAUNCH, "client_type": "public", "scopes": scopes});
     id_of(app.post("/v1/smart-apps", admin, body).await.ok(201))
-}
-
-/// A PKCE verifier and its S256 challenge.
-pub(crate) fn pkce() -> (String, String) {
-    let verifier = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    (verifier, challenge)
-}
-
-fn fhir_base(app: &TestApp) -> String {
-    format!("{}/fhir/R4", app.base)
-}
-
-/// The authorization request's parameters, as a map the tests change one entry of.
-pub(crate) fn request(
-    app: &TestApp,
-    client: &str,
-    scope: &str,
-    challenge: &str,
-) -> Vec<(String, String)> {
-    [
-        ("response_type", "code"),
-        ("client_id", client),
-        ("redirect_uri", REDIRECT),
-        ("scope", scope),
-        ("state", "s-1"),
-        ("aud", &fhir_base(app)),
-        ("code_challenge", challenge),
-        ("code_challenge_method", "S256"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
-}
-
-fn set(params: &mut Vec<(String, String)>, name: &str, value: &str) {
-    params.retain(|(k, _)| k != name);
-    params.push((name.into(), value.into()));
-}
-
-/// The browser at the authorization endpoint: its status and Location.
-async fn authorize(app: &TestApp, url: &str) -> (u16, String) {
-    let res = browser().get(url).send().await.unwrap();
-    let location = res
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let _ = app;
-    (res.status().as_u16(), location)
-}
-
-fn authorize_url(app: &TestApp, params: &[(String, String)]) -> String {
-    let query: String = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(params)
-        .finish();
-    format!("{}/fhir/R4/auth/authorize?{query}", app.base)
-}
-
-fn query_of(url: &str) -> Vec<(String, String)> {
-    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
-    url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect()
-}
-
-fn param(url: &str, name: &str) -> Option<String> {
-    query_of(url)
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-}
-
-/// The consent page: the request the authorization endpoint sent it, passed on with the user's
-/// token and decision.
-async fn consent(
-    app: &TestApp,
-    token: &str,
-    page: &str,
-    decision: &str,
-    patient: Option<&str>,
-) -> Value {
-    let mut body: serde_json::Map<String, Value> = query_of(page)
-        .into_iter()
-        .map(|(k, v)| (k, json!(v)))
-        .collect();
-    body.insert("decision".into(), json!(decision));
-    if let Some(p) = patient {
-        body.insert("patient".into(), json!(p));
-    }
-    app.post("/v1/smart/authorize", token, Value::Object(body))
-        .await
-        .ok(200)
-        .clone()
-}
-
-pub(crate) async fn token_request(app: &TestApp, form: &[(&str, &str)]) -> Resp {
-    let res = app
-        .client
-        .post(format!("{}/fhir/R4/auth/token", app.base))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    into_resp(res).await
-}
-
-/// The whole flow without fhirclient: the code the redirect carries, for this user.
-pub(crate) async fn code_for(
-    app: &TestApp,
-    token: &str,
-    params: &[(String, String)],
-    patient: Option<&str>,
-) -> String {
-    let (status, page) = authorize(app, &authorize_url(app, params)).await;
-    assert_eq!(status, 303, "{page}");
-    assert!(page.starts_with("/dashboard/#/authorize?"), "{page}");
-    let decided = consent(app, token, &page, "approve", patient).await;
-    let redirect = decided["redirect"]
-        .as_str()
-        .expect("a redirect")
-        .to_string();
-    param(&redirect, "code").unwrap_or_else(|| panic!("no code in {redirect}"))
 }
 
 #[tokio::test]
@@ -210,9 +72,20 @@ async fn discovery_lists_what_smart_app_launch_stu2_requires() {
             .await
             .unwrap();
         let c = into_resp(res).await.ok(200).clone();
-        // Required: token_endpoint, grant_types_supported, capabilities,
-        // code_challenge_methods_supported (S256, never plain); authorization_endpoint since
-        // the server supports EHR and standalone launch.
+        // SMART App Launch STU 2 (2.0.0), "Conformance", section "Metadata"
+        // (http://hl7.org/fhir/smart-app-launch/STU2/conformance.html#metadata), its REQUIRED
+        // fields, in the specification's words:
+        //   `authorization_endpoint`: REQUIRED, URL to the OAuth2 authorization endpoint.
+        //   `grant_types_supported`: REQUIRED, Array of grant types supported at the token
+        //     endpoint. The options are "authorization_code" (when SMART App Launch is
+        //     supported) and "client_credentials" (when SMART Backend Services is supported).
+        //   `token_endpoint`: REQUIRED, URL to the OAuth2 token endpoint.
+        //   `capabilities`: REQUIRED, Array of strings representing SMART capabilities (e.g.,
+        //     `sso-openid-connect` or `launch-standalone`) that the server supports.
+        //   `code_challenge_methods_supported`: REQUIRED, Array of PKCE code challenge methods
+        //     supported. The `S256` method SHALL be included in this list, and the `plain`
+        //     method SHALL NOT be included in this list.
+        // And `issuer`: CONDITIONAL, "Required if [...] `sso-openid-connect`; otherwise, omitted".
         assert_eq!(
             c["authorization_endpoint"],
             json!(format!("{base}/auth/authorize"))
@@ -226,10 +99,21 @@ async fn discovery_lists_what_smart_app_launch_stu2_requires() {
                 .map(|v| v.as_str().unwrap().to_string())
                 .collect()
         };
-        assert!(list("grant_types_supported").contains(&"authorization_code".into()));
-        assert!(list("grant_types_supported").contains(&"client_credentials".into()));
-        assert_eq!(list("code_challenge_methods_supported"), vec!["S256"]);
+        let grants = list("grant_types_supported");
+        assert!(
+            grants.contains(&"authorization_code".into())
+                && grants.contains(&"client_credentials".into())
+        );
+        let challenges = list("code_challenge_methods_supported");
+        assert!(challenges.contains(&"S256".into()), "{challenges:?}");
+        assert!(!challenges.contains(&"plain".into()), "{challenges:?}");
         let capabilities = list("capabilities");
+        assert!(!capabilities.contains(&"sso-openid-connect".into()));
+        assert!(
+            c.get("issuer").is_none(),
+            "issuer without sso-openid-connect"
+        );
+        // The capabilities issue 27 names, and the others the server has.
         for wanted in [
             "launch-ehr",
             "launch-standalone",
@@ -244,12 +128,6 @@ async fn discovery_lists_what_smart_app_launch_stu2_requires() {
         ] {
             assert!(capabilities.contains(&wanted.into()), "{wanted} missing");
         }
-        // Not offered, so issuer and jwks_uri (required with sso-openid-connect) are not needed.
-        assert!(!capabilities.iter().any(|c| c.starts_with("sso-")));
-        // Recommended and optional fields, when given, are of their types.
-        assert!(list("response_types_supported").contains(&"code".into()));
-        assert!(list("scopes_supported").contains(&"patient/*.rs".into()));
-        assert!(list("token_endpoint_auth_methods_supported").contains(&"private_key_jwt".into()));
     }
 }
 

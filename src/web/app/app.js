@@ -1,7 +1,7 @@
 // The patients' app: connects the phone (from the link's #code=... or a typed code), then routes
 // between today, the check-in, "my recovery" and the aftercare instructions (#/today, #/check-in,
-// #/recovery, #/care). A link followed where the app is open already connects it too, replacing a
-// connection it had. This file routes and starts; each screen has its own module.
+// #/recovery, #/care), and the SMART apps' consent and "Connected apps" (#/authorize?..., #/apps).
+// A link followed where the app is open already connects it too, replacing a connection it had. This file routes and starts; each screen has its own module.
 
 import { isSignedIn, patientId, signOut, whenSignedOut } from './api.js';
 import { careScreen } from './care.js';
@@ -14,17 +14,18 @@ import { flush, items, keepSending, onChange } from './outbox.js';
 import { recoveryScreen } from './recovery.js';
 import { forgetReminders, pushConfig, unsubscribe } from './reminders.js';
 import { errorPanel, h } from './shared/dom.js';
+import { appsScreen, authorizeScreen } from './smart.js';
 import { wipe } from './store.js';
 import { todayScreen } from './today.js';
 
 const view = document.getElementById('view');
 const tabs = document.getElementById('tabs');
-const SCREENS = ['today', 'check-in', 'recovery', 'care'];
+const SCREENS = ['today', 'check-in', 'recovery', 'care', 'authorize', 'apps'];
 let renderSeq = 0;
 let sending = false;
 
 function screenName() {
-  const name = location.hash.replace(/^#\/?/, '');
+  const name = location.hash.replace(/^#\/?/, '').split('?')[0];
   return SCREENS.includes(name) ? name : 'today';
 }
 
@@ -57,6 +58,8 @@ const render = {
   'check-in': (c) => (c.treatment ? checkInScreen(c) : todayScreen(c)),
   recovery: recoveryScreen,
   care: careScreen,
+  authorize: () => authorizeScreen(new URLSearchParams(location.hash.split('?')[1] || '')),
+  apps: appsScreen,
 };
 
 async function route() {
@@ -67,7 +70,7 @@ async function route() {
   const name = screenName();
   view.replaceChildren(h('p', { class: 'loading' }, t('loading')));
   try {
-    const node = render[name](await load(name));
+    const node = await render[name](await load(name));
     if (seq !== renderSeq) return;
     view.replaceChildren(node);
     view.dataset.screen = name;

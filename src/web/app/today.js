@@ -100,6 +100,7 @@ function phonePanel(pushConfig, signOut) {
     'section',
     { class: 'panel', 'aria-label': t('sign_out') },
     remindersSwitch(pushConfig),
+    h('p', {}, h('a', { href: '#/apps', 'data-testid': 'smart-apps-link' }, t('smart_apps_title'))),
     h('button', { type: 'button', class: 'quiet', onclick: signOut, 'data-testid': 'sign-out' }, t('sign_out')),
   );
 }

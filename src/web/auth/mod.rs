@@ -20,7 +20,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::config::JwtSettings;
@@ -40,32 +39,7 @@ pub const STAFF_REFRESH_TTL: Duration = Duration::hours(12);
 pub const PATIENT_REFRESH_TTL: Duration = Duration::days(90);
 pub const ENROLLMENT_CODE_TTL: Duration = Duration::hours(72);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Clinician,
-    Patient,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Clinician => "clinician",
-            Role::Patient => "patient",
-        }
-    }
-
-    /// The role's letter in the route table's roles (`a`, `c`, `p`).
-    pub fn letter(self) -> char {
-        match self {
-            Role::Admin => 'a',
-            Role::Clinician => 'c',
-            Role::Patient => 'p',
-        }
-    }
-}
+pub use crate::domain::people::Role;
 
 impl From<crate::domain::people::StaffRole> for Role {
     fn from(role: crate::domain::people::StaffRole) -> Role {
@@ -146,6 +120,40 @@ pub struct AppClaims {
     pub exp: i64,
 }
 
+/// A kind of token this service signs: its claims, and the audience that keeps it to its API (a
+/// user's token never passes as a system client's or an app's, nor the other way round).
+pub trait Signed: Serialize + serde::de::DeserializeOwned {
+    const AUDIENCE: &'static str;
+}
+
+impl Signed for Claims {
+    const AUDIENCE: &'static str = AUDIENCE;
+}
+
+impl Signed for SystemClaims {
+    const AUDIENCE: &'static str = SYSTEM_AUDIENCE;
+}
+
+impl Signed for AppClaims {
+    const AUDIENCE: &'static str = APP_AUDIENCE;
+}
+
+impl SystemClaims {
+    /// A system client's claims: the FHIR API, with `scope`, for `ttl` seconds from `now`.
+    pub fn new(client: Uuid, clinic: Uuid, scope: &str, now: DateTime<Utc>, ttl: i64) -> Self {
+        SystemClaims {
+            sub: client,
+            clinic,
+            scope: scope.into(),
+            iss: ISSUER.into(),
+            aud: SYSTEM_AUDIENCE.into(),
+            iat: now.timestamp(),
+            nbf: now.timestamp(),
+            exp: now.timestamp() + ttl,
+        }
+    }
+}
+
 /// Marks a request made with a system client's token, so that the audit trail names its role.
 #[derive(Debug, Clone, Copy)]
 pub struct SystemClient;
@@ -160,9 +168,8 @@ pub struct Keys {
     kid: String,
     encoding: EncodingKey,
     accepted: Vec<Key>,
-    validation: Validation,
-    system_validation: Validation,
-    app_validation: Validation,
+    /// How each kind of token is checked, by its audience.
+    validations: Vec<(&'static str, Validation)>,
     /// The keys device cookies are signed under, derived from the secrets: the current one first.
     devices: Vec<[u8; 32]>,
 }
@@ -217,17 +224,19 @@ impl Keys {
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = 30;
-        let mut system_validation = validation.clone();
-        system_validation.set_audience(&[SYSTEM_AUDIENCE]);
-        let mut app_validation = validation.clone();
-        app_validation.set_audience(&[APP_AUDIENCE]);
+        let validations = [AUDIENCE, SYSTEM_AUDIENCE, APP_AUDIENCE]
+            .into_iter()
+            .map(|audience| {
+                let mut v = validation.clone();
+                v.set_audience(&[audience]);
+                (audience, v)
+            })
+            .collect();
         Keys {
             kid: key_id(&settings.secret),
             encoding: EncodingKey::from_secret(settings.secret.as_bytes()),
             accepted,
-            validation,
-            system_validation,
-            app_validation,
+            validations,
             devices: std::iter::once(&settings.secret)
                 .chain(settings.previous_secret.as_ref())
                 .map(|s| device_key(s))
@@ -273,60 +282,26 @@ impl Keys {
         })
     }
 
-    /// A system client's access token: the FHIR API, read only, for `ttl` seconds.
-    pub fn issue_system(
-        &self,
-        client: Uuid,
-        clinic: Uuid,
-        scope: &str,
-        now: DateTime<Utc>,
-        ttl: i64,
-    ) -> anyhow::Result<String> {
-        let claims = SystemClaims {
-            sub: client,
-            clinic,
-            scope: scope.into(),
-            iss: ISSUER.into(),
-            aud: SYSTEM_AUDIENCE.into(),
-            iat: now.timestamp(),
-            nbf: now.timestamp(),
-            exp: now.timestamp() + ttl,
-        };
+    /// A token of ours, signed with the current key and naming it by `kid`.
+    pub fn sign<C: Signed>(&self, claims: &C) -> anyhow::Result<String> {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.kid.clone());
-        Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
+        Ok(jsonwebtoken::encode(&header, claims, &self.encoding)?)
     }
 
-    /// A system client's token of ours, in its time window; None for anything else (a staff
-    /// member's token among them).
-    pub fn verify_system(&self, token: &str) -> Option<SystemClaims> {
+    /// A token of ours of kind `C`: HS256, our issuer and `C`'s audience, in its time window,
+    /// signed by a key we hold (chosen by `kid`); None for anything else (another kind among them).
+    pub fn verify_as<C: Signed>(&self, token: &str) -> Option<C> {
         let header = jsonwebtoken::decode_header(token).ok()?;
         let key = self
             .accepted
             .iter()
             .find(|k| header.kid.as_deref() == Some(k.kid.as_str()))?;
-        jsonwebtoken::decode::<SystemClaims>(token, &key.decoding, &self.system_validation)
-            .ok()
-            .map(|data| data.claims)
-    }
-
-    /// A SMART app's access token (its claims made by the caller, `aud` and `iss` set here).
-    pub fn issue_app(&self, mut claims: AppClaims) -> anyhow::Result<String> {
-        claims.iss = ISSUER.into();
-        claims.aud = APP_AUDIENCE.into();
-        let mut header = Header::new(Algorithm::HS256);
-        header.kid = Some(self.kid.clone());
-        Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
-    }
-
-    /// A SMART app's token of ours, in its time window; None for anything else.
-    pub fn verify_app(&self, token: &str) -> Option<AppClaims> {
-        let header = jsonwebtoken::decode_header(token).ok()?;
-        let key = self
-            .accepted
+        let (_, validation) = self
+            .validations
             .iter()
-            .find(|k| header.kid.as_deref() == Some(k.kid.as_str()))?;
-        jsonwebtoken::decode::<AppClaims>(token, &key.decoding, &self.app_validation)
+            .find(|(audience, _)| *audience == C::AUDIENCE)?;
+        jsonwebtoken::decode::<C>(token, &key.decoding, validation)
             .ok()
             .map(|data| data.claims)
     }
@@ -361,24 +336,14 @@ impl Keys {
             nbf: now.timestamp(),
             exp: (now + ACCESS_TOKEN_TTL).timestamp(),
         };
-        let mut header = Header::new(Algorithm::HS256);
-        header.kid = Some(self.kid.clone());
-        Ok(jsonwebtoken::encode(&header, &claims, &self.encoding)?)
+        self.sign(&claims)
     }
 
-    /// Accepts only HS256 tokens of ours: the right issuer and audience, in their time window,
-    /// signed by a key we hold (chosen by `kid`).
+    /// A user's access token (see [`Keys::verify_as`]), or 401.
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        let invalid = || ApiError::Unauthorized("the access token is invalid or expired");
-        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
-        let key = self
-            .accepted
-            .iter()
-            .find(|k| header.kid.as_deref() == Some(k.kid.as_str()))
-            .ok_or_else(invalid)?;
-        jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|_| invalid())
+        self.verify_as(token).ok_or(ApiError::Unauthorized(
+            "the access token is invalid or expired",
+        ))
     }
 }
 

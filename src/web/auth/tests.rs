@@ -59,14 +59,52 @@ fn a_system_token_works_only_where_system_tokens_do() {
     let keys = keys("a-secret-a-secret-a-secret-a-secret-1", None);
     let (client, clinic) = (Uuid::new_v4(), Uuid::new_v4());
     let system = keys
-        .issue_system(client, clinic, "system/*.read", Utc::now(), 300)
+        .sign(&SystemClaims::new(
+            client,
+            clinic,
+            "system/*.read",
+            Utc::now(),
+            300,
+        ))
         .unwrap();
-    assert_eq!(keys.verify_system(&system).unwrap().sub, client);
+    assert_eq!(keys.verify_as::<SystemClaims>(&system).unwrap().sub, client);
     assert!(keys.verify(&system).is_err());
     let staff = keys
         .issue(Uuid::new_v4(), Role::Admin, clinic, Utc::now())
         .unwrap();
-    assert!(keys.verify_system(&staff).is_none());
+    assert!(keys.verify_as::<SystemClaims>(&staff).is_none());
+}
+
+#[test]
+fn an_app_token_works_only_where_app_tokens_do() {
+    let keys = keys("a-secret-a-secret-a-secret-a-secret-1", None);
+    let now = Utc::now().timestamp();
+    let claims = AppClaims {
+        sub: Uuid::new_v4(),
+        role: Role::Patient,
+        clinic: Uuid::new_v4(),
+        app: Uuid::new_v4(),
+        jti: Uuid::new_v4(),
+        patient: None,
+        scope: "patient/*.rs".into(),
+        iss: ISSUER.into(),
+        aud: APP_AUDIENCE.into(),
+        iat: now,
+        nbf: now,
+        exp: now + 60,
+    };
+    let app = keys.sign(&claims).unwrap();
+    assert_eq!(keys.verify_as::<AppClaims>(&app).unwrap().jti, claims.jti);
+    assert!(keys.verify(&app).is_err());
+    assert!(keys.verify_as::<SystemClaims>(&app).is_none());
+    // Signed for another audience, the same claims are no app token.
+    let elsewhere = keys
+        .sign(&AppClaims {
+            aud: SYSTEM_AUDIENCE.into(),
+            ..claims
+        })
+        .unwrap();
+    assert!(keys.verify_as::<AppClaims>(&elsewhere).is_none());
 }
 
 #[test]

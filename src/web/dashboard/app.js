@@ -41,6 +41,7 @@ function setNav(section) {
 
 async function route() {
   if (!isSignedIn()) {
+    if (patientOnThisBrowser()) return;
     renderLogin();
     return;
   }
@@ -76,6 +77,16 @@ async function route() {
     const message = err instanceof ApiError ? err.message : 'Something went wrong while showing this page.';
     view.replaceChildren(errorPanel(message, 'Try again', route));
   }
+}
+
+/** An app's authorization request (#/authorize?...) in a browser where nobody is signed in to the
+ * dashboard but the patients' app is connected (its session in this origin's localStorage): the
+ * patient decides there, in their own app. True when it went there. */
+function patientOnThisBrowser() {
+  const { parts } = parseHash();
+  if (parts[0] !== 'authorize' || !localStorage.getItem('aftercare.app.session')) return false;
+  location.replace(`/app/${location.hash}`);
+  return true;
 }
 
 function renderLogin(message) {

@@ -7,12 +7,16 @@ use diesel::{Connection, PgConnection};
 use serde_json::Value;
 use uuid::Uuid;
 
+mod token;
+
+pub use token::{Exchange, Granted, Refused, exchange};
+
 use super::Error;
 use crate::db::{self, Tenant};
 use crate::domain::ids::PatientId;
 use crate::domain::smart::{self as rules, Scope};
 use crate::domain::{Invalid, check_text};
-use crate::web::auth::{self, AppClaims, Keys, Role};
+use crate::web::auth::{self, Role};
 
 /// How long a code may wait for its exchange.
 pub const CODE_TTL: Duration = Duration::seconds(60);
@@ -358,7 +362,7 @@ pub fn decide(
                 code_hash: auth::secret_hash(&code),
                 app_id: checked.app.id,
                 user_id: user.id,
-                role: user.role.as_str().into(),
+                role: user.role,
                 patient_id: patient,
                 scope: asked,
                 redirect_uri: req.redirect_uri.clone(),
@@ -406,123 +410,43 @@ pub fn launch(
     Ok(url.to_string())
 }
 
-/// The token endpoint's form for `authorization_code`.
-pub struct Exchange {
-    pub code: String,
-    pub redirect_uri: String,
-    pub client_id: Option<String>,
-    pub code_verifier: String,
-    pub client_assertion: Option<String>,
+/// Removes the clinic's app: its approvals, launches, codes and tokens go with it, so its tokens
+/// stop working at once.
+pub fn remove(conn: &mut PgConnection, tenant: Tenant, app: Uuid) -> Result<(), Error> {
+    if db::smart::delete(conn, tenant, app)? {
+        Ok(())
+    } else {
+        Err(Error::NotFound)
+    }
 }
 
-/// A token given: the token, its scope and the patient in context.
-pub struct Granted {
-    pub access_token: String,
-    pub scope: String,
-    pub patient: Option<Uuid>,
-}
-
-/// An OAuth error of the token endpoint: `invalid_grant`, `invalid_client`, `server_error`.
-#[derive(Debug)]
-pub struct Refused(pub &'static str, pub &'static str);
-
-/// Trades a code for an access token: the code unused (a second use revokes the tokens the first
-/// gave) and not expired, its app authenticated (a public app names itself by `client_id`; a
-/// confidential one signs an assertion with its key), the same redirect URI, and the PKCE
-/// verifier that hashes to the challenge. Every token is recorded.
-pub fn exchange(
+/// Revokes the clinic's app's tokens, one or all; all also forgets every approval its users gave.
+/// How many tokens stopped working.
+pub fn revoke(
     conn: &mut PgConnection,
-    keys: &Keys,
-    form: &Exchange,
-    token_url: &str,
+    tenant: Tenant,
+    app: Uuid,
+    token: Option<Uuid>,
     now: DateTime<Utc>,
-) -> Result<Result<Granted, Refused>, Error> {
-    let hash = auth::secret_hash(&form.code);
+) -> Result<usize, Error> {
     conn.transaction(|conn| {
-        let Some(code) = db::smart::take_code(conn, &hash, now)? else {
-            return Ok(Err(Refused("invalid_grant", "the code is unknown")));
-        };
-        if code.used_at.is_some() {
-            db::smart::revoke_code_tokens(conn, &hash, now)?;
-            return Ok(Err(Refused(
-                "invalid_grant",
-                "the code was used before: the tokens issued from it are revoked",
-            )));
-        }
-        if code.expires_at <= now {
-            return Ok(Err(Refused("invalid_grant", "the code has expired")));
-        }
-        let Some((tenant, app)) = db::smart::find(conn, code.app_id)? else {
-            return Ok(Err(Refused("invalid_grant", "the code's app is gone")));
-        };
-        let client_ok = match (&app.jwks, &form.client_assertion) {
-            (Some(jwks), Some(assertion)) => {
-                crate::fhir::smart::verify_assertion(assertion, app.id, jwks, token_url)
-                    .ok()
-                    .is_some_and(|a| {
-                        crate::fhir::smart::check_assertion(&a, now.timestamp()).is_ok()
-                    })
-            }
-            (Some(_), None) => false,
-            (None, _) => form.client_id.as_deref() == Some(app.id.to_string().as_str()),
-        };
-        if !client_ok {
-            return Ok(Err(Refused(
-                "invalid_client",
-                "the app did not authenticate as the one the code was issued to",
-            )));
-        }
-        if form.redirect_uri != code.redirect_uri {
-            return Ok(Err(Refused(
-                "invalid_grant",
-                "redirect_uri is not the authorization request's",
-            )));
-        }
-        if !rules::verifier_matches(&form.code_verifier, &code.code_challenge) {
-            return Ok(Err(Refused(
-                "invalid_grant",
-                "code_verifier does not match the code_challenge (S256)",
-            )));
-        }
-        let role = match code.role.as_str() {
-            "admin" => Role::Admin,
-            "clinician" => Role::Clinician,
-            _ => Role::Patient,
-        };
-        let jti = Uuid::new_v4();
-        db::smart::insert_token(
-            conn,
-            &db::smart::Token {
-                id: jti,
-                app_id: app.id,
-                user_id: code.user_id,
-                role: code.role.clone(),
-                patient_id: code.patient_id,
-                scope: code.scope.clone(),
-                code_hash: hash.clone(),
-                issued_at: now,
-                expires_at: now + Duration::seconds(TOKEN_TTL),
-                revoked_at: None,
-            },
-        )?;
-        let access_token = keys.issue_app(AppClaims {
-            sub: code.user_id,
-            role,
-            clinic: tenant.id().uuid(),
-            app: app.id,
-            jti,
-            patient: code.patient_id,
-            scope: code.scope.clone(),
-            iss: String::new(),
-            aud: String::new(),
-            iat: now.timestamp(),
-            nbf: now.timestamp(),
-            exp: now.timestamp() + TOKEN_TTL,
-        })?;
-        Ok(Ok(Granted {
-            access_token,
-            scope: code.scope,
-            patient: code.patient_id,
-        }))
+        db::smart::get(conn, tenant, app)?.ok_or(Error::NotFound)?;
+        Ok(db::smart::revoke(conn, app, token, None, now)?)
+    })
+}
+
+/// Withdraws a user's authorization of the clinic's app: their approval is forgotten and the
+/// tokens they gave it stop working.
+pub fn withdraw(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    app: Uuid,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    conn.transaction(|conn| {
+        db::smart::get(conn, tenant, app)?.ok_or(Error::NotFound)?;
+        db::smart::revoke(conn, app, None, Some(user), now)?;
+        Ok(())
     })
 }

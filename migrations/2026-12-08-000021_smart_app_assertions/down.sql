@@ -1,0 +1,1 @@
+DROP TABLE smart_app_assertions;
