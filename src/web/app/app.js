@@ -1,6 +1,6 @@
 // The patients' app: connects the phone (from the link's #code=... or a typed code), then routes
-// between today, the check-in, "my recovery" and the aftercare instructions (#/today, #/check-in,
-// #/recovery, #/care). A link followed where the app is open already connects it too, replacing a
+// between today, the check-in, "my recovery", the aftercare instructions and the patient's photos
+// (#/today, #/check-in, #/recovery, #/care, #/photos: a link on Today, not a tab). A link followed where the app is open already connects it too, replacing a
 // connection it had. This file routes and starts; each screen has its own module.
 
 import { isSignedIn, patientId, signOut, whenSignedOut } from './api.js';
@@ -10,6 +10,7 @@ import * as data from './data.js';
 import { say } from './dom.js';
 import { codeFromLink, enrollScreen, tryEnroll } from './enroll.js';
 import { LANGUAGES, language, setLanguage, t } from './i18n.js';
+import { myPhotos, photosScreen } from './my_photos.js';
 import { flush, items, keepSending, onChange } from './outbox.js';
 import { recoveryScreen } from './recovery.js';
 import { forgetReminders, pushConfig, unsubscribe } from './reminders.js';
@@ -19,7 +20,7 @@ import { todayScreen } from './today.js';
 
 const view = document.getElementById('view');
 const tabs = document.getElementById('tabs');
-const SCREENS = ['today', 'check-in', 'recovery', 'care'];
+const SCREENS = ['today', 'check-in', 'recovery', 'care', 'photos'];
 let renderSeq = 0;
 let sending = false;
 
@@ -49,6 +50,7 @@ async function load(name) {
   const context = { clinic, catalogue, treatment, signOut: signOutHere };
   if (name === 'today') context.pushConfig = await pushConfig();
   if (name === 'recovery' && treatment) context.recovery = await data.recovery(treatment.id).catch(() => null);
+  if (name === 'photos') context.photos = await myPhotos();
   return context;
 }
 
@@ -57,6 +59,7 @@ const render = {
   'check-in': (c) => (c.treatment ? checkInScreen(c) : todayScreen(c)),
   recovery: recoveryScreen,
   care: careScreen,
+  photos: photosScreen,
 };
 
 async function route() {
