@@ -298,19 +298,14 @@ pub async fn thumbnail(
 async fn set_before_after(
     pool: &Pool,
     caller: Caller,
-    ids: (Uuid, Uuid),
+    (check_in_id, id): (Uuid, Uuid),
     consent: bool,
 ) -> Result<web::Json<Photo>, ApiError> {
-    let (check_in_id, id) = ids;
-    find(pool, caller, ids).await?;
+    // Only a patient may call (the operation's roles): the photo must be theirs.
+    let owner = PatientId::from(caller.id);
     let photo = db::run(pool, move |conn| {
-        service::set_before_after(
-            conn,
-            caller.tenant,
-            CheckInId::from(check_in_id),
-            id,
-            consent,
-        )
+        let ids = (CheckInId::from(check_in_id), id);
+        service::set_before_after(conn, caller.tenant, ids, owner, consent)
     })
     .await?;
     Ok(web::Json(photo.into()))
@@ -357,7 +352,7 @@ async fn set_flag(
     let (check_in_id, id) = ids;
     let by = flagged.then_some(caller.id);
     let photo = db::run(pool, move |conn| {
-        service::set_flag(conn, caller.tenant, CheckInId::from(check_in_id), id, by)
+        service::set_flag(conn, caller.tenant, (CheckInId::from(check_in_id), id), by)
     })
     .await?;
     Ok(web::Json(photo.into()))

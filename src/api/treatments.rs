@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,7 +15,8 @@ use super::extract::{Json, Page, PageParams};
 use crate::db::{self, Cursor, Pool, Tenant, into_page};
 use crate::domain::codes::{self, Area, Contraindication};
 use crate::domain::ids::{PatientId, ProtocolId, StaffId, TreatmentId};
-use crate::domain::schedule::{ScheduledDay, schedule};
+use crate::domain::photos::photo_asked;
+use crate::domain::schedule::{ScheduledDay, day_of, local_date, schedule};
 use crate::domain::treatment::{check_needle_depth, check_performed_at, check_screening};
 use crate::domain::{Invalid, check_text};
 use crate::error::ApiError;
@@ -123,6 +124,10 @@ pub struct Schedule {
     /// The protocol's days since treatment on which the app asks for a photo (empty: none; a
     /// photo may be added to any check-in).
     pub photo_days: Vec<i32>,
+    /// The clinic's date when this answer was made: `photo_asked_today` is of this date.
+    pub today: NaiveDate,
+    /// Whether the protocol asks for a photo on `today` (one of `photo_days` since treatment).
+    pub photo_asked_today: bool,
 }
 
 fn validate(req: &NewTreatment, now: DateTime<Utc>) -> Result<(), Invalid> {
@@ -319,14 +324,18 @@ pub async fn get_schedule(
     })
     .await?;
     let tz = clinic.tz()?;
+    let now = Utc::now();
     let due: Vec<i32> = protocol.check_in_days.into_iter().flatten().collect();
+    let photo_days: Vec<i32> = protocol.photo_days.into_iter().flatten().collect();
     Ok(web::Json(Schedule {
         treatment_id: treatment.id.uuid(),
         protocol_name: protocol.name,
         aftercare_instructions: protocol.aftercare_instructions,
         timezone: clinic.timezone,
-        days: schedule(treatment.performed_at, tz, &due, &done, Utc::now()),
-        photo_days: protocol.photo_days.into_iter().flatten().collect(),
+        days: schedule(treatment.performed_at, tz, &due, &done, now),
+        today: local_date(now, tz),
+        photo_asked_today: photo_asked(&photo_days, day_of(now, treatment.performed_at, tz)),
+        photo_days,
     }))
 }
 
@@ -337,6 +346,5 @@ pub(super) fn dates(
     t: &db::treatments::Treatment,
 ) -> Result<(chrono::NaiveDate, chrono::NaiveDate), ApiError> {
     let tz = db::clinics::get(conn, caller.tenant)?.tz()?;
-    use crate::domain::schedule::local_date;
     Ok((local_date(t.performed_at, tz), local_date(Utc::now(), tz)))
 }

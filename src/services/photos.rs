@@ -7,8 +7,7 @@ use std::io::Cursor;
 
 use chrono::Utc;
 use diesel::{Connection, PgConnection};
-use image::codecs::jpeg::JpegEncoder;
-use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 use uuid::Uuid;
 
 use super::Error;
@@ -77,16 +76,18 @@ pub fn process(bytes: &[u8]) -> Result<Processed, Refused> {
     let mut image = DynamicImage::from_decoder(decoder).map_err(damaged)?;
     image.apply_orientation(orientation);
     // JPEG has no alpha channel: a transparent pixel keeps its colour.
-    let image = DynamicImage::ImageRgb8(image.into_rgb8());
-    // `thumbnail` would scale a small image up.
-    let thumbnail = if image.width().max(image.height()) > rules::THUMBNAIL_EDGE {
-        image.thumbnail(rules::THUMBNAIL_EDGE, rules::THUMBNAIL_EDGE)
-    } else {
-        image.clone()
-    };
+    let image = image.into_rgb8();
+    // A small image is its own thumbnail (never scaled up).
+    let (w, h) = (image.width(), image.height());
+    let thumbnail = (w.max(h) > rules::THUMBNAIL_EDGE).then(|| {
+        let ratio = f64::from(rules::THUMBNAIL_EDGE) / f64::from(w.max(h));
+        let edge = |n: u32| ((f64::from(n) * ratio).round() as u32).max(1);
+        image::imageops::thumbnail(&image, edge(w), edge(h))
+    });
+    let icc = icc.as_deref();
     Ok(Processed {
-        photo: jpeg(&image, icc.clone())?,
-        thumbnail: jpeg(&thumbnail, icc)?,
+        photo: jpeg(&image, icc)?,
+        thumbnail: jpeg(thumbnail.as_ref().unwrap_or(&image), icc)?,
         width: image.width(),
         height: image.height(),
     })
@@ -102,16 +103,25 @@ fn limits() -> Limits {
 }
 
 /// The image as a baseline JPEG: a JFIF header, the colour profile if there is one, the pixels.
-fn jpeg(image: &DynamicImage, icc: Option<Vec<u8>>) -> Result<Vec<u8>, Error> {
-    let mut out = vec![];
-    let mut encoder = JpegEncoder::new_with_quality(&mut out, QUALITY);
+fn jpeg(image: &RgbImage, icc: Option<&[u8]>) -> Result<Vec<u8>, Error> {
+    let failed = |e: &dyn std::fmt::Display| {
+        Error::invalid("photo", &format!("the image can't be re-encoded: {e}"))
+    };
+    let edge = |n: u32| u16::try_from(n).map_err(|_| failed(&"too large for a JPEG"));
+    let mut out = Vec::with_capacity(image.as_raw().len() / 8);
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, QUALITY);
     if let Some(icc) = icc {
         // A profile too big for JPEG's segments is dropped: the colours are near enough in sRGB.
-        let _ = encoder.set_icc_profile(icc);
+        let _ = encoder.add_icc_profile(icc);
     }
     encoder
-        .encode_image(image)
-        .map_err(|e| Error::invalid("photo", &format!("the image can't be re-encoded: {e}")))?;
+        .encode(
+            image.as_raw(),
+            edge(image.width())?,
+            edge(image.height())?,
+            jpeg_encoder::ColorType::Rgb,
+        )
+        .map_err(|e| failed(&e))?;
     Ok(out)
 }
 
@@ -181,34 +191,49 @@ pub async fn upload(
     Ok(stored?)
 }
 
-/// Gives (true) or withdraws (false) the photo's before-and-after consent; giving it again keeps
-/// when it was first given.
+/// Gives (true) or withdraws (false) the photo's before-and-after consent, as its patient `owner`
+/// (another patient's photo is not found); giving it again keeps when it was first given. The
+/// photo is read once, and answered as it now is.
 pub fn set_before_after(
     conn: &mut PgConnection,
     tenant: Tenant,
-    check_in_id: CheckInId,
-    id: Uuid,
+    (check_in_id, id): (CheckInId, Uuid),
+    owner: PatientId,
     consent: bool,
 ) -> Result<WithDay, Error> {
-    let (photo, _) = db::photos::get(conn, tenant, check_in_id, id)?.ok_or(Error::NotFound)?;
-    let now = Utc::now();
-    match (consent, photo.before_after_consented_at) {
-        (true, Some(_)) | (false, None) => {}
-        (true, None) => db::photos::set_before_after(conn, tenant, id, Some(now), now)?,
-        (false, Some(_)) => db::photos::set_before_after(conn, tenant, id, None, now)?,
-    }
-    db::photos::get(conn, tenant, check_in_id, id)?.ok_or(Error::NotFound)
+    conn.transaction(|conn| {
+        let (mut photo, day) = db::photos::get(conn, tenant, check_in_id, id)?
+            .filter(|(p, _)| p.patient_id == owner)
+            .ok_or(Error::NotFound)?;
+        let now = Utc::now();
+        match (consent, photo.before_after_consented_at) {
+            (true, Some(_)) | (false, None) => {}
+            (true, None) => {
+                db::photos::set_before_after(conn, tenant, id, Some(now), now)?;
+                photo.before_after_consented_at = Some(now);
+            }
+            (false, Some(_)) => {
+                db::photos::set_before_after(conn, tenant, id, None, now)?;
+                photo.before_after_consented_at = None;
+                photo.before_after_withdrawn_at = Some(now);
+            }
+        }
+        Ok((photo, day))
+    })
 }
 
-/// Flags the photo for a colleague's review (by `by`), or clears the flag.
+/// Flags the photo for a colleague's review (by `by`), or clears the flag. The photo is read
+/// once, and answered as it now is.
 pub fn set_flag(
     conn: &mut PgConnection,
     tenant: Tenant,
-    check_in_id: CheckInId,
-    id: Uuid,
+    (check_in_id, id): (CheckInId, Uuid),
     by: Option<Uuid>,
 ) -> Result<WithDay, Error> {
-    db::photos::get(conn, tenant, check_in_id, id)?.ok_or(Error::NotFound)?;
-    db::photos::set_flag(conn, tenant, id, by.map(|by| (by, Utc::now())))?;
-    db::photos::get(conn, tenant, check_in_id, id)?.ok_or(Error::NotFound)
+    let (mut photo, day) =
+        db::photos::get(conn, tenant, check_in_id, id)?.ok_or(Error::NotFound)?;
+    let flag = by.map(|by| (by, Utc::now()));
+    db::photos::set_flag(conn, tenant, id, flag)?;
+    (photo.flagged_by, photo.flagged_at) = (flag.map(|f| f.0), flag.map(|f| f.1));
+    Ok((photo, day))
 }

@@ -15,7 +15,7 @@ const PNG: &str = "image/png";
 
 /// The files, by name under `/app/`; the page itself has the empty name. The shared modules
 /// (`shared/api.js`, `shared/dom.js`) come from `assets`.
-const ASSETS: [Asset; 23] = [
+const ASSETS: [Asset; 24] = [
     Asset::new("", HTML, include_bytes!("app/index.html")),
     Asset::new("app.css", CSS, include_bytes!("app/app.css")),
     Asset::new(
@@ -43,6 +43,7 @@ const ASSETS: [Asset; 23] = [
     Asset::script("photo.js", include_bytes!("app/photo.js")),
     Asset::script("photo_store.js", include_bytes!("app/photo_store.js")),
     Asset::script("smart.js", include_bytes!("app/smart.js")),
+    Asset::script("my_photos.js", include_bytes!("app/my_photos.js")),
 ];
 
 /// The service worker's file, allowed to control all of `/app` (the page itself is `/app`, above

@@ -32,6 +32,7 @@ mod openapi;
 mod outcomes;
 mod patient_data;
 mod patients;
+mod photo_app;
 mod photo_browser;
 mod photos;
 mod print_export;

@@ -34,7 +34,7 @@ fn camera_photo() -> std::path::PathBuf {
 }
 
 /// A small JPEG of one colour, for photos sent through the API.
-fn small_photo(shade: u8) -> Vec<u8> {
+pub(crate) fn small_photo(shade: u8) -> Vec<u8> {
     let pixels = RgbImage::from_fn(600, 400, |x, _| Rgb([shade, 120 + (x % 40) as u8, 110]));
     let mut jpeg = vec![];
     JpegEncoder::new_with_quality(&mut jpeg, 85)
@@ -44,7 +44,7 @@ fn small_photo(shade: u8) -> Vec<u8> {
 }
 
 /// Midnight UTC today, less `days`, plus an hour: a treatment `days` days ago in a UTC clinic.
-fn days_ago(days: i64) -> chrono::DateTime<Utc> {
+pub(crate) fn days_ago(days: i64) -> chrono::DateTime<Utc> {
     let midnight = Utc::now()
         .date_naive()
         .and_hms_opt(0, 0, 0)

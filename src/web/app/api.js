@@ -6,7 +6,7 @@ import { client } from './shared/api.js';
 
 const patient = client({ storage: localStorage, key: 'aftercare.app.session', credentials: 'omit', onlineOnly: true });
 
-export const { api, get, post, del, getAll, isSignedIn, signOut, whenSignedOut } = patient;
+export const { api, get, post, put, del, blob, getAll, isSignedIn, signOut, whenSignedOut } = patient;
 
 export function patientId() {
   const session = patient.session();

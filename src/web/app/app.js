@@ -1,7 +1,9 @@
 // The patients' app: connects the phone (from the link's #code=... or a typed code), then routes
-// between today, the check-in, "my recovery" and the aftercare instructions (#/today, #/check-in,
-// #/recovery, #/care), and the SMART apps' consent and "Connected apps" (#/authorize?..., #/apps).
-// A link followed where the app is open already connects it too, replacing a connection it had. This file routes and starts; each screen has its own module.
+// between today, the check-in, "my recovery", the aftercare instructions and the patient's photos
+// (#/today, #/check-in, #/recovery, #/care, #/photos: a link on Today, not a tab), and the SMART
+// apps' consent and "Connected apps" (#/authorize?..., #/apps). A link followed where the app is
+// open already connects it too, replacing a connection it had. This file routes and starts; each
+// screen has its own module.
 
 import { isSignedIn, patientId, signOut, whenSignedOut } from './api.js';
 import { careScreen } from './care.js';
@@ -10,6 +12,7 @@ import * as data from './data.js';
 import { say } from './dom.js';
 import { codeFromLink, enrollScreen, tryEnroll } from './enroll.js';
 import { LANGUAGES, language, setLanguage, t } from './i18n.js';
+import { myPhotos, photosScreen } from './my_photos.js';
 import { flush, items, keepSending, onChange } from './outbox.js';
 import { recoveryScreen } from './recovery.js';
 import { forgetReminders, pushConfig, unsubscribe } from './reminders.js';
@@ -20,7 +23,7 @@ import { todayScreen } from './today.js';
 
 const view = document.getElementById('view');
 const tabs = document.getElementById('tabs');
-const SCREENS = ['today', 'check-in', 'recovery', 'care', 'authorize', 'apps'];
+const SCREENS = ['today', 'check-in', 'recovery', 'care', 'photos', 'authorize', 'apps'];
 let renderSeq = 0;
 let sending = false;
 
@@ -50,6 +53,7 @@ async function load(name) {
   const context = { clinic, catalogue, treatment, signOut: signOutHere };
   if (name === 'today') context.pushConfig = await pushConfig();
   if (name === 'recovery' && treatment) context.recovery = await data.recovery(treatment.id).catch(() => null);
+  if (name === 'photos') context.photos = await myPhotos();
   return context;
 }
 
@@ -58,6 +62,7 @@ const render = {
   'check-in': (c) => (c.treatment ? checkInScreen(c) : todayScreen(c)),
   recovery: recoveryScreen,
   care: careScreen,
+  photos: photosScreen,
   authorize: () => authorizeScreen(new URLSearchParams(location.hash.split('?')[1] || '')),
   apps: appsScreen,
 };

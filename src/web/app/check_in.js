@@ -8,9 +8,9 @@
 import { contactPanel } from './dom.js';
 import { AFTERCARE, answerWords, symptomLabel, t } from './i18n.js';
 import { add } from './outbox.js';
-import { photoAsked, photoPart } from './photo.js';
+import { photoPart } from './photo.js';
 import { h } from './shared/dom.js';
-import { dayOf } from './today.js';
+import { dayOf, photoAskedToday } from './today.js';
 
 function choice(name, value, word, testid) {
   const id = `${name}-${value}`;
@@ -80,7 +80,7 @@ export function checkInScreen({ catalogue, treatment, clinic }) {
   const error = h('p', { class: 'panel error', role: 'alert', hidden: true, 'data-testid': 'check-in-error' }, t('choose_all'));
   const submit = h('button', { type: 'submit', class: 'primary big', 'data-testid': 'check-in-submit' }, t('submit'));
   const result = h('div', { 'aria-live': 'polite' });
-  const asked = photoAsked(treatment.schedule.photo_days, dayOf(Date.now(), treatment));
+  const asked = photoAskedToday(treatment.schedule);
   const photo = photoPart({ asked });
   const form = h(
     'form',

@@ -50,11 +50,6 @@ export async function scale(file) {
   return blob;
 }
 
-/** Whether the protocol asks for a photo on `day` since treatment (as domain::photos::photo_asked). */
-export function photoAsked(photoDays, day) {
-  return Array.isArray(photoDays) && photoDays.includes(day);
-}
-
 function consent(id, text, testid) {
   const box = h('input', { type: 'checkbox', id, 'data-testid': testid });
   return { box, node: h('div', { class: 'consent' }, box, h('label', { for: id }, text)) };

@@ -6,7 +6,7 @@
 import { contactPanel } from './dom.js';
 import { formatDate, t } from './i18n.js';
 import { items, markSeen } from './outbox.js';
-import { photoAsked, withdrawButton } from './photo.js';
+import { withdrawButton } from './photo.js';
 import { remindersSwitch } from './reminders.js';
 import { h } from './shared/dom.js';
 
@@ -23,6 +23,13 @@ export function clinicDate(time, timezone) {
 export function dayOf(time, treatment) {
   const tz = treatment.schedule.timezone;
   return Math.round((Date.parse(clinicDate(time, tz)) - Date.parse(clinicDate(treatment.performed_at, tz))) / 86_400_000);
+}
+
+/** Whether the clinic asks for a photo today: the server's word (domain::photos::photo_asked), as
+ * long as it was said of today; a copy kept offline from another day says no (a photo may still
+ * be added). */
+export function photoAskedToday(schedule) {
+  return !!schedule.photo_asked_today && schedule.today === clinicDate(Date.now(), schedule.timezone);
 }
 
 /** The schedule's days as of now: a day is done too when a check-in of that date waits on the phone. */
@@ -50,7 +57,7 @@ function todayPanel(treatment) {
     h('p', { class: 'muted' }, t('treatment_of', { name: treatment.schedule.protocol_name, date: formatDate(treatment.performed_at) })),
     dayNumber >= 0 ? h('p', { class: 'big' }, t('day_n', { day: dayNumber })) : null,
     h('p', { 'data-testid': 'today-status' }, message),
-    photoAsked(treatment.schedule.photo_days, dayNumber) ? h('p', { class: 'big', 'data-testid': 'photo-asked-today' }, t('photo_asked_today')) : null,
+    photoAskedToday(treatment.schedule) ? h('p', { class: 'big', 'data-testid': 'photo-asked-today' }, t('photo_asked_today')) : null,
     h('a', { class: `button ${state === 'due' ? 'primary' : ''}`, href: '#/check-in', 'data-testid': 'check-in-now' }, t('check_in_now')),
     h('h2', {}, t('coming_days')),
     coming.length
@@ -95,6 +102,17 @@ export function outboxPanel() {
   );
 }
 
+/** The way to every photo sent, and to each one's before-and-after consent. */
+function photosPanel() {
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'photos-link-title' },
+    h('h2', { id: 'photos-link-title' }, t('photos_title')),
+    h('p', {}, t('photos_link_intro')),
+    h('a', { class: 'button', href: '#/photos', 'data-testid': 'my-photos-link' }, t('photos_open')),
+  );
+}
+
 function phonePanel(pushConfig, signOut) {
   return h(
     'section',
@@ -113,6 +131,7 @@ export function todayScreen({ treatment, clinic, pushConfig, signOut }) {
     ...alerted.reverse().map((i) => alertedPanel(i, clinic)),
     treatment ? todayPanel(treatment) : h('section', { class: 'panel' }, h('h1', {}, t('today_title')), h('p', { 'data-testid': 'no-treatment' }, t('no_treatment'))),
     outboxPanel(),
+    photosPanel(),
     phonePanel(pushConfig, signOut),
   );
 }
