@@ -14,10 +14,6 @@ pub mod startup;
 pub mod web;
 pub mod workers;
 
-/// mimalloc, not glibc's malloc: after a peak it gives the memory back (bench/README.md, issue 28).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// The house's shape, kept by a test: few top-level modules, and no file too long to read whole.
 #[cfg(test)]
 mod house {
