@@ -39,6 +39,8 @@ pub struct Raise<'a> {
     pub rule: &'a str,
     pub level: &'a str,
     pub level_rank: i16,
+    /// Raised at most once per treatment: not again once a clinician resolved it.
+    pub once: bool,
     pub day: i32,
     pub check_in_id: Option<CheckInId>,
     pub detail: serde_json::Value,
@@ -60,24 +62,89 @@ struct Raised {
     id: AlertId,
 }
 
-/// Raises an alert, or adds the evidence to the one of the same rule and treatment still open.
-/// Returns the alert's id, and whether it is new; None when the rule is raised `once` per treatment
-/// and its alert was resolved already.
-pub fn raise(
+/// Raises alerts, or adds the evidence to the one of the same rule and treatment still open: one
+/// statement per alert, however many of `raises` name it (a batch's check-ins often name the same),
+/// and one for all the evidence. Returns, for each raise in order, the alert's id and whether this
+/// raise made it (only the first of an alert's raises can); None when the rule is raised once per
+/// treatment and its alert was resolved already.
+pub fn raise_all(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    raises: &[Raise],
+) -> QueryResult<Vec<Option<(AlertId, bool)>>> {
+    // The distinct alerts in order of first mention (its first raise, how many name it), and
+    // which one each raise names.
+    let mut groups: Vec<(usize, i32)> = vec![];
+    let of_raise: Vec<usize> = raises
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let same = |&(first, _): &(usize, i32)| {
+                let f: &Raise = &raises[first];
+                (f.treatment_id, f.rule) == (r.treatment_id, r.rule)
+            };
+            match groups.iter().position(same) {
+                Some(g) => {
+                    groups[g].1 += 1;
+                    g
+                }
+                None => {
+                    groups.push((i, 1));
+                    groups.len() - 1
+                }
+            }
+        })
+        .collect();
+    let alerts = groups
+        .iter()
+        .map(|&(first, pieces)| upsert(conn, tenant, &raises[first], pieces))
+        .collect::<QueryResult<Vec<_>>>()?;
+    let evidence: Vec<_> = raises
+        .iter()
+        .zip(&of_raise)
+        .filter_map(|(r, &a)| {
+            let (id, _) = alerts[a]?;
+            Some((
+                alert_evidence::alert_id.eq(id),
+                alert_evidence::check_in_id.eq(r.check_in_id),
+                alert_evidence::day.eq(r.day),
+                alert_evidence::detail.eq(&r.detail),
+            ))
+        })
+        .collect();
+    if !evidence.is_empty() {
+        diesel::insert_into(alert_evidence::table)
+            .values(&evidence)
+            .execute(conn)?;
+    }
+    let mut seen = vec![false; alerts.len()];
+    Ok(of_raise
+        .iter()
+        .map(|&a| {
+            let (id, new) = alerts[a]?;
+            let first = !std::mem::replace(&mut seen[a], true);
+            Some((id, new && first))
+        })
+        .collect())
+}
+
+/// Raises one alert with `pieces` of evidence, or adds them to the open one.
+fn upsert(
     conn: &mut PgConnection,
     tenant: Tenant,
     r: &Raise,
-    once: bool,
+    pieces: i32,
 ) -> QueryResult<Option<(AlertId, bool)>> {
     let new_id = AlertId::new_v4();
-    let Some(raised) = diesel::sql_query(
-        "INSERT INTO alerts (id, clinic_id, patient_id, treatment_id, rule, level, level_rank, day)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8
+    let raised = diesel::sql_query(
+        "INSERT INTO alerts (id, clinic_id, patient_id, treatment_id, rule, level, level_rank, day,
+                             evidence_count)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $10
          WHERE NOT $9 OR NOT EXISTS
            (SELECT 1 FROM alerts WHERE treatment_id = $4 AND rule = $5 AND status = 'resolved'
               AND resolved_by IS NOT NULL)
          ON CONFLICT (treatment_id, rule) WHERE status <> 'resolved'
-         DO UPDATE SET evidence_count = alerts.evidence_count + 1
+         DO UPDATE SET evidence_count = alerts.evidence_count + $10
          RETURNING id",
     )
     .bind::<SqlUuid, _>(new_id)
@@ -88,22 +155,11 @@ pub fn raise(
     .bind::<Text, _>(r.level)
     .bind::<Int2, _>(r.level_rank)
     .bind::<Int4, _>(r.day)
-    .bind::<Bool, _>(once)
+    .bind::<Bool, _>(r.once)
+    .bind::<Int4, _>(pieces)
     .get_result::<Raised>(conn)
-    .optional()?
-    else {
-        return Ok(None);
-    };
-    let id = raised.id;
-    diesel::insert_into(alert_evidence::table)
-        .values((
-            alert_evidence::alert_id.eq(id),
-            alert_evidence::check_in_id.eq(r.check_in_id),
-            alert_evidence::day.eq(r.day),
-            alert_evidence::detail.eq(&r.detail),
-        ))
-        .execute(conn)?;
-    Ok(Some((id, id == new_id)))
+    .optional()?;
+    Ok(raised.map(|r| (r.id, r.id == new_id)))
 }
 
 /// The alerts a check-in raised or added its evidence to.

@@ -70,12 +70,40 @@ pub enum Course {
     Censored(u16),
 }
 
-/// The course of a symptom from its daily scores, indexed by day (None: not reported that day).
-pub fn course(daily: &[Option<u8>]) -> Course {
-    let Some(last_positive) = daily.iter().rposition(|s| s.is_some_and(|s| s > 0)) else {
+/// A symptom's worst score on one day, or none reported that day, in one byte: `Option<u8>` takes
+/// two, and the read model holds one for each symptom and day of every treatment (issue 28).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayScore(u8);
+
+impl DayScore {
+    /// Not reported that day.
+    pub const NONE: DayScore = DayScore(u8::MAX);
+
+    /// A score (0-4; none reaches the marker).
+    pub fn new(score: u8) -> DayScore {
+        DayScore(score.min(u8::MAX - 1))
+    }
+
+    pub fn get(self) -> Option<u8> {
+        (self != DayScore::NONE).then_some(self.0)
+    }
+}
+
+impl From<Option<u8>> for DayScore {
+    fn from(score: Option<u8>) -> DayScore {
+        score.map_or(DayScore::NONE, DayScore::new)
+    }
+}
+
+/// The course of a symptom from its daily scores, indexed by day.
+pub fn course(daily: &[DayScore]) -> Course {
+    let Some(last_positive) = daily.iter().rposition(|s| s.get().is_some_and(|s| s > 0)) else {
         return Course::Unaffected;
     };
-    match daily[last_positive + 1..].iter().position(Option::is_some) {
+    match daily[last_positive + 1..]
+        .iter()
+        .position(|s| s.get().is_some())
+    {
         Some(offset) => Course::Resolved((last_positive + 1 + offset) as u16),
         None => Course::Censored(last_positive as u16),
     }
@@ -213,7 +241,7 @@ mod tests {
     fn resolution_follows_the_last_positive_report() {
         let s = |v: &[i8]| {
             v.iter()
-                .map(|&x| (x >= 0).then_some(x as u8))
+                .map(|&x| DayScore::from((x >= 0).then_some(x as u8)))
                 .collect::<Vec<_>>()
         };
         // The examples of domain.md.
@@ -377,10 +405,10 @@ pub fn slower_than_usual_on(day: u16, score: u8, usual: Option<u16>) -> bool {
 
 /// The last day of a treatment's daily scores that was slower than usual, if any: the history
 /// ("was slower than usual until day 14") once the symptom resolved or follow-up ended.
-pub fn slower_until(series: &[Option<u8>], usual: Option<u16>) -> Option<u16> {
+pub fn slower_until(series: &[DayScore], usual: Option<u16>) -> Option<u16> {
     (0..series.len()).rev().find_map(|day| {
         let day = u16::try_from(day).ok()?;
-        let score = series[usize::from(day)]?;
+        let score = series[usize::from(day)].get()?;
         slower_than_usual_on(day, score, usual).then_some(day)
     })
 }
@@ -388,7 +416,7 @@ pub fn slower_until(series: &[Option<u8>], usual: Option<u16>) -> Option<u16> {
 /// Slower than usual now, the one meaning the alert, the dashboard, the patient list and the
 /// patient view share: some day was slower than usual and the symptom has not resolved since. A
 /// resolved symptom is never slower now; whether follow-up still runs is the caller's to say.
-pub fn slower_now(series: &[Option<u8>], usual: Option<u16>) -> bool {
+pub fn slower_now(series: &[DayScore], usual: Option<u16>) -> bool {
     slower_until(series, usual).is_some() && !matches!(course(series), Course::Resolved(_))
 }
 
@@ -449,16 +477,17 @@ mod peer_tests {
     fn slower_now_until_the_symptom_resolves() {
         // Usual resolution on day 3: still 1 on day 4 is slower now; a 0 on day 5 makes it history
         // ("slower until day 4"), and a symptom back on day 6 is slower again.
-        let still = [Some(3), None, Some(1), None, Some(1)];
+        let days = |v: &[Option<u8>]| v.iter().map(|&s| DayScore::from(s)).collect::<Vec<_>>();
+        let still = days(&[Some(3), None, Some(1), None, Some(1)]);
         assert!(slower_now(&still, Some(3)));
         assert_eq!(slower_until(&still, Some(3)), Some(4));
-        let resolved = [Some(3), None, Some(1), None, Some(1), Some(0)];
+        let resolved = days(&[Some(3), None, Some(1), None, Some(1), Some(0)]);
         assert!(!slower_now(&resolved, Some(3)));
         assert_eq!(slower_until(&resolved, Some(3)), Some(4));
-        let back = [Some(3), None, Some(1), None, Some(1), Some(0), Some(1)];
+        let back = days(&[Some(3), None, Some(1), None, Some(1), Some(0), Some(1)]);
         assert!(slower_now(&back, Some(3)));
         // Resolved on the usual day (the nearest case) was never slower.
-        let usual = [Some(4), Some(4), Some(2), Some(1), Some(0)];
+        let usual = days(&[Some(4), Some(4), Some(2), Some(1), Some(0)]);
         assert!(!slower_now(&usual, Some(3)));
         assert_eq!(slower_until(&usual, Some(3)), None);
         // A later usual day (the cohort grew) withdraws it.

@@ -205,11 +205,7 @@ fn glance(ts: &TreatmentSeries, codes: &[String]) -> (Vec<WorstOfDay>, Option<La
     let days = ts.series.iter().map(|s| s.len()).max().unwrap_or(0);
     let worst_by_day = (0..days)
         .filter_map(|day| {
-            let score = ts
-                .series
-                .iter()
-                .filter_map(|s| s.get(day).copied().flatten())
-                .max()?;
+            let score = ts.series.iter().filter_map(|s| s.get(day)?.get()).max()?;
             Some(WorstOfDay {
                 day: day as u16,
                 score,
@@ -219,7 +215,7 @@ fn glance(ts: &TreatmentSeries, codes: &[String]) -> (Vec<WorstOfDay>, Option<La
     let latest_check_in = ts.treatment.check_in_days().last().map(|day| {
         let mut worst: Option<SymptomScore> = None;
         for (code, series) in codes.iter().zip(&ts.series) {
-            let score = series.get(day as usize).copied().flatten().unwrap_or(0);
+            let score = series.get(day as usize).and_then(|s| s.get()).unwrap_or(0);
             if score > 0 && worst.as_ref().is_none_or(|w| score > w.score) {
                 worst = Some(SymptomScore {
                     code: code.clone(),

@@ -90,9 +90,9 @@ impl Aggregate {
                 histograms.resize(series.len(), Histogram::default());
             }
             for (h, score) in histograms.iter_mut().zip(series) {
-                match (score, sign > 0) {
-                    (Some(s), true) => h.add(*s),
-                    (Some(s), false) => h.remove(*s),
+                match (score.get(), sign > 0) {
+                    (Some(s), true) => h.add(s),
+                    (Some(s), false) => h.remove(s),
                     (None, _) => {}
                 }
             }

@@ -28,50 +28,72 @@ pub struct Occasion {
     pub detail: serde_json::Value,
 }
 
-/// Raises `rule` on the treatment, or adds the evidence to its open alert. A new alert is announced
-/// in the same transaction. None when the rule is raised once per treatment and its alert was
-/// resolved already.
+/// Raises each rule on its treatment, or adds the evidence to its open alert (one statement per
+/// alert, however many check-ins of a batch name it). A new alert is announced in the same
+/// transaction. Returns, for each raise in order, its alert; None when the rule is raised once per
+/// treatment and its alert was resolved already.
+pub fn raise_all(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    raises: Vec<(Rule, Occasion)>,
+) -> Result<Vec<Option<AlertRef>>, Error> {
+    let rows: Vec<db::alerts::Raise> = raises
+        .iter()
+        .map(|(rule, on)| db::alerts::Raise {
+            patient_id: on.patient_id,
+            treatment_id: on.treatment_id,
+            rule: rule.as_str(),
+            level: rule.level().as_str(),
+            level_rank: rule.level().rank(),
+            once: rule.once_per_treatment(),
+            day: on.day,
+            check_in_id: on.check_in_id,
+            detail: on.detail.clone(),
+        })
+        .collect();
+    let raised = db::alerts::raise_all(conn, tenant, &rows)?;
+    let mut announced = vec![];
+    let refs = raises
+        .iter()
+        .zip(raised)
+        .map(|((rule, on), raised)| {
+            let (id, new) = raised?;
+            let level = rule.level();
+            if new {
+                announced.push(Event::AlertRaised(AlertData {
+                    id: id.uuid(),
+                    rule: *rule,
+                    level,
+                    patient_id: on.patient_id.uuid(),
+                    treatment_id: on.treatment_id.uuid(),
+                    day: on.day,
+                }));
+            }
+            crate::web::metrics::METRICS
+                .alerts_raised
+                .with_label_values(&[level.as_str()])
+                .inc();
+            Some(AlertRef {
+                id: id.uuid(),
+                rule: *rule,
+                level,
+            })
+        })
+        .collect();
+    if !announced.is_empty() {
+        db::webhooks::enqueue_all(conn, tenant, &announced)?;
+    }
+    Ok(refs)
+}
+
+/// Raises one rule on its treatment, as `raise_all`.
 pub fn raise(
     conn: &mut PgConnection,
     tenant: Tenant,
     rule: Rule,
     on: Occasion,
 ) -> Result<Option<AlertRef>, Error> {
-    let level = rule.level();
-    let raise = db::alerts::Raise {
-        patient_id: on.patient_id,
-        treatment_id: on.treatment_id,
-        rule: rule.as_str(),
-        level: level.as_str(),
-        level_rank: level.rank(),
-        day: on.day,
-        check_in_id: on.check_in_id,
-        detail: on.detail,
-    };
-    let Some((id, new)) = db::alerts::raise(conn, tenant, &raise, rule.once_per_treatment())?
-    else {
-        return Ok(None);
-    };
-    if new {
-        let alert = AlertData {
-            id: id.uuid(),
-            rule,
-            level,
-            patient_id: on.patient_id.uuid(),
-            treatment_id: on.treatment_id.uuid(),
-            day: on.day,
-        };
-        db::webhooks::enqueue(conn, tenant, &Event::AlertRaised(alert))?;
-    }
-    crate::web::metrics::METRICS
-        .alerts_raised
-        .with_label_values(&[level.as_str()])
-        .inc();
-    Ok(Some(AlertRef {
-        id: id.uuid(),
-        rule,
-        level,
-    }))
+    Ok(raise_all(conn, tenant, vec![(rule, on)])?.pop().flatten())
 }
 
 /// Resolves the alert, with what it led to when the clinician said, and announces it to the clinic's webhooks in one transaction; a 404 for no

@@ -18,7 +18,9 @@ use super::alerts::{self, AlertRef};
 use crate::db::audit::Event as AuditEvent;
 use crate::db::check_ins::{CheckIn as CheckInRow, ScoreRow, Stored};
 use crate::db::{self, Tenant};
-use crate::domain::alerts::{Observation, WORSENING, evaluate, lowest_before, needs_earlier_days};
+use crate::domain::alerts::{
+    Observation, Rule, WORSENING, evaluate, lowest_before, needs_earlier_days,
+};
 use crate::domain::check_in::{MAX_NOTE_CHARS, check_recorded_at, truncate_to_micros};
 use crate::domain::ids::{CheckInId, ClinicId, PatientId, ProtocolId, TreatmentId};
 use crate::domain::schedule::day_of;
@@ -336,11 +338,15 @@ impl Context<'_> {
             db::check_ins::insert_scores(conn, self.tenant, &scores)?;
         }
         let (mut outcomes, mut events, mut daily) = (vec![], vec![], HashMap::new());
+        // The rules each new check-in triggers, by its place in `outcomes`: raised all at once.
+        let mut raises = vec![];
         for p in prepared {
             outcomes.push(match p {
                 Err(e) => Err(e),
                 Ok(p) if new.remove(&p.row.id) => {
-                    let alerts = self.raise_alerts(conn, &p, &mut daily)?;
+                    for raise in self.rules(conn, &p, &mut daily)? {
+                        raises.push((outcomes.len(), raise));
+                    }
                     events.push(Event::CheckInCreated(CheckInData {
                         id: p.row.id.uuid(),
                         patient_id: p.row.patient_id.uuid(),
@@ -348,10 +354,21 @@ impl Context<'_> {
                         day: p.row.day,
                         recorded_at: p.row.recorded_at,
                     }));
-                    Ok(Outcome::Created((p.row, p.scores), alerts))
+                    Ok(Outcome::Created((p.row, p.scores), vec![]))
                 }
                 Ok(p) => self.replay(conn, p)?,
             });
+        }
+        let (owners, raises): (Vec<usize>, Vec<_>) = raises.into_iter().unzip();
+        for (owner, alert) in owners
+            .into_iter()
+            .zip(alerts::raise_all(conn, self.tenant, raises)?)
+        {
+            if let (Some(alert), Some(Ok(Outcome::Created(_, alerts)))) =
+                (alert, outcomes.get_mut(owner))
+            {
+                alerts.push(alert);
+            }
         }
         if !events.is_empty() {
             db::webhooks::enqueue_all(conn, self.tenant, &events)?;
@@ -384,15 +401,15 @@ impl Context<'_> {
         Ok(Ok(Outcome::Replayed(existing, alerts)))
     }
 
-    /// Runs the rules a check-in can trigger, and raises (or adds evidence to) their alerts.
+    /// Runs the rules a check-in can trigger: the alerts to raise (or add evidence to).
     /// `daily` keeps each treatment's daily worst scores once read (they include this request's
     /// check-ins, and the rules look only at days before the check-in's own).
-    fn raise_alerts(
+    fn rules(
         &self,
         conn: &mut PgConnection,
         p: &Prepared,
         daily: &mut HashMap<Uuid, Vec<(String, i32, i16)>>,
-    ) -> Result<Vec<AlertRef>, Error> {
+    ) -> Result<Vec<(Rule, alerts::Occasion)>, Error> {
         let row = &p.row;
         let kinds: Vec<(String, SymptomKind, i16)> = p
             .scores
@@ -432,17 +449,20 @@ impl Context<'_> {
             lowest_before: &lowest,
             usual_resolution_day: &usual_resolution_day,
         };
-        let mut raised = vec![];
-        for (rule, evidence) in evaluate(&observation) {
-            let on = alerts::Occasion {
-                patient_id: row.patient_id,
-                treatment_id: row.treatment_id,
-                day: row.day,
-                check_in_id: Some(row.id),
-                detail: serde_json::to_value(&evidence).map_err(|e| Error::Internal(e.into()))?,
-            };
-            raised.extend(alerts::raise(conn, self.tenant, rule, on)?);
-        }
-        Ok(raised)
+        evaluate(&observation)
+            .into_iter()
+            .map(|(rule, evidence)| {
+                let detail =
+                    serde_json::to_value(&evidence).map_err(|e| Error::Internal(e.into()))?;
+                let on = alerts::Occasion {
+                    patient_id: row.patient_id,
+                    treatment_id: row.treatment_id,
+                    day: row.day,
+                    check_in_id: Some(row.id),
+                    detail,
+                };
+                Ok((rule, on))
+            })
+            .collect()
     }
 }

@@ -1,7 +1,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use aftercare::domain::recovery::MIN_COHORT;
-use aftercare::domain::recovery::{Course, Histogram, adherence, course};
+use aftercare::domain::recovery::{Course, DayScore, Histogram, adherence, course};
 use aftercare::read_model::views::{patient_symptom, protocol_view};
 use aftercare::read_model::{Cohort, SymptomCohort};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -134,7 +134,7 @@ impl Raw {
                         symptom.days[day].add(*s);
                     }
                 }
-                let c = course(&series);
+                let c = course(&day_scores(&series));
                 symptom.affected += u32::from(c != Course::Unaffected);
                 symptom.events.add(c);
             }
@@ -360,7 +360,13 @@ async fn the_views_equal_a_computation_from_the_raw_check_ins() {
                 .filter_map(|(k, code)| {
                     let cohort = if is_a { Some(&cohort_a[k]) } else { None };
                     let in_follow_up = view["treatments"][0]["in_follow_up"] == json!(true);
-                    patient_symptom(code, &raw.series(t, code), cohort, last_day, in_follow_up)
+                    patient_symptom(
+                        code,
+                        &day_scores(&raw.series(t, code)),
+                        cohort,
+                        last_day,
+                        in_follow_up,
+                    )
                 })
                 .map(|s| serde_json::to_value(s).unwrap())
                 .collect();
@@ -407,7 +413,7 @@ impl Raw {
                             s.days[day].add(*sc);
                         }
                     }
-                    s.events.add(course(&series));
+                    s.events.add(course(&day_scores(&series)));
                 }
                 s
             })
@@ -783,4 +789,9 @@ fn first_difference(a: &Value, b: &Value, path: String) -> Option<(String, Value
         _ if a == b => None,
         _ => Some((path, a.clone(), b.clone())),
     }
+}
+
+/// Daily scores as the read model keeps them.
+fn day_scores(series: &[Option<u8>]) -> Vec<DayScore> {
+    series.iter().map(|&s| DayScore::from(s)).collect()
 }

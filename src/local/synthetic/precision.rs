@@ -16,7 +16,9 @@ use crate::domain::alerts::{
     Level, Observation, RULES, Rule, WORSENING, evaluate, lowest_before, missed_in_a_row,
     rated_severe, silent_after_bad_report,
 };
-use crate::domain::recovery::{Course as Resolution, Events, course, usual_resolution_day};
+use crate::domain::recovery::{
+    Course as Resolution, DayScore, Events, course, usual_resolution_day,
+};
 use crate::domain::symptoms::SymptomKind;
 
 /// Treatments a day in the simulated clinic, which spreads the treatments over time so that each
@@ -67,7 +69,7 @@ struct Treatment {
     protocol: usize,
     kind: Kind,
     /// The day's worst score of each of `CODES`, by day.
-    daily: Vec<Vec<Option<u8>>>,
+    daily: Vec<Vec<DayScore>>,
     checked_in: BTreeSet<i32>,
     raised: BTreeSet<Rule>,
     /// The days on which a check-in met a rule, and the days of a bad report (for
@@ -156,7 +158,7 @@ pub fn run(seed: u64, treatments: usize) -> Report {
                 .into_iter()
                 .flatten()
                 .enumerate()
-                .filter_map(move |(d, s)| Some((code.to_string(), d as i32, i16::from((*s)?))))
+                .filter_map(move |(d, s)| Some((code.to_string(), d as i32, i16::from(s.get()?))))
         });
         let lowest = lowest_before(c.day, daily);
         let cohort = &cohorts[t.protocol];
@@ -204,10 +206,10 @@ pub fn run(seed: u64, treatments: usize) -> Report {
             let series = &mut t.daily[i];
             let d = c.day as usize;
             if series.len() <= d {
-                series.resize(d + 1, None);
+                series.resize(d + 1, DayScore::NONE);
             }
             let before: Resolution = course(series);
-            series[d] = Some(series[d].unwrap_or(0).max(*score as u8));
+            series[d] = DayScore::new(series[d].get().unwrap_or(0).max(*score as u8));
             let after = course(series);
             if before != after {
                 cohorts[t.protocol][i].remove(before);

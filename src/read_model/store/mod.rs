@@ -24,7 +24,9 @@ pub(crate) use daily::Daily;
 use super::segments::{Aggregate, Segment};
 use crate::db::recovery::{Item, Score, TreatmentFacts, changes};
 use crate::domain::codes::Area;
-use crate::domain::recovery::{Course, Events, Histogram, adherence, course, usual_resolution_day};
+use crate::domain::recovery::{
+    Course, DayScore, Events, Histogram, adherence, course, usual_resolution_day,
+};
 use crate::domain::schedule::local_date;
 
 /// One treatment as the views see it.
@@ -47,7 +49,7 @@ pub struct Treatment {
 }
 
 impl Treatment {
-    fn series(&self, code: Option<usize>) -> &[Option<u8>] {
+    fn series(&self, code: Option<usize>) -> &[DayScore] {
         code.map_or(&[], |c| self.daily.series(c))
     }
 
@@ -137,7 +139,7 @@ pub enum Of {
 /// A treatment with the daily scores of the requested symptoms, in their order.
 pub struct TreatmentSeries<'a> {
     pub treatment: &'a Treatment,
-    pub series: Vec<&'a [Option<u8>]>,
+    pub series: Vec<&'a [DayScore]>,
 }
 
 impl Store {
@@ -253,9 +255,9 @@ impl State {
         let (day, score) = (u16::try_from(s.day).ok()?, u8::try_from(s.score).ok()?);
         let d = usize::from(day);
         let cell = t.daily.cell(code, d);
-        let old = *cell;
+        let old = cell.get();
         let new = old.map_or(score, |o| o.max(score));
-        *cell = Some(new);
+        *cell = DayScore::new(new);
         let new_day = t.days.binary_search(&day).err().map(|at| {
             t.days.insert(at, day);
             d

@@ -36,8 +36,8 @@ impl Store {
             for (symptom, &idx) in cohort.symptoms.iter_mut().zip(&indices) {
                 let series = t.series(idx);
                 for (histogram, score) in symptom.days.iter_mut().zip(series) {
-                    if let Some(score) = score {
-                        histogram.add(*score);
+                    if let Some(score) = score.get() {
+                        histogram.add(score);
                     }
                 }
                 let c = course(series);

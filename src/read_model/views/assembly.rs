@@ -9,8 +9,8 @@ use super::*;
 use crate::db;
 use crate::domain::outcomes::complication_rates;
 use crate::domain::recovery::{
-    Course, Histogram, SurvivalPoint, course, first_day_at_or_below, kaplan_meier, slower_now,
-    slower_until, usual_resolution_day,
+    Course, DayScore, Histogram, SurvivalPoint, course, first_day_at_or_below, kaplan_meier,
+    slower_now, slower_until, usual_resolution_day,
 };
 use crate::read_model::{Cohort, Of, Store, SymptomCohort, TreatmentSeries};
 
@@ -120,7 +120,7 @@ pub(super) fn cohort_on(s: &SymptomCohort, day: usize) -> (Option<u8>, Option<u8
 /// One symptom of one treatment against its cohort, up to the protocol's `last_day`.
 pub fn patient_symptom(
     code: &str,
-    series: &[Option<u8>],
+    series: &[DayScore],
     cohort: Option<&SymptomCohort>,
     last_day: u16,
     in_follow_up: bool,
@@ -131,7 +131,7 @@ pub fn patient_symptom(
         .filter_map(|(day, score)| {
             let (cohort_median, cohort_p90) =
                 cohort.map(|c| cohort_on(c, day)).unwrap_or((None, None));
-            score.map(|score| PatientDay {
+            score.get().map(|score| PatientDay {
                 day: day as u16,
                 score,
                 cohort_median,
