@@ -32,6 +32,8 @@ psql "$pg/$db" -qtAc "SELECT 'treatments: ' || count(*) FROM treatments UNION AL
 # it takes over half an hour).
 [ "${EXPORT:-0}" = 1 ] && "$bin/examples/bench-export" "$pg/$db"
 
+# As the README advises for production: glibc's allocator with two pools, not one per busy thread.
+export MALLOC_ARENA_MAX=2
 export DATABASE_URL="$pg/$db" AFTERCARE_ADDR="127.0.0.1:$port" RUST_LOG=warn
 export AFTERCARE_PUBLIC_URL="http://127.0.0.1:$port"
 AFTERCARE_JWT_SECRET=$(openssl rand -hex 32)
