@@ -59,26 +59,26 @@ pub struct NewProtocol {
 
 /// The schedule: 1-100 days since treatment, each 0-365 (repeats count once).
 fn check_in_days_schema() -> utoipa::openapi::Array {
-    ArrayBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
-        .items(
-            ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
-                .minimum(Some(0))
-                .maximum(Some(MAX_SCHEDULE_DAY)),
-        )
-        .min_items(Some(1))
-        .max_items(Some(100))
-        .description(Some(
-            "Days since treatment on which a check-in is due (0-365). Default: every day 0-14, \
-             then 21 and 28.",
-        ))
-        .build()
+    days_schema(
+        Some(1),
+        100,
+        "Days since treatment on which a check-in is due (0-365). Default: every day 0-14, \
+         then 21 and 28.",
+    )
 }
 
 /// The photo days: at most 20 days since treatment, each 0-365 (repeats count once).
 fn photo_days_schema() -> utoipa::openapi::Array {
+    days_schema(
+        None,
+        MAX_PHOTO_DAYS,
+        "Days since treatment (0-365, at most 20) on which the app asks the patient for a \
+         photo with the check-in; a photo may be added on any day. Default: none.",
+    )
+}
+
+/// A list of days since treatment, each 0-365, or null for the default.
+fn days_schema(min: Option<usize>, max: usize, description: &str) -> utoipa::openapi::Array {
     ArrayBuilder::new()
         .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
         .items(
@@ -88,11 +88,9 @@ fn photo_days_schema() -> utoipa::openapi::Array {
                 .minimum(Some(0))
                 .maximum(Some(MAX_SCHEDULE_DAY)),
         )
-        .max_items(Some(MAX_PHOTO_DAYS))
-        .description(Some(
-            "Days since treatment (0-365, at most 20) on which the app asks the patient for a \
-             photo with the check-in; a photo may be added on any day. Default: none.",
-        ))
+        .min_items(min)
+        .max_items(Some(max))
+        .description(Some(description))
         .build()
 }
 

@@ -117,13 +117,12 @@ pub fn raise_all(
             .values(&evidence)
             .execute(conn)?;
     }
-    let mut seen = vec![false; alerts.len()];
     Ok(of_raise
         .iter()
-        .map(|&a| {
+        .enumerate()
+        .map(|(i, &a)| {
             let (id, new) = alerts[a]?;
-            let first = !std::mem::replace(&mut seen[a], true);
-            Some((id, new && first))
+            Some((id, new && groups[a].0 == i))
         })
         .collect())
 }

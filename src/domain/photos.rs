@@ -3,7 +3,7 @@
 //! treatment a protocol asks for one.
 
 use super::Invalid;
-use super::schedule::MAX_SCHEDULE_DAY;
+use super::schedule::normalize_days;
 
 /// Most bytes an upload may have: a phone's photo scaled to 2,048 px is well under 1 MB.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -35,15 +35,7 @@ pub fn normalize_photo_days(invalid: &mut Invalid, field: &str, days: &[i32]) ->
         field,
         "must name at most 20 days",
     );
-    invalid.check(
-        days.iter().all(|d| (0..=MAX_SCHEDULE_DAY).contains(d)),
-        field,
-        "days must be from 0 to 365",
-    );
-    let mut days = days.to_vec();
-    days.sort_unstable();
-    days.dedup();
-    days
+    normalize_days(invalid, field, days)
 }
 
 /// The kinds of image taken, by their magic bytes.

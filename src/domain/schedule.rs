@@ -16,6 +16,11 @@ pub const MAX_SCHEDULE_DAY: i32 = 365;
 /// Sorts and de-duplicates a schedule; each day must be 0-365 and there must be at least one.
 pub fn normalize_check_in_days(invalid: &mut Invalid, field: &str, days: &[i32]) -> Vec<i32> {
     invalid.check(!days.is_empty(), field, "must name at least one day");
+    normalize_days(invalid, field, days)
+}
+
+/// Days since treatment, sorted and de-duplicated; each must be 0-365.
+pub fn normalize_days(invalid: &mut Invalid, field: &str, days: &[i32]) -> Vec<i32> {
     invalid.check(
         days.iter().all(|d| (0..=MAX_SCHEDULE_DAY).contains(d)),
         field,

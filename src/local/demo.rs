@@ -438,24 +438,13 @@ impl Api {
 
     /// Sends a photo, as the patient's phone does.
     async fn upload(&self, path: &str, token: &str, jpeg: Vec<u8>) -> anyhow::Result<Value> {
-        let res = self
+        let req = self
             .client
             .post(format!("{}{path}", self.base))
             .bearer_auth(token)
             .header(reqwest::header::CONTENT_TYPE, "image/jpeg")
-            .body(jpeg)
-            .send()
-            .await
-            .with_context(|| format!("calling {path}"))?;
-        let status = res.status();
-        let bytes = res.bytes().await?;
-        if !status.is_success() {
-            bail!(
-                "{path} answered {status}: {}",
-                String::from_utf8_lossy(&bytes)
-            );
-        }
-        Ok(serde_json::from_slice(&bytes)?)
+            .body(jpeg);
+        send(path, req).await
     }
 
     async fn call(
@@ -475,20 +464,25 @@ impl Api {
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }
-        let res = req
-            .send()
-            .await
-            .with_context(|| format!("calling {path}"))?;
-        let status = res.status();
-        let bytes = res.bytes().await?;
-        if !status.is_success() {
-            bail!(
-                "{path} answered {status}: {}",
-                String::from_utf8_lossy(&bytes)
-            );
-        }
-        Ok(serde_json::from_slice(&bytes)?)
+        send(path, req).await
     }
+}
+
+/// Sends a request to the demo's server; its JSON answer, or an error naming the path and status.
+async fn send(path: &str, req: reqwest::RequestBuilder) -> anyhow::Result<Value> {
+    let res = req
+        .send()
+        .await
+        .with_context(|| format!("calling {path}"))?;
+    let status = res.status();
+    let bytes = res.bytes().await?;
+    if !status.is_success() {
+        bail!(
+            "{path} answered {status}: {}",
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+    Ok(serde_json::from_slice(&bytes)?)
 }
 
 fn id(v: &Value) -> anyhow::Result<String> {
