@@ -61,7 +61,21 @@ impl Out {
     }
 
     fn finish(self) {
-        let mut sql = String::from("\\set ON_ERROR_STOP on\nBEGIN;\n");
+        let tables: Vec<String> = self.files.iter().map(|f| format!("'{}'", f.0)).collect();
+        // The rows are generated consistent, so no foreign key is checked row by row (the schema has
+        // no insert triggers), and the secondary indexes are built once at the end, not row by row.
+        let mut sql = format!(
+            "\\set ON_ERROR_STOP on\n\
+             SET session_replication_role = replica;\n\
+             SET maintenance_work_mem = '1GB';\n\
+             BEGIN;\n\
+             CREATE TEMP TABLE secondary ON COMMIT DROP AS\n  \
+               SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = 'public'\n  \
+               AND tablename IN ({})\n  \
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname);\n\
+             SELECT format('DROP INDEX %I', indexname) FROM secondary \\gexec\n",
+            tables.join(", ")
+        );
         for (table, columns, mut w) in self.files {
             w.flush().expect("flush");
             sql += &format!(
@@ -70,7 +84,7 @@ impl Out {
             );
         }
         // Vacuumed now, so that autovacuum does not wake up in the middle of a measurement.
-        sql += "COMMIT;\nVACUUM (ANALYZE);\n";
+        sql += "SELECT indexdef FROM secondary \\gexec\nCOMMIT;\nVACUUM (ANALYZE);\n";
         std::fs::write(self.dir.join("load.sql"), sql).expect("write load.sql");
     }
 }

@@ -18,8 +18,14 @@ pub fn due_today(
 ) -> Result<Vec<TreatmentToday>, db::Error> {
     let today = local_date(now, db::clinics::get(conn, tenant)?.tz()?);
     let protocols = db::protocols::all(conn, tenant)?;
+    // The whole catalogue, though only "due" is read here: the dashboard's and the patient list's
+    // answers are kept for the same codes, and reused here.
+    let codes: Vec<String> = db::symptoms::catalogue(conn, tenant)?
+        .into_iter()
+        .map(|s| s.code)
+        .collect();
     store.refresh(conn)?;
-    let all = treatments_today(store, &protocols, &[], today);
+    let all = treatments_today(store, &protocols, &codes, today);
     Ok(all
         .into_iter()
         .filter(|t| t.due_today && !t.checked_in_today)

@@ -748,6 +748,10 @@ async fn the_dashboard_shows_the_clinic_today() {
     let app = spawn_app().await;
     let s = app.scenario("Lumen").await; // two treatments performed two days ago
     let p = &s.patients[0];
+    // Asked once before the check-ins, so that the answer below must come from what changed since
+    // (the dashboard keeps each treatment's part between requests).
+    let d = app.get("/v1/dashboard", &s.clinician).await;
+    assert_eq!(d.ok(200)["due_today_checked_in"], 0);
     let today = CheckIn::new(&p.treatment, Utc::now(), json!({"redness": 1}));
     app.check_in(&p.token, &today).await.ok(201);
     // Yesterday's answers, sent today by a phone that was offline, count for yesterday.

@@ -9,6 +9,7 @@
 //! tenant.
 
 mod daily;
+mod memo;
 mod reads;
 
 use std::collections::HashMap;
@@ -46,6 +47,8 @@ pub struct Treatment {
     pub(super) daily: Daily,
     /// The days on which the patient checked in, sorted.
     pub(super) days: Vec<u16>,
+    /// Counts the treatment's changes since the store's load (`Store::map_window`).
+    pub(super) version: u32,
 }
 
 impl Treatment {
@@ -121,6 +124,8 @@ struct State {
     /// Each protocol's clinic time zone, for "today".
     zones: HashMap<Uuid, Tz>,
     codes: HashMap<String, usize>,
+    /// Which full load this is (none yet: 0).
+    load: u64,
 }
 
 #[derive(Default)]
@@ -128,12 +133,12 @@ pub struct Store {
     state: RwLock<State>,
     /// Held while refreshing; holds when the last refresh began.
     refreshing: Mutex<Option<std::time::Instant>>,
+    memos: memo::Memos,
 }
 
+/// Whose treatments `Store::with_treatments` reads (a protocol's recent ones: `Store::map_window`).
 pub enum Of {
     Patient(Uuid),
-    /// A protocol's treatments performed in this date range (inclusive).
-    ProtocolBetween(Uuid, NaiveDate, NaiveDate),
 }
 
 /// A treatment with the daily scores of the requested symptoms, in their order.
@@ -185,6 +190,7 @@ impl Store {
         match fresh {
             Some(mut loaded) => {
                 loaded.finish_load();
+                loaded.load = state.load + 1;
                 *state = loaded;
             }
             None => delta.into_iter().for_each(|item| state.apply(item)),
@@ -252,6 +258,7 @@ impl State {
             None => *self.codes.entry(s.symptom_code.clone()).or_insert(next),
         };
         let t = self.treatments.get_mut(s.treatment_id.as_uuid())?;
+        t.version = t.version.wrapping_add(1);
         let (day, score) = (u16::try_from(s.day).ok()?, u8::try_from(s.score).ok()?);
         let d = usize::from(day);
         let cell = t.daily.cell(code, d);
@@ -334,6 +341,7 @@ impl State {
             areas,
             daily: Daily::default(),
             days: Vec::new(),
+            version: 0,
         }
     }
 
@@ -350,6 +358,7 @@ impl State {
                         .contribute(&old, -1);
                 }
                 (t.daily, t.days) = (old.daily, old.days);
+                t.version = old.version.wrapping_add(1);
             }
             None => {
                 self.by_protocol

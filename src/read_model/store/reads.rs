@@ -151,16 +151,6 @@ impl Store {
         let state = self.read();
         let ids: Vec<Uuid> = match of {
             Of::Patient(id) => state.by_patient.get(&id).cloned().unwrap_or_default(),
-            Of::ProtocolBetween(id, from, to) => state
-                .aggregates
-                .get(&(id, Segment::All))
-                .map(|a| {
-                    a.by_date
-                        .range(from..=to)
-                        .flat_map(|(_, ids)| ids.iter().copied())
-                        .collect()
-                })
-                .unwrap_or_default(),
         };
         let indices = state.indices(codes);
         let treatments = ids
@@ -176,7 +166,7 @@ impl Store {
 }
 
 impl State {
-    fn indices(&self, codes: &[String]) -> Vec<Option<usize>> {
+    pub(super) fn indices(&self, codes: &[String]) -> Vec<Option<usize>> {
         codes.iter().map(|c| self.codes.get(c).copied()).collect()
     }
 

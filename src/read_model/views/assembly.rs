@@ -9,10 +9,10 @@ use super::*;
 use crate::db;
 use crate::domain::outcomes::complication_rates;
 use crate::domain::recovery::{
-    Course, DayScore, Histogram, SurvivalPoint, course, first_day_at_or_below, kaplan_meier,
-    slower_now, slower_until, usual_resolution_day,
+    Course, DayScore, Histogram, SurvivalPoint, adherence, course, first_day_at_or_below,
+    kaplan_meier, slower_now, slower_until, usual_resolution_day,
 };
-use crate::read_model::{Cohort, Of, Store, SymptomCohort, TreatmentSeries};
+use crate::read_model::{Cohort, Store, SymptomCohort, TreatmentSeries};
 
 pub(super) fn share(part: u32, whole: u32) -> Option<f64> {
     (whole > 0).then(|| f64::from(part) / f64::from(whole))
@@ -200,32 +200,50 @@ pub(super) fn today_of(
     })
 }
 
+/// One treatment as the dashboard and the patient list see it on one day: its adherence over the
+/// week to that day (done, due) and, if its schedule still runs, today.
+pub(super) type Recent = ((u32, u32), Option<TreatmentToday>);
+
+/// Every treatment of protocol `p` whose schedule reaches into the seven days to `today` (the
+/// clinic's date), against `codes`. Kept between requests (`Store::map_window`): only treatments
+/// changed since the last request are worked out again. The store must be fresh.
+pub(super) fn recent(
+    store: &Store,
+    p: &db::protocols::Protocol,
+    codes: &[String],
+    today: NaiveDate,
+) -> Vec<Recent> {
+    let (last, plan) = (last_day(p), schedule(p));
+    let usual = store.usual_resolution_days(p.id.uuid(), codes);
+    let week_start = today.checked_sub_days(Days::new(6));
+    let earliest = week_start
+        .and_then(|w| w.checked_sub_days(Days::new(u64::from(last))))
+        .unwrap_or(today);
+    let key = (today, plan.clone(), usual.clone(), codes.to_vec());
+    store.map_window(p.id.uuid(), (earliest, today), codes, key, |ts| {
+        let t = ts.treatment;
+        let week = adherence(
+            t.performed_on,
+            &plan,
+            |d| t.checked_in(d),
+            today,
+            week_start,
+        );
+        (week, today_of(ts, &plan, last, codes, &usual, today))
+    })
+}
+
 /// Every treatment of `protocols` (one clinic's) whose schedule still runs on `today`, the
-/// clinic's date. The store must be fresh.
+/// clinic's date, against the clinic's symptom `codes`. The store must be fresh.
 pub fn treatments_today(
     store: &Store,
     protocols: &[db::protocols::Protocol],
     codes: &[String],
     today: NaiveDate,
 ) -> Vec<TreatmentToday> {
-    let mut all = vec![];
-    for p in protocols {
-        let (last, plan) = (last_day(p), schedule(p));
-        let usual = store.usual_resolution_days(p.id.uuid(), codes);
-        let earliest = today
-            .checked_sub_days(Days::new(u64::from(last)))
-            .unwrap_or(today);
-        store.with_treatments(
-            Of::ProtocolBetween(p.id.uuid(), earliest, today),
-            codes,
-            |treatments| {
-                all.extend(
-                    treatments
-                        .iter()
-                        .filter_map(|ts| today_of(ts, &plan, last, codes, &usual, today)),
-                );
-            },
-        );
-    }
-    all
+    protocols
+        .iter()
+        .flat_map(|p| recent(store, p, codes, today))
+        .filter_map(|(_, now)| now)
+        .collect()
 }

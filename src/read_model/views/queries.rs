@@ -8,13 +8,13 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use super::assembly::{
-    last_day, patient_symptom, protocol_view, resolution, schedule, share, today_of,
+    last_day, patient_symptom, protocol_view, recent, resolution, schedule, share,
 };
 use super::*;
 use crate::db::{self, Tenant};
 use crate::domain::ids::{PatientId, ProtocolId};
 use crate::domain::logrank::log_rank;
-use crate::domain::recovery::{adherence, median_with_interval};
+use crate::domain::recovery::median_with_interval;
 use crate::domain::schedule::local_date;
 use crate::read_model::{Cohort, Filter, Of, Store, TreatmentSeries};
 
@@ -219,51 +219,28 @@ pub fn dashboard(
     let codes = catalogue(conn, tenant)?;
     let protocols = db::protocols::all(conn, tenant)?;
     store.refresh(conn)?;
-    let week_start = today.checked_sub_days(Days::new(6));
     let (mut active, mut done, mut due, mut slow) = (0, 0, 0, vec![]);
     let (mut due_today, mut due_today_checked_in) = (0, 0);
-    for p in &protocols {
-        let last = last_day(p);
-        let plan = schedule(p);
-        let usual = store.usual_resolution_days(p.id.uuid(), &codes);
-        // Only treatments whose schedule reaches into the last seven days matter here.
-        let earliest = week_start
-            .and_then(|w| w.checked_sub_days(Days::new(u64::from(last))))
-            .unwrap_or(today);
-        store.with_treatments(
-            Of::ProtocolBetween(p.id.uuid(), earliest, today),
-            &codes,
-            |treatments| {
-                for ts in treatments {
-                    let t = ts.treatment;
-                    let (d, n) = adherence(
-                        t.performed_on,
-                        &plan,
-                        |day| t.checked_in(day),
-                        today,
-                        week_start,
-                    );
-                    (done, due) = (done + d, due + n);
-                    let Some(now) = today_of(&ts, &plan, last, &codes, &usual, today) else {
-                        continue;
-                    };
-                    active += 1;
-                    if now.due_today {
-                        due_today += 1;
-                        due_today_checked_in += u32::from(now.checked_in_today);
-                    }
-                    if !now.slower.is_empty() {
-                        slow.push(SlowRecovery {
-                            patient_id: now.patient_id,
-                            treatment_id: now.treatment_id,
-                            protocol_id: now.protocol_id,
-                            day: now.day,
-                            symptoms: now.slower,
-                        });
-                    }
-                }
-            },
-        );
+    for ((d, n), now) in protocols
+        .iter()
+        .flat_map(|p| recent(store, p, &codes, today))
+    {
+        (done, due) = (done + d, due + n);
+        let Some(now) = now else { continue };
+        active += 1;
+        if now.due_today {
+            due_today += 1;
+            due_today_checked_in += u32::from(now.checked_in_today);
+        }
+        if !now.slower.is_empty() {
+            slow.push(SlowRecovery {
+                patient_id: now.patient_id,
+                treatment_id: now.treatment_id,
+                protocol_id: now.protocol_id,
+                day: now.day,
+                symptoms: now.slower,
+            });
+        }
     }
     Ok(Dashboard {
         active_treatments: active,
