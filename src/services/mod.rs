@@ -8,6 +8,7 @@ pub mod audit;
 pub mod check_ins;
 pub mod clinic;
 mod error;
+pub mod exports;
 pub mod fhir_clients;
 pub mod outcomes;
 pub mod patient_data;
