@@ -291,15 +291,7 @@ pub async fn acknowledge(
     let staff_id = StaffId::from(caller.id);
     let id = AlertId::from(id.into_inner());
     let alert = db::run(&pool, move |conn| {
-        if let Some(alert) = db::alerts::acknowledge(conn, caller.tenant, id, staff_id, Utc::now())?
-        {
-            return Ok(alert);
-        }
-        let alert = db::alerts::get(conn, caller.tenant, id)?;
-        if alert.status == Status::Resolved {
-            return Err(ApiError::Conflict("the alert is resolved already".into()));
-        }
-        Ok(alert)
+        services::alerts::acknowledge(conn, caller.tenant, id, staff_id)
     })
     .await?;
     Ok(web::Json(alert.into()))

@@ -11,6 +11,7 @@ use crate::db::{self, Pool};
 use crate::domain::Invalid;
 use crate::domain::clinic::{is_hour, parse_phone};
 use crate::error::{ApiError, Problem};
+use crate::services;
 use crate::web::auth::Caller;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -140,7 +141,7 @@ pub async fn update(
     let changes = changes(req)?;
     let tenant = caller.tenant;
     let clinic = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::clinics::update(conn, tenant, &changes)?)
+        services::clinic::update(conn, tenant, &changes)
     })
     .await?;
     Ok(web::Json(Clinic::for_caller(clinic, &caller)))

@@ -9,13 +9,13 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::fhir::base_url;
 use super::oauth::{OAuthError, TokenResponse, refuse};
 use crate::db::{self, Pool};
 use crate::error::ApiError;
 use crate::fhir::smart::{self, ASSERTION_TYPE, SCOPE, TOKEN_TTL};
+use crate::services::{self, fhir_clients};
 use crate::web::auth::{Keys, SystemClaims};
 use crate::web::limits::Limits;
 
@@ -148,11 +148,11 @@ pub async fn token(
     let token_url = format!("{}/auth/token", base_url(&req));
     let assertion = field("client_assertion").to_string();
     let answer = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(authenticate(conn, &assertion, &token_url))
+        fhir_clients::authenticate(conn, &assertion, &token_url)
     })
     .await;
     match answer {
-        Ok(Ok((client, clinic))) => {
+        Ok((client, clinic)) => {
             match keys.sign(&SystemClaims::new(
                 client,
                 clinic,
@@ -172,40 +172,11 @@ pub async fn token(
                 Err(_) => refuse(500, "server_error", "no token could be made; retry"),
             }
         }
-        Ok(Err(description)) => invalid_client(description),
+        Err(services::Error::Unauthorized(description)) => invalid_client(description),
         Err(_) => refuse(
             503,
             "server_error",
             "the database is not answering; retry shortly",
         ),
     }
-}
-
-/// Checks an assertion: its client, its signature by one of the client's keys, its audience,
-/// issuer, subject and lifetime, and that its `jti` is new. The client's id and clinic, or why not.
-fn authenticate(
-    conn: &mut diesel::PgConnection,
-    assertion: &str,
-    token_url: &str,
-) -> Result<(Uuid, Uuid), &'static str> {
-    let unknown = "the assertion's iss is not a registered client";
-    let claims: Value = jsonwebtoken::dangerous::insecure_decode_claims(assertion)
-        .map_err(|_| "the assertion is not a JWT")?;
-    let client: Uuid = claims["iss"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .ok_or(unknown)?;
-    let (tenant, registered) = db::fhir_clients::find(conn, client)
-        .map_err(|_| "the client could not be looked up; retry")?
-        .ok_or(unknown)?;
-    let verified = smart::verify_assertion(assertion, client, &registered.jwks, token_url)?;
-    let now = Utc::now().timestamp();
-    let jti = smart::check_assertion(&verified, now)?;
-    let expires = chrono::DateTime::from_timestamp(verified.exp, 0).unwrap_or_else(Utc::now);
-    let fresh = db::fhir_clients::take_jti(conn, client, jti, expires)
-        .map_err(|_| "the assertion could not be recorded; retry")?;
-    if !fresh {
-        return Err("this assertion's jti was used before");
-    }
-    Ok((client, tenant.id().uuid()))
 }

@@ -14,6 +14,7 @@ use crate::db::{self, Pool};
 use crate::domain::{Invalid, check_text};
 use crate::error::ApiError;
 use crate::fhir::smart;
+use crate::services::fhir_clients;
 use crate::web::auth::Caller;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -101,7 +102,7 @@ pub async fn create(
         created_at: Utc::now(),
     };
     let stored = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::fhir_clients::insert(conn, caller.tenant, &row)?)
+        fhir_clients::register(conn, caller.tenant, &row)
     })
     .await?;
     let location = format!("/v1/fhir-clients/{}", stored.id);
@@ -143,12 +144,9 @@ pub async fn delete(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let found = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::fhir_clients::delete(conn, caller.tenant, id)?)
+    db::run(&pool, move |conn| {
+        fhir_clients::remove(conn, caller.tenant, id)
     })
     .await?;
-    if !found {
-        return Err(ApiError::NotFound);
-    }
     Ok(HttpResponse::NoContent().finish())
 }

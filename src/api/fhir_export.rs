@@ -10,7 +10,6 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, web};
 use chrono::Utc;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use uuid::Uuid;
 
 use super::fhir::{FhirError, Reader, base_url, public_url};
@@ -20,6 +19,7 @@ use crate::domain::ids::ProtocolId;
 use crate::error::ApiError;
 use crate::fhir::export::{self, KEPT, OutputFile};
 use crate::fhir::resources;
+use crate::services;
 
 fn uuid(id: &str) -> Result<Uuid, FhirError> {
     id.parse().map_err(|_| FhirError(ApiError::NotFound))
@@ -157,24 +157,12 @@ async fn kick_off(
             db::protocols::get(conn, tenant, ProtocolId::from(group))?;
         }
         asked?;
-        exports::insert(conn, tenant, &new).map_err(busy)
+        Ok::<_, ApiError>(services::exports::start(conn, tenant, &new)?)
     })
     .await?;
     Ok(HttpResponse::Accepted()
         .insert_header((header::CONTENT_LOCATION, status_url(req, stored.id)))
         .finish())
-}
-
-/// A second export of the clinic while one runs.
-fn busy(e: DieselError) -> ApiError {
-    match &e {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
-            if info.constraint_name() == Some("fhir_exports_one_at_a_time") =>
-        {
-            ApiError::TooManyRequests(30)
-        }
-        _ => e.into(),
-    }
 }
 
 /// An export's status: 202 with `X-Progress` and `Retry-After` while it runs, 200 with the manifest
@@ -254,13 +242,10 @@ pub async fn cancel(
 ) -> Result<HttpResponse, FhirError> {
     let (owner, tenant) = owner(reader)?;
     let id = uuid(&id)?;
-    let found = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(exports::cancel(conn, tenant, owner, id)?)
+    db::run(&pool, move |conn| {
+        services::exports::cancel(conn, tenant, owner, id).map_err(ApiError::from)
     })
     .await?;
-    if !found {
-        return Err(FhirError(ApiError::NotFound));
-    }
     Ok(HttpResponse::Accepted().finish())
 }
 

@@ -4,20 +4,19 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::extract::Json;
 use super::extract::created;
-use super::treatments::{dates, visible};
+use super::treatments::visible;
 use crate::db::{self, Pool};
 use crate::domain::codes::Assessor;
 use crate::domain::ids::{OutcomeId, ProtocolId, StaffId, TreatmentId};
-use crate::domain::outcomes::{OutcomeSummary, check_outcome};
-use crate::domain::{Invalid, check_text};
+use crate::domain::outcomes::OutcomeSummary;
 use crate::error::ApiError;
+use crate::services::outcomes::{self, By};
 use crate::web::auth::{Caller, Role};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -38,6 +37,18 @@ pub struct NewOutcome {
     /// Not blank, at most 2000 characters.
     #[schema(max_length = 2000, pattern = r"\S")]
     pub notes: Option<String>,
+}
+
+impl From<NewOutcome> for outcomes::NewOutcome {
+    fn from(r: NewOutcome) -> Self {
+        outcomes::NewOutcome {
+            assessed_on: r.assessed_on,
+            gais: r.gais,
+            satisfaction: r.satisfaction,
+            goodman_baron: r.goodman_baron,
+            notes: r.notes,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -99,8 +110,15 @@ pub async fn create_outcome(
     Json(req): Json<NewOutcome>,
 ) -> Result<HttpResponse, ApiError> {
     let treatment_id = id.into_inner();
-    let (outcome, is_new) =
-        db::run(&pool, move |conn| record(conn, caller, treatment_id, req)).await?;
+    let by = match caller.role {
+        Role::Patient => By::Patient,
+        _ => By::Clinician(StaffId::from(caller.id)),
+    };
+    let (outcome, is_new) = db::run(&pool, move |conn| {
+        let t = visible(conn, caller, treatment_id)?;
+        Ok::<_, ApiError>(outcomes::record(conn, caller.tenant, &t, by, req.into())?)
+    })
+    .await?;
     let location = format!("/v1/treatments/{treatment_id}/outcomes/{}", outcome.id);
     if is_new {
         return Ok(created(location, Outcome::from(outcome)));
@@ -108,53 +126,6 @@ pub async fn create_outcome(
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::LOCATION, location))
         .json(Outcome::from(outcome)))
-}
-
-/// Checks the outcome against the treatment's date and today, and stores it as the caller's
-/// assessment: the patient's when a patient records it, the clinician's otherwise.
-fn record(
-    conn: &mut PgConnection,
-    caller: Caller,
-    treatment_id: Uuid,
-    req: NewOutcome,
-) -> Result<(db::outcomes::Outcome, bool), ApiError> {
-    let t = visible(conn, caller, treatment_id)?;
-    let (treated_on, today) = dates(conn, caller, &t)?;
-    let mut invalid = Invalid::default();
-    check_outcome(
-        &mut invalid,
-        req.gais,
-        req.satisfaction,
-        req.goodman_baron,
-        req.assessed_on,
-        treated_on,
-        today,
-    );
-    check_text(&mut invalid, "notes", req.notes.as_deref(), 2000);
-    invalid.into_result()?;
-    let is_patient = caller.role == Role::Patient;
-    let assessor = if is_patient {
-        Assessor::Patient
-    } else {
-        Assessor::Clinician
-    };
-    Ok(db::outcomes::upsert(
-        conn,
-        caller.tenant,
-        &db::outcomes::Outcome {
-            id: OutcomeId::new_v4(),
-            patient_id: t.patient_id,
-            treatment_id: TreatmentId::from(treatment_id),
-            assessed_on: req.assessed_on,
-            assessor,
-            gais: req.gais,
-            satisfaction: req.satisfaction,
-            goodman_baron: req.goodman_baron,
-            notes: req.notes,
-            recorded_by_staff: (!is_patient).then_some(StaffId::from(caller.id)),
-            created_at: Utc::now(),
-        },
-    )?)
 }
 
 /// One outcome. A patient may read their own.

@@ -21,7 +21,8 @@ use crate::domain::{Invalid, check_text};
 use crate::error::{ApiError, FieldError};
 use crate::read_model::Store;
 use crate::read_model::patient_list::{self, LatestTreatment, ListedPatient, TodayFilter};
-use crate::web::auth::{self, Caller};
+use crate::services::patients;
+use crate::web::auth::Caller;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -220,7 +221,7 @@ pub async fn create(
         contact_phone,
     };
     let patient = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::patients::insert(conn, caller.tenant, &patient)?)
+        patients::register(conn, caller.tenant, &patient)
     })
     .await?;
     Ok(created(
@@ -437,12 +438,7 @@ pub async fn update(
     let id = id.into_inner();
     let changes = changes_of(req)?;
     let patient = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::patients::update(
-            conn,
-            caller.tenant,
-            PatientId::from(id),
-            &changes,
-        )?)
+        patients::update(conn, caller.tenant, PatientId::from(id), &changes)
     })
     .await?;
     Ok(web::Json(patient.into()))
@@ -500,21 +496,9 @@ pub async fn create_enrollment_code(
 ) -> Result<HttpResponse, ApiError> {
     let staff_id = StaffId::from(caller.id);
     let patient_id = id.into_inner();
-    let code = auth::new_enrollment_code();
-    let now = Utc::now();
-    let row = db::tokens::NewEnrollmentCode {
-        id: Uuid::new_v4(),
-        patient_id: PatientId::from(patient_id),
-        code_hash: auth::secret_hash(&auth::normalize_enrollment_code(&code)),
-        expires_at: now + auth::ENROLLMENT_CODE_TTL,
-        used_at: None,
-        created_by: staff_id,
-        created_at: now,
-    };
-    let row = db::run(&pool, move |conn| {
-        db::patients::get(conn, caller.tenant, PatientId::from(patient_id))?;
-        db::tokens::replace_enrollment_code(conn, caller.tenant, &row)?;
-        Ok::<_, ApiError>(row)
+    let (row, code) = db::run(&pool, move |conn| {
+        let patient = PatientId::from(patient_id);
+        patients::issue_enrollment_code(conn, caller.tenant, patient, staff_id)
     })
     .await?;
     let location = format!("/v1/patients/{patient_id}/enrollment-codes/{}", row.id);

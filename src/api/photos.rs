@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::extract::{Page, PageParams, created};
 use crate::db::photos::WithDay;
 use crate::db::{self, Cursor, Pool, into_page};
-use crate::domain::ids::{CheckInId, PatientId};
+use crate::domain::ids::{CheckInId, PatientId, StaffId};
 use crate::domain::photos::MAX_BYTES;
 use crate::error::{ApiError, Problem, ProblemType};
 use crate::services::photo_store::PhotoStore;
@@ -87,7 +87,7 @@ impl From<WithDay> for Photo {
             review_flag: p
                 .flagged_by
                 .zip(p.flagged_at)
-                .map(|(by, at)| ReviewFlag { by, at }),
+                .map(|(by, at)| ReviewFlag { by: by.uuid(), at }),
             created_at: p.created_at,
         }
     }
@@ -350,7 +350,7 @@ async fn set_flag(
     flagged: bool,
 ) -> Result<web::Json<Photo>, ApiError> {
     let (check_in_id, id) = ids;
-    let by = flagged.then_some(caller.id);
+    let by = flagged.then_some(StaffId::from(caller.id));
     let photo = db::run(pool, move |conn| {
         service::set_flag(conn, caller.tenant, (CheckInId::from(check_in_id), id), by)
     })

@@ -14,6 +14,7 @@ impl From<services::Error> for ApiError {
             services::Error::Forbidden => ApiError::Forbidden,
             services::Error::Storage(e) => e.into(),
             services::Error::Unavailable(reason) => ApiError::Unavailable(reason),
+            services::Error::Busy(seconds) => ApiError::TooManyRequests(seconds),
             services::Error::Internal(e) => ApiError::Internal(e),
         }
     }

@@ -20,6 +20,7 @@ use crate::domain::photos::{MAX_PHOTO_DAYS, normalize_photo_days};
 use crate::domain::schedule::{MAX_SCHEDULE_DAY, default_check_in_days, normalize_check_in_days};
 use crate::domain::treatment::{check_needle_depth, check_series};
 use crate::error::ApiError;
+use crate::services::protocols;
 use crate::web::auth::Caller;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -194,7 +195,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let protocol = validate(req)?;
     let protocol = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::protocols::insert(conn, caller.tenant, &protocol)?)
+        protocols::create(conn, caller.tenant, &protocol)
     })
     .await?;
     Ok(created(

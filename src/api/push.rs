@@ -15,6 +15,7 @@ use crate::domain::reminders::Language;
 use crate::domain::targets::Targets;
 use crate::domain::web_push::{check_endpoint, check_keys};
 use crate::error::{ApiError, Problem};
+use crate::services::push;
 use crate::web::auth::Caller;
 
 /// The VAPID public key, base64url; None when Web Push is not configured.
@@ -148,7 +149,7 @@ pub async fn subscribe(
     let patient_id = caller.id;
     let new = new_subscription(&body, &req, **targets, patient_id, caller.session)?;
     let (row, is_new) = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::push::subscribe(conn, caller.tenant, &new)?)
+        push::subscribe(conn, caller.tenant, &new)
     })
     .await?;
     let location = format!("/v1/push-subscriptions/{}", row.id);
@@ -222,17 +223,9 @@ pub async fn unsubscribe(
 ) -> Result<HttpResponse, ApiError> {
     let patient_id = caller.id;
     let id = id.into_inner();
-    let deleted = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::push::delete(
-            conn,
-            caller.tenant,
-            PatientId::from(patient_id),
-            id,
-        )?)
+    db::run(&pool, move |conn| {
+        push::unsubscribe(conn, caller.tenant, PatientId::from(patient_id), id)
     })
     .await?;
-    if deleted == 0 {
-        return Err(ApiError::NotFound);
-    }
     Ok(HttpResponse::NoContent().finish())
 }

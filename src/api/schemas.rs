@@ -1,7 +1,8 @@
 //! How the domain's and the read model's plain types appear in the API document. domain/ and
 //! read_model/ derive serde only; the schema of each type they lend the API is given here: an
-//! enum's values come from its `ALL` list as serde writes them, a struct's schema from a mirror
-//! that the tests below hold to the struct's fields.
+//! enum's values come from its `ALL` list as serde writes them, a struct's schema from a mirror:
+//! declared from the struct's own declaration where it has one (`documented!`), otherwise kept
+//! here and held to the struct's fields by the tests below.
 
 use std::borrow::Cow;
 
@@ -17,7 +18,7 @@ use crate::domain::people::StaffRole;
 use crate::domain::schedule::DueStatus;
 use crate::domain::symptoms::SymptomKind;
 use crate::domain::{FieldError, schedule, webhooks};
-use crate::read_model::patient_list;
+use crate::read_model::patient_list::{self, patient_list_rows};
 
 /// A string enum of `values` as serde writes them, in their order.
 fn string_enum<T: Serialize>(description: Option<&str>, values: &[T]) -> RefOr<Schema> {
@@ -135,6 +136,31 @@ macro_rules! mirrored {
 }
 pub(super) use mirrored;
 
+/// Takes the structs of a one-declaration macro (`recovery_views!`, `patient_list_rows!`) as
+/// `$source => $mirror;` and the declaration: declares the mirrors in module `$mirror` (never
+/// built: only their schemas are used) and gives each of `$source`'s types its mirror's schema,
+/// under the same name, so that a type and its schema can't drift apart.
+macro_rules! documented {
+    ($source:ident => $mirror:ident; $($(#[$attr:meta])* pub struct $name:ident $body:tt)*) => {
+        #[allow(dead_code, unused_imports)]
+        mod $mirror {
+            use chrono::{DateTime, Utc};
+            use uuid::Uuid;
+
+            $(
+                $(#[$attr])*
+                #[derive(utoipa::ToSchema)]
+                pub struct $name $body
+            )*
+        }
+
+        crate::api::schemas::mirrored!($($source::$name => $mirror::$name),*);
+    };
+}
+pub(super) use documented;
+
+patient_list_rows!(documented patient_list => list_mirror;);
+
 mirrored!(
     FieldError => mirror::FieldError,
     schedule::ScheduledDay => mirror::ScheduledDay,
@@ -145,10 +171,6 @@ mirrored!(
     webhooks::CheckInDueData => mirror::CheckInDueData,
     webhooks::PhotoData => mirror::PhotoData,
     webhooks::WebhookPayload => mirror::WebhookPayload,
-    patient_list::WorstOfDay => mirror::WorstOfDay,
-    patient_list::SymptomScore => mirror::SymptomScore,
-    patient_list::LatestCheckIn => mirror::LatestCheckIn,
-    patient_list::LatestTreatment => mirror::LatestTreatment,
 );
 
 /// The documented shapes of the domain's and the read model's structs, field for field (never built: only their
@@ -261,54 +283,6 @@ mod mirror {
         /// `PhotoData`, as `type` says.
         #[schema(value_type = Object)]
         pub data: serde_json::Value,
-    }
-
-    /// The worst score of any symptom on one day since the treatment.
-    #[derive(ToSchema)]
-    pub struct WorstOfDay {
-        pub day: u16,
-        pub score: u8,
-    }
-
-    #[derive(ToSchema)]
-    pub struct SymptomScore {
-        /// The symptom's code in the catalogue.
-        pub code: String,
-        pub score: u8,
-    }
-
-    /// The latest day the patient checked in for, and what was worst that day.
-    #[derive(ToSchema)]
-    pub struct LatestCheckIn {
-        /// Days since the treatment.
-        pub day: u16,
-        /// The symptom with the highest score that day (the catalogue's first on a tie); null when
-        /// every score was 0.
-        pub worst: Option<SymptomScore>,
-    }
-
-    /// A patient's latest treatment (by `performed_at`) as it stands today.
-    #[derive(ToSchema)]
-    pub struct LatestTreatment {
-        pub treatment_id: Uuid,
-        pub protocol_id: Uuid,
-        pub performed_at: DateTime<Utc>,
-        /// Days since the treatment, today, counted in the clinic's time zone (the treatment's day is 0).
-        pub day: i64,
-        /// Its check-in schedule still runs today: `day` is from 0 to the protocol's last check-in day.
-        pub in_follow_up: bool,
-        /// A check-in is scheduled today and the patient has not checked in for today.
-        pub due_today_not_checked_in: bool,
-        /// In follow-up, a symptom was still present after the day by which 90% of the protocol's
-        /// patients had resolved it and has not resolved since: "slower than usual", as the
-        /// dashboard, the patient view and the `slower_than_peers` alerts say it.
-        pub slower_than_usual: bool,
-        /// The symptoms that make it so, by code.
-        pub slower_symptoms: Vec<String>,
-        /// The worst score of any symptom on each day reported, oldest first.
-        pub worst_by_day: Vec<WorstOfDay>,
-        /// Null before the first check-in.
-        pub latest_check_in: Option<LatestCheckIn>,
     }
 }
 

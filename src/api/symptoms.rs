@@ -1,21 +1,19 @@
 //! The symptom catalogue: the twelve defaults every clinic shares, and the clinic's own items.
 
 use actix_web::{HttpResponse, get, post, web};
-use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::created;
 use super::extract::{Json, Page};
-use crate::db::{self, Pool, Tenant};
-use crate::domain::Invalid;
+use crate::db::{self, Pool};
 use crate::domain::alerts::urgent_from_day;
-use crate::domain::symptoms::{SymptomKind, check_new_item, is_code};
+use crate::domain::symptoms::{SymptomKind, is_code};
 use crate::error::ApiError;
+use crate::services::symptoms;
 use crate::web::auth::Caller;
 
-/// How many items a clinic may add to the defaults.
-pub const MAX_CLINIC_ITEMS: usize = 50;
+pub use crate::domain::symptoms::MAX_CLINIC_ITEMS;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Answer {
@@ -133,46 +131,14 @@ pub async fn create(
     caller: Caller,
     Json(req): Json<NewSymptom>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = db::run(&pool, move |conn| add(conn, caller.tenant, req)).await?;
+    let item = symptoms::NewItem {
+        code: req.code,
+        label: req.label,
+        kind: req.kind,
+    };
+    let row = db::run(&pool, move |conn| symptoms::add(conn, caller.tenant, item)).await?;
     Ok(created(
         format!("/v1/symptoms/{}", row.code),
         Symptom::from(row),
     ))
-}
-
-/// Adds the item to the clinic's catalogue, unless a default has its code or the clinic has
-/// [`MAX_CLINIC_ITEMS`] of its own already (409).
-fn add(
-    conn: &mut PgConnection,
-    tenant: Tenant,
-    req: NewSymptom,
-) -> Result<db::symptoms::Symptom, ApiError> {
-    let catalogue = db::symptoms::catalogue(conn, tenant)?;
-    let defaults: Vec<&str> = catalogue
-        .iter()
-        .filter(|s| s.clinic_id.is_none())
-        .map(|s| s.code.as_str())
-        .collect();
-    let mut invalid = Invalid::default();
-    check_new_item(&mut invalid, &req.code, &req.label);
-    invalid.into_result()?;
-    // A valid item that the catalogue refuses: the state conflicts with it, not the request.
-    // (The clinic's own items with this code are refused by the unique index.)
-    if defaults.contains(&req.code.as_str()) {
-        return Err(ApiError::Conflict(
-            "a default item has this code; defaults can't be redefined".into(),
-        ));
-    }
-    if catalogue.len() - defaults.len() >= MAX_CLINIC_ITEMS {
-        return Err(ApiError::Conflict(format!(
-            "the clinic has {MAX_CLINIC_ITEMS} items of its own already"
-        )));
-    }
-    Ok(db::symptoms::insert(
-        conn,
-        tenant,
-        &req.code,
-        crate::domain::text::trim(&req.label),
-        req.kind.as_str(),
-    )?)
 }

@@ -14,6 +14,7 @@ use crate::db::audit::Event;
 use crate::db::{self, Pool, Tenant};
 use crate::domain::audit::Id;
 use crate::error::ApiError;
+use crate::services;
 
 /// The patients a response showed or touched, where its route can't name them (a list, the
 /// dashboard, a batch): the trail gets one record per patient, so that a patient's reads are all
@@ -46,7 +47,7 @@ pub async fn middleware(
         return Ok(res.map_into_boxed_body());
     };
     match db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::audit::insert_all(conn, tenant, &events)?)
+        services::audit::record(conn, tenant, &events).map_err(ApiError::from)
     })
     .await
     {

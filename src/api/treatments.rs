@@ -12,14 +12,13 @@ use uuid::Uuid;
 
 use super::extract::created;
 use super::extract::{Json, Page, PageParams};
-use crate::db::{self, Cursor, Pool, Tenant, into_page};
-use crate::domain::codes::{self, Area, Contraindication};
+use crate::db::{self, Cursor, Pool, into_page};
+use crate::domain::codes::{Area, Contraindication};
 use crate::domain::ids::{PatientId, ProtocolId, StaffId, TreatmentId};
 use crate::domain::photos::photo_asked;
 use crate::domain::schedule::{ScheduledDay, day_of, local_date, schedule};
-use crate::domain::treatment::{check_needle_depth, check_performed_at, check_screening};
-use crate::domain::{Invalid, check_text};
 use crate::error::ApiError;
+use crate::services::treatments;
 use crate::web::auth::Caller;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -130,29 +129,19 @@ pub struct Schedule {
     pub photo_asked_today: bool,
 }
 
-fn validate(req: &NewTreatment, now: DateTime<Utc>) -> Result<(), Invalid> {
-    let mut invalid = Invalid::default();
-    check_performed_at(&mut invalid, req.performed_at, now);
-    check_screening(
-        &mut invalid,
-        &req.contraindications,
-        req.override_reason.as_deref(),
-    );
-    check_text(&mut invalid, "notes", req.notes.as_deref(), 10_000);
-    if let Some(depth) = req.needle_depth_mm {
-        check_needle_depth(&mut invalid, "needle_depth_mm", depth);
+impl From<NewTreatment> for treatments::NewTreatment {
+    fn from(r: NewTreatment) -> Self {
+        treatments::NewTreatment {
+            protocol_id: ProtocolId::from(r.protocol_id),
+            performed_at: r.performed_at,
+            needle_depth_mm: r.needle_depth_mm,
+            areas: r.areas,
+            session_number: r.session_number,
+            contraindications: r.contraindications,
+            override_reason: r.override_reason,
+            notes: r.notes,
+        }
     }
-    if let Some(areas) = &req.areas {
-        invalid.check(!areas.is_empty(), "areas", "must name at least one area");
-    }
-    if let Some(n) = req.session_number {
-        invalid.check(
-            (1..=50).contains(&n),
-            "session_number",
-            "must be from 1 to 50",
-        );
-    }
-    invalid.into_result()
 }
 
 /// A treatment the caller may see: any of the clinic's for staff, only their own for a patient.
@@ -184,67 +173,18 @@ pub async fn create(
     Json(req): Json<NewTreatment>,
 ) -> Result<HttpResponse, ApiError> {
     let staff_id = StaffId::from(caller.id);
-    let patient_id = id.into_inner();
+    let patient_id = PatientId::from(id.into_inner());
     let now = Utc::now();
-    validate(&req, now)?;
+    let new = treatments::NewTreatment::from(req);
+    treatments::check(&new, now)?;
     let treatment = db::run(&pool, move |conn| {
-        record(conn, caller.tenant, staff_id, patient_id, req, now)
+        treatments::record(conn, caller.tenant, staff_id, patient_id, new, now)
     })
     .await?;
     Ok(created(
         format!("/v1/treatments/{}", treatment.id),
         Treatment::from(treatment),
     ))
-}
-
-/// Stores a new treatment of the patient: the protocol's needle depth and areas unless the request
-/// gives its own, and the next session number unless it gives one.
-fn record(
-    conn: &mut PgConnection,
-    tenant: Tenant,
-    staff_id: StaffId,
-    patient_id: Uuid,
-    req: NewTreatment,
-    now: DateTime<Utc>,
-) -> Result<db::treatments::Treatment, ApiError> {
-    db::patients::get(conn, tenant, PatientId::from(patient_id))?;
-    let protocol = db::protocols::get(conn, tenant, ProtocolId::from(req.protocol_id))
-        .map_err(|_| ApiError::invalid("protocol_id", "is not a protocol of this clinic"))?;
-    let session_number = match req.session_number {
-        Some(n) => n,
-        None => {
-            db::treatments::sessions_before(
-                conn,
-                tenant,
-                PatientId::from(patient_id),
-                protocol.id,
-                req.performed_at,
-            )? as i32
-                + 1
-        }
-    };
-    let areas = match &req.areas {
-        Some(areas) => codes::stored(areas),
-        None => protocol.areas.clone(),
-    };
-    let treatment = db::treatments::Treatment {
-        id: TreatmentId::new_v4(),
-        patient_id: PatientId::from(patient_id),
-        protocol_id: protocol.id,
-        performed_at: req.performed_at,
-        needle_depth_mm: req.needle_depth_mm.unwrap_or(protocol.needle_depth_mm),
-        areas,
-        session_number,
-        contraindications: serde_json::to_value(&req.contraindications)
-            .map_err(ApiError::internal)?,
-        override_reason: req
-            .override_reason
-            .map(|r| crate::domain::text::trim(&r).to_string()),
-        notes: req.notes,
-        created_by: staff_id,
-        created_at: now,
-    };
-    Ok(db::treatments::insert(conn, tenant, &treatment)?)
 }
 
 /// A patient's treatments, newest first. A patient may list their own.
@@ -337,14 +277,4 @@ pub async fn get_schedule(
         photo_asked_today: photo_asked(&photo_days, day_of(now, treatment.performed_at, tz)),
         photo_days,
     }))
-}
-
-/// The treatment's date and today, in the clinic's time zone.
-pub(super) fn dates(
-    conn: &mut diesel::PgConnection,
-    caller: Caller,
-    t: &db::treatments::Treatment,
-) -> Result<(chrono::NaiveDate, chrono::NaiveDate), ApiError> {
-    let tz = db::clinics::get(conn, caller.tenant)?.tz()?;
-    Ok((local_date(t.performed_at, tz), local_date(Utc::now(), tz)))
 }

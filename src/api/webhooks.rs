@@ -219,7 +219,7 @@ pub async fn create(
         created_by: admin_id,
     };
     let row = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::webhooks::insert(conn, caller.tenant, &new)?)
+        services::webhooks::register(conn, caller.tenant, &new)
     })
     .await?;
     let secret = row.secret.clone();
@@ -311,12 +311,7 @@ pub async fn update(
         active: req.active,
     };
     let row = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::webhooks::update(
-            conn,
-            caller.tenant,
-            WebhookId::from(id),
-            &changes,
-        )?)
+        services::webhooks::update(conn, caller.tenant, WebhookId::from(id), &changes)
     })
     .await?;
     Ok(web::Json(row.into()))

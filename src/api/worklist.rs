@@ -18,6 +18,7 @@ use crate::domain::worklist::card_order;
 use crate::error::ApiError;
 use crate::read_model::Store;
 use crate::read_model::due::due_today;
+use crate::services::worklist;
 use crate::web::auth::Caller;
 
 /// The patient a card or a due check-in is about.
@@ -277,17 +278,10 @@ pub async fn mark_note_read(
 ) -> Result<web::Json<NoteRead>, ApiError> {
     let staff_id = StaffId::from(caller.id);
     let id = id.into_inner();
-    let read = db::run(&pool, move |conn| {
-        Ok::<_, ApiError>(db::worklist::mark_read(
-            conn,
-            caller.tenant,
-            CheckInId::from(id),
-            staff_id,
-            Utc::now(),
-        )?)
+    let (read_by, read_at) = db::run(&pool, move |conn| {
+        worklist::mark_note_read(conn, caller.tenant, CheckInId::from(id), staff_id)
     })
     .await?;
-    let (read_by, read_at) = read.ok_or(ApiError::NotFound)?;
     Ok(web::Json(NoteRead {
         check_in_id: id,
         read_by: read_by.uuid(),
@@ -312,11 +306,7 @@ pub async fn take(
     let staff_id = StaffId::from(caller.id);
     let id = id.into_inner();
     let assignee = db::run(&pool, move |conn| {
-        let tenant = caller.tenant;
-        db::treatments::get(conn, tenant, TreatmentId::from(id))?;
-        db::worklist::assign(conn, tenant, TreatmentId::from(id), staff_id, Utc::now())?;
-        let mine = db::worklist::assignments(conn, tenant, &[TreatmentId::from(id)])?;
-        mine.into_iter().next().ok_or(ApiError::NotFound)
+        worklist::take(conn, caller.tenant, TreatmentId::from(id), staff_id)
     })
     .await?;
     Ok(web::Json(Assignee {
@@ -341,12 +331,7 @@ pub async fn release(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     db::run(&pool, move |conn| {
-        db::treatments::get(conn, caller.tenant, TreatmentId::from(id))?;
-        Ok::<_, ApiError>(db::worklist::release(
-            conn,
-            caller.tenant,
-            TreatmentId::from(id),
-        )?)
+        worklist::release(conn, caller.tenant, TreatmentId::from(id))
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::fhir::{Filter, Seen, filtered};
 use super::schema::{check_ins, photos};
 use super::{Cursor, PageRequest, Tenant};
-use crate::domain::ids::{CheckInId, PatientId};
+use crate::domain::ids::{CheckInId, PatientId, StaffId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = photos, check_for_backend(diesel::pg::Pg))]
@@ -25,7 +25,7 @@ pub struct Photo {
     pub clinical_use_consented_at: DateTime<Utc>,
     pub before_after_consented_at: Option<DateTime<Utc>>,
     pub before_after_withdrawn_at: Option<DateTime<Utc>>,
-    pub flagged_by: Option<Uuid>,
+    pub flagged_by: Option<StaffId>,
     pub flagged_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
@@ -168,7 +168,7 @@ pub fn set_flag(
     conn: &mut PgConnection,
     tenant: Tenant,
     id: Uuid,
-    flag: Option<(Uuid, DateTime<Utc>)>,
+    flag: Option<(StaffId, DateTime<Utc>)>,
 ) -> QueryResult<()> {
     diesel::update(
         photos::table

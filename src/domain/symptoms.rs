@@ -99,6 +99,9 @@ pub fn is_code(code: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// How many items a clinic may add to the defaults.
+pub const MAX_CLINIC_ITEMS: usize = 50;
+
 /// A clinic's own item: a code like the defaults' and a label. (Whether the code is taken, by a
 /// default or by the clinic's own item, is a conflict with the catalogue, not a rule of the item.)
 pub fn check_new_item(invalid: &mut Invalid, code: &str, label: &str) {

@@ -1,17 +1,16 @@
 //! The clinic's patient list (`GET /v1/patients`): the patients that a search and filters choose, a
 //! page at a time, each with what the list shows of their latest treatment today, so that showing
 //! the list takes one request. Follow-up, "due today" and "slower than usual" are the dashboard's
-//! (`views::treatments_today`); the rest is one query (`db::patients::list`). The types are plain;
-//! their schemas are `api::schemas`'s mirrors.
+//! (`views::treatments_today`); the rest is one query (`db::patients::list`). The row types are
+//! plain, declared once by `patient_list_rows!`; `api::schemas` gives them their schemas from it.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel::PgConnection;
-use serde::Serialize;
 use uuid::Uuid;
 
-use super::views::{TreatmentToday, treatments_today};
+use super::views::{TreatmentToday, plain, treatments_today};
 use super::{Of, Store, TreatmentSeries};
 use crate::db::patients::{LatestAmong, ListFilter, Listed, Patient};
 use crate::db::{self, Cursor, PageRequest, Tenant, into_page};
@@ -47,53 +46,62 @@ fn not_checked_in_when_due(t: &TreatmentToday) -> bool {
     t.due_today && !t.checked_in_today
 }
 
-/// The worst score of any symptom on one day since the treatment.
-#[derive(Debug, Serialize)]
-pub struct WorstOfDay {
-    pub day: u16,
-    pub score: u8,
-}
+/// The rows the list shows of a patient's latest treatment, declared once and handed to
+/// `$declare` as `recovery_views!` does the views': here plain serde values (`plain!`), in
+/// `api::schemas` the mirrors that give them their OpenAPI schemas.
+macro_rules! patient_list_rows {
+    ($declare:ident $($args:tt)*) => {
+        $declare! {
+            $($args)*
+            /// The worst score of any symptom on one day since the treatment.
+            pub struct WorstOfDay {
+                pub day: u16,
+                pub score: u8,
+            }
 
-#[derive(Debug, Serialize)]
-pub struct SymptomScore {
-    /// The symptom's code in the catalogue.
-    pub code: String,
-    pub score: u8,
-}
+            pub struct SymptomScore {
+                /// The symptom's code in the catalogue.
+                pub code: String,
+                pub score: u8,
+            }
 
-/// The latest day the patient checked in for, and what was worst that day.
-#[derive(Debug, Serialize)]
-pub struct LatestCheckIn {
-    /// Days since the treatment.
-    pub day: u16,
-    /// The symptom with the highest score that day (the catalogue's first on a tie); null when
-    /// every score was 0.
-    pub worst: Option<SymptomScore>,
-}
+            /// The latest day the patient checked in for, and what was worst that day.
+            pub struct LatestCheckIn {
+                /// Days since the treatment.
+                pub day: u16,
+                /// The symptom with the highest score that day (the catalogue's first on a tie); null when
+                /// every score was 0.
+                pub worst: Option<SymptomScore>,
+            }
 
-/// A patient's latest treatment (by `performed_at`) as it stands today.
-#[derive(Debug, Serialize)]
-pub struct LatestTreatment {
-    pub treatment_id: Uuid,
-    pub protocol_id: Uuid,
-    pub performed_at: DateTime<Utc>,
-    /// Days since the treatment, today, counted in the clinic's time zone (the treatment's day is 0).
-    pub day: i64,
-    /// Its check-in schedule still runs today: `day` is from 0 to the protocol's last check-in day.
-    pub in_follow_up: bool,
-    /// A check-in is scheduled today and the patient has not checked in for today.
-    pub due_today_not_checked_in: bool,
-    /// In follow-up, a symptom was still present after the day by which 90% of the protocol's
-    /// patients had resolved it and has not resolved since: "slower than usual", as the
-    /// dashboard, the patient view and the `slower_than_peers` alerts say it.
-    pub slower_than_usual: bool,
-    /// The symptoms that make it so, by code.
-    pub slower_symptoms: Vec<String>,
-    /// The worst score of any symptom on each day reported, oldest first.
-    pub worst_by_day: Vec<WorstOfDay>,
-    /// Null before the first check-in.
-    pub latest_check_in: Option<LatestCheckIn>,
+            /// A patient's latest treatment (by `performed_at`) as it stands today.
+            pub struct LatestTreatment {
+                pub treatment_id: Uuid,
+                pub protocol_id: Uuid,
+                pub performed_at: DateTime<Utc>,
+                /// Days since the treatment, today, counted in the clinic's time zone (the treatment's day is 0).
+                pub day: i64,
+                /// Its check-in schedule still runs today: `day` is from 0 to the protocol's last check-in day.
+                pub in_follow_up: bool,
+                /// A check-in is scheduled today and the patient has not checked in for today.
+                pub due_today_not_checked_in: bool,
+                /// In follow-up, a symptom was still present after the day by which 90% of the protocol's
+                /// patients had resolved it and has not resolved since: "slower than usual", as the
+                /// dashboard, the patient view and the `slower_than_peers` alerts say it.
+                pub slower_than_usual: bool,
+                /// The symptoms that make it so, by code.
+                pub slower_symptoms: Vec<String>,
+                /// The worst score of any symptom on each day reported, oldest first.
+                pub worst_by_day: Vec<WorstOfDay>,
+                /// Null before the first check-in.
+                pub latest_check_in: Option<LatestCheckIn>,
+            }
+        }
+    };
 }
+pub(crate) use patient_list_rows;
+
+patient_list_rows!(plain);
 
 /// One patient of the list.
 pub struct ListedPatient {

@@ -5,11 +5,11 @@ use chrono::{NaiveDate, Utc};
 use diesel::{Connection, PgConnection};
 
 use super::Error;
+use super::treatments::dates;
 use crate::db::{self, Tenant};
 use crate::domain::codes::AdverseOutcome;
 use crate::domain::ids::{AdverseEventId, StaffId, TreatmentId};
 use crate::domain::outcomes::check_adverse_event;
-use crate::domain::schedule::local_date;
 use crate::domain::webhooks::{AdverseEventData, Event};
 use crate::domain::{Invalid, check_text};
 
@@ -116,14 +116,4 @@ pub fn update(
         id,
         &row,
     )?)
-}
-
-/// The treatment's date and today, in the clinic's time zone.
-fn dates(
-    conn: &mut PgConnection,
-    tenant: Tenant,
-    t: &db::treatments::Treatment,
-) -> Result<(NaiveDate, NaiveDate), Error> {
-    let tz = db::clinics::get(conn, tenant)?.tz()?;
-    Ok((local_date(t.performed_at, tz), local_date(Utc::now(), tz)))
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::Error;
 use crate::db::{self, Tenant};
-use crate::domain::alerts::{Action, Level, Rule};
+use crate::domain::alerts::{Action, Level, Rule, Status};
 use crate::domain::ids::{AlertId, CheckInId, PatientId, StaffId, TreatmentId};
 use crate::domain::webhooks::{AlertData, Event};
 
@@ -94,6 +94,24 @@ pub fn raise(
     on: Occasion,
 ) -> Result<Option<AlertRef>, Error> {
     Ok(raise_all(conn, tenant, vec![(rule, on)])?.pop().flatten())
+}
+
+/// Acknowledges the alert as `staff_id`'s: someone is on it. Acknowledging it again changes
+/// nothing; a 404 for no such alert, a 409 when it is resolved.
+pub fn acknowledge(
+    conn: &mut PgConnection,
+    tenant: Tenant,
+    id: AlertId,
+    staff_id: StaffId,
+) -> Result<db::alerts::Alert, Error> {
+    if let Some(alert) = db::alerts::acknowledge(conn, tenant, id, staff_id, Utc::now())? {
+        return Ok(alert);
+    }
+    let alert = db::alerts::get(conn, tenant, id)?;
+    if alert.status == Status::Resolved {
+        return Err(Error::Conflict("the alert is resolved already".into()));
+    }
+    Ok(alert)
 }
 
 /// Resolves the alert, with what it led to when the clinician said, and announces it to the clinic's webhooks in one transaction; a 404 for no

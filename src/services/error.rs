@@ -24,6 +24,9 @@ pub enum Error {
     /// The database failed (or refused in a way the use case did not expect).
     #[error(transparent)]
     Storage(db::Error),
+    /// The same work runs already and runs one at a time: try again after this many seconds.
+    #[error("busy: retry after {0} s")]
+    Busy(u64),
     /// Another store the use case needs (the photo store) can't be reached; the client may retry.
     #[error("unavailable: {0}")]
     Unavailable(String),

@@ -14,7 +14,7 @@ use super::Error;
 use super::photo_store::{self, PhotoStore};
 use crate::db::photos::{NewPhoto, WithDay};
 use crate::db::{self, Pool, Tenant};
-use crate::domain::ids::{CheckInId, PatientId, TreatmentId};
+use crate::domain::ids::{CheckInId, PatientId, StaffId, TreatmentId};
 use crate::domain::photos::{self as rules, Kind};
 use crate::domain::webhooks::{Event, PhotoData};
 
@@ -228,7 +228,7 @@ pub fn set_flag(
     conn: &mut PgConnection,
     tenant: Tenant,
     (check_in_id, id): (CheckInId, Uuid),
-    by: Option<Uuid>,
+    by: Option<StaffId>,
 ) -> Result<WithDay, Error> {
     let (mut photo, day) =
         db::photos::get(conn, tenant, check_in_id, id)?.ok_or(Error::NotFound)?;

@@ -17,8 +17,9 @@ pub use queries::{compare, dashboard, patient_recovery, protocol_recovery};
 /// serde values (`plain!`, below); `api::recovery` declares from the same text the mirrors that
 /// give them their OpenAPI schemas, so no second copy of a shape is kept in step by hand.
 macro_rules! recovery_views {
-    ($declare:ident) => {
+    ($declare:ident $($args:tt)*) => {
         $declare! {
+            $($args)*
             pub struct DayStats {
                 /// Days since treatment.
                 pub day: u16,
@@ -217,6 +218,7 @@ macro_rules! plain {
         pub struct $name $body
     )*};
 }
+pub(crate) use plain;
 
 recovery_views!(plain);
 
