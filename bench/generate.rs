@@ -100,6 +100,13 @@ fn main() {
             .expect("usage: bench-generate SCORES OUT_DIR [SEED]"),
     );
     let seed = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(42);
+    eprintln!("{} in {}", generate(target, dir, seed), dir.display());
+}
+
+/// Writes at least `target` scores' worth of recoveries into `dir` (COPY files and `load.sql`), and
+/// says how many of each it wrote. The same `seed` writes the same recoveries, up to today's date.
+/// (`tests/api/generated.rs` loads a small one and checks the views against its raw scores.)
+pub fn generate(target: u64, dir: &Path, seed: u64) -> String {
     std::fs::create_dir_all(dir).expect("create OUT_DIR");
     let mut rng = StdRng::seed_from_u64(seed);
     let mut out = Out {
@@ -256,8 +263,5 @@ fn main() {
         }
     }
     out.finish();
-    eprintln!(
-        "{patients} patients, {treatments} treatments, {check_ins} check-ins, {scores} scores in {}",
-        dir.display()
-    );
+    format!("{patients} patients, {treatments} treatments, {check_ins} check-ins, {scores} scores")
 }

@@ -39,15 +39,19 @@ export AFTERCARE_PUBLIC_URL="http://127.0.0.1:$port"
 AFTERCARE_JWT_SECRET=$(openssl rand -hex 32)
 export AFTERCARE_JWT_SECRET
 
-# Serves the database with one binary, runs the load against it, and stops it.
+# Serves a copy of the database with one binary, runs the load against it, and stops it. Each
+# binary gets its own copy, so that neither sees the check-ins the other's load added (the
+# dashboard counts today's check-ins, and the load adds tens of thousands today).
 serve_and_load() {
   echo; echo "== $1 ($2)"
-  "$2" serve &
+  psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS ${db}_run" -c "CREATE DATABASE ${db}_run TEMPLATE $db"
+  DATABASE_URL="$pg/${db}_run" "$2" serve &
   server=$!
   until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.2; done
   "$bin/examples/bench-load" "http://127.0.0.1:$port" 500 4 "$seconds"
   echo "server memory (RSS): $(ps -o rss= -p $server) KiB"
   kill $server; wait $server 2>/dev/null || true
+  psql "$pg/postgres" -qc "DROP DATABASE ${db}_run"
 }
 # A/B: OLD_BIN=path/to/another/aftercare runs the same load against that binary first, on the same
 # database, so the two are compared in one run.

@@ -24,6 +24,7 @@ mod fhir_search;
 mod fhir_smart;
 mod fhir_terminology;
 mod front_desk;
+mod generated;
 mod hardening;
 mod helpers;
 mod instances;

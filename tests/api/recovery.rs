@@ -6,7 +6,7 @@ use aftercare::read_model::views::{patient_symptom, protocol_view};
 use aftercare::read_model::{Cohort, SymptomCohort};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Int2, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, Date, Int2, Int4, Nullable, Text, Uuid as SqlUuid};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
@@ -29,77 +29,79 @@ struct RawScore {
 }
 
 #[derive(QueryableByName)]
-struct RawTreatment {
+pub(crate) struct RawTreatment {
     #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
+    pub(crate) id: Uuid,
     #[diesel(sql_type = SqlUuid)]
-    protocol_id: Uuid,
-    #[diesel(sql_type = Timestamptz)]
-    performed_at: DateTime<Utc>,
+    pub(crate) protocol_id: Uuid,
+    /// The treatment's date and today, in its clinic's time zone.
+    #[diesel(sql_type = Date)]
+    pub(crate) performed_on: NaiveDate,
+    #[diesel(sql_type = Date)]
+    pub(crate) today: NaiveDate,
     #[diesel(sql_type = Nullable<Int2>)]
-    fitzpatrick_type: Option<i16>,
+    pub(crate) fitzpatrick_type: Option<i16>,
     #[diesel(sql_type = Int4)]
-    session_number: i32,
+    pub(crate) session_number: i32,
     #[diesel(sql_type = Array<Nullable<Text>>)]
     areas: Vec<Option<String>>,
 }
 
 /// The views computed from scratch: every raw score, straight from the database.
-struct Raw {
-    treatments: Vec<RawTreatment>,
+pub(crate) struct Raw {
+    pub(crate) treatments: Vec<RawTreatment>,
     daily: HashMap<(Uuid, String), Vec<Option<u8>>>,
+    /// Each treatment's days with a check-in.
+    days: HashMap<Uuid, BTreeSet<u16>>,
 }
 
 impl Raw {
-    fn load(app: &TestApp) -> Raw {
+    pub(crate) fn load(app: &TestApp) -> Raw {
         let mut conn = app.db();
         let treatments = diesel::sql_query(
-            "SELECT t.id, t.protocol_id, t.performed_at, p.fitzpatrick_type, t.session_number, t.areas
-               FROM treatments t JOIN patients p ON p.id = t.patient_id",
+            "SELECT t.id, t.protocol_id, (t.performed_at AT TIME ZONE c.timezone)::date AS performed_on,
+                    (now() AT TIME ZONE c.timezone)::date AS today,
+                    p.fitzpatrick_type, t.session_number, t.areas
+               FROM treatments t JOIN patients p ON p.id = t.patient_id JOIN clinics c ON c.id = t.clinic_id",
         )
         .load::<RawTreatment>(&mut conn)
         .unwrap();
         let mut daily: HashMap<(Uuid, String), Vec<Option<u8>>> = HashMap::new();
+        let mut days: HashMap<Uuid, BTreeSet<u16>> = HashMap::new();
         for s in
             diesel::sql_query("SELECT treatment_id, symptom_code, day, score FROM check_in_scores")
                 .load::<RawScore>(&mut conn)
                 .unwrap()
         {
             let series = daily.entry((s.treatment_id, s.symptom_code)).or_default();
+            days.entry(s.treatment_id).or_default().insert(s.day as u16);
             let day = s.day as usize;
             if series.len() <= day {
                 series.resize(day + 1, None);
             }
             series[day] = Some(series[day].map_or(s.score as u8, |v| v.max(s.score as u8)));
         }
-        Raw { treatments, daily }
+        Raw {
+            treatments,
+            daily,
+            days,
+        }
     }
 
-    fn series(&self, treatment: Uuid, code: &str) -> Vec<Option<u8>> {
+    pub(crate) fn series(&self, treatment: Uuid, code: &str) -> Vec<Option<u8>> {
         self.daily
             .get(&(treatment, code.to_string()))
             .cloned()
             .unwrap_or_default()
     }
 
-    fn checked_in(&self, treatment: Uuid) -> BTreeSet<u16> {
-        self.daily
-            .iter()
-            .filter(|((t, _), _)| *t == treatment)
-            .flat_map(|(_, series)| {
-                series
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, s)| s.is_some())
-                    .map(|(d, _)| d as u16)
-            })
-            .collect()
+    pub(crate) fn checked_in(&self, treatment: Uuid) -> BTreeSet<u16> {
+        self.days.get(&treatment).cloned().unwrap_or_default()
     }
 
-    fn view(&self, protocol: Uuid, keep: impl Fn(&RawTreatment) -> bool) -> Value {
+    pub(crate) fn view(&self, protocol: Uuid, keep: impl Fn(&RawTreatment) -> bool) -> Value {
         let last_day = 28u16;
         let schedule: Vec<i32> = (0..=14).chain([21, 28]).collect();
-        let today = Utc::now().date_naive();
         let mut cohort = Cohort {
             treatments: 0,
             symptoms: CODES
@@ -120,10 +122,10 @@ impl Raw {
             cohort.treatments += 1;
             let days = self.checked_in(t.id);
             let (d, n) = adherence(
-                t.performed_at.date_naive(),
+                t.performed_on,
                 &schedule,
                 |day| days.contains(&day),
-                today,
+                t.today,
                 None,
             );
             (done, due) = (done + u64::from(d), due + u64::from(n));
@@ -396,7 +398,7 @@ async fn the_views_equal_a_computation_from_the_raw_check_ins() {
 }
 
 impl Raw {
-    fn cohort_symptoms(&self, protocol: Uuid) -> Vec<SymptomCohort> {
+    pub(crate) fn cohort_symptoms(&self, protocol: Uuid) -> Vec<SymptomCohort> {
         // The daily histograms of the protocol's whole cohort, from the raw series.
         CODES
             .iter()
@@ -776,7 +778,11 @@ async fn the_dashboard_shows_the_clinic_today() {
 }
 
 /// Where two JSON values first differ, for a readable failure.
-fn first_difference(a: &Value, b: &Value, path: String) -> Option<(String, Value, Value)> {
+pub(crate) fn first_difference(
+    a: &Value,
+    b: &Value,
+    path: String,
+) -> Option<(String, Value, Value)> {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => x.keys().chain(y.keys()).find_map(|k| {
             first_difference(
@@ -796,6 +802,6 @@ fn first_difference(a: &Value, b: &Value, path: String) -> Option<(String, Value
 }
 
 /// Daily scores as the read model keeps them.
-fn day_scores(series: &[Option<u8>]) -> Vec<DayScore> {
+pub(crate) fn day_scores(series: &[Option<u8>]) -> Vec<DayScore> {
     series.iter().map(|&s| DayScore::from(s)).collect()
 }

@@ -1,42 +1,54 @@
-//! What a view makes of each treatment in a protocol's recent window, kept between requests: a
-//! treatment's entry is made again only when the treatment changed (a score, its facts) or the
-//! view's inputs did (its `key`: the day, the schedule, the usual resolution days). The dashboard
-//! and the patient list ask for every treatment still in follow-up, tens of thousands at a hundred
-//! million scores, and between two requests only the few that checked in change.
+//! What a view makes of each treatment in a protocol's recent window, kept between requests and
+//! brought up to date from the treatments changed since (`State::touched`), so a request costs the
+//! changes and the answer, not a visit to every treatment in the window. The dashboard and the
+//! patient list ask for every treatment still in follow-up: tens of thousands at a hundred million
+//! scores, of which only the few that checked in change between two requests.
 
 use std::any::{Any, TypeId};
 
 use super::*;
 
-/// One view's entries for one protocol, valid for one `key` and one full load of the store.
+/// How many changed treatments the store remembers for its memos; past that it forgets them and
+/// every memo is made again once.
+pub(super) const TOUCHED: usize = 1 << 18;
+
+/// One view's entries for one protocol: valid for one `key` and `epoch`, and up to date with the
+/// first `seen` of the store's touched treatments.
 struct Memo<K, T> {
     key: K,
-    load: u64,
-    entries: HashMap<Uuid, (u32, T)>,
+    epoch: u64,
+    seen: usize,
+    entries: HashMap<Uuid, T>,
 }
 
 /// Every view's memo, by protocol and by the view's types.
 pub(super) type Memos = Mutex<HashMap<(Uuid, TypeId), Box<dyn Any + Send>>>;
 
 impl Store {
-    /// `f` of each of a protocol's treatments performed between `from` and `to` (inclusive), with
-    /// the daily scores of `codes`; `f`'s answer for a treatment is reused while neither the
-    /// treatment nor `key` changes, so `key` must hold everything `f` reads besides the treatment.
-    pub fn map_window<K, T>(
+    /// `make` of each of a protocol's treatments performed between `from` and `to` (inclusive),
+    /// with the daily scores of `codes`, handed to `read`. `make`'s answer for a treatment is kept
+    /// while neither the treatment nor `key` changes, so `key` must hold everything `make` reads
+    /// besides the treatment (the window included).
+    pub fn with_window<K, T, R>(
         &self,
         protocol_id: Uuid,
         (from, to): (NaiveDate, NaiveDate),
         codes: &[String],
         key: K,
-        f: impl Fn(&TreatmentSeries<'_>) -> T,
-    ) -> Vec<T>
+        make: impl Fn(&TreatmentSeries<'_>) -> T,
+        read: impl FnOnce(&mut dyn Iterator<Item = &T>) -> R,
+    ) -> R
     where
         K: PartialEq + Send + 'static,
-        T: Clone + Send + 'static,
+        T: Send + 'static,
     {
         let state = self.read();
-        let Some(agg) = state.aggregates.get(&(protocol_id, Segment::All)) else {
-            return vec![];
+        let indices = state.indices(codes);
+        let make = |t: &Treatment| {
+            make(&TreatmentSeries {
+                treatment: t,
+                series: indices.iter().map(|&i| t.series(i)).collect(),
+            })
         };
         let mut memos = self.memos.lock().unwrap_or_else(|e| e.into_inner());
         let slot = memos
@@ -44,38 +56,42 @@ impl Store {
             .or_insert_with(|| Box::new(()));
         let valid = slot
             .downcast_ref::<Memo<K, T>>()
-            .is_some_and(|m| m.key == key && m.load == state.load);
+            .is_some_and(|m| m.key == key && m.epoch == state.epoch);
         if !valid {
             // A new day, schedule or usual day, or a new load: every entry is made again.
-            *slot = Box::new(Memo::<K, T> {
+            let entries = state
+                .aggregates
+                .get(&(protocol_id, Segment::All))
+                .into_iter()
+                .flat_map(|agg| agg.by_date.range(from..=to))
+                .flat_map(|(_, ids)| ids)
+                .filter_map(|id| state.treatments.get(id))
+                .map(|t| (t.id, make(t)))
+                .collect();
+            let memo = Memo {
                 key,
-                load: state.load,
-                entries: HashMap::new(),
-            });
+                epoch: state.epoch,
+                seen: state.touched.len(),
+                entries,
+            };
+            *slot = Box::new(memo);
         }
         let Some(memo) = slot.downcast_mut::<Memo<K, T>>() else {
-            return vec![];
+            return read(&mut std::iter::empty());
         };
-        let indices = state.indices(codes);
-        let mut out = vec![];
-        for t in agg
-            .by_date
-            .range(from..=to)
-            .flat_map(|(_, ids)| ids)
-            .filter_map(|id| state.treatments.get(id))
-        {
-            match memo.entries.get(&t.id) {
-                Some((version, value)) if *version == t.version => out.push(value.clone()),
+        for id in state.touched.get(memo.seen..).unwrap_or_default() {
+            match state.treatments.get(id) {
+                Some(t)
+                    if t.protocol_id == protocol_id && (from..=to).contains(&t.performed_on) =>
+                {
+                    memo.entries.insert(*id, make(t));
+                }
                 _ => {
-                    let value = f(&TreatmentSeries {
-                        treatment: t,
-                        series: indices.iter().map(|&i| t.series(i)).collect(),
-                    });
-                    memo.entries.insert(t.id, (t.version, value.clone()));
-                    out.push(value);
+                    memo.entries.remove(id);
                 }
             }
         }
-        out
+        memo.seen = state.touched.len();
+        read(&mut memo.entries.values())
     }
 }

@@ -47,8 +47,6 @@ pub struct Treatment {
     pub(super) daily: Daily,
     /// The days on which the patient checked in, sorted.
     pub(super) days: Vec<u16>,
-    /// Counts the treatment's changes since the store's load (`Store::map_window`).
-    pub(super) version: u32,
 }
 
 impl Treatment {
@@ -124,8 +122,10 @@ struct State {
     /// Each protocol's clinic time zone, for "today".
     zones: HashMap<Uuid, Tz>,
     codes: HashMap<String, usize>,
-    /// Which full load this is (none yet: 0).
-    load: u64,
+    /// The treatments changed since `epoch` began, in order (`Store::with_window`).
+    touched: Vec<Uuid>,
+    /// Counts full loads, and the times `touched` was forgotten.
+    epoch: u64,
 }
 
 #[derive(Default)]
@@ -190,7 +190,7 @@ impl Store {
         match fresh {
             Some(mut loaded) => {
                 loaded.finish_load();
-                loaded.load = state.load + 1;
+                loaded.epoch = state.epoch + 1;
                 *state = loaded;
             }
             None => delta.into_iter().for_each(|item| state.apply(item)),
@@ -207,12 +207,30 @@ impl Store {
 impl State {
     /// Applies one change read since the last snapshot.
     fn apply(&mut self, item: Item) {
+        match &item {
+            Item::Begin { .. } => {}
+            Item::Treatment(facts) => self.touch(facts.id),
+            Item::Score(score) => self.touch(*score.treatment_id.as_uuid()),
+            Item::Deleted(id) => self.touch(*id),
+        }
         match item {
             Item::Begin { .. } => {}
             Item::Treatment(facts) => self.upsert_treatment(facts),
             Item::Score(score) => self.apply_score(score),
             Item::Deleted(id) => self.remove_treatment(id),
         }
+    }
+
+    /// Notes a changed treatment for the memos (once for a run of its scores).
+    fn touch(&mut self, id: Uuid) {
+        if self.touched.last() == Some(&id) {
+            return;
+        }
+        if self.touched.len() == memo::TOUCHED {
+            self.touched.clear();
+            self.epoch += 1;
+        }
+        self.touched.push(id);
     }
 
     /// Adds one item of a full load; `finish_load` then aggregates the cohorts once.
@@ -258,7 +276,6 @@ impl State {
             None => *self.codes.entry(s.symptom_code.clone()).or_insert(next),
         };
         let t = self.treatments.get_mut(s.treatment_id.as_uuid())?;
-        t.version = t.version.wrapping_add(1);
         let (day, score) = (u16::try_from(s.day).ok()?, u8::try_from(s.score).ok()?);
         let d = usize::from(day);
         let cell = t.daily.cell(code, d);
@@ -341,7 +358,6 @@ impl State {
             areas,
             daily: Daily::default(),
             days: Vec::new(),
-            version: 0,
         }
     }
 
@@ -358,7 +374,6 @@ impl State {
                         .contribute(&old, -1);
                 }
                 (t.daily, t.days) = (old.daily, old.days);
-                t.version = old.version.wrapping_add(1);
             }
             None => {
                 self.by_protocol

@@ -205,14 +205,16 @@ pub(super) fn today_of(
 pub(super) type Recent = ((u32, u32), Option<TreatmentToday>);
 
 /// Every treatment of protocol `p` whose schedule reaches into the seven days to `today` (the
-/// clinic's date), against `codes`. Kept between requests (`Store::map_window`): only treatments
-/// changed since the last request are worked out again. The store must be fresh.
-pub(super) fn recent(
+/// clinic's date), against `codes`, handed to `read` in no particular order. Kept between requests
+/// (`Store::with_window`): only treatments changed since the last request are worked out again.
+/// The store must be fresh.
+pub(super) fn recent<R>(
     store: &Store,
     p: &db::protocols::Protocol,
     codes: &[String],
     today: NaiveDate,
-) -> Vec<Recent> {
+    read: impl FnOnce(&mut dyn Iterator<Item = &Recent>) -> R,
+) -> R {
     let (last, plan) = (last_day(p), schedule(p));
     let usual = store.usual_resolution_days(p.id.uuid(), codes);
     let week_start = today.checked_sub_days(Days::new(6));
@@ -220,30 +222,30 @@ pub(super) fn recent(
         .and_then(|w| w.checked_sub_days(Days::new(u64::from(last))))
         .unwrap_or(today);
     let key = (today, plan.clone(), usual.clone(), codes.to_vec());
-    store.map_window(p.id.uuid(), (earliest, today), codes, key, |ts| {
+    let make = |ts: &TreatmentSeries<'_>| {
         let t = ts.treatment;
-        let week = adherence(
-            t.performed_on,
-            &plan,
-            |d| t.checked_in(d),
-            today,
-            week_start,
-        );
+        let checked_in = |d| t.checked_in(d);
+        let week = adherence(t.performed_on, &plan, checked_in, today, week_start);
         (week, today_of(ts, &plan, last, codes, &usual, today))
-    })
+    };
+    store.with_window(p.id.uuid(), (earliest, today), codes, key, make, read)
 }
 
 /// Every treatment of `protocols` (one clinic's) whose schedule still runs on `today`, the
-/// clinic's date, against the clinic's symptom `codes`. The store must be fresh.
+/// clinic's date, against the clinic's symptom `codes`, longest in follow-up first. The store must
+/// be fresh.
 pub fn treatments_today(
     store: &Store,
     protocols: &[db::protocols::Protocol],
     codes: &[String],
     today: NaiveDate,
 ) -> Vec<TreatmentToday> {
-    protocols
-        .iter()
-        .flat_map(|p| recent(store, p, codes, today))
-        .filter_map(|(_, now)| now)
-        .collect()
+    let mut all = vec![];
+    for p in protocols {
+        recent(store, p, codes, today, |items| {
+            all.extend(items.filter_map(|(_, now)| now.clone()));
+        });
+    }
+    all.sort_by(|a, b| b.day.cmp(&a.day).then(a.treatment_id.cmp(&b.treatment_id)));
+    all
 }

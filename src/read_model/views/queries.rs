@@ -221,27 +221,30 @@ pub fn dashboard(
     store.refresh(conn)?;
     let (mut active, mut done, mut due, mut slow) = (0, 0, 0, vec![]);
     let (mut due_today, mut due_today_checked_in) = (0, 0);
-    for ((d, n), now) in protocols
-        .iter()
-        .flat_map(|p| recent(store, p, &codes, today))
-    {
-        (done, due) = (done + d, due + n);
-        let Some(now) = now else { continue };
-        active += 1;
-        if now.due_today {
-            due_today += 1;
-            due_today_checked_in += u32::from(now.checked_in_today);
-        }
-        if !now.slower.is_empty() {
-            slow.push(SlowRecovery {
-                patient_id: now.patient_id,
-                treatment_id: now.treatment_id,
-                protocol_id: now.protocol_id,
-                day: now.day,
-                symptoms: now.slower,
-            });
-        }
+    for p in &protocols {
+        recent(store, p, &codes, today, |items| {
+            for ((d, n), now) in items {
+                (done, due) = (done + d, due + n);
+                let Some(now) = now else { continue };
+                active += 1;
+                if now.due_today {
+                    due_today += 1;
+                    due_today_checked_in += u32::from(now.checked_in_today);
+                }
+                if !now.slower.is_empty() {
+                    slow.push(SlowRecovery {
+                        patient_id: now.patient_id,
+                        treatment_id: now.treatment_id,
+                        protocol_id: now.protocol_id,
+                        day: now.day,
+                        symptoms: now.slower.clone(),
+                    });
+                }
+            }
+        });
     }
+    // Longest in follow-up first.
+    slow.sort_by(|a, b| b.day.cmp(&a.day).then(a.treatment_id.cmp(&b.treatment_id)));
     Ok(Dashboard {
         active_treatments: active,
         check_ins_today,
