@@ -50,6 +50,9 @@ pub(super) struct Aggregate {
     pub(super) by_date: BTreeMap<NaiveDate, Vec<Uuid>>,
     /// By day since treatment: how many treatments had a check-in that day.
     pub(super) checked: Vec<u32>,
+    /// The same, by treatment date: adherence counts the days done by treatments too recent for
+    /// the day to be due.
+    pub(super) checked_by_date: BTreeMap<NaiveDate, Vec<u32>>,
 }
 
 impl Aggregate {
@@ -67,11 +70,22 @@ impl Aggregate {
         &mut self.codes[code]
     }
 
-    pub(super) fn count_day(&mut self, day: usize, delta: i64) {
-        if self.checked.len() <= day {
-            self.checked.resize(day + 1, 0);
+    pub(super) fn count_day(&mut self, performed_on: NaiveDate, day: usize, delta: i64) {
+        let by_date = self.checked_by_date.entry(performed_on).or_default();
+        for counts in [&mut self.checked, by_date] {
+            if counts.len() <= day {
+                counts.resize(day + 1, 0);
+            }
+            counts[day] = (i64::from(counts[day]) + delta).max(0) as u32;
         }
-        self.checked[day] = (i64::from(self.checked[day]) + delta).max(0) as u32;
+    }
+
+    /// How many treatments performed on `from` or later had a check-in on `day`.
+    pub(super) fn checked_since(&self, from: NaiveDate, day: usize) -> u64 {
+        self.checked_by_date
+            .range(from..)
+            .map(|(_, counts)| u64::from(counts.get(day).copied().unwrap_or(0)))
+            .sum()
     }
 
     /// Adds (or, with `sign` -1, removes) everything a treatment contributes.
@@ -107,13 +121,14 @@ impl Aggregate {
             }
         }
         for &day in &t.days {
-            self.count_day(usize::from(day), sign);
+            self.count_day(t.performed_on, usize::from(day), sign);
         }
     }
 
     /// Applies the changes one batch of scores made to one symptom of one treatment.
     pub(super) fn apply(
         &mut self,
+        performed_on: NaiveDate,
         code: usize,
         cells: &[(usize, Option<u8>, u8)],
         new_days: &[usize],
@@ -137,7 +152,7 @@ impl Aggregate {
                 - u32::from(before != Course::Unaffected);
         }
         for &day in new_days {
-            self.count_day(day, 1);
+            self.count_day(performed_on, day, 1);
         }
     }
 }

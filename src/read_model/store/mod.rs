@@ -311,7 +311,7 @@ impl State {
         let new_days: Vec<_> = r.new_day.into_iter().collect();
         for segment in Segment::of(t) {
             let agg = self.aggregates.entry((t.protocol_id, segment)).or_default();
-            agg.apply(r.code, &cells, &new_days, before, after);
+            agg.apply(t.performed_on, r.code, &cells, &new_days, before, after);
         }
     }
 

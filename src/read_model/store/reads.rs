@@ -102,12 +102,7 @@ impl Store {
                 continue;
             };
             due += agg.treatments_before(cutoff);
-            due += agg
-                .by_date
-                .range(cutoff..)
-                .flat_map(|(_, ids)| ids)
-                .filter(|id| state.treatments.get(id).is_some_and(|t| t.checked_in(d)))
-                .count() as u64;
+            due += agg.checked_since(cutoff, usize::from(d));
         }
         (done, due)
     }
