@@ -63,14 +63,12 @@ impl Store {
             .collect()
     }
 
-    /// The ids of a protocol's treatments that pass `filter`.
-    pub fn matching(&self, protocol_id: Uuid, filter: &Filter) -> std::collections::HashSet<Uuid> {
-        let state = self.read();
-        state
-            .candidates(protocol_id, filter)
-            .filter(|t| filter.matches(t))
-            .map(|t| t.id)
-            .collect()
+    /// Whether the treatment is one of the protocol's and passes `filter`.
+    pub fn matches(&self, protocol_id: Uuid, treatment_id: Uuid, filter: &Filter) -> bool {
+        self.read()
+            .treatments
+            .get(&treatment_id)
+            .is_some_and(|t| t.protocol_id == protocol_id && filter.matches(t))
     }
 
     /// Adherence of a protocol's filtered treatments: (done, due) scheduled days.

@@ -42,8 +42,7 @@ pub fn protocol_recovery(
     let adherence = store.adherence(id, &schedule(&protocol), filter);
     let mut events = db::adverse_events::of_protocol(conn, tenant, ProtocolId::from(id))?;
     if *filter != Filter::default() {
-        let cohort_ids = store.matching(id, filter);
-        events.retain(|(treatment, _, _)| cohort_ids.contains(treatment));
+        events.retain(|(treatment, _, _)| store.matches(id, *treatment, filter));
     }
     let events: Vec<(String, i16)> = events
         .into_iter()
