@@ -136,7 +136,7 @@ pub struct Store {
     memos: memo::Memos,
 }
 
-/// Whose treatments `Store::with_treatments` reads (a protocol's recent ones: `Store::map_window`).
+/// Whose treatments `Store::with_treatments` reads (a protocol's recent ones: `Store::with_window`).
 pub enum Of {
     Patient(Uuid),
 }
