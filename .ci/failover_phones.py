@@ -165,8 +165,11 @@ def phone(n, patients, performed_at, stop_posting):
     while not stop_posting.is_set():
         minute += 1
         p = patients[minute % len(patients)]
-        # A recorded_at of its own for each check-in, so one stored twice under two ids would show.
-        recorded_at = performed_at + timedelta(minutes=minute * PHONES + n, seconds=n)
+        # A recorded_at of its own for each check-in, so one stored twice under two ids would show: a
+        # second apart, so that however many a fast machine sends, none is in the future (the
+        # treatment was three days ago; at a minute apart, a phone's 1,081st check-in was, and got
+        # 422 on every retry).
+        recorded_at = performed_at + timedelta(seconds=minute * PHONES + n)
         check_in = {"id": str(uuid.uuid4()), "treatment_id": p["treatment"],
                     "recorded_at": recorded_at.isoformat(),
                     "scores": {"redness": minute % 3, "swelling": 1, "pain": (minute % 11) // 5}}
