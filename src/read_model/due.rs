@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 
 use super::Store;
-use super::views::{TreatmentToday, treatments_today};
+use super::views::{TreatmentToday, catalogue, treatments_today};
 use crate::db::{self, Tenant};
 use crate::domain::schedule::local_date;
 
@@ -20,10 +20,7 @@ pub fn due_today(
     let protocols = db::protocols::all(conn, tenant)?;
     // The whole catalogue, though only "due" is read here: the dashboard's and the patient list's
     // answers are kept for the same codes, and reused here.
-    let codes: Vec<String> = db::symptoms::catalogue(conn, tenant)?
-        .into_iter()
-        .map(|s| s.code)
-        .collect();
+    let codes = catalogue(conn, tenant)?;
     store.refresh(conn)?;
     let all = treatments_today(store, &protocols, &codes, today);
     Ok(all

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use uuid::Uuid;
 
-use super::views::{TreatmentToday, plain, treatments_today};
+use super::views::{TreatmentToday, catalogue, plain, treatments_today};
 use super::{Of, Store, TreatmentSeries};
 use crate::db::patients::{LatestAmong, ListFilter, Listed, Patient};
 use crate::db::{self, Cursor, PageRequest, Tenant, into_page};
@@ -124,10 +124,7 @@ pub fn patient_list(
 ) -> Result<(Vec<ListedPatient>, Option<Cursor>), db::Error> {
     let tz = db::clinics::get(conn, tenant)?.tz()?;
     let date = local_date(Utc::now(), tz);
-    let codes: Vec<String> = db::symptoms::catalogue(conn, tenant)?
-        .into_iter()
-        .map(|s| s.code)
-        .collect();
+    let codes = catalogue(conn, tenant)?;
     let protocols = db::protocols::all(conn, tenant)?;
     store.refresh(conn)?;
     let now: HashMap<Uuid, TreatmentToday> = treatments_today(store, &protocols, &codes, date)

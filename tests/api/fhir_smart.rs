@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::*;
+use crate::smart_flow::token_request as post_token_form;
 
 /// A client's key pair: the private key to sign with, the algorithm, and the public key as a JWK.
 struct ClientKey {
@@ -81,17 +82,6 @@ async fn token_request(app: &TestApp, assertion: &str) -> Resp {
         ("scope", "system/*.read"),
     ];
     post_token_form(app, &form).await
-}
-
-async fn post_token_form(app: &TestApp, form: &[(&str, &str)]) -> Resp {
-    let res = app
-        .client
-        .post(format!("{}/fhir/R4/auth/token", app.base))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    into_resp(res).await
 }
 
 /// An OAuth refusal of the client (RFC 6749 5.2).

@@ -207,17 +207,20 @@ impl Store {
 impl State {
     /// Applies one change read since the last snapshot.
     fn apply(&mut self, item: Item) {
-        match &item {
-            Item::Begin { .. } => {}
-            Item::Treatment(facts) => self.touch(facts.id),
-            Item::Score(score) => self.touch(*score.treatment_id.as_uuid()),
-            Item::Deleted(id) => self.touch(*id),
-        }
         match item {
             Item::Begin { .. } => {}
-            Item::Treatment(facts) => self.upsert_treatment(facts),
-            Item::Score(score) => self.apply_score(score),
-            Item::Deleted(id) => self.remove_treatment(id),
+            Item::Treatment(facts) => {
+                self.touch(facts.id);
+                self.upsert_treatment(facts);
+            }
+            Item::Score(score) => {
+                self.touch(*score.treatment_id.as_uuid());
+                self.apply_score(score);
+            }
+            Item::Deleted(id) => {
+                self.touch(id);
+                self.remove_treatment(id);
+            }
         }
     }
 

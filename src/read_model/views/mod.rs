@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use assembly::{last_day, patient_symptom, protocol_view, treatments_today};
+pub(crate) use queries::catalogue;
 pub use queries::{compare, dashboard, patient_recovery, protocol_recovery};
 
 /// The views' types, declared once and handed to `$declare`: read_model declares them as plain

@@ -19,7 +19,7 @@ use crate::domain::schedule::local_date;
 use crate::read_model::{Cohort, Filter, Of, Store, TreatmentSeries};
 
 /// The clinic's symptom codes, defaults first.
-fn catalogue(conn: &mut PgConnection, tenant: Tenant) -> Result<Vec<String>, db::Error> {
+pub(crate) fn catalogue(conn: &mut PgConnection, tenant: Tenant) -> Result<Vec<String>, db::Error> {
     Ok(db::symptoms::catalogue(conn, tenant)?
         .into_iter()
         .map(|s| s.code)
