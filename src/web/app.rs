@@ -14,7 +14,7 @@ pub const PATHS: [&str; 4] = ["/app", "/app/", "/app/{file}", "/app/{file:shared
 const PNG: &str = "image/png";
 
 /// The files, by name under `/app/`; the page itself has the empty name. The shared modules
-/// (`shared/api.js`, `shared/dom.js`) come from `assets`.
+/// (`shared/api.js`, `shared/dom.js`, `shared/smart.js`) come from `assets`.
 const ASSETS: [Asset; 24] = [
     Asset::new("", HTML, include_bytes!("app/index.html")),
     Asset::new("app.css", CSS, include_bytes!("app/app.css")),

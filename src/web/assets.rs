@@ -33,10 +33,12 @@ impl Asset {
     }
 }
 
-/// The modules both front ends import: the API client and the DOM helpers.
-const SHARED: [Asset; 2] = [
+/// The modules both front ends import: the API client, the DOM helpers and what the SMART consent
+/// pages read of an authorization request.
+const SHARED: [Asset; 3] = [
     Asset::script("shared/api.js", include_bytes!("shared/api.js")),
     Asset::script("shared/dom.js", include_bytes!("shared/dom.js")),
+    Asset::script("shared/smart.js", include_bytes!("shared/smart.js")),
 ];
 
 /// The file the request names, and its answer so far (200, with its content type); not found if

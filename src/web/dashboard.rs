@@ -17,7 +17,7 @@ pub const PATHS: [&str; 4] = [
 ];
 
 /// The files, by name under `/dashboard/`; the page itself has the empty name. The shared modules
-/// (`shared/api.js`, `shared/dom.js`) come from `assets`.
+/// (`shared/api.js`, `shared/dom.js`, `shared/smart.js`) come from `assets`.
 const ASSETS: [Asset; 26] = [
     Asset::new("", HTML, include_bytes!("dashboard/index.html")),
     Asset::new("app.css", CSS, include_bytes!("dashboard/app.css")),

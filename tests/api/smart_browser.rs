@@ -4,8 +4,10 @@
 //! code that trades for a token with the patient in context; "Connected apps" lists the app and
 //! withdraws its access, and the token stops working. An EHR launch: the patient's page's "Open"
 //! button opens the app's launch URL with `iss` and `launch`, and the clinician's approval on the
-//! dashboard's consent page ends with a token for that patient. axe-core finds nothing serious on
-//! either consent screen nor on "Connected apps".
+//! dashboard's consent page, which names each scope in words, ends with a token for that patient.
+//! A patient whose browser has no connected app goes from the dashboard's sign-in to the app, connects
+//! it with the clinic's code and then decides. axe-core finds nothing serious on either consent
+//! screen, on "Connected apps" nor on the app's connect screen.
 
 use std::sync::Arc;
 
@@ -220,6 +222,16 @@ async fn ehr_launch(app: TestApp, setup: Setup, b: Arc<Browser>) {
     ))
     .await;
     b.type_into("[data-testid=login-email]", EMAIL).await;
+    let for_patients = b
+        .script(
+            "return !!document.querySelector('[data-testid=login-patient-app]')",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        for_patients, false,
+        "a patient's way only on an app's request"
+    );
     b.type_into("[data-testid=login-password]", PASSWORD).await;
     b.click("[data-testid=login-submit]").await;
 
@@ -264,6 +276,18 @@ async fn ehr_launch(app: TestApp, setup: Setup, b: Arc<Browser>) {
         )
         .await;
     assert_eq!(title, "Allow Scar photo analysis to read Aftercare data?");
+    let scopes = b
+        .script(
+            "return [...document.querySelectorAll('[data-testid=smart-consent] [data-testid=smart-scopes] li')]
+               .map(li => li.textContent)",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        scopes,
+        json!(["Everything in the patient’s record patient/*.rs"]),
+        "in words, with the scope"
+    );
     check_screen(
         &b,
         "smart-consent",
@@ -281,4 +305,75 @@ async fn ehr_launch(app: TestApp, setup: Setup, b: Arc<Browser>) {
     // The clinician approved the app; the patient did not.
     let mine = app.get("/v1/smart/authorizations", &setup.clinician).await;
     assert_eq!(mine.ok(200)["items"][0]["app_id"], json!(client));
+}
+
+#[tokio::test]
+async fn a_patient_whose_browser_has_no_connected_app_connects_it_then_decides() {
+    let app = spawn_app().await;
+    let setup = setup(&app).await;
+    in_browser(390, 844, move |b| patient_connects_first(app, setup, b)).await;
+}
+
+async fn patient_connects_first(app: TestApp, setup: Setup, b: Arc<Browser>) {
+    let axe = axe_source();
+    let client = register(&app, &setup.admin, "http://127.0.0.1:9/launch").await;
+    let (verifier, challenge) = pkce();
+    let scope = "launch/patient patient/Observation.rs";
+    b.goto(&authorize_url(&app, &client, scope, &challenge, None))
+        .await;
+
+    // Nobody is signed in here and no app is connected: the dashboard's sign-in shows the way to
+    // the app, which asks for the clinic's code first and keeps the request meanwhile.
+    b.until(
+        "the dashboard's sign-in, with a patient's way",
+        "return !!document.querySelector('[data-testid=login-patient-app-link]')",
+    )
+    .await;
+    check_screen(
+        &b,
+        "smart-sign-in",
+        "the sign-in on an app's request",
+        PhoneCheck::IfPhone,
+    )
+    .await;
+    b.click("[data-testid=login-patient-app-link]").await;
+    let hint = b
+        .until(
+            "the app's connect screen, for the app's request",
+            "const p = document.querySelector('[data-testid=enroll-for-app]');
+             return location.pathname === '/app/' && p?.checkVisibility() && p.textContent",
+        )
+        .await;
+    assert!(
+        hint.as_str()
+            .unwrap()
+            .starts_with("An app asks to see your record."),
+        "{hint}"
+    );
+    assert_fits_a_phone(&b, "the app's connect screen for an app").await;
+    b.assert_accessible(axe.as_deref(), "the app's connect screen for an app")
+        .await;
+    let code = setup
+        .link
+        .split("#code=")
+        .nth(1)
+        .expect("a code in the link");
+    b.type_into("[data-testid=enroll-code]", code).await;
+    b.click("[data-testid=enroll-submit]").await;
+
+    // Connected: the request's consent screen, not Today.
+    let scopes = b
+        .until(
+            "the consent screen, once connected",
+            "const c = document.querySelector('[data-testid=smart-consent]');
+             return c?.checkVisibility() &&
+               [...c.querySelectorAll('[data-testid=smart-scopes] li')].map(li => li.textContent);",
+        )
+        .await;
+    assert_eq!(scopes, json!(["Your symptom scores from your check-ins"]));
+    b.click("[data-testid=smart-approve]").await;
+    let code = code_at_callback(&b, &app).await;
+    let token = exchange(&app, &client, &code, &verifier).await;
+    assert_eq!(token["patient"], json!(setup.patient), "{token}");
+    assert_eq!(token["scope"], scope);
 }

@@ -118,9 +118,10 @@ function onHashChange() {
   else route();
 }
 
+/** Today, once connected; or the consent screen of an app's request that waited for the connection. */
 function afterEnroll() {
   startSending();
-  history.replaceState(null, '', '#/today');
+  if (screenName() !== 'authorize') history.replaceState(null, '', '#/today');
   route();
 }
 

@@ -53,5 +53,7 @@ export function enrollScreen(message, done) {
     error.textContent = failed;
     error.hidden = false;
   });
-  return h('section', { 'aria-labelledby': 'enroll-title' }, h('h1', { id: 'enroll-title' }, t('enroll_title')), h('p', {}, t('enroll_intro')), error, form);
+  // An app's authorization request waits in the address for the phone to be connected.
+  const forApp = location.hash.startsWith('#/authorize') ? h('p', { class: 'panel', 'data-testid': 'enroll-for-app' }, t('enroll_for_app')) : null;
+  return h('section', { 'aria-labelledby': 'enroll-title' }, h('h1', { id: 'enroll-title' }, t('enroll_title')), forApp, h('p', {}, t('enroll_intro')), error, form);
 }

@@ -7,18 +7,17 @@ import { del, get, post } from './api.js';
 import { say } from './dom.js';
 import { formatDate, t } from './i18n.js';
 import { h } from './shared/dom.js';
+import { authorizationRequest, scopeReads } from './shared/smart.js';
 
-const FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'aud', 'code_challenge', 'code_challenge_method', 'launch'];
 const TYPES = ['Patient', 'Observation', 'Procedure', 'QuestionnaireResponse', 'Questionnaire', 'AdverseEvent', 'Media', 'Binary'];
 
 /** A scope in plain words: what the app may see (`patient/Observation.rs`: "your symptom
  * scores"); none for the scopes that only ask for context (`launch/patient`). */
-export function scopeWords(scope) {
-  const match = /^(patient|user)\/([A-Za-z]+|\*)\.(rs|r|s|read)$/.exec(scope);
-  if (!match) return null;
-  const type = match[2];
-  if (type === '*') return t('smart_scope_all');
-  return TYPES.includes(type) ? t(`smart_scope_${type}`) : type;
+function scopeWords(scope) {
+  const reads = scopeReads(scope);
+  if (!reads) return null;
+  if (reads.resource === '*') return t('smart_scope_all');
+  return TYPES.includes(reads.resource) ? t(`smart_scope_${reads.resource}`) : reads.resource;
 }
 
 /** Each thing an app may see, once, in plain words. */
@@ -30,8 +29,7 @@ function plainList(scopes) {
 /** The consent screen: asks the server, then shows the app and what it asks for, or goes on at once
  * (an app the patient approved before for no more than this). */
 export async function authorizeScreen(params) {
-  const request = {};
-  for (const name of FIELDS) if (params.has(name)) request[name] = params.get(name);
+  const request = authorizationRequest(params);
   const decide = (decision) => post('/v1/smart/authorize', { ...request, decision });
   const first = await decide('ask');
   if (first.redirect) {

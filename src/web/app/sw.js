@@ -2,13 +2,13 @@
 // the server's reminders. The API is never cached here: its answers are health data, kept (for
 // offline use) by the app itself, and they reach the network straight from the page.
 
-const CACHE = 'aftercare-app-v3';
+const CACHE = 'aftercare-app-v4';
 const SHELL = [
   '/app', '/app/app.css', '/app/app.webmanifest', '/app/icon.svg', '/app/icon-192.png', '/app/icon-512.png',
   '/app/app.js', '/app/api.js', '/app/dom.js', '/app/i18n.js', '/app/store.js', '/app/outbox.js', '/app/data.js',
   '/app/enroll.js', '/app/today.js', '/app/check_in.js', '/app/recovery.js', '/app/care.js', '/app/reminders.js',
   '/app/photo.js', '/app/photo_store.js', '/app/my_photos.js', '/app/smart.js', '/app/shared/api.js',
-  '/app/shared/dom.js',
+  '/app/shared/dom.js', '/app/shared/smart.js',
 ];
 
 self.addEventListener('install', (event) => {

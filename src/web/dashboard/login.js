@@ -143,9 +143,23 @@ export function loginScreen(message, onSignedIn) {
       h('div', { class: 'login-brand' }, h('img', { src: '/dashboard/favicon.svg', alt: '', width: 36, height: 36 }), 'Aftercare'),
       h('h1', {}, 'Clinician dashboard'),
       h('p', { class: 'muted' }, 'Sign in with your clinic account to see alerts and your patients’ recovery.'),
+      forPatients(),
       form,
       resetForm(error, password),
     ),
+  );
+}
+
+/** On an app's authorization request (#/authorize?...): the way for a patient, whose browser has
+ * no connected Aftercare app, to decide in the app, connecting it first. */
+function forPatients() {
+  if (!location.hash.startsWith('#/authorize')) return null;
+  return h(
+    'p',
+    { class: 'panel', 'data-testid': 'login-patient-app' },
+    'An app asks to read Aftercare data. Clinic staff: sign in below to decide. A patient: ',
+    h('a', { href: `/app/${location.hash}`, 'data-testid': 'login-patient-app-link' }, 'decide in the Aftercare app'),
+    '.',
   );
 }
 

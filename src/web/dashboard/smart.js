@@ -7,18 +7,45 @@ import { get, post } from './api.js';
 import { toast } from './dom.js';
 import { patientName } from './shared.js';
 import { h } from './shared/dom.js';
+import { authorizationRequest, scopeReads } from './shared/smart.js';
 
-const FIELDS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'aud', 'code_challenge', 'code_challenge_method', 'launch'];
+const RESOURCE_WORDS = {
+  Patient: 'details (name, year of birth, record number)',
+  Observation: 'symptom scores from check-ins',
+  Procedure: 'treatments',
+  QuestionnaireResponse: 'check-in answers',
+  AdverseEvent: 'recorded complications',
+  Media: 'photos',
+  Binary: 'photos',
+};
 
-function requestOf(params) {
-  const body = {};
-  for (const name of FIELDS) if (params.has(name)) body[name] = params.get(name);
-  return body;
+/** A scope in words a clinician reads at a glance; null for the ones that only ask for context. */
+function scopeWords(scope) {
+  if (scope === 'openid' || scope === 'fhirUser') return 'Who you are (your name and role)';
+  if (scope === 'offline_access') return 'To go on reading after you close it, until an admin revokes its access';
+  if (scope === 'online_access' || scope.startsWith('launch')) return null;
+  const reads = scopeReads(scope);
+  if (reads?.resource === '*') return reads.whose === 'patient' ? 'Everything in the patient’s record' : 'Everything in the records you may see';
+  if (reads?.resource === 'Questionnaire') return 'The check-in questions';
+  const what = reads && RESOURCE_WORDS[reads.resource];
+  if (!what) return scope;
+  return reads.whose === 'patient' ? `The patient’s ${what}` : `${what[0].toUpperCase()}${what.slice(1)}, of every patient you may see`;
+}
+
+/** Each thing the app asks for, once, in words, with the scopes that ask for it. */
+function scopeList(scopes) {
+  const asked = new Map();
+  for (const scope of scopes) {
+    const words = scopeWords(scope);
+    if (words) asked.set(words, [...(asked.get(words) || []), scope]);
+  }
+  const codes = (scopes) => scopes.flatMap((c, i) => [i ? ' ' : '', h('code', {}, c)]);
+  return h('ul', { 'data-testid': 'smart-scopes' }, ...[...asked].map(([words, of]) => h('li', {}, `${words} `, h('span', { class: 'muted' }, ...codes(of)))));
 }
 
 /** The consent page: asks the server, then shows the app and its scopes, or goes on at once. */
 export async function authorizeScreen(params) {
-  const request = requestOf(params);
+  const request = authorizationRequest(params);
   const decide = async (decision, patient) => {
     const body = { ...request, decision };
     if (patient) body.patient = patient;
@@ -54,7 +81,7 @@ export async function authorizeScreen(params) {
     { class: 'screen', 'data-testid': 'smart-consent' },
     h('h1', {}, `Allow ${app} to read Aftercare data?`),
     h('p', {}, 'The app asks for:'),
-    h('ul', {}, ...scopes.map((s) => h('li', {}, h('code', {}, s)))),
+    scopeList(scopes),
     chooser ? h('label', { for: 'smart-patient' }, 'Patient ', chooser) : null,
     h('p', { class: 'muted' }, 'You approve this app once; it is asked again only for more than this. An admin can revoke its access in Settings.'),
     h(
