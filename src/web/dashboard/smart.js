@@ -39,7 +39,7 @@ function scopeList(scopes) {
     const words = scopeWords(scope);
     if (words) asked.set(words, [...(asked.get(words) || []), scope]);
   }
-  const codes = (scopes) => scopes.flatMap((c, i) => [i ? ' ' : '', h('code', {}, c)]);
+  const codes = (list) => list.flatMap((c, i) => [i ? ' ' : '', h('code', {}, c)]);
   return h('ul', { 'data-testid': 'smart-scopes' }, ...[...asked].map(([words, of]) => h('li', {}, `${words} `, h('span', { class: 'muted' }, ...codes(of)))));
 }
 
