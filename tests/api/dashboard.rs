@@ -139,8 +139,11 @@ async fn seed(app: &TestApp) -> Seed {
     let mut n = 0;
     let mut add = async |protocol: &str, name: Option<&str>, days: Vec<Value>| {
         n += 1;
+        // The patient with the urgent alert left a number to call.
+        let phone = (name == Some("Blake Chen")).then_some("+44 20 7946 0958");
         let body = json!({"external_ref": format!("MRN-{:04}", 1000 + n), "display_name": name,
-                          "fitzpatrick_type": 1 + n % 6, "concerns": ["acne_scars"]});
+                          "fitzpatrick_type": 1 + n % 6, "concerns": ["acne_scars"],
+                          "contact_phone": phone});
         let patient = id_of(app.post("/v1/patients", &clinician, body).await.ok(201));
         let treatment = app
             .treatment(&clinician, &patient, protocol, performed_at)
@@ -226,6 +229,15 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
         "return !!document.querySelector('[data-testid=worklist-screen]')",
     )
     .await;
+    // Blake Chen's card gives the number to call once, above the alert, not again in it.
+    let phones = b
+        .until(
+            "the worklist's first card",
+            "const card = document.querySelector('[data-testid=work-card]');
+             return card && [...card.querySelectorAll('a[href^=\"tel:\"]')].map(a => [a.dataset.testid, a.getAttribute('href')])",
+        )
+        .await;
+    assert_eq!(phones, json!([["card-phone", "tel:+442079460958"]]));
     b.click("[data-testid=nav-alerts]").await;
 
     // The queue: the urgent alert first, though it was raised last. The worklist, still on the page
@@ -258,6 +270,14 @@ async fn walk(app: TestApp, seed: Seed, b: Arc<Browser>) {
     assert!(first.contains("Blake Chen"), "{first}");
     assert!(first.contains("Infection: Moderate (2)"), "{first}");
     assert!(first.contains("MRN-"), "{first}");
+    assert!(first.contains("☎ +442079460958"), "{first}");
+    let call = b
+        .script(
+            "return document.querySelector(arguments[0] + ' [data-testid=alert-phone]').getAttribute('href')",
+            json!([format!("{queue_row}:first-child")]),
+        )
+        .await;
+    assert_eq!(call, "tel:+442079460958");
     let alert = b
         .script(
             "return document.querySelector(arguments[0]).dataset.alertId",

@@ -1,12 +1,12 @@
-// The alert queue: open, acknowledged or resolved alerts, urgent first, to acknowledge and resolve
-// with a note and what it led to, each with the photos sent with the check-ins that raised it;
-// above it, the clinic's alert burden of the last 30 days.
+// The alert queue: open, acknowledged or resolved alerts, urgent first, each with the patient's
+// number to call, to acknowledge and resolve with a note and what it led to, each with the photos
+// sent with the check-ins that raised it; above it, the clinic's alert burden of the last 30 days.
 
 import { get, post } from './api.js';
 import { answerLabel } from './charts.js';
 import { pager, toast } from './dom.js';
 import { alertPhotos, forgetPhotos } from './photos.js';
-import { ACTIONS, LEVELS, STATUSES, answersOf, ago, cache, formatDate, humanize, me, patientName, patientsById, ruleName, symptomOf, symptoms } from './shared.js';
+import { ACTIONS, LEVELS, STATUSES, answersOf, ago, cache, callLink, formatDate, humanize, me, patientName, patientsById, ruleName, symptomOf, symptoms } from './shared.js';
 import { h } from './shared/dom.js';
 
 function evidenceText(catalogue, item) {
@@ -24,7 +24,9 @@ function historyText(entry, myId) {
   return `${humanize(entry.event)} ${formatDate(entry.at, true)}${who}`;
 }
 
-export function alertRow(alert, catalogue, myId, onChange) {
+/** An alert with its patient (and their phone, unless `phone` is false: the worklist's card shows it
+ * once above its alerts), what raised it, its history and the buttons to act on it. */
+export function alertRow(alert, catalogue, myId, onChange, { phone = true } = {}) {
   const patient = cache.patients.get(alert.patient_id);
   const latest = alert.evidence[alert.evidence.length - 1];
   const raised = alert.history.find((e) => e.event === 'raised');
@@ -54,6 +56,7 @@ export function alertRow(alert, catalogue, myId, onChange) {
         { class: 'alert-patient' },
         h('a', { href: `#/patients/${alert.patient_id}`, 'data-testid': 'alert-patient' }, patientName(patient, alert.patient_id)),
         patient && patient.display_name ? h('span', { class: 'muted' }, ` · ${patient.external_ref}`) : null,
+        phone && patient?.contact_phone ? callLink(patient.contact_phone, 'alert-phone') : null,
       ),
       latest
         ? h(

@@ -2,6 +2,7 @@
 // dates in the clinic's time zone; the words for alerts and protocols.
 
 import { get, getAll } from './api.js';
+import { h } from './shared/dom.js';
 
 // ---------------------------------------------------------------------------------------------
 // Numbers and words
@@ -90,6 +91,11 @@ export async function patientsById(ids) {
 export function patientName(p, id) {
   if (!p) return `Patient ${id.slice(0, 8)}`;
   return p.display_name || p.external_ref;
+}
+
+/** The patient's phone as a link that calls it, after a separator. */
+export function callLink(phone, testid) {
+  return h('span', { class: 'muted' }, ' · ', h('a', { href: `tel:${phone.replace(/[^+\d]/g, '')}`, 'data-testid': testid }, `☎ ${phone}`));
 }
 
 // Dates in the clinic's time zone, where days since treatment are counted.

@@ -7,7 +7,7 @@
 import { del, get, post, put } from './api.js';
 import { alertRow } from './alerts.js';
 import { toast } from './dom.js';
-import { LEVELS, cache, formatDate, me, patientName, symptoms } from './shared.js';
+import { LEVELS, cache, callLink, formatDate, me, patientName, symptoms } from './shared.js';
 import { h } from './shared/dom.js';
 import { complicationForm } from './treatment_forms.js';
 
@@ -17,7 +17,7 @@ function patientLink(p) {
     { class: 'card-patient' },
     h('a', { href: `#/patients/${p.id}`, 'data-testid': 'card-patient' }, patientName(p, p.id)),
     p.display_name ? h('span', { class: 'muted' }, ` · ${p.external_ref}`) : null,
-    p.contact_phone ? h('a', { class: 'call', href: `tel:${p.contact_phone.replace(/[^+\d]/g, '')}`, 'data-testid': 'card-phone' }, ` · ☎ ${p.contact_phone}`) : null,
+    p.contact_phone ? callLink(p.contact_phone, 'card-phone') : null,
   );
 }
 
@@ -105,7 +105,7 @@ function card(c, catalogue, myId, refresh) {
     ),
     h('p', { class: 'card-reported', 'data-testid': 'card-reported' }, `Reported ${formatDate(c.reported_at, true)} · day ${c.reported_day} after treatment`),
     assigneeLine(c, myId, refresh),
-    c.alerts.length ? h('ol', { class: 'alerts', 'aria-label': 'Open alerts' }, ...c.alerts.map((a) => alertRow(a, catalogue, myId, () => refresh()))) : null,
+    c.alerts.length ? h('ol', { class: 'alerts', 'aria-label': 'Open alerts' }, ...c.alerts.map((a) => alertRow(a, catalogue, myId, () => refresh(), { phone: false }))) : null,
     c.unread_notes.length ? h('ul', { class: 'notes', 'aria-label': 'Notes not read yet' }, ...c.unread_notes.map((n) => noteItem(n, refresh))) : null,
     ...infection(c, refresh),
   );
