@@ -232,8 +232,8 @@ pub(super) fn recent<R>(
 }
 
 /// Every treatment of `protocols` (one clinic's) whose schedule still runs on `today`, the
-/// clinic's date, against the clinic's symptom `codes`, longest in follow-up first. The store must
-/// be fresh.
+/// clinic's date, against the clinic's symptom `codes`, in no particular order. The store must be
+/// fresh.
 pub fn treatments_today(
     store: &Store,
     protocols: &[db::protocols::Protocol],
@@ -246,6 +246,5 @@ pub fn treatments_today(
             all.extend(items.filter_map(|(_, now)| now.clone()));
         });
     }
-    all.sort_by(|a, b| b.day.cmp(&a.day).then(a.treatment_id.cmp(&b.treatment_id)));
     all
 }

@@ -1,6 +1,7 @@
 //! The views' queries: each loads what its view needs (the protocols, the clinic's symptoms, the
 //! complications, today's check-ins), refreshes the store and assembles the answer.
 
+use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate, Utc};
@@ -243,7 +244,7 @@ pub fn dashboard(
         });
     }
     // Longest in follow-up first.
-    slow.sort_by(|a, b| b.day.cmp(&a.day).then(a.treatment_id.cmp(&b.treatment_id)));
+    slow.sort_by_key(|s| (Reverse(s.day), s.treatment_id));
     Ok(Dashboard {
         active_treatments: active,
         check_ins_today,
