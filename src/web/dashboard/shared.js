@@ -95,7 +95,7 @@ export function patientName(p, id) {
 
 /** The patient's phone as a link that calls it, after a separator. */
 export function callLink(phone, testid) {
-  return h('span', { class: 'muted' }, ' · ', h('a', { href: `tel:${phone.replace(/[^+\d]/g, '')}`, 'data-testid': testid }, `☎ ${phone}`));
+  return h('span', { class: 'muted' }, ' · ', h('a', { class: 'call', href: `tel:${phone.replace(/[^+\d]/g, '')}`, 'data-testid': testid }, `☎ ${phone}`));
 }
 
 // Dates in the clinic's time zone, where days since treatment are counted.
